@@ -1,0 +1,1 @@
+//! Test support for windoctor (placeholder until the fake API server lands).
