@@ -1,0 +1,38 @@
+//! Node-side checks (not implemented yet): each reports skip until the node source lands.
+
+use super::Eval;
+use crate::findings::{Status, Subject};
+
+fn todo(ev: &mut Eval) {
+    ev.emit(Status::Skip, Subject::cluster(), "not implemented yet");
+}
+pub fn node_services(ev: &mut Eval) {
+    todo(ev)
+}
+pub fn flannel_subnet_env(ev: &mut Eval) {
+    todo(ev)
+}
+pub fn flannel_sourcevip(ev: &mut Eval) {
+    todo(ev)
+}
+pub fn flanneld_waiting(ev: &mut Eval) {
+    todo(ev)
+}
+pub fn kube_proxy_hostname_override(ev: &mut Eval) {
+    todo(ev)
+}
+pub fn hns_network(ev: &mut Eval) {
+    todo(ev)
+}
+pub fn cni_exception_list(ev: &mut Eval) {
+    todo(ev)
+}
+pub fn mac_spoofing(ev: &mut Eval) {
+    todo(ev)
+}
+pub fn proxy_env(ev: &mut Eval) {
+    todo(ev)
+}
+pub fn kubelet_config(ev: &mut Eval) {
+    todo(ev)
+}

@@ -1,0 +1,86 @@
+//! Check `node-ready`: Windows nodes are Ready (cluster part) and kubelet, kube-proxy and flanneld
+//! run on the local node (node part). See checks/node-ready.toml.
+
+use super::Eval;
+use crate::findings::{Evidence, Status, Subject};
+
+pub fn run(ev: &mut Eval) {
+    cluster_part(ev);
+}
+
+fn cluster_part(ev: &mut Eval) {
+    let Some(nodes) = ev.nodes() else { return };
+    let windows: Vec<_> = nodes.iter().filter(|n| n.is_windows()).collect();
+    if windows.is_empty() {
+        ev.emit(
+            Status::Skip,
+            Subject::cluster(),
+            format!(
+                "no Windows nodes in the cluster ({} nodes, none Windows)",
+                nodes.len()
+            ),
+        );
+        return;
+    }
+    for node in windows {
+        let name = node.name();
+        match node.condition("Ready") {
+            Some(c) if c.status == "True" => {
+                ev.emit(
+                    Status::Pass,
+                    Subject::node(name),
+                    format!("{name} is Ready"),
+                )
+                .evidence(Evidence::api(
+                    format!("Node/{name} .status.conditions[Ready]"),
+                    condition_excerpt(c),
+                ));
+            }
+            Some(c) => {
+                let reason = c
+                    .reason
+                    .clone()
+                    .unwrap_or_else(|| format!("Ready={}", c.status));
+                let fix = ev.fix("not_ready", &[("node", name), ("reason", &reason)]);
+                let message = format!(
+                    "{name} is not Ready: Ready={} ({}){}",
+                    c.status,
+                    reason,
+                    c.message
+                        .as_deref()
+                        .map(|m| format!(": {m}"))
+                        .unwrap_or_default()
+                );
+                ev.emit(Status::Fail, Subject::node(name), message)
+                    .evidence(Evidence::api(
+                        format!("Node/{name} .status.conditions[Ready]"),
+                        condition_excerpt(c),
+                    ))
+                    .with_fix(fix);
+            }
+            None => {
+                let fix = ev.fix(
+                    "not_ready",
+                    &[("node", name), ("reason", "no Ready condition")],
+                );
+                ev.emit(Status::Fail, Subject::node(name), format!("{name} is not Ready: it reports no Ready condition (kubelet never posted status)"))
+                    .evidence(Evidence::api(format!("Node/{name} .status.conditions"), "no condition of type Ready"))
+                    .with_fix(fix);
+            }
+        }
+    }
+}
+
+fn condition_excerpt(c: &crate::facts::k8s::Condition) -> String {
+    let mut s = format!("type=Ready status={}", c.status);
+    if let Some(r) = &c.reason {
+        s.push_str(&format!(" reason={r}"));
+    }
+    if let Some(m) = &c.message {
+        s.push_str(&format!(" message={m:?}"));
+    }
+    if let Some(t) = &c.last_heartbeat_time {
+        s.push_str(&format!(" lastHeartbeatTime={t}"));
+    }
+    s
+}

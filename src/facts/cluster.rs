@@ -1,0 +1,314 @@
+//! Facts read from the cluster API (or a bundle's `cluster/` part), and the small derivations many
+//! checks share: which nodes run Windows, matching node names in FQDN or short form, which pods target
+//! Windows, and the cluster's IP plan as far as the API shows it.
+
+use super::k8s::{
+    ConfigMap, DaemonSet, Event, Node, Pod, PodLog, PodSpec, RuntimeClass, ServerVersion, Service,
+};
+use super::versions::Semver;
+use super::windows;
+use super::Input;
+
+#[derive(Debug, Default)]
+pub struct ClusterFacts {
+    /// Where the cluster facts came from, for the report header: `context (server)` or a path.
+    pub origin: Option<String>,
+    pub version: Input<ServerVersion>,
+    pub nodes: Input<Vec<Node>>,
+    pub pods: Input<Vec<Pod>>,
+    /// Events; live runs list only `type!=Normal` events (the checks read warnings only).
+    pub events: Input<Vec<Event>>,
+    pub services: Input<Vec<Service>>,
+    pub daemonsets: Input<Vec<DaemonSet>>,
+    pub configmaps: Input<Vec<ConfigMap>>,
+    pub runtimeclasses: Input<Vec<RuntimeClass>>,
+    /// Pod logs captured in a bundle (optional; empty when none).
+    pub logs: Vec<PodLog>,
+}
+
+impl ClusterFacts {
+    /// True when at least one cluster input could be read.
+    pub fn any_ready(&self) -> bool {
+        self.version.is_ready()
+            || self.nodes.is_ready()
+            || self.pods.is_ready()
+            || self.events.is_ready()
+            || self.services.is_ready()
+            || self.daemonsets.is_ready()
+            || self.configmaps.is_ready()
+            || self.runtimeclasses.is_ready()
+    }
+
+    pub fn server_semver(&self) -> Option<Semver> {
+        let v = self.version.ready()?;
+        Semver::parse(&v.git_version).or_else(|| {
+            let minor: String = v.minor.chars().take_while(|c| c.is_ascii_digit()).collect();
+            Some(Semver::new(v.major.parse().ok()?, minor.parse().ok()?, 0))
+        })
+    }
+
+    pub fn node_named(&self, name: &str) -> Option<&Node> {
+        let nodes = self.nodes.ready()?;
+        nodes
+            .iter()
+            .find(|n| n.metadata.name == name)
+            .or_else(|| nodes.iter().find(|n| same_host(&n.metadata.name, name)))
+    }
+}
+
+/// Node and host names compare without regard to case, and a short name matches its FQDN
+/// (`win-2022-b` ~ `WIN-2022-B.corp.example.com`).
+pub fn same_host(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim().to_ascii_lowercase(), b.trim().to_ascii_lowercase());
+    if a == b {
+        return true;
+    }
+    let short = |s: &str| s.split('.').next().unwrap_or("").to_string();
+    (a.contains('.') != b.contains('.')) && short(&a) == short(&b)
+}
+
+pub const OS_LABEL: &str = "kubernetes.io/os";
+pub const OS_LABEL_BETA: &str = "beta.kubernetes.io/os";
+pub const BUILD_LABEL: &str = "node.kubernetes.io/windows-build";
+
+impl Node {
+    pub fn name(&self) -> &str {
+        &self.metadata.name
+    }
+
+    pub fn is_windows(&self) -> bool {
+        let label = self
+            .metadata
+            .labels
+            .get(OS_LABEL)
+            .or_else(|| self.metadata.labels.get(OS_LABEL_BETA));
+        match label {
+            Some(os) => os.eq_ignore_ascii_case("windows"),
+            None => self
+                .status
+                .node_info
+                .operating_system
+                .eq_ignore_ascii_case("windows"),
+        }
+    }
+
+    /// The Windows build from the kernel version (`10.0.17763.6054` -> 17763).
+    pub fn windows_build(&self) -> Option<u32> {
+        windows::build_of(&self.status.node_info.kernel_version)
+    }
+
+    pub fn condition(&self, type_: &str) -> Option<&super::k8s::Condition> {
+        self.status.conditions.iter().find(|c| c.type_ == type_)
+    }
+
+    pub fn internal_ip(&self) -> Option<&str> {
+        self.status
+            .addresses
+            .iter()
+            .find(|a| a.type_ == "InternalIP")
+            .map(|a| a.address.as_str())
+    }
+
+    /// podCIDRs, falling back to the single podCIDR field.
+    pub fn pod_cidrs(&self) -> Vec<&str> {
+        if !self.spec.pod_cidrs.is_empty() {
+            self.spec.pod_cidrs.iter().map(String::as_str).collect()
+        } else {
+            self.spec.pod_cidr.iter().map(String::as_str).collect()
+        }
+    }
+
+    pub fn kubelet_semver(&self) -> Option<Semver> {
+        Semver::parse(&self.status.node_info.kubelet_version)
+    }
+}
+
+/// How a pod (or a pod template) says which OS it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OsTarget {
+    /// `.spec.os.name`, a `kubernetes.io/os` node selector or required node affinity names it.
+    Windows,
+    Linux,
+    /// Nothing restricts it: it can land on either OS.
+    Unrestricted,
+}
+
+impl PodSpec {
+    /// The OS the spec restricts scheduling to (node selector or required affinity), ignoring
+    /// `.spec.os.name`, which only declares it.
+    pub fn os_selector(&self) -> OsTarget {
+        for key in [OS_LABEL, OS_LABEL_BETA] {
+            if let Some(v) = self.node_selector.get(key) {
+                return os_of(v);
+            }
+        }
+        if let Some(required) = self
+            .affinity
+            .as_ref()
+            .and_then(|a| a.node_affinity.as_ref())
+            .and_then(|n| {
+                n.required_during_scheduling_ignored_during_execution
+                    .as_ref()
+            })
+        {
+            let mut seen = Vec::new();
+            for term in &required.node_selector_terms {
+                let mut term_os = None;
+                for e in &term.match_expressions {
+                    if e.key == OS_LABEL || e.key == OS_LABEL_BETA {
+                        match e.operator.as_str() {
+                            "In" if e.values.len() == 1 => term_os = Some(os_of(&e.values[0])),
+                            "NotIn" if e.values.iter().any(|v| v == "windows") => {
+                                term_os = Some(OsTarget::Linux)
+                            }
+                            "NotIn" if e.values.iter().any(|v| v == "linux") => {
+                                term_os = Some(OsTarget::Windows)
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                seen.push(term_os);
+            }
+            // Terms are ORed: the pod is restricted only if every term restricts it to the same OS.
+            if let Some(Some(first)) = seen.first() {
+                if seen.iter().all(|t| t.as_ref() == Some(first)) {
+                    return first.clone();
+                }
+            }
+        }
+        OsTarget::Unrestricted
+    }
+
+    pub fn declared_os(&self) -> Option<&str> {
+        self.os.as_ref().map(|o| o.name.as_str())
+    }
+
+    /// The spec is meant for Windows: declared, selected, or it runs a Windows image.
+    pub fn targets_windows(&self) -> bool {
+        self.declared_os()
+            .is_some_and(|o| o.eq_ignore_ascii_case("windows"))
+            || self.os_selector() == OsTarget::Windows
+            || self.containers.iter().any(|c| {
+                windows::image_release(&c.image).is_some() || is_windows_image_name(&c.image)
+            })
+    }
+
+    pub fn all_containers(&self) -> impl Iterator<Item = &super::k8s::Container> {
+        self.init_containers.iter().chain(self.containers.iter())
+    }
+
+    /// True for HostProcess pods (pod- or container-level `windowsOptions.hostProcess`).
+    pub fn host_process(&self) -> bool {
+        let pod_level = self
+            .security_context
+            .as_ref()
+            .and_then(|s| s.windows_options.as_ref())
+            .and_then(|w| w.host_process)
+            .unwrap_or(false);
+        pod_level
+            || self.all_containers().any(|c| {
+                c.security_context
+                    .as_ref()
+                    .and_then(|s| s.windows_options.as_ref())
+                    .and_then(|w| w.host_process)
+                    .unwrap_or(false)
+            })
+    }
+}
+
+fn os_of(value: &str) -> OsTarget {
+    if value.eq_ignore_ascii_case("windows") {
+        OsTarget::Windows
+    } else if value.eq_ignore_ascii_case("linux") {
+        OsTarget::Linux
+    } else {
+        OsTarget::Unrestricted
+    }
+}
+
+/// Image repositories that only ever hold Windows images.
+pub fn is_windows_image_name(image: &str) -> bool {
+    let i = image.to_ascii_lowercase();
+    i.contains("mcr.microsoft.com/windows/")
+        || i.contains("/windows/servercore")
+        || i.contains("/windows/nanoserver")
+        || i.contains("windowsservercore")
+        || i.contains("nanoserver")
+        || i.contains("mcr.microsoft.com/dotnet/framework/")
+}
+
+impl Pod {
+    pub fn namespace(&self) -> &str {
+        self.metadata.namespace.as_deref().unwrap_or("default")
+    }
+    pub fn name(&self) -> &str {
+        &self.metadata.name
+    }
+    /// `namespace/name`.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.namespace(), self.name())
+    }
+    pub fn node_name(&self) -> Option<&str> {
+        self.spec.node_name.as_deref()
+    }
+    /// The controller that owns the pod, e.g. `DaemonSet/kube-flannel-ds`.
+    pub fn owner(&self) -> Option<String> {
+        self.metadata
+            .owner_references
+            .first()
+            .map(|o| format!("{}/{}", o.kind, o.name))
+    }
+}
+
+impl Service {
+    pub fn namespace(&self) -> &str {
+        self.metadata.namespace.as_deref().unwrap_or("default")
+    }
+    pub fn name(&self) -> &str {
+        &self.metadata.name
+    }
+    /// Pods the service selects (same namespace, selector matches labels). Empty selector: none.
+    pub fn backends<'a>(&'a self, pods: &'a [Pod]) -> impl Iterator<Item = &'a Pod> + 'a {
+        pods.iter().filter(move |p| {
+            !self.spec.selector.is_empty()
+                && p.namespace() == self.namespace()
+                && self
+                    .spec
+                    .selector
+                    .iter()
+                    .all(|(k, v)| p.metadata.labels.get(k) == Some(v))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_names_match_fqdn_and_short_form_without_case() {
+        assert!(same_host("win-2022-b.corp.example.com", "WIN-2022-B"));
+        assert!(same_host("WIN-1", "win-1"));
+        assert!(!same_host("win-1", "win-10"));
+        assert!(!same_host("a.x.com", "a.y.com"));
+    }
+
+    #[test]
+    fn os_selection_from_selector_and_affinity() {
+        let spec: PodSpec =
+            serde_json::from_str(r#"{"nodeSelector":{"kubernetes.io/os":"windows"}}"#)
+                .expect("json");
+        assert_eq!(spec.os_selector(), OsTarget::Windows);
+        let spec: PodSpec = serde_json::from_str(
+            r#"{"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[
+                {"matchExpressions":[{"key":"kubernetes.io/os","operator":"NotIn","values":["windows"]}]}]}}}}"#,
+        )
+        .expect("json");
+        assert_eq!(spec.os_selector(), OsTarget::Linux);
+        let spec: PodSpec =
+            serde_json::from_str(r#"{"containers":[{"name":"a","image":"nginx"}]}"#).expect("json");
+        assert_eq!(spec.os_selector(), OsTarget::Unrestricted);
+        assert!(!spec.targets_windows());
+    }
+}

@@ -1,0 +1,720 @@
+//! Slim Kubernetes object shapes: only the fields the checks read, deserialized straight from kubectl
+//! JSON/YAML or from API list pages.
+//!
+//! These types are the cluster facts. Anything not named here (environment values, Secret data,
+//! `last-applied-configuration`, managed fields, most annotations) is never read into memory, which
+//! keeps big clusters cheap and keeps secrets out of reports by construction. Annotations and
+//! ConfigMap data are kept only for allow-listed keys; environment variables keep their names, the
+//! field they come from, and the service-like names their values mention (for the DNS check), never
+//! the values themselves.
+
+use serde::{Deserialize, Deserializer};
+use std::collections::BTreeMap;
+
+pub type Labels = BTreeMap<String, String>;
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ObjectMeta {
+    pub name: String,
+    pub namespace: Option<String>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub labels: Labels,
+    #[serde(deserialize_with = "allowed_annotations")]
+    pub annotations: Labels,
+    #[serde(deserialize_with = "null_as_default")]
+    pub owner_references: Vec<OwnerReference>,
+    pub creation_timestamp: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct OwnerReference {
+    pub kind: String,
+    pub name: String,
+}
+
+/// Annotation keys windoctor reads; every other annotation is dropped while parsing.
+pub fn is_allowed_annotation(key: &str) -> bool {
+    key.starts_with("flannel.alpha.coreos.com/")
+        || key == "experimental.windows.kubernetes.io/isolation-type"
+        || key == "preserve-destination"
+        || key.ends_with("/preserve-destination")
+        || key == "node.alpha.kubernetes.io/ttl"
+        || key == "kubeadm.alpha.kubernetes.io/cri-socket"
+        || key == "volumes.kubernetes.io/controller-managed-attach-detach"
+}
+
+fn allowed_annotations<'de, D: Deserializer<'de>>(d: D) -> Result<Labels, D::Error> {
+    let all: Option<BTreeMap<String, serde_json::Value>> = Option::deserialize(d)?;
+    Ok(all
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| is_allowed_annotation(k))
+        .map(|(k, v)| {
+            let v = match v {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            (k, v)
+        })
+        .collect())
+}
+
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+// ---------------------------------------------------------------- version
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ServerVersion {
+    pub major: String,
+    pub minor: String,
+    pub git_version: String,
+    pub platform: String,
+}
+
+// ---------------------------------------------------------------- nodes
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Node {
+    pub metadata: ObjectMeta,
+    pub spec: NodeSpec,
+    pub status: NodeStatus,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct NodeSpec {
+    #[serde(rename = "podCIDR")]
+    pub pod_cidr: Option<String>,
+    #[serde(rename = "podCIDRs", deserialize_with = "null_as_default")]
+    pub pod_cidrs: Vec<String>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub taints: Vec<Taint>,
+    pub unschedulable: bool,
+    #[serde(rename = "providerID")]
+    pub provider_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Taint {
+    pub key: String,
+    pub value: Option<String>,
+    pub effect: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct NodeStatus {
+    #[serde(deserialize_with = "null_as_default")]
+    pub conditions: Vec<Condition>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub addresses: Vec<NodeAddress>,
+    pub node_info: NodeInfo,
+    /// Only the names of sandbox (pause) images present on the node.
+    #[serde(deserialize_with = "pause_images")]
+    pub images: Vec<String>,
+    pub capacity: BTreeMap<String, serde_json::Value>,
+    pub allocatable: BTreeMap<String, serde_json::Value>,
+}
+
+fn pause_images<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize, Default)]
+    #[serde(default)]
+    struct Image {
+        #[serde(deserialize_with = "null_as_default")]
+        names: Vec<String>,
+    }
+    let images: Option<Vec<Image>> = Option::deserialize(d)?;
+    Ok(images
+        .unwrap_or_default()
+        .into_iter()
+        .flat_map(|i| i.names)
+        .filter(|n| n.contains("pause") && !n.contains("@sha256:"))
+        .collect())
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Condition {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub status: String,
+    pub reason: Option<String>,
+    pub message: Option<String>,
+    pub last_heartbeat_time: Option<String>,
+    pub last_transition_time: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct NodeAddress {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub address: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct NodeInfo {
+    pub architecture: String,
+    pub container_runtime_version: String,
+    pub kernel_version: String,
+    pub kube_proxy_version: String,
+    pub kubelet_version: String,
+    pub operating_system: String,
+    pub os_image: String,
+}
+
+// ---------------------------------------------------------------- pods
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Pod {
+    pub metadata: ObjectMeta,
+    pub spec: PodSpec,
+    pub status: PodStatus,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PodSpec {
+    pub node_name: Option<String>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub node_selector: Labels,
+    pub affinity: Option<Affinity>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub tolerations: Vec<Toleration>,
+    pub os: Option<PodOs>,
+    pub runtime_class_name: Option<String>,
+    pub host_network: bool,
+    #[serde(rename = "hostPID")]
+    pub host_pid: bool,
+    #[serde(rename = "hostIPC")]
+    pub host_ipc: bool,
+    pub share_process_namespace: Option<bool>,
+    pub dns_policy: Option<String>,
+    pub security_context: Option<PodSecurityContext>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub containers: Vec<Container>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub init_containers: Vec<Container>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub volumes: Vec<Volume>,
+    pub termination_grace_period_seconds: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PodOs {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Affinity {
+    pub node_affinity: Option<NodeAffinity>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct NodeAffinity {
+    pub required_during_scheduling_ignored_during_execution: Option<NodeSelector>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct NodeSelector {
+    #[serde(deserialize_with = "null_as_default")]
+    pub node_selector_terms: Vec<NodeSelectorTerm>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct NodeSelectorTerm {
+    #[serde(deserialize_with = "null_as_default")]
+    pub match_expressions: Vec<SelectorRequirement>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SelectorRequirement {
+    pub key: String,
+    pub operator: String,
+    #[serde(deserialize_with = "null_as_default")]
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Toleration {
+    pub key: Option<String>,
+    pub operator: Option<String>,
+    pub value: Option<String>,
+    pub effect: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct WindowsOptions {
+    pub host_process: Option<bool>,
+    pub run_as_user_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PodSecurityContext {
+    pub run_as_user: Option<i64>,
+    pub run_as_group: Option<i64>,
+    pub run_as_non_root: Option<bool>,
+    pub fs_group: Option<i64>,
+    pub se_linux_options: Option<serde_json::Value>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub supplemental_groups: Vec<i64>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub sysctls: Vec<serde_json::Value>,
+    pub windows_options: Option<WindowsOptions>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SecurityContext {
+    pub privileged: Option<bool>,
+    pub allow_privilege_escalation: Option<bool>,
+    pub capabilities: Option<serde_json::Value>,
+    pub proc_mount: Option<String>,
+    pub read_only_root_filesystem: Option<bool>,
+    pub run_as_user: Option<i64>,
+    pub run_as_group: Option<i64>,
+    pub run_as_non_root: Option<bool>,
+    pub se_linux_options: Option<serde_json::Value>,
+    pub windows_options: Option<WindowsOptions>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Container {
+    pub name: String,
+    pub image: String,
+    #[serde(deserialize_with = "null_as_default")]
+    pub command: Vec<String>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub args: Vec<String>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub env: Vec<EnvVar>,
+    pub security_context: Option<SecurityContext>,
+    pub resources: Resources,
+    #[serde(deserialize_with = "null_as_default")]
+    pub volume_mounts: Vec<VolumeMount>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub volume_devices: Vec<serde_json::Value>,
+    pub termination_message_path: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Resources {
+    #[serde(deserialize_with = "null_as_default")]
+    pub limits: BTreeMap<String, serde_json::Value>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub requests: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct VolumeMount {
+    pub name: String,
+    pub mount_path: String,
+    pub mount_propagation: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Volume {
+    pub name: String,
+    pub empty_dir: Option<EmptyDir>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct EmptyDir {
+    pub medium: Option<String>,
+}
+
+/// An environment variable without its value: its name, the field it is taken from (downward API),
+/// and the `name.namespace`-shaped host names its value mentions (see `dns_candidates`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnvVar {
+    pub name: String,
+    pub field_ref: Option<String>,
+    pub dns_candidates: Vec<String>,
+}
+
+impl<'de> Deserialize<'de> for EnvVar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize, Default)]
+        #[serde(rename_all = "camelCase", default)]
+        struct FieldRef {
+            field_path: String,
+        }
+        #[derive(Deserialize, Default)]
+        #[serde(rename_all = "camelCase", default)]
+        struct ValueFrom {
+            field_ref: Option<FieldRef>,
+        }
+        #[derive(Deserialize, Default)]
+        #[serde(rename_all = "camelCase", default)]
+        struct Raw {
+            name: String,
+            value: Option<String>,
+            value_from: Option<ValueFrom>,
+        }
+        let raw = Raw::deserialize(d)?;
+        Ok(EnvVar {
+            name: raw.name,
+            field_ref: raw
+                .value_from
+                .and_then(|v| v.field_ref)
+                .map(|f| f.field_path),
+            dns_candidates: raw.value.as_deref().map(dns_candidates).unwrap_or_default(),
+        })
+    }
+}
+
+/// Host names in `text` of the shape `a.b` or `a.b.svc` (two or three DNS labels, the last not a
+/// TLD-looking `.svc.cluster...` tail): the partially qualified forms Windows will not resolve. The
+/// DNS check keeps only those that name an existing Service; nothing else of the value is kept.
+pub fn dns_candidates(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for token in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-')) {
+        let token = token.trim_matches('.');
+        let labels: Vec<&str> = token.split('.').collect();
+        let shaped = match labels.as_slice() {
+            [a, b] => is_label(a) && is_label(b),
+            [a, b, "svc"] => is_label(a) && is_label(b),
+            _ => false,
+        };
+        if shaped && !labels.iter().all(|l| l.chars().all(|c| c.is_ascii_digit())) && out.len() < 8
+        {
+            out.push(token.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+fn is_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && s.chars().any(|c| c.is_ascii_lowercase())
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PodStatus {
+    pub phase: Option<String>,
+    pub reason: Option<String>,
+    pub message: Option<String>,
+    #[serde(rename = "hostIP")]
+    pub host_ip: Option<String>,
+    #[serde(rename = "podIP")]
+    pub pod_ip: Option<String>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub container_statuses: Vec<ContainerStatus>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub init_container_statuses: Vec<ContainerStatus>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ContainerStatus {
+    pub name: String,
+    pub image: String,
+    pub ready: bool,
+    pub restart_count: i64,
+    pub state: ContainerState,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ContainerState {
+    pub waiting: Option<StateDetail>,
+    pub terminated: Option<StateDetail>,
+    pub running: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct StateDetail {
+    pub reason: Option<String>,
+    pub message: Option<String>,
+    pub exit_code: Option<i64>,
+}
+
+// ---------------------------------------------------------------- events
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Event {
+    pub metadata: ObjectMeta,
+    pub involved_object: ObjectReference,
+    pub reason: String,
+    pub message: String,
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub count: Option<i64>,
+    pub first_timestamp: Option<String>,
+    pub last_timestamp: Option<String>,
+    pub event_time: Option<String>,
+    pub source: EventSource,
+    pub reporting_instance: Option<String>,
+}
+
+impl Event {
+    /// `Kind/namespace/name reason` for evidence references.
+    pub fn reference(&self) -> String {
+        let o = &self.involved_object;
+        let mut r = o.kind.clone();
+        if let Some(ns) = &o.namespace {
+            r.push('/');
+            r.push_str(ns);
+        }
+        r.push('/');
+        r.push_str(&o.name);
+        r.push(' ');
+        r.push_str(&self.reason);
+        r
+    }
+
+    /// When it last happened, whichever timestamp the producer filled in.
+    pub fn when(&self) -> Option<&str> {
+        self.last_timestamp
+            .as_deref()
+            .or(self.event_time.as_deref())
+            .or(self.first_timestamp.as_deref())
+    }
+
+    /// The node the event came from, if the producer said so.
+    pub fn host(&self) -> Option<&str> {
+        self.source
+            .host
+            .as_deref()
+            .or(self.reporting_instance.as_deref())
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ObjectReference {
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub field_path: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct EventSource {
+    pub component: Option<String>,
+    pub host: Option<String>,
+}
+
+// ---------------------------------------------------------------- services
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Service {
+    pub metadata: ObjectMeta,
+    pub spec: ServiceSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ServiceSpec {
+    #[serde(rename = "type")]
+    pub type_: Option<String>,
+    #[serde(rename = "clusterIP")]
+    pub cluster_ip: Option<String>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub ports: Vec<ServicePort>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub selector: Labels,
+    pub session_affinity: Option<String>,
+    pub session_affinity_config: Option<SessionAffinityConfig>,
+    pub external_traffic_policy: Option<String>,
+    pub internal_traffic_policy: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ServicePort {
+    pub name: Option<String>,
+    pub port: i64,
+    pub node_port: Option<i64>,
+    pub protocol: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SessionAffinityConfig {
+    #[serde(rename = "clientIP")]
+    pub client_ip: Option<ClientIpConfig>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ClientIpConfig {
+    pub timeout_seconds: Option<i64>,
+}
+
+// ---------------------------------------------------------------- daemonsets
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct DaemonSet {
+    pub metadata: ObjectMeta,
+    pub spec: DaemonSetSpec,
+    pub status: DaemonSetStatus,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct DaemonSetSpec {
+    pub template: PodTemplate,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct PodTemplate {
+    pub metadata: ObjectMeta,
+    pub spec: PodSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DaemonSetStatus {
+    pub desired_number_scheduled: i64,
+    pub current_number_scheduled: i64,
+    pub number_ready: i64,
+    pub number_misscheduled: i64,
+    pub number_unavailable: Option<i64>,
+}
+
+// ---------------------------------------------------------------- configmaps
+
+/// ConfigMap data keys windoctor reads (flannel, kubeadm, kube-proxy, kubelet configuration); the
+/// values of every other key are dropped while parsing.
+pub fn is_allowed_configmap_key(key: &str) -> bool {
+    matches!(
+        key,
+        "net-conf.json"
+            | "cni-conf.json"
+            | "ClusterConfiguration"
+            | "config.conf"
+            | "kubelet"
+            | "Corefile"
+    )
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct ConfigMap {
+    pub metadata: ObjectMeta,
+    #[serde(deserialize_with = "allowed_configmap_data")]
+    pub data: BTreeMap<String, String>,
+}
+
+fn allowed_configmap_data<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    let all: Option<BTreeMap<String, String>> = Option::deserialize(d)?;
+    Ok(all
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| is_allowed_configmap_key(k))
+        .collect())
+}
+
+// ---------------------------------------------------------------- runtimeclasses
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct RuntimeClass {
+    pub metadata: ObjectMeta,
+    pub handler: String,
+    pub scheduling: Option<RuntimeClassScheduling>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RuntimeClassScheduling {
+    #[serde(deserialize_with = "null_as_default")]
+    pub node_selector: Labels,
+    #[serde(deserialize_with = "null_as_default")]
+    pub tolerations: Vec<Toleration>,
+}
+
+/// A pod log captured in a bundle (`cluster/logs/NS/POD/CONTAINER.log`), tail only.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PodLog {
+    pub namespace: String,
+    pub pod: String,
+    pub container: String,
+    pub text: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_values_are_not_kept_but_service_names_are() {
+        let pod: Pod = serde_json::from_str(
+            r#"{"metadata":{"name":"p","annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{secret}",
+                "experimental.windows.kubernetes.io/isolation-type":"hyperv"}},
+               "spec":{"containers":[{"name":"c","image":"i","env":[
+                 {"name":"PASSWORD","value":"hunter2"},
+                 {"name":"DB_HOST","value":"redis.cache:6379"},
+                 {"name":"NODE","valueFrom":{"fieldRef":{"fieldPath":"spec.nodeName"}}}]}]}}"#,
+        )
+        .expect("parses");
+        let debug = format!("{pod:?}");
+        assert!(!debug.contains("hunter2"));
+        assert!(!debug.contains("last-applied"));
+        assert_eq!(pod.metadata.annotations.len(), 1);
+        let env = &pod.spec.containers[0].env;
+        assert_eq!(env[1].dns_candidates, vec!["redis.cache".to_string()]);
+        assert_eq!(env[2].field_ref.as_deref(), Some("spec.nodeName"));
+    }
+
+    #[test]
+    fn dns_candidates_ignore_ips_fqdns_and_versions() {
+        assert!(dns_candidates("10.96.0.10").is_empty());
+        assert!(dns_candidates("redis.cache.svc.cluster.local").is_empty());
+        assert!(dns_candidates("v1.2").is_empty());
+        assert_eq!(
+            dns_candidates("http://api.backend.svc:8080/x"),
+            vec!["api.backend.svc".to_string()]
+        );
+    }
+
+    #[test]
+    fn nulls_are_accepted_where_kubectl_prints_them() {
+        let node: Node = serde_json::from_str(
+            r#"{"metadata":{"name":"n","labels":null},"spec":{"taints":null},"status":{"images":null,"conditions":null}}"#,
+        )
+        .expect("parses");
+        assert_eq!(node.metadata.name, "n");
+    }
+}

@@ -1,0 +1,75 @@
+//! Facts: plain data the checks read, with no I/O.
+//!
+//! Sources (a bundle directory, the embedded demo, the live cluster, the local node) fill a `Facts`.
+//! Every input is an `Input<T>`: ready, not captured (the check reports `skip` and names it), or
+//! failed to read (the check reports `error` with the reason). Checks never see a missing input as an
+//! empty one, so an unreadable input can never turn into a `pass`.
+
+pub mod cluster;
+pub mod k8s;
+pub mod node;
+pub mod probes;
+pub mod versions;
+pub mod windows;
+
+pub use cluster::ClusterFacts;
+pub use node::NodeFacts;
+pub use probes::ProbeFacts;
+
+/// One input of the checks and whether it could be had.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input<T> {
+    Ready(T),
+    /// Not captured: the source does not have it (e.g. `cluster/events.json` absent from a bundle).
+    /// The string names the input as an operator would look for it.
+    Missing(String),
+    /// Could not be read: the string says why, e.g. `cannot list events: forbidden (...)`.
+    Failed(String),
+}
+
+impl<T> Default for Input<T> {
+    fn default() -> Self {
+        Input::Missing("input not collected".to_string())
+    }
+}
+
+impl<T> Input<T> {
+    pub fn ready(&self) -> Option<&T> {
+        match self {
+            Input::Ready(t) => Some(t),
+            _ => None,
+        }
+    }
+    pub fn is_ready(&self) -> bool {
+        matches!(self, Input::Ready(_))
+    }
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Input<U> {
+        match self {
+            Input::Ready(t) => Input::Ready(f(t)),
+            Input::Missing(m) => Input::Missing(m),
+            Input::Failed(e) => Input::Failed(e),
+        }
+    }
+}
+
+/// Everything the checks may read in one run.
+#[derive(Debug, Default)]
+pub struct Facts {
+    pub cluster: ClusterFacts,
+    pub node: NodeFacts,
+    pub probes: ProbeFacts,
+    /// The Node name the local machine is (from `--node`, node.json, or hostname matching).
+    pub local_node_name: Option<String>,
+}
+
+impl Facts {
+    /// The Node object of the local machine, if both are known.
+    pub fn local_node(&self) -> Option<&k8s::Node> {
+        let name = self.local_node_name.as_deref()?;
+        self.cluster
+            .nodes
+            .ready()?
+            .iter()
+            .find(|n| n.metadata.name == name)
+    }
+}

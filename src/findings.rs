@@ -1,0 +1,286 @@
+//! Findings: what a check concludes, with its evidence and fix.
+//!
+//! A finding is the unit every front-end consumes: the TUI, the JSON/text/markdown reports and the exit
+//! code all read `Finding`s and nothing else. A finding names the check that made it, one `Status`, the
+//! object it is about (`Subject`), one sentence with the real values, the evidence it rests on, and a fix
+//! whose commands carry the real names and addresses.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The outcome of one finding, per SPEC section 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Skip,
+    Info,
+    Warn,
+    Error,
+    Fail,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::Fail,
+        Status::Error,
+        Status::Warn,
+        Status::Info,
+        Status::Pass,
+        Status::Skip,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Skip => "skip",
+            Status::Info => "info",
+            Status::Warn => "warn",
+            Status::Error => "error",
+            Status::Fail => "fail",
+        }
+    }
+
+    /// Severity used for `--fail-on` thresholds: pass/skip < info < warn < error < fail.
+    pub fn severity(self) -> u8 {
+        match self {
+            Status::Pass | Status::Skip => 0,
+            Status::Info => 1,
+            Status::Warn => 2,
+            Status::Error => 3,
+            Status::Fail => 4,
+        }
+    }
+
+    /// Rank used to summarise a check's findings into one row: a problem outranks an error, an error
+    /// outranks a pass (a part that could not be read never hides behind a part that passed), and a
+    /// pass outranks a skipped part.
+    pub fn row_rank(self) -> u8 {
+        match self {
+            Status::Skip => 0,
+            Status::Pass => 1,
+            Status::Info => 2,
+            Status::Warn => 3,
+            Status::Error => 4,
+            Status::Fail => 5,
+        }
+    }
+
+    /// The glyph + word shown in terminals, so that status never depends on colour alone.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Pass => "✓ PASS",
+            Status::Skip => "- SKIP",
+            Status::Info => "i INFO",
+            Status::Warn => "! WARN",
+            Status::Error => "? ERROR",
+            Status::Fail => "✗ FAIL",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Status> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "pass" => Some(Status::Pass),
+            "skip" => Some(Status::Skip),
+            "info" => Some(Status::Info),
+            "warn" | "warning" => Some(Status::Warn),
+            "error" => Some(Status::Error),
+            "fail" => Some(Status::Fail),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The object a finding is about: a Node, Pod, Service, file on the node, ConfigMap, input...
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subject {
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl Subject {
+    pub fn new(kind: &str, name: impl Into<String>) -> Self {
+        Subject {
+            kind: kind.to_string(),
+            namespace: None,
+            name: name.into(),
+        }
+    }
+    pub fn namespaced(kind: &str, namespace: impl Into<String>, name: impl Into<String>) -> Self {
+        Subject {
+            kind: kind.to_string(),
+            namespace: Some(namespace.into()),
+            name: name.into(),
+        }
+    }
+    pub fn node(name: impl Into<String>) -> Self {
+        Subject::new("Node", name)
+    }
+    pub fn cluster() -> Self {
+        Subject::new("Cluster", "cluster")
+    }
+    pub fn file(path: impl Into<String>) -> Self {
+        Subject::new("File", path)
+    }
+    /// `kind/name` or `kind/namespace/name`, for text output.
+    pub fn display(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{}/{}/{}", self.kind, ns, self.name),
+            None => format!("{}/{}", self.kind, self.name),
+        }
+    }
+}
+
+/// Where a piece of evidence came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EvidenceSource {
+    Api,
+    Event,
+    File,
+    Process,
+    Service,
+    Log,
+    Probe,
+}
+
+impl EvidenceSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvidenceSource::Api => "api",
+            EvidenceSource::Event => "event",
+            EvidenceSource::File => "file",
+            EvidenceSource::Process => "process",
+            EvidenceSource::Service => "service",
+            EvidenceSource::Log => "log",
+            EvidenceSource::Probe => "probe",
+        }
+    }
+}
+
+/// One piece of evidence: where to look (`reference`, e.g. `Node/win-1 .status.nodeInfo.kernelVersion`)
+/// and the exact excerpt seen there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub source: EvidenceSource,
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub excerpt: String,
+}
+
+impl Evidence {
+    pub fn new(
+        source: EvidenceSource,
+        reference: impl Into<String>,
+        excerpt: impl Into<String>,
+    ) -> Self {
+        Evidence {
+            source,
+            reference: reference.into(),
+            excerpt: excerpt.into(),
+        }
+    }
+    pub fn api(reference: impl Into<String>, excerpt: impl Into<String>) -> Self {
+        Evidence::new(EvidenceSource::Api, reference, excerpt)
+    }
+    pub fn event(reference: impl Into<String>, excerpt: impl Into<String>) -> Self {
+        Evidence::new(EvidenceSource::Event, reference, excerpt)
+    }
+    pub fn file(reference: impl Into<String>, excerpt: impl Into<String>) -> Self {
+        Evidence::new(EvidenceSource::File, reference, excerpt)
+    }
+    pub fn process(reference: impl Into<String>, excerpt: impl Into<String>) -> Self {
+        Evidence::new(EvidenceSource::Process, reference, excerpt)
+    }
+    pub fn service(reference: impl Into<String>, excerpt: impl Into<String>) -> Self {
+        Evidence::new(EvidenceSource::Service, reference, excerpt)
+    }
+    pub fn log(reference: impl Into<String>, excerpt: impl Into<String>) -> Self {
+        Evidence::new(EvidenceSource::Log, reference, excerpt)
+    }
+    pub fn probe(reference: impl Into<String>, excerpt: impl Into<String>) -> Self {
+        Evidence::new(EvidenceSource::Probe, reference, excerpt)
+    }
+}
+
+/// What to do about a finding: a sentence and the exact commands, with real values filled in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Fix {
+    pub text: String,
+    pub commands: Vec<String>,
+}
+
+/// One conclusion of one check about one subject.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub check: String,
+    pub title: String,
+    pub status: Status,
+    pub subject: Subject,
+    pub message: String,
+    pub evidence: Vec<Evidence>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub fix: Option<Fix>,
+    pub docs: Vec<String>,
+}
+
+impl Finding {
+    pub fn evidence(&mut self, evidence: Evidence) -> &mut Self {
+        self.evidence.push(evidence);
+        self
+    }
+
+    pub fn with_fix(&mut self, fix: Fix) -> &mut Self {
+        self.fix = Some(fix);
+        self
+    }
+}
+
+/// The status that stands for a set of findings (a check's row): see `Status::row_rank`.
+pub fn row_status<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Option<Status> {
+    findings
+        .into_iter()
+        .map(|f| f.status)
+        .max_by_key(|s| s.row_rank())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_outranks_pass_in_a_row() {
+        let mk = |status| Finding {
+            check: "x".into(),
+            title: "x".into(),
+            status,
+            subject: Subject::cluster(),
+            message: String::new(),
+            evidence: vec![],
+            fix: None,
+            docs: vec![],
+        };
+        let findings = [mk(Status::Pass), mk(Status::Error), mk(Status::Skip)];
+        assert_eq!(row_status(&findings), Some(Status::Error));
+        let findings = [mk(Status::Pass), mk(Status::Skip)];
+        assert_eq!(row_status(&findings), Some(Status::Pass));
+        assert_eq!(row_status(&[]), None);
+    }
+
+    #[test]
+    fn statuses_parse_and_print() {
+        for s in Status::ALL {
+            assert_eq!(Status::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(Status::parse("bogus"), None);
+        assert!(Status::Fail.severity() > Status::Warn.severity());
+    }
+}

@@ -1,0 +1,115 @@
+//! `--report text`: a plain terminal listing, one block per check, problems first within a check,
+//! status words always spelled out (no colour needed to read it).
+
+use super::Report;
+use crate::findings::{row_status, Finding};
+use std::fmt::Write;
+
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "windoctor {} — {}",
+        report.tool.version,
+        source_line(report)
+    );
+    let env = &report.environment;
+    let _ = writeln!(
+        out,
+        "Kubernetes {} · {} nodes ({} Linux, {} Windows){}",
+        env.server_version.as_deref().unwrap_or("unknown"),
+        env.nodes.total,
+        env.nodes.linux,
+        env.nodes.windows,
+        env.local_node
+            .as_ref()
+            .map(|l| format!(
+                " · local node {}",
+                l.node_name
+                    .as_deref()
+                    .or(l.hostname.as_deref())
+                    .unwrap_or("?")
+            ))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(out, "{}\n", summary_line(report));
+    let mut ids: Vec<&str> = Vec::new();
+    for f in &report.findings {
+        if !ids.contains(&f.check.as_str()) {
+            ids.push(&f.check);
+        }
+    }
+    for id in ids {
+        let mut findings: Vec<&Finding> =
+            report.findings.iter().filter(|f| f.check == id).collect();
+        findings.sort_by_key(|f| std::cmp::Reverse(f.status.row_rank()));
+        let Some(row) = row_status(findings.iter().copied()) else {
+            continue;
+        };
+        let _ = writeln!(out, "{:<8} {} — {}", row.label(), id, findings[0].title);
+        for f in findings {
+            let _ = writeln!(
+                out,
+                "    {:<8} {}: {}",
+                f.status.label(),
+                f.subject.display(),
+                f.message
+            );
+            for e in &f.evidence {
+                let _ = writeln!(
+                    out,
+                    "             [{}] {}: {}",
+                    e.source.as_str(),
+                    e.reference,
+                    one_line(&e.excerpt)
+                );
+            }
+            if let Some(fix) = &f.fix {
+                if f.status.severity() > 0 {
+                    let _ = writeln!(out, "             fix: {}", fix.text);
+                    for c in &fix.commands {
+                        let _ = writeln!(out, "               $ {c}");
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+pub fn source_line(report: &Report) -> String {
+    let s = &report.source;
+    match s.kind {
+        "live" => format!(
+            "live cluster, context {} ({})",
+            s.context.as_deref().unwrap_or("in-cluster"),
+            s.server.as_deref().unwrap_or("?")
+        ),
+        "snapshot" => format!("snapshot {}", s.path.as_deref().unwrap_or("?")),
+        _ => "demo bundle (embedded)".to_string(),
+    }
+}
+
+pub fn summary_line(report: &Report) -> String {
+    crate::findings::Status::ALL
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {}",
+                report.summary.get(s.as_str()).copied().unwrap_or(0),
+                s.as_str()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+fn one_line(s: &str) -> String {
+    let flat = s.replace('\n', " ⏎ ");
+    if flat.chars().count() > 240 {
+        let cut: String = flat.chars().take(237).collect();
+        format!("{cut}...")
+    } else {
+        flat
+    }
+}

@@ -1,0 +1,270 @@
+//! Read-only file stores a bundle can live in: a directory, the demo embedded in the binary, or an
+//! in-memory map (the catalogue's examples). Paths are `/`-separated and relative to the bundle root,
+//! and lookups ignore case, because Windows paths are case-insensitive and scripts spell
+//! `SourceVip.json` and `sourceVip.json` alike.
+
+use include_dir::Dir;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Largest file a store hands out whole; logs are read as tails of this size.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// How much of a log's end is read.
+pub const LOG_TAIL_BYTES: u64 = 2 * 1024 * 1024;
+
+pub trait FileStore: Send + Sync {
+    /// All file paths, relative, `/`-separated, in their real case.
+    fn paths(&self) -> Vec<String>;
+    /// Reads a file by its real relative path.
+    fn read_exact(&self, path: &str, tail: Option<u64>) -> Result<Vec<u8>, String>;
+    /// What to call this store in messages (a directory path, "embedded demo").
+    fn describe(&self) -> String;
+
+    /// Finds `path` without regard to case and reads it: `Ok(None)` when absent.
+    fn read(&self, path: &str) -> Result<Option<Vec<u8>>, String> {
+        match self.find(path) {
+            Some(real) => self.read_exact(&real, None).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Like `read`, but only the last `LOG_TAIL_BYTES` of the file.
+    fn read_tail(&self, path: &str) -> Result<Option<Vec<u8>>, String> {
+        match self.find(path) {
+            Some(real) => self.read_exact(&real, Some(LOG_TAIL_BYTES)).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The real path of `path`, compared without regard to case.
+    fn find(&self, path: &str) -> Option<String> {
+        let want = normalise(path);
+        self.paths().into_iter().find(|p| normalise(p) == want)
+    }
+
+    /// Real paths under `dir` (recursive), compared without regard to case.
+    fn list(&self, dir: &str) -> Vec<String> {
+        let mut prefix = normalise(dir);
+        if !prefix.is_empty() && !prefix.ends_with('/') {
+            prefix.push('/');
+        }
+        self.paths()
+            .into_iter()
+            .filter(|p| normalise(p).starts_with(&prefix))
+            .collect()
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        self.find(path).is_some()
+    }
+}
+
+fn normalise(path: &str) -> String {
+    path.replace('\\', "/")
+        .trim_start_matches("./")
+        .trim_start_matches('/')
+        .to_lowercase()
+}
+
+/// A bundle directory on disk.
+pub struct DirStore {
+    root: PathBuf,
+    paths: Vec<String>,
+}
+
+impl DirStore {
+    pub fn open(root: &Path) -> Result<DirStore, String> {
+        if !root.is_dir() {
+            return Err(format!(
+                "{} is not a directory (expected a bundle as written by `windoctor capture`)",
+                root.display()
+            ));
+        }
+        let mut paths = Vec::new();
+        walk(root, root, &mut paths, 0);
+        paths.sort();
+        Ok(DirStore {
+            root: root.to_path_buf(),
+            paths,
+        })
+    }
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<String>, depth: usize) {
+    if depth > 24 {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            walk(root, &path, out, depth + 1);
+        } else if kind.is_file() {
+            if let Ok(rel) = path.strip_prefix(root) {
+                let parts: Vec<String> = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                out.push(parts.join("/"));
+            }
+        }
+    }
+}
+
+impl FileStore for DirStore {
+    fn paths(&self) -> Vec<String> {
+        self.paths.clone()
+    }
+
+    fn read_exact(&self, path: &str, tail: Option<u64>) -> Result<Vec<u8>, String> {
+        use std::io::{Read, Seek, SeekFrom};
+        let full = self.root.join(path);
+        let mut f = std::fs::File::open(&full)
+            .map_err(|e| format!("cannot read {}: {e}", full.display()))?;
+        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        let limit = tail.unwrap_or(MAX_FILE_BYTES);
+        if len > limit {
+            if tail.is_none() {
+                return Err(format!(
+                    "{} is {len} bytes, larger than the {MAX_FILE_BYTES} bytes windoctor reads",
+                    full.display()
+                ));
+            }
+            f.seek(SeekFrom::Start(len - limit))
+                .map_err(|e| format!("cannot read {}: {e}", full.display()))?;
+        }
+        let mut buf = Vec::with_capacity(len.min(limit) as usize);
+        f.take(limit)
+            .read_to_end(&mut buf)
+            .map_err(|e| format!("cannot read {}: {e}", full.display()))?;
+        Ok(buf)
+    }
+
+    fn describe(&self) -> String {
+        self.root.display().to_string()
+    }
+}
+
+/// A bundle compiled into the binary (the demo).
+pub struct EmbeddedStore {
+    dir: &'static Dir<'static>,
+    name: String,
+}
+
+impl EmbeddedStore {
+    pub fn new(dir: &'static Dir<'static>, name: &str) -> Self {
+        EmbeddedStore {
+            dir,
+            name: name.to_string(),
+        }
+    }
+}
+
+fn embedded_files<'a>(dir: &'a Dir<'a>, out: &mut Vec<&'a include_dir::File<'a>>) {
+    out.extend(dir.files());
+    for d in dir.dirs() {
+        embedded_files(d, out);
+    }
+}
+
+impl FileStore for EmbeddedStore {
+    fn paths(&self) -> Vec<String> {
+        let mut files = Vec::new();
+        embedded_files(self.dir, &mut files);
+        files
+            .iter()
+            .map(|f| f.path().to_string_lossy().replace('\\', "/"))
+            .collect()
+    }
+
+    fn read_exact(&self, path: &str, tail: Option<u64>) -> Result<Vec<u8>, String> {
+        let file = self
+            .dir
+            .get_file(path)
+            .ok_or_else(|| format!("{path} is not in the {}", self.name))?;
+        let bytes = file.contents();
+        Ok(match tail {
+            Some(n) if bytes.len() as u64 > n => bytes[bytes.len() - n as usize..].to_vec(),
+            _ => bytes.to_vec(),
+        })
+    }
+
+    fn describe(&self) -> String {
+        self.name.clone()
+    }
+}
+
+/// A bundle held in memory: the catalogue's examples and tests.
+#[derive(Default)]
+pub struct MemoryStore {
+    pub files: BTreeMap<String, Vec<u8>>,
+}
+
+impl MemoryStore {
+    pub fn from_text(files: &BTreeMap<String, String>) -> Self {
+        MemoryStore {
+            files: files
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_bytes().to_vec()))
+                .collect(),
+        }
+    }
+}
+
+impl FileStore for MemoryStore {
+    fn paths(&self) -> Vec<String> {
+        self.files.keys().cloned().collect()
+    }
+
+    fn read_exact(&self, path: &str, tail: Option<u64>) -> Result<Vec<u8>, String> {
+        let bytes = self
+            .files
+            .get(path)
+            .ok_or_else(|| format!("{path} not found"))?;
+        Ok(match tail {
+            Some(n) if bytes.len() as u64 > n => bytes[bytes.len() - n as usize..].to_vec(),
+            _ => bytes.clone(),
+        })
+    }
+
+    fn describe(&self) -> String {
+        "in-memory bundle".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookups_ignore_case_and_separators() {
+        let mut m = MemoryStore::default();
+        m.files
+            .insert("node/files/C/k/SourceVip.json".into(), b"{}".to_vec());
+        assert!(m.exists("node/files/c/K/sourceVip.json"));
+        assert!(m.exists("node\\files\\C\\k\\SOURCEVIP.JSON"));
+        assert_eq!(m.list("node/files/C/k").len(), 1);
+        assert_eq!(m.read("node/files/C/run/flannel/subnet.env"), Ok(None));
+    }
+
+    #[test]
+    fn dir_store_reads_tails() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("node/logs")).expect("mkdir");
+        let big = "x".repeat((LOG_TAIL_BYTES + 10) as usize) + "END";
+        std::fs::write(dir.path().join("node/logs/kubelet.log"), &big).expect("write");
+        let store = DirStore::open(dir.path()).expect("open");
+        let tail = store
+            .read_tail("node/logs/KUBELET.log")
+            .expect("read")
+            .expect("present");
+        assert_eq!(tail.len() as u64, LOG_TAIL_BYTES);
+        assert!(tail.ends_with(b"END"));
+        assert!(DirStore::open(&dir.path().join("nope")).is_err());
+    }
+}
