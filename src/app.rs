@@ -17,6 +17,7 @@ pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_NOTHING_EVALUATED: i32 = 3;
 
 /// Gathered facts and where they came from.
+#[derive(Debug)]
 pub struct Gathered {
     pub facts: Facts,
     pub source: SourceKind,
@@ -79,7 +80,7 @@ pub async fn gather(cli: &Cli) -> Result<Gathered, String> {
     Ok(gathered)
 }
 
-fn mark_cluster_unreachable(facts: &mut Facts, why: &str) {
+pub fn mark_cluster_unreachable(facts: &mut Facts, why: &str) {
     use crate::facts::Input;
     let c = &mut facts.cluster;
     let failed = || format!("no cluster connection: {why}");
@@ -92,6 +93,10 @@ fn mark_cluster_unreachable(facts: &mut Facts, why: &str) {
     c.configmaps = Input::Failed(failed());
     c.runtimeclasses = Input::Failed(failed());
 }
+
+/// Collects the local node part for a live run (on a Windows node, or from `--node-root`). Without
+/// either, the node part stays absent and node checks report `skip`.
+pub async fn gather_node(_cli: &Cli, _facts: &mut Facts) {}
 
 /// Decides which Node the local machine is: `--node`, else the node part's own record, else the
 /// hostname matched against Node names (case-insensitive, FQDN or short).
@@ -180,14 +185,13 @@ async fn run(cli: Cli) -> i32 {
             report::ReportFormat::Text
         }
     };
-    let gathered = match gather(&cli).await {
-        Ok(g) => g,
+    let (findings, gathered) = match crate::engine::run_to_end(&cli, &sel).await {
+        Ok(r) => r,
         Err(e) => {
             eprintln!("windoctor: {e}");
             return EXIT_USAGE;
         }
     };
-    let findings = crate::checks::run_all(&gathered.facts, &sel);
     let code = exit_code(&gathered.facts, &findings, cli.fail_on.threshold());
     let report = build_report(&gathered, findings);
     let text = format.render(&report);

@@ -9,6 +9,7 @@ pub mod capture;
 pub mod catalogue;
 pub mod checks;
 pub mod cli;
+pub mod engine;
 pub mod facts;
 pub mod findings;
 pub mod redact;

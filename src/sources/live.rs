@@ -205,15 +205,22 @@ fn encode_query_value(v: &str) -> String {
     out
 }
 
+/// The query that lists only events the checks read (warnings): Normal events are the bulk of a big
+/// cluster's events and no check reads them.
+pub const WARNING_EVENTS: &str = "fieldSelector=type%21%3DNormal";
+
+/// Reads `/version`.
+pub async fn read_version(client: &Client, opts: &LiveOptions) -> Input<ServerVersion> {
+    match request::<ServerVersion>(client, "/version", "version", opts).await {
+        Ok(v) => Input::Ready(v),
+        Err(e) => Input::Failed(e.replace("cannot list version", "cannot read /version")),
+    }
+}
+
 /// Reads every cluster input, each kind once, concurrently.
 pub async fn collect_cluster(conn: &Connection, opts: &LiveOptions) -> ClusterFacts {
     let c = &conn.client;
-    let version = async {
-        match request::<ServerVersion>(c, "/version", "version", opts).await {
-            Ok(v) => Input::Ready(v),
-            Err(e) => Input::Failed(e.replace("cannot list version", "cannot read /version")),
-        }
-    };
+    let version = read_version(c, opts);
     let (version, nodes, pods, events, services, daemonsets, configmaps, runtimeclasses) = tokio::join!(
         version,
         list_input::<Node>(c, "/api/v1/nodes", "", "nodes", opts),
@@ -250,7 +257,7 @@ pub async fn collect_cluster(conn: &Connection, opts: &LiveOptions) -> ClusterFa
     }
 }
 
-async fn list_input<T: DeserializeOwned>(
+pub async fn list_input<T: DeserializeOwned>(
     client: &Client,
     path: &str,
     query: &str,
@@ -265,7 +272,7 @@ async fn list_input<T: DeserializeOwned>(
 
 /// ConfigMaps the checks read: everything in kube-system (kubeadm, kube-proxy, kubelet, flannel in
 /// older installs) plus `kube-flannel-cfg` wherever it lives. Other namespaces are not listed.
-async fn configmaps(client: &Client, opts: &LiveOptions) -> Input<Vec<ConfigMap>> {
+pub async fn configmaps(client: &Client, opts: &LiveOptions) -> Input<Vec<ConfigMap>> {
     let (system, flannel) = tokio::join!(
         list_all::<ConfigMap>(
             client,

@@ -1,0 +1,329 @@
+//! The run engine: gathers inputs and runs each check as soon as the inputs it declares have
+//! arrived, streaming progress to a front-end.
+//!
+//! Offline sources (bundle, demo) deliver every input at once. The live source lists each kind
+//! concurrently; as each list finishes (or fails), the engine runs the checks whose declared inputs
+//! are all resolved, so the TUI shows checks completing while other lists are still arriving. Headless
+//! reports use the same engine and simply wait for the end.
+
+use crate::app::{self, Gathered};
+use crate::catalogue;
+use crate::checks::{self, CheckResult, Selection};
+use crate::cli::Cli;
+use crate::facts::{Facts, Input};
+use crate::sources::{self, SourceKind};
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// What a front-end hears while a run goes on.
+#[derive(Debug)]
+pub enum Update {
+    /// The source being read, e.g. "live: context kind-win (https://127.0.0.1:6443)".
+    Source(SourceKind),
+    /// An input started being read.
+    InputStarted(&'static str),
+    /// An input finished: ready with `count` items, or missing/failed with the reason.
+    InputDone {
+        input: &'static str,
+        outcome: InputOutcome,
+        elapsed: Duration,
+    },
+    /// A check finished.
+    Check(CheckResult),
+    /// Everything is done; the gathered facts are handed over for export and reruns.
+    Finished(Box<Gathered>),
+    /// The run could not start (configuration error); the string says what to do.
+    Fatal(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputOutcome {
+    Ready(usize),
+    Missing(String),
+    Failed(String),
+}
+
+fn outcome<T>(input: &Input<Vec<T>>) -> InputOutcome {
+    match input {
+        Input::Ready(v) => InputOutcome::Ready(v.len()),
+        Input::Missing(m) => InputOutcome::Missing(m.clone()),
+        Input::Failed(e) => InputOutcome::Failed(e.clone()),
+    }
+}
+
+/// Tracks which inputs are resolved and which selected checks have run.
+struct Scheduler {
+    pending: Vec<&'static str>,
+    resolved: BTreeSet<String>,
+}
+
+impl Scheduler {
+    fn new(sel: &Selection) -> Self {
+        Scheduler {
+            pending: sel.ids(),
+            resolved: BTreeSet::new(),
+        }
+    }
+
+    fn resolve(&mut self, input: &str) {
+        self.resolved.insert(input.to_string());
+    }
+
+    /// Runs (and removes from pending) every check whose inputs are all resolved.
+    fn run_ready(&mut self, facts: &Facts, tx: &UnboundedSender<Update>) {
+        let resolved = &self.resolved;
+        let (ready, waiting): (Vec<&'static str>, Vec<&'static str>) =
+            self.pending.iter().partition(|id| {
+                catalogue::meta(id)
+                    .is_none_or(|m| m.inputs.iter().all(|i| resolved.contains(i.as_str())))
+            });
+        self.pending = waiting;
+        for id in ready {
+            let _ = tx.send(Update::Check(checks::run_one(id, facts)));
+        }
+    }
+
+    fn run_rest(&mut self, facts: &Facts, tx: &UnboundedSender<Update>) {
+        for id in std::mem::take(&mut self.pending) {
+            let _ = tx.send(Update::Check(checks::run_one(id, facts)));
+        }
+    }
+}
+
+/// Runs the whole pipeline for `cli`, sending updates to `tx`. Returns when every check has run.
+pub async fn run(cli: &Cli, sel: &Selection, tx: UnboundedSender<Update>) {
+    if cli.demo || cli.snapshot.is_some() {
+        let gathered = match app::gather(cli).await {
+            Ok(g) => g,
+            Err(e) => {
+                let _ = tx.send(Update::Fatal(e));
+                return;
+            }
+        };
+        let _ = tx.send(Update::Source(gathered.source.clone()));
+        let mut scheduler = Scheduler::new(sel);
+        scheduler.run_rest(&gathered.facts, &tx);
+        let _ = tx.send(Update::Finished(Box::new(gathered)));
+        return;
+    }
+    run_live(cli, sel, tx).await;
+}
+
+async fn run_live(cli: &Cli, sel: &Selection, tx: UnboundedSender<Update>) {
+    use crate::facts::k8s::{ConfigMap, DaemonSet, Event, Node, Pod, RuntimeClass, Service};
+    use sources::live;
+
+    let opts = app::live_options(cli);
+    let mut facts = Facts::default();
+    let mut scheduler = Scheduler::new(sel);
+    // Inputs the live cluster source does not provide are resolved from the start.
+    scheduler.resolve("logs");
+    scheduler.resolve("probes");
+    app::gather_node(cli, &mut facts).await;
+    scheduler.resolve("node");
+
+    let conn = match live::connect(&opts).await {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = tx.send(Update::Source(SourceKind::Live {
+                context: cli.context.clone(),
+                server: None,
+            }));
+            app::mark_cluster_unreachable(&mut facts, &e);
+            for input in [
+                "version",
+                "nodes",
+                "pods",
+                "events",
+                "services",
+                "daemonsets",
+                "configmaps",
+                "runtimeclasses",
+            ] {
+                let _ = tx.send(Update::InputDone {
+                    input,
+                    outcome: InputOutcome::Failed(e.clone()),
+                    elapsed: Duration::ZERO,
+                });
+            }
+            app::resolve_local_node(&mut facts, cli.node.as_deref());
+            scheduler.run_rest(&facts, &tx);
+            let source = SourceKind::Live {
+                context: cli.context.clone(),
+                server: None,
+            };
+            let _ = tx.send(Update::Finished(Box::new(Gathered { facts, source })));
+            return;
+        }
+    };
+    let _ = tx.send(Update::Source(conn.source.clone()));
+    facts.cluster.origin = Some(conn.source.describe());
+
+    /// One finished list, carried back to the scheduler.
+    enum Arrived {
+        Version(Input<crate::facts::k8s::ServerVersion>),
+        Nodes(Input<Vec<Node>>),
+        Pods(Input<Vec<Pod>>),
+        Events(Input<Vec<Event>>),
+        Services(Input<Vec<Service>>),
+        DaemonSets(Input<Vec<DaemonSet>>),
+        ConfigMaps(Input<Vec<ConfigMap>>),
+        RuntimeClasses(Input<Vec<RuntimeClass>>),
+    }
+
+    let started = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for input in [
+        "version",
+        "nodes",
+        "pods",
+        "events",
+        "services",
+        "daemonsets",
+        "configmaps",
+        "runtimeclasses",
+    ] {
+        let _ = tx.send(Update::InputStarted(input));
+    }
+    {
+        let (c, o) = (conn.client.clone(), opts.clone());
+        set.spawn(async move { Arrived::Version(live::read_version(&c, &o).await) });
+        let (c, o) = (conn.client.clone(), opts.clone());
+        set.spawn(async move {
+            Arrived::Nodes(live::list_input(&c, "/api/v1/nodes", "", "nodes", &o).await)
+        });
+        let (c, o) = (conn.client.clone(), opts.clone());
+        set.spawn(async move {
+            Arrived::Pods(live::list_input(&c, "/api/v1/pods", "", "pods", &o).await)
+        });
+        let (c, o) = (conn.client.clone(), opts.clone());
+        set.spawn(async move {
+            Arrived::Events(
+                live::list_input(&c, "/api/v1/events", live::WARNING_EVENTS, "events", &o).await,
+            )
+        });
+        let (c, o) = (conn.client.clone(), opts.clone());
+        set.spawn(async move {
+            Arrived::Services(live::list_input(&c, "/api/v1/services", "", "services", &o).await)
+        });
+        let (c, o) = (conn.client.clone(), opts.clone());
+        set.spawn(async move {
+            Arrived::DaemonSets(
+                live::list_input(&c, "/apis/apps/v1/daemonsets", "", "daemonsets", &o).await,
+            )
+        });
+        let (c, o) = (conn.client.clone(), opts.clone());
+        set.spawn(async move { Arrived::ConfigMaps(live::configmaps(&c, &o).await) });
+        let (c, o) = (conn.client.clone(), opts.clone());
+        set.spawn(async move {
+            Arrived::RuntimeClasses(
+                live::list_input(
+                    &c,
+                    "/apis/node.k8s.io/v1/runtimeclasses",
+                    "",
+                    "runtimeclasses",
+                    &o,
+                )
+                .await,
+            )
+        });
+    }
+    while let Some(joined) = set.join_next().await {
+        let Ok(arrived) = joined else { continue };
+        let elapsed = started.elapsed();
+        let c = &mut facts.cluster;
+        let (input, out) = match arrived {
+            Arrived::Version(v) => {
+                let out = match &v {
+                    Input::Ready(_) => InputOutcome::Ready(1),
+                    Input::Missing(m) => InputOutcome::Missing(m.clone()),
+                    Input::Failed(e) => InputOutcome::Failed(e.clone()),
+                };
+                c.version = v;
+                ("version", out)
+            }
+            Arrived::Nodes(v) => {
+                let out = outcome(&v);
+                c.nodes = v;
+                app::resolve_local_node(&mut facts, cli.node.as_deref());
+                ("nodes", out)
+            }
+            Arrived::Pods(v) => {
+                let out = outcome(&v);
+                c.pods = v;
+                ("pods", out)
+            }
+            Arrived::Events(v) => {
+                let out = outcome(&v);
+                c.events = v;
+                ("events", out)
+            }
+            Arrived::Services(v) => {
+                let out = outcome(&v);
+                c.services = v;
+                ("services", out)
+            }
+            Arrived::DaemonSets(v) => {
+                let out = outcome(&v);
+                c.daemonsets = v;
+                ("daemonsets", out)
+            }
+            Arrived::ConfigMaps(v) => {
+                let out = outcome(&v);
+                c.configmaps = v;
+                ("configmaps", out)
+            }
+            Arrived::RuntimeClasses(v) => {
+                let out = outcome(&v);
+                c.runtimeclasses = v;
+                ("runtimeclasses", out)
+            }
+        };
+        let _ = tx.send(Update::InputDone {
+            input,
+            outcome: out,
+            elapsed,
+        });
+        scheduler.resolve(input);
+        scheduler.run_ready(&facts, &tx);
+    }
+    scheduler.run_rest(&facts, &tx);
+    let _ = tx.send(Update::Finished(Box::new(Gathered {
+        facts,
+        source: conn.source,
+    })));
+}
+
+/// Runs the engine to the end and returns all findings in catalogue order plus the gathered facts.
+pub async fn run_to_end(
+    cli: &Cli,
+    sel: &Selection,
+) -> Result<(Vec<crate::findings::Finding>, Gathered), String> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let engine = run(cli, sel, tx);
+    let collect = async {
+        let mut results: Vec<CheckResult> = Vec::new();
+        let mut gathered = None;
+        let mut fatal = None;
+        while let Some(u) = rx.recv().await {
+            match u {
+                Update::Check(r) => results.push(r),
+                Update::Finished(g) => gathered = Some(*g),
+                Update::Fatal(e) => fatal = Some(e),
+                _ => {}
+            }
+        }
+        (results, gathered, fatal)
+    };
+    let ((), (mut results, gathered, fatal)) = tokio::join!(engine, collect);
+    if let Some(e) = fatal {
+        return Err(e);
+    }
+    let gathered = gathered.ok_or_else(|| "the run ended without results".to_string())?;
+    results.sort_by_key(|r| catalogue::CHECK_IDS.iter().position(|id| *id == r.id));
+    Ok((
+        results.into_iter().flat_map(|r| r.findings).collect(),
+        gathered,
+    ))
+}
