@@ -109,7 +109,9 @@ impl ServerOptions {
     }
 
     /// Demand `Authorization: Bearer <token>` on every request (401
-    /// otherwise).
+    /// otherwise). kube-rs sends the kubeconfig's token to http:// servers;
+    /// kubectl (client-go) sends no credentials to an http:// server, so it
+    /// always gets 401 with this on.
     pub fn require_token(mut self, require: bool) -> Self {
         self.require_token = require;
         self
