@@ -98,6 +98,14 @@ async fn kube_rs_reads_every_kind() -> anyhow::Result<()> {
         .await?;
     assert!(log.contains("Listening on :80"));
 
+    // Metadata-only lists (Accept: ...;as=PartialObjectMetadataList) get
+    // the full list, which kube-rs reads as metadata.
+    let metadata = Api::<Pod>::all(client.clone())
+        .list_metadata(&ListParams::default().limit(3))
+        .await?;
+    assert_eq!(metadata.items.len(), 3);
+    assert_eq!(metadata.items[0].metadata.name.as_deref(), Some("db-0"));
+
     // Exactly one list of nodes was made.
     let node_lists = server
         .request_log()
