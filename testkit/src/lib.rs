@@ -1,1 +1,35 @@
-//! Test support for windoctor (placeholder until the fake API server lands).
+//! Test and benchmark support for windoctor: a Kubernetes-API-compatible
+//! HTTP server on loopback that serves a fake cluster with real list
+//! semantics (chunking with `limit`/`continue`, label and field selectors,
+//! Status errors, gzip), readable by kube-rs and by `kubectl`.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use windoctor_testkit::{ClusterData, FakeApiServer, ServerOptions};
+//! let data = ClusterData::from_bundle_dir("tests/data/bundle")?;
+//! let server = FakeApiServer::start(data, ServerOptions::new().forbid("events")).await?;
+//! let kubeconfig = server.write_kubeconfig(std::env::temp_dir())?;
+//! // ... point the client under test at `kubeconfig` ...
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod bundle;
+pub mod cli;
+mod data;
+mod discovery;
+pub mod kubeconfig;
+mod list;
+mod logs;
+mod options;
+mod query;
+mod resource;
+mod routes;
+mod select;
+mod server;
+mod status;
+
+pub use data::ClusterData;
+pub use options::{ServerOptions, DEFAULT_TOKEN, DEFAULT_USER};
+pub use resource::{ResourceKind, UnknownResource};
+pub use server::{BackgroundServer, FakeApiServer, LoggedRequest};

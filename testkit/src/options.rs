@@ -1,0 +1,146 @@
+//! `ServerOptions`: how the fake API server behaves beyond serving its data.
+//! Injected failures per resource (403, 404 as if the API group were absent,
+//! any status code, delays), a server-side page size cap, bearer-token
+//! enforcement, the port and gzip threshold. Built with chained setters:
+//! `ServerOptions::new().forbid("events").max_page(100)`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Token the kubeconfig carries and, with [`ServerOptions::require_token`],
+/// the server demands.
+pub const DEFAULT_TOKEN: &str = "windoctor-testkit-token";
+
+/// User named in Forbidden messages.
+pub const DEFAULT_USER: &str = "system:serviceaccount:default:windoctor";
+
+/// A failure injected on every request for one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// 403 Forbidden, worded as RBAC would.
+    Forbidden,
+    /// 404, as when the resource's API group is not served; the resource is
+    /// also left out of discovery.
+    NotFound,
+    /// Any status code with a generic Status body.
+    Status(u16),
+}
+
+/// Options for [`crate::FakeApiServer::start`].
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    pub(crate) port: u16,
+    pub(crate) failures: HashMap<String, Failure>,
+    pub(crate) delays: HashMap<String, Duration>,
+    pub(crate) max_page: Option<usize>,
+    pub(crate) require_token: bool,
+    pub(crate) token: String,
+    pub(crate) user: String,
+    pub(crate) gzip_min_bytes: usize,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            port: 0,
+            failures: HashMap::new(),
+            delays: HashMap::new(),
+            max_page: None,
+            require_token: false,
+            token: DEFAULT_TOKEN.to_string(),
+            user: DEFAULT_USER.to_string(),
+            gzip_min_bytes: 0,
+        }
+    }
+}
+
+/// Normalizes a resource name given to an option: `Events` -> `events`,
+/// `pods/log` stays a subresource key.
+fn key(resource: &str) -> String {
+    resource.trim().to_ascii_lowercase()
+}
+
+impl ServerOptions {
+    /// Defaults: an ephemeral port, no failures, no page cap, no token
+    /// required, gzip whenever the client accepts it.
+    pub fn new() -> Self {
+        ServerOptions::default()
+    }
+
+    /// Listen on `port` of 127.0.0.1 (0 picks a free one).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Answer every request on `resource` (plural name such as `events`, or
+    /// `pods/log` for logs) with 403 Forbidden.
+    pub fn forbid(mut self, resource: &str) -> Self {
+        self.failures.insert(key(resource), Failure::Forbidden);
+        self
+    }
+
+    /// Act as if `resource`'s API group were not served: 404 on its paths and
+    /// absent from discovery.
+    pub fn not_found(mut self, resource: &str) -> Self {
+        self.failures.insert(key(resource), Failure::NotFound);
+        self
+    }
+
+    /// Answer every request on `resource` with HTTP `code` (e.g. 500) and a
+    /// Status body.
+    pub fn status(mut self, resource: &str, code: u16) -> Self {
+        self.failures.insert(key(resource), Failure::Status(code));
+        self
+    }
+
+    /// Wait `delay` before answering each request on `resource`.
+    pub fn delay(mut self, resource: &str, delay: Duration) -> Self {
+        self.delays.insert(key(resource), delay);
+        self
+    }
+
+    /// Never return more than `max` items per list response, whatever
+    /// `limit` the client asked for (lists without `limit` are not capped,
+    /// as on the real server).
+    pub fn max_page(mut self, max: usize) -> Self {
+        self.max_page = Some(max);
+        self
+    }
+
+    /// Demand `Authorization: Bearer <token>` on every request (401
+    /// otherwise). kube-rs sends the kubeconfig's token to http:// servers;
+    /// kubectl (client-go) sends no credentials to an http:// server, so it
+    /// always gets 401 with this on.
+    pub fn require_token(mut self, require: bool) -> Self {
+        self.require_token = require;
+        self
+    }
+
+    /// The bearer token the kubeconfig carries and the server checks.
+    pub fn token(mut self, token: &str) -> Self {
+        self.token = token.to_string();
+        self
+    }
+
+    /// The user named in Forbidden messages.
+    pub fn user(mut self, user: &str) -> Self {
+        self.user = user.to_string();
+        self
+    }
+
+    /// Compress only bodies of at least `bytes` (the real server's threshold
+    /// is 128 KiB; the default 0 compresses every body when asked).
+    pub fn gzip_min_bytes(mut self, bytes: usize) -> Self {
+        self.gzip_min_bytes = bytes;
+        self
+    }
+
+    pub(crate) fn failure(&self, resource: &str) -> Option<Failure> {
+        self.failures.get(resource).copied()
+    }
+
+    pub(crate) fn delay_for(&self, resource: &str) -> Option<Duration> {
+        self.delays.get(resource).copied()
+    }
+}

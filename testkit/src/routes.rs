@@ -1,0 +1,354 @@
+//! Request routing: maps a method, path and query onto discovery, version,
+//! list, get and log handlers, applying the bearer-token check and the
+//! failures and delays injected through [`ServerOptions`]. Independent of
+//! hyper: it takes plain strings and returns a [`Reply`].
+
+use serde_json::Value;
+
+use crate::data::ClusterData;
+use crate::discovery;
+use crate::list::{self, ListRequest};
+use crate::logs;
+use crate::options::{Failure, ServerOptions};
+use crate::query::{self, Query};
+use crate::resource::ResourceKind;
+use crate::select::{FieldSelector, LabelSelector};
+use crate::status::{self, ApiError, Target};
+
+/// Content type of JSON replies.
+pub(crate) const JSON: &str = "application/json";
+/// Content type of log and health replies.
+pub(crate) const TEXT: &str = "text/plain; charset=utf-8";
+
+/// A response before transport encoding.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Reply {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(body: Vec<u8>) -> Reply {
+        Reply {
+            status: 200,
+            content_type: JSON,
+            body,
+        }
+    }
+
+    fn value(value: &Value) -> Reply {
+        Reply::json(value.to_string().into_bytes())
+    }
+
+    fn text(body: Vec<u8>) -> Reply {
+        Reply {
+            status: 200,
+            content_type: TEXT,
+            body,
+        }
+    }
+}
+
+impl From<ApiError> for Reply {
+    fn from(err: ApiError) -> Reply {
+        Reply {
+            status: err.code,
+            content_type: JSON,
+            body: err.body,
+        }
+    }
+}
+
+/// What the request addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Route {
+    Version,
+    Health,
+    ApiVersions,
+    GroupList,
+    Group(String),
+    ResourceList {
+        group: String,
+        version: String,
+    },
+    Collection {
+        kind: ResourceKind,
+        namespace: Option<String>,
+    },
+    Object {
+        kind: ResourceKind,
+        namespace: Option<String>,
+        name: String,
+    },
+    Log {
+        namespace: String,
+        pod: String,
+    },
+    Unknown,
+}
+
+impl Route {
+    /// The resource (options key) the route touches, if any.
+    fn resource_key(&self) -> Option<&'static str> {
+        match self {
+            Route::Collection { kind, .. } | Route::Object { kind, .. } => Some(kind.plural()),
+            Route::Log { .. } => Some("pods/log"),
+            _ => None,
+        }
+    }
+}
+
+fn parse_route(path: &str) -> Route {
+    let segments: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| query::decode(s, false))
+        .collect();
+    let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+    match segs.as_slice() {
+        ["version"] => Route::Version,
+        ["healthz" | "livez" | "readyz", ..] => Route::Health,
+        ["api"] => Route::ApiVersions,
+        ["apis"] => Route::GroupList,
+        ["apis", group] => Route::Group(group.to_string()),
+        ["api", version, rest @ ..] => resource_route("", version, rest),
+        ["apis", group, version, rest @ ..] => resource_route(group, version, rest),
+        _ => Route::Unknown,
+    }
+}
+
+/// Routes below `/api/VERSION` or `/apis/GROUP/VERSION`.
+fn resource_route(group: &str, version: &str, rest: &[&str]) -> Route {
+    let kind_in = |plural: &str| {
+        ResourceKind::from_path(group, plural).filter(|k| k.info().version == version)
+    };
+    let owned = |s: &str| s.to_string();
+    match rest {
+        [] => Route::ResourceList {
+            group: owned(group),
+            version: owned(version),
+        },
+        [plural] => match kind_in(plural) {
+            Some(kind) => Route::Collection {
+                kind,
+                namespace: None,
+            },
+            None => Route::Unknown,
+        },
+        [plural, name] => match kind_in(plural) {
+            Some(kind) if !kind.namespaced() => Route::Object {
+                kind,
+                namespace: None,
+                name: owned(name),
+            },
+            _ => Route::Unknown,
+        },
+        ["namespaces", ns, plural] => match kind_in(plural) {
+            Some(kind) if kind.namespaced() => Route::Collection {
+                kind,
+                namespace: Some(owned(ns)),
+            },
+            _ => Route::Unknown,
+        },
+        ["namespaces", ns, plural, name] => match kind_in(plural) {
+            Some(kind) if kind.namespaced() => Route::Object {
+                kind,
+                namespace: Some(owned(ns)),
+                name: owned(name),
+            },
+            _ => Route::Unknown,
+        },
+        ["namespaces", ns, "pods", pod, "log"] if group.is_empty() && version == "v1" => {
+            Route::Log {
+                namespace: owned(ns),
+                pod: owned(pod),
+            }
+        }
+        _ => Route::Unknown,
+    }
+}
+
+/// Everything a request is answered from.
+pub(crate) struct Context<'a> {
+    pub data: &'a ClusterData,
+    pub options: &'a ServerOptions,
+    /// `host:port` the server listens on, for `/api`.
+    pub address: &'a str,
+}
+
+/// The parts of a request routing looks at.
+pub(crate) struct Request<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: &'a str,
+    /// The `Authorization` header, if any.
+    pub authorization: Option<&'a str>,
+}
+
+/// Answers one request. Delays injected for the addressed resource are
+/// awaited here.
+pub(crate) async fn handle(ctx: &Context<'_>, request: &Request<'_>) -> Reply {
+    let route = parse_route(request.path);
+    if route == Route::Health {
+        return Reply::text(b"ok".to_vec());
+    }
+    if ctx.options.require_token {
+        let expected = format!("Bearer {}", ctx.options.token);
+        if request.authorization != Some(expected.as_str()) {
+            return status::unauthorized().into();
+        }
+    }
+    if let Some(delay) = route.resource_key().and_then(|k| ctx.options.delay_for(k)) {
+        tokio::time::sleep(delay).await;
+    }
+    if request.method != "GET" && request.method != "HEAD" {
+        return status::method_not_allowed(&format!("method {}", request.method)).into();
+    }
+    let query = Query::parse(request.query);
+    match answer(ctx, &route, &query) {
+        Ok(reply) => reply,
+        Err(err) => err.into(),
+    }
+}
+
+fn target<'a>(
+    kind: ResourceKind,
+    namespace: Option<&'a str>,
+    name: Option<&'a str>,
+    verb: &'a str,
+) -> Target<'a> {
+    Target {
+        info: kind.info(),
+        subresource: None,
+        namespace,
+        name,
+        verb,
+    }
+}
+
+/// Applies an injected failure for `key`, if any.
+fn injected(ctx: &Context<'_>, key: &str, target: &Target<'_>) -> Result<(), ApiError> {
+    match ctx.options.failure(key) {
+        None => Ok(()),
+        Some(Failure::Forbidden) => Err(status::forbidden(target, &ctx.options.user)),
+        Some(Failure::NotFound) => Err(status::path_not_found()),
+        Some(Failure::Status(code)) => Err(status::injected(target, code)),
+    }
+}
+
+fn answer(ctx: &Context<'_>, route: &Route, query: &Query) -> Result<Reply, ApiError> {
+    match route {
+        Route::Health => Ok(Reply::text(b"ok".to_vec())),
+        Route::Version => Ok(Reply::json(ctx.data.version_json().to_vec())),
+        Route::ApiVersions => Ok(Reply::value(&discovery::api_versions(ctx.address))),
+        Route::GroupList => Ok(Reply::value(&discovery::api_group_list(ctx.options))),
+        Route::Group(group) => discovery::api_group(ctx.options, group)
+            .map(|v| Reply::value(&v))
+            .ok_or_else(status::path_not_found),
+        Route::ResourceList { group, version } => {
+            discovery::api_resource_list(ctx.options, group, version)
+                .map(|v| Reply::value(&v))
+                .ok_or_else(status::path_not_found)
+        }
+        Route::Collection { kind, namespace } => {
+            let t = target(*kind, namespace.as_deref(), None, "list");
+            injected(ctx, kind.plural(), &t)?;
+            if query.get_bool("watch") {
+                return Err(status::method_not_allowed("watch"));
+            }
+            let request = list_request(*kind, query)?;
+            let body = list::list_body(
+                ctx.data,
+                *kind,
+                namespace.as_deref(),
+                &request,
+                ctx.options.max_page,
+            )?;
+            Ok(Reply::json(body))
+        }
+        Route::Object {
+            kind,
+            namespace,
+            name,
+        } => {
+            let t = target(*kind, namespace.as_deref(), Some(name), "get");
+            injected(ctx, kind.plural(), &t)?;
+            let object = ctx
+                .data
+                .get(*kind, namespace.as_deref().unwrap_or(""), name)
+                .ok_or_else(|| status::object_not_found(&t))?;
+            Ok(Reply::json(object.json.to_vec()))
+        }
+        Route::Log { namespace, pod } => {
+            let mut t = target(ResourceKind::Pods, Some(namespace), Some(pod), "get");
+            t.subresource = Some("log");
+            injected(ctx, "pods/log", &t)?;
+            logs::pod_log(ctx.data, namespace, pod, query).map(Reply::text)
+        }
+        Route::Unknown => Err(status::path_not_found()),
+    }
+}
+
+fn list_request(kind: ResourceKind, query: &Query) -> Result<ListRequest, ApiError> {
+    let labels = LabelSelector::parse(query.get("labelSelector").unwrap_or(""))
+        .map_err(|e| status::bad_request(&e))?;
+    let fields = FieldSelector::parse(query.get("fieldSelector").unwrap_or(""), kind)
+        .map_err(|e| status::bad_request(&e))?;
+    let limit = query
+        .get_usize("limit")
+        .map_err(|e| status::bad_request(&e))?;
+    Ok(ListRequest {
+        labels,
+        fields,
+        limit,
+        continue_token: query.get("continue").map(str::to_string),
+        resource_version: query.get("resourceVersion").map(str::to_string),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes() {
+        assert_eq!(parse_route("/version"), Route::Version);
+        assert_eq!(parse_route("/api/"), Route::ApiVersions);
+        assert_eq!(
+            parse_route("/api/v1/pods"),
+            Route::Collection {
+                kind: ResourceKind::Pods,
+                namespace: None
+            }
+        );
+        assert_eq!(
+            parse_route("/apis/apps/v1/namespaces/kube-system/daemonsets/calico"),
+            Route::Object {
+                kind: ResourceKind::DaemonSets,
+                namespace: Some("kube-system".into()),
+                name: "calico".into()
+            }
+        );
+        assert_eq!(
+            parse_route("/api/v1/namespaces/default"),
+            Route::Object {
+                kind: ResourceKind::Namespaces,
+                namespace: None,
+                name: "default".into()
+            }
+        );
+        assert_eq!(
+            parse_route("/api/v1/namespaces/a/pods/p/log"),
+            Route::Log {
+                namespace: "a".into(),
+                pod: "p".into()
+            }
+        );
+        assert_eq!(parse_route("/api/v1/pods/p"), Route::Unknown);
+        assert_eq!(parse_route("/api/v1/namespaces/a/nodes"), Route::Unknown);
+        assert_eq!(parse_route("/apis/apps/v2/daemonsets"), Route::Unknown);
+        assert_eq!(parse_route("/openapi/v3"), Route::Unknown);
+        assert_eq!(parse_route("/api/v1/daemonsets"), Route::Unknown);
+    }
+}

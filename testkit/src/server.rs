@@ -1,0 +1,456 @@
+//! The HTTP side of the fake API server: binding a loopback port, serving
+//! HTTP/1.1 connections with hyper on the caller's tokio runtime (or on a
+//! private runtime in a background thread for synchronous tests), recording
+//! every request, gzip when the client accepts it, live data updates and
+//! shutdown.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::io::Write;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Mutex, PoisonError, RwLock};
+
+use anyhow::{anyhow, Context as _};
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{
+    HeaderMap, HeaderValue, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE,
+};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+use crate::data::ClusterData;
+use crate::kubeconfig;
+use crate::options::ServerOptions;
+use crate::routes::{self, Context, Reply};
+
+/// One request as the server received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedRequest {
+    /// `GET`, ...
+    pub method: String,
+    /// The URL path, e.g. `/api/v1/pods`.
+    pub path: String,
+    /// The raw query string without `?`, empty when absent.
+    pub query: String,
+}
+
+impl LoggedRequest {
+    /// The decoded value of query parameter `key`.
+    pub fn param(&self, key: &str) -> Option<String> {
+        crate::query::Query::parse(&self.query)
+            .get(key)
+            .map(str::to_string)
+    }
+}
+
+impl fmt::Display for LoggedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.query.is_empty() {
+            write!(f, "{} {}", self.method, self.path)
+        } else {
+            write!(f, "{} {}?{}", self.method, self.path, self.query)
+        }
+    }
+}
+
+/// State shared by all connections.
+struct Shared {
+    data: RwLock<Arc<ClusterData>>,
+    options: ServerOptions,
+    log: Mutex<Vec<LoggedRequest>>,
+    address: String,
+}
+
+/// What both server flavours expose: address, request log, data updates,
+/// kubeconfig.
+#[derive(Clone)]
+struct Handle {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+}
+
+impl Handle {
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn request_log(&self) -> Vec<LoggedRequest> {
+        self.shared
+            .log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn clear_request_log(&self) {
+        self.shared
+            .log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    fn update(&self, change: impl FnOnce(&mut ClusterData)) -> u64 {
+        let mut guard = self
+            .shared
+            .data
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let data = Arc::make_mut(&mut guard);
+        change(data);
+        data.touch();
+        data.prepare();
+        data.resource_version()
+    }
+
+    fn kubeconfig(&self) -> String {
+        kubeconfig::kubeconfig_yaml(&self.url(), &self.shared.options.token)
+    }
+
+    fn write_kubeconfig(&self, dir: &Path) -> anyhow::Result<PathBuf> {
+        kubeconfig::write_kubeconfig(dir, &self.url(), &self.shared.options.token)
+    }
+
+    fn signal_stop(&self) {
+        // Fails only when the accept loop is already gone.
+        let _ = self.stop.send(true);
+    }
+}
+
+/// A fake Kubernetes API server on 127.0.0.1, running on the tokio runtime
+/// that started it. Dropping it stops accepting connections.
+pub struct FakeApiServer {
+    handle: Handle,
+    task: Option<JoinHandle<()>>,
+}
+
+impl FakeApiServer {
+    /// Binds 127.0.0.1 (port from `options`, 0 for any) and starts serving
+    /// `data` on the current tokio runtime.
+    pub async fn start(
+        mut data: ClusterData,
+        options: ServerOptions,
+    ) -> anyhow::Result<FakeApiServer> {
+        data.prepare();
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, options.port))
+            .await
+            .with_context(|| format!("binding 127.0.0.1:{}", options.port))?;
+        let addr = listener.local_addr().context("reading the bound address")?;
+        let shared = Arc::new(Shared {
+            data: RwLock::new(Arc::new(data)),
+            options,
+            log: Mutex::new(Vec::new()),
+            address: addr.to_string(),
+        });
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared), stopped));
+        Ok(FakeApiServer {
+            handle: Handle { shared, addr, stop },
+            task: Some(task),
+        })
+    }
+
+    /// Starts a server on a private runtime in a background thread, for
+    /// tests that are not async.
+    pub fn start_background(
+        data: ClusterData,
+        options: ServerOptions,
+    ) -> anyhow::Result<BackgroundServer> {
+        let (tx, rx) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("fakeapi".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = tx.send(Err(anyhow!(e).context("building the server runtime")));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    match FakeApiServer::start(data, options).await {
+                        Ok(mut server) => {
+                            let _ = tx.send(Ok(server.handle.clone()));
+                            if let Some(task) = server.task.take() {
+                                let _ = task.await;
+                            }
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                        }
+                    }
+                });
+            })
+            .context("spawning the server thread")?;
+        let handle = rx
+            .recv()
+            .map_err(|_| anyhow!("the server thread ended before starting"))??;
+        Ok(BackgroundServer {
+            handle,
+            thread: Some(thread),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        self.handle.url()
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.handle.addr
+    }
+
+    /// Every request received so far, in arrival order.
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        self.handle.request_log()
+    }
+
+    /// Forgets the requests received so far.
+    pub fn clear_request_log(&self) {
+        self.handle.clear_request_log()
+    }
+
+    /// Changes the served data; the resource version moves on, so continue
+    /// tokens issued before expire (410). Returns the new resource version.
+    pub fn update(&self, change: impl FnOnce(&mut ClusterData)) -> u64 {
+        self.handle.update(change)
+    }
+
+    /// Kubeconfig text (YAML) for this server.
+    pub fn kubeconfig(&self) -> String {
+        self.handle.kubeconfig()
+    }
+
+    /// Writes `dir/kubeconfig` for this server and returns its path.
+    pub fn write_kubeconfig(&self, dir: impl AsRef<Path>) -> anyhow::Result<PathBuf> {
+        self.handle.write_kubeconfig(dir.as_ref())
+    }
+
+    /// Stops accepting, drops open connections and waits for the server
+    /// task to end.
+    pub async fn shutdown(mut self) {
+        self.handle.signal_stop();
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for FakeApiServer {
+    fn drop(&mut self) {
+        self.handle.signal_stop();
+    }
+}
+
+/// A fake API server running in its own thread; see
+/// [`FakeApiServer::start_background`]. Dropping it shuts it down and joins
+/// the thread.
+pub struct BackgroundServer {
+    handle: Handle,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BackgroundServer {
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        self.handle.url()
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.handle.addr
+    }
+
+    /// Every request received so far, in arrival order.
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        self.handle.request_log()
+    }
+
+    /// Forgets the requests received so far.
+    pub fn clear_request_log(&self) {
+        self.handle.clear_request_log()
+    }
+
+    /// See [`FakeApiServer::update`].
+    pub fn update(&self, change: impl FnOnce(&mut ClusterData)) -> u64 {
+        self.handle.update(change)
+    }
+
+    /// Kubeconfig text (YAML) for this server.
+    pub fn kubeconfig(&self) -> String {
+        self.handle.kubeconfig()
+    }
+
+    /// Writes `dir/kubeconfig` for this server and returns its path.
+    pub fn write_kubeconfig(&self, dir: impl AsRef<Path>) -> anyhow::Result<PathBuf> {
+        self.handle.write_kubeconfig(dir.as_ref())
+    }
+
+    /// Stops the server and joins its thread.
+    pub fn shutdown(mut self) {
+        self.stop_and_join();
+    }
+
+    fn stop_and_join(&mut self) {
+        self.handle.signal_stop();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for BackgroundServer {
+    fn drop(&mut self) {
+        self.stop_and_join();
+    }
+}
+
+/// Accepts connections until told to stop; open connections are aborted
+/// when it returns.
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            changed = stopped.changed() => {
+                if changed.is_err() || *stopped.borrow() {
+                    break;
+                }
+            }
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let shared = Arc::clone(&shared);
+                connections.spawn(async move {
+                    let service = service_fn(move |request| {
+                        let shared = Arc::clone(&shared);
+                        async move { Ok::<_, Infallible>(serve(&shared, request).await) }
+                    });
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    connections.shutdown().await;
+}
+
+/// Answers one HTTP request.
+async fn serve(shared: &Shared, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let method = request.method().as_str().to_string();
+    let path = request.uri().path().to_string();
+    let query = request.uri().query().unwrap_or("").to_string();
+    shared
+        .log
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(LoggedRequest {
+            method: method.clone(),
+            path: path.clone(),
+            query: query.clone(),
+        });
+    let headers = request.headers();
+    let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let gzip = accepts_gzip(headers);
+    let data = Arc::clone(&shared.data.read().unwrap_or_else(PoisonError::into_inner));
+    let ctx = Context {
+        data: &data,
+        options: &shared.options,
+        address: &shared.address,
+    };
+    let reply = routes::handle(
+        &ctx,
+        &routes::Request {
+            method: &method,
+            path: &path,
+            query: &query,
+            authorization,
+        },
+    )
+    .await;
+    let compress = gzip && reply.body.len() >= shared.options.gzip_min_bytes;
+    respond(reply, compress)
+}
+
+/// Whether `Accept-Encoding` allows gzip.
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or("");
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
+}
+
+fn gzip(body: &[u8]) -> Option<Vec<u8>> {
+    let mut encoder = GzEncoder::new(Vec::with_capacity(body.len() / 4 + 64), Compression::fast());
+    encoder.write_all(body).ok()?;
+    encoder.finish().ok()
+}
+
+fn respond(reply: Reply, compress: bool) -> Response<Full<Bytes>> {
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let (body, encoded) = match compress.then(|| gzip(&reply.body)).flatten() {
+        Some(compressed) => (compressed, true),
+        None => (reply.body, false),
+    };
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(reply.content_type));
+    headers.insert(
+        "cache-control",
+        HeaderValue::from_static("no-cache, private"),
+    );
+    if encoded {
+        headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gzip_negotiation() {
+        let mut headers = HeaderMap::new();
+        assert!(!accepts_gzip(&headers));
+        headers.insert(
+            ACCEPT_ENCODING,
+            HeaderValue::from_static("deflate, gzip;q=0.5"),
+        );
+        assert!(accepts_gzip(&headers));
+        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip;q=0"));
+        assert!(!accepts_gzip(&headers));
+        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+        assert!(!accepts_gzip(&headers));
+    }
+}
