@@ -205,6 +205,9 @@ async fn run(cli: Cli) -> i32 {
         }
     }
     if code == EXIT_NOTHING_EVALUATED {
+        if let crate::facts::Input::Failed(why) = &gathered.facts.cluster.version {
+            eprintln!("windoctor: {why}");
+        }
         eprintln!("windoctor: nothing could be evaluated: no cluster was reachable and no node data was found");
     }
     code
