@@ -98,43 +98,18 @@ fn workload(pod: &Pod) -> Option<String> {
 }
 
 fn check_dns_policy(ev: &mut Eval, windows_pods: &[&Pod]) {
-    let mut offenders = 0;
+    // Replicas of one workload make one finding.
+    let mut groups: BTreeMap<(String, String), Vec<&Pod>> = BTreeMap::new();
     for pod in windows_pods {
-        if pod.spec.dns_policy.as_deref() != Some(HOST_NET_POLICY) {
-            continue;
+        if pod.spec.dns_policy.as_deref() == Some(HOST_NET_POLICY) {
+            let group = workload(pod).unwrap_or_else(|| format!("pod/{}", pod.name()));
+            groups
+                .entry((pod.namespace().to_string(), group))
+                .or_default()
+                .push(pod);
         }
-        offenders += 1;
-        let ns = pod.namespace();
-        let name = pod.name();
-        let evidence = Evidence::api(
-            format!("Pod/{ns}/{name} .spec.dnsPolicy"),
-            format!(
-                "dnsPolicy={HOST_NET_POLICY} hostNetwork={}",
-                pod.spec.host_network
-            ),
-        );
-        if pod.spec.host_process() {
-            ev.emit(
-                Status::Info,
-                Subject::namespaced("Pod", ns, name),
-                format!("HostProcess pod {ns}/{name} sets dnsPolicy {HOST_NET_POLICY}: Windows does not support it, so the pod resolves names with the node's own DNS settings, not the cluster DNS"),
-            )
-            .evidence(evidence);
-            continue;
-        }
-        let fix = match workload(pod) {
-            Some(w) => ev.fix("host_net_dns", &[("namespace", ns), ("workload", &w)]),
-            None => ev.fix("host_net_dns_pod", &[("namespace", ns), ("pod", name)]),
-        };
-        ev.emit(
-            Status::Fail,
-            Subject::namespaced("Pod", ns, name),
-            format!("Windows pod {ns}/{name} sets dnsPolicy {HOST_NET_POLICY}, which Windows does not support (no host networking for Windows pods)"),
-        )
-        .evidence(evidence)
-        .with_fix(fix);
     }
-    if offenders == 0 {
+    if groups.is_empty() {
         ev.emit(
             Status::Pass,
             Subject::cluster(),
@@ -143,6 +118,46 @@ fn check_dns_policy(ev: &mut Eval, windows_pods: &[&Pod]) {
                 windows_pods.len()
             ),
         );
+        return;
+    }
+    for ((ns, group), pods) in &groups {
+        let first = pods[0];
+        let name = first.name();
+        let evidence = Evidence::api(
+            format!("Pod/{ns}/{name} .spec.dnsPolicy"),
+            format!(
+                "dnsPolicy={HOST_NET_POLICY} hostNetwork={}",
+                first.spec.host_network
+            ),
+        );
+        let who = if pods.len() > 1 {
+            format!("{} Windows pods of {group} (e.g. {ns}/{name})", pods.len())
+        } else {
+            format!("Windows pod {ns}/{name}")
+        };
+        let sets = if pods.len() > 1 { "set" } else { "sets" };
+        let (kind, subject_name) = group.split_once('/').unwrap_or(("pod", group.as_str()));
+        let subject = Subject::namespaced(&capitalise(kind), ns.as_str(), subject_name);
+        if first.spec.host_process() {
+            ev.emit(
+                Status::Info,
+                subject,
+                format!("HostProcess {who} {sets} dnsPolicy {HOST_NET_POLICY}: Windows does not support it, so the pod resolves names with the node's own DNS settings, not the cluster DNS"),
+            )
+            .evidence(evidence);
+            continue;
+        }
+        let fix = match workload(first) {
+            Some(w) => ev.fix("host_net_dns", &[("namespace", ns), ("workload", &w)]),
+            None => ev.fix("host_net_dns_pod", &[("namespace", ns), ("pod", name)]),
+        };
+        ev.emit(
+            Status::Fail,
+            subject,
+            format!("{who} {sets} dnsPolicy {HOST_NET_POLICY}, which Windows does not support (no host networking for Windows pods)"),
+        )
+        .evidence(evidence)
+        .with_fix(fix);
     }
 }
 
@@ -449,5 +464,62 @@ mod tests {
         assert!(same_ip("10.96.0.10", " 10.96.0.10"));
         assert!(same_ip("fd00::a", "fd00:0:0::a"));
         assert!(!same_ip("10.96.0.10", "10.32.0.10"));
+    }
+    const CHECK_ID: &str = "dns-windows";
+
+    /// Runs the whole check on a tiny in-memory bundle, as the catalogue examples do.
+    fn run_check(files: &[(&str, &str)]) -> Vec<crate::findings::Finding> {
+        let files: std::collections::BTreeMap<String, String> = files
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let store = crate::sources::files::MemoryStore::from_text(&files);
+        let facts = crate::sources::bundle::read_bundle(&store);
+        crate::checks::run_one(CHECK_ID, &facts).findings
+    }
+
+    fn with_status(findings: &[crate::findings::Finding], status: Status) -> Vec<&str> {
+        findings
+            .iter()
+            .filter(|f| f.status == status)
+            .map(|f| f.message.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn replicas_are_grouped_and_host_process_pods_only_advised() {
+        let mut pods = String::from("items:\n");
+        for i in 0..3 {
+            pods.push_str(&format!("- metadata: {{name: web-6f7d8c9b5-p{i}xyz, namespace: shop, ownerReferences: [{{kind: ReplicaSet, name: web-6f7d8c9b5}}]}}\n  spec: {{nodeName: win-1, containers: [{{name: web, image: x, env: [{{name: CACHE, value: 'redis.cache:6379'}}]}}]}}\n"));
+        }
+        pods.push_str("- metadata: {name: hpc, namespace: kube-system}\n  spec: {nodeName: win-1, hostNetwork: true, dnsPolicy: ClusterFirstWithHostNet, securityContext: {windowsOptions: {hostProcess: true}}, containers: [{name: c, image: x}]}\n");
+        let f = run_check(&[
+            ("cluster/nodes.yaml", "items:\n- metadata: {name: win-1, labels: {kubernetes.io/os: windows}}\n"),
+            ("cluster/pods.yaml", &pods),
+            ("cluster/services.yaml", "items:\n- metadata: {name: redis, namespace: cache}\n  spec: {clusterIP: 10.100.0.5}\n"),
+            ("cluster/configmaps.yaml", "items: []"),
+        ]);
+        let warns = with_status(&f, Status::Warn);
+        assert_eq!(warns.len(), 1, "{warns:?}");
+        assert!(warns[0].contains("3 Windows pods of deployment/web"));
+        assert!(warns[0].contains("redis.cache.svc.cluster.local"));
+        assert!(with_status(&f, Status::Fail).is_empty());
+        assert_eq!(with_status(&f, Status::Info).len(), 1);
+    }
+
+    #[test]
+    fn without_nodes_the_pod_spec_decides() {
+        let pods = "items:\n- metadata: {name: p, namespace: default}\n  spec: {os: {name: windows}, dnsPolicy: ClusterFirstWithHostNet, containers: [{name: c, image: x}]}\n- metadata: {name: q, namespace: default}\n  spec: {dnsPolicy: ClusterFirstWithHostNet, containers: [{name: c, image: nginx}]}\n";
+        let f = run_check(&[
+            ("cluster/pods.yaml", pods),
+            ("cluster/services.yaml", "items: []"),
+            ("cluster/configmaps.yaml", "items: []"),
+        ]);
+        let fails = with_status(&f, Status::Fail);
+        assert_eq!(fails.len(), 1);
+        assert!(fails[0].contains("default/p"));
+        assert!(f
+            .iter()
+            .any(|f| f.status == Status::Skip && f.subject.name == "nodes"));
     }
 }

@@ -65,9 +65,24 @@ fn cluster_part(ev: &mut Eval) {
         _ => Status::Fail,
     };
 
+    // A Windows flannel DaemonSet (sig-windows-tools HostProcess/wins images) configures the Windows
+    // side's network name itself, independently of the Linux cni-conf.json.
+    let windows_flannel_ds = dss.and_then(|d| {
+        d.iter().find(|d| is_windows_flannel(ev, d)).map(|d| {
+            format!(
+                "{}/{}",
+                d.metadata.namespace.as_deref().unwrap_or("default"),
+                d.metadata.name
+            )
+        })
+    });
+    let setting = Setting {
+        severity: config_severity,
+        windows_flannel_ds,
+    };
     let mut primary: Option<NetConf> = None;
     for (i, cm) in flannel_cms.iter().enumerate() {
-        let conf = check_config_map(ev, cm, config_severity);
+        let conf = check_config_map(ev, cm, &setting);
         if i == 0 {
             primary = conf;
         }
@@ -99,12 +114,32 @@ fn is_linux_flannel(ev: &Eval, ds: &DaemonSet) -> bool {
             .any(|c| windows_image.is_match(&c.image))
 }
 
+/// A DaemonSet that runs flannel on Windows nodes.
+fn is_windows_flannel(ev: &Eval, ds: &DaemonSet) -> bool {
+    let spec = &ds.spec.template.spec;
+    let windows_image = ev.pattern("windows_flannel_image");
+    ds.metadata.name.to_ascii_lowercase().contains("flannel")
+        && (spec.os_selector() == OsTarget::Windows
+            || spec
+                .all_containers()
+                .any(|c| windows_image.is_match(&c.image)))
+}
+
+/// How severe configuration problems are here, and what else shapes the judgement.
+struct Setting {
+    /// `fail` once Windows nodes exist (or cannot be ruled out), `warn` before.
+    severity: Status,
+    /// `namespace/name` of a Windows flannel DaemonSet, when there is one.
+    windows_flannel_ds: Option<String>,
+}
+
 fn ns_of(cm: &ConfigMap) -> &str {
     cm.metadata.namespace.as_deref().unwrap_or("default")
 }
 
 /// Judges one flannel ConfigMap; gives its net-conf when it could be read.
-fn check_config_map(ev: &mut Eval, cm: &ConfigMap, severity: Status) -> Option<NetConf> {
+fn check_config_map(ev: &mut Eval, cm: &ConfigMap, setting: &Setting) -> Option<NetConf> {
+    let severity = setting.severity;
     let ns = ns_of(cm).to_string();
     let name = cm.metadata.name.clone();
     let cm_ref = network::cm_ref(cm);
@@ -240,7 +275,7 @@ fn check_config_map(ev: &mut Eval, cm: &ConfigMap, severity: Status) -> Option<N
     }
 
     if let Some(cni) = cm.data.get("cni-conf.json") {
-        check_cni_name(ev, cm, cni, &conf, severity);
+        check_cni_name(ev, cm, cni, &conf, setting);
     }
     Some(conf)
 }
@@ -255,7 +290,8 @@ fn expected_network_name(backend: &str) -> Option<&'static str> {
     }
 }
 
-fn check_cni_name(ev: &mut Eval, cm: &ConfigMap, text: &str, conf: &NetConf, severity: Status) {
+fn check_cni_name(ev: &mut Eval, cm: &ConfigMap, text: &str, conf: &NetConf, setting: &Setting) {
+    let severity = setting.severity;
     let ns = ns_of(cm).to_string();
     let name = cm.metadata.name.clone();
     let cm_ref = network::cm_ref(cm);
@@ -306,13 +342,19 @@ fn check_cni_name(ev: &mut Eval, cm: &ConfigMap, text: &str, conf: &NetConf, sev
                     ("expected", expected),
                 ],
             );
-            ev.emit(
-                Status::Warn,
-                subject,
-                format!("cni-conf.json in {cm_ref} names the network {shown}, not {expected}: Windows kube-proxy is started with --network-name={expected} for the {backend} backend, and a different name there leaves services unprogrammed"),
-            )
-            .evidence(Evidence::api(format!("{evidence_ref} name"), shown))
-            .with_fix(fix);
+            let (status, message) = match &setting.windows_flannel_ds {
+                None => (
+                    Status::Warn,
+                    format!("cni-conf.json in {cm_ref} names the network {shown}, not {expected}: the Windows node guide renames it to {expected} and starts Windows kube-proxy with --network-name={expected} for the {backend} backend; a kube-proxy network name that matches no HNS network leaves services unprogrammed"),
+                ),
+                Some(ds) => (
+                    Status::Info,
+                    format!("cni-conf.json in {cm_ref} names the network {shown}, not the documented {expected}; the Windows flannel DaemonSet {ds} sets the Windows network name itself, so make sure Windows kube-proxy's --network-name matches the HNS network it creates"),
+                ),
+            };
+            ev.emit(status, subject, message)
+                .evidence(Evidence::api(format!("{evidence_ref} name"), shown))
+                .with_fix(fix);
         }
     }
 }
@@ -711,5 +753,83 @@ mod tests {
         let names: Vec<String> = (0..10).map(|i| format!("n{i}")).collect();
         assert!(list(&names).ends_with("and 2 more"));
         assert_eq!(list(&names[..2]), "n0, n1");
+    }
+    const CHECK_ID: &str = "flannel-vxlan";
+
+    /// Runs the whole check on a tiny in-memory bundle, as the catalogue examples do.
+    fn run_check(files: &[(&str, &str)]) -> Vec<crate::findings::Finding> {
+        let files: std::collections::BTreeMap<String, String> = files
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let store = crate::sources::files::MemoryStore::from_text(&files);
+        let facts = crate::sources::bundle::read_bundle(&store);
+        crate::checks::run_one(CHECK_ID, &facts).findings
+    }
+
+    fn with_status(findings: &[crate::findings::Finding], status: Status) -> Vec<&str> {
+        findings
+            .iter()
+            .filter(|f| f.status == status)
+            .map(|f| f.message.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn cni_name_is_only_advice_when_a_windows_flannel_daemonset_exists() {
+        let cms = r#"items:
+- metadata: {name: kube-flannel-cfg, namespace: kube-system}
+  data:
+    cni-conf.json: '{"name": "cbr0", "plugins": [{"type": "flannel"}]}'
+    net-conf.json: '{"Network": "10.244.0.0/16", "Backend": {"Type": "vxlan", "VNI": 4096, "Port": 4789}}'
+"#;
+        let dss = r#"items:
+- metadata: {name: kube-flannel-ds-windows-amd64, namespace: kube-system}
+  spec: {template: {spec: {nodeSelector: {kubernetes.io/os: windows}, containers: [{name: f, image: "sigwindowstools/flannel:v0.14.0-hostprocess"}]}}}
+"#;
+        let nodes = "items:\n- metadata: {name: w, labels: {kubernetes.io/os: windows}, annotations: {flannel.alpha.coreos.com/backend-type: vxlan, flannel.alpha.coreos.com/backend-data: '{\"VNI\":4096}'}}\n";
+        let f = run_check(&[
+            ("cluster/configmaps.yaml", cms),
+            ("cluster/daemonsets.yaml", dss),
+            ("cluster/nodes.yaml", nodes),
+        ]);
+        assert!(with_status(&f, Status::Warn).is_empty(), "{f:?}");
+        assert!(with_status(&f, Status::Info)
+            .iter()
+            .any(|m| m.contains("kube-system/kube-flannel-ds-windows-amd64")));
+        // The Windows DaemonSet itself is never judged as the Linux one.
+        assert!(!f.iter().any(|f| f.subject.kind == "DaemonSet"));
+    }
+
+    #[test]
+    fn without_configmaps_node_vnis_are_compared_with_4096() {
+        let nodes = "items:\n- metadata: {name: l, labels: {kubernetes.io/os: linux}, annotations: {flannel.alpha.coreos.com/backend-type: vxlan, flannel.alpha.coreos.com/backend-data: '{\"VNI\":1}'}}\n- metadata: {name: u, labels: {kubernetes.io/os: linux}}\n";
+        let f = run_check(&[
+            ("cluster/nodes.yaml", nodes),
+            ("cluster/daemonsets.yaml", "items: []"),
+        ]);
+        assert!(with_status(&f, Status::Fail)
+            .iter()
+            .any(|m| m.contains("registered VNI 1") && m.contains("4096")));
+        // ConfigMaps not captured: said so, and unannotated nodes are not blamed.
+        assert!(f
+            .iter()
+            .any(|f| f.status == Status::Skip && f.subject.name == "configmaps"));
+        assert!(with_status(&f, Status::Warn).is_empty(), "{f:?}");
+    }
+
+    #[test]
+    fn config_problems_are_warnings_before_windows_nodes_join() {
+        let cms = "items:\n- metadata: {name: kube-flannel-cfg, namespace: kube-flannel}\n  data:\n    net-conf.json: '{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"wireguard\"}}'\n";
+        let nodes = "items:\n- metadata: {name: l, labels: {kubernetes.io/os: linux}, annotations: {flannel.alpha.coreos.com/backend-type: wireguard, flannel.alpha.coreos.com/backend-data: 'null'}}\n";
+        let f = run_check(&[
+            ("cluster/configmaps.yaml", cms),
+            ("cluster/nodes.yaml", nodes),
+            ("cluster/daemonsets.yaml", "items: []"),
+        ]);
+        assert!(with_status(&f, Status::Fail).is_empty(), "{f:?}");
+        assert!(with_status(&f, Status::Warn)
+            .iter()
+            .any(|m| m.contains("backend wireguard")));
     }
 }

@@ -714,4 +714,73 @@ mod tests {
         assert_eq!(node_prefix(&nodes, Some(&flag)).map(|(p, _)| p), Some(26));
         assert_eq!(node_prefix(&[], None), None);
     }
+    const CHECK_ID: &str = "ip-plan";
+
+    /// Runs the whole check on a tiny in-memory bundle, as the catalogue examples do.
+    fn run_check(files: &[(&str, &str)]) -> Vec<crate::findings::Finding> {
+        let files: std::collections::BTreeMap<String, String> = files
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let store = crate::sources::files::MemoryStore::from_text(&files);
+        let facts = crate::sources::bundle::read_bundle(&store);
+        crate::checks::run_one(CHECK_ID, &facts).findings
+    }
+
+    fn with_status(findings: &[crate::findings::Finding], status: Status) -> Vec<&str> {
+        findings
+            .iter()
+            .filter(|f| f.status == status)
+            .map(|f| f.message.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn disagreeing_sources_and_exhausted_node_subnets_warn() {
+        let cms = "items:\n- metadata: {name: kubeadm-config, namespace: kube-system}\n  data:\n    ClusterConfiguration: |\n      networking: {podSubnet: 10.244.0.0/22, serviceSubnet: 10.96.0.0/12}\n- metadata: {name: kube-flannel-cfg, namespace: kube-flannel}\n  data:\n    net-conf.json: '{\"Network\": \"10.245.0.0/16\", \"Backend\": {\"Type\": \"vxlan\"}}'\n";
+        let mut nodes = String::from("items:\n");
+        for i in 0..5 {
+            nodes.push_str(&format!("- metadata: {{name: n{i}}}\n  spec: {{podCIDR: 10.244.{i}.0/24}}\n  status: {{capacity: {{pods: '30'}}}}\n"));
+        }
+        let f = run_check(&[
+            ("cluster/configmaps.yaml", cms),
+            ("cluster/nodes.yaml", &nodes),
+            ("cluster/pods.yaml", "items: []"),
+            ("cluster/services.yaml", "items: []"),
+        ]);
+        let warns = with_status(&f, Status::Warn);
+        assert!(
+            warns
+                .iter()
+                .any(|m| m.contains("disagree") && m.contains("10.245.0.0/16")),
+            "{warns:?}"
+        );
+        assert!(
+            warns.iter().any(|m| m.contains("room for 4 nodes")),
+            "{warns:?}"
+        );
+        // n4's 10.244.4.0/24 lies outside the /22.
+        assert!(with_status(&f, Status::Fail)
+            .iter()
+            .any(|m| m.contains("n4")));
+    }
+
+    #[test]
+    fn unreadable_values_are_named_and_node_overlaps_checked_without_a_plan() {
+        let cms = "items:\n- metadata: {name: kubeadm-config, namespace: kube-system}\n  data:\n    ClusterConfiguration: |\n      networking: {serviceSubnet: 10.96.0.0/33}\n";
+        let nodes = "items:\n- metadata: {name: a}\n  spec: {podCIDR: 10.1.0.0/24}\n- metadata: {name: b}\n  spec: {podCIDR: 10.1.0.128/25}\n";
+        let f = run_check(&[
+            ("cluster/configmaps.yaml", cms),
+            ("cluster/nodes.yaml", nodes),
+            ("cluster/pods.yaml", "items: []"),
+            ("cluster/services.yaml", "items: []"),
+        ]);
+        assert!(with_status(&f, Status::Warn)
+            .iter()
+            .any(|m| m.contains("10.96.0.0/33")));
+        assert!(with_status(&f, Status::Fail)
+            .iter()
+            .any(|m| m.contains("overlapping pod subnets")));
+        assert_eq!(with_status(&f, Status::Skip).len(), 2);
+    }
 }

@@ -7,7 +7,7 @@
 
 use super::Eval;
 use crate::facts::k8s::Node;
-use crate::facts::versions::Semver;
+use crate::facts::versions::{Runtime, Semver};
 use crate::findings::{Evidence, Status, Subject};
 
 /// Port-forward to Windows pods arrived in Kubernetes 1.15 (seed 001 FAQ).
@@ -184,10 +184,14 @@ fn check_nodes(ev: &mut Eval, windows: &[&Node]) {
             .collect();
         if unknown.is_empty() {
             let why = lacking.first().map(|(_, w)| *w).unwrap_or_default();
-            let fix = ev.fix(
-                "pause_without_wincat",
-                &[("node", name), ("images", &listed)],
-            );
+            let docker =
+                Runtime::parse(&node.status.node_info.container_runtime_version).name == "docker";
+            let template = if docker {
+                "pause_without_wincat_docker"
+            } else {
+                "pause_without_wincat"
+            };
+            let fix = ev.fix(template, &[("node", name), ("images", &listed)]);
             ev.emit(
                 Status::Fail,
                 Subject::node(name),
@@ -362,5 +366,56 @@ mod tests {
         let line = "x".repeat(400);
         assert_eq!(excerpt(&line).chars().count(), 301);
         assert_eq!(excerpt("  short  "), "short");
+    }
+    const CHECK_ID: &str = "port-forward-wincat";
+
+    /// Runs the whole check on a tiny in-memory bundle, as the catalogue examples do.
+    fn run_check(files: &[(&str, &str)]) -> Vec<crate::findings::Finding> {
+        let files: std::collections::BTreeMap<String, String> = files
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let store = crate::sources::files::MemoryStore::from_text(&files);
+        let facts = crate::sources::bundle::read_bundle(&store);
+        crate::checks::run_one(CHECK_ID, &facts).findings
+    }
+
+    fn with_status(findings: &[crate::findings::Finding], status: Status) -> Vec<&str> {
+        findings
+            .iter()
+            .filter(|f| f.status == status)
+            .map(|f| f.message.as_str())
+            .collect()
+    }
+
+    const VERSION: &str = r#"{"major":"1","minor":"28","gitVersion":"v1.28.9"}"#;
+
+    #[test]
+    fn a_stale_old_pause_next_to_a_good_one_passes_and_unknowns_warn() {
+        let nodes = "items:\n- metadata: {name: a, labels: {kubernetes.io/os: windows}}\n  status: {nodeInfo: {kubeletVersion: v1.28.9}, images: [{names: ['mcr.microsoft.com/k8s/core/pause:1.2.0']}, {names: ['registry.k8s.io/pause:3.9']}]}\n- metadata: {name: b, labels: {kubernetes.io/os: windows}}\n  status: {nodeInfo: {kubeletVersion: v1.28.9}, images: [{names: ['mcr.microsoft.com/k8s/core/pause:1.2.0']}, {names: ['kubeletwin/pause:latest']}]}\n- metadata: {name: c, labels: {kubernetes.io/os: windows}}\n  status: {nodeInfo: {kubeletVersion: v1.28.9}}\n";
+        let f = run_check(&[
+            ("cluster/version.json", VERSION),
+            ("cluster/nodes.yaml", nodes),
+            ("cluster/events.yaml", "items: []"),
+        ]);
+        assert!(with_status(&f, Status::Fail).is_empty(), "{f:?}");
+        let warns = with_status(&f, Status::Warn);
+        assert_eq!(warns.len(), 1);
+        assert!(warns[0].contains("kubeletwin/pause:latest"));
+        assert!(with_status(&f, Status::Pass)
+            .iter()
+            .any(|m| m.contains("1 Windows node(s)") && m.contains("c list no pause image")));
+    }
+
+    #[test]
+    fn warning_events_with_wincat_wording_fail() {
+        let events = "items:\n- metadata: {name: e1, namespace: default}\n  involvedObject: {kind: Pod, namespace: default, name: iis-0}\n  type: Warning\n  reason: FailedPortForward\n  message: 'error forwarding port 80 to pod 1a2b, uid : exec: \"wincat.exe\": executable file not found in %PATH%'\n- metadata: {name: e2, namespace: default}\n  involvedObject: {kind: Pod, namespace: default, name: iis-1}\n  type: Normal\n  reason: Pulled\n  message: 'wincat not found (normal events are ignored)'\n";
+        let f = run_check(&[
+            ("cluster/version.json", VERSION),
+            ("cluster/events.yaml", events),
+        ]);
+        let fails = with_status(&f, Status::Fail);
+        assert_eq!(fails.len(), 1, "{fails:?}");
+        assert!(fails[0].contains("Pod/default/iis-0"));
     }
 }

@@ -386,4 +386,64 @@ mod tests {
             r#"{"metadata":{"annotations":{"preserve-destination":"false"}}}"#
         )));
     }
+    const CHECK_ID: &str = "service-limits";
+
+    /// Runs the whole check on a tiny in-memory bundle, as the catalogue examples do.
+    fn run_check(files: &[(&str, &str)]) -> Vec<crate::findings::Finding> {
+        let files: std::collections::BTreeMap<String, String> = files
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let store = crate::sources::files::MemoryStore::from_text(&files);
+        let facts = crate::sources::bundle::read_bundle(&store);
+        crate::checks::run_one(CHECK_ID, &facts).findings
+    }
+
+    fn with_status(findings: &[crate::findings::Finding], status: Status) -> Vec<&str> {
+        findings
+            .iter()
+            .filter(|f| f.status == status)
+            .map(|f| f.message.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn finished_pods_do_not_count_and_default_affinity_timeout_is_quiet() {
+        let mut pods = String::from("items:\n");
+        for i in 0..70 {
+            let phase = if i < 10 { "Succeeded" } else { "Running" };
+            pods.push_str(&format!("- {{metadata: {{name: job-{i}, namespace: batch, labels: {{app: worker}}}}, spec: {{nodeName: w2022}}, status: {{phase: {phase}}}}}\n"));
+        }
+        let nodes = "items:\n- metadata: {name: w2022, labels: {kubernetes.io/os: windows}}\n  status: {nodeInfo: {kernelVersion: 10.0.20348.1}}\n";
+        let services = "items:\n- metadata: {name: worker, namespace: batch}\n  spec: {selector: {app: worker}, sessionAffinity: ClientIP, sessionAffinityConfig: {clientIP: {timeoutSeconds: 10800}}}\n";
+        let f = run_check(&[
+            ("cluster/nodes.yaml", nodes),
+            ("cluster/pods.yaml", &pods),
+            ("cluster/services.yaml", services),
+        ]);
+        assert!(with_status(&f, Status::Fail).is_empty(), "{f:?}");
+        assert!(with_status(&f, Status::Warn).is_empty(), "{f:?}");
+        assert!(with_status(&f, Status::Pass)[0].contains("with 60 backend(s)"));
+    }
+
+    #[test]
+    fn affinity_on_windows_server_2019_warns_and_missing_pods_skip() {
+        let nodes = "items:\n- metadata: {name: w2019, labels: {kubernetes.io/os: windows}}\n  status: {nodeInfo: {kernelVersion: 10.0.17763.6054}}\n";
+        let pods = "items:\n- {metadata: {name: a, namespace: n, labels: {app: a}}, spec: {nodeName: w2019}}\n";
+        let services = "items:\n- metadata: {name: a, namespace: n}\n  spec: {selector: {app: a}, sessionAffinity: ClientIP}\n";
+        let f = run_check(&[
+            ("cluster/nodes.yaml", nodes),
+            ("cluster/pods.yaml", pods),
+            ("cluster/services.yaml", services),
+        ]);
+        assert!(with_status(&f, Status::Warn)
+            .iter()
+            .any(|m| m.contains("w2019 (17763)")));
+        let f = run_check(&[
+            ("cluster/nodes.yaml", nodes),
+            ("cluster/services.yaml", services),
+        ]);
+        assert!(f.iter().all(|f| f.status == Status::Skip));
+        assert!(f.iter().any(|f| f.subject.name == "pods"));
+    }
 }
