@@ -153,6 +153,9 @@ pub async fn run(cli: &Cli, sel: Selection) -> i32 {
             },
             _ = tick.tick() => {
                 dirty = update::on_tick(&mut app, started.elapsed());
+                if terminal::panicked() {
+                    fatal = Some("stopped after an internal error (the panic message is above)".to_string());
+                }
             }
         }
         if fatal.is_some() {
@@ -217,7 +220,7 @@ fn carry_out(
             match session.write_raw(&clipboard::sequences(&text, in_tmux)) {
                 Ok(()) => app.notify(
                     Tone::Good,
-                    format!("copied {what} (OSC 52; if your terminal ignores it, w writes a file)"),
+                    format!("copied {what} · no paste? w writes all fixes to a file"),
                 ),
                 Err(e) => app.notify(Tone::Bad, format!("copy failed: {e}")),
             }
@@ -267,7 +270,10 @@ fn write_here(stem: &str, ext: &str, text: &str) -> Result<String, String> {
 fn finish_write(app: &mut App, kind: &str, written: Result<String, String>) {
     match written {
         Ok(path) => {
-            app.notify(Tone::Good, format!("wrote {kind} to {path}"));
+            let name = std::path::Path::new(&path)
+                .file_name()
+                .map_or_else(|| path.clone(), |n| n.to_string_lossy().into_owned());
+            app.notify(Tone::Good, format!("wrote {kind} to ./{name}"));
             app.written.push(path);
         }
         Err(e) => app.notify(Tone::Bad, format!("{kind} not written: {e}")),

@@ -414,6 +414,11 @@ impl App {
     }
 
     /// Why a pending row is still pending: the inputs it waits for, or the input that failed.
+    ///
+    /// Before the engine has said anything about inputs, every declared input counts as awaited
+    /// (offline sources deliver them all at once). Once it has, only inputs being read are awaited:
+    /// the engine resolves some inputs itself without announcing them (the node part on a live
+    /// run), and a pending row whose inputs are all in is simply queued.
     pub fn waiting_for(&self, row: &Row) -> Waiting {
         let mut waiting = Vec::new();
         for input in &row.info.inputs {
@@ -422,7 +427,9 @@ impl App {
                     outcome: InputOutcome::Failed(why),
                 }) => return Waiting::Failed(input.clone(), why.clone()),
                 Some(InputState::Done { .. }) => {}
-                Some(InputState::Reading { .. }) | None => waiting.push(input.clone()),
+                Some(InputState::Reading { .. }) => waiting.push(input.clone()),
+                None if self.inputs.is_empty() => waiting.push(input.clone()),
+                None => {}
             }
         }
         Waiting::Inputs(waiting)

@@ -18,6 +18,14 @@ pub type Tui = Terminal<CrosstermBackend<Stdout>>;
 
 /// Whether the terminal is currently in TUI mode (so restore only undoes what was done).
 static ACTIVE: AtomicBool = AtomicBool::new(false);
+/// Set by the panic hook: a panic on another thread (an engine task) has restored the terminal, so
+/// the event loop must stop drawing and exit.
+static PANICKED: AtomicBool = AtomicBool::new(false);
+
+/// Whether some thread panicked since the TUI started.
+pub fn panicked() -> bool {
+    PANICKED.load(Ordering::SeqCst)
+}
 
 /// Owns the TUI mode of the terminal; dropping it restores the terminal.
 pub struct Session {
@@ -96,6 +104,7 @@ fn install_panic_hook() {
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            PANICKED.store(true, Ordering::SeqCst);
             restore();
             previous(info);
         }));

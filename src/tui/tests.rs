@@ -758,3 +758,38 @@ fn report_export_uses_the_report_writers() {
     let md = export::report_text(&app, ReportFormat::Markdown, "x".into()).unwrap();
     assert!(md.contains("/sig windows"));
 }
+
+#[test]
+fn pending_rows_say_what_they_wait_for() {
+    use super::state::Waiting;
+    let mut app = base_app();
+    let row = |app: &App| {
+        app.rows
+            .iter()
+            .find(|r| r.info.id == "version-skew")
+            .unwrap()
+            .clone()
+    };
+    // Nothing heard yet: every declared input is awaited.
+    assert_eq!(
+        app.waiting_for(&row(&app)),
+        Waiting::Inputs(vec!["version".into(), "nodes".into()])
+    );
+    update::apply(&mut app, Update::InputStarted("nodes"));
+    assert_eq!(
+        app.waiting_for(&row(&app)),
+        Waiting::Inputs(vec!["nodes".into()])
+    );
+    update::apply(
+        &mut app,
+        Update::InputDone {
+            input: "nodes",
+            outcome: InputOutcome::Failed("cannot list nodes: Unauthorized".into()),
+            elapsed: Duration::from_secs(1),
+        },
+    );
+    assert_eq!(
+        app.waiting_for(&row(&app)),
+        Waiting::Failed("nodes".into(), "cannot list nodes: Unauthorized".into())
+    );
+}

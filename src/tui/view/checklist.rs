@@ -52,7 +52,7 @@ pub fn result_line(app: &App, row: &Row) -> (String, Style) {
         return match app.waiting_for(row) {
             Waiting::Failed(input, why) => (format!("input {input} failed: {why}"), t.error()),
             Waiting::Inputs(list) if list.is_empty() => {
-                (format!("running… {}", format_elapsed(since)), t.pending())
+                (format!("queued · {}", format_elapsed(since)), t.pending())
             }
             Waiting::Inputs(list) => (
                 format!(

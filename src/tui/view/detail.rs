@@ -76,7 +76,10 @@ pub fn build(app: &App, row: &Row, width: usize) -> DetailText {
                 ),
                 t.error(),
             ),
-            Waiting::Inputs(list) if list.is_empty() => ("Running…".to_string(), t.pending()),
+            Waiting::Inputs(list) if list.is_empty() => (
+                "Queued: its inputs are in; it runs next.".to_string(),
+                t.pending(),
+            ),
             Waiting::Inputs(list) => (
                 format!("Waiting for {} to be read.", list.join(", ")),
                 t.pending(),

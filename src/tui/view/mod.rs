@@ -176,7 +176,11 @@ fn render_footer(frame: &mut Frame, app: &App, area: Rect) {
             Tone::Good => t.good(),
             Tone::Bad => t.error(),
         };
-        Line::from(Span::styled(format!(" {}", n.text), style))
+        let max = area.width.saturating_sub(1) as usize;
+        Line::from(Span::styled(
+            format!(" {}", text::truncate(&n.text, max)),
+            style,
+        ))
     } else {
         let ctx = match app.screen {
             Screen::Checklist => Context::Checklist,
