@@ -136,7 +136,9 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         .map(|i| text::width(&app.rows[*i].info.id))
         .max()
         .unwrap_or(0)
-        .min(ID_MAX_WIDTH);
+        .min(ID_MAX_WIDTH)
+        // On narrow terminals ids give way so the result keeps some room.
+        .min((inner_width * 2 / 5).max(12));
     let fixed = 2 + STATUS_WIDTH + 1 + id_width + 1 + if show_area { AREA_WIDTH + 1 } else { 0 };
     let result_width = inner_width.saturating_sub(fixed).max(1);
 

@@ -123,7 +123,7 @@ fn render_header(frame: &mut Frame, app: &App, area: Rect) {
         RunState::Finished { took } => format!("done in {}", format_elapsed(took)),
     };
     let node_part = format!(" │ local node: {node}");
-    let room = width.saturating_sub(text::width(&run) + 2);
+    let room = width.saturating_sub(text::width(&run) + 3);
     let source_room = room.saturating_sub(text::width(" windoctor │ ") + text::width(&node_part));
     let left = text::truncate(
         &format!(
