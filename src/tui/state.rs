@@ -400,9 +400,10 @@ impl App {
         matches!(self.run, RunState::Running { .. })
     }
 
-    /// The spinner character for the current frame (ASCII, readable on every console font).
+    /// The spinner character for the current frame: ASCII plus the box-drawing bar every console
+    /// font has (not `-`, which is the SKIP glyph).
     pub fn spinner(&self) -> char {
-        const FRAMES: [char; 4] = ['|', '/', '-', '\\'];
+        const FRAMES: [char; 4] = ['|', '/', '─', '\\'];
         FRAMES[(self.clock.frame % FRAMES.len() as u64) as usize]
     }
 
@@ -558,6 +559,18 @@ mod tests {
             reflow("\nOne line\nwrapped here.\n\nSecond   para.\n"),
             "One line wrapped here.\n\nSecond para."
         );
+    }
+
+    #[test]
+    fn the_spinner_never_looks_like_a_status_glyph() {
+        let mut app = app();
+        for frame in 0..8 {
+            app.clock.frame = frame;
+            let c = app.spinner();
+            for s in Status::ALL {
+                assert!(!s.label().starts_with(c), "frame {frame} looks like {s}");
+            }
+        }
     }
 
     #[test]
