@@ -261,6 +261,154 @@ impl Pod {
     }
 }
 
+/// The object that holds a pod's template, named as `kubectl` addresses it (`deployment/iis`,
+/// `daemonset/node-exporter`, `pod/debug`): where a fix to the pod spec has to be made.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Workload {
+    /// Lower-case kubectl resource name: deployment, daemonset, statefulset, replicaset, job,
+    /// replicationcontroller, or pod for pods no controller owns (and static mirror pods).
+    pub kind: String,
+    pub name: String,
+}
+
+impl Workload {
+    /// `kind/name`, as `kubectl -n NS patch KIND/NAME` takes it.
+    pub fn reference(&self) -> String {
+        format!("{}/{}", self.kind, self.name)
+    }
+
+    /// True when the workload has a mutable pod template at `/spec/template/spec` (a patch there rolls
+    /// out new pods); false for bare pods and Jobs, which must be recreated.
+    pub fn has_mutable_template(&self) -> bool {
+        matches!(
+            self.kind.as_str(),
+            "deployment" | "daemonset" | "statefulset" | "replicaset" | "replicationcontroller"
+        )
+    }
+}
+
+impl Pod {
+    /// The workload whose template made this pod. A ReplicaSet whose name ends in the pod's
+    /// `pod-template-hash` belongs to the Deployment of the same name without that suffix.
+    pub fn workload(&self) -> Workload {
+        let Some(owner) = self.metadata.owner_references.first() else {
+            return Workload {
+                kind: "pod".into(),
+                name: self.name().to_string(),
+            };
+        };
+        let kind = match owner.kind.as_str() {
+            "ReplicaSet" => {
+                if let Some(deployment) = self
+                    .metadata
+                    .labels
+                    .get("pod-template-hash")
+                    .and_then(|hash| owner.name.strip_suffix(&format!("-{hash}")))
+                {
+                    return Workload {
+                        kind: "deployment".into(),
+                        name: deployment.to_string(),
+                    };
+                }
+                "replicaset"
+            }
+            "DaemonSet" => "daemonset",
+            "StatefulSet" => "statefulset",
+            "Job" => "job",
+            "ReplicationController" => "replicationcontroller",
+            _ => {
+                return Workload {
+                    kind: "pod".into(),
+                    name: self.name().to_string(),
+                }
+            }
+        };
+        Workload {
+            kind: kind.into(),
+            name: owner.name.clone(),
+        }
+    }
+
+    /// Running with every container ready.
+    pub fn is_running_ready(&self) -> bool {
+        self.status.phase.as_deref() == Some("Running")
+            && !self.status.container_statuses.is_empty()
+            && self.status.container_statuses.iter().all(|c| c.ready)
+    }
+
+    /// Containers (init containers first) that wait, with the reason and message kubelet gave.
+    pub fn waiting_containers(
+        &self,
+    ) -> impl Iterator<Item = (&super::k8s::ContainerStatus, &super::k8s::StateDetail)> {
+        self.status
+            .init_container_statuses
+            .iter()
+            .chain(self.status.container_statuses.iter())
+            .filter_map(|c| c.state.waiting.as_ref().map(|w| (c, w)))
+    }
+
+    /// A one-line summary of the pod's state for evidence: phase, reason, waiting containers.
+    pub fn state_summary(&self) -> String {
+        let mut s = format!(
+            "phase={}",
+            self.status.phase.as_deref().unwrap_or("unknown")
+        );
+        if let Some(r) = &self.status.reason {
+            s.push_str(&format!(" reason={r}"));
+        }
+        for (c, w) in self.waiting_containers() {
+            s.push_str(&format!(
+                " container {} waiting: {}",
+                c.name,
+                w.reason.as_deref().unwrap_or("unknown")
+            ));
+            if let Some(m) = &w.message {
+                s.push_str(&format!(" ({})", clip(m, 300)));
+            }
+        }
+        s
+    }
+}
+
+impl Event {
+    pub fn is_warning(&self) -> bool {
+        self.type_.eq_ignore_ascii_case("warning")
+    }
+
+    /// `(namespace, name)` of the pod the event is about, if it is about a pod.
+    pub fn pod_key(&self) -> Option<(&str, &str)> {
+        let o = &self.involved_object;
+        (o.kind == "Pod").then(|| (o.namespace.as_deref().unwrap_or("default"), o.name.as_str()))
+    }
+
+    /// The event as evidence shows it: reason, repeat count, time, source host and message (long
+    /// runtime messages are clipped).
+    pub fn excerpt(&self) -> String {
+        let mut s = self.reason.clone();
+        if let Some(n) = self.count.filter(|n| *n > 1) {
+            s.push_str(&format!(" (x{n})"));
+        }
+        if let Some(t) = self.when() {
+            s.push_str(&format!(" at {t}"));
+        }
+        if let Some(h) = self.host() {
+            s.push_str(&format!(" on {h}"));
+        }
+        s.push_str(": ");
+        s.push_str(&clip(&self.message, 600));
+        s
+    }
+}
+
+/// `text` cut to at most `max` characters (on a character boundary), marked with `…` when cut.
+pub fn clip(text: &str, max: usize) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+    }
+}
+
 impl Service {
     pub fn namespace(&self) -> &str {
         self.metadata.namespace.as_deref().unwrap_or("default")
