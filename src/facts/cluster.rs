@@ -277,6 +277,19 @@ impl Workload {
         format!("{}/{}", self.kind, self.name)
     }
 
+    /// The API kind, as subjects name it: `Deployment`, `DaemonSet`, ..., `Pod`.
+    pub fn kind_title(&self) -> &'static str {
+        match self.kind.as_str() {
+            "deployment" => "Deployment",
+            "daemonset" => "DaemonSet",
+            "statefulset" => "StatefulSet",
+            "replicaset" => "ReplicaSet",
+            "job" => "Job",
+            "replicationcontroller" => "ReplicationController",
+            _ => "Pod",
+        }
+    }
+
     /// True when the workload has a mutable pod template at `/spec/template/spec` (a patch there rolls
     /// out new pods); false for bare pods and Jobs, which must be recreated.
     pub fn has_mutable_template(&self) -> bool {
