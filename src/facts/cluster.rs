@@ -413,6 +413,44 @@ impl Event {
     }
 }
 
+/// Pods by `(namespace, name)`, for finding the pod (and so the node) an event is about.
+pub struct PodIndex<'a> {
+    by_key: std::collections::HashMap<(&'a str, &'a str), &'a Pod>,
+}
+
+impl<'a> PodIndex<'a> {
+    pub fn new(pods: &'a [Pod]) -> Self {
+        PodIndex {
+            by_key: pods
+                .iter()
+                .map(|p| ((p.namespace(), p.name()), p))
+                .collect(),
+        }
+    }
+
+    pub fn get(&self, namespace: &str, name: &str) -> Option<&'a Pod> {
+        self.by_key.get(&(namespace, name)).copied()
+    }
+
+    /// The pod an event is about, if it is about a pod that still exists.
+    pub fn of_event(&self, event: &Event) -> Option<&'a Pod> {
+        let (namespace, name) = event.pod_key()?;
+        self.get(namespace, name)
+    }
+
+    /// The node an event happened on: the node of the pod it is about, else the host that reported it.
+    pub fn event_node<'n>(&self, event: &Event, nodes: &'n [Node]) -> Option<&'n Node> {
+        let host = self
+            .of_event(event)
+            .and_then(|p| p.node_name())
+            .or_else(|| event.host())?;
+        nodes
+            .iter()
+            .find(|n| n.name() == host)
+            .or_else(|| nodes.iter().find(|n| same_host(n.name(), host)))
+    }
+}
+
 /// `text` cut to at most `max` characters (on a character boundary), marked with `…` when cut.
 pub fn clip(text: &str, max: usize) -> String {
     let text = text.trim();
