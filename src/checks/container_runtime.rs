@@ -42,7 +42,7 @@ pub fn run(ev: &mut Eval) {
                         Status::Pass,
                         Subject::node(name),
                         format!(
-                            "{name} runs containerd {} ({raw}), at or above 1.4.0, the minimum for Windows nodes",
+                            "{name} runs containerd {}, at or above 1.4.0, the minimum for Windows nodes",
                             version_text(raw)
                         ),
                     )

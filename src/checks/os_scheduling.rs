@@ -15,6 +15,9 @@ use crate::facts::windows::build_label;
 use crate::findings::{Evidence, Status, Subject};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Findings-to-be grouped by `(namespace, workload)`.
+type ByWorkload<T> = BTreeMap<(String, Workload), Vec<T>>;
+
 /// Everything the parts share.
 struct Ctx<'a> {
     nodes: &'a [Node],
@@ -280,7 +283,7 @@ fn linux_pods_on_windows(ev: &mut Eval, ctx: &Ctx, pods: &[Pod]) {
         .collect();
     let mut daemonsets: Option<Option<&[DaemonSet]>> = None;
     let mut by_daemonset: BTreeMap<(String, String), Vec<(&Pod, &Node)>> = BTreeMap::new();
-    let mut refused: BTreeMap<(String, Workload), Vec<(&Pod, &Node, Evidence)>> = BTreeMap::new();
+    let mut refused: ByWorkload<(&Pod, &Node, Evidence)> = BTreeMap::new();
     let mut problems = 0;
     for (pod, node) in &on_windows {
         if pod.spec.targets_windows() || pod.spec.host_process() {
@@ -545,7 +548,7 @@ fn untolerated_taints(ev: &mut Eval, ctx: &Ctx, pods: &[Pod]) {
     if tainted.is_empty() {
         return;
     }
-    let mut blocked: BTreeMap<(String, Workload), Vec<(&Pod, Vec<&Taint>)>> = BTreeMap::new();
+    let mut blocked: ByWorkload<(&Pod, Vec<&Taint>)> = BTreeMap::new();
     let mut considered = 0;
     for pod in pods {
         if pod.node_name().is_some()

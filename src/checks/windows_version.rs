@@ -187,7 +187,7 @@ fn check_isolation_annotation(ev: &mut Eval, pods: &[Pod]) {
             Status::Pass,
             Subject::cluster(),
             format!(
-                "checked {} pods: none uses the deprecated {ISOLATION_ANNOTATION} annotation",
+                "checked {} pod(s): none uses the deprecated {ISOLATION_ANNOTATION} annotation",
                 pods.len()
             ),
         );

@@ -510,4 +510,61 @@ mod tests {
         assert_eq!(spec.os_selector(), OsTarget::Unrestricted);
         assert!(!spec.targets_windows());
     }
+
+    #[test]
+    fn workloads_of_pods_name_the_object_that_holds_the_template() {
+        let pod = |meta: &str| -> Pod {
+            serde_json::from_str(&format!(r#"{{"metadata":{meta}}}"#)).expect("pod")
+        };
+        let w = pod(
+            r#"{"name":"web-5f7b8c9d6-zzzzz","labels":{"pod-template-hash":"5f7b8c9d6"},
+            "ownerReferences":[{"kind":"ReplicaSet","name":"web-5f7b8c9d6"}]}"#,
+        )
+        .workload();
+        assert_eq!(w.reference(), "deployment/web");
+        assert!(w.has_mutable_template());
+        let w = pod(r#"{"name":"x-abc","ownerReferences":[{"kind":"ReplicaSet","name":"x"}]}"#)
+            .workload();
+        assert_eq!(w.reference(), "replicaset/x");
+        let w = pod(
+            r#"{"name":"kube-proxy-win-1","ownerReferences":[{"kind":"Node","name":"win-1"}]}"#,
+        )
+        .workload();
+        assert_eq!(w.reference(), "pod/kube-proxy-win-1");
+        assert_eq!(w.kind_title(), "Pod");
+        assert!(!w.has_mutable_template());
+        let w = pod(r#"{"name":"j-1","ownerReferences":[{"kind":"Job","name":"j"}]}"#).workload();
+        assert!(!w.has_mutable_template());
+    }
+
+    #[test]
+    fn events_are_placed_on_the_pod_node_or_their_source_host() {
+        let pods: Vec<Pod> = serde_json::from_str(
+            r#"[{"metadata":{"name":"p","namespace":"a"},"spec":{"nodeName":"win-1.corp.example.com"}}]"#,
+        )
+        .expect("pods");
+        let nodes: Vec<Node> = serde_json::from_str(
+            r#"[{"metadata":{"name":"win-1.corp.example.com"}},{"metadata":{"name":"win-2"}}]"#,
+        )
+        .expect("nodes");
+        let index = PodIndex::new(&pods);
+        let on_pod: Event = serde_json::from_str(
+            r#"{"involvedObject":{"kind":"Pod","namespace":"a","name":"p"},"source":{"host":"elsewhere"}}"#,
+        )
+        .expect("event");
+        assert_eq!(
+            index.event_node(&on_pod, &nodes).map(|n| n.name()),
+            Some("win-1.corp.example.com")
+        );
+        let gone: Event = serde_json::from_str(
+            r#"{"involvedObject":{"kind":"Pod","namespace":"a","name":"deleted"},"source":{"host":"WIN-2"}}"#,
+        )
+        .expect("event");
+        assert_eq!(
+            index.event_node(&gone, &nodes).map(|n| n.name()),
+            Some("win-2")
+        );
+        assert_eq!(clip("abcdef", 3), "abc…");
+        assert_eq!(clip(" ab ", 3), "ab");
+    }
 }
