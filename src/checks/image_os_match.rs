@@ -109,6 +109,32 @@ pub fn run(ev: &mut Eval) {
         }
     }
 
+    // Images seen running on Linux nodes: a pull failure of the same image on Windows then means a
+    // Linux-only image, not a Windows one missing a build.
+    let mut on_linux: BTreeMap<&str, Evidence> = BTreeMap::new();
+    for pod in pods {
+        let Some(node) = pod
+            .node_name()
+            .and_then(|n| nodes.iter().find(|x| x.name() == n))
+            .filter(|n| !n.is_windows())
+        else {
+            continue;
+        };
+        for status in &pod.status.container_statuses {
+            if status.state.running.is_none() {
+                continue;
+            }
+            if let Some(c) = pod.spec.containers.iter().find(|c| c.name == status.name) {
+                on_linux.entry(c.image.as_str()).or_insert_with(|| {
+                    Evidence::api(
+                        format!("Pod/{} .status.containerStatuses[{}]", pod.key(), c.name),
+                        format!("running on Linux node {}", node.name()),
+                    )
+                });
+            }
+        }
+    }
+
     let mut items = Vec::new();
     let mut judged = 0;
     let mut unjudged = BTreeSet::new();
@@ -118,7 +144,7 @@ pub fn run(ev: &mut Eval) {
             .get(&(pod.namespace().to_string(), pod.name().to_string()))
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let found = examine_pod(ev, pod, node, &isolation, pod_events);
+        let found = examine_pod(ev, pod, node, &isolation, pod_events, &on_linux);
         judged += found.judged;
         unjudged.extend(found.unjudged);
         items.extend(found.items);
@@ -203,6 +229,7 @@ fn examine_pod<'a>(
     node: &'a Node,
     isolation: &Isolation,
     events: &[&Event],
+    on_linux: &BTreeMap<&str, Evidence>,
 ) -> PodFindings<'a> {
     let build = node.windows_build();
     let name = node.name();
@@ -210,6 +237,7 @@ fn examine_pod<'a>(
         format!("Node/{name} .status.nodeInfo.kernelVersion"),
         node.status.node_info.kernel_version.clone(),
     );
+    let host_process = pod.spec.host_process();
     let mut out = PodFindings {
         items: Vec::new(),
         judged: 0,
@@ -272,8 +300,10 @@ fn examine_pod<'a>(
         let image = container.image.as_str();
         let release = image_release(image);
         let runtime = said.remove(image);
-        // What the tag says, under the pod's isolation.
+        // What the tag says, under the pod's isolation. HostProcess containers run on the host
+        // itself, outside any container OS, so the build rule does not bind them.
         let tag_problem = match (release, build) {
+            _ if host_process => None,
             (Some(r), Some(b)) => {
                 out.judged += 1;
                 let tolerated = r.build == b || (*isolation == Isolation::HyperV && r.build < b);
@@ -320,10 +350,17 @@ fn examine_pod<'a>(
                     (Problem::NoVariant, None) if is_windows_image_name(image) => {
                         Problem::WrongBuild(None)
                     }
+                    // The same image runs on a Linux node: it is a Linux image.
+                    (Problem::NoVariant, None) if on_linux.contains_key(image) => {
+                        Problem::LinuxImage
+                    }
                     (p, None) => p,
                 };
                 let mut all = vec![spec_evidence, kernel_evidence.clone()];
                 all.extend(evidence);
+                if problem == Problem::LinuxImage {
+                    all.extend(on_linux.get(image).cloned());
+                }
                 out.items.push(Item {
                     pod,
                     node,
@@ -751,6 +788,58 @@ mod tests {
             "kubectl -n shop set image statefulset/api api=mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2019"
         );
         assert!(fix.commands[1].contains(r#""node.kubernetes.io/windows-build":"10.0.20348""#));
+    }
+
+    #[test]
+    fn host_process_containers_are_not_bound_by_the_build_rule() {
+        let p = r#"{"items":[{"metadata":{"name":"csi-proxy-x","namespace":"kube-system"},
+            "spec":{"nodeName":"win-2022","hostNetwork":true,"securityContext":{"windowsOptions":{"hostProcess":true}},
+              "containers":[{"name":"csi-proxy","image":"ghcr.io/kubernetes-csi/csi-proxy:v1.1.3-ltsc2019"}]},
+            "status":{"phase":"Running"}}]}"#;
+        let f = run_on(&[
+            ("cluster/nodes.json", NODES),
+            ("cluster/pods.json", p),
+            ("cluster/events.json", r#"{"items":[]}"#),
+        ]);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].status, Status::Pass, "{f:?}");
+    }
+
+    #[test]
+    fn missing_manifest_for_an_image_that_runs_on_linux_means_a_linux_image() {
+        let nodes = r#"{"items":[
+          {"metadata":{"name":"win-2019","labels":{"kubernetes.io/os":"windows"}},"status":{"nodeInfo":{"kernelVersion":"10.0.17763.6054"}}},
+          {"metadata":{"name":"lin-1","labels":{"kubernetes.io/os":"linux"}}}]}"#;
+        let waiting = r#"{"phase":"Pending","containerStatuses":[{"name":"c","ready":false,"state":{"waiting":{"reason":"ErrImagePull",
+            "message":"failed to pull and unpack image \"quay.io/prometheus/node-exporter:v1.8.2\": no match for platform in manifest: not found"}}}]}"#;
+        let pods = format!(
+            r#"{{"items":[{},{}]}}"#,
+            pod(
+                "on-win",
+                "win-2019",
+                "quay.io/prometheus/node-exporter:v1.8.2",
+                "",
+                waiting
+            ),
+            pod(
+                "on-linux",
+                "lin-1",
+                "quay.io/prometheus/node-exporter:v1.8.2",
+                "",
+                RUNNING
+            )
+        );
+        let f = run_on(&[
+            ("cluster/nodes.json", nodes),
+            ("cluster/pods.json", &pods),
+            ("cluster/events.json", r#"{"items":[]}"#),
+        ]);
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("is a Linux image"), "{f:?}");
+        assert!(f[0]
+            .evidence
+            .iter()
+            .any(|e| e.excerpt == "running on Linux node lin-1"));
     }
 
     #[test]

@@ -139,82 +139,99 @@ fn count_pods(n: usize) -> String {
 
 fn windows_pods_without_selection(ev: &mut Eval, ctx: &Ctx, pods: &[Pod]) {
     let windows_pods: Vec<&Pod> = pods.iter().filter(|p| p.spec.targets_windows()).collect();
-    let mut unselected: BTreeMap<(String, Workload), Vec<&Pod>> = BTreeMap::new();
-    let mut on_linux = Vec::new();
+    // Per workload: its pods that landed on Linux nodes, and its pods that select no Windows node.
+    type Placement<'p> = (Vec<(&'p Pod, &'p Node)>, Vec<&'p Pod>);
+    let mut by_workload: BTreeMap<(String, Workload), Placement> = BTreeMap::new();
     for pod in &windows_pods {
         let node = pod.node_name().and_then(|n| ctx.node(n));
-        if let Some(node) = node.filter(|n| !n.is_windows()) {
-            on_linux.push((*pod, node));
-        } else if !ctx.linux.is_empty() && !ctx.selects_windows(&pod.spec) {
-            unselected
-                .entry((pod.namespace().to_string(), pod.workload()))
-                .or_default()
-                .push(pod);
+        let selected = ctx.selects_windows(&pod.spec);
+        let on_linux = node.filter(|n| !n.is_windows());
+        if on_linux.is_none() && (selected || ctx.linux.is_empty()) {
+            continue;
+        }
+        let entry = by_workload
+            .entry((pod.namespace().to_string(), pod.workload()))
+            .or_default();
+        if let Some(node) = on_linux {
+            entry.0.push((pod, node));
+        }
+        if !selected {
+            entry.1.push(pod);
         }
     }
-    for (pod, node) in &on_linux {
-        let workload = pod.workload();
-        let fix = select_windows_fix(ev, pod.namespace(), &workload);
-        ev.emit(
-            Status::Fail,
-            Subject::namespaced("Pod", pod.namespace(), pod.name()),
-            format!(
-                "Windows pod {} runs on Linux node {}, where its Windows containers cannot start ({})",
-                pod.key(),
-                node.name(),
-                pod.state_summary()
-            ),
-        )
-        .evidence(image_evidence(pod))
-        .evidence(Evidence::api(
-            format!("Pod/{} .spec.nodeName", pod.key()),
-            node.name(),
-        ))
-        .evidence(Evidence::api(
-            format!("Node/{} .metadata.labels[{OS_LABEL}]", node.name()),
-            node.metadata
-                .labels
-                .get(OS_LABEL)
-                .cloned()
-                .unwrap_or_else(|| "(absent)".to_string()),
-        ))
-        .with_fix(fix);
-    }
-    for ((namespace, workload), members) in &unselected {
-        let first = members[0];
-        let placed: BTreeSet<&str> = members.iter().filter_map(|p| p.node_name()).collect();
-        let placed = if placed.is_empty() {
-            String::new()
+    for ((namespace, workload), (on_linux, unselected)) in &by_workload {
+        let fix = select_windows_fix(ev, namespace, workload);
+        let reference = workload.reference();
+        let first = on_linux
+            .first()
+            .map(|(p, _)| *p)
+            .or(unselected.first().copied());
+        let Some(first) = first else { continue };
+        let selection = if unselected.is_empty() {
+            "it selects Windows nodes, so check the Linux node's labels and whether the pod was bound with spec.nodeName".to_string()
         } else {
             format!(
-                ", now on {}",
-                placed.into_iter().collect::<Vec<_>>().join(", ")
+                "it selects no OS in this mixed cluster ({} Linux, {} Windows nodes)",
+                ctx.linux.len(),
+                ctx.windows.len()
             )
         };
-        let fix = select_windows_fix(ev, namespace, workload);
-        ev.emit(
-            Status::Warn,
-            workload_subject(namespace, workload),
-            format!(
-                "{} in {namespace} runs Windows images but selects no OS: in this mixed cluster ({} Linux, {} Windows nodes) its pods can be scheduled onto Linux nodes ({}{placed})",
-                workload.reference(),
-                ctx.linux.len(),
-                ctx.windows.len(),
-                count_pods(members.len())
-            ),
-        )
-        .evidence(image_evidence(first))
-        .evidence(Evidence::api(
-            format!("Pod/{} .spec.nodeSelector", first.key()),
-            selector_text(&first.spec.node_selector),
-        ))
-        .with_fix(fix);
+        let finding = if let Some((pod, node)) = on_linux.first() {
+            let nodes: BTreeSet<&str> = on_linux.iter().map(|(_, n)| n.name()).collect();
+            ev.emit(
+                Status::Fail,
+                workload_subject(namespace, workload),
+                format!(
+                    "{reference} in {namespace} runs Windows images, but {} landed on Linux node(s) {}, where Windows containers cannot start ({}); {selection}",
+                    if on_linux.len() == 1 {
+                        format!("pod {}", pod.name())
+                    } else {
+                        format!("{} of its pods", on_linux.len())
+                    },
+                    nodes.into_iter().collect::<Vec<_>>().join(", "),
+                    pod.state_summary()
+                ),
+            )
+            .evidence(Evidence::api(
+                format!("Pod/{} .spec.nodeName", pod.key()),
+                node.name(),
+            ))
+            .evidence(Evidence::api(
+                format!("Node/{} .metadata.labels[{OS_LABEL}]", node.name()),
+                node.metadata
+                    .labels
+                    .get(OS_LABEL)
+                    .cloned()
+                    .unwrap_or_else(|| "(absent)".to_string()),
+            ))
+        } else {
+            let placed: BTreeSet<&str> = unselected.iter().filter_map(|p| p.node_name()).collect();
+            let placed = if placed.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", now on {}",
+                    placed.into_iter().collect::<Vec<_>>().join(", ")
+                )
+            };
+            ev.emit(
+                Status::Warn,
+                workload_subject(namespace, workload),
+                format!(
+                    "{reference} in {namespace} runs Windows images but {selection}: its pods can be scheduled onto Linux nodes ({}{placed})",
+                    count_pods(unselected.len())
+                ),
+            )
+        };
+        finding
+            .evidence(image_evidence(first))
+            .evidence(Evidence::api(
+                format!("Pod/{} .spec.nodeSelector", first.key()),
+                selector_text(&first.spec.node_selector),
+            ))
+            .with_fix(fix);
     }
-    if on_linux.is_empty()
-        && unselected.is_empty()
-        && !ctx.linux.is_empty()
-        && !windows_pods.is_empty()
-    {
+    if by_workload.is_empty() && !ctx.linux.is_empty() && !windows_pods.is_empty() {
         ev.emit(
             Status::Pass,
             Subject::cluster(),
@@ -341,7 +358,9 @@ fn linux_pods_on_windows(ev: &mut Eval, ctx: &Ctx, pods: &[Pod]) {
             .with_fix(fix);
             continue;
         }
-        if pod.spec.os_selector() != OsTarget::Unrestricted || pod.is_running_ready() {
+        // A container that started (running, terminated, restarted) ran on Windows, so its image
+        // has a Windows variant: only pods none of whose containers ever started are suspects.
+        if pod.spec.os_selector() != OsTarget::Unrestricted || !pod.never_started() {
             continue;
         }
         let owner = pod.metadata.owner_references.first();
@@ -527,8 +546,64 @@ fn tolerates(toleration: &Toleration, taint: &Taint) -> bool {
     effect_ok && key_ok && value_ok
 }
 
+/// A NoSchedule/NoExecute taint someone put on the node on purpose; the taints the node lifecycle
+/// controller and cloud providers add by themselves (`node.kubernetes.io/unreachable`, ...) say
+/// nothing about OS scheduling.
 fn is_hard(taint: &Taint) -> bool {
-    taint.effect == "NoSchedule" || taint.effect == "NoExecute"
+    (taint.effect == "NoSchedule" || taint.effect == "NoExecute")
+        && !taint.key.starts_with("node.kubernetes.io/")
+        && !taint.key.starts_with("node.cloudprovider.kubernetes.io/")
+}
+
+/// A taint meant to keep pods off Windows nodes: `os=windows`, or a key or value naming Windows.
+fn is_os_taint(taint: &Taint) -> bool {
+    let value = taint.value.as_deref().unwrap_or("").to_ascii_lowercase();
+    is_hard(taint)
+        && (taint.key == "os"
+            || value.contains("windows")
+            || taint.key.to_ascii_lowercase().contains("windows"))
+}
+
+/// Windows nodes without an OS taint that other Windows nodes carry: pods that select no OS (and
+/// Linux DaemonSets) land there and nowhere else among the Windows nodes.
+fn inconsistent_os_taints(ev: &mut Eval, ctx: &Ctx) {
+    let mut carriers: BTreeMap<String, Vec<&Node>> = BTreeMap::new();
+    for node in &ctx.windows {
+        for taint in node.spec.taints.iter().filter(|t| is_os_taint(t)) {
+            carriers.entry(taint_text(taint)).or_default().push(node);
+        }
+    }
+    for (taint, with) in &carriers {
+        for node in ctx
+            .windows
+            .iter()
+            .filter(|n| !with.iter().any(|w| w.name() == n.name()))
+        {
+            let carriers_list = with.iter().map(|n| n.name()).collect::<Vec<_>>().join(", ");
+            let fix = ev.fix("taint_missing", &[("node", node.name()), ("taint", taint)]);
+            ev.emit(
+                Status::Warn,
+                Subject::node(node.name()),
+                format!(
+                    "{} lacks the taint {taint} that the other Windows nodes ({carriers_list}) carry, so pods that select no OS, and Linux DaemonSets, can land on it",
+                    node.name()
+                ),
+            )
+            .evidence(Evidence::api(
+                format!("Node/{} .spec.taints", node.name()),
+                if node.spec.taints.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    node.spec.taints.iter().map(taint_text).collect::<Vec<_>>().join(", ")
+                },
+            ))
+            .evidence(Evidence::api(
+                format!("Node/{} .spec.taints", with[0].name()),
+                with[0].spec.taints.iter().map(taint_text).collect::<Vec<_>>().join(", "),
+            ))
+            .with_fix(fix);
+        }
+    }
 }
 
 fn taint_text(taint: &Taint) -> String {
@@ -539,6 +614,7 @@ fn taint_text(taint: &Taint) -> String {
 }
 
 fn untolerated_taints(ev: &mut Eval, ctx: &Ctx, pods: &[Pod]) {
+    inconsistent_os_taints(ev, ctx);
     let tainted: Vec<&Node> = ctx
         .windows
         .iter()
@@ -794,6 +870,7 @@ fn runtimeclass_selectors(ev: &mut Eval, ctx: &Ctx, rcs: &[RuntimeClass], pods: 
             })
             .count();
         if matches > 0 {
+            mislabelled_matches(ev, ctx, rc, selector);
             continue;
         }
         let pending: Vec<&Pod> = users
@@ -875,6 +952,53 @@ fn runtimeclass_selectors(ev: &mut Eval, ctx: &Ctx, rcs: &[RuntimeClass], pods: 
                 relevant.join(", ")
             ),
         );
+    }
+}
+
+/// A RuntimeClass that selects a windows-build label value and matches a node whose kernel is of
+/// another build (a wrong label): its pods can land on a host whose build does not match their image.
+fn mislabelled_matches(ev: &mut Eval, ctx: &Ctx, rc: &RuntimeClass, selector: &Labels) {
+    let Some(wanted) = selector.get(BUILD_LABEL) else {
+        return;
+    };
+    let Some(wanted_build) = crate::facts::windows::build_of(wanted) else {
+        return;
+    };
+    for node in ctx.nodes.iter().filter(|n| {
+        selector
+            .iter()
+            .all(|(k, v)| n.metadata.labels.get(k) == Some(v))
+    }) {
+        let Some(actual) = node.windows_build().filter(|b| *b != wanted_build) else {
+            continue;
+        };
+        let label = build_label(actual);
+        let fix = ev.fix(
+            "runtimeclass_mislabelled",
+            &[
+                ("name", &rc.metadata.name),
+                ("node", node.name()),
+                ("label", &label),
+            ],
+        );
+        ev.emit(
+            Status::Warn,
+            Subject::new("RuntimeClass", &rc.metadata.name),
+            format!(
+                "RuntimeClass {} selects {BUILD_LABEL}={wanted}, which also matches {}, whose kernel is build {actual}: pods using it can land on a host whose build does not match their image",
+                rc.metadata.name,
+                node.name()
+            ),
+        )
+        .evidence(Evidence::api(
+            format!("RuntimeClass/{} .scheduling.nodeSelector", rc.metadata.name),
+            selector_text(selector),
+        ))
+        .evidence(Evidence::api(
+            format!("Node/{} .status.nodeInfo.kernelVersion", node.name()),
+            node.status.node_info.kernel_version.clone(),
+        ))
+        .with_fix(fix);
     }
 }
 
@@ -976,7 +1100,12 @@ mod tests {
             ("cluster/runtimeclasses.json", r#"{"items":[]}"#),
         ]);
         let fail = f.iter().find(|x| x.status == Status::Fail).expect("fail");
-        assert!(fail.message.contains("runs on Linux node linux-1"));
+        assert!(
+            fail.message
+                .contains("pod iis landed on Linux node(s) linux-1"),
+            "{}",
+            fail.message
+        );
         assert!(fail.fix.as_ref().expect("fix").text.contains("bare pod"));
     }
 
@@ -1007,6 +1136,63 @@ mod tests {
         assert!(f
             .iter()
             .any(|x| x.message.contains("no Linux pods on the 1 Windows nodes")));
+    }
+
+    #[test]
+    fn crash_looping_daemonset_pod_on_windows_is_not_taken_for_a_linux_one() {
+        let pods = r#"{"items":[{"metadata":{"name":"agent-w1","namespace":"ops","ownerReferences":[{"kind":"DaemonSet","name":"agent"}]},
+            "spec":{"nodeName":"win-1","containers":[{"name":"agent","image":"contoso/agent:2.1"}]},
+            "status":{"phase":"Running","containerStatuses":[{"name":"agent","ready":false,"restartCount":7,
+              "state":{"waiting":{"reason":"CrashLoopBackOff"}}}]}}]}"#;
+        let f = run_on(&[
+            ("cluster/nodes.json", MIXED),
+            ("cluster/pods.json", pods),
+            ("cluster/events.json", r#"{"items":[]}"#),
+            ("cluster/daemonsets.json", r#"{"items":[]}"#),
+            ("cluster/runtimeclasses.json", r#"{"items":[]}"#),
+        ]);
+        assert!(!f.iter().any(|x| x.status == Status::Fail), "{f:?}");
+    }
+
+    #[test]
+    fn windows_node_missing_the_os_taint_and_mislabelled_runtimeclass_target_warn() {
+        let nodes = r#"{"items":[
+          {"metadata":{"name":"linux-1","labels":{"kubernetes.io/os":"linux"}}},
+          {"metadata":{"name":"win-a","labels":{"kubernetes.io/os":"windows","node.kubernetes.io/windows-build":"10.0.17763"}},
+           "spec":{"taints":[{"key":"os","value":"windows","effect":"NoSchedule"}]},"status":{"nodeInfo":{"kernelVersion":"10.0.17763.1"}}},
+          {"metadata":{"name":"win-b","labels":{"kubernetes.io/os":"windows","node.kubernetes.io/windows-build":"10.0.17763"}},
+           "spec":{"taints":[{"key":"node.kubernetes.io/unreachable","effect":"NoSchedule"}]},"status":{"nodeInfo":{"kernelVersion":"10.0.20348.1"}}}]}"#;
+        let rcs = r#"{"items":[{"metadata":{"name":"windows-2019"},"handler":"runhcs-wcow-process",
+            "scheduling":{"nodeSelector":{"kubernetes.io/os":"windows","node.kubernetes.io/windows-build":"10.0.17763"}}}]}"#;
+        let f = run_on(&[
+            ("cluster/nodes.json", nodes),
+            ("cluster/pods.json", r#"{"items":[]}"#),
+            ("cluster/events.json", r#"{"items":[]}"#),
+            ("cluster/runtimeclasses.json", rcs),
+        ]);
+        let warns: Vec<&Finding> = f.iter().filter(|x| x.status == Status::Warn).collect();
+        assert_eq!(warns.len(), 2, "{f:?}");
+        let taint = warns
+            .iter()
+            .find(|w| w.subject.kind == "Node")
+            .expect("taint warn");
+        assert_eq!(taint.subject.name, "win-b");
+        assert_eq!(
+            taint.fix.as_ref().expect("fix").commands[0],
+            "kubectl taint nodes win-b os=windows:NoSchedule"
+        );
+        let rc = warns
+            .iter()
+            .find(|w| w.subject.kind == "RuntimeClass")
+            .expect("rc warn");
+        assert!(rc
+            .message
+            .contains("also matches win-b, whose kernel is build 20348"));
+        // The automatic unreachable taint is not mistaken for a Windows taint.
+        assert!(f
+            .iter()
+            .any(|x| x.message.contains("keep no Windows pod Pending")
+                && !x.message.contains("unreachable")));
     }
 
     #[test]

@@ -281,11 +281,16 @@ pub fn run(ev: &mut Eval) {
                     .iter()
                     .any(|w| crate::facts::cluster::same_host(w.name(), n))
             });
-            on_windows
-                || p.spec
-                    .declared_os()
-                    .is_some_and(|o| o.eq_ignore_ascii_case("windows"))
-                || (p.node_name().is_none() && p.spec.os_selector() == OsTarget::Windows)
+            let declared = p
+                .spec
+                .declared_os()
+                .is_some_and(|o| o.eq_ignore_ascii_case("windows"));
+            // A pod with no OS restriction whose containers never started on its Windows node is a
+            // Linux pod stranded there (os-scheduling reports it); its Linux fields are no Windows
+            // problem.
+            let windows_pod_on_windows = on_windows
+                && (p.spec.targets_windows() || p.spec.host_process() || !p.never_started());
+            declared || windows_pod_on_windows || p.spec.os_selector() == OsTarget::Windows
         })
         .collect();
     if windows_pods.is_empty() {
@@ -658,6 +663,20 @@ mod tests {
         assert_eq!(f[0].status, Status::Fail);
         assert_eq!(f[0].subject.name, "w");
         assert_eq!(f[0].evidence.len(), 1);
+    }
+
+    #[test]
+    fn linux_daemonset_pod_stranded_on_a_windows_node_is_left_to_os_scheduling() {
+        let pods = r#"{"items":[{"metadata":{"name":"node-exporter-x","namespace":"monitoring","ownerReferences":[{"kind":"DaemonSet","name":"node-exporter"}]},
+            "spec":{"nodeName":"win-1","hostPID":true,"containers":[{"name":"c","image":"quay.io/prometheus/node-exporter:v1.8.2"}]},
+            "status":{"phase":"Pending","containerStatuses":[{"name":"c","ready":false,"restartCount":0,"state":{"waiting":{"reason":"ImagePullBackOff"}}}]}}]}"#;
+        let f = run_on(&[
+            ("cluster/nodes.json", NODES),
+            ("cluster/pods.json", pods),
+            ("cluster/events.json", r#"{"items":[]}"#),
+        ]);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].status, Status::Skip, "{f:?}");
     }
 
     #[test]

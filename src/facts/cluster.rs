@@ -349,6 +349,30 @@ impl Pod {
             && self.status.container_statuses.iter().all(|c| c.ready)
     }
 
+    /// No container of the pod ever started: it is Pending without container states, or every
+    /// container waits (other than in CrashLoopBackOff) without a restart. A container that started
+    /// ran on its node, so its image suits that node's OS.
+    pub fn never_started(&self) -> bool {
+        let statuses: Vec<&super::k8s::ContainerStatus> = self
+            .status
+            .init_container_statuses
+            .iter()
+            .chain(self.status.container_statuses.iter())
+            .collect();
+        if statuses.is_empty() {
+            return self.status.phase.as_deref() == Some("Pending");
+        }
+        statuses.iter().all(|s| {
+            s.restart_count == 0
+                && s.state.running.is_none()
+                && s.state.terminated.is_none()
+                && s.state
+                    .waiting
+                    .as_ref()
+                    .is_none_or(|w| w.reason.as_deref() != Some("CrashLoopBackOff"))
+        })
+    }
+
     /// Containers (init containers first) that wait, with the reason and message kubelet gave.
     pub fn waiting_containers(
         &self,
