@@ -283,6 +283,8 @@ pub struct PodSecurityContext {
     #[serde(deserialize_with = "null_as_default")]
     pub sysctls: Vec<serde_json::Value>,
     pub windows_options: Option<WindowsOptions>,
+    pub seccomp_profile: Option<serde_json::Value>,
+    pub fs_group_change_policy: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -298,6 +300,7 @@ pub struct SecurityContext {
     pub run_as_non_root: Option<bool>,
     pub se_linux_options: Option<serde_json::Value>,
     pub windows_options: Option<WindowsOptions>,
+    pub seccomp_profile: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
