@@ -171,6 +171,10 @@ async fn run(cli: Cli) -> i32 {
             return EXIT_USAGE;
         }
     };
+    if let Err(e) = crate::probes::ProbeRequest::from_cli(&cli) {
+        eprintln!("windoctor: {e}");
+        return EXIT_USAGE;
+    }
     if let Some(Command::Capture { dir }) = &cli.command {
         return crate::capture::run(&cli, dir).await;
     }
