@@ -352,3 +352,58 @@ fn a_machine_that_is_not_the_node_sends_nothing_to_cluster_addresses() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_engine_runs_probe_checks_after_the_probe_phase() {
+    use clap::Parser;
+    use windoctor::engine::{InputOutcome, Update};
+    let server = HttpServer::start("127.0.0.1:0");
+    let dir = tempfile::tempdir().expect("tmp");
+    write_bundle(
+        dir.path(),
+        &[("cluster/nodes.json", nodes_json("win-1", "10.0.0.12"))],
+    );
+    let target = server.addr.to_string();
+    let cli = windoctor::cli::Cli::parse_from([
+        "windoctor",
+        "--snapshot",
+        &dir.path().to_string_lossy(),
+        "--probe",
+        "--probe-target",
+        &target,
+        "--only",
+        "icmp-vs-tcp,node-ready",
+    ]);
+    let sel = windoctor::app::selection(&cli).expect("selection");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    windoctor::engine::run(&cli, &sel, tx).await;
+    let mut order = Vec::new();
+    while let Ok(u) = rx.try_recv() {
+        match u {
+            Update::InputStarted("probes") => order.push("probes started".to_string()),
+            Update::InputDone {
+                input: "probes",
+                outcome,
+                ..
+            } => {
+                assert!(
+                    matches!(outcome, InputOutcome::Ready(n) if n >= 2),
+                    "{outcome:?}"
+                );
+                order.push("probes done".to_string());
+            }
+            Update::Check(r) => order.push(format!("check {}", r.id)),
+            _ => {}
+        }
+    }
+    let done = order
+        .iter()
+        .position(|s| s == "probes done")
+        .expect("probe phase ran");
+    let check = order
+        .iter()
+        .position(|s| s == "check icmp-vs-tcp")
+        .expect("probe check ran");
+    assert_eq!(order.first().map(String::as_str), Some("probes started"));
+    assert!(done < check, "{order:?}");
+}

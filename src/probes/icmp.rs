@@ -85,7 +85,7 @@ async fn with_program(addr: IpAddr, cfg: &ProbeConfig, socket_note: Option<Strin
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        let limit = cfg.timeout + Duration::from_secs(2);
+        let limit = cfg.timeout + Duration::from_secs(1);
         let output = match tokio::time::timeout(limit, cmd.output()).await {
             Err(_) => {
                 record.outcome = Outcome::NoReply;
