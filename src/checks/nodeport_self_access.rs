@@ -121,7 +121,6 @@ pub fn run(ev: &mut Eval) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn report_service(
     ev: &mut Eval,
     svc: &Service,
