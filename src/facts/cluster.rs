@@ -505,6 +505,61 @@ impl Service {
     }
 }
 
+/// Service helpers for the checks about reaching Services from a Windows node itself.
+impl Service {
+    /// The type, `ClusterIP` when unset.
+    pub fn service_type(&self) -> &str {
+        self.spec.type_.as_deref().unwrap_or("ClusterIP")
+    }
+
+    /// Ports with an allocated nodePort (Services of type NodePort or LoadBalancer).
+    pub fn node_ports(&self) -> Vec<&super::k8s::ServicePort> {
+        self.spec
+            .ports
+            .iter()
+            .filter(|p| p.node_port.is_some_and(|n| n > 0))
+            .collect()
+    }
+
+    /// The ClusterIP, unless the Service is headless (`None`) or has none (ExternalName).
+    pub fn cluster_ip_address(&self) -> Option<&str> {
+        self.spec
+            .cluster_ip
+            .as_deref()
+            .map(str::trim)
+            .filter(|ip| !ip.is_empty() && !ip.eq_ignore_ascii_case("none"))
+    }
+
+    /// Backends that run Windows: scheduled on one of `windows_nodes`, or not yet scheduled and
+    /// selecting Windows.
+    pub fn windows_backends<'a>(&'a self, pods: &'a [Pod], windows_nodes: &[&str]) -> Vec<&'a Pod> {
+        self.backends(pods)
+            .filter(|p| match p.node_name() {
+                Some(n) => windows_nodes.iter().any(|w| same_host(w, n)),
+                None => p.spec.targets_windows(),
+            })
+            .collect()
+    }
+}
+
+impl super::k8s::ServicePort {
+    /// TCP unless another protocol is named.
+    pub fn is_tcp(&self) -> bool {
+        self.protocol
+            .as_deref()
+            .is_none_or(|p| p.eq_ignore_ascii_case("TCP"))
+    }
+
+    /// `80/TCP`, `53/UDP`.
+    pub fn display(&self) -> String {
+        format!(
+            "{}/{}",
+            self.port,
+            self.protocol.as_deref().unwrap_or("TCP")
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

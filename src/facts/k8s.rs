@@ -321,6 +321,28 @@ pub struct Container {
     #[serde(deserialize_with = "null_as_default")]
     pub volume_devices: Vec<serde_json::Value>,
     pub termination_message_path: Option<String>,
+    /// Kubelet health probes (the nodeport-self-access check looks for probes that call the node's
+    /// own NodePort).
+    pub liveness_probe: Option<ContainerProbe>,
+    pub readiness_probe: Option<ContainerProbe>,
+    pub startup_probe: Option<ContainerProbe>,
+}
+
+/// A kubelet health probe: only where it connects (httpGet / tcpSocket host and port).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ContainerProbe {
+    pub http_get: Option<ProbeEndpoint>,
+    pub tcp_socket: Option<ProbeEndpoint>,
+}
+
+/// `host` (empty: the pod IP) and `port` (a number or a named container port) of a health probe.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ProbeEndpoint {
+    pub host: Option<String>,
+    pub port: serde_json::Value,
+    pub path: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
