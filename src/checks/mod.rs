@@ -10,11 +10,15 @@
 
 mod container_runtime;
 mod dns_windows;
+mod flannel_subnet_env;
 mod flannel_vxlan;
 mod image_os_match;
 mod ip_plan;
+mod node_inputs;
 mod node_only;
 mod node_ready;
+mod node_services;
+mod node_view;
 mod nodeport_self_access;
 mod os_scheduling;
 mod pause_image;
@@ -40,7 +44,7 @@ pub type CheckFn = fn(&mut Eval);
 /// Every check id with its function, in catalogue order.
 pub const REGISTRY: &[(&str, CheckFn)] = &[
     ("node-ready", node_ready::run),
-    ("node-services", node_only::node_services),
+    ("node-services", node_services::run),
     ("windows-version", windows_version::run),
     ("pause-image", pause_image::run),
     ("image-os-match", image_os_match::run),
@@ -48,7 +52,7 @@ pub const REGISTRY: &[(&str, CheckFn)] = &[
     ("pod-spec-compat", pod_spec_compat::run),
     ("container-runtime", container_runtime::run),
     ("flannel-vxlan", flannel_vxlan::run),
-    ("flannel-subnet-env", node_only::flannel_subnet_env),
+    ("flannel-subnet-env", flannel_subnet_env::run),
     ("flannel-sourcevip", node_only::flannel_sourcevip),
     ("flanneld-waiting", node_only::flanneld_waiting),
     (

@@ -6,12 +6,6 @@ use crate::findings::{Status, Subject};
 fn todo(ev: &mut Eval) {
     ev.emit(Status::Skip, Subject::cluster(), "not implemented yet");
 }
-pub fn node_services(ev: &mut Eval) {
-    todo(ev)
-}
-pub fn flannel_subnet_env(ev: &mut Eval) {
-    todo(ev)
-}
 pub fn flannel_sourcevip(ev: &mut Eval) {
     todo(ev)
 }
