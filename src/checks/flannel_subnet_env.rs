@@ -108,7 +108,13 @@ fn node_part(ev: &mut Eval) {
             return;
         }
         FileState::Absent => {
-            let fix = write_fix(ev, &node, pod_cidr.as_ref().map(|p| p.0), network.as_ref().map(|n| n.1), mtu_default);
+            let fix = write_fix(
+                ev,
+                &node,
+                pod_cidr.as_ref().map(|p| p.0),
+                network.as_ref().map(|n| n.1),
+                mtu_default,
+            );
             let f = ev.emit(
                 Status::Fail,
                 Subject::file(PATH),
@@ -129,7 +135,13 @@ fn node_part(ev: &mut Eval) {
     let env = match subnet_env::parse(&file.text) {
         Ok(env) => env,
         Err(why) => {
-            let fix = write_fix(ev, &node, pod_cidr.as_ref().map(|p| p.0), network.as_ref().map(|n| n.1), mtu_default);
+            let fix = write_fix(
+                ev,
+                &node,
+                pod_cidr.as_ref().map(|p| p.0),
+                network.as_ref().map(|n| n.1),
+                mtu_default,
+            );
             ev.emit(
                 Status::Fail,
                 Subject::file(reference.clone()),
@@ -141,7 +153,15 @@ fn node_part(ev: &mut Eval) {
         }
     };
     if file.encoding.starts_with("UTF-16") {
-        let fix = write_fix(ev, &node, Some(env.subnet.trunc()), Some(env.network), &env.mtu.map(|m| m.to_string()).unwrap_or_else(|| mtu_default.to_string()));
+        let fix = write_fix(
+            ev,
+            &node,
+            Some(env.subnet.trunc()),
+            Some(env.network),
+            &env.mtu
+                .map(|m| m.to_string())
+                .unwrap_or_else(|| mtu_default.to_string()),
+        );
         ev.emit(
             Status::Fail,
             Subject::file(reference.clone()),
@@ -155,9 +175,18 @@ fn node_part(ev: &mut Eval) {
         return;
     }
     let subnet = env.subnet.trunc();
-    let mtu = env.mtu.map(|m| m.to_string()).unwrap_or_else(|| mtu_default.to_string());
+    let mtu = env
+        .mtu
+        .map(|m| m.to_string())
+        .unwrap_or_else(|| mtu_default.to_string());
     if !node_view::covers(&env.network.trunc(), &subnet) {
-        let fix = write_fix(ev, &node, pod_cidr.as_ref().map(|p| p.0), Some(env.network), &mtu);
+        let fix = write_fix(
+            ev,
+            &node,
+            pod_cidr.as_ref().map(|p| p.0),
+            Some(env.network),
+            &mtu,
+        );
         ev.emit(
             Status::Fail,
             Subject::file(reference.clone()),
@@ -190,7 +219,13 @@ fn node_part(ev: &mut Eval) {
     }
     if let Some((cm, net)) = &network {
         if *net != env.network.trunc() {
-            let fix = write_fix(ev, &node, pod_cidr.as_ref().map(|p| p.0).or(Some(subnet)), Some(*net), &mtu);
+            let fix = write_fix(
+                ev,
+                &node,
+                pod_cidr.as_ref().map(|p| p.0).or(Some(subnet)),
+                Some(*net),
+                &mtu,
+            );
             ev.emit(
                 Status::Warn,
                 Subject::file(reference.clone()),
@@ -235,7 +270,11 @@ fn write_fix(
         .unwrap_or_else(|| "flanneld".to_string());
     match (pod_cidr, network) {
         (Some(cidr), Some(net)) => {
-            let gateway = cidr.hosts().next().map(|h| h.to_string()).unwrap_or_else(|| cidr.addr().to_string());
+            let gateway = cidr
+                .hosts()
+                .next()
+                .map(|h| h.to_string())
+                .unwrap_or_else(|| cidr.addr().to_string());
             let subnet = format!("{gateway}/{}", cidr.prefix_len());
             ev.fix(
                 "write_subnet_env",

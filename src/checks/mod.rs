@@ -10,10 +10,13 @@
 
 mod container_runtime;
 mod dns_windows;
+mod flannel_sourcevip;
 mod flannel_subnet_env;
 mod flannel_vxlan;
+mod flanneld_waiting;
 mod image_os_match;
 mod ip_plan;
+mod kube_proxy_hostname_override;
 mod node_inputs;
 mod node_only;
 mod node_ready;
@@ -53,11 +56,11 @@ pub const REGISTRY: &[(&str, CheckFn)] = &[
     ("container-runtime", container_runtime::run),
     ("flannel-vxlan", flannel_vxlan::run),
     ("flannel-subnet-env", flannel_subnet_env::run),
-    ("flannel-sourcevip", node_only::flannel_sourcevip),
-    ("flanneld-waiting", node_only::flanneld_waiting),
+    ("flannel-sourcevip", flannel_sourcevip::run),
+    ("flanneld-waiting", flanneld_waiting::run),
     (
         "kube-proxy-hostname-override",
-        node_only::kube_proxy_hostname_override,
+        kube_proxy_hostname_override::run,
     ),
     ("hns-network", node_only::hns_network),
     ("cni-exception-list", node_only::cni_exception_list),

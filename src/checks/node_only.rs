@@ -6,15 +6,6 @@ use crate::findings::{Status, Subject};
 fn todo(ev: &mut Eval) {
     ev.emit(Status::Skip, Subject::cluster(), "not implemented yet");
 }
-pub fn flannel_sourcevip(ev: &mut Eval) {
-    todo(ev)
-}
-pub fn flanneld_waiting(ev: &mut Eval) {
-    todo(ev)
-}
-pub fn kube_proxy_hostname_override(ev: &mut Eval) {
-    todo(ev)
-}
 pub fn hns_network(ev: &mut Eval) {
     todo(ev)
 }

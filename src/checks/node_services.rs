@@ -69,8 +69,14 @@ fn judge(ev: &mut Eval, kind: Kind, node: &str, pods: Option<&[Pod]>) {
                     "use_nssm",
                     &[
                         ("service", &s.name),
-                        ("program", cmd.first().map(String::as_str).unwrap_or("flanneld.exe")),
-                        ("args", &cmdline::join_for_display(cmd.get(1..).unwrap_or(&[]))),
+                        (
+                            "program",
+                            cmd.first().map(String::as_str).unwrap_or("flanneld.exe"),
+                        ),
+                        (
+                            "args",
+                            &cmdline::join_for_display(cmd.get(1..).unwrap_or(&[])),
+                        ),
                         ("node", node),
                     ],
                 );
@@ -86,11 +92,14 @@ fn judge(ev: &mut Eval, kind: Kind, node: &str, pods: Option<&[Pod]>) {
                 .with_fix(fix);
                 return;
             }
-            if direct && cmdline::flag(&flags, "windows-service").is_none()
-            {
+            if direct && cmdline::flag(&flags, "windows-service").is_none() {
                 let fix = ev.fix(
                     "add_windows_service_flag",
-                    &[("service", &s.name), ("path_name", &s.path_name), ("node", node)],
+                    &[
+                        ("service", &s.name),
+                        ("path_name", &s.path_name),
+                        ("node", node),
+                    ],
                 );
                 ev.emit(
                     Status::Warn,
@@ -113,7 +122,11 @@ fn judge(ev: &mut Eval, kind: Kind, node: &str, pods: Option<&[Pod]>) {
         if !s.is_running() {
             message.push_str(&format!(
                 ", but it is {} now (see node-ready)",
-                if s.state.is_empty() { "not running" } else { &s.state }
+                if s.state.is_empty() {
+                    "not running"
+                } else {
+                    &s.state
+                }
             ));
         }
         let status = if s.is_running() {
@@ -184,7 +197,10 @@ fn judge(ev: &mut Eval, kind: Kind, node: &str, pods: Option<&[Pod]>) {
                 subject,
                 format!("{name} is neither registered as a Windows service nor running on {node}"),
             )
-            .evidence(Evidence::service("Win32_Service", format!("no service runs {}", kind.exe())))
+            .evidence(Evidence::service(
+                "Win32_Service",
+                format!("no service runs {}", kind.exe()),
+            ))
             .with_fix(fix);
         }
     }

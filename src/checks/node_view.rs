@@ -192,15 +192,13 @@ pub fn component(facts: &Facts, kind: Kind) -> Component<'_> {
         .ready()
         .and_then(|ps| ps.iter().find(|p| kind.matches(&p.stem())));
     let service = facts.node.services.ready().and_then(|ss| {
-        ss.iter()
-            .find(|s| kind.matches(&s.name))
-            .or_else(|| {
-                ss.iter().find(|s| {
-                    s.effective_command()
-                        .first()
-                        .is_some_and(|p| kind.matches(&exe_stem(p)))
-                })
+        ss.iter().find(|s| kind.matches(&s.name)).or_else(|| {
+            ss.iter().find(|s| {
+                s.effective_command()
+                    .first()
+                    .is_some_and(|p| kind.matches(&exe_stem(p)))
             })
+        })
     });
     Component {
         kind,
@@ -252,7 +250,11 @@ impl<'a> Component<'a> {
             words,
             Evidence::file(
                 display_win_path(&file.path),
-                format!("{} runs it: {}", s.name, first_line_with(&file.text, self.kind.exe())),
+                format!(
+                    "{} runs it: {}",
+                    s.name,
+                    first_line_with(&file.text, self.kind.exe())
+                ),
             ),
         ))
     }
@@ -345,7 +347,9 @@ pub fn kubelet_settings(facts: &Facts) -> Option<KubeletSettings> {
 
 /// The containerd configuration in effect: `--config` of the containerd process/service, else the
 /// default path. `None` when the file is not on the node.
-pub fn containerd_config(facts: &Facts) -> Option<(&NodeFile, Result<containerd::ContainerdConfig, String>)> {
+pub fn containerd_config(
+    facts: &Facts,
+) -> Option<(&NodeFile, Result<containerd::ContainerdConfig, String>)> {
     let files = facts.node.files.ready()?;
     let path = component(facts, Kind::Containerd)
         .args(facts)
@@ -540,7 +544,9 @@ pub fn service_cidr(facts: &Facts) -> Option<Sourced> {
                 if !words.iter().any(|w| w.contains("kube-apiserver")) {
                     continue;
                 }
-                if let Some(f) = cmdline::flag(&cmdline::parse_flags(&words), "service-cluster-ip-range") {
+                if let Some(f) =
+                    cmdline::flag(&cmdline::parse_flags(&words), "service-cluster-ip-range")
+                {
                     if let Some(net) = f.value.as_deref().and_then(first_cidr) {
                         return Some(Sourced {
                             net,
@@ -559,7 +565,10 @@ pub fn service_cidr(facts: &Facts) -> Option<Sourced> {
                         net,
                         evidence: Evidence::file(
                             display_win_path(&f.path),
-                            format!("ROUTE DestinationPrefix {} NeedEncap true", r.destination_prefix),
+                            format!(
+                                "ROUTE DestinationPrefix {} NeedEncap true",
+                                r.destination_prefix
+                            ),
                         ),
                     });
                 }
