@@ -8,12 +8,14 @@
 //! healthy one. Findings are made with `ev.emit(status, subject, message)` and carry evidence and a
 //! fix rendered from the catalogue's templates with real values.
 
+mod cni_exception_list;
 mod container_runtime;
 mod dns_windows;
 mod flannel_sourcevip;
 mod flannel_subnet_env;
 mod flannel_vxlan;
 mod flanneld_waiting;
+mod hns_network;
 mod image_os_match;
 mod ip_plan;
 mod kube_proxy_hostname_override;
@@ -62,8 +64,8 @@ pub const REGISTRY: &[(&str, CheckFn)] = &[
         "kube-proxy-hostname-override",
         kube_proxy_hostname_override::run,
     ),
-    ("hns-network", node_only::hns_network),
-    ("cni-exception-list", node_only::cni_exception_list),
+    ("hns-network", hns_network::run),
+    ("cni-exception-list", cni_exception_list::run),
     ("icmp-vs-tcp", probe_only::icmp_vs_tcp),
     ("nodeport-self-access", nodeport_self_access::run),
     ("service-ip-from-node", service_ip_from_node::run),

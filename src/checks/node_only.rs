@@ -6,12 +6,6 @@ use crate::findings::{Status, Subject};
 fn todo(ev: &mut Eval) {
     ev.emit(Status::Skip, Subject::cluster(), "not implemented yet");
 }
-pub fn hns_network(ev: &mut Eval) {
-    todo(ev)
-}
-pub fn cni_exception_list(ev: &mut Eval) {
-    todo(ev)
-}
 pub fn mac_spoofing(ev: &mut Eval) {
     todo(ev)
 }
