@@ -19,6 +19,7 @@ mod hns_network;
 mod image_os_match;
 mod ip_plan;
 mod kube_proxy_hostname_override;
+mod mac_spoofing;
 mod node_inputs;
 mod node_only;
 mod node_ready;
@@ -30,6 +31,7 @@ mod pause_image;
 mod pod_spec_compat;
 mod port_forward_wincat;
 mod probe_only;
+mod proxy_env;
 mod service_ip_from_node;
 mod service_limits;
 mod version_skew;
@@ -69,10 +71,10 @@ pub const REGISTRY: &[(&str, CheckFn)] = &[
     ("icmp-vs-tcp", probe_only::icmp_vs_tcp),
     ("nodeport-self-access", nodeport_self_access::run),
     ("service-ip-from-node", service_ip_from_node::run),
-    ("mac-spoofing", node_only::mac_spoofing),
+    ("mac-spoofing", mac_spoofing::run),
     ("dns-windows", dns_windows::run),
     ("port-forward-wincat", port_forward_wincat::run),
-    ("proxy-env", node_only::proxy_env),
+    ("proxy-env", proxy_env::run),
     ("ip-plan", ip_plan::run),
     ("kubelet-config", node_only::kubelet_config),
     ("service-limits", service_limits::run),

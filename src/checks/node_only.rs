@@ -6,12 +6,6 @@ use crate::findings::{Status, Subject};
 fn todo(ev: &mut Eval) {
     ev.emit(Status::Skip, Subject::cluster(), "not implemented yet");
 }
-pub fn mac_spoofing(ev: &mut Eval) {
-    todo(ev)
-}
-pub fn proxy_env(ev: &mut Eval) {
-    todo(ev)
-}
 pub fn kubelet_config(ev: &mut Eval) {
     todo(ev)
 }
