@@ -19,9 +19,9 @@ mod hns_network;
 mod image_os_match;
 mod ip_plan;
 mod kube_proxy_hostname_override;
+mod kubelet_config;
 mod mac_spoofing;
 mod node_inputs;
-mod node_only;
 mod node_ready;
 mod node_services;
 mod node_view;
@@ -76,7 +76,7 @@ pub const REGISTRY: &[(&str, CheckFn)] = &[
     ("port-forward-wincat", port_forward_wincat::run),
     ("proxy-env", proxy_env::run),
     ("ip-plan", ip_plan::run),
-    ("kubelet-config", node_only::kubelet_config),
+    ("kubelet-config", kubelet_config::run),
     ("service-limits", service_limits::run),
     ("version-skew", version_skew::run),
 ];

@@ -15,7 +15,7 @@ use crate::facts::node::{
     NodeFiles, Process, WinService,
 };
 use crate::facts::Facts;
-use crate::findings::{Evidence, Subject};
+use crate::findings::Evidence;
 use ipnet::IpNet;
 use std::net::IpAddr;
 
@@ -29,10 +29,6 @@ pub fn local_name(facts: &Facts) -> String {
         .clone()
         .or_else(|| facts.node.hostname.ready().cloned())
         .unwrap_or_else(|| "this node".to_string())
-}
-
-pub fn local_subject(facts: &Facts) -> Subject {
-    Subject::node(local_name(facts))
 }
 
 /// The Node object of the local machine (by `--node`, node.json or host name).
