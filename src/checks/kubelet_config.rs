@@ -6,9 +6,7 @@
 
 use super::node_view::{self, KubeletSettings};
 use super::Eval;
-use crate::facts::node::cmdline;
 use crate::facts::node::kubelet::{parse_resource_list, quantity_bytes};
-use crate::facts::node::records::exe_stem;
 use crate::findings::{Evidence, Status, Subject};
 
 const TWO_GI: u64 = 2 * 1024 * 1024 * 1024;
@@ -61,58 +59,6 @@ pub fn run(ev: &mut Eval) {
     }
 }
 
-/// One command that sets `flag` (written `--name=value`) wherever the kubelet's flags live on this
-/// node: nssm's AppParameters, the sc.exe binPath, or kubeadm-flags.env; an existing `--name` is
-/// replaced.
-fn apply_command(ev: &Eval, flag: &str) -> String {
-    let facts = ev.facts;
-    let name = flag.split('=').next().unwrap_or(flag);
-    let comp = node_view::component(facts, node_view::Kind::Kubelet);
-    let keep = |words: &[String]| -> String {
-        let mut kept: Vec<String> = words
-            .iter()
-            .filter(|w| !w.starts_with(&format!("{name}=")) && w.as_str() != name)
-            .cloned()
-            .collect();
-        kept.push(flag.to_string());
-        cmdline::join_for_display(&kept)
-    };
-    if let Some(svc) = comp.service {
-        let cmd = svc.effective_command();
-        let program = cmd.first().map(|p| exe_stem(p)).unwrap_or_default();
-        if program == "kubelet" {
-            return if svc.is_nssm() {
-                format!("nssm set {} AppParameters {}", svc.name, keep(&cmd[1..]))
-            } else {
-                format!(
-                    "sc.exe config {} binPath= \"{} {}\"",
-                    svc.name,
-                    cmd[0],
-                    keep(&cmd[1..])
-                )
-            };
-        }
-    }
-    let env_file = r"C:\var\lib\kubelet\kubeadm-flags.env";
-    if facts
-        .node
-        .files
-        .ready()
-        .and_then(|f| f.get(env_file))
-        .is_some()
-    {
-        return format!(
-            "(Get-Content {env_file}) -replace ' ?{name}=[^ \"]*', '' -replace '\"$', ' {flag}\"' | Set-Content {env_file} -Encoding ascii"
-        );
-    }
-    if let Some(p) = comp.process {
-        if let Some(program) = p.command_line.first() {
-            return format!("{program} {}", keep(p.args()));
-        }
-    }
-    format!("add {flag} to the kubelet's command line (start script or service)")
-}
-
 fn system_reserved(ev: &mut Eval, s: &KubeletSettings, node: &str, sources: &str) -> usize {
     let from_flag = s.get("system-reserved").map(|st| {
         let value = parse_resource_list(st.flag.value.as_deref().unwrap_or(""))
@@ -145,7 +91,10 @@ fn system_reserved(ev: &mut Eval, s: &KubeletSettings, node: &str, sources: &str
         "system_reserved",
         &[
             ("node", node),
-            ("apply", &apply_command(ev, "--system-reserved=memory=2Gi")),
+            (
+                "apply",
+                &node_view::kubelet_flag_command(ev.facts, "--system-reserved=memory=2Gi"),
+            ),
         ],
     );
     let message = match (&found, reserved) {
@@ -184,8 +133,8 @@ fn priority_class(ev: &mut Eval, s: &KubeletSettings, node: &str, sources: &str)
                             ("node", node),
                             (
                                 "apply",
-                                &apply_command(
-                                    ev,
+                                &node_view::kubelet_flag_command(
+                                    ev.facts,
                                     "--windows-priorityclass=ABOVE_NORMAL_PRIORITY_CLASS",
                                 ),
                             ),
@@ -212,7 +161,10 @@ fn priority_class(ev: &mut Eval, s: &KubeletSettings, node: &str, sources: &str)
                     ("node", node),
                     (
                         "apply",
-                        &apply_command(ev, "--windows-priorityclass=ABOVE_NORMAL_PRIORITY_CLASS"),
+                        &node_view::kubelet_flag_command(
+                            ev.facts,
+                            "--windows-priorityclass=ABOVE_NORMAL_PRIORITY_CLASS",
+                        ),
                     ),
                 ],
             );
@@ -302,7 +254,10 @@ fn allocatable(ev: &mut Eval, s: &KubeletSettings, node: &str) -> usize {
             "allocatable",
             &[
                 ("node", node),
-                ("apply", &apply_command(ev, "--enforce-node-allocatable=")),
+                (
+                    "apply",
+                    &node_view::kubelet_flag_command(ev.facts, "--enforce-node-allocatable="),
+                ),
             ],
         );
         let f = ev.emit(

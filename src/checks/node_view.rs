@@ -357,6 +357,57 @@ pub fn containerd_config(
     Some((file, containerd::parse(&file.text)))
 }
 
+/// One command that sets `flag` (written `--name=value`) wherever the kubelet's flags live on this
+/// node: nssm's AppParameters, the sc.exe binPath, or kubeadm-flags.env; an existing `--name` is
+/// replaced.
+pub fn kubelet_flag_command(facts: &Facts, flag: &str) -> String {
+    let name = flag.split('=').next().unwrap_or(flag);
+    let comp = component(facts, Kind::Kubelet);
+    let keep = |words: &[String]| -> String {
+        let mut kept: Vec<String> = words
+            .iter()
+            .filter(|w| !w.starts_with(&format!("{name}=")) && w.as_str() != name)
+            .cloned()
+            .collect();
+        kept.push(flag.to_string());
+        cmdline::join_for_display(&kept)
+    };
+    if let Some(svc) = comp.service {
+        let cmd = svc.effective_command();
+        let program = cmd.first().map(|p| exe_stem(p)).unwrap_or_default();
+        if program == "kubelet" {
+            return if svc.is_nssm() {
+                format!("nssm set {} AppParameters {}", svc.name, keep(&cmd[1..]))
+            } else {
+                format!(
+                    "sc.exe config {} binPath= \"{} {}\"",
+                    svc.name,
+                    cmd[0],
+                    keep(&cmd[1..])
+                )
+            };
+        }
+    }
+    let env_file = r"C:\var\lib\kubelet\kubeadm-flags.env";
+    if facts
+        .node
+        .files
+        .ready()
+        .and_then(|f| f.get(env_file))
+        .is_some()
+    {
+        return format!(
+            "(Get-Content {env_file}) -replace ' ?{name}=[^ \"]*', '' -replace '\"$', ' {flag}\"' | Set-Content {env_file} -Encoding ascii"
+        );
+    }
+    if let Some(p) = comp.process {
+        if let Some(program) = p.command_line.first() {
+            return format!("{program} {}", keep(p.args()));
+        }
+    }
+    format!("add {flag} to the kubelet's command line (start script or service)")
+}
+
 // ---------------------------------------------------------------- CNI
 
 pub const DEFAULT_CNI_DIRS: [&str; 2] = [r"C:\k\cni\config", r"C:\etc\cni\net.d"];
@@ -655,4 +706,89 @@ mod tests {
         assert_eq!(as_net("10.0.0.5").map(|n| n.prefix_len()), Some(32));
         assert_eq!(as_net("<ClusterCIDR>"), None);
     }
+}
+
+// ---------------------------------------------------------------- sandbox image
+
+/// One setting of the sandbox (pause) image on the node.
+#[derive(Debug, Clone)]
+pub struct SandboxSetting {
+    pub image: String,
+    /// "kubelet --pod-infra-container-image" or "containerd sandbox_image".
+    pub setting: String,
+    pub evidence: Evidence,
+}
+
+/// The sandbox image as the kubelet (`--pod-infra-container-image`) and containerd (config.toml,
+/// any layout) are configured on the node. `Err` carries a containerd config that cannot be parsed.
+pub fn sandbox_settings(facts: &Facts) -> (Vec<SandboxSetting>, Option<(String, String)>) {
+    let mut out = Vec::new();
+    let mut broken = None;
+    if let Some(k) = kubelet_settings(facts) {
+        if let Some(s) = k.get("pod-infra-container-image") {
+            if let Some(v) = s.flag.value.clone().filter(|v| !v.is_empty()) {
+                out.push(SandboxSetting {
+                    image: v,
+                    setting: "kubelet --pod-infra-container-image".to_string(),
+                    evidence: s.evidence.clone(),
+                });
+            }
+        }
+    }
+    if let Some((file, parsed)) = containerd_config(facts) {
+        let path = display_win_path(&file.path);
+        match parsed {
+            Ok(c) => {
+                if let Some((image, key)) = c.sandbox_image {
+                    out.push(SandboxSetting {
+                        image: image.clone(),
+                        setting: format!("containerd {key}"),
+                        evidence: Evidence::file(path, format!("{key} = \"{image}\"")),
+                    });
+                }
+            }
+            Err(why) => broken = Some((path, why)),
+        }
+    }
+    (out, broken)
+}
+
+/// Image references compared the way a runtime resolves them (`docker.io/library/` implied, case).
+pub fn same_image(a: &str, b: &str) -> bool {
+    fn norm(s: &str) -> String {
+        let s = s.trim().to_ascii_lowercase();
+        let s = s.strip_prefix("docker.io/").unwrap_or(&s).to_string();
+        s.strip_prefix("library/").unwrap_or(&s).to_string()
+    }
+    norm(a) == norm(b)
+}
+
+/// The Windows build of the local machine: node.json's OS build, else the Node's kernelVersion.
+pub fn local_build(facts: &Facts) -> Option<(u32, Evidence)> {
+    if let Some(info) = facts.node.info.ready() {
+        if let Some(b) = info.build {
+            let shown = match info.ubr {
+                Some(u) => format!("10.0.{b}.{u}"),
+                None => format!("10.0.{b}"),
+            };
+            return Some((
+                b,
+                Evidence::api(
+                    "Win32_OperatingSystem BuildNumber",
+                    format!("{shown} {}", info.os_caption.clone().unwrap_or_default())
+                        .trim()
+                        .to_string(),
+                ),
+            ));
+        }
+    }
+    let node = local_node(facts)?;
+    let b = node.windows_build()?;
+    Some((
+        b,
+        Evidence::api(
+            format!("Node/{} .status.nodeInfo.kernelVersion", node.name()),
+            node.status.node_info.kernel_version.clone(),
+        ),
+    ))
 }
