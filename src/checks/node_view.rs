@@ -792,3 +792,17 @@ pub fn local_build(facts: &Facts) -> Option<(u32, Evidence)> {
         ),
     ))
 }
+
+/// One command that changes a sandbox image setting to `image`: the kubelet flag where the kubelet's
+/// flags live, or the containerd configuration file to edit.
+pub fn sandbox_apply(facts: &Facts, setting: &SandboxSetting, image: &str) -> String {
+    if setting.setting.starts_with("kubelet") {
+        kubelet_flag_command(facts, &format!("--pod-infra-container-image={image}"))
+    } else {
+        format!(
+            "notepad \"{}\"  # set {} = \"{image}\"",
+            setting.evidence.reference,
+            setting.setting.trim_start_matches("containerd ")
+        )
+    }
+}

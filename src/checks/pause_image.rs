@@ -52,14 +52,11 @@ fn node_part(ev: &mut Eval) {
                     .and_then(|r| r.tags.first())
                     .map(|t| format!("mcr.microsoft.com/oss/kubernetes/pause:3.6 (multi-arch) or a {t} build"))
                     .unwrap_or_else(|| "mcr.microsoft.com/oss/kubernetes/pause:3.6 (multi-arch)".to_string());
-                let apply = if s.setting.starts_with("kubelet") {
-                    node_view::kubelet_flag_command(
-                        facts,
-                        "--pod-infra-container-image=mcr.microsoft.com/oss/kubernetes/pause:3.6",
-                    )
-                } else {
-                    format!("notepad \"{}\"", s.evidence.reference)
-                };
+                let apply = node_view::sandbox_apply(
+                    facts,
+                    s,
+                    "mcr.microsoft.com/oss/kubernetes/pause:3.6",
+                );
                 let fix = ev.fix(
                     "node_set_sandbox_image",
                     &[
