@@ -91,25 +91,39 @@ fn node_part(ev: &mut Eval) {
         }
     }
     if let (Some((cm, c)), true) = (&cluster, has_local) {
+        fn show<T: std::fmt::Display>(v: &Option<T>) -> String {
+            v.as_ref()
+                .map(|x| x.to_string())
+                .unwrap_or_else(|| "(not set)".to_string())
+        }
         let mut diffs = Vec::new();
         if c.network != conf.network {
             diffs.push(format!(
-                "Network {:?} vs {:?}",
-                conf.network.map(|n| n.to_string()),
-                c.network.map(|n| n.to_string())
+                "Network {} here, {} in the cluster",
+                show(&conf.network),
+                show(&c.network)
             ));
         }
         if c.backend_type != conf.backend_type {
             diffs.push(format!(
-                "Backend.Type {:?} vs {:?}",
-                conf.backend_type, c.backend_type
+                "Backend.Type {} here, {} in the cluster",
+                show(&conf.backend_type),
+                show(&c.backend_type)
             ));
         }
         if c.vni != conf.vni {
-            diffs.push(format!("VNI {:?} vs {:?}", conf.vni, c.vni));
+            diffs.push(format!(
+                "VNI {} here, {} in the cluster",
+                show(&conf.vni),
+                show(&c.vni)
+            ));
         }
         if c.port != conf.port {
-            diffs.push(format!("Port {:?} vs {:?}", conf.port, c.port));
+            diffs.push(format!(
+                "Port {} here, {} in the cluster",
+                show(&conf.port),
+                show(&c.port)
+            ));
         }
         if !diffs.is_empty() {
             problems += 1;

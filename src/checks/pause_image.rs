@@ -21,6 +21,7 @@ fn node_part(ev: &mut Eval) {
     let facts = ev.facts;
     let node = node_view::local_name(facts);
     let (settings, broken) = node_view::sandbox_settings(facts);
+    let config_broken = broken.is_some();
     if let Some((path, why)) = broken {
         let fix = ev.fix(
             "node_fix_containerd_config",
@@ -34,12 +35,15 @@ fn node_part(ev: &mut Eval) {
         .evidence(Evidence::file(path, why))
         .with_fix(fix);
     }
-    if settings.is_empty() {
+    if settings.is_empty() && !config_broken {
         ev.emit(
             Status::Info,
             Subject::node(node.clone()),
             format!("{node} sets no sandbox image (no kubelet --pod-infra-container-image, no containerd sandbox_image): containerd's built-in default is used"),
         );
+        return;
+    }
+    if settings.is_empty() {
         return;
     }
     let build = node_view::local_build(facts);

@@ -85,7 +85,8 @@ fn node_part(ev: &mut Eval) {
             .evidence(Evidence::log(format!("{} line {}", l.path, m.number), m.text))
             .with_fix(fix);
         } else if !settings.is_empty() {
-            let list: Vec<String> = settings.iter().map(|s| s.image.clone()).collect();
+            let mut list: Vec<String> = settings.iter().map(|s| s.image.clone()).collect();
+            list.dedup_by(|a, b| node_view::same_image(a, b));
             ev.emit(
                 Status::Pass,
                 Subject::node(node),

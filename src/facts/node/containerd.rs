@@ -55,10 +55,27 @@ const CNI_TABLES: [(&[&str], &str); 3] = [
 pub fn parse(text: &str) -> Result<ContainerdConfig, String> {
     let t = text.trim_start_matches('\u{feff}');
     let root: toml::Table = t.parse().map_err(|e: toml::de::Error| {
-        format!(
-            "not valid TOML: {}",
-            e.to_string().replace('\n', " ").trim()
-        )
+        // toml's message spans several lines (position, source excerpt, caret, reason): keep the
+        // position and the reason.
+        let text = e.to_string();
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let first = lines.first().copied().unwrap_or("");
+        let reason = lines
+            .iter()
+            .rev()
+            .find(|l| !l.starts_with('|') && !l.starts_with(|c: char| c.is_ascii_digit()))
+            .copied()
+            .unwrap_or("");
+        let reason = reason.trim_start_matches(['|', '^', ' ']);
+        if reason.is_empty() || reason == first {
+            format!("not valid TOML: {first}")
+        } else {
+            format!("not valid TOML: {first}: {reason}")
+        }
     })?;
     let root = Value::Table(root);
     let mut conf = ContainerdConfig {

@@ -29,16 +29,24 @@ pub fn parse(text: &str) -> Result<NetConf, String> {
     if !v.is_object() {
         return Err("not a JSON object".to_string());
     }
-    let network = match get_ci(&v, "Network").and_then(Value::as_str) {
-        Some(s) => Some(
+    let network = match get_ci(&v, "Network") {
+        Some(Value::String(s)) => Some(
             s.trim()
                 .parse::<IpNet>()
                 .map_err(|_| format!("Network {s:?} is not a CIDR"))?
                 .trunc(),
         ),
+        Some(other) => return Err(format!("Network is {other}, not a CIDR string")),
         None => None,
     };
     let backend = get_ci(&v, "Backend");
+    if let Some(b) = backend {
+        if !b.is_object() {
+            return Err(format!(
+                "Backend is {b}, not an object with Type, VNI and Port"
+            ));
+        }
+    }
     let num = |key: &str| {
         backend.and_then(|b| get_ci(b, key)).and_then(|x| match x {
             Value::Number(n) => n.as_i64(),
@@ -75,6 +83,8 @@ mod tests {
             parse(r#"{"Network":"10.244.0.0/16","Backend":{"Type":"host-gw"}}"#).expect("hostgw");
         assert_eq!(c.backend_type.as_deref(), Some("host-gw"));
         assert!(parse(r#"{"Network":"ten"}"#).is_err());
+        assert!(parse(r#"{"Network":10244,"Backend":"vxlan"}"#).is_err());
+        assert!(parse(r#"{"Network":"10.244.0.0/16","Backend":"vxlan"}"#).is_err());
         assert!(parse("nope").is_err());
     }
 }
