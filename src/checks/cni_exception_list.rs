@@ -23,7 +23,8 @@ pub fn run(ev: &mut Eval) {
             Status::Warn,
             Subject::node(node),
             format!("no CNI network configuration was found on the node (looked in {dirs}): pods get no network until one is written"),
-        );
+        )
+        .evidence(Evidence::file(dirs.clone(), "no *.conf, *.conflist or *.json file"));
         return;
     }
     let cluster = node_view::cluster_cidr(facts);

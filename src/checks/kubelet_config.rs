@@ -107,8 +107,15 @@ fn system_reserved(ev: &mut Eval, s: &KubeletSettings, node: &str, sources: &str
         ),
     };
     let f = ev.emit(Status::Warn, Subject::node(node.to_string()), message);
-    if let Some((_, e)) = found {
-        f.evidence(e);
+    match found {
+        Some((_, e)) => {
+            f.evidence(e);
+        }
+        None => {
+            for e in &s.source_evidence {
+                f.evidence(e.clone());
+            }
+        }
     }
     f.with_fix(fix);
     1
@@ -168,12 +175,15 @@ fn priority_class(ev: &mut Eval, s: &KubeletSettings, node: &str, sources: &str)
                     ),
                 ],
             );
-            ev.emit(
+            let f = ev.emit(
                 Status::Info,
                 Subject::node(node.to_string()),
                 format!("kubelet on {node} runs without --windows-priorityclass (read from {sources}): under CPU pressure it competes with pods at normal priority; the docs advise ABOVE_NORMAL_PRIORITY_CLASS"),
-            )
-            .with_fix(fix);
+            );
+            for e in &s.source_evidence {
+                f.evidence(e.clone());
+            }
+            f.with_fix(fix);
             1
         }
     }

@@ -282,6 +282,8 @@ pub struct KubeletSettings {
     pub config: Option<(String, Result<kubelet::KubeletConfigFile, String>)>,
     /// Where the flags came from, for messages.
     pub sources: Vec<String>,
+    /// The command lines and files the flags were read from, for evidence of an absent flag.
+    pub source_evidence: Vec<Evidence>,
 }
 
 impl KubeletSettings {
@@ -304,6 +306,7 @@ pub fn kubelet_settings(facts: &Facts) -> Option<KubeletSettings> {
         flags: Vec::new(),
         config: None,
         sources: Vec::new(),
+        source_evidence: Vec::new(),
     };
     let files = facts.node.files.ready();
     let comp = component(facts, Kind::Kubelet);
@@ -312,6 +315,10 @@ pub fn kubelet_settings(facts: &Facts) -> Option<KubeletSettings> {
         if let Some(f) = files.and_then(|f| f.get(r"C:\var\lib\kubelet\kubeadm-flags.env")) {
             if let Ok(words) = kubelet::parse_kubeadm_flags_env(&f.text) {
                 settings.sources.push(display_win_path(&f.path));
+                settings.source_evidence.push(Evidence::file(
+                    display_win_path(&f.path),
+                    crate::facts::node::logs::shorten(f.text.trim(), 600),
+                ));
                 for flag in cmdline::parse_flags(&words) {
                     let evidence = Evidence::file(display_win_path(&f.path), flag.written.clone());
                     settings.flags.push(Setting { flag, evidence });
@@ -321,6 +328,7 @@ pub fn kubelet_settings(facts: &Facts) -> Option<KubeletSettings> {
     }
     if let Some((words, ev)) = comp.args(facts) {
         settings.sources.push(ev.reference.clone());
+        settings.source_evidence.push(ev.clone());
         for flag in cmdline::parse_flags(&words) {
             let mut evidence = ev.clone();
             evidence.excerpt = flag.written.clone();
