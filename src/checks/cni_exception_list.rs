@@ -19,12 +19,14 @@ pub fn run(ev: &mut Eval) {
     let configs = node_view::cni_configs(facts);
     if configs.is_empty() {
         let dirs = node_view::cni_dirs(facts).join(", ");
+        let fix = ev.fix("no_config", &[("node", &node), ("dirs", &dirs)]);
         ev.emit(
             Status::Warn,
             Subject::node(node),
             format!("no CNI network configuration was found on the node (looked in {dirs}): pods get no network until one is written"),
         )
-        .evidence(Evidence::file(dirs.clone(), "no *.conf, *.conflist or *.json file"));
+        .evidence(Evidence::file(dirs.clone(), "no *.conf, *.conflist or *.json file"))
+        .with_fix(fix);
         return;
     }
     let cluster = node_view::cluster_cidr(facts);

@@ -306,7 +306,8 @@ pub fn parse_sc_output(name: &str, text: &str) -> Option<WinService> {
         let key = key.trim().to_ascii_uppercase();
         let value = value.trim();
         match key.as_str() {
-            "SERVICE_NAME" => svc.name = value.to_string(),
+            // The name asked for is kept: sc.exe echoes it, in the case it was registered with.
+            "SERVICE_NAME" => {}
             "START_TYPE" => {
                 svc.start_mode = match value.split_whitespace().next() {
                     Some("0") => "Boot",

@@ -350,15 +350,35 @@ pub fn collect(
     store
 }
 
+/// Writes a JSON record with every string redacted (redacting the serialized text could cut into
+/// the JSON syntax itself).
 fn put_json(store: &mut MemoryStore, path: &str, v: &Value) {
-    let text = serde_json::to_string_pretty(v).unwrap_or_else(|_| "null".to_string());
-    put_text(store, path, &text);
+    let text = serde_json::to_string_pretty(&redact_strings(v.clone()))
+        .unwrap_or_else(|_| "null".to_string());
+    store.files.insert(path.to_string(), text.into_bytes());
 }
 
+/// Writes a command's output: JSON is redacted value by value, anything else as text.
 fn put_text(store: &mut MemoryStore, path: &str, text: &str) {
-    store
-        .files
-        .insert(path.to_string(), crate::redact::redact(text).into_bytes());
+    match serde_json::from_str::<Value>(text.trim()) {
+        Ok(v) => put_json(store, path, &v),
+        Err(_) => {
+            store
+                .files
+                .insert(path.to_string(), crate::redact::redact(text).into_bytes());
+        }
+    }
+}
+
+fn redact_strings(v: Value) -> Value {
+    match v {
+        Value::String(s) => Value::String(crate::redact::redact(&s)),
+        Value::Array(a) => Value::Array(a.into_iter().map(redact_strings).collect()),
+        Value::Object(o) => {
+            Value::Object(o.into_iter().map(|(k, v)| (k, redact_strings(v))).collect())
+        }
+        other => other,
+    }
 }
 
 fn processes_json(list: &[Process]) -> Value {
