@@ -318,13 +318,18 @@ fn cli_capture_with_node_root_replays_to_the_same_node_findings() {
     let out = tempfile::tempdir().expect("tmp");
     let bundle = out.path().join("bundle");
     let only = NODE_CHECKS.join(",");
-    let common = |cmd: &mut assert_cmd::Command| {
+    let windoctor = || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_windoctor"));
+        cmd.stdin(std::process::Stdio::null());
+        cmd
+    };
+    let common = |cmd: &mut std::process::Command| {
         cmd.arg("--node-root")
             .arg(root.path())
             .args(["--node", "win-2019-a.corp.example.com", "--kubeconfig"])
             .arg(out.path().join("no-such-kubeconfig"));
     };
-    let mut capture = assert_cmd::Command::cargo_bin("windoctor").expect("bin");
+    let mut capture = windoctor();
     capture.arg("capture").arg(&bundle);
     common(&mut capture);
     let o = capture.output().expect("capture runs");
@@ -337,7 +342,7 @@ fn cli_capture_with_node_root_replays_to_the_same_node_findings() {
     assert!(bundle.join("node/node.json").is_file());
     assert!(bundle.join("node/files/C/k/SourceVip.json").is_file());
 
-    let report = |cmd: &mut assert_cmd::Command| -> Vec<serde_json::Value> {
+    let report = |cmd: &mut std::process::Command| -> Vec<serde_json::Value> {
         let o = cmd
             .args(["--report", "json", "--only", &only, "--fail-on", "never"])
             .output()
@@ -353,10 +358,10 @@ fn cli_capture_with_node_root_replays_to_the_same_node_findings() {
             .cloned()
             .collect()
     };
-    let mut live = assert_cmd::Command::cargo_bin("windoctor").expect("bin");
+    let mut live = windoctor();
     common(&mut live);
     let live = report(&mut live);
-    let mut replay = assert_cmd::Command::cargo_bin("windoctor").expect("bin");
+    let mut replay = windoctor();
     replay
         .arg("--snapshot")
         .arg(&bundle)

@@ -249,8 +249,7 @@ fn node_part(ev: &mut Eval) {
         None => {
             let fix = fix_for(ev);
             let host = hostname.clone().unwrap_or_default();
-            let matches =
-                node_obj.is_some() && host.to_ascii_lowercase() == node.to_ascii_lowercase();
+            let matches = node_obj.is_some() && host.eq_ignore_ascii_case(&node);
             let (status, message) = if matches {
                 (
                     Status::Warn,

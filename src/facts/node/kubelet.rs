@@ -129,7 +129,7 @@ pub fn quantity_bytes(q: &str) -> Option<u64> {
         _ => return None,
     };
     let bytes = n * mult;
-    (bytes.is_finite() && bytes >= 0.0 && bytes < 1.8e19).then_some(bytes as u64)
+    (bytes.is_finite() && (0.0..1.8e19).contains(&bytes)).then_some(bytes as u64)
 }
 
 #[cfg(test)]

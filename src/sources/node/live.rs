@@ -237,7 +237,20 @@ pub fn collect(
         let outputs: BTreeMap<String, Result<Vec<u8>, String>> = std::thread::scope(|s| {
             let handles: Vec<_> = commands()
                 .into_iter()
-                .map(|cmd| s.spawn(move || (cmd.id.clone(), runner.run(&cmd))))
+                .map(|cmd| {
+                    s.spawn(move || {
+                        // ConvertTo-Json always prints something (`[]` for nothing): an empty
+                        // answer means the PowerShell there is not a working one (Wine ships a stub).
+                        let out = runner.run(&cmd).and_then(|b| {
+                            if crate::sources::text::decode(&b).trim().is_empty() {
+                                Err(format!("{} printed nothing", cmd.program))
+                            } else {
+                                Ok(b)
+                            }
+                        });
+                        (cmd.id.clone(), out)
+                    })
+                })
                 .collect();
             handles.into_iter().filter_map(|h| h.join().ok()).collect()
         });
@@ -614,18 +627,26 @@ impl NodeRoot {
         };
         let mut real = vec![drive.to_ascii_uppercase()];
         for part in parts {
-            let direct = cur.join(part);
-            if direct.exists() {
-                real.push(part.to_string());
-                cur = direct;
-                continue;
-            }
-            let entry = std::fs::read_dir(&cur)
-                .ok()?
-                .flatten()
-                .find(|e| e.file_name().to_string_lossy().eq_ignore_ascii_case(part))?;
-            real.push(entry.file_name().to_string_lossy().into_owned());
-            cur = entry.path();
+            // The name as it is on disk (exact match first, then ignoring case), so that bundles
+            // keep the real spelling even on a case-insensitive file system.
+            let on_disk = std::fs::read_dir(&cur).ok().and_then(|entries| {
+                let names: Vec<String> = entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect();
+                names
+                    .iter()
+                    .find(|n| n.as_str() == part)
+                    .or_else(|| names.iter().find(|n| n.eq_ignore_ascii_case(part)))
+                    .cloned()
+            });
+            let name = match on_disk {
+                Some(n) => n,
+                None if cur.join(part).exists() => part.to_string(),
+                None => return None,
+            };
+            cur = cur.join(&name);
+            real.push(name);
         }
         let win = format!("{}:\\{}", real[0], real[1..].join("\\"));
         Some((cur, win))
