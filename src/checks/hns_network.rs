@@ -56,14 +56,44 @@ fn cluster_part(ev: &mut Eval) {
                 &[("node", name), ("network", &network)],
             )
         };
-        let f = ev.emit(
-            Status::Fail,
-            Subject::node(name),
-            format!(
-                "{} sandbox event(s) on {name} say the HNS network was not found: pods there get no network",
-                matching.len()
+        // On the local node, the HNS networks tell whether the network is back by now.
+        let facts = ev.facts;
+        let local = node_view::local_node(facts).is_some_and(|n| n.name() == name);
+        let exists_now = local
+            .then(|| facts.node.hns_networks.ready())
+            .flatten()
+            .and_then(|nets| {
+                nets.iter().find(|n| {
+                    if network.starts_with('<') {
+                        is_pod_network(n)
+                    } else {
+                        n.name.eq_ignore_ascii_case(&network)
+                    }
+                })
+            });
+        let last = matching
+            .iter()
+            .filter_map(|e| e.when())
+            .max()
+            .unwrap_or("an unknown time");
+        let (status, message) = match exists_now {
+            Some(n) => (
+                Status::Warn,
+                format!(
+                    "{} sandbox event(s) on {name} said the HNS network was not found (last at {last}); network {} exists now, so pods created since get a network, but pods from that time may need to be recreated",
+                    matching.len(),
+                    n.name
+                ),
             ),
-        );
+            None => (
+                Status::Fail,
+                format!(
+                    "{} sandbox event(s) on {name} say the HNS network was not found (last at {last}): pods there get no network",
+                    matching.len()
+                ),
+            ),
+        };
+        let f = ev.emit(status, Subject::node(name), message);
         for e in matching.iter().rev().take(3) {
             f.evidence(Evidence::event(e.reference(), e.message.clone()));
         }

@@ -114,7 +114,15 @@ pub fn run(ev: &mut Eval) {
             }
         }
     }
-    if platform.is_none() && !m.trim().is_empty() && info.hypervisor_present != Some(true) {
+    if platform.is_none() && info.is_vm == Some(true) {
+        platform = Some(Platform::Kvm);
+        evidence.push(Evidence::api("node/node.json is_vm", "true"));
+    }
+    if platform.is_none()
+        && !m.trim().is_empty()
+        && info.hypervisor_present != Some(true)
+        && info.is_vm != Some(true)
+    {
         platform = Some(Platform::Physical);
     }
     let l2bridge = facts.node.hns_networks.ready().and_then(|ns| {

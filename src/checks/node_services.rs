@@ -32,13 +32,12 @@ fn judge(ev: &mut Eval, kind: Kind, node: &str, pods: Option<&[Pod]>) {
     let name = kind.name();
     if let Some(s) = comp.service {
         let how = if s.is_nssm() {
-            format!(
-                "nssm running {}",
-                s.nssm
-                    .as_ref()
-                    .and_then(|n| n.application.clone())
-                    .unwrap_or_else(|| "(no Application set)".to_string())
-            )
+            match s.effective_command().first() {
+                Some(program) if !program.to_ascii_lowercase().ends_with("nssm.exe") => {
+                    format!("nssm running {program}")
+                }
+                _ => "nssm, no Application set".to_string(),
+            }
         } else {
             "sc.exe".to_string()
         };
@@ -208,17 +207,24 @@ fn judge(ev: &mut Eval, kind: Kind, node: &str, pods: Option<&[Pod]>) {
 
 /// A HostProcess pod on the local node that runs `kind` (kube-proxy or flanneld DaemonSets).
 fn host_process_pod<'a>(kind: Kind, node: &str, pods: Option<&'a [Pod]>) -> Option<&'a Pod> {
-    let needle = match kind {
-        Kind::KubeProxy => "kube-proxy",
-        Kind::Flanneld => "flannel",
+    let (needle, other) = match kind {
+        Kind::KubeProxy => ("kube-proxy", "flannel"),
+        Kind::Flanneld => ("flannel", "kube-proxy"),
         _ => return None,
     };
+    // By pod or container name; images only when the names do not name the other component
+    // (sig-windows-tools tags kube-proxy images "...-flannel-hostprocess").
+    let runs = |p: &Pod| {
+        let names =
+            std::iter::once(p.name()).chain(p.spec.containers.iter().map(|c| c.name.as_str()));
+        let named: Vec<&str> = names.collect();
+        if named.iter().any(|n| n.contains(needle)) {
+            return true;
+        }
+        !named.iter().any(|n| n.contains(other))
+            && p.spec.containers.iter().any(|c| c.image.contains(needle))
+    };
     pods?.iter().find(|p| {
-        p.node_name().is_some_and(|n| same_host(n, node))
-            && p.spec.host_process()
-            && p.spec
-                .containers
-                .iter()
-                .any(|c| c.name.contains(needle) || c.image.contains(needle))
+        p.node_name().is_some_and(|n| same_host(n, node)) && p.spec.host_process() && runs(p)
     })
 }

@@ -814,3 +814,57 @@ pub fn sandbox_apply(facts: &Facts, setting: &SandboxSetting, image: &str) -> St
         )
     }
 }
+
+/// The API server's host: the node kubeconfig's `server:` (recorded in node.json), else the
+/// kube-apiserver static pod's `--advertise-address` or host IP.
+pub fn api_server_host(facts: &Facts) -> Option<(String, Evidence)> {
+    if let Some(server) = facts.node.info.ready().and_then(|i| i.api_server.clone()) {
+        if let Some(host) = url_host(&server) {
+            return Some((
+                host,
+                Evidence::file(r"C:\k\config", format!("server: {server}")),
+            ));
+        }
+    }
+    let pods = facts.cluster.pods.ready()?;
+    pods.iter()
+        .filter(|p| p.name().starts_with("kube-apiserver"))
+        .find_map(|p| {
+            let words: Vec<String> = p
+                .spec
+                .containers
+                .iter()
+                .flat_map(|c| c.command.iter().chain(c.args.iter()))
+                .cloned()
+                .collect();
+            let flags = cmdline::parse_flags(&words);
+            if let Some(f) = cmdline::flag(&flags, "advertise-address") {
+                if let Some(v) = f.value.clone().filter(|v| !v.is_empty()) {
+                    return Some((
+                        v,
+                        Evidence::api(format!("Pod/{}", p.key()), f.written.clone()),
+                    ));
+                }
+            }
+            let ip = p.status.host_ip.clone()?;
+            Some((
+                ip.clone(),
+                Evidence::api(format!("Pod/{} .status.hostIP", p.key()), ip),
+            ))
+        })
+}
+
+/// `https://10.0.0.5:6443/` -> `10.0.0.5`; `https://[fd00::1]:6443` -> `fd00::1`.
+pub fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let hostport = rest.split('/').next()?;
+    let hostport = hostport.rsplit('@').next()?;
+    if let Some(v6) = hostport.strip_prefix('[') {
+        return v6.split(']').next().map(str::to_string);
+    }
+    hostport
+        .split(':')
+        .next()
+        .filter(|h| !h.is_empty())
+        .map(str::to_string)
+}

@@ -110,15 +110,13 @@ pub fn run(ev: &mut Eval) {
             }
         }
     }
-    if let Some(server) = facts.node.info.ready().and_then(|i| i.api_server.clone()) {
-        if let Some(host) = url_host(&server) {
-            if !covers_host(&entries, &host) {
-                missing.push((
-                    format!("the API server {host}"),
-                    host.clone(),
-                    Some(Evidence::file(r"C:\k\config", format!("server: {server}"))),
-                ));
-            }
+    if let Some((host, evidence)) = node_view::api_server_host(facts) {
+        if !covers_host(&entries, &host) {
+            missing.push((
+                format!("the API server {host}"),
+                host.clone(),
+                Some(evidence),
+            ));
         }
     }
     if !missing.is_empty() {
@@ -171,13 +169,7 @@ fn suggested_no_proxy(ev: &Eval, current: &str) -> String {
     {
         v.push(s.net.to_string());
     }
-    if let Some(host) = facts
-        .node
-        .info
-        .ready()
-        .and_then(|i| i.api_server.clone())
-        .and_then(|s| url_host(&s))
-    {
+    if let Some((host, _)) = node_view::api_server_host(facts) {
         v.push(host);
     }
     v.push("localhost".into());
@@ -186,21 +178,6 @@ fn suggested_no_proxy(ev: &Eval, current: &str) -> String {
     v.push(".cluster.local".into());
     v.dedup();
     v.join(",")
-}
-
-/// `https://10.0.0.5:6443/` -> `10.0.0.5`; `https://[fd00::1]:6443` -> `fd00::1`.
-fn url_host(url: &str) -> Option<String> {
-    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
-    let hostport = rest.split('/').next()?;
-    let hostport = hostport.rsplit('@').next()?;
-    if let Some(v6) = hostport.strip_prefix('[') {
-        return v6.split(']').next().map(str::to_string);
-    }
-    hostport
-        .split(':')
-        .next()
-        .filter(|h| !h.is_empty())
-        .map(str::to_string)
 }
 
 fn covers_net(entries: &[String], target: &IpNet) -> bool {
@@ -244,11 +221,11 @@ mod tests {
         assert!(covers_host(&entries, "10.1.2.3"));
         assert!(!covers_host(&entries, "api.example.org"));
         assert_eq!(
-            url_host("https://10.0.0.5:6443").as_deref(),
+            node_view::url_host("https://10.0.0.5:6443").as_deref(),
             Some("10.0.0.5")
         );
         assert_eq!(
-            url_host("https://[fd00::1]:6443/").as_deref(),
+            node_view::url_host("https://[fd00::1]:6443/").as_deref(),
             Some("fd00::1")
         );
     }

@@ -175,8 +175,14 @@ impl WinService {
     /// AppParameters, or the registered command line.
     pub fn effective_command(&self) -> Vec<String> {
         if let Some(n) = &self.nssm {
-            if let Some(app) = &n.application {
-                let mut v = vec![app.clone()];
+            // Without an Application, nssm services are named after the program they run.
+            let app = n.application.clone().or_else(|| {
+                n.app_parameters
+                    .as_ref()
+                    .map(|_| format!("{}.exe", self.name))
+            });
+            if let Some(app) = app {
+                let mut v = vec![app];
                 if let Some(p) = &n.app_parameters {
                     v.extend(cmdline::split_windows(p));
                 }
@@ -283,7 +289,12 @@ pub fn parse_services(text_in: &str) -> Result<Vec<WinService>, String> {
                 .map(start_mode)
                 .unwrap_or_default(),
             path_name: text(item, &["path_name", "BinaryPathName"]).unwrap_or_default(),
-            nssm: field(item, &["nssm", "parameters"]).map(nssm_params),
+            // nssm's settings as an object, or flat on the service (`app_parameters`).
+            nssm: field(item, &["nssm", "parameters"])
+                .map(nssm_params)
+                .or_else(|| {
+                    field(item, &["application", "app_parameters"]).map(|_| nssm_params(item))
+                }),
         });
     }
     Ok(out)
@@ -464,6 +475,8 @@ pub struct NodeInfo {
     pub manufacturer: Option<String>,
     pub model: Option<String>,
     pub hypervisor_present: Option<bool>,
+    /// The collector's own verdict that the machine is a virtual machine, when it recorded one.
+    pub is_vm: Option<bool>,
     /// The API server URL from the node's kubeconfig (server line only).
     pub api_server: Option<String>,
 }
@@ -480,6 +493,18 @@ impl NodeInfo {
                 _ => None,
             })
             .or_else(|| version.as_deref().and_then(crate::facts::windows::build_of));
+        // Hardware facts may sit under "computer", under "os" or at the top.
+        let hw = |keys: &[&str]| {
+            text(&computer, keys)
+                .or_else(|| text(&os, keys))
+                .or_else(|| text(v, keys))
+        };
+        let flag = |keys: &[&str]| {
+            field(&computer, keys)
+                .or_else(|| field(&os, keys))
+                .or_else(|| field(v, keys))
+                .and_then(Value::as_bool)
+        };
         NodeInfo {
             collected_at: text(v, &["collected_at"]),
             os_caption: text(&os, &["caption", "Caption", "ProductName"]),
@@ -488,10 +513,10 @@ impl NodeInfo {
             ubr: field(&os, &["ubr", "UBR"])
                 .and_then(Value::as_u64)
                 .and_then(|n| u32::try_from(n).ok()),
-            manufacturer: text(&computer, &["manufacturer", "Manufacturer"]),
-            model: text(&computer, &["model", "Model"]),
-            hypervisor_present: field(&computer, &["hypervisor_present", "HypervisorPresent"])
-                .and_then(Value::as_bool),
+            manufacturer: hw(&["manufacturer", "Manufacturer"]),
+            model: hw(&["model", "Model"]),
+            hypervisor_present: flag(&["hypervisor_present", "HypervisorPresent"]),
+            is_vm: flag(&["is_vm"]),
             api_server: text(v, &["api_server"]),
         }
     }
@@ -528,6 +553,12 @@ mod tests {
         .expect("cim");
         assert!(cim[0].is_nssm() && cim[0].is_running() && cim[0].is_automatic());
         assert_eq!(cim[0].effective_command()[2], "--hostname-override=win-1");
+        let flat = parse_services(
+            r#"[{"name":"kube-proxy","state":"Running","start_mode":"Manual","path_name":"C:\\k\\nssm.exe","app_parameters":"--v=4 --proxy-mode=kernelspace"}]"#,
+        )
+        .expect("flat nssm keys");
+        assert_eq!(flat[0].effective_command()[0], "kube-proxy.exe");
+        assert_eq!(flat[0].effective_command()[2], "--proxy-mode=kernelspace");
         let gs = parse_services(r#"{"Name":"kube-proxy","Status":1,"StartType":3}"#).expect("gs");
         assert_eq!(gs[0].state, "Stopped");
         assert_eq!(gs[0].start_mode, "Manual");
@@ -565,5 +596,10 @@ mod tests {
             &serde_json::json!({"os":{"caption":"Windows Server 2019","version":"10.0.17763"},"computer":{"manufacturer":"Microsoft Corporation","model":"Virtual Machine"}}),
         );
         assert_eq!(info.build, Some(17763));
+        let info = NodeInfo::from_json(
+            &serde_json::json!({"os":{"build":"17763","is_vm":true,"manufacturer":"Microsoft Corporation","model":"Virtual Machine"}}),
+        );
+        assert_eq!(info.is_vm, Some(true));
+        assert_eq!(info.model.as_deref(), Some("Virtual Machine"));
     }
 }
