@@ -59,6 +59,7 @@ pub async fn gather(cli: &Cli) -> Result<Gathered, String> {
     } else {
         let opts = live_options(cli);
         let mut facts = Facts::default();
+        gather_node(cli, &mut facts).await;
         let source = match sources::live::connect(&opts).await {
             Ok(conn) => {
                 facts.cluster = sources::live::collect_cluster(&conn, &opts).await;
@@ -96,7 +97,9 @@ pub fn mark_cluster_unreachable(facts: &mut Facts, why: &str) {
 
 /// Collects the local node part for a live run (on a Windows node, or from `--node-root`). Without
 /// either, the node part stays absent and node checks report `skip`.
-pub async fn gather_node(_cli: &Cli, _facts: &mut Facts) {}
+pub async fn gather_node(cli: &Cli, facts: &mut Facts) {
+    sources::node::live::gather_into(cli.node_root.clone(), cli.node.clone(), facts).await;
+}
 
 /// Decides which Node the local machine is: `--node`, else the node part's own record, else the
 /// hostname matched against Node names (case-insensitive, FQDN or short).

@@ -1,12 +1,495 @@
-//! `windoctor capture DIR` (placeholder until node capture lands).
+//! `windoctor capture DIR`: writes a bundle (SPEC section 3) that `windoctor --snapshot DIR` replays
+//! with the same findings.
+//!
+//! The cluster part is listed again from the API as raw JSON (the facts are too slim to write back)
+//! and written as kubectl writes it, a `List` whose items carry `apiVersion` and `kind`, after
+//! dropping what must not leave the cluster: managed fields, the last-applied-configuration
+//! annotation, ConfigMap keys windoctor does not read, and environment variable values (only the
+//! service-like host names windoctor reads from them are kept); every string then goes through the
+//! same redaction as the reports. The node part is the live node collector's output (on a Windows
+//! node, or from `--node-root DIR`), written byte for byte, so a replay parses exactly what the live
+//! run parsed.
 
 use crate::cli::Cli;
+use crate::facts::cluster::same_host;
+use crate::sources::files::{FileStore, MemoryStore};
+use crate::sources::live::{self, Connection, LiveOptions};
+use serde_json::{json, Value};
 use std::path::Path;
 
-pub async fn run(_cli: &Cli, dir: &Path) -> i32 {
+/// One cluster list to capture: bundle file stem, API path, extra query, item kind and apiVersion.
+struct Kind {
+    file: &'static str,
+    path: &'static str,
+    query: &'static str,
+    kind: &'static str,
+    api_version: &'static str,
+}
+
+const KINDS: [Kind; 6] = [
+    Kind {
+        file: "nodes",
+        path: "/api/v1/nodes",
+        query: "",
+        kind: "Node",
+        api_version: "v1",
+    },
+    Kind {
+        file: "pods",
+        path: "/api/v1/pods",
+        query: "",
+        kind: "Pod",
+        api_version: "v1",
+    },
+    Kind {
+        file: "events",
+        path: "/api/v1/events",
+        query: live::WARNING_EVENTS,
+        kind: "Event",
+        api_version: "v1",
+    },
+    Kind {
+        file: "services",
+        path: "/api/v1/services",
+        query: "",
+        kind: "Service",
+        api_version: "v1",
+    },
+    Kind {
+        file: "daemonsets",
+        path: "/apis/apps/v1/daemonsets",
+        query: "",
+        kind: "DaemonSet",
+        api_version: "apps/v1",
+    },
+    Kind {
+        file: "runtimeclasses",
+        path: "/apis/node.k8s.io/v1/runtimeclasses",
+        query: "",
+        kind: "RuntimeClass",
+        api_version: "node.k8s.io/v1",
+    },
+];
+
+/// What a capture wrote and what it could not.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub written: Vec<String>,
+    pub problems: Vec<String>,
+}
+
+pub async fn run(cli: &Cli, dir: &Path) -> i32 {
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        eprintln!("windoctor capture: cannot create {}: {e}", dir.display());
+        return crate::app::EXIT_USAGE;
+    }
+    let mut summary = Summary::default();
+    let opts = crate::app::live_options(cli);
+    let mut node_names: Vec<String> = Vec::new();
+    match live::connect(&opts).await {
+        Ok(conn) => {
+            eprintln!(
+                "windoctor capture: listing the cluster ({})",
+                conn.source.describe()
+            );
+            node_names = capture_cluster(&conn, &opts, dir, &mut summary).await;
+        }
+        Err(e) => summary
+            .problems
+            .push(format!("cluster part not captured: {e}")),
+    }
+    let node_root = cli.node_root.clone();
+    let cli_node = cli.node.clone();
+    let collected = tokio::task::spawn_blocking(move || {
+        crate::sources::node::live::collect_this_machine(node_root.as_deref(), cli_node.as_deref())
+    })
+    .await
+    .ok()
+    .flatten();
+    match collected {
+        Some(mut store) => {
+            if cli.node.is_none() {
+                name_local_node(&mut store, &node_names);
+            }
+            match write_store(dir, &store) {
+                Ok(paths) => summary.written.extend(paths),
+                Err(e) => summary.problems.push(e),
+            }
+        }
+        None => summary.problems.push(
+            "node part not captured: not running on a Windows node and no --node-root DIR given"
+                .to_string(),
+        ),
+    }
+    for p in &summary.problems {
+        eprintln!("windoctor capture: {p}");
+    }
     eprintln!(
-        "windoctor: capture to {} is not implemented yet",
+        "windoctor capture: wrote {} file(s) to {}; replay with: windoctor --snapshot {}",
+        summary.written.len(),
+        dir.display(),
         dir.display()
     );
-    crate::app::EXIT_USAGE
+    if summary.written.is_empty() {
+        crate::app::EXIT_NOTHING_EVALUATED
+    } else {
+        crate::app::EXIT_OK
+    }
+}
+
+/// Lists every kind and writes `cluster/*.json` (and Windows flannel / kube-proxy pod log tails).
+/// Returns the Node names, for matching the local host name.
+async fn capture_cluster(
+    conn: &Connection,
+    opts: &LiveOptions,
+    dir: &Path,
+    summary: &mut Summary,
+) -> Vec<String> {
+    let client = &conn.client;
+    match version(conn, opts).await {
+        Ok(v) => write_json(dir, "cluster/version.json", &sanitize_value(v), summary),
+        Err(e) => summary.problems.push(format!("cluster/version.json: {e}")),
+    }
+    let mut node_names = Vec::new();
+    let mut pods_raw: Vec<Value> = Vec::new();
+    let mut windows_nodes: Vec<String> = Vec::new();
+    for k in &KINDS {
+        match live::list_all::<Value>(client, k.path, k.query, k.file, opts).await {
+            Ok(items) => {
+                if k.file == "nodes" {
+                    for n in &items {
+                        if let Some(name) = n.pointer("/metadata/name").and_then(Value::as_str) {
+                            node_names.push(name.to_string());
+                            let os = n
+                                .pointer("/metadata/labels/kubernetes.io~1os")
+                                .and_then(Value::as_str);
+                            if os == Some("windows") {
+                                windows_nodes.push(name.to_string());
+                            }
+                        }
+                    }
+                }
+                if k.file == "pods" {
+                    pods_raw = items.clone();
+                }
+                let list = as_list(items, k.kind, k.api_version);
+                write_json(dir, &format!("cluster/{}.json", k.file), &list, summary);
+            }
+            Err(e) => summary
+                .problems
+                .push(format!("cluster/{}.json: {e}", k.file)),
+        }
+    }
+    match configmaps(conn, opts).await {
+        Ok(items) => write_json(
+            dir,
+            "cluster/configmaps.json",
+            &as_list(items, "ConfigMap", "v1"),
+            summary,
+        ),
+        Err(e) => summary
+            .problems
+            .push(format!("cluster/configmaps.json: {e}")),
+    }
+    capture_pod_logs(conn, &pods_raw, &windows_nodes, dir, summary).await;
+    node_names
+}
+
+async fn version(conn: &Connection, opts: &LiveOptions) -> Result<Value, String> {
+    let req = http::Request::get("/version")
+        .body(Vec::new())
+        .map_err(|e| format!("cannot build the /version request: {e}"))?;
+    match tokio::time::timeout(opts.request_timeout, conn.client.request::<Value>(req)).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(format!("cannot read /version: {e}")),
+        Err(_) => Err(format!(
+            "cannot read /version: timed out after {}s",
+            opts.request_timeout.as_secs()
+        )),
+    }
+}
+
+/// kube-system ConfigMaps plus kube-flannel-cfg wherever it lives (as the live source reads them).
+async fn configmaps(conn: &Connection, opts: &LiveOptions) -> Result<Vec<Value>, String> {
+    let mut items = live::list_all::<Value>(
+        &conn.client,
+        "/api/v1/namespaces/kube-system/configmaps",
+        "",
+        "configmaps",
+        opts,
+    )
+    .await?;
+    let flannel = live::list_all::<Value>(
+        &conn.client,
+        "/api/v1/configmaps",
+        "fieldSelector=metadata.name%3Dkube-flannel-cfg",
+        "configmaps",
+        opts,
+    )
+    .await?;
+    for cm in flannel {
+        let key = |v: &Value| {
+            (
+                v.pointer("/metadata/namespace").cloned(),
+                v.pointer("/metadata/name").cloned(),
+            )
+        };
+        if !items.iter().any(|x| key(x) == key(&cm)) {
+            items.push(cm);
+        }
+    }
+    Ok(items)
+}
+
+/// Tails of the flannel and kube-proxy pods on Windows nodes, as `cluster/logs/NS/POD/CONTAINER.log`.
+async fn capture_pod_logs(
+    conn: &Connection,
+    pods: &[Value],
+    windows_nodes: &[String],
+    dir: &Path,
+    summary: &mut Summary,
+) {
+    let mut taken = 0;
+    for p in pods {
+        let ns = p
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("default");
+        let name = p
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let node = p
+            .pointer("/spec/nodeName")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if !(name.contains("flannel") || name.contains("kube-proxy"))
+            || !windows_nodes.iter().any(|w| w == node)
+        {
+            continue;
+        }
+        let containers: Vec<String> = p
+            .pointer("/spec/containers")
+            .and_then(Value::as_array)
+            .map(|cs| {
+                cs.iter()
+                    .filter_map(|c| c.get("name")?.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for c in containers {
+            if taken >= 24 {
+                return;
+            }
+            let url =
+                format!("/api/v1/namespaces/{ns}/pods/{name}/log?container={c}&tailLines=2000");
+            let Ok(req) = http::Request::get(&url).body(Vec::new()) else {
+                continue;
+            };
+            match conn.client.request_text(req).await {
+                Ok(text) => {
+                    taken += 1;
+                    let path = format!("cluster/logs/{ns}/{name}/{c}.log");
+                    write_bytes(dir, &path, crate::redact::redact(&text).as_bytes(), summary);
+                }
+                Err(e) => summary
+                    .problems
+                    .push(format!("log of {ns}/{name}/{c}: {e}")),
+            }
+        }
+    }
+}
+
+/// `{"apiVersion":"v1","kind":"List","items":[...]}` with each item completed and sanitized.
+pub fn as_list(items: Vec<Value>, kind: &str, api_version: &str) -> Value {
+    let items: Vec<Value> = items
+        .into_iter()
+        .map(|mut item| {
+            if let Some(obj) = item.as_object_mut() {
+                obj.entry("apiVersion")
+                    .or_insert_with(|| json!(api_version));
+                obj.entry("kind").or_insert_with(|| json!(kind));
+            }
+            sanitize_object(&mut item, kind);
+            sanitize_value(item)
+        })
+        .collect();
+    json!({"apiVersion": "v1", "kind": "List", "items": items})
+}
+
+/// Drops the parts of an object windoctor never reads and that may hold secrets.
+pub fn sanitize_object(item: &mut Value, kind: &str) {
+    if let Some(meta) = item.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("managedFields");
+        if let Some(ann) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
+            ann.remove("kubectl.kubernetes.io/last-applied-configuration");
+        }
+    }
+    match kind {
+        "Pod" => strip_env(item.get_mut("spec")),
+        "DaemonSet" => strip_env(item.pointer_mut("/spec/template/spec")),
+        "ConfigMap" => {
+            if let Some(obj) = item.as_object_mut() {
+                obj.remove("binaryData");
+                if let Some(data) = obj.get_mut("data").and_then(Value::as_object_mut) {
+                    data.retain(|k, _| crate::facts::k8s::is_allowed_configmap_key(k));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Environment values are replaced by the service-like host names windoctor reads from them.
+fn strip_env(spec: Option<&mut Value>) {
+    let Some(spec) = spec else { return };
+    for list in ["containers", "initContainers", "ephemeralContainers"] {
+        let Some(containers) = spec.get_mut(list).and_then(Value::as_array_mut) else {
+            continue;
+        };
+        for c in containers {
+            let Some(env) = c.get_mut("env").and_then(Value::as_array_mut) else {
+                continue;
+            };
+            for var in env {
+                let Some(obj) = var.as_object_mut() else {
+                    continue;
+                };
+                if let Some(Value::String(v)) = obj.remove("value") {
+                    let kept = crate::facts::k8s::dns_candidates(&v);
+                    if !kept.is_empty() {
+                        obj.insert("value".into(), Value::String(kept.join(" ")));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Runs every string of `v` through the report redaction.
+pub fn sanitize_value(v: Value) -> Value {
+    match v {
+        Value::String(s) => Value::String(crate::redact::redact(&s)),
+        Value::Array(a) => Value::Array(a.into_iter().map(sanitize_value).collect()),
+        Value::Object(o) => {
+            Value::Object(o.into_iter().map(|(k, v)| (k, sanitize_value(v))).collect())
+        }
+        other => other,
+    }
+}
+
+/// Records which Node the host is (host name matched against the captured Node names) in
+/// node.json, so that a replay knows it without `--node`.
+fn name_local_node(store: &mut MemoryStore, node_names: &[String]) {
+    let Some(bytes) = store.files.get("node/node.json") else {
+        return;
+    };
+    let Ok(mut v) = serde_json::from_slice::<Value>(bytes) else {
+        return;
+    };
+    let Some(host) = v
+        .get("hostname")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    else {
+        return;
+    };
+    if let Some(n) = node_names.iter().find(|n| same_host(n, &host)) {
+        v["node_name"] = json!(n);
+        if let Ok(text) = serde_json::to_string_pretty(&v) {
+            store
+                .files
+                .insert("node/node.json".into(), text.into_bytes());
+        }
+    }
+}
+
+/// Writes every file of `store` under `dir`. Returns the paths written.
+pub fn write_store(dir: &Path, store: &MemoryStore) -> Result<Vec<String>, String> {
+    let mut written = Vec::new();
+    for path in store.paths() {
+        let bytes = store.read_exact(&path, None)?;
+        let target = dir.join(path.replace('\\', "/"));
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        std::fs::write(&target, &bytes)
+            .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+fn write_json(dir: &Path, path: &str, v: &Value, summary: &mut Summary) {
+    match serde_json::to_vec_pretty(v) {
+        Ok(bytes) => write_bytes(dir, path, &bytes, summary),
+        Err(e) => summary.problems.push(format!("{path}: {e}")),
+    }
+}
+
+fn write_bytes(dir: &Path, path: &str, bytes: &[u8], summary: &mut Summary) {
+    let target = dir.join(path);
+    let result = target
+        .parent()
+        .map(std::fs::create_dir_all)
+        .unwrap_or(Ok(()))
+        .and_then(|_| std::fs::write(&target, bytes));
+    match result {
+        Ok(()) => summary.written.push(path.to_string()),
+        Err(e) => summary
+            .problems
+            .push(format!("cannot write {}: {e}", target.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_are_written_as_kubectl_does_without_secrets() {
+        let pod = json!({
+            "metadata": {"name": "web", "namespace": "default",
+                "managedFields": [{"manager": "kubectl"}],
+                "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{\"secret\":1}", "team": "a"}},
+            "spec": {"containers": [{"name": "c", "image": "i", "env": [
+                {"name": "DB_PASSWORD", "value": "hunter2"},
+                {"name": "CACHE", "value": "redis.cache:6379"},
+                {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}]}]}
+        });
+        let list = as_list(vec![pod], "Pod", "v1");
+        let text = list.to_string();
+        assert!(!text.contains("hunter2"));
+        assert!(!text.contains("managedFields"));
+        assert!(!text.contains("last-applied"));
+        assert_eq!(list["kind"], "List");
+        assert_eq!(list["items"][0]["kind"], "Pod");
+        assert_eq!(
+            list["items"][0]["spec"]["containers"][0]["env"][1]["value"],
+            "redis.cache"
+        );
+        let cm = json!({"metadata": {"name": "kubeadm-config"},
+            "data": {"ClusterConfiguration": "networking: {}", "token": "abcdef.0123456789abcdef"},
+            "binaryData": {"x": "AAAA"}});
+        let list = as_list(vec![cm], "ConfigMap", "v1");
+        assert!(list["items"][0]["data"].get("token").is_none());
+        assert!(list["items"][0].get("binaryData").is_none());
+        let ev = sanitize_value(json!({"message": "Authorization: Bearer abcdefghijklmnop123"}));
+        assert!(!ev.to_string().contains("abcdefghijklmnop123"));
+    }
+
+    #[test]
+    fn local_node_is_named_from_the_node_list() {
+        let mut store = MemoryStore::default();
+        store
+            .files
+            .insert("node/node.json".into(), br#"{"hostname":"WIN-1"}"#.to_vec());
+        name_local_node(
+            &mut store,
+            &["linux-1".into(), "win-1.corp.example.com".into()],
+        );
+        let v: Value = serde_json::from_slice(&store.files["node/node.json"]).expect("json");
+        assert_eq!(v["node_name"], "win-1.corp.example.com");
+    }
 }

@@ -22,6 +22,7 @@ const DEFAULT_MAX_PODS: u128 = 110;
 
 pub fn run(ev: &mut Eval) {
     cluster_part(ev);
+    node_part(ev);
 }
 
 /// One value of a range found in one source.
@@ -724,7 +725,12 @@ mod tests {
             .collect();
         let store = crate::sources::files::MemoryStore::from_text(&files);
         let facts = crate::sources::bundle::read_bundle(&store);
-        crate::checks::run_one(CHECK_ID, &facts).findings
+        crate::checks::run_one(CHECK_ID, &facts)
+            .findings
+            .into_iter()
+            // These tests exercise the cluster part: drop the node part's "node data not captured" skip.
+            .filter(|f| !(f.subject.kind == "Input" && f.subject.name == "node"))
+            .collect()
     }
 
     fn with_status(findings: &[crate::findings::Finding], status: Status) -> Vec<&str> {
@@ -782,5 +788,163 @@ mod tests {
             .iter()
             .any(|m| m.contains("overlapping pod subnets")));
         assert_eq!(with_status(&f, Status::Skip).len(), 2);
+    }
+}
+
+/// Node part: the node's own network does not overlap the cluster or service CIDR, the kubelet's
+/// `--cluster-dns` lies in the service CIDR, and kube-proxy's `--cluster-cidr` is the cluster CIDR.
+fn node_part(ev: &mut Eval) {
+    use super::node_view;
+    use crate::facts::node::cmdline;
+    use crate::findings::Evidence;
+    use ipnet::IpNet;
+    let Some(_files) = ev.node_files() else {
+        return;
+    };
+    let facts = ev.facts;
+    let node = node_view::local_name(facts);
+    let cluster = node_view::cluster_cidr(facts);
+    let service = node_view::service_cidr(facts);
+    if cluster.is_none() && service.is_none() {
+        ev.emit(
+            Status::Skip,
+            Subject::node(node),
+            "neither the cluster CIDR nor the service CIDR is known (no subnet.env, net-conf.json, kubeadm ClusterConfiguration or API server flags captured)",
+        );
+        return;
+    }
+    let overlaps = |a: &IpNet, b: &IpNet| a.contains(&b.network()) || b.contains(&a.network());
+    let mut problems = 0;
+    let host: Option<(IpNet, Evidence)> = node_view::management_subnet(facts)
+        .or_else(|| node_view::node_ip(facts).map(|(ip, e)| (IpNet::from(ip), e)));
+    if let Some((host_net, host_ev)) = &host {
+        for (what, s) in [("cluster CIDR", &cluster), ("service CIDR", &service)] {
+            if let Some(s) = s {
+                if overlaps(host_net, &s.net) {
+                    problems += 1;
+                    let fix = ev.fix(
+                        "node_host_overlap",
+                        &[
+                            ("node", &node),
+                            ("host", &host_net.to_string()),
+                            ("range", &s.net.to_string()),
+                        ],
+                    );
+                    ev.emit(
+                        Status::Fail,
+                        Subject::node(node.clone()),
+                        format!("{node}'s own network {host_net} overlaps the {what} {}: traffic to those addresses is routed to pods or services instead of hosts", s.net),
+                    )
+                    .evidence(host_ev.clone())
+                    .evidence(s.evidence.clone())
+                    .with_fix(fix);
+                }
+            }
+        }
+    }
+    if let (Some(k), Some(svc)) = (node_view::kubelet_settings(facts), &service) {
+        let dns: Vec<(String, Evidence)> = match k.get("cluster-dns") {
+            Some(st) => st
+                .flag
+                .value
+                .clone()
+                .unwrap_or_default()
+                .split(',')
+                .map(|v| (v.trim().to_string(), st.evidence.clone()))
+                .collect(),
+            None => k
+                .config_file()
+                .map(|c| {
+                    c.cluster_dns
+                        .iter()
+                        .map(|v| {
+                            (
+                                v.clone(),
+                                Evidence::file(
+                                    k.config
+                                        .as_ref()
+                                        .map(|(p, _)| p.clone())
+                                        .unwrap_or_default(),
+                                    format!("clusterDNS: {v}"),
+                                ),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        for (ip, e) in dns {
+            if let Ok(addr) = ip.parse::<std::net::IpAddr>() {
+                if !svc.net.contains(&addr) {
+                    problems += 1;
+                    let fix = ev.fix(
+                        "node_cluster_dns",
+                        &[
+                            ("node", &node),
+                            ("dns", &ip),
+                            ("range", &svc.net.to_string()),
+                        ],
+                    );
+                    ev.emit(
+                        Status::Fail,
+                        Subject::node(node.clone()),
+                        format!("the kubelet on {node} gives pods DNS server {ip}, outside the service CIDR {}: Windows pods cannot resolve cluster names", svc.net),
+                    )
+                    .evidence(e)
+                    .evidence(svc.evidence.clone())
+                    .with_fix(fix);
+                }
+            }
+        }
+    }
+    if let Some(c) = &cluster {
+        if let Some((words, e)) =
+            node_view::component(facts, node_view::Kind::KubeProxy).args(facts)
+        {
+            if let Some(f) = cmdline::flag(&cmdline::parse_flags(&words), "cluster-cidr") {
+                let value = f.value.clone().unwrap_or_default();
+                let parsed = value
+                    .split(',')
+                    .find_map(|v| v.trim().parse::<IpNet>().ok())
+                    .map(|n| n.trunc());
+                if parsed.is_some_and(|p| p != c.net) && e.reference != c.evidence.reference {
+                    problems += 1;
+                    let mut ev_flag = e.clone();
+                    ev_flag.excerpt = f.written.clone();
+                    let fix = ev.fix(
+                        "node_kube_proxy_cidr",
+                        &[("node", &node), ("range", &c.net.to_string())],
+                    );
+                    ev.emit(
+                        Status::Warn,
+                        Subject::node(node.clone()),
+                        format!(
+                            "kube-proxy on {node} runs with {}, but the cluster CIDR is {}",
+                            f.written, c.net
+                        ),
+                    )
+                    .evidence(ev_flag)
+                    .evidence(c.evidence.clone())
+                    .with_fix(fix);
+                }
+            }
+        }
+    }
+    if problems == 0 {
+        let mut parts = Vec::new();
+        if let Some((h, _)) = &host {
+            parts.push(format!("host network {h}"));
+        }
+        if let Some(c) = &cluster {
+            parts.push(format!("cluster {}", c.net));
+        }
+        if let Some(s) = &service {
+            parts.push(format!("service {}", s.net));
+        }
+        ev.emit(
+            Status::Pass,
+            Subject::node(node.clone()),
+            format!("the node's addresses fit the IP plan ({}): no overlap, DNS inside the service range", parts.join(", ")),
+        );
     }
 }

@@ -8,19 +8,30 @@
 //! healthy one. Findings are made with `ev.emit(status, subject, message)` and carry evidence and a
 //! fix rendered from the catalogue's templates with real values.
 
+mod cni_exception_list;
 mod container_runtime;
 mod dns_windows;
+mod flannel_sourcevip;
+mod flannel_subnet_env;
 mod flannel_vxlan;
+mod flanneld_waiting;
+mod hns_network;
 mod icmp_vs_tcp;
 mod image_os_match;
 mod ip_plan;
-mod node_only;
+mod kube_proxy_hostname_override;
+mod kubelet_config;
+mod mac_spoofing;
+mod node_inputs;
 mod node_ready;
+mod node_services;
+mod node_view;
 mod nodeport_self_access;
 mod os_scheduling;
 mod pause_image;
 mod pod_spec_compat;
 mod port_forward_wincat;
+mod proxy_env;
 mod service_ip_from_node;
 mod service_limits;
 mod version_skew;
@@ -40,7 +51,7 @@ pub type CheckFn = fn(&mut Eval);
 /// Every check id with its function, in catalogue order.
 pub const REGISTRY: &[(&str, CheckFn)] = &[
     ("node-ready", node_ready::run),
-    ("node-services", node_only::node_services),
+    ("node-services", node_services::run),
     ("windows-version", windows_version::run),
     ("pause-image", pause_image::run),
     ("image-os-match", image_os_match::run),
@@ -48,24 +59,24 @@ pub const REGISTRY: &[(&str, CheckFn)] = &[
     ("pod-spec-compat", pod_spec_compat::run),
     ("container-runtime", container_runtime::run),
     ("flannel-vxlan", flannel_vxlan::run),
-    ("flannel-subnet-env", node_only::flannel_subnet_env),
-    ("flannel-sourcevip", node_only::flannel_sourcevip),
-    ("flanneld-waiting", node_only::flanneld_waiting),
+    ("flannel-subnet-env", flannel_subnet_env::run),
+    ("flannel-sourcevip", flannel_sourcevip::run),
+    ("flanneld-waiting", flanneld_waiting::run),
     (
         "kube-proxy-hostname-override",
-        node_only::kube_proxy_hostname_override,
+        kube_proxy_hostname_override::run,
     ),
-    ("hns-network", node_only::hns_network),
-    ("cni-exception-list", node_only::cni_exception_list),
+    ("hns-network", hns_network::run),
+    ("cni-exception-list", cni_exception_list::run),
     ("icmp-vs-tcp", icmp_vs_tcp::run),
     ("nodeport-self-access", nodeport_self_access::run),
     ("service-ip-from-node", service_ip_from_node::run),
-    ("mac-spoofing", node_only::mac_spoofing),
+    ("mac-spoofing", mac_spoofing::run),
     ("dns-windows", dns_windows::run),
     ("port-forward-wincat", port_forward_wincat::run),
-    ("proxy-env", node_only::proxy_env),
+    ("proxy-env", proxy_env::run),
     ("ip-plan", ip_plan::run),
-    ("kubelet-config", node_only::kubelet_config),
+    ("kubelet-config", kubelet_config::run),
     ("service-limits", service_limits::run),
     ("version-skew", version_skew::run),
 ];

@@ -6,6 +6,7 @@ use crate::findings::{Evidence, Status, Subject};
 
 pub fn run(ev: &mut Eval) {
     cluster_part(ev);
+    node_part(ev);
 }
 
 fn cluster_part(ev: &mut Eval) {
@@ -83,4 +84,69 @@ fn condition_excerpt(c: &crate::facts::k8s::Condition) -> String {
         s.push_str(&format!(" lastHeartbeatTime={t}"));
     }
     s
+}
+
+/// Node part: kubelet, kube-proxy and (when flannel is the network) flanneld run on the local node,
+/// as the FAQ's "did start.ps1 complete" asks. HostProcess pods show up as host processes too.
+fn node_part(ev: &mut Eval) {
+    use super::node_view::{self, Kind};
+    let Some(processes) = ev.node_processes() else {
+        return;
+    };
+    let facts = ev.facts;
+    let node = node_view::local_name(facts);
+    let mut kinds = vec![Kind::Kubelet, Kind::KubeProxy];
+    let flannel = node_view::flannel_evidence(facts);
+    if flannel.is_some() {
+        kinds.push(Kind::Flanneld);
+    }
+    for kind in kinds {
+        let comp = node_view::component(facts, kind);
+        match comp.process {
+            Some(p) => {
+                ev.emit(
+                    Status::Pass,
+                    Subject::node(node.clone()),
+                    format!("{} runs on {node} (pid {})", kind.name(), p.pid),
+                )
+                .evidence(node_view::process_evidence(p));
+            }
+            None => {
+                let service = comp
+                    .service
+                    .map(|s| s.name.clone())
+                    .unwrap_or_else(|| kind.name().to_string());
+                let fix = ev.fix(
+                    "process_missing",
+                    &[
+                        ("process", kind.name()),
+                        ("node", &node),
+                        ("service", &service),
+                    ],
+                );
+                let f = ev.emit(
+                    Status::Fail,
+                    Subject::node(node.clone()),
+                    format!(
+                        "{} is not running on {node} ({} processes listed): start.ps1 did not complete or the component stopped",
+                        kind.name(),
+                        processes.len()
+                    ),
+                );
+                f.evidence(Evidence::process(
+                    "process list",
+                    format!("no {}", kind.exe()),
+                ));
+                if let Some(s) = comp.service {
+                    f.evidence(node_view::service_evidence(s));
+                }
+                if kind == Kind::Flanneld {
+                    if let Some(e) = flannel.clone() {
+                        f.evidence(e);
+                    }
+                }
+                f.with_fix(fix);
+            }
+        }
+    }
 }

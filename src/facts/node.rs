@@ -1,10 +1,30 @@
 //! Facts about the local Windows node (processes, services, HNS networks, adapters, environment and
-//! the files the node checks read). Filled from a bundle's `node/` part or by the live collector.
+//! the files the node checks read). Filled from a bundle's `node/` part or by the live collector,
+//! which writes the same node part in memory first, so both paths share one parser.
 //!
 //! The node part is optional: `present` is false when no node data was captured at all, and then
-//! every node-side check reports `skip`.
+//! every node-side check reports `skip`. When it is present, a file absent from `files` does not
+//! exist on the node (SPEC section 3). The submodules parse the node's own file formats (subnet.env,
+//! SourceVip.json, cni.conf, containerd config.toml, kubelet flags, HNS JSON, klog tails); each
+//! returns `Err` with a sentence saying what is wrong instead of panicking on odd input.
+
+pub mod cmdline;
+pub mod cni;
+pub mod containerd;
+pub mod flannel;
+pub mod kubelet;
+pub mod logs;
+pub mod records;
+pub mod sourcevip;
+pub mod subnet_env;
 
 use super::Input;
+pub use records::{HnsNetwork, IpAddress, NetAdapter, NodeInfo, NssmParams, Process, WinService};
+use std::collections::BTreeMap;
+
+/// The message of every node input when the source has no node part.
+pub const NOT_CAPTURED: &str =
+    "node data not captured: run windoctor on the Windows node or use a bundle with a node/ part";
 
 #[derive(Debug, Default)]
 pub struct NodeFacts {
@@ -12,4 +32,325 @@ pub struct NodeFacts {
     pub present: bool,
     /// Host name of the local machine as the node part recorded it.
     pub hostname: Input<String>,
+    /// OS, hardware and collection details from `node/node.json`.
+    pub info: Input<NodeInfo>,
+    /// Running processes with full command lines (`node/processes.json`).
+    pub processes: Input<Vec<Process>>,
+    /// Windows services of interest with start mode and binary path (`node/services.json`).
+    pub services: Input<Vec<WinService>>,
+    /// `Get-HnsNetwork` (`node/hns-networks.json`).
+    pub hns_networks: Input<Vec<HnsNetwork>>,
+    /// `Get-NetAdapter` (`node/net-adapters.json`).
+    pub adapters: Input<Vec<NetAdapter>>,
+    /// `Get-NetIPAddress -AddressFamily IPv4` (`node/ip-addresses.json`, optional).
+    pub ip_addresses: Input<Vec<IpAddress>>,
+    /// Allow-listed machine environment, keys upper-cased (`node/env.json`).
+    pub env: Input<BTreeMap<String, String>>,
+    /// The node files the checks read (`node/files/C/...`). Ready whenever the node part is present.
+    pub files: Input<NodeFiles>,
+    /// Component log tails (`node/logs/*` and the `*.log` files among `files`).
+    pub logs: Input<Vec<NodeLog>>,
+}
+
+impl NodeFacts {
+    /// Node facts with every input marked as not captured.
+    pub fn absent() -> NodeFacts {
+        let missing = || NOT_CAPTURED.to_string();
+        NodeFacts {
+            present: false,
+            hostname: Input::Missing(missing()),
+            info: Input::Missing(missing()),
+            processes: Input::Missing(missing()),
+            services: Input::Missing(missing()),
+            hns_networks: Input::Missing(missing()),
+            adapters: Input::Missing(missing()),
+            ip_addresses: Input::Missing(missing()),
+            env: Input::Missing(missing()),
+            files: Input::Missing(missing()),
+            logs: Input::Missing(missing()),
+        }
+    }
+}
+
+/// One node file as captured: its Windows path, how it was encoded, and its decoded text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeFile {
+    /// The Windows path, e.g. `C:\k\SourceVip.json`.
+    pub path: String,
+    /// "UTF-8", "UTF-16LE with BOM", ... (from `sources::text::encoding_name`).
+    pub encoding: &'static str,
+    /// Decoded text with CRLF normalised to LF.
+    pub text: String,
+    /// Size in bytes as stored.
+    pub size: usize,
+}
+
+/// Every captured node file, looked up by Windows path without regard to case.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NodeFiles {
+    pub files: Vec<NodeFile>,
+    /// Files that exist but could not be read, with the reason.
+    pub unreadable: Vec<(String, String)>,
+}
+
+/// What is known about one node path.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FileState<'a> {
+    Present(&'a NodeFile),
+    /// The node part exists and the file is not in it: it does not exist on the node.
+    Absent,
+    Unreadable(&'a str),
+}
+
+impl NodeFiles {
+    pub fn get(&self, path: &str) -> Option<&NodeFile> {
+        let want = normalise_win_path(path);
+        self.files
+            .iter()
+            .find(|f| normalise_win_path(&f.path) == want)
+    }
+
+    pub fn state(&self, path: &str) -> FileState<'_> {
+        if let Some(f) = self.get(path) {
+            return FileState::Present(f);
+        }
+        let want = normalise_win_path(path);
+        match self
+            .unreadable
+            .iter()
+            .find(|(p, _)| normalise_win_path(p) == want)
+        {
+            Some((_, why)) => FileState::Unreadable(why),
+            None => FileState::Absent,
+        }
+    }
+
+    /// Files directly inside `dir` (not below it) whose names end with one of `suffixes`.
+    pub fn in_dir(&self, dir: &str, suffixes: &[&str]) -> Vec<&NodeFile> {
+        let mut prefix = normalise_win_path(dir);
+        if !prefix.ends_with('\\') {
+            prefix.push('\\');
+        }
+        self.files
+            .iter()
+            .filter(|f| {
+                let p = normalise_win_path(&f.path);
+                p.strip_prefix(&prefix).is_some_and(|rest| {
+                    !rest.contains('\\') && suffixes.iter().any(|s| rest.ends_with(s))
+                })
+            })
+            .collect()
+    }
+}
+
+/// A Windows path in one comparable form: backslashes, lower case, drive letter kept, `/` and
+/// repeated separators folded, Unix-style absolute paths (`/var/lib/kubelet`) put on drive C.
+pub fn normalise_win_path(path: &str) -> String {
+    let p = path.trim().trim_matches('"').replace('/', "\\");
+    let mut out = String::with_capacity(p.len() + 2);
+    if p.starts_with('\\') && !p.starts_with("\\\\") {
+        out.push_str("c:");
+    }
+    let mut last_sep = false;
+    for c in p.chars() {
+        if c == '\\' {
+            if !last_sep {
+                out.push('\\');
+            }
+            last_sep = true;
+        } else {
+            out.extend(c.to_lowercase());
+            last_sep = false;
+        }
+    }
+    if out.ends_with('\\') && out.len() > 3 {
+        out.pop();
+    }
+    out
+}
+
+/// The display form of a Windows path: drive letter upper case, backslashes, `/x` put on `C:`.
+pub fn display_win_path(path: &str) -> String {
+    let p = path.trim().trim_matches('"').replace('/', "\\");
+    let p = if p.starts_with('\\') && !p.starts_with("\\\\") {
+        format!("C:{p}")
+    } else {
+        p
+    };
+    let mut chars = p.chars();
+    match (chars.next(), chars.next()) {
+        (Some(d), Some(':')) => format!("{}:{}", d.to_ascii_uppercase(), chars.as_str()),
+        _ => p,
+    }
+}
+
+/// `C:\k\SourceVip.json` -> `node/files/C/k/SourceVip.json` (the bundle layout of SPEC section 3).
+pub fn bundle_path(win_path: &str) -> Option<String> {
+    let p = display_win_path(win_path);
+    let (drive, rest) = p.split_once(":\\")?;
+    if drive.len() != 1 || !drive.chars().all(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    let rest: Vec<&str> = rest.split('\\').filter(|s| !s.is_empty()).collect();
+    if rest.is_empty() || rest.iter().any(|s| *s == ".." || *s == ".") {
+        return None;
+    }
+    Some(format!("node/files/{drive}/{}", rest.join("/")))
+}
+
+/// `node/files/C/k/SourceVip.json` -> `C:\k\SourceVip.json`.
+pub fn win_path_of_bundle(path: &str) -> Option<String> {
+    let rest = path.replace('\\', "/");
+    let lower = rest.to_ascii_lowercase();
+    let rest = if lower.starts_with("node/files/") {
+        &rest["node/files/".len()..]
+    } else {
+        return None;
+    };
+    let (drive, tail) = rest.split_once('/')?;
+    if drive.len() != 1 {
+        return None;
+    }
+    Some(format!(
+        "{}:\\{}",
+        drive.to_ascii_uppercase(),
+        tail.replace('/', "\\")
+    ))
+}
+
+/// Machine environment variables windoctor keeps (values of every other variable are never read
+/// into facts or bundles): proxy settings and the names the node scripts pass to components.
+pub fn is_allowed_env_key(key: &str) -> bool {
+    matches!(
+        key.to_ascii_uppercase().as_str(),
+        "HTTP_PROXY"
+            | "HTTPS_PROXY"
+            | "NO_PROXY"
+            | "NODE_NAME"
+            | "KUBE_NETWORK"
+            | "KUBECONFIG"
+            | "CONTAINER_RUNTIME_ENDPOINT"
+            | "CNI_PATH"
+            | "PROCESSOR_ARCHITECTURE"
+    )
+}
+
+/// A proxy URL without credentials: `http://user:pass@proxy:3128` -> `http://<redacted>@proxy:3128`.
+pub fn strip_url_credentials(value: &str) -> String {
+    value
+        .split(',')
+        .map(|part| match part.split_once("://") {
+            Some((scheme, rest)) => match rest.split_once('@') {
+                Some((_, host)) if !host.contains('/') || rest.find('@') < rest.find('/') => {
+                    format!("{scheme}://<redacted>@{host}")
+                }
+                _ => part.to_string(),
+            },
+            None => match part.split_once('@') {
+                Some((_, host)) => format!("<redacted>@{host}"),
+                None => part.to_string(),
+            },
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A component log tail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeLog {
+    /// kubelet, kube-proxy, flanneld, containerd, docker, or the file stem when unknown.
+    pub component: String,
+    /// Where it was read: a Windows path or `node/logs/<name>`.
+    pub path: String,
+    pub text: String,
+}
+
+/// Which component a log file belongs to, judged from its name.
+pub fn log_component(file_name: &str) -> String {
+    let n = file_name.to_ascii_lowercase();
+    for (needle, component) in [
+        ("kube-proxy", "kube-proxy"),
+        ("kubeproxy", "kube-proxy"),
+        ("kubelet", "kubelet"),
+        ("flanneld", "flanneld"),
+        ("flannel", "flanneld"),
+        ("containerd", "containerd"),
+        ("dockerd", "docker"),
+        ("docker", "docker"),
+    ] {
+        if n.contains(needle) {
+            return component.to_string();
+        }
+    }
+    n.split('.').next().unwrap_or(&n).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_paths_map_to_bundle_paths_and_back() {
+        assert_eq!(
+            bundle_path(r"C:\k\SourceVip.json").as_deref(),
+            Some("node/files/C/k/SourceVip.json")
+        );
+        assert_eq!(
+            bundle_path(r"c:\Program Files\containerd\config.toml").as_deref(),
+            Some("node/files/C/Program Files/containerd/config.toml")
+        );
+        assert_eq!(
+            bundle_path("/var/lib/kubelet/config.yaml").as_deref(),
+            Some("node/files/C/var/lib/kubelet/config.yaml")
+        );
+        assert_eq!(bundle_path(r"C:\k\..\Windows\x"), None);
+        assert_eq!(bundle_path("relative.txt"), None);
+        assert_eq!(
+            win_path_of_bundle("node/files/C/run/flannel/subnet.env").as_deref(),
+            Some(r"C:\run\flannel\subnet.env")
+        );
+        assert_eq!(
+            normalise_win_path(r"C:/K//cni\config\"),
+            normalise_win_path(r"c:\k\cni\config")
+        );
+    }
+
+    #[test]
+    fn files_are_found_without_regard_to_case() {
+        let files = NodeFiles {
+            files: vec![NodeFile {
+                path: r"C:\k\sourceVip.json".into(),
+                encoding: "UTF-8",
+                text: "{}".into(),
+                size: 2,
+            }],
+            unreadable: vec![(r"C:\k\cni\config\cni.conf".into(), "denied".into())],
+        };
+        assert!(matches!(
+            files.state(r"C:\K\SourceVip.json"),
+            FileState::Present(_)
+        ));
+        assert_eq!(files.state(r"C:\run\flannel\subnet.env"), FileState::Absent);
+        assert_eq!(
+            files.state(r"c:\k\cni\config\cni.conf"),
+            FileState::Unreadable("denied")
+        );
+        assert_eq!(files.in_dir(r"C:\k", &[".json"]).len(), 1);
+        assert_eq!(files.in_dir(r"C:\", &[".json"]).len(), 0);
+    }
+
+    #[test]
+    fn environment_allow_list_and_credentials() {
+        assert!(is_allowed_env_key("https_proxy"));
+        assert!(!is_allowed_env_key("AWS_SECRET_ACCESS_KEY"));
+        assert_eq!(
+            strip_url_credentials("http://bob:s3cret@proxy.corp:3128/"),
+            "http://<redacted>@proxy.corp:3128/"
+        );
+        assert_eq!(
+            strip_url_credentials("http://proxy.corp:3128"),
+            "http://proxy.corp:3128"
+        );
+        assert_eq!(strip_url_credentials(".svc,10.0.0.0/8"), ".svc,10.0.0.0/8");
+    }
 }

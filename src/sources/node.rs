@@ -1,36 +1,302 @@
 //! The node part of a bundle (`node/`): what was captured on the Windows node.
 //!
 //! `node/node.json` marks the node part as present; from then on a file absent under `node/files/`
-//! means the file does not exist on the node (SPEC section 3).
+//! means the file does not exist on the node (SPEC section 3). The live collector (`live`) writes
+//! the same layout into memory and hands it to `read_node_part`, so live runs, captures and replays
+//! share this one reader. A record file that is absent is `Missing` (or `Failed` with the reason the
+//! collector recorded in node.json); one that does not parse is `Failed` saying what is wrong.
+
+pub mod live;
+pub mod runner;
 
 use super::files::FileStore;
+use crate::facts::node::{
+    is_allowed_env_key, log_component, records, strip_url_credentials, win_path_of_bundle,
+    NodeFacts, NodeFile, NodeFiles, NodeLog,
+};
 use crate::facts::{Facts, Input};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The record files of a node part: input name in node.json notes, bundle path.
+pub const RECORD_FILES: [(&str, &str); 6] = [
+    ("processes", "node/processes.json"),
+    ("services", "node/services.json"),
+    ("hns-networks", "node/hns-networks.json"),
+    ("net-adapters", "node/net-adapters.json"),
+    ("ip-addresses", "node/ip-addresses.json"),
+    ("env", "node/env.json"),
+];
 
 pub fn read_node_part(store: &dyn FileStore, facts: &mut Facts) {
-    let Ok(Some(bytes)) = store.read("node/node.json") else {
-        facts.node.present = false;
-        facts.node.hostname = Input::Missing(
-            "node/node.json was not captured (no node part in this bundle)".to_string(),
-        );
-        return;
-    };
-    facts.node.present = true;
-    let text = super::text::decode(&bytes);
-    match serde_json::from_str::<serde_json::Value>(&text) {
-        Ok(v) => {
-            facts.node.hostname = match v.get("hostname").and_then(|h| h.as_str()) {
-                Some(h) => Input::Ready(h.to_string()),
-                None => Input::Failed("node/node.json has no \"hostname\"".to_string()),
-            };
-            if facts.local_node_name.is_none() {
-                facts.local_node_name = v
-                    .get("node_name")
-                    .and_then(|n| n.as_str())
-                    .map(str::to_string);
-            }
+    let bytes = match store.read("node/node.json") {
+        Ok(Some(b)) => b,
+        Ok(None) => {
+            facts.node = NodeFacts::absent();
+            return;
         }
         Err(e) => {
-            facts.node.hostname = Input::Failed(format!("node/node.json is not valid JSON: {e}"))
+            facts.node = NodeFacts::absent();
+            facts.node.present = true;
+            facts.node.hostname = Input::Failed(e);
+            return;
         }
+    };
+    let mut node = NodeFacts::absent();
+    node.present = true;
+    let text = super::text::decode(&bytes);
+    let meta = match serde_json::from_str::<Value>(text.trim()) {
+        Ok(v) if v.is_object() => v,
+        Ok(_) => {
+            node.hostname = Input::Failed("node/node.json is not a JSON object".to_string());
+            Value::Null
+        }
+        Err(e) => {
+            node.hostname = Input::Failed(format!("node/node.json is not valid JSON: {e}"));
+            Value::Null
+        }
+    };
+    if meta.is_object() {
+        node.hostname = match meta.get("hostname") {
+            Some(Value::String(h)) if !h.trim().is_empty() => Input::Ready(h.trim().to_string()),
+            Some(Value::Null) | None => Input::Missing(
+                "node/node.json records no hostname (captured off the node: pass --node NAME)"
+                    .to_string(),
+            ),
+            Some(_) => Input::Failed("node/node.json \"hostname\" is not a string".to_string()),
+        };
+        node.info = Input::Ready(records::NodeInfo::from_json(&meta));
+        if facts.local_node_name.is_none() {
+            facts.local_node_name = meta
+                .get("node_name")
+                .and_then(Value::as_str)
+                .filter(|n| !n.trim().is_empty())
+                .map(str::to_string);
+        }
+    } else {
+        node.info = Input::Failed("node/node.json could not be read".to_string());
+    }
+    let note = |kind: &str, part: &str| -> Option<String> {
+        meta.get(kind)
+            .and_then(|m| m.get(part))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let record = |part: &str, path: &str| -> Input<String> {
+        match store.read(path) {
+            Ok(Some(b)) => Input::Ready(super::text::decode(&b)),
+            Ok(None) => match (note("errors", part), note("not_collected", part)) {
+                (Some(e), _) => Input::Failed(format!("{path} could not be collected: {e}")),
+                (None, Some(m)) => Input::Missing(format!("{path} was not collected: {m}")),
+                (None, None) => Input::Missing(format!("{path} was not captured")),
+            },
+            Err(e) => Input::Failed(e),
+        }
+    };
+    let [processes, services, hns, adapters, ips, env] =
+        RECORD_FILES.map(|(part, path)| record(part, path));
+    node.processes = parse_with(processes, records::parse_processes);
+    node.services = parse_with(services, records::parse_services);
+    node.hns_networks = parse_with(hns, records::parse_hns);
+    node.adapters = parse_with(adapters, records::parse_adapters);
+    node.ip_addresses = parse_with(ips, records::parse_ip_addresses);
+    node.env = parse_with(env, parse_env);
+    let (mut files, logs) = read_files(store);
+    if let Some(Value::Object(unreadable)) = meta.get("unreadable_files") {
+        for (path, why) in unreadable {
+            files.unreadable.push((
+                path.clone(),
+                why.as_str().unwrap_or("unreadable").to_string(),
+            ));
+        }
+    }
+    node.files = Input::Ready(files);
+    node.logs = Input::Ready(logs);
+    facts.node = node;
+}
+
+fn parse_with<T>(text: Input<String>, parse: fn(&str) -> Result<T, String>) -> Input<T> {
+    match text {
+        Input::Ready(t) => match parse(&t) {
+            Ok(v) => Input::Ready(v),
+            Err(e) => Input::Failed(e),
+        },
+        Input::Missing(m) => Input::Missing(m),
+        Input::Failed(e) => Input::Failed(e),
+    }
+}
+
+/// env.json: an object of NAME -> value. Only allow-listed names are kept, credentials in proxy
+/// URLs are stripped, and names are upper-cased (Windows environment names ignore case).
+pub fn parse_env(text: &str) -> Result<BTreeMap<String, String>, String> {
+    let v = records::parse_json(text, "node/env.json")?;
+    let obj = match &v {
+        Value::Object(o) => o.clone(),
+        Value::Array(a) if a.is_empty() => Default::default(),
+        Value::Array(a) => {
+            // [{"Name":..., "Value":...}] as Get-ChildItem Env: | ConvertTo-Json writes it.
+            let mut o = serde_json::Map::new();
+            for item in a {
+                if let (Some(k), Some(val)) = (
+                    records::text(item, &["Name", "Key"]),
+                    records::text(item, &["Value"]),
+                ) {
+                    o.insert(k, Value::String(val));
+                }
+            }
+            o
+        }
+        _ => return Err("node/env.json is not an object of NAME: value".to_string()),
+    };
+    Ok(obj
+        .into_iter()
+        .filter(|(k, _)| is_allowed_env_key(k))
+        .map(|(k, v)| {
+            let value = match v {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            (k.to_ascii_uppercase(), strip_url_credentials(&value))
+        })
+        .collect())
+}
+
+fn is_log_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.ends_with(".log") || n.contains(".log.") || n.ends_with(".err") || n.ends_with(".out")
+}
+
+fn read_files(store: &dyn FileStore) -> (NodeFiles, Vec<NodeLog>) {
+    let mut files = NodeFiles::default();
+    let mut logs = Vec::new();
+    for path in store.list("node/files") {
+        let Some(win) = win_path_of_bundle(&path) else {
+            continue;
+        };
+        let name = path.rsplit('/').next().unwrap_or(&path).to_string();
+        let log = is_log_name(&name);
+        let read = if log {
+            store.read_tail(&path)
+        } else {
+            store.read(&path)
+        };
+        match read {
+            Ok(Some(bytes)) => {
+                let text = super::text::decode(&bytes);
+                if log {
+                    logs.push(NodeLog {
+                        component: log_component(&name),
+                        path: win.clone(),
+                        text: text.clone(),
+                    });
+                }
+                files.files.push(NodeFile {
+                    path: win,
+                    encoding: super::text::encoding_name(&bytes),
+                    text,
+                    size: bytes.len(),
+                });
+            }
+            Ok(None) => {}
+            Err(e) => files.unreadable.push((win, e)),
+        }
+    }
+    for path in store.list("node/logs") {
+        let name = path.rsplit('/').next().unwrap_or(&path).to_string();
+        if let Ok(Some(bytes)) = store.read_tail(&path) {
+            logs.push(NodeLog {
+                component: log_component(&name),
+                path: path.clone(),
+                text: super::text::decode(&bytes),
+            });
+        }
+    }
+    (files, logs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::node::FileState;
+    use crate::sources::files::MemoryStore;
+
+    fn utf16le_bom(s: &str) -> Vec<u8> {
+        let mut v = vec![0xFF, 0xFE];
+        for u in s.encode_utf16() {
+            v.extend_from_slice(&u.to_le_bytes());
+        }
+        v
+    }
+
+    #[test]
+    fn no_node_json_means_no_node_part() {
+        let mut facts = Facts::default();
+        read_node_part(&MemoryStore::default(), &mut facts);
+        assert!(!facts.node.present);
+        assert!(
+            matches!(&facts.node.files, Input::Missing(m) if m.contains("node data not captured"))
+        );
+    }
+
+    #[test]
+    fn reads_every_part_and_encoding() {
+        let mut m = MemoryStore::default();
+        m.files.insert(
+            "node/node.json".into(),
+            br#"{"hostname":"WIN-1","node_name":"win-1.corp.example.com","errors":{"hns-networks":"Get-HnsNetwork is not recognized"},"not_collected":{"processes":"not on Windows"}}"#.to_vec(),
+        );
+        m.files.insert(
+            "node/services.json".into(),
+            br#"[{"name":"kubelet","state":"Running","start_mode":"Auto","path_name":"C:\\k\\kubelet.exe"}]"#.to_vec(),
+        );
+        m.files.insert(
+            "node/env.json".into(),
+            br#"{"https_proxy":"http://u:p@proxy:3128","PATH":"C:\\secret","NODE_NAME":"win-1"}"#
+                .to_vec(),
+        );
+        m.files
+            .insert("node/net-adapters.json".into(), b"{ broken".to_vec());
+        m.files.insert(
+            "node/files/C/k/SourceVip.json".into(),
+            utf16le_bom("{\"ip4\":{\"ip\":\"10.244.4.2/24\"}}\r\n"),
+        );
+        m.files.insert(
+            "node/files/C/k/flanneld.log".into(),
+            b"I1120 Waiting for the Network to be created\n".to_vec(),
+        );
+        m.files
+            .insert("node/logs/kube-proxy.log".into(), b"E1120 x\n".to_vec());
+        let mut facts = Facts::default();
+        read_node_part(&m, &mut facts);
+        let n = &facts.node;
+        assert!(n.present);
+        assert_eq!(n.hostname.ready().map(String::as_str), Some("WIN-1"));
+        assert_eq!(
+            facts.local_node_name.as_deref(),
+            Some("win-1.corp.example.com")
+        );
+        assert!(matches!(&n.processes, Input::Missing(m) if m.contains("not on Windows")));
+        assert!(matches!(&n.hns_networks, Input::Failed(e) if e.contains("Get-HnsNetwork")));
+        assert!(matches!(&n.adapters, Input::Failed(e) if e.contains("not valid JSON")));
+        assert!(matches!(&n.ip_addresses, Input::Missing(_)));
+        assert_eq!(n.services.ready().map(Vec::len), Some(1));
+        let env = n.env.ready().expect("env");
+        assert_eq!(
+            env.get("HTTPS_PROXY").map(String::as_str),
+            Some("http://<redacted>@proxy:3128")
+        );
+        assert!(!env.contains_key("PATH"));
+        let files = n.files.ready().expect("files");
+        match files.state(r"C:\k\sourcevip.json") {
+            FileState::Present(f) => {
+                assert_eq!(f.encoding, "UTF-16LE with BOM");
+                assert!(f.text.starts_with("{\"ip4\""));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(files.state(r"C:\run\flannel\subnet.env"), FileState::Absent);
+        let logs = n.logs.ready().expect("logs");
+        assert!(logs.iter().any(|l| l.component == "flanneld"));
+        assert!(logs.iter().any(|l| l.component == "kube-proxy"));
     }
 }

@@ -1,0 +1,381 @@
+//! Check `cni-exception-list`: the OutBoundNAT exceptions of every CNI configuration on the node
+//! (v1 `ExceptionList`, v2 `Settings.Exceptions`) cover the cluster CIDR, the service CIDR and the
+//! management subnet, hold no unreplaced placeholders and no over-broad ranges, and the file is
+//! strict JSON. See checks/cni-exception-list.toml.
+
+use super::node_view::{self, Sourced};
+use super::Eval;
+use crate::facts::node::cni::{CniConfig, OutboundNat, PolicySchema};
+use crate::facts::node::{display_win_path, NodeFile};
+use crate::findings::{Evidence, Status, Subject};
+use ipnet::IpNet;
+
+pub fn run(ev: &mut Eval) {
+    let Some(_files) = ev.node_files() else {
+        return;
+    };
+    let facts = ev.facts;
+    let node = node_view::local_name(facts);
+    let configs = node_view::cni_configs(facts);
+    if configs.is_empty() {
+        let dirs = node_view::cni_dirs(facts).join(", ");
+        let fix = ev.fix("no_config", &[("node", &node), ("dirs", &dirs)]);
+        ev.emit(
+            Status::Warn,
+            Subject::node(node),
+            format!("no CNI network configuration was found on the node (looked in {dirs}): pods get no network until one is written"),
+        )
+        .evidence(Evidence::file(dirs.clone(), "no *.conf, *.conflist or *.json file"))
+        .with_fix(fix);
+        return;
+    }
+    let cluster = node_view::cluster_cidr(facts);
+    let service = node_view::service_cidr(facts);
+    let service_ips = node_view::service_ips(facts);
+    let management: Option<Sourced> = node_view::management_subnet(facts)
+        .map(|(net, evidence)| Sourced { net, evidence })
+        .or_else(|| {
+            node_view::node_ip(facts).map(|(ip, evidence)| Sourced {
+                net: IpNet::from(ip),
+                evidence,
+            })
+        });
+    for (file, parsed) in configs {
+        let path = display_win_path(&file.path);
+        match parsed {
+            Err(why) => {
+                let fix = ev.fix(
+                    "edit_file",
+                    &[("path", &path), ("node", &node), ("entries", "")],
+                );
+                ev.emit(
+                    Status::Fail,
+                    Subject::file(path.clone()),
+                    format!("{path} is not a usable CNI configuration: {why}"),
+                )
+                .evidence(Evidence::file(path, excerpt(file)))
+                .with_fix(fix);
+            }
+            Ok(conf) => judge(
+                ev,
+                file,
+                &conf,
+                &node,
+                cluster.as_ref(),
+                service.as_ref(),
+                &service_ips,
+                management.as_ref(),
+            ),
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn judge(
+    ev: &mut Eval,
+    file: &NodeFile,
+    conf: &CniConfig,
+    node: &str,
+    cluster: Option<&Sourced>,
+    service: Option<&Sourced>,
+    service_ips: &[(std::net::IpAddr, String)],
+    management: Option<&Sourced>,
+) {
+    let path = display_win_path(&file.path);
+    let subject = || Subject::file(path.clone());
+    let existing: Vec<IpNet> = conf
+        .outbound_nat
+        .iter()
+        .flat_map(|n| n.exceptions.iter().filter_map(|e| node_view::as_net(e)))
+        .collect();
+    let wanted = wanted_entries(cluster, service, management, &existing);
+    if conf.had_comments {
+        let fix = ev.fix(
+            "edit_file",
+            &[
+                ("path", &path),
+                ("node", node),
+                ("entries", &quoted(&wanted)),
+            ],
+        );
+        ev.emit(
+            Status::Fail,
+            subject(),
+            format!("{path} contains # or // comments (as in the FAQ's annotated ExceptionList): the CNI plugin reads strict JSON and fails on every pod sandbox"),
+        )
+        .evidence(Evidence::file(path.clone(), comment_line(&file.text)))
+        .with_fix(fix);
+        return;
+    }
+    if conf.uses("calico") || conf.uses("antrea") || conf.uses("azure-vnet") {
+        ev.emit(
+            Status::Skip,
+            subject(),
+            format!(
+                "{path} uses {} which manages its own outbound NAT: the win-bridge/win-overlay ExceptionList does not apply",
+                conf.plugin_types.join("/")
+            ),
+        );
+        return;
+    }
+    if conf.outbound_nat.is_empty() {
+        let fix = ev.fix(
+            "edit_file",
+            &[
+                ("path", &path),
+                ("node", node),
+                ("entries", &quoted(&wanted)),
+            ],
+        );
+        ev.emit(
+            Status::Warn,
+            subject(),
+            format!(
+                "{path} (network {}) has no OutBoundNAT policy: traffic from pods to addresses outside the cluster is not SNATed to the node, so external hosts cannot answer",
+                conf.name.as_deref().unwrap_or("?")
+            ),
+        )
+        .evidence(Evidence::file(path.clone(), format!("plugins {}", conf.plugin_types.join(", "))))
+        .with_fix(fix);
+        return;
+    }
+    for nat in &conf.outbound_nat {
+        judge_policy(
+            ev,
+            &path,
+            nat,
+            node,
+            cluster,
+            service,
+            service_ips,
+            management,
+        );
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn judge_policy(
+    ev: &mut Eval,
+    path: &str,
+    nat: &OutboundNat,
+    node: &str,
+    cluster: Option<&Sourced>,
+    service: Option<&Sourced>,
+    service_ips: &[(std::net::IpAddr, String)],
+    management: Option<&Sourced>,
+) {
+    let reference = format!("{path} {}", nat.location);
+    let listed = format!("[{}]", quoted(&nat.exceptions));
+    let mut nets: Vec<IpNet> = Vec::new();
+    let mut placeholders: Vec<&str> = Vec::new();
+    for e in &nat.exceptions {
+        match node_view::as_net(e) {
+            Some(n) => nets.push(n),
+            None => placeholders.push(e),
+        }
+    }
+    let entries = quoted(&wanted_entries(cluster, service, management, &nets));
+    let schema = match nat.schema {
+        PolicySchema::V1 => "v1",
+        PolicySchema::V2 => "v2",
+    };
+    let fix_key = if nat.schema == PolicySchema::V1 {
+        "set_exceptions_v1"
+    } else {
+        "set_exceptions_v2"
+    };
+    let subject = || Subject::file(path.to_string());
+    let mut problems = 0;
+    if !placeholders.is_empty() {
+        problems += 1;
+        let fix = ev.fix(
+            fix_key,
+            &[("path", path), ("node", node), ("entries", &entries)],
+        );
+        ev.emit(
+            Status::Fail,
+            subject(),
+            format!(
+                "{path}: OutBoundNAT exceptions hold {} that {} not a CIDR (placeholder never replaced?): {}",
+                placeholders.len(),
+                if placeholders.len() == 1 { "is" } else { "are" },
+                placeholders.join(", ")
+            ),
+        )
+        .evidence(Evidence::file(reference.clone(), listed.clone()))
+        .with_fix(fix);
+    }
+    let covered = |target: &IpNet| nets.iter().any(|n| node_view::covers(n, target));
+    let mut missing: Vec<(String, Evidence)> = Vec::new();
+    if let Some(c) = cluster {
+        if !covered(&c.net) {
+            missing.push((format!("the cluster CIDR {}", c.net), c.evidence.clone()));
+        }
+    }
+    match service {
+        Some(s) if !covered(&s.net) => {
+            missing.push((format!("the service CIDR {}", s.net), s.evidence.clone()))
+        }
+        Some(_) => {}
+        None => {
+            if let Some((ip, name)) = service_ips
+                .iter()
+                .find(|(ip, _)| !covered(&IpNet::from(*ip)))
+            {
+                missing.push((
+                    format!("the service network (Service {name} has ClusterIP {ip})"),
+                    Evidence::api(format!("Service/{name} .spec.clusterIP"), ip.to_string()),
+                ));
+            }
+        }
+    }
+    let mut warn_missing: Vec<(String, &Evidence)> = Vec::new();
+    if let Some(m) = management {
+        if !covered(&m.net) {
+            warn_missing.push((format!("the management subnet {}", m.net), &m.evidence));
+        }
+    }
+    if !missing.is_empty() {
+        problems += 1;
+        let fix = ev.fix(
+            fix_key,
+            &[("path", path), ("node", node), ("entries", &entries)],
+        );
+        let what: Vec<String> = missing.iter().map(|(w, _)| w.clone()).collect();
+        let f = ev.emit(
+            Status::Fail,
+            subject(),
+            format!(
+                "{path}: OutBoundNAT exceptions ({schema}) do not cover {}: pod traffic to it is NATed, which breaks the no-NAT rule of Kubernetes networking",
+                what.join(" or ")
+            ),
+        );
+        f.evidence(Evidence::file(reference.clone(), listed.clone()));
+        for (_, e) in &missing {
+            f.evidence(e.clone());
+        }
+        f.with_fix(fix);
+    }
+    if !warn_missing.is_empty() {
+        problems += 1;
+        let fix = ev.fix(
+            fix_key,
+            &[("path", path), ("node", node), ("entries", &entries)],
+        );
+        let f = ev.emit(
+            Status::Warn,
+            subject(),
+            format!(
+                "{path}: OutBoundNAT exceptions ({schema}) do not cover {}: traffic from pods to the nodes' own network is NATed",
+                warn_missing.iter().map(|(w, _)| w.as_str()).collect::<Vec<_>>().join(" or ")
+            ),
+        );
+        f.evidence(Evidence::file(reference.clone(), listed.clone()));
+        for (_, e) in &warn_missing {
+            f.evidence((*e).clone());
+        }
+        f.with_fix(fix);
+    }
+    let broad: Vec<&IpNet> = nets.iter().filter(|n| n.prefix_len() <= 8).collect();
+    if !broad.is_empty() {
+        problems += 1;
+        let fix = ev.fix(
+            fix_key,
+            &[("path", path), ("node", node), ("entries", &entries)],
+        );
+        ev.emit(
+            Status::Warn,
+            subject(),
+            format!(
+                "{path}: OutBoundNAT exception {} is over-broad: pod traffic to every external address inside it leaves un-NATed and gets no answer (the FAQ's \"cannot reach external resources\")",
+                broad.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ")
+            ),
+        )
+        .evidence(Evidence::file(reference.clone(), listed.clone()))
+        .with_fix(fix);
+    }
+    if problems == 0 {
+        let mut covered_what = Vec::new();
+        if let Some(c) = cluster {
+            covered_what.push(format!("cluster {}", c.net));
+        }
+        if let Some(s) = service {
+            covered_what.push(format!("service {}", s.net));
+        } else if !service_ips.is_empty() {
+            covered_what.push(format!("{} Service ClusterIPs", service_ips.len()));
+        }
+        if let Some(m) = management {
+            covered_what.push(format!("management {}", m.net));
+        }
+        let message = if covered_what.is_empty() {
+            format!("{path}: OutBoundNAT exceptions ({schema}) {listed} parse, but the cluster and service CIDRs are not known, so coverage was not checked")
+        } else {
+            format!(
+                "{path}: OutBoundNAT exceptions ({schema}) {listed} cover {}",
+                covered_what.join(", ")
+            )
+        };
+        let status = if covered_what.is_empty() {
+            Status::Info
+        } else {
+            Status::Pass
+        };
+        ev.emit(status, subject(), message)
+            .evidence(Evidence::file(reference, listed));
+    }
+}
+
+/// The entries a correct list holds, in the FAQ's order (cluster, service, management), then the
+/// other valid entries already there; unknown CIDRs are named so the operator fills them in.
+fn wanted_entries(
+    cluster: Option<&Sourced>,
+    service: Option<&Sourced>,
+    management: Option<&Sourced>,
+    existing: &[IpNet],
+) -> Vec<String> {
+    let mut wanted: Vec<String> = Vec::new();
+    for (s, unknown) in [
+        (cluster, "<cluster CIDR>"),
+        (service, "<service CIDR>"),
+        (management, "<management subnet>"),
+    ] {
+        match s {
+            Some(s) => wanted.push(s.net.to_string()),
+            None => {
+                // Keep what the file has instead when it could be that range.
+                if existing.is_empty() {
+                    wanted.push(unknown.to_string());
+                }
+            }
+        }
+    }
+    for n in existing {
+        let s = n.to_string();
+        if !wanted.contains(&s) && n.prefix_len() > 8 {
+            wanted.push(s);
+        }
+    }
+    if cluster.is_none() && !existing.is_empty() && existing.iter().all(|n| n.prefix_len() > 16) {
+        wanted.insert(0, "<cluster CIDR>".to_string());
+    }
+    wanted
+}
+
+fn quoted(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|s| format!("\"{s}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn comment_line(text: &str) -> String {
+    text.lines()
+        .find(|l| l.contains('#') || l.contains("//"))
+        .map(|l| l.trim().to_string())
+        .unwrap_or_default()
+}
+
+fn excerpt(f: &NodeFile) -> String {
+    crate::facts::node::logs::shorten(f.text.trim(), 300)
+}

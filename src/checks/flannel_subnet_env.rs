@@ -1,0 +1,296 @@
+//! Check `flannel-subnet-env`: `C:\run\flannel\subnet.env` exists on a flannel node, parses, keeps
+//! FLANNEL_SUBNET inside FLANNEL_NETWORK and matches the Node's podCIDR (node part); sandbox events
+//! about a missing subnet.env on Windows nodes (cluster part). See checks/flannel-subnet-env.toml.
+
+use super::node_view::{self, component, Kind};
+use super::Eval;
+use crate::facts::cluster::same_host;
+use crate::facts::node::{display_win_path, subnet_env, FileState};
+use crate::findings::{Evidence, Status, Subject};
+use ipnet::IpNet;
+
+const PATH: &str = r"C:\run\flannel\subnet.env";
+
+pub fn run(ev: &mut Eval) {
+    cluster_part(ev);
+    node_part(ev);
+}
+
+/// Events on Windows nodes saying the flannel CNI plugin found no subnet.env.
+fn cluster_part(ev: &mut Eval) {
+    let Some(windows) = ev.windows_nodes() else {
+        return;
+    };
+    if windows.is_empty() {
+        return;
+    }
+    let Some(events) = ev.events() else { return };
+    let pods = ev.facts.cluster.pods.ready();
+    let re = ev.pattern("missing_subnet_env");
+    let mut hits = 0;
+    for node in &windows {
+        let name = node.name();
+        let matching: Vec<_> = events
+            .iter()
+            .filter(|e| re.is_match(&e.message))
+            .filter(|e| {
+                e.host().is_some_and(|h| same_host(h, name))
+                    || pods.is_some_and(|ps| {
+                        ps.iter().any(|p| {
+                            p.name() == e.involved_object.name
+                                && Some(p.namespace()) == e.involved_object.namespace.as_deref()
+                                && p.node_name().is_some_and(|n| same_host(n, name))
+                        })
+                    })
+            })
+            .collect();
+        if matching.is_empty() {
+            continue;
+        }
+        hits += 1;
+        let fix = ev.fix("restart_flanneld", &[("node", name)]);
+        let f = ev.emit(
+            Status::Fail,
+            Subject::node(name),
+            format!(
+                "{} sandbox event(s) on {name} say the flannel CNI plugin cannot read subnet.env, so Windows pods there cannot start",
+                matching.len()
+            ),
+        );
+        for e in matching.iter().rev().take(3) {
+            f.evidence(Evidence::event(e.reference(), e.message.clone()));
+        }
+        f.with_fix(fix);
+    }
+    if hits == 0 {
+        ev.emit(
+            Status::Pass,
+            Subject::cluster(),
+            format!(
+                "checked {} events: none on the {} Windows node(s) about a missing subnet.env",
+                events.len(),
+                windows.len()
+            ),
+        );
+    }
+}
+
+fn node_part(ev: &mut Eval) {
+    let Some(files) = ev.node_files() else { return };
+    let facts = ev.facts;
+    let node = node_view::local_name(facts);
+    let Some(flannel) = node_view::flannel_evidence(facts) else {
+        ev.emit(
+            Status::Skip,
+            Subject::node(node),
+            "flannel is not used on this node (no flanneld, no flannel CNI configuration, no flannel annotations): subnet.env does not apply",
+        );
+        return;
+    };
+    let pod_cidr = node_view::pod_cidr(facts);
+    let network = node_view::cluster_net_conf(facts).and_then(|(r, c)| c.network.map(|n| (r, n)));
+    let mtu_default = if node_view::cluster_net_conf(facts)
+        .and_then(|(_, c)| c.backend_type)
+        .is_some_and(|t| t == "host-gw")
+    {
+        "1500"
+    } else {
+        "1450"
+    };
+    let file = match files.state(PATH) {
+        FileState::Present(f) => f,
+        FileState::Unreadable(why) => {
+            ev.emit(
+                Status::Error,
+                Subject::file(PATH),
+                format!("{PATH} exists but could not be read: {why}"),
+            );
+            return;
+        }
+        FileState::Absent => {
+            let fix = write_fix(
+                ev,
+                &node,
+                pod_cidr.as_ref().map(|p| p.0),
+                network.as_ref().map(|n| n.1),
+                mtu_default,
+            );
+            let f = ev.emit(
+                Status::Fail,
+                Subject::file(PATH),
+                format!(
+                    "{PATH} does not exist on {node}, which uses flannel: flanneld has not written its lease, so the flannel CNI plugin cannot start any pod"
+                ),
+            );
+            f.evidence(Evidence::file(PATH, "absent from the node"))
+                .evidence(flannel);
+            if let Some((_, e)) = &pod_cidr {
+                f.evidence(e.clone());
+            }
+            f.with_fix(fix);
+            return;
+        }
+    };
+    let reference = display_win_path(&file.path);
+    let env = match subnet_env::parse(&file.text) {
+        Ok(env) => env,
+        Err(why) => {
+            let fix = write_fix(
+                ev,
+                &node,
+                pod_cidr.as_ref().map(|p| p.0),
+                network.as_ref().map(|n| n.1),
+                mtu_default,
+            );
+            ev.emit(
+                Status::Fail,
+                Subject::file(reference.clone()),
+                format!("{reference} cannot be used: {why}"),
+            )
+            .evidence(Evidence::file(reference, excerpt(&file.text)))
+            .with_fix(fix);
+            return;
+        }
+    };
+    if file.encoding.starts_with("UTF-16") {
+        let fix = write_fix(
+            ev,
+            &node,
+            Some(env.subnet.trunc()),
+            Some(env.network),
+            &env.mtu
+                .map(|m| m.to_string())
+                .unwrap_or_else(|| mtu_default.to_string()),
+        );
+        ev.emit(
+            Status::Fail,
+            Subject::file(reference.clone()),
+            format!(
+                "{reference} is written as {}: the flannel CNI plugin reads plain ASCII lines and finds no FLANNEL_SUBNET in it (PowerShell 5's Out-File and > write UTF-16)",
+                file.encoding
+            ),
+        )
+        .evidence(Evidence::file(reference.clone(), format!("encoding {}", file.encoding)))
+        .with_fix(fix);
+        return;
+    }
+    let subnet = env.subnet.trunc();
+    let mtu = env
+        .mtu
+        .map(|m| m.to_string())
+        .unwrap_or_else(|| mtu_default.to_string());
+    if !node_view::covers(&env.network.trunc(), &subnet) {
+        let fix = write_fix(
+            ev,
+            &node,
+            pod_cidr.as_ref().map(|p| p.0),
+            Some(env.network),
+            &mtu,
+        );
+        ev.emit(
+            Status::Fail,
+            Subject::file(reference.clone()),
+            format!(
+                "{reference}: FLANNEL_SUBNET {} is outside FLANNEL_NETWORK {}",
+                env.subnet, env.network
+            ),
+        )
+        .evidence(Evidence::file(reference.clone(), env.subnet_line.clone()))
+        .evidence(Evidence::file(reference.clone(), env.network_line.clone()))
+        .with_fix(fix);
+        return;
+    }
+    if let Some((cidr, cidr_evidence)) = &pod_cidr {
+        if *cidr != subnet {
+            let fix = write_fix(ev, &node, Some(*cidr), Some(env.network), &mtu);
+            ev.emit(
+                Status::Fail,
+                Subject::file(reference.clone()),
+                format!(
+                    "{reference}: FLANNEL_SUBNET {} is not {node}'s podCIDR {cidr} (left from an earlier lease or copied from another node): pods get addresses the cluster routes elsewhere",
+                    env.subnet
+                ),
+            )
+            .evidence(Evidence::file(reference.clone(), env.subnet_line.clone()))
+            .evidence(cidr_evidence.clone())
+            .with_fix(fix);
+            return;
+        }
+    }
+    if let Some((cm, net)) = &network {
+        if *net != env.network.trunc() {
+            let fix = write_fix(
+                ev,
+                &node,
+                pod_cidr.as_ref().map(|p| p.0).or(Some(subnet)),
+                Some(*net),
+                &mtu,
+            );
+            ev.emit(
+                Status::Warn,
+                Subject::file(reference.clone()),
+                format!(
+                    "{reference}: FLANNEL_NETWORK {} differs from the cluster's flannel Network {net}",
+                    env.network
+                ),
+            )
+            .evidence(Evidence::file(reference.clone(), env.network_line.clone()))
+            .evidence(Evidence::api(cm.clone(), format!("Network {net}")))
+            .with_fix(fix);
+            return;
+        }
+    }
+    let mut message = format!(
+        "{reference} is present: FLANNEL_SUBNET {} inside FLANNEL_NETWORK {}",
+        env.subnet, env.network
+    );
+    match &pod_cidr {
+        Some((cidr, _)) => message.push_str(&format!(", matching {node}'s podCIDR {cidr}")),
+        None => message.push_str(" (the Node's podCIDR is not known, so it was not compared)"),
+    }
+    let f = ev.emit(Status::Pass, Subject::file(reference.clone()), message);
+    f.evidence(Evidence::file(reference, env.subnet_line.clone()));
+    if let Some((_, e)) = pod_cidr {
+        f.evidence(e);
+    }
+}
+
+/// The documented remedy with real values: restart flanneld, or write the file by hand with the
+/// node's subnet (gateway = first address of the podCIDR).
+fn write_fix(
+    ev: &Eval,
+    node: &str,
+    pod_cidr: Option<IpNet>,
+    network: Option<IpNet>,
+    mtu: &str,
+) -> crate::findings::Fix {
+    let flanneld_service = component(ev.facts, Kind::Flanneld)
+        .service
+        .map(|s| s.name.clone())
+        .unwrap_or_else(|| "flanneld".to_string());
+    match (pod_cidr, network) {
+        (Some(cidr), Some(net)) => {
+            let gateway = cidr
+                .hosts()
+                .next()
+                .map(|h| h.to_string())
+                .unwrap_or_else(|| cidr.addr().to_string());
+            let subnet = format!("{gateway}/{}", cidr.prefix_len());
+            ev.fix(
+                "write_subnet_env",
+                &[
+                    ("node", node),
+                    ("service", &flanneld_service),
+                    ("network", &net.to_string()),
+                    ("subnet", &subnet),
+                    ("mtu", mtu),
+                ],
+            )
+        }
+        _ => ev.fix("restart_flanneld", &[("node", node)]),
+    }
+}
+
+fn excerpt(text: &str) -> String {
+    crate::facts::node::logs::shorten(&text.lines().take(6).collect::<Vec<_>>().join(" | "), 300)
+}

@@ -1,0 +1,413 @@
+//! Check `hns-network`: the HNS network the CNI uses (named by the CNI configuration, kube-proxy's
+//! `--network-name` or KUBE_NETWORK) exists, its `vEthernet (...)` adapter is there, its management
+//! IP is a real address (not APIPA) matching the node, and its adapter is a real one (node part);
+//! "network not found" sandbox events on Windows nodes (cluster part). See checks/hns-network.toml.
+
+use super::node_view::{self, component, Kind};
+use super::Eval;
+use crate::facts::cluster::same_host;
+use crate::facts::node::{cmdline, display_win_path, HnsNetwork, NetAdapter};
+use crate::findings::{Evidence, Status, Subject};
+use std::net::IpAddr;
+
+pub fn run(ev: &mut Eval) {
+    cluster_part(ev);
+    node_part(ev);
+}
+
+fn cluster_part(ev: &mut Eval) {
+    let Some(windows) = ev.windows_nodes() else {
+        return;
+    };
+    if windows.is_empty() {
+        return;
+    }
+    let Some(events) = ev.events() else { return };
+    let re = ev.pattern("network_not_found");
+    let mut hits = 0;
+    for node in &windows {
+        let name = node.name();
+        let matching: Vec<_> = events
+            .iter()
+            .filter(|e| re.is_match(&e.message) && e.host().is_some_and(|h| same_host(h, name)))
+            .collect();
+        if matching.is_empty() {
+            continue;
+        }
+        hits += 1;
+        let names = ev.pattern("network_name");
+        let network = matching
+            .iter()
+            .find_map(|e| {
+                names.captures(&e.message).and_then(|c| {
+                    c.iter()
+                        .skip(1)
+                        .flatten()
+                        .next()
+                        .map(|m| m.as_str().to_string())
+                })
+            })
+            .unwrap_or_else(|| "<network>".to_string());
+        let fix = if network.starts_with('<') {
+            ev.fix("check_network_cluster", &[("node", name)])
+        } else {
+            ev.fix(
+                "check_named_network_cluster",
+                &[("node", name), ("network", &network)],
+            )
+        };
+        // On the local node, the HNS networks tell whether the network is back by now.
+        let facts = ev.facts;
+        let local = node_view::local_node(facts).is_some_and(|n| n.name() == name);
+        let exists_now = local
+            .then(|| facts.node.hns_networks.ready())
+            .flatten()
+            .and_then(|nets| {
+                nets.iter().find(|n| {
+                    if network.starts_with('<') {
+                        is_pod_network(n)
+                    } else {
+                        n.name.eq_ignore_ascii_case(&network)
+                    }
+                })
+            });
+        let last = matching
+            .iter()
+            .filter_map(|e| e.when())
+            .max()
+            .unwrap_or("an unknown time");
+        let (status, message) = match exists_now {
+            Some(n) => (
+                Status::Warn,
+                format!(
+                    "{} sandbox event(s) on {name} said the HNS network was not found (last at {last}); network {} exists now, so pods created since get a network, but pods from that time may need to be recreated",
+                    matching.len(),
+                    n.name
+                ),
+            ),
+            None => (
+                Status::Fail,
+                format!(
+                    "{} sandbox event(s) on {name} say the HNS network was not found (last at {last}): pods there get no network",
+                    matching.len()
+                ),
+            ),
+        };
+        let f = ev.emit(status, Subject::node(name), message);
+        for e in matching.iter().rev().take(3) {
+            f.evidence(Evidence::event(e.reference(), e.message.clone()));
+        }
+        f.with_fix(fix);
+    }
+    if hits == 0 {
+        ev.emit(
+            Status::Pass,
+            Subject::cluster(),
+            format!(
+                "checked {} events: none on the {} Windows node(s) about a missing HNS network",
+                events.len(),
+                windows.len()
+            ),
+        );
+    }
+}
+
+/// Network names the node's components expect, each with where it was read.
+fn expected_names(ev: &Eval) -> Vec<(String, Evidence)> {
+    let facts = ev.facts;
+    let mut out: Vec<(String, Evidence)> = Vec::new();
+    for (f, c) in node_view::cni_configs(facts) {
+        if let Ok(c) = c {
+            if let Some(name) = c.name {
+                out.push((
+                    name.clone(),
+                    Evidence::file(display_win_path(&f.path), format!("\"name\": \"{name}\"")),
+                ));
+            }
+        }
+    }
+    if let Some((words, evidence)) = component(facts, Kind::KubeProxy).args(facts) {
+        if let Some(f) = cmdline::flag(&cmdline::parse_flags(&words), "network-name") {
+            if let Some(v) = f.value.clone().filter(|v| !v.is_empty()) {
+                let mut e = evidence;
+                e.excerpt = f.written.clone();
+                out.push((v, e));
+            }
+        }
+    }
+    if let Some(v) = facts
+        .node
+        .env
+        .ready()
+        .and_then(|env| env.get("KUBE_NETWORK"))
+    {
+        out.push((
+            v.clone(),
+            Evidence::new(
+                crate::findings::EvidenceSource::Process,
+                "machine environment KUBE_NETWORK",
+                v.clone(),
+            ),
+        ));
+    }
+    if let Some(s) = component(facts, Kind::KubeProxy).service {
+        if let Some(v) = s.nssm.as_ref().and_then(|n| {
+            n.app_environment_extra
+                .iter()
+                .find_map(|l| l.strip_prefix("KUBE_NETWORK=").map(str::to_string))
+        }) {
+            out.push((
+                v.clone(),
+                Evidence::service(
+                    format!("service {} AppEnvironmentExtra", s.name),
+                    format!("KUBE_NETWORK={v}"),
+                ),
+            ));
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|(n, _)| seen.insert(n.to_ascii_lowercase()));
+    out
+}
+
+fn is_pod_network(n: &HnsNetwork) -> bool {
+    matches!(
+        n.type_.to_ascii_lowercase().as_str(),
+        "l2bridge" | "overlay" | "l2tunnel" | "transparent"
+    )
+}
+
+fn node_part(ev: &mut Eval) {
+    let Some(networks) = ev.node_hns_networks() else {
+        return;
+    };
+    let facts = ev.facts;
+    let node = node_view::local_name(facts);
+    let expected = expected_names(ev);
+    let listed: Vec<String> = networks
+        .iter()
+        .map(|n| format!("{} ({})", n.name, n.type_))
+        .collect();
+    let listed = if listed.is_empty() {
+        "none".to_string()
+    } else {
+        listed.join(", ")
+    };
+    let adapters = facts.node.adapters.ready();
+    let physical = adapters
+        .and_then(|a| {
+            a.iter()
+                .find(|x| !x.name.starts_with("vEthernet") && x.status.eq_ignore_ascii_case("up"))
+        })
+        .map(|a| a.name.clone())
+        .unwrap_or_else(|| "Ethernet".to_string());
+    let mut judged: Vec<&HnsNetwork> = Vec::new();
+    if expected.is_empty() {
+        match networks.iter().find(|n| is_pod_network(n)) {
+            Some(n) => judged.push(n),
+            None => {
+                let fix = ev.fix(
+                    "recreate_network",
+                    &[("node", &node), ("network", "cbr0"), ("adapter", &physical)],
+                );
+                ev.emit(
+                    Status::Fail,
+                    Subject::node(node.clone()),
+                    format!("{node} has no L2Bridge or Overlay HNS network for pods (networks: {listed}), and no CNI configuration names one"),
+                )
+                .evidence(Evidence::api("Get-HnsNetwork", listed.clone()))
+                .with_fix(fix);
+                return;
+            }
+        }
+    }
+    for (name, evidence) in &expected {
+        match networks.iter().find(|n| n.name.eq_ignore_ascii_case(name)) {
+            Some(n) => judged.push(n),
+            None => {
+                let fix = ev.fix(
+                    "recreate_network",
+                    &[("node", &node), ("network", name), ("adapter", &physical)],
+                );
+                ev.emit(
+                    Status::Fail,
+                    Subject::new("HnsNetwork", name.clone()),
+                    format!(
+                        "HNS network {name} does not exist on {node} (Get-HnsNetwork shows: {listed}): creating the virtual network failed, so kubelet finds no network adapter for pods"
+                    ),
+                )
+                .evidence(evidence.clone())
+                .evidence(Evidence::api("Get-HnsNetwork", listed.clone()))
+                .with_fix(fix);
+            }
+        }
+    }
+    judged.dedup_by(|a, b| std::ptr::eq(*a, *b));
+    let node_ip = node_view::node_ip(facts);
+    for n in judged {
+        judge_network(
+            ev,
+            n,
+            &node,
+            adapters.map(Vec::as_slice),
+            node_ip.as_ref(),
+            &physical,
+        );
+    }
+}
+
+fn judge_network(
+    ev: &mut Eval,
+    n: &HnsNetwork,
+    node: &str,
+    adapters: Option<&[NetAdapter]>,
+    node_ip: Option<&(IpAddr, Evidence)>,
+    physical: &str,
+) {
+    let subject = || Subject::new("HnsNetwork", n.name.clone());
+    let reference = format!("Get-HnsNetwork {}", n.name);
+    let describe = format!(
+        "Type={} ManagementIP={} NetworkAdapterName={} Subnets={}",
+        n.type_,
+        n.management_ip.as_deref().unwrap_or("(none)"),
+        n.network_adapter_name.as_deref().unwrap_or("(none)"),
+        n.subnets
+            .iter()
+            .map(|s| s.address_prefix.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let mut problems = 0;
+    let adapter_name = n.network_adapter_name.clone().unwrap_or_default();
+    if let Some(adapters) = adapters {
+        let names: Vec<&str> = adapters.iter().map(|a| a.name.as_str()).collect();
+        let v_adapters: Vec<&NetAdapter> = adapters
+            .iter()
+            .filter(|a| a.name.starts_with("vEthernet ("))
+            .collect();
+        if !adapter_name.is_empty()
+            && !adapters
+                .iter()
+                .any(|a| a.name.eq_ignore_ascii_case(&adapter_name))
+        {
+            problems += 1;
+            let fix = ev.fix(
+                "recreate_network",
+                &[("node", node), ("network", &n.name), ("adapter", physical)],
+            );
+            ev.emit(
+                Status::Fail,
+                subject(),
+                format!(
+                    "HNS network {} is bound to adapter {adapter_name:?}, which is not an adapter of {node} (adapters: {}): start.ps1's InterfaceName does not match the host adapter",
+                    n.name,
+                    names.join(", ")
+                ),
+            )
+            .evidence(Evidence::api(reference.clone(), describe.clone()))
+            .evidence(Evidence::api("Get-NetAdapter", names.join(", ")))
+            .with_fix(fix);
+        }
+        if is_pod_network(n) && v_adapters.is_empty() {
+            problems += 1;
+            let fix = ev.fix(
+                "recreate_network",
+                &[("node", node), ("network", &n.name), ("adapter", physical)],
+            );
+            ev.emit(
+                Status::Fail,
+                subject(),
+                format!(
+                    "{node} has no \"vEthernet (...)\" adapter for HNS network {}: the virtual switch kubelet needs was not created (adapters: {})",
+                    n.name,
+                    names.join(", ")
+                ),
+            )
+            .evidence(Evidence::api("Get-NetAdapter", names.join(", ")))
+            .evidence(Evidence::api(reference.clone(), describe.clone()))
+            .with_fix(fix);
+        }
+    }
+    if is_pod_network(n) {
+        match n.management_ip.as_deref().map(|s| (s, s.parse::<IpAddr>())) {
+            Some((_, Ok(ip))) if node_view::is_apipa(&ip) => {
+                problems += 1;
+                let fix = ev.fix(
+                    "recreate_network",
+                    &[("node", node), ("network", &n.name), ("adapter", physical)],
+                );
+                ev.emit(
+                    Status::Fail,
+                    subject(),
+                    format!(
+                        "HNS network {} has management IP {ip}, an APIPA address: it was created before {physical} had its real address, and flanneld and kube-proxy will use the wrong IP",
+                        n.name
+                    ),
+                )
+                .evidence(Evidence::api(reference.clone(), describe.clone()))
+                .with_fix(fix);
+            }
+            Some((_, Ok(ip))) => {
+                if let Some((want, want_ev)) = node_ip {
+                    if *want != ip && !node_view::is_apipa(want) {
+                        problems += 1;
+                        ev.emit(
+                            Status::Warn,
+                            subject(),
+                            format!(
+                                "HNS network {} has management IP {ip}, but {node}'s address is {want}: the network sits on another adapter than the one the cluster knows",
+                                n.name
+                            ),
+                        )
+                        .evidence(Evidence::api(reference.clone(), describe.clone()))
+                        .evidence(want_ev.clone());
+                    }
+                }
+            }
+            Some((raw, Err(_))) => {
+                problems += 1;
+                ev.emit(
+                    Status::Warn,
+                    subject(),
+                    format!(
+                        "HNS network {} has management IP {raw:?}, which is not an address",
+                        n.name
+                    ),
+                )
+                .evidence(Evidence::api(reference.clone(), describe.clone()));
+            }
+            None if n.type_.eq_ignore_ascii_case("overlay")
+                || n.type_.eq_ignore_ascii_case("l2bridge") =>
+            {
+                problems += 1;
+                ev.emit(
+                    Status::Warn,
+                    subject(),
+                    format!(
+                        "HNS network {} ({}) has no management IP yet: flanneld waits for it",
+                        n.name, n.type_
+                    ),
+                )
+                .evidence(Evidence::api(reference.clone(), describe.clone()));
+            }
+            None => {}
+        }
+    }
+    if problems == 0 {
+        let adapter = adapters
+            .and_then(|a| a.iter().find(|x| x.name.starts_with("vEthernet (")))
+            .map(|a| format!(", adapter {}", a.name))
+            .unwrap_or_default();
+        ev.emit(
+            Status::Pass,
+            subject(),
+            format!(
+                "HNS network {} ({}) exists on {node} with management IP {}{adapter}",
+                n.name,
+                n.type_,
+                n.management_ip.as_deref().unwrap_or("(none)")
+            ),
+        )
+        .evidence(Evidence::api(reference, describe));
+    }
+}

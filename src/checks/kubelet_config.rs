@@ -1,0 +1,291 @@
+//! Check `kubelet-config`: the kubelet flags the Windows docs advise on: at least 2Gi of
+//! system-reserved memory, `--windows-priorityclass` at ABOVE_NORMAL or higher, eviction flags that
+//! do nothing on Windows, and node-allocatable enforcement that cannot work without cgroups. Flags
+//! come from the running process, else its service, start script and kubeadm-flags.env, plus the
+//! KubeletConfiguration file named by `--config`. See checks/kubelet-config.toml.
+
+use super::node_view::{self, KubeletSettings};
+use super::Eval;
+use crate::facts::node::kubelet::{parse_resource_list, quantity_bytes};
+use crate::findings::{Evidence, Status, Subject};
+
+const TWO_GI: u64 = 2 * 1024 * 1024 * 1024;
+
+/// Windows priority classes from lowest to highest.
+const PRIORITY_CLASSES: [&str; 6] = [
+    "IDLE_PRIORITY_CLASS",
+    "BELOW_NORMAL_PRIORITY_CLASS",
+    "NORMAL_PRIORITY_CLASS",
+    "ABOVE_NORMAL_PRIORITY_CLASS",
+    "HIGH_PRIORITY_CLASS",
+    "REALTIME_PRIORITY_CLASS",
+];
+
+pub fn run(ev: &mut Eval) {
+    let Some(_files) = ev.node_files() else {
+        return;
+    };
+    let facts = ev.facts;
+    let node = node_view::local_name(facts);
+    let Some(settings) = node_view::kubelet_settings(facts) else {
+        ev.emit(
+            Status::Skip,
+            Subject::node(node),
+            "the kubelet's flags were not found on this node (no kubelet process, service or kubeadm-flags.env)",
+        );
+        return;
+    };
+    if let Some((path, Err(why))) = &settings.config {
+        ev.emit(
+            Status::Error,
+            Subject::file(path.clone()),
+            format!(
+                "the kubelet configuration file {path} named by --config cannot be used: {why}"
+            ),
+        );
+    }
+    let sources = settings.sources.join(", ");
+    let mut problems = 0;
+    problems += system_reserved(ev, &settings, &node, &sources);
+    problems += priority_class(ev, &settings, &node, &sources);
+    problems += eviction(ev, &settings, &node);
+    problems += allocatable(ev, &settings, &node);
+    if problems == 0 {
+        ev.emit(
+            Status::Pass,
+            Subject::node(node),
+            format!("kubelet flags follow the Windows advice (read from {sources}): system-reserved memory at least 2Gi, --windows-priorityclass at ABOVE_NORMAL_PRIORITY_CLASS or higher, no eviction flags"),
+        );
+    }
+}
+
+fn system_reserved(ev: &mut Eval, s: &KubeletSettings, node: &str, sources: &str) -> usize {
+    let from_flag = s.get("system-reserved").map(|st| {
+        let value = parse_resource_list(st.flag.value.as_deref().unwrap_or(""))
+            .get("memory")
+            .cloned();
+        (value, st.evidence.clone())
+    });
+    let from_config = s.config_file().and_then(|c| {
+        c.system_reserved.get("memory").map(|m| {
+            (
+                Some(m.clone()),
+                Evidence::file(
+                    s.config
+                        .as_ref()
+                        .map(|(p, _)| p.clone())
+                        .unwrap_or_default(),
+                    format!("systemReserved.memory: {m}"),
+                ),
+            )
+        })
+    });
+    let found = from_flag.or(from_config);
+    let reserved = found
+        .as_ref()
+        .and_then(|(v, _)| v.as_deref().and_then(quantity_bytes));
+    if reserved.is_some_and(|b| b >= TWO_GI) {
+        return 0;
+    }
+    let fix = ev.fix(
+        "system_reserved",
+        &[
+            ("node", node),
+            (
+                "apply",
+                &node_view::kubelet_flag_command(ev.facts, "--system-reserved=memory=2Gi"),
+            ),
+        ],
+    );
+    let message = match (&found, reserved) {
+        (Some((Some(v), _)), Some(_)) => format!(
+            "kubelet on {node} reserves only {v} of memory for the system (--system-reserved): the docs advise at least 2Gi for Windows, the container runtime and Kubernetes processes, since Windows pages instead of killing pods"
+        ),
+        (Some((Some(v), _)), None) => format!("kubelet on {node} sets system-reserved memory to {v:?}, which is not a quantity"),
+        _ => format!(
+            "kubelet on {node} reserves no memory for the system (no --system-reserved memory, read from {sources}): the docs advise at least 2Gi, since Windows overcommits memory and pages instead of evicting"
+        ),
+    };
+    let f = ev.emit(Status::Warn, Subject::node(node.to_string()), message);
+    match found {
+        Some((_, e)) => {
+            f.evidence(e);
+        }
+        None => {
+            for e in &s.source_evidence {
+                f.evidence(e.clone());
+            }
+        }
+    }
+    f.with_fix(fix);
+    1
+}
+
+fn priority_class(ev: &mut Eval, s: &KubeletSettings, node: &str, sources: &str) -> usize {
+    match s.get("windows-priorityclass") {
+        Some(st) => {
+            let v = st
+                .flag
+                .value
+                .clone()
+                .unwrap_or_default()
+                .to_ascii_uppercase();
+            let rank = PRIORITY_CLASSES.iter().position(|p| *p == v);
+            match rank {
+                Some(r) if r >= 3 => 0,
+                _ => {
+                    let fix = ev.fix(
+                        "priority_class",
+                        &[
+                            ("node", node),
+                            (
+                                "apply",
+                                &node_view::kubelet_flag_command(
+                                    ev.facts,
+                                    "--windows-priorityclass=ABOVE_NORMAL_PRIORITY_CLASS",
+                                ),
+                            ),
+                        ],
+                    );
+                    ev.emit(
+                        Status::Warn,
+                        Subject::node(node.to_string()),
+                        format!(
+                            "kubelet on {node} runs with --windows-priorityclass={}: the docs advise ABOVE_NORMAL_PRIORITY_CLASS or higher so that the kubelet always gets CPU time",
+                            st.flag.value.clone().unwrap_or_default()
+                        ),
+                    )
+                    .evidence(st.evidence.clone())
+                    .with_fix(fix);
+                    1
+                }
+            }
+        }
+        None => {
+            let fix = ev.fix(
+                "priority_class",
+                &[
+                    ("node", node),
+                    (
+                        "apply",
+                        &node_view::kubelet_flag_command(
+                            ev.facts,
+                            "--windows-priorityclass=ABOVE_NORMAL_PRIORITY_CLASS",
+                        ),
+                    ),
+                ],
+            );
+            let f = ev.emit(
+                Status::Info,
+                Subject::node(node.to_string()),
+                format!("kubelet on {node} runs without --windows-priorityclass (read from {sources}): under CPU pressure it competes with pods at normal priority; the docs advise ABOVE_NORMAL_PRIORITY_CLASS"),
+            );
+            for e in &s.source_evidence {
+                f.evidence(e.clone());
+            }
+            f.with_fix(fix);
+            1
+        }
+    }
+}
+
+fn eviction(ev: &mut Eval, s: &KubeletSettings, node: &str) -> usize {
+    let mut evidence: Vec<Evidence> = ["eviction-hard", "eviction-soft"]
+        .iter()
+        .filter_map(|f| s.get(f).map(|st| st.evidence.clone()))
+        .collect();
+    if let Some(c) = s.config_file() {
+        let path = s
+            .config
+            .as_ref()
+            .map(|(p, _)| p.clone())
+            .unwrap_or_default();
+        for (key, map) in [
+            ("evictionHard", &c.eviction_hard),
+            ("evictionSoft", &c.eviction_soft),
+        ] {
+            if !map.is_empty() {
+                let items: Vec<String> = map.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+                evidence.push(Evidence::file(
+                    path.clone(),
+                    format!("{key}: {{{}}}", items.join(", ")),
+                ));
+            }
+        }
+    }
+    if evidence.is_empty() {
+        return 0;
+    }
+    let fix = ev.fix("eviction", &[("node", node)]);
+    let f = ev.emit(
+        Status::Info,
+        Subject::node(node.to_string()),
+        format!("kubelet on {node} sets eviction thresholds, but eviction is not implemented on Windows: they only lower Node Allocatable, and no pod is ever evicted for memory"),
+    );
+    for e in evidence {
+        f.evidence(e);
+    }
+    f.with_fix(fix);
+    1
+}
+
+fn allocatable(ev: &mut Eval, s: &KubeletSettings, node: &str) -> usize {
+    let flag = s.get("enforce-node-allocatable");
+    let value: Option<(String, Evidence)> = match flag {
+        Some(st) => Some((
+            st.flag.value.clone().unwrap_or_default(),
+            st.evidence.clone(),
+        )),
+        None => s.config_file().and_then(|c| {
+            c.enforce_node_allocatable.as_ref().map(|v| {
+                (
+                    v.join(","),
+                    Evidence::file(
+                        s.config
+                            .as_ref()
+                            .map(|(p, _)| p.clone())
+                            .unwrap_or_default(),
+                        format!("enforceNodeAllocatable: [{}]", v.join(", ")),
+                    ),
+                )
+            })
+        }),
+    };
+    let cgroups_off = s
+        .value("cgroups-per-qos")
+        .is_some_and(|v| v.eq_ignore_ascii_case("false"));
+    let enforced = match &value {
+        Some((v, _)) => !v.trim().is_empty(),
+        // The kubelet's default is "pods".
+        None => true,
+    };
+    if cgroups_off && enforced {
+        let fix = ev.fix(
+            "allocatable",
+            &[
+                ("node", node),
+                (
+                    "apply",
+                    &node_view::kubelet_flag_command(ev.facts, "--enforce-node-allocatable="),
+                ),
+            ],
+        );
+        let f = ev.emit(
+            Status::Fail,
+            Subject::node(node.to_string()),
+            format!(
+                "kubelet on {node} runs with --cgroups-per-qos=false but enforces node allocatable ({}): the kubelet refuses to start with that combination; Windows needs --enforce-node-allocatable=\"\"",
+                value.as_ref().map(|(v, _)| v.as_str()).unwrap_or("default: pods")
+            ),
+        );
+        if let Some((_, e)) = value {
+            f.evidence(e);
+        }
+        if let Some(st) = s.get("cgroups-per-qos") {
+            f.evidence(st.evidence.clone());
+        }
+        f.with_fix(fix);
+        return 1;
+    }
+    0
+}

@@ -1,0 +1,230 @@
+//! Check `node-services`: kubelet, kube-proxy and (with flannel) flanneld are registered as Windows
+//! services with automatic start (sc.exe or nssm), or run as HostProcess pods, rather than as
+//! console processes that die with their PowerShell window. See checks/node-services.toml.
+
+use super::node_view::{self, component, process_evidence, service_evidence, Kind};
+use super::Eval;
+use crate::facts::cluster::same_host;
+use crate::facts::k8s::Pod;
+use crate::facts::node::cmdline;
+use crate::facts::node::records::exe_stem;
+use crate::findings::{Evidence, Status, Subject};
+
+pub fn run(ev: &mut Eval) {
+    let Some(_services) = ev.node_services() else {
+        return;
+    };
+    let facts = ev.facts;
+    let node = node_view::local_name(facts);
+    let mut kinds = vec![Kind::Kubelet, Kind::KubeProxy];
+    if node_view::flannel_evidence(facts).is_some() {
+        kinds.push(Kind::Flanneld);
+    }
+    let pods = ev.pods();
+    for kind in kinds {
+        judge(ev, kind, &node, pods.map(Vec::as_slice));
+    }
+}
+
+fn judge(ev: &mut Eval, kind: Kind, node: &str, pods: Option<&[Pod]>) {
+    let facts = ev.facts;
+    let comp = component(facts, kind);
+    let name = kind.name();
+    if let Some(s) = comp.service {
+        let how = if s.is_nssm() {
+            match s.effective_command().first() {
+                Some(program) if !program.to_ascii_lowercase().ends_with("nssm.exe") => {
+                    format!("nssm running {program}")
+                }
+                _ => "nssm, no Application set".to_string(),
+            }
+        } else {
+            "sc.exe".to_string()
+        };
+        let subject = Subject::new("Service", s.name.clone());
+        if !s.is_automatic() {
+            let fix = ev.fix("set_automatic", &[("service", &s.name), ("node", node)]);
+            ev.emit(
+                Status::Warn,
+                subject,
+                format!(
+                    "{name} is registered as service {} ({how}) but its start mode is {}: it will not start after a reboot",
+                    s.name,
+                    if s.start_mode.is_empty() { "unknown" } else { &s.start_mode }
+                ),
+            )
+            .evidence(service_evidence(s))
+            .with_fix(fix);
+            return;
+        }
+        // A binary registered directly must speak to the service control manager.
+        if !s.is_nssm() {
+            let cmd = s.effective_command();
+            let program = cmd.first().map(|p| exe_stem(p)).unwrap_or_default();
+            let flags = cmdline::parse_flags(cmd.get(1..).unwrap_or(&[]));
+            let direct = kind.matches(&program);
+            if kind == Kind::Flanneld && direct {
+                let fix = ev.fix(
+                    "use_nssm",
+                    &[
+                        ("service", &s.name),
+                        (
+                            "program",
+                            cmd.first().map(String::as_str).unwrap_or("flanneld.exe"),
+                        ),
+                        (
+                            "args",
+                            &cmdline::join_for_display(cmd.get(1..).unwrap_or(&[])),
+                        ),
+                        ("node", node),
+                    ],
+                );
+                ev.emit(
+                    Status::Warn,
+                    subject,
+                    format!(
+                        "service {} starts flanneld.exe directly; flanneld does not answer the service control manager, so Windows stops it after 30 s (error 1053): register it through nssm",
+                        s.name
+                    ),
+                )
+                .evidence(service_evidence(s))
+                .with_fix(fix);
+                return;
+            }
+            if direct && cmdline::flag(&flags, "windows-service").is_none() {
+                let fix = ev.fix(
+                    "add_windows_service_flag",
+                    &[
+                        ("service", &s.name),
+                        ("path_name", &s.path_name),
+                        ("node", node),
+                    ],
+                );
+                ev.emit(
+                    Status::Warn,
+                    subject,
+                    format!(
+                        "service {} runs {} directly without --windows-service: the service control manager stops it after 30 s (error 1053)",
+                        s.name,
+                        cmd.first().map(String::as_str).unwrap_or(name)
+                    ),
+                )
+                .evidence(service_evidence(s))
+                .with_fix(fix);
+                return;
+            }
+        }
+        let mut message = format!(
+            "{name} is registered as Windows service {} ({how}) with start mode {}",
+            s.name, s.start_mode
+        );
+        if !s.is_running() {
+            message.push_str(&format!(
+                ", but it is {} now (see node-ready)",
+                if s.state.is_empty() {
+                    "not running"
+                } else {
+                    &s.state
+                }
+            ));
+        }
+        let status = if s.is_running() {
+            Status::Pass
+        } else {
+            Status::Warn
+        };
+        let fix = ev.fix("start_service", &[("service", &s.name), ("node", node)]);
+        let f = ev.emit(status, subject, message);
+        f.evidence(service_evidence(s));
+        if status != Status::Pass {
+            f.with_fix(fix);
+        }
+        return;
+    }
+    if let Some(pod) = host_process_pod(kind, node, pods) {
+        ev.emit(
+            Status::Pass,
+            Subject::namespaced("Pod", pod.namespace(), pod.name()),
+            format!(
+                "{name} runs as HostProcess pod {} on {node} (its DaemonSet restarts it), not as a Windows service",
+                pod.key()
+            ),
+        )
+        .evidence(Evidence::api(
+            format!("Pod/{} .spec.securityContext.windowsOptions.hostProcess", pod.key()),
+            "true",
+        ));
+        return;
+    }
+    let subject = Subject::node(node.to_string());
+    match comp.process {
+        Some(p) => {
+            let program = p
+                .command_line
+                .first()
+                .cloned()
+                .unwrap_or_else(|| format!(r"C:\k\{}", kind.exe()));
+            let fix = ev.fix(
+                "register_service",
+                &[
+                    ("service", name),
+                    ("program", &program),
+                    ("args", &cmdline::join_for_display(p.args())),
+                    ("node", node),
+                ],
+            );
+            ev.emit(
+                Status::Warn,
+                subject,
+                format!(
+                    "{name} runs only as a console process (pid {}), not as a Windows service: it stops when its PowerShell window closes and does not come back after a crash or reboot",
+                    p.pid
+                ),
+            )
+            .evidence(process_evidence(p))
+            .evidence(Evidence::service("Win32_Service", format!("no service runs {}", kind.exe())))
+            .with_fix(fix);
+        }
+        None => {
+            let program = format!(r"C:\k\{}", kind.exe());
+            let fix = ev.fix(
+                "not_registered",
+                &[("service", name), ("program", &program), ("node", node)],
+            );
+            ev.emit(
+                Status::Fail,
+                subject,
+                format!("{name} is neither registered as a Windows service nor running on {node}"),
+            )
+            .evidence(Evidence::service(
+                "Win32_Service",
+                format!("no service runs {}", kind.exe()),
+            ))
+            .with_fix(fix);
+        }
+    }
+}
+
+/// A HostProcess pod on the local node that runs `kind` (kube-proxy or flanneld DaemonSets).
+fn host_process_pod<'a>(kind: Kind, node: &str, pods: Option<&'a [Pod]>) -> Option<&'a Pod> {
+    let (needle, other) = match kind {
+        Kind::KubeProxy => ("kube-proxy", "flannel"),
+        Kind::Flanneld => ("flannel", "kube-proxy"),
+        _ => return None,
+    };
+    // By pod or container name; images only when the names do not name the other component
+    // (sig-windows-tools tags kube-proxy images "...-flannel-hostprocess").
+    let runs = |p: &Pod| {
+        let names =
+            std::iter::once(p.name()).chain(p.spec.containers.iter().map(|c| c.name.as_str()));
+        let named: Vec<&str> = names.collect();
+        if named.iter().any(|n| n.contains(needle)) {
+            return true;
+        }
+        !named.iter().any(|n| n.contains(other))
+            && p.spec.containers.iter().any(|c| c.image.contains(needle))
+    };
+    pods?.iter().find(|p| {
+        p.node_name().is_some_and(|n| same_host(n, node)) && p.spec.host_process() && runs(p)
+    })
+}
