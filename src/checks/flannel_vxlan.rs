@@ -481,12 +481,22 @@ fn check_node_annotations(
         let is_vxlan = reg.backend_type.as_deref() == Some("vxlan");
         match &reg.vni {
             Err(problem) => {
+                let expected_text = format!("VNI {expected_vni}");
+                let fix = ev.fix(
+                    "node_vni",
+                    &[
+                        ("node", name),
+                        ("found", "an unreadable backend-data annotation"),
+                        ("expected", &expected_text),
+                    ],
+                );
                 ev.emit(
                     Status::Warn,
                     Subject::node(name),
                     format!("{name}: flannel {problem}, so its VNI cannot be checked"),
                 )
-                .evidence(annotation_evidence());
+                .evidence(annotation_evidence())
+                .with_fix(fix);
             }
             Ok(Some(vni)) if *vni != expected_vni => {
                 let found_text = format!("VNI {vni}");
@@ -508,12 +518,22 @@ fn check_node_annotations(
                 .with_fix(fix);
             }
             Ok(None) if is_vxlan => {
+                let expected_text = format!("VNI {expected_vni}");
+                let fix = ev.fix(
+                    "node_vni",
+                    &[
+                        ("node", name),
+                        ("found", "the vxlan backend without a VNI"),
+                        ("expected", &expected_text),
+                    ],
+                );
                 ev.emit(
                     Status::Warn,
                     Subject::node(name),
                     format!("{name} registered the vxlan backend without a VNI in its backend-data annotation"),
                 )
-                .evidence(annotation_evidence());
+                .evidence(annotation_evidence())
+                .with_fix(fix);
             }
             Ok(_) => consistent.push(name.to_string()),
         }

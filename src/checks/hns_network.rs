@@ -104,8 +104,8 @@ fn cluster_part(ev: &mut Eval) {
             Status::Pass,
             Subject::cluster(),
             format!(
-                "checked {} events: none on the {} Windows node(s) about a missing HNS network",
-                events.len(),
+                "checked {} warning events: none on the {} Windows node(s) about a missing HNS network",
+                events.iter().filter(|e| e.is_warning()).count(),
                 windows.len()
             ),
         );

@@ -17,6 +17,10 @@ def w(bundle, path, content, enc="utf-8", crlf=False, bom=False):
         data = (b"\xef\xbb\xbf" if bom else b"") + content.encode("utf-8")
     open(p, "wb").write(data)
 
+CNICONF = json.dumps({"name": "vxlan0", "cniVersion": "0.3.1", "plugins": [
+    {"type": "flannel", "delegate": {"hairpinMode": True, "isDefaultGateway": True}},
+    {"type": "portmap", "capabilities": {"portMappings": True}}]}, indent=2)
+
 def lst(kind, items, api="v1"):
     for i in items:
         i.setdefault("apiVersion", api); i.setdefault("kind", kind)
@@ -51,7 +55,7 @@ def cluster_common(b, nodes, extra_pods=None, events=None, daemonsets=None):
     w(b, "cluster/version.json", {"major": "1", "minor": "30", "gitVersion": "v1.30.4", "platform": "linux/amd64"})
     w(b, "cluster/nodes.json", lst("Node", nodes))
     w(b, "cluster/configmaps.json", lst("ConfigMap", [
-        {"metadata": {"name": "kube-flannel-cfg", "namespace": "kube-flannel"}, "data": {"net-conf.json": NETCONF, "cni-conf.json": "{}"}},
+        {"metadata": {"name": "kube-flannel-cfg", "namespace": "kube-flannel"}, "data": {"net-conf.json": NETCONF, "cni-conf.json": CNICONF}},
         {"metadata": {"name": "kubeadm-config", "namespace": "kube-system"}, "data": {"ClusterConfiguration": KUBEADM}}]))
     w(b, "cluster/services.json", lst("Service", [
         {"metadata": {"name": "kubernetes", "namespace": "default"}, "spec": {"type": "ClusterIP", "clusterIP": "10.96.0.1", "ports": [{"port": 443, "protocol": "TCP"}]}},
