@@ -718,143 +718,6 @@ fn excerpt(text: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn node(yaml: &str) -> Node {
-        serde_saphyr::from_str(yaml).expect("node yaml")
-    }
-    fn spec(json: &str) -> PodSpec {
-        serde_json::from_str(json).expect("spec json")
-    }
-
-    #[test]
-    fn registration_reads_vni_and_tolerates_null_and_garbage() {
-        let n = node("metadata:\n  name: a\n  annotations:\n    flannel.alpha.coreos.com/backend-type: vxlan\n    flannel.alpha.coreos.com/backend-data: '{\"VNI\":4096,\"VtepMAC\":\"aa:bb\"}'\n");
-        assert_eq!(registration(&n).expect("registered").vni, Ok(Some(4096)));
-        let n = node("metadata:\n  name: a\n  annotations:\n    flannel.alpha.coreos.com/backend-type: host-gw\n    flannel.alpha.coreos.com/backend-data: 'null'\n");
-        assert_eq!(registration(&n).expect("registered").vni, Ok(None));
-        let n = node("metadata:\n  name: a\n  annotations:\n    flannel.alpha.coreos.com/backend-data: '{VNI'\n");
-        assert!(registration(&n).expect("registered").vni.is_err());
-        let n = node("metadata:\n  name: a\n");
-        assert_eq!(registration(&n), None);
-    }
-
-    #[test]
-    fn scheduling_respects_selector_affinity_and_taints() {
-        let win = node("metadata:\n  name: w\n  labels: {kubernetes.io/os: windows, kubernetes.io/arch: amd64}\nspec:\n  taints:\n  - {key: os, value: windows, effect: NoSchedule}\n");
-        // Tolerates everything, no selector: lands on Windows.
-        let s = spec(r#"{"tolerations":[{"operator":"Exists","effect":"NoSchedule"}]}"#);
-        assert!(can_schedule_on(&s, &win));
-        // No toleration for the os=windows taint: kept off.
-        let s = spec(r#"{"nodeSelector":{"kubernetes.io/arch":"amd64"}}"#);
-        assert!(!can_schedule_on(&s, &win));
-        // Tolerates by key and value.
-        let s = spec(
-            r#"{"tolerations":[{"key":"os","operator":"Equal","value":"windows","effect":"NoSchedule"}]}"#,
-        );
-        assert!(can_schedule_on(&s, &win));
-        // Affinity NotIn windows keeps it off.
-        let s = spec(
-            r#"{"tolerations":[{"operator":"Exists"}],"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"kubernetes.io/os","operator":"NotIn","values":["windows"]}]}]}}}}"#,
-        );
-        assert!(!can_schedule_on(&s, &win));
-    }
-
-    #[test]
-    fn network_names_per_backend() {
-        assert_eq!(expected_network_name("vxlan"), Some("vxlan0"));
-        assert_eq!(expected_network_name("host-gw"), Some("cbr0"));
-        assert_eq!(expected_network_name("udp"), None);
-    }
-
-    #[test]
-    fn long_lists_are_shortened() {
-        let names: Vec<String> = (0..10).map(|i| format!("n{i}")).collect();
-        assert!(list(&names).ends_with("and 2 more"));
-        assert_eq!(list(&names[..2]), "n0, n1");
-    }
-    const CHECK_ID: &str = "flannel-vxlan";
-
-    /// Runs the whole check on a tiny in-memory bundle, as the catalogue examples do.
-    fn run_check(files: &[(&str, &str)]) -> Vec<crate::findings::Finding> {
-        let files: std::collections::BTreeMap<String, String> = files
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let store = crate::sources::files::MemoryStore::from_text(&files);
-        let facts = crate::sources::bundle::read_bundle(&store);
-        crate::checks::run_one(CHECK_ID, &facts).findings
-    }
-
-    fn with_status(findings: &[crate::findings::Finding], status: Status) -> Vec<&str> {
-        findings
-            .iter()
-            .filter(|f| f.status == status)
-            .map(|f| f.message.as_str())
-            .collect()
-    }
-
-    #[test]
-    fn cni_name_is_only_advice_when_a_windows_flannel_daemonset_exists() {
-        let cms = r#"items:
-- metadata: {name: kube-flannel-cfg, namespace: kube-system}
-  data:
-    cni-conf.json: '{"name": "cbr0", "plugins": [{"type": "flannel"}]}'
-    net-conf.json: '{"Network": "10.244.0.0/16", "Backend": {"Type": "vxlan", "VNI": 4096, "Port": 4789}}'
-"#;
-        let dss = r#"items:
-- metadata: {name: kube-flannel-ds-windows-amd64, namespace: kube-system}
-  spec: {template: {spec: {nodeSelector: {kubernetes.io/os: windows}, containers: [{name: f, image: "sigwindowstools/flannel:v0.14.0-hostprocess"}]}}}
-"#;
-        let nodes = "items:\n- metadata: {name: w, labels: {kubernetes.io/os: windows}, annotations: {flannel.alpha.coreos.com/backend-type: vxlan, flannel.alpha.coreos.com/backend-data: '{\"VNI\":4096}'}}\n";
-        let f = run_check(&[
-            ("cluster/configmaps.yaml", cms),
-            ("cluster/daemonsets.yaml", dss),
-            ("cluster/nodes.yaml", nodes),
-        ]);
-        assert!(with_status(&f, Status::Warn).is_empty(), "{f:?}");
-        assert!(with_status(&f, Status::Info)
-            .iter()
-            .any(|m| m.contains("kube-system/kube-flannel-ds-windows-amd64")));
-        // The Windows DaemonSet itself is never judged as the Linux one.
-        assert!(!f.iter().any(|f| f.subject.kind == "DaemonSet"));
-    }
-
-    #[test]
-    fn without_configmaps_node_vnis_are_compared_with_4096() {
-        let nodes = "items:\n- metadata: {name: l, labels: {kubernetes.io/os: linux}, annotations: {flannel.alpha.coreos.com/backend-type: vxlan, flannel.alpha.coreos.com/backend-data: '{\"VNI\":1}'}}\n- metadata: {name: u, labels: {kubernetes.io/os: linux}}\n";
-        let f = run_check(&[
-            ("cluster/nodes.yaml", nodes),
-            ("cluster/daemonsets.yaml", "items: []"),
-        ]);
-        assert!(with_status(&f, Status::Fail)
-            .iter()
-            .any(|m| m.contains("registered VNI 1") && m.contains("4096")));
-        // ConfigMaps not captured: said so, and unannotated nodes are not blamed.
-        assert!(f
-            .iter()
-            .any(|f| f.status == Status::Skip && f.subject.name == "configmaps"));
-        assert!(with_status(&f, Status::Warn).is_empty(), "{f:?}");
-    }
-
-    #[test]
-    fn config_problems_are_warnings_before_windows_nodes_join() {
-        let cms = "items:\n- metadata: {name: kube-flannel-cfg, namespace: kube-flannel}\n  data:\n    net-conf.json: '{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"wireguard\"}}'\n";
-        let nodes = "items:\n- metadata: {name: l, labels: {kubernetes.io/os: linux}, annotations: {flannel.alpha.coreos.com/backend-type: wireguard, flannel.alpha.coreos.com/backend-data: 'null'}}\n";
-        let f = run_check(&[
-            ("cluster/configmaps.yaml", cms),
-            ("cluster/nodes.yaml", nodes),
-            ("cluster/daemonsets.yaml", "items: []"),
-        ]);
-        assert!(with_status(&f, Status::Fail).is_empty(), "{f:?}");
-        assert!(with_status(&f, Status::Warn)
-            .iter()
-            .any(|m| m.contains("backend wireguard")));
-    }
-}
-
 /// Node part: the node's own net-conf.json (what the Windows flanneld reads) uses VNI 4096 and port
 /// 4789 for vxlan and agrees with the cluster's kube-flannel-cfg; the HNS network type and the CNI
 /// delegate match the backend (vxlan: Overlay / win-overlay, host-gw: L2Bridge / win-bridge).
@@ -1069,5 +932,142 @@ fn node_part(ev: &mut Eval) {
             ),
         )
         .evidence(conf_ev);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(yaml: &str) -> Node {
+        serde_saphyr::from_str(yaml).expect("node yaml")
+    }
+    fn spec(json: &str) -> PodSpec {
+        serde_json::from_str(json).expect("spec json")
+    }
+
+    #[test]
+    fn registration_reads_vni_and_tolerates_null_and_garbage() {
+        let n = node("metadata:\n  name: a\n  annotations:\n    flannel.alpha.coreos.com/backend-type: vxlan\n    flannel.alpha.coreos.com/backend-data: '{\"VNI\":4096,\"VtepMAC\":\"aa:bb\"}'\n");
+        assert_eq!(registration(&n).expect("registered").vni, Ok(Some(4096)));
+        let n = node("metadata:\n  name: a\n  annotations:\n    flannel.alpha.coreos.com/backend-type: host-gw\n    flannel.alpha.coreos.com/backend-data: 'null'\n");
+        assert_eq!(registration(&n).expect("registered").vni, Ok(None));
+        let n = node("metadata:\n  name: a\n  annotations:\n    flannel.alpha.coreos.com/backend-data: '{VNI'\n");
+        assert!(registration(&n).expect("registered").vni.is_err());
+        let n = node("metadata:\n  name: a\n");
+        assert_eq!(registration(&n), None);
+    }
+
+    #[test]
+    fn scheduling_respects_selector_affinity_and_taints() {
+        let win = node("metadata:\n  name: w\n  labels: {kubernetes.io/os: windows, kubernetes.io/arch: amd64}\nspec:\n  taints:\n  - {key: os, value: windows, effect: NoSchedule}\n");
+        // Tolerates everything, no selector: lands on Windows.
+        let s = spec(r#"{"tolerations":[{"operator":"Exists","effect":"NoSchedule"}]}"#);
+        assert!(can_schedule_on(&s, &win));
+        // No toleration for the os=windows taint: kept off.
+        let s = spec(r#"{"nodeSelector":{"kubernetes.io/arch":"amd64"}}"#);
+        assert!(!can_schedule_on(&s, &win));
+        // Tolerates by key and value.
+        let s = spec(
+            r#"{"tolerations":[{"key":"os","operator":"Equal","value":"windows","effect":"NoSchedule"}]}"#,
+        );
+        assert!(can_schedule_on(&s, &win));
+        // Affinity NotIn windows keeps it off.
+        let s = spec(
+            r#"{"tolerations":[{"operator":"Exists"}],"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"kubernetes.io/os","operator":"NotIn","values":["windows"]}]}]}}}}"#,
+        );
+        assert!(!can_schedule_on(&s, &win));
+    }
+
+    #[test]
+    fn network_names_per_backend() {
+        assert_eq!(expected_network_name("vxlan"), Some("vxlan0"));
+        assert_eq!(expected_network_name("host-gw"), Some("cbr0"));
+        assert_eq!(expected_network_name("udp"), None);
+    }
+
+    #[test]
+    fn long_lists_are_shortened() {
+        let names: Vec<String> = (0..10).map(|i| format!("n{i}")).collect();
+        assert!(list(&names).ends_with("and 2 more"));
+        assert_eq!(list(&names[..2]), "n0, n1");
+    }
+    const CHECK_ID: &str = "flannel-vxlan";
+
+    /// Runs the whole check on a tiny in-memory bundle, as the catalogue examples do.
+    fn run_check(files: &[(&str, &str)]) -> Vec<crate::findings::Finding> {
+        let files: std::collections::BTreeMap<String, String> = files
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let store = crate::sources::files::MemoryStore::from_text(&files);
+        let facts = crate::sources::bundle::read_bundle(&store);
+        crate::checks::run_one(CHECK_ID, &facts).findings
+    }
+
+    fn with_status(findings: &[crate::findings::Finding], status: Status) -> Vec<&str> {
+        findings
+            .iter()
+            .filter(|f| f.status == status)
+            .map(|f| f.message.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn cni_name_is_only_advice_when_a_windows_flannel_daemonset_exists() {
+        let cms = r#"items:
+- metadata: {name: kube-flannel-cfg, namespace: kube-system}
+  data:
+    cni-conf.json: '{"name": "cbr0", "plugins": [{"type": "flannel"}]}'
+    net-conf.json: '{"Network": "10.244.0.0/16", "Backend": {"Type": "vxlan", "VNI": 4096, "Port": 4789}}'
+"#;
+        let dss = r#"items:
+- metadata: {name: kube-flannel-ds-windows-amd64, namespace: kube-system}
+  spec: {template: {spec: {nodeSelector: {kubernetes.io/os: windows}, containers: [{name: f, image: "sigwindowstools/flannel:v0.14.0-hostprocess"}]}}}
+"#;
+        let nodes = "items:\n- metadata: {name: w, labels: {kubernetes.io/os: windows}, annotations: {flannel.alpha.coreos.com/backend-type: vxlan, flannel.alpha.coreos.com/backend-data: '{\"VNI\":4096}'}}\n";
+        let f = run_check(&[
+            ("cluster/configmaps.yaml", cms),
+            ("cluster/daemonsets.yaml", dss),
+            ("cluster/nodes.yaml", nodes),
+        ]);
+        assert!(with_status(&f, Status::Warn).is_empty(), "{f:?}");
+        assert!(with_status(&f, Status::Info)
+            .iter()
+            .any(|m| m.contains("kube-system/kube-flannel-ds-windows-amd64")));
+        // The Windows DaemonSet itself is never judged as the Linux one.
+        assert!(!f.iter().any(|f| f.subject.kind == "DaemonSet"));
+    }
+
+    #[test]
+    fn without_configmaps_node_vnis_are_compared_with_4096() {
+        let nodes = "items:\n- metadata: {name: l, labels: {kubernetes.io/os: linux}, annotations: {flannel.alpha.coreos.com/backend-type: vxlan, flannel.alpha.coreos.com/backend-data: '{\"VNI\":1}'}}\n- metadata: {name: u, labels: {kubernetes.io/os: linux}}\n";
+        let f = run_check(&[
+            ("cluster/nodes.yaml", nodes),
+            ("cluster/daemonsets.yaml", "items: []"),
+        ]);
+        assert!(with_status(&f, Status::Fail)
+            .iter()
+            .any(|m| m.contains("registered VNI 1") && m.contains("4096")));
+        // ConfigMaps not captured: said so, and unannotated nodes are not blamed.
+        assert!(f
+            .iter()
+            .any(|f| f.status == Status::Skip && f.subject.name == "configmaps"));
+        assert!(with_status(&f, Status::Warn).is_empty(), "{f:?}");
+    }
+
+    #[test]
+    fn config_problems_are_warnings_before_windows_nodes_join() {
+        let cms = "items:\n- metadata: {name: kube-flannel-cfg, namespace: kube-flannel}\n  data:\n    net-conf.json: '{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"wireguard\"}}'\n";
+        let nodes = "items:\n- metadata: {name: l, labels: {kubernetes.io/os: linux}, annotations: {flannel.alpha.coreos.com/backend-type: wireguard, flannel.alpha.coreos.com/backend-data: 'null'}}\n";
+        let f = run_check(&[
+            ("cluster/configmaps.yaml", cms),
+            ("cluster/nodes.yaml", nodes),
+            ("cluster/daemonsets.yaml", "items: []"),
+        ]);
+        assert!(with_status(&f, Status::Fail).is_empty(), "{f:?}");
+        assert!(with_status(&f, Status::Warn)
+            .iter()
+            .any(|m| m.contains("backend wireguard")));
     }
 }

@@ -642,155 +642,6 @@ fn check_size(
     ok.then(|| format!("cluster subnet {net} holds {have} addresses, enough for {} node(s) x up to {pods_text} pods ({need} needed)", nodes.len()))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn node(yaml: &str) -> Node {
-        serde_saphyr::from_str(yaml).expect("node yaml")
-    }
-
-    fn found(text: &str) -> Found {
-        Found {
-            nets: network::parse_cidr_list(text).expect("cidrs"),
-            raw: text.into(),
-            source: "test".into(),
-        }
-    }
-
-    #[test]
-    fn documented_sizing_formula() {
-        // Seed 003: 5 nodes with 100 pods each need 5 + 5 x 100 = 505 addresses.
-        let nodes: Vec<Node> = (0..5)
-            .map(|i| {
-                node(&format!(
-                    "metadata: {{name: n{i}}}\nstatus: {{capacity: {{pods: \"100\"}}}}\n"
-                ))
-            })
-            .collect();
-        assert_eq!(required_addresses(&nodes), 505);
-        // Without a capacity the kubelet default of 110 applies; numbers are accepted too.
-        assert_eq!(max_pods(&node("metadata: {name: a}\n")), 110);
-        assert_eq!(
-            max_pods(&node(
-                "metadata: {name: a}\nstatus: {capacity: {pods: 250}}\n"
-            )),
-            250
-        );
-    }
-
-    #[test]
-    fn tenth_address_of_a_range() {
-        let net = network::parse_cidr("10.96.0.0/12").expect("cidr");
-        assert_eq!(
-            tenth_address(&net).map(|a| a.to_string()).as_deref(),
-            Some("10.96.0.10")
-        );
-        let tiny = network::parse_cidr("10.0.0.0/30").expect("cidr");
-        assert_eq!(tenth_address(&tiny), None);
-        let v6 = network::parse_cidr("fd00:10:96::/112").expect("cidr");
-        assert_eq!(
-            tenth_address(&v6).map(|a| a.to_string()).as_deref(),
-            Some("fd00:10:96::a")
-        );
-    }
-
-    #[test]
-    fn disagreement_compares_same_family_only() {
-        let dual = found("10.244.0.0/16,fd00:10:244::/56");
-        assert!(!disagrees(&dual, &found("10.244.0.0/16")));
-        assert!(disagrees(&dual, &found("10.245.0.0/16")));
-        assert!(!disagrees(&found("10.244.0.0/16"), &found("fd00::/64")));
-    }
-
-    #[test]
-    fn node_prefix_prefers_the_flag_then_the_common_podcidr() {
-        let nodes = vec![
-            node("metadata: {name: a}\nspec: {podCIDR: 10.244.0.0/24}\n"),
-            node("metadata: {name: b}\nspec: {podCIDR: 10.244.1.0/24}\n"),
-            node("metadata: {name: c}\nspec: {podCIDR: 10.244.2.0/25}\n"),
-        ];
-        assert_eq!(node_prefix(&nodes, None).map(|(p, _)| p), Some(24));
-        let flag = (26u8, "flag".to_string());
-        assert_eq!(node_prefix(&nodes, Some(&flag)).map(|(p, _)| p), Some(26));
-        assert_eq!(node_prefix(&[], None), None);
-    }
-    const CHECK_ID: &str = "ip-plan";
-
-    /// Runs the whole check on a tiny in-memory bundle, as the catalogue examples do.
-    fn run_check(files: &[(&str, &str)]) -> Vec<crate::findings::Finding> {
-        let files: std::collections::BTreeMap<String, String> = files
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let store = crate::sources::files::MemoryStore::from_text(&files);
-        let facts = crate::sources::bundle::read_bundle(&store);
-        crate::checks::run_one(CHECK_ID, &facts)
-            .findings
-            .into_iter()
-            // These tests exercise the cluster part: drop the node part's "node data not captured" skip.
-            .filter(|f| !(f.subject.kind == "Input" && f.subject.name == "node"))
-            .collect()
-    }
-
-    fn with_status(findings: &[crate::findings::Finding], status: Status) -> Vec<&str> {
-        findings
-            .iter()
-            .filter(|f| f.status == status)
-            .map(|f| f.message.as_str())
-            .collect()
-    }
-
-    #[test]
-    fn disagreeing_sources_and_exhausted_node_subnets_warn() {
-        let cms = "items:\n- metadata: {name: kubeadm-config, namespace: kube-system}\n  data:\n    ClusterConfiguration: |\n      networking: {podSubnet: 10.244.0.0/22, serviceSubnet: 10.96.0.0/12}\n- metadata: {name: kube-flannel-cfg, namespace: kube-flannel}\n  data:\n    net-conf.json: '{\"Network\": \"10.245.0.0/16\", \"Backend\": {\"Type\": \"vxlan\"}}'\n";
-        let mut nodes = String::from("items:\n");
-        for i in 0..5 {
-            nodes.push_str(&format!("- metadata: {{name: n{i}}}\n  spec: {{podCIDR: 10.244.{i}.0/24}}\n  status: {{capacity: {{pods: '30'}}}}\n"));
-        }
-        let f = run_check(&[
-            ("cluster/configmaps.yaml", cms),
-            ("cluster/nodes.yaml", &nodes),
-            ("cluster/pods.yaml", "items: []"),
-            ("cluster/services.yaml", "items: []"),
-        ]);
-        let warns = with_status(&f, Status::Warn);
-        assert!(
-            warns
-                .iter()
-                .any(|m| m.contains("disagree") && m.contains("10.245.0.0/16")),
-            "{warns:?}"
-        );
-        assert!(
-            warns.iter().any(|m| m.contains("room for 4 nodes")),
-            "{warns:?}"
-        );
-        // n4's 10.244.4.0/24 lies outside the /22.
-        assert!(with_status(&f, Status::Fail)
-            .iter()
-            .any(|m| m.contains("n4")));
-    }
-
-    #[test]
-    fn unreadable_values_are_named_and_node_overlaps_checked_without_a_plan() {
-        let cms = "items:\n- metadata: {name: kubeadm-config, namespace: kube-system}\n  data:\n    ClusterConfiguration: |\n      networking: {serviceSubnet: 10.96.0.0/33}\n";
-        let nodes = "items:\n- metadata: {name: a}\n  spec: {podCIDR: 10.1.0.0/24}\n- metadata: {name: b}\n  spec: {podCIDR: 10.1.0.128/25}\n";
-        let f = run_check(&[
-            ("cluster/configmaps.yaml", cms),
-            ("cluster/nodes.yaml", nodes),
-            ("cluster/pods.yaml", "items: []"),
-            ("cluster/services.yaml", "items: []"),
-        ]);
-        assert!(with_status(&f, Status::Warn)
-            .iter()
-            .any(|m| m.contains("10.96.0.0/33")));
-        assert!(with_status(&f, Status::Fail)
-            .iter()
-            .any(|m| m.contains("overlapping pod subnets")));
-        assert_eq!(with_status(&f, Status::Skip).len(), 2);
-    }
-}
-
 /// Node part: the node's own network does not overlap the cluster or service CIDR, the kubelet's
 /// `--cluster-dns` lies in the service CIDR, and kube-proxy's `--cluster-cidr` is the cluster CIDR.
 fn node_part(ev: &mut Eval) {
@@ -946,5 +797,154 @@ fn node_part(ev: &mut Eval) {
             Subject::node(node.clone()),
             format!("the node's addresses fit the IP plan ({}): no overlap, DNS inside the service range", parts.join(", ")),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(yaml: &str) -> Node {
+        serde_saphyr::from_str(yaml).expect("node yaml")
+    }
+
+    fn found(text: &str) -> Found {
+        Found {
+            nets: network::parse_cidr_list(text).expect("cidrs"),
+            raw: text.into(),
+            source: "test".into(),
+        }
+    }
+
+    #[test]
+    fn documented_sizing_formula() {
+        // Seed 003: 5 nodes with 100 pods each need 5 + 5 x 100 = 505 addresses.
+        let nodes: Vec<Node> = (0..5)
+            .map(|i| {
+                node(&format!(
+                    "metadata: {{name: n{i}}}\nstatus: {{capacity: {{pods: \"100\"}}}}\n"
+                ))
+            })
+            .collect();
+        assert_eq!(required_addresses(&nodes), 505);
+        // Without a capacity the kubelet default of 110 applies; numbers are accepted too.
+        assert_eq!(max_pods(&node("metadata: {name: a}\n")), 110);
+        assert_eq!(
+            max_pods(&node(
+                "metadata: {name: a}\nstatus: {capacity: {pods: 250}}\n"
+            )),
+            250
+        );
+    }
+
+    #[test]
+    fn tenth_address_of_a_range() {
+        let net = network::parse_cidr("10.96.0.0/12").expect("cidr");
+        assert_eq!(
+            tenth_address(&net).map(|a| a.to_string()).as_deref(),
+            Some("10.96.0.10")
+        );
+        let tiny = network::parse_cidr("10.0.0.0/30").expect("cidr");
+        assert_eq!(tenth_address(&tiny), None);
+        let v6 = network::parse_cidr("fd00:10:96::/112").expect("cidr");
+        assert_eq!(
+            tenth_address(&v6).map(|a| a.to_string()).as_deref(),
+            Some("fd00:10:96::a")
+        );
+    }
+
+    #[test]
+    fn disagreement_compares_same_family_only() {
+        let dual = found("10.244.0.0/16,fd00:10:244::/56");
+        assert!(!disagrees(&dual, &found("10.244.0.0/16")));
+        assert!(disagrees(&dual, &found("10.245.0.0/16")));
+        assert!(!disagrees(&found("10.244.0.0/16"), &found("fd00::/64")));
+    }
+
+    #[test]
+    fn node_prefix_prefers_the_flag_then_the_common_podcidr() {
+        let nodes = vec![
+            node("metadata: {name: a}\nspec: {podCIDR: 10.244.0.0/24}\n"),
+            node("metadata: {name: b}\nspec: {podCIDR: 10.244.1.0/24}\n"),
+            node("metadata: {name: c}\nspec: {podCIDR: 10.244.2.0/25}\n"),
+        ];
+        assert_eq!(node_prefix(&nodes, None).map(|(p, _)| p), Some(24));
+        let flag = (26u8, "flag".to_string());
+        assert_eq!(node_prefix(&nodes, Some(&flag)).map(|(p, _)| p), Some(26));
+        assert_eq!(node_prefix(&[], None), None);
+    }
+    const CHECK_ID: &str = "ip-plan";
+
+    /// Runs the whole check on a tiny in-memory bundle, as the catalogue examples do.
+    fn run_check(files: &[(&str, &str)]) -> Vec<crate::findings::Finding> {
+        let files: std::collections::BTreeMap<String, String> = files
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let store = crate::sources::files::MemoryStore::from_text(&files);
+        let facts = crate::sources::bundle::read_bundle(&store);
+        crate::checks::run_one(CHECK_ID, &facts)
+            .findings
+            .into_iter()
+            // These tests exercise the cluster part: drop the node part's "node data not captured" skip.
+            .filter(|f| !(f.subject.kind == "Input" && f.subject.name == "node"))
+            .collect()
+    }
+
+    fn with_status(findings: &[crate::findings::Finding], status: Status) -> Vec<&str> {
+        findings
+            .iter()
+            .filter(|f| f.status == status)
+            .map(|f| f.message.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn disagreeing_sources_and_exhausted_node_subnets_warn() {
+        let cms = "items:\n- metadata: {name: kubeadm-config, namespace: kube-system}\n  data:\n    ClusterConfiguration: |\n      networking: {podSubnet: 10.244.0.0/22, serviceSubnet: 10.96.0.0/12}\n- metadata: {name: kube-flannel-cfg, namespace: kube-flannel}\n  data:\n    net-conf.json: '{\"Network\": \"10.245.0.0/16\", \"Backend\": {\"Type\": \"vxlan\"}}'\n";
+        let mut nodes = String::from("items:\n");
+        for i in 0..5 {
+            nodes.push_str(&format!("- metadata: {{name: n{i}}}\n  spec: {{podCIDR: 10.244.{i}.0/24}}\n  status: {{capacity: {{pods: '30'}}}}\n"));
+        }
+        let f = run_check(&[
+            ("cluster/configmaps.yaml", cms),
+            ("cluster/nodes.yaml", &nodes),
+            ("cluster/pods.yaml", "items: []"),
+            ("cluster/services.yaml", "items: []"),
+        ]);
+        let warns = with_status(&f, Status::Warn);
+        assert!(
+            warns
+                .iter()
+                .any(|m| m.contains("disagree") && m.contains("10.245.0.0/16")),
+            "{warns:?}"
+        );
+        assert!(
+            warns.iter().any(|m| m.contains("room for 4 nodes")),
+            "{warns:?}"
+        );
+        // n4's 10.244.4.0/24 lies outside the /22.
+        assert!(with_status(&f, Status::Fail)
+            .iter()
+            .any(|m| m.contains("n4")));
+    }
+
+    #[test]
+    fn unreadable_values_are_named_and_node_overlaps_checked_without_a_plan() {
+        let cms = "items:\n- metadata: {name: kubeadm-config, namespace: kube-system}\n  data:\n    ClusterConfiguration: |\n      networking: {serviceSubnet: 10.96.0.0/33}\n";
+        let nodes = "items:\n- metadata: {name: a}\n  spec: {podCIDR: 10.1.0.0/24}\n- metadata: {name: b}\n  spec: {podCIDR: 10.1.0.128/25}\n";
+        let f = run_check(&[
+            ("cluster/configmaps.yaml", cms),
+            ("cluster/nodes.yaml", nodes),
+            ("cluster/pods.yaml", "items: []"),
+            ("cluster/services.yaml", "items: []"),
+        ]);
+        assert!(with_status(&f, Status::Warn)
+            .iter()
+            .any(|m| m.contains("10.96.0.0/33")));
+        assert!(with_status(&f, Status::Fail)
+            .iter()
+            .any(|m| m.contains("overlapping pod subnets")));
+        assert_eq!(with_status(&f, Status::Skip).len(), 2);
     }
 }
