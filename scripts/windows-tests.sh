@@ -48,7 +48,7 @@ WINE=$(wine_bin)
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 OUT="$TARGET_DIR/$TARGET/debug"
 say "building for $TARGET (cargo test --no-run)"
-cargo test --target "$TARGET" --no-run --quiet
+cargo test --target "$TARGET" --no-run --quiet "$@"
 
 # 4. The bcryptprimitives.dll stub, next to every test executable (the application directory is on
 #    the DLL search path).
@@ -68,6 +68,9 @@ if [ ! -f "$WINEPREFIX/system.reg" ]; then
   "$WINE" wineboot --init >/dev/null 2>&1 || true
   "$WINE" wineserver -w 2>/dev/null || true
 fi
+# A fresh prefix's service manager is not ready for the first `sc.exe create` a test makes (the
+# service is then missing from the next query): start it once and let it settle first.
+"$WINE" sc.exe query >/dev/null 2>&1 || true
 
 # 6. The tests, run by Wine. The catalogue completeness tests are platform-independent and belong
 #    to the Linux run; everything else runs here.

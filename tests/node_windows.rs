@@ -123,6 +123,19 @@ fn live_collector_reads_this_machine() {
                 "auto",
             ])
             .output();
+        // In a fresh Wine prefix the service manager registers the new service with a delay:
+        // wait (bounded) until a query sees it, so the collector below does too.
+        for _ in 0..50 {
+            let seen = Command::new("sc.exe")
+                .args(["query", "kube-proxy"])
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).contains("kube-proxy"))
+                .unwrap_or(false);
+            if seen {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
     }
     let _proxy = FakeKubeProxy::start(bin.path());
 

@@ -55,9 +55,19 @@ pub fn render(report: &Report) -> String {
     if let Some(local) = &env.local_node {
         let _ = writeln!(
             out,
-            "- **Local node**: {} (hostname {})",
+            "- **Local node**: {} (hostname {}){}{}",
             local.node_name.as_deref().unwrap_or("?"),
-            local.hostname.as_deref().unwrap_or("?")
+            local.hostname.as_deref().unwrap_or("?"),
+            local
+                .os
+                .as_deref()
+                .map(|os| format!(", {os}"))
+                .unwrap_or_default(),
+            local
+                .network_mode
+                .as_deref()
+                .map(|m| format!(", HNS networks {m}"))
+                .unwrap_or_default()
         );
     }
     if !env.windows_nodes.is_empty() {

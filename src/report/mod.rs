@@ -159,12 +159,40 @@ impl Environment {
             env.local_node = Some(LocalNode {
                 hostname: facts.node.hostname.ready().cloned(),
                 node_name: facts.local_node_name.clone(),
-                os: None,
-                network_mode: None,
+                os: local_os(facts),
+                network_mode: local_network_mode(facts),
             });
         }
         env
     }
+}
+
+/// "Microsoft Windows Server 2019 Datacenter (10.0.17763.6054)" from the node part.
+fn local_os(facts: &Facts) -> Option<String> {
+    let info = facts.node.info.ready()?;
+    let caption = info.os_caption.clone();
+    let version = match (&info.os_version, info.ubr) {
+        (Some(v), Some(ubr)) => Some(format!("{v}.{ubr}")),
+        (Some(v), None) => Some(v.clone()),
+        (None, _) => info.build.map(|b| format!("build {b}")),
+    };
+    match (caption, version) {
+        (Some(c), Some(v)) => Some(format!("{c} ({v})")),
+        (Some(c), None) => Some(c),
+        (None, v) => v,
+    }
+}
+
+/// The HNS networks the container networking uses, e.g. "Overlay (vxlan0)"; the host's NAT network is
+/// left out.
+fn local_network_mode(facts: &Facts) -> Option<String> {
+    let networks = facts.node.hns_networks.ready()?;
+    let modes: Vec<String> = networks
+        .iter()
+        .filter(|n| !n.type_.eq_ignore_ascii_case("nat"))
+        .map(|n| format!("{} ({})", n.type_, n.name))
+        .collect();
+    (!modes.is_empty()).then(|| modes.join(", "))
 }
 
 fn networking_summary(facts: &Facts) -> Option<String> {
