@@ -14,19 +14,9 @@ const CONTAINERD_MINIMUM: Semver = Semver::new(1, 4, 0);
 const DOCKERSHIM_REMOVED: Semver = Semver::new(1, 24, 0);
 
 pub fn run(ev: &mut Eval) {
-    let Some(nodes) = ev.nodes() else { return };
-    let windows: Vec<&Node> = nodes.iter().filter(|n| n.is_windows()).collect();
-    if windows.is_empty() {
-        ev.emit(
-            Status::Skip,
-            Subject::cluster(),
-            format!(
-                "no Windows nodes in the cluster ({} nodes, none Windows)",
-                nodes.len()
-            ),
-        );
+    let Some((_, windows)) = ev.windows_nodes_or_skip() else {
         return;
-    }
+    };
     for node in windows {
         let name = node.name();
         let raw = node.status.node_info.container_runtime_version.as_str();
@@ -205,16 +195,9 @@ fn version_text(raw: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use crate::findings::{Finding, Status};
-    use std::collections::BTreeMap;
 
     fn run_on(files: &[(&str, &str)]) -> Vec<Finding> {
-        let files: BTreeMap<String, String> = files
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let store = crate::sources::files::MemoryStore::from_text(&files);
-        let facts = crate::sources::bundle::read_bundle(&store);
-        super::super::run_one("container-runtime", &facts).findings
+        crate::checks::testing::run_on_files("container-runtime", files)
     }
 
     fn nodes(runtime: &str, kubelet: &str, ready: &str) -> String {

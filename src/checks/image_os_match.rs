@@ -50,19 +50,9 @@ struct Item<'a> {
 }
 
 pub fn run(ev: &mut Eval) {
-    let Some(nodes) = ev.nodes() else { return };
-    let windows: Vec<&Node> = nodes.iter().filter(|n| n.is_windows()).collect();
-    if windows.is_empty() {
-        ev.emit(
-            Status::Skip,
-            Subject::cluster(),
-            format!(
-                "no Windows nodes in the cluster ({} nodes, none Windows)",
-                nodes.len()
-            ),
-        );
+    let Some((nodes, windows)) = ev.windows_nodes_or_skip() else {
         return;
-    }
+    };
     let Some(pods) = ev.pods() else { return };
     let on_windows: Vec<(&Pod, &Node)> = pods
         .iter()
@@ -628,13 +618,7 @@ mod tests {
     use crate::findings::Finding;
 
     fn run_on(files: &[(&str, &str)]) -> Vec<Finding> {
-        let files: BTreeMap<String, String> = files
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let store = crate::sources::files::MemoryStore::from_text(&files);
-        let facts = crate::sources::bundle::read_bundle(&store);
-        super::super::run_one("image-os-match", &facts).findings
+        crate::checks::testing::run_on_files("image-os-match", files)
     }
 
     const NODES: &str = r#"{"items":[

@@ -892,11 +892,7 @@ mod tests {
     }
 
     fn with_status(findings: &[crate::findings::Finding], status: Status) -> Vec<&str> {
-        findings
-            .iter()
-            .filter(|f| f.status == status)
-            .map(|f| f.message.as_str())
-            .collect()
+        crate::checks::testing::messages_with_status(findings, status)
     }
 
     #[test]

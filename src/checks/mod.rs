@@ -211,6 +211,25 @@ impl<'a> Eval<'a> {
         self.need("runtimeclasses", &self.facts.cluster.runtimeclasses)
     }
 
+    /// All nodes and the Windows ones among them. `None` when nodes could not be read (the skip/error
+    /// is recorded) or when there is no Windows node (a `skip` saying so is recorded).
+    pub fn windows_nodes_or_skip(&mut self) -> Option<(&'a Vec<Node>, Vec<&'a Node>)> {
+        let nodes = self.nodes()?;
+        let windows: Vec<&Node> = nodes.iter().filter(|n| n.is_windows()).collect();
+        if windows.is_empty() {
+            self.emit(
+                Status::Skip,
+                Subject::cluster(),
+                format!(
+                    "no Windows nodes in the cluster ({} nodes, none Windows)",
+                    nodes.len()
+                ),
+            );
+            return None;
+        }
+        Some((nodes, windows))
+    }
+
     /// Windows nodes, or `None` (with the skip/error recorded) when nodes could not be read.
     pub fn windows_nodes(&mut self) -> Option<Vec<&'a Node>> {
         Some(self.nodes()?.iter().filter(|n| n.is_windows()).collect())
@@ -314,6 +333,32 @@ pub fn run_all(facts: &Facts, selection: &Selection) -> Vec<Finding> {
 
 #[cfg(test)]
 mod examples;
+
+/// Helpers for the checks' unit tests: run one check on a tiny in-memory bundle.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::findings::{Finding, Status};
+
+    /// Runs check `id` on the bundle `files` (path -> content), read as real bundles are.
+    pub fn run_on_files(id: &str, files: &[(&str, &str)]) -> Vec<Finding> {
+        let files: std::collections::BTreeMap<String, String> = files
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let store = crate::sources::files::MemoryStore::from_text(&files);
+        let facts = crate::sources::bundle::read_bundle(&store);
+        super::run_one(id, &facts).findings
+    }
+
+    /// The messages of the findings with `status`.
+    pub fn messages_with_status(findings: &[Finding], status: Status) -> Vec<&str> {
+        findings
+            .iter()
+            .filter(|f| f.status == status)
+            .map(|f| f.message.as_str())
+            .collect()
+    }
+}
 
 #[cfg(test)]
 mod tests {

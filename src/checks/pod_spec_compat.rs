@@ -9,7 +9,7 @@
 
 use super::Eval;
 use crate::facts::cluster::{OsTarget, PodIndex, Workload};
-use crate::facts::k8s::{Container, Event, Node, Pod, SecurityContext};
+use crate::facts::k8s::{Container, Event, Pod, SecurityContext};
 use crate::findings::{Evidence, Fix, Status, Subject};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -259,19 +259,9 @@ fn ignored_container_fields(sc: &SecurityContext) -> [(&'static str, bool, &'sta
 }
 
 pub fn run(ev: &mut Eval) {
-    let Some(nodes) = ev.nodes() else { return };
-    let windows: Vec<&Node> = nodes.iter().filter(|n| n.is_windows()).collect();
-    if windows.is_empty() {
-        ev.emit(
-            Status::Skip,
-            Subject::cluster(),
-            format!(
-                "no Windows nodes in the cluster ({} nodes, none Windows)",
-                nodes.len()
-            ),
-        );
+    let Some((_, windows)) = ev.windows_nodes_or_skip() else {
         return;
-    }
+    };
     let Some(pods) = ev.pods() else { return };
     let windows_pods: Vec<&Pod> = pods
         .iter()
@@ -557,13 +547,7 @@ mod tests {
     use crate::findings::Finding;
 
     fn run_on(files: &[(&str, &str)]) -> Vec<Finding> {
-        let files: BTreeMap<String, String> = files
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let store = crate::sources::files::MemoryStore::from_text(&files);
-        let facts = crate::sources::bundle::read_bundle(&store);
-        super::super::run_one("pod-spec-compat", &facts).findings
+        crate::checks::testing::run_on_files("pod-spec-compat", files)
     }
 
     fn pod(spec: &str) -> Pod {

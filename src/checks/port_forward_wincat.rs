@@ -460,21 +460,11 @@ mod tests {
 
     /// Runs the whole check on a tiny in-memory bundle, as the catalogue examples do.
     fn run_check(files: &[(&str, &str)]) -> Vec<crate::findings::Finding> {
-        let files: std::collections::BTreeMap<String, String> = files
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let store = crate::sources::files::MemoryStore::from_text(&files);
-        let facts = crate::sources::bundle::read_bundle(&store);
-        crate::checks::run_one(CHECK_ID, &facts).findings
+        crate::checks::testing::run_on_files(CHECK_ID, files)
     }
 
     fn with_status(findings: &[crate::findings::Finding], status: Status) -> Vec<&str> {
-        findings
-            .iter()
-            .filter(|f| f.status == status)
-            .map(|f| f.message.as_str())
-            .collect()
+        crate::checks::testing::messages_with_status(findings, status)
     }
 
     const VERSION: &str = r#"{"major":"1","minor":"28","gitVersion":"v1.28.9"}"#;

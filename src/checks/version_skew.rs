@@ -193,16 +193,9 @@ pub fn run(ev: &mut Eval) {
 mod tests {
     use super::*;
     use crate::findings::Finding;
-    use std::collections::BTreeMap;
 
     fn run_on(files: &[(&str, &str)]) -> Vec<Finding> {
-        let files: BTreeMap<String, String> = files
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let store = crate::sources::files::MemoryStore::from_text(&files);
-        let facts = crate::sources::bundle::read_bundle(&store);
-        super::super::run_one("version-skew", &facts).findings
+        crate::checks::testing::run_on_files("version-skew", files)
     }
 
     fn node(name: &str, kubelet: &str) -> String {
