@@ -299,6 +299,11 @@ pub async fn configmaps(client: &Client, opts: &LiveOptions) -> Input<Vec<Config
                     a.push(cm);
                 }
             }
+            // The API server's list order (namespace, then name), as in a bundle made with kubectl.
+            a.sort_by(|x, y| {
+                (&x.metadata.namespace, &x.metadata.name)
+                    .cmp(&(&y.metadata.namespace, &y.metadata.name))
+            });
             Input::Ready(a)
         }
         (Err(e), _) | (_, Err(e)) => Input::Failed(e),
