@@ -133,7 +133,7 @@ bench() {
     wall[$tool,$key]="$(cut -d' ' -f1 "$work/$tool.times" | median)"
     rss[$tool,$key]="$(cut -d' ' -f2 "$work/$tool.times" | median)"
   done
-  echo "bench-scan:   kubectl printed $(grep -c '^        "kind": "Pod",' "$work/kubectl.json" || true) pods; windoctor's report: $(tr -d '\n ' <"$work/report.json" | grep -o '"summary":{[^}]*}')" >&2
+  echo "bench-scan:   kubectl printed $(grep -c '^            "kind": "Pod",' "$work/kubectl.json" || true) pods; windoctor's report: $(tr -d '\n ' <"$work/report.json" | grep -o '"summary":{[^}]*}')" >&2
   stop_server
 }
 
