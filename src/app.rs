@@ -128,7 +128,7 @@ pub fn resolve_local_node(facts: &mut Facts, cli_node: Option<&str>) {
 
 /// The exit code for a set of findings (SPEC section 2).
 pub fn exit_code(facts: &Facts, findings: &[Finding], threshold: Option<u8>) -> i32 {
-    if !facts.cluster.any_ready() && !facts.node.present {
+    if !facts.cluster.any_ready() && !facts.node.present && !facts.probes.results.is_ready() {
         return EXIT_NOTHING_EVALUATED;
     }
     match threshold {
@@ -171,6 +171,10 @@ async fn run(cli: Cli) -> i32 {
             return EXIT_USAGE;
         }
     };
+    if let Err(e) = crate::probes::ProbeRequest::from_cli(&cli) {
+        eprintln!("windoctor: {e}");
+        return EXIT_USAGE;
+    }
     if let Some(Command::Capture { dir }) = &cli.command {
         return crate::capture::run(&cli, dir).await;
     }
@@ -205,6 +209,9 @@ async fn run(cli: Cli) -> i32 {
         }
     }
     if code == EXIT_NOTHING_EVALUATED {
+        if let crate::facts::Input::Failed(why) = &gathered.facts.cluster.version {
+            eprintln!("windoctor: {why}");
+        }
         eprintln!("windoctor: nothing could be evaluated: no cluster was reachable and no node data was found");
     }
     code

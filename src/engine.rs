@@ -102,6 +102,8 @@ pub async fn run(cli: &Cli, sel: &Selection, tx: UnboundedSender<Update>) {
             }
         };
         let _ = tx.send(Update::Source(gathered.source.clone()));
+        let mut gathered = gathered;
+        probe_phase(cli, None, &mut gathered.facts, &tx).await;
         let mut scheduler = Scheduler::new(sel);
         scheduler.run_rest(&gathered.facts, &tx);
         let _ = tx.send(Update::Finished(Box::new(gathered)));
@@ -117,9 +119,12 @@ async fn run_live(cli: &Cli, sel: &Selection, tx: UnboundedSender<Update>) {
     let opts = app::live_options(cli);
     let mut facts = Facts::default();
     let mut scheduler = Scheduler::new(sel);
-    // Inputs the live cluster source does not provide are resolved from the start.
+    // Inputs the live cluster source does not provide are resolved from the start; with --probe,
+    // the probe checks wait for the probe phase, which runs once the cluster lists are in.
     scheduler.resolve("logs");
-    scheduler.resolve("probes");
+    if !cli.probe {
+        scheduler.resolve("probes");
+    }
     app::gather_node(cli, &mut facts).await;
     scheduler.resolve("node");
 
@@ -148,6 +153,7 @@ async fn run_live(cli: &Cli, sel: &Selection, tx: UnboundedSender<Update>) {
                 });
             }
             app::resolve_local_node(&mut facts, cli.node.as_deref());
+            probe_phase(cli, None, &mut facts, &tx).await;
             scheduler.run_rest(&facts, &tx);
             let source = SourceKind::Live {
                 context: cli.context.clone(),
@@ -288,11 +294,50 @@ async fn run_live(cli: &Cli, sel: &Selection, tx: UnboundedSender<Update>) {
         scheduler.resolve(input);
         scheduler.run_ready(&facts, &tx);
     }
+    let server = match &conn.source {
+        SourceKind::Live { server, .. } => server.clone(),
+        _ => None,
+    };
+    probe_phase(cli, server.as_deref(), &mut facts, &tx).await;
     scheduler.run_rest(&facts, &tx);
     let _ = tx.send(Update::Finished(Box::new(Gathered {
         facts,
         source: conn.source,
     })));
+}
+
+/// Runs the active probes when `--probe` was given (never otherwise), reporting them as the input
+/// `probes`. `server` is the API server URL of a live run, suggested as a target when none was given.
+async fn probe_phase(
+    cli: &Cli,
+    server: Option<&str>,
+    facts: &mut Facts,
+    tx: &UnboundedSender<Update>,
+) {
+    use crate::probes::{self, ProbeConfig, ProbeRequest};
+    let mut request = match ProbeRequest::from_cli(cli) {
+        Ok(Some(r)) => r,
+        Ok(None) => return,
+        Err(e) => {
+            facts.probes.requested = true;
+            facts.probes.results = Input::Failed(e);
+            return;
+        }
+    };
+    request.suggested_target = server.and_then(probes::server_target);
+    let _ = tx.send(Update::InputStarted("probes"));
+    let started = Instant::now();
+    facts.probes = probes::run_phase(&request, facts, &ProbeConfig::default()).await;
+    let outcome = match &facts.probes.results {
+        Input::Ready(r) => InputOutcome::Ready(r.count()),
+        Input::Missing(m) => InputOutcome::Missing(m.clone()),
+        Input::Failed(e) => InputOutcome::Failed(e.clone()),
+    };
+    let _ = tx.send(Update::InputDone {
+        input: "probes",
+        outcome,
+        elapsed: started.elapsed(),
+    });
 }
 
 /// Runs the engine to the end and returns all findings in catalogue order plus the gathered facts.

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod engine;
 pub mod facts;
 pub mod findings;
+pub mod probes;
 pub mod redact;
 pub mod report;
 pub mod sources;

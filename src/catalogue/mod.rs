@@ -351,7 +351,7 @@ mod tests {
             );
             let statuses: Vec<&str> = m.examples.iter().map(|e| e.expect.as_str()).collect();
             assert!(
-                statuses.iter().any(|s| *s == "pass")
+                statuses.contains(&"pass")
                     || m.id == "nodeport-self-access"
                     || m.id == "service-ip-from-node",
                 "{} has no passing example",

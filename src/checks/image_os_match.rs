@@ -1,8 +1,860 @@
-//! Check `image-os-match`: see checks/image-os-match.toml for what it finds and why. (Not implemented yet.)
+//! Check `image-os-match`: Windows container images must be built for the Windows build of the node
+//! they run on when they run process-isolated (seed 001 § 윈도우 OS 버전 지원 note, 000 § 윈도우 운영
+//! 체제 버전 호환성, 004 § 동일 클러스터에서 여러 윈도우 버전을 조작하는 방법). For pods on Windows
+//! nodes it compares the release each image tag names (`facts::windows::image_release`) with the
+//! node's build, and reads container states and Warning events for the runtime's mismatch, missing
+//! manifest and Linux-image messages. Findings are grouped per workload and image. Tags that name no
+//! Windows release are counted, not guessed at; only runtime messages say anything about them.
 
 use super::Eval;
-use crate::findings::{Status, Subject};
+use crate::facts::cluster::{is_windows_image_name, same_host, PodIndex, Workload};
+use crate::facts::k8s::{Event, Node, Pod, RuntimeClass};
+use crate::facts::versions::Runtime;
+use crate::facts::windows::{build_label, image_release, release_by_build, Release};
+use crate::findings::{Evidence, Status, Subject};
+use std::collections::{BTreeMap, BTreeSet};
+
+const ISOLATION_ANNOTATION: &str = "experimental.windows.kubernetes.io/isolation-type";
+
+/// How the runtime isolates a pod's containers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Isolation {
+    Process,
+    HyperV,
+    /// The pod names a RuntimeClass that could not be read or does not exist.
+    Unknown(String),
+}
+
+/// What is wrong with one image of one pod.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Problem {
+    /// No windows/amd64 variant for the node's build, and nothing tells a Linux image from a Windows
+    /// one published for other builds.
+    NoVariant,
+    /// Built for another Windows build: `Some` when the tag says which.
+    WrongBuild(Option<u32>),
+    /// The runtime says it is a Linux image.
+    LinuxImage,
+}
+
+/// One problem of one image in one pod, with its evidence.
+struct Item<'a> {
+    pod: &'a Pod,
+    node: &'a Node,
+    container: String,
+    problem: Problem,
+    status: Status,
+    /// Why the status is only a warning, if it is.
+    caveat: Option<String>,
+    evidence: Vec<Evidence>,
+}
 
 pub fn run(ev: &mut Eval) {
-    ev.emit(Status::Skip, Subject::cluster(), "not implemented yet");
+    let Some(nodes) = ev.nodes() else { return };
+    let windows: Vec<&Node> = nodes.iter().filter(|n| n.is_windows()).collect();
+    if windows.is_empty() {
+        ev.emit(
+            Status::Skip,
+            Subject::cluster(),
+            format!(
+                "no Windows nodes in the cluster ({} nodes, none Windows)",
+                nodes.len()
+            ),
+        );
+        return;
+    }
+    let Some(pods) = ev.pods() else { return };
+    let on_windows: Vec<(&Pod, &Node)> = pods
+        .iter()
+        .filter_map(|p| {
+            let host = p.node_name()?;
+            let node = windows
+                .iter()
+                .find(|n| n.name() == host)
+                .or_else(|| windows.iter().find(|n| same_host(n.name(), host)))?;
+            Some((p, *node))
+        })
+        .collect();
+    if on_windows.is_empty() {
+        ev.emit(
+            Status::Skip,
+            Subject::cluster(),
+            format!(
+                "no pods run on the {} Windows nodes, so no image can be compared with a node build",
+                windows.len()
+            ),
+        );
+        return;
+    }
+    let runtimeclasses = if on_windows
+        .iter()
+        .any(|(p, _)| p.spec.runtime_class_name.is_some())
+    {
+        ev.runtimeclasses()
+    } else {
+        None
+    };
+    let events = ev.events();
+    let index = PodIndex::new(pods);
+    let mut events_by_pod: BTreeMap<(String, String), Vec<&Event>> = BTreeMap::new();
+    for event in events.into_iter().flatten() {
+        if !event.is_warning() || ev.pattern("sandbox_reason").is_match(&event.reason) {
+            continue;
+        }
+        if let Some(pod) = index.of_event(event) {
+            events_by_pod
+                .entry((pod.namespace().to_string(), pod.name().to_string()))
+                .or_default()
+                .push(event);
+        }
+    }
+
+    // Images seen running on Linux nodes: a pull failure of the same image on Windows then means a
+    // Linux-only image, not a Windows one missing a build.
+    let mut on_linux: BTreeMap<&str, Evidence> = BTreeMap::new();
+    for pod in pods {
+        let Some(node) = pod
+            .node_name()
+            .and_then(|n| nodes.iter().find(|x| x.name() == n))
+            .filter(|n| !n.is_windows())
+        else {
+            continue;
+        };
+        for status in &pod.status.container_statuses {
+            if status.state.running.is_none() {
+                continue;
+            }
+            if let Some(c) = pod.spec.containers.iter().find(|c| c.name == status.name) {
+                on_linux.entry(c.image.as_str()).or_insert_with(|| {
+                    Evidence::api(
+                        format!("Pod/{} .status.containerStatuses[{}]", pod.key(), c.name),
+                        format!("running on Linux node {}", node.name()),
+                    )
+                });
+            }
+        }
+    }
+
+    let mut items = Vec::new();
+    let mut judged = 0;
+    let mut unjudged = BTreeSet::new();
+    for (pod, node) in &on_windows {
+        let isolation = isolation_of(ev, pod, node, runtimeclasses.map(Vec::as_slice));
+        let pod_events = events_by_pod
+            .get(&(pod.namespace().to_string(), pod.name().to_string()))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let found = examine_pod(ev, pod, node, &isolation, pod_events, &on_linux);
+        judged += found.judged;
+        unjudged.extend(found.unjudged);
+        items.extend(found.items);
+    }
+
+    if items.is_empty() {
+        let events_note = match events {
+            Some(_) => {
+                "; no OS-mismatch or missing-manifest messages in their container states or events"
+            }
+            None => "; their container states show no OS-mismatch or missing-manifest message",
+        };
+        let unjudged_note = if unjudged.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} image(s) name no Windows release in their tag and were not compared",
+                unjudged.len()
+            )
+        };
+        ev.emit(
+            Status::Pass,
+            Subject::cluster(),
+            format!(
+                "{} Windows pods checked, images match their node builds ({judged} images with a Windows release tag){unjudged_note}{events_note}",
+                on_windows.len()
+            ),
+        );
+        return;
+    }
+    report(ev, items);
+}
+
+/// The pod's isolation: Hyper-V through a RuntimeClass whose handler says so, or through the old
+/// annotation where a dockershim kubelet (1.20 or older) still honoured it; process otherwise.
+fn isolation_of(
+    ev: &Eval,
+    pod: &Pod,
+    node: &Node,
+    runtimeclasses: Option<&[RuntimeClass]>,
+) -> Isolation {
+    if let Some(name) = &pod.spec.runtime_class_name {
+        return match runtimeclasses.map(|rcs| rcs.iter().find(|rc| rc.metadata.name == *name)) {
+            None => Isolation::Unknown(format!(
+                "its RuntimeClass {name} could not be read, so its isolation is unknown"
+            )),
+            Some(None) => Isolation::Unknown(format!(
+                "its RuntimeClass {name} does not exist, so its isolation is unknown"
+            )),
+            Some(Some(rc)) if ev.pattern("hyperv_handler").is_match(&rc.handler) => {
+                Isolation::HyperV
+            }
+            Some(Some(_)) => Isolation::Process,
+        };
+    }
+    let annotated = pod
+        .metadata
+        .annotations
+        .get(ISOLATION_ANNOTATION)
+        .is_some_and(|v| v.eq_ignore_ascii_case("hyperv"));
+    let dockershim_honours_it =
+        Runtime::parse(&node.status.node_info.container_runtime_version).name == "docker"
+            && node
+                .kubelet_semver()
+                .is_some_and(|k| k.major == 1 && k.minor <= 20);
+    if annotated && dockershim_honours_it {
+        Isolation::HyperV
+    } else {
+        Isolation::Process
+    }
+}
+
+struct PodFindings<'a> {
+    items: Vec<Item<'a>>,
+    judged: usize,
+    unjudged: Vec<String>,
+}
+
+fn examine_pod<'a>(
+    ev: &Eval,
+    pod: &'a Pod,
+    node: &'a Node,
+    isolation: &Isolation,
+    events: &[&Event],
+    on_linux: &BTreeMap<&str, Evidence>,
+) -> PodFindings<'a> {
+    let build = node.windows_build();
+    let name = node.name();
+    let kernel_evidence = Evidence::api(
+        format!("Node/{name} .status.nodeInfo.kernelVersion"),
+        node.status.node_info.kernel_version.clone(),
+    );
+    let host_process = pod.spec.host_process();
+    let mut out = PodFindings {
+        items: Vec::new(),
+        judged: 0,
+        unjudged: Vec::new(),
+    };
+    // Runtime messages per image: from events and from waiting container states.
+    let mut said: BTreeMap<String, (Problem, Vec<Evidence>)> = BTreeMap::new();
+    let single_image = (pod.spec.all_containers().count() == 1)
+        .then(|| pod.spec.all_containers().next().map(|c| c.image.clone()))
+        .flatten();
+    let mut note = |image: Option<String>, problem: Problem, evidence: Evidence| {
+        let Some(image) = image.or_else(|| single_image.clone()) else {
+            return;
+        };
+        let entry = said.entry(image).or_insert((problem, Vec::new()));
+        entry.0 = entry.0.max(problem);
+        if entry.1.len() < 3 {
+            entry.1.push(evidence);
+        }
+    };
+    for event in events {
+        if let Some(problem) = runtime_problem(ev, &event.message) {
+            note(
+                image_named(ev, &event.message),
+                problem,
+                Evidence::event(event.reference(), event.excerpt()),
+            );
+        }
+    }
+    for (status, waiting) in pod.waiting_containers() {
+        let message = waiting.message.as_deref().unwrap_or("");
+        if let Some(problem) = runtime_problem(ev, message) {
+            let image = pod
+                .spec
+                .all_containers()
+                .find(|c| c.name == status.name)
+                .map(|c| c.image.clone())
+                .or_else(|| image_named(ev, message));
+            note(
+                image,
+                problem,
+                Evidence::api(
+                    format!(
+                        "Pod/{}/{} .status.containerStatuses[{}].state.waiting",
+                        pod.namespace(),
+                        pod.name(),
+                        status.name
+                    ),
+                    format!(
+                        "{}: {}",
+                        waiting.reason.as_deref().unwrap_or(""),
+                        crate::facts::cluster::clip(message, 400)
+                    ),
+                ),
+            );
+        }
+    }
+
+    for container in pod.spec.all_containers() {
+        let image = container.image.as_str();
+        let release = image_release(image);
+        let runtime = said.remove(image);
+        // What the tag says, under the pod's isolation. HostProcess containers run on the host
+        // itself, outside any container OS, so the build rule does not bind them.
+        let tag_problem = match (release, build) {
+            _ if host_process => None,
+            (Some(r), Some(b)) => {
+                out.judged += 1;
+                let tolerated = r.build == b || (*isolation == Isolation::HyperV && r.build < b);
+                (!tolerated).then_some(r)
+            }
+            _ => {
+                if release.is_none() {
+                    out.unjudged.push(image.to_string());
+                }
+                None
+            }
+        };
+        let running = pod
+            .status
+            .container_statuses
+            .iter()
+            .chain(pod.status.init_container_statuses.iter())
+            .any(|s| s.name == container.name && s.state.running.is_some() && s.ready);
+        let list = if pod
+            .spec
+            .init_containers
+            .iter()
+            .any(|c| c.name == container.name)
+        {
+            "initContainers"
+        } else {
+            "containers"
+        };
+        let spec_evidence = Evidence::api(
+            format!(
+                "Pod/{}/{} .spec.{list}[{}].image",
+                pod.namespace(),
+                pod.name(),
+                container.name
+            ),
+            image,
+        );
+        match (tag_problem, runtime) {
+            (_, Some((problem, evidence))) => {
+                // The runtime itself refused the image: that settles it.
+                let problem = match (problem, release) {
+                    (Problem::LinuxImage, _) => Problem::LinuxImage,
+                    (_, Some(r)) => Problem::WrongBuild(Some(r.build)),
+                    (Problem::NoVariant, None) if is_windows_image_name(image) => {
+                        Problem::WrongBuild(None)
+                    }
+                    // The same image runs on a Linux node: it is a Linux image.
+                    (Problem::NoVariant, None) if on_linux.contains_key(image) => {
+                        Problem::LinuxImage
+                    }
+                    (p, None) => p,
+                };
+                let mut all = vec![spec_evidence, kernel_evidence.clone()];
+                all.extend(evidence);
+                if problem == Problem::LinuxImage {
+                    all.extend(on_linux.get(image).cloned());
+                }
+                out.items.push(Item {
+                    pod,
+                    node,
+                    container: container.name.clone(),
+                    problem,
+                    status: Status::Fail,
+                    caveat: None,
+                    evidence: all,
+                });
+            }
+            (Some(r), None) => {
+                let caveat = match isolation {
+                    Isolation::Unknown(why) => Some(why.clone()),
+                    _ if running => Some(
+                        "yet the container is running, so the tag may not tell the image's real build; check the image's os.version"
+                            .to_string(),
+                    ),
+                    _ => None,
+                };
+                let mut evidence = vec![spec_evidence, kernel_evidence.clone()];
+                if let Some(s) = pod
+                    .status
+                    .container_statuses
+                    .iter()
+                    .find(|s| s.name == container.name)
+                {
+                    evidence.push(Evidence::api(
+                        format!(
+                            "Pod/{}/{} .status.containerStatuses[{}]",
+                            pod.namespace(),
+                            pod.name(),
+                            container.name
+                        ),
+                        format!(
+                            "ready={} restartCount={} {}",
+                            s.ready,
+                            s.restart_count,
+                            pod.state_summary()
+                        ),
+                    ));
+                }
+                out.items.push(Item {
+                    pod,
+                    node,
+                    container: container.name.clone(),
+                    problem: Problem::WrongBuild(Some(r.build)),
+                    status: if caveat.is_some() {
+                        Status::Warn
+                    } else {
+                        Status::Fail
+                    },
+                    caveat,
+                    evidence,
+                });
+            }
+            (None, None) => {}
+        }
+    }
+    out
+}
+
+/// The problem a runtime message states, if it states one.
+fn runtime_problem(ev: &Eval, message: &str) -> Option<Problem> {
+    if ev.pattern("linux_image").is_match(message) {
+        Some(Problem::LinuxImage)
+    } else if ev.pattern("os_mismatch").is_match(message) {
+        Some(Problem::WrongBuild(None))
+    } else if ev.pattern("no_manifest").is_match(message) {
+        Some(Problem::NoVariant)
+    } else {
+        None
+    }
+}
+
+fn image_named(ev: &Eval, message: &str) -> Option<String> {
+    ev.pattern("image_reference")
+        .captures(message)
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str().to_string())
+}
+
+/// The image reference with its release tag segment replaced by the tag of `target`
+/// (`...:4.8-windowsservercore-ltsc2019` -> `...:4.8-windowsservercore-ltsc2022`).
+fn retag(image: &str, from: &Release, target: &Release) -> Option<String> {
+    let slash = image.rfind('/').map_or(0, |i| i + 1);
+    let colon = slash + image[slash..].find(':')?;
+    let (repo, tag) = (&image[..colon], &image[colon + 1..]);
+    let tag = tag.split('@').next()?;
+    let mut out = String::new();
+    let mut replaced = false;
+    let mut start = 0;
+    for segment in tag.split(['-', '_']) {
+        let lower = segment.to_ascii_lowercase();
+        if !replaced && from.tags.contains(&lower.as_str()) {
+            let same_style = target
+                .tags
+                .iter()
+                .find(|t| t.starts_with("ltsc") == lower.starts_with("ltsc"))
+                .or(target.tags.first())?;
+            out.push_str(same_style);
+            replaced = true;
+        } else {
+            out.push_str(segment);
+        }
+        start += segment.len();
+        // The delimiter that follows this segment, if any.
+        if let Some(delimiter) = tag[start..].chars().next() {
+            out.push(delimiter);
+            start += delimiter.len_utf8();
+        }
+    }
+    replaced.then(|| format!("{repo}:{out}"))
+}
+
+fn report(ev: &mut Eval, items: Vec<Item>) {
+    let mut groups: BTreeMap<(String, Workload, String), Vec<Item>> = BTreeMap::new();
+    for item in items {
+        let image = item
+            .pod
+            .spec
+            .all_containers()
+            .find(|c| c.name == item.container)
+            .map(|c| c.image.clone())
+            .unwrap_or_default();
+        groups
+            .entry((item.pod.namespace().to_string(), item.pod.workload(), image))
+            .or_default()
+            .push(item);
+    }
+    for ((namespace, workload, image), group) in groups {
+        let status = group
+            .iter()
+            .map(|i| i.status)
+            .max_by_key(|s| s.row_rank())
+            .unwrap_or(Status::Warn);
+        let problem = group
+            .iter()
+            .map(|i| i.problem)
+            .max()
+            .unwrap_or(Problem::NoVariant);
+        let nodes: BTreeSet<&str> = group.iter().map(|i| i.node.name()).collect();
+        let builds: BTreeSet<u32> = group
+            .iter()
+            .filter_map(|i| i.node.windows_build())
+            .collect();
+        let node_list = nodes.iter().copied().collect::<Vec<_>>().join(", ");
+        let build_list = builds
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join("/");
+        let pods: BTreeSet<&str> = group.iter().map(|i| i.pod.name()).collect();
+        let count = match pods.len() {
+            1 => format!("pod {}", pods.iter().next().copied().unwrap_or_default()),
+            n => format!("{n} pods"),
+        };
+        let reference = workload.reference();
+        let caveat = group
+            .iter()
+            .find_map(|i| i.caveat.clone())
+            .filter(|_| status == Status::Warn)
+            .map(|c| format!("; {c}"))
+            .unwrap_or_default();
+        let message = match problem {
+            Problem::WrongBuild(Some(image_build)) => format!(
+                "{reference} in {namespace}: image {image} is built for {} but its pods run on build {build_list} node(s) {node_list} under process isolation ({count}){caveat}",
+                describe(image_build)
+            ),
+            Problem::WrongBuild(None) => format!(
+                "{reference} in {namespace}: the runtime reports that image {image} does not match the Windows build {build_list} of {node_list} ({count})"
+            ),
+            Problem::NoVariant => format!(
+                "{reference} in {namespace}: image {image} has no windows/amd64 variant for build {build_list} on {node_list}: a Linux-only image, or a Windows image not published for this build ({count})"
+            ),
+            Problem::LinuxImage => format!(
+                "{reference} in {namespace}: image {image} is a Linux image but its pods were scheduled on Windows node(s) {node_list} ({count})"
+            ),
+        };
+        let fix = fix_for(ev, &namespace, &workload, &image, &group, problem);
+        let subject = Subject::namespaced(workload.kind_title(), &namespace, &workload.name);
+        let finding = ev.emit(status, subject, message);
+        let mut seen = BTreeSet::new();
+        for item in &group {
+            for e in &item.evidence {
+                if seen.len() < 6 && seen.insert((e.reference.clone(), e.excerpt.clone())) {
+                    finding.evidence(e.clone());
+                }
+            }
+        }
+        finding.with_fix(fix);
+    }
+}
+
+fn describe(build: u32) -> String {
+    match release_by_build(build) {
+        Some(r) => format!("{} (build {build})", r.product),
+        None => format!("build {build}"),
+    }
+}
+
+fn fix_for(
+    ev: &Eval,
+    namespace: &str,
+    workload: &Workload,
+    image: &str,
+    group: &[Item],
+    problem: Problem,
+) -> crate::findings::Fix {
+    let reference = workload.reference();
+    let node_build = group.iter().find_map(|i| i.node.windows_build());
+    let node_build_text = node_build.map_or_else(|| "unknown".to_string(), |b| b.to_string());
+    let node_release = node_build.and_then(release_by_build);
+    let node_release_text = node_release.map_or_else(
+        || format!("build {node_build_text}"),
+        |r| r.product.to_string(),
+    );
+    let node_tag = node_release
+        .and_then(|r| r.tags.first().copied())
+        .unwrap_or("ltsc2022");
+    let container = group
+        .first()
+        .map(|i| i.container.clone())
+        .unwrap_or_default();
+    let base: Vec<(&str, &str)> = vec![
+        ("namespace", namespace),
+        ("workload", &reference),
+        ("image", image),
+        ("node_build", &node_build_text),
+        ("node_release", &node_release_text),
+        ("node_tag", node_tag),
+        ("container", &container),
+    ];
+    if !workload.has_mutable_template() {
+        return ev.fix("recreate", &base);
+    }
+    match problem {
+        Problem::LinuxImage => ev.fix("linux_only", &base),
+        Problem::NoVariant => ev.fix("no_variant", &base),
+        Problem::WrongBuild(None) => ev.fix("rebuild", &base),
+        Problem::WrongBuild(Some(image_build)) => {
+            let image_release = release_by_build(image_build);
+            let image_label = build_label(image_build);
+            let image_release_text = describe(image_build);
+            let suggested = match (image_release, node_release) {
+                (Some(from), Some(to)) => retag(image, from, to),
+                _ => None,
+            };
+            let mut vars = base.clone();
+            vars.push(("image_build", &image_label));
+            vars.push(("image_release", &image_release_text));
+            match &suggested {
+                Some(s) => {
+                    vars.push(("suggested", s));
+                    ev.fix("retag", &vars)
+                }
+                None => ev.fix("pin_build", &vars),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::Finding;
+
+    fn run_on(files: &[(&str, &str)]) -> Vec<Finding> {
+        let files: BTreeMap<String, String> = files
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let store = crate::sources::files::MemoryStore::from_text(&files);
+        let facts = crate::sources::bundle::read_bundle(&store);
+        super::super::run_one("image-os-match", &facts).findings
+    }
+
+    const NODES: &str = r#"{"items":[
+      {"metadata":{"name":"win-2019","labels":{"kubernetes.io/os":"windows"}},
+       "status":{"nodeInfo":{"kernelVersion":"10.0.17763.6054","kubeletVersion":"v1.30.1","containerRuntimeVersion":"containerd://1.7.20","operatingSystem":"windows"}}},
+      {"metadata":{"name":"win-2022","labels":{"kubernetes.io/os":"windows"}},
+       "status":{"nodeInfo":{"kernelVersion":"10.0.20348.2582","kubeletVersion":"v1.30.1","containerRuntimeVersion":"containerd://1.7.20","operatingSystem":"windows"}}}]}"#;
+
+    fn pod(name: &str, node: &str, image: &str, extra_spec: &str, status: &str) -> String {
+        format!(
+            r#"{{"metadata":{{"name":"{name}","namespace":"app"}},
+               "spec":{{"nodeName":"{node}"{extra_spec},"containers":[{{"name":"c","image":"{image}"}}]}},
+               "status":{status}}}"#
+        )
+    }
+
+    const PENDING: &str = r#"{"phase":"Pending","containerStatuses":[{"name":"c","ready":false,"state":{"waiting":{"reason":"ContainerCreating"}}}]}"#;
+    const RUNNING: &str = r#"{"phase":"Running","containerStatuses":[{"name":"c","ready":true,"state":{"running":{}}}]}"#;
+
+    #[test]
+    fn retag_keeps_the_rest_of_the_tag_and_the_tag_style() {
+        let r2019 = release_by_build(17763).expect("2019");
+        let r2022 = release_by_build(20348).expect("2022");
+        assert_eq!(
+            retag(
+                "mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2019",
+                r2019,
+                r2022
+            )
+            .as_deref(),
+            Some("mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2022")
+        );
+        let r1909 = release_by_build(18363).expect("1909");
+        assert_eq!(
+            retag("registry.local:5000/app:v2_1909", r1909, r2019).as_deref(),
+            Some("registry.local:5000/app:v2_1809")
+        );
+        let r20h2 = release_by_build(19042).expect("20H2");
+        assert_eq!(
+            retag("contoso/web:20H2-v3_b7", r20h2, r2022).as_deref(),
+            Some("contoso/web:ltsc2022-v3_b7")
+        );
+        assert_eq!(
+            retag(
+                "mcr.microsoft.com/windows/servercore:10.0.17763.1",
+                r2019,
+                r2022
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn hyperv_runtimeclass_tolerates_older_images_but_not_newer_ones() {
+        let rcs = r#"{"items":[{"metadata":{"name":"hv"},"handler":"runhcs-wcow-hypervisor"}]}"#;
+        let older = pod(
+            "old",
+            "win-2022",
+            "mcr.microsoft.com/windows/nanoserver:ltsc2019",
+            r#","runtimeClassName":"hv""#,
+            PENDING,
+        );
+        let newer = pod(
+            "new",
+            "win-2019",
+            "mcr.microsoft.com/windows/nanoserver:ltsc2022",
+            r#","runtimeClassName":"hv""#,
+            PENDING,
+        );
+        let pods = format!(r#"{{"items":[{older},{newer}]}}"#);
+        let f = run_on(&[
+            ("cluster/nodes.json", NODES),
+            ("cluster/pods.json", &pods),
+            ("cluster/runtimeclasses.json", rcs),
+        ]);
+        let fails: Vec<&Finding> = f.iter().filter(|x| x.status == Status::Fail).collect();
+        assert_eq!(fails.len(), 1, "{f:?}");
+        assert_eq!(fails[0].subject.name, "new");
+        // The missing events input is reported, not mistaken for "no events".
+        assert!(f
+            .iter()
+            .any(|x| x.status == Status::Skip && x.subject.name == "events"));
+    }
+
+    #[test]
+    fn unreadable_runtimeclass_or_running_container_downgrades_to_warn() {
+        let a = pod(
+            "a",
+            "win-2022",
+            "mcr.microsoft.com/windows/nanoserver:ltsc2019",
+            r#","runtimeClassName":"windows-2019""#,
+            PENDING,
+        );
+        let b = pod("b", "win-2022", "contoso/app:1.0-1809", "", RUNNING);
+        let pods = format!(r#"{{"items":[{a},{b}]}}"#);
+        let f = run_on(&[
+            ("cluster/nodes.json", NODES),
+            ("cluster/pods.json", &pods),
+            ("cluster/events.json", r#"{"items":[]}"#),
+        ]);
+        let warns: Vec<&Finding> = f.iter().filter(|x| x.status == Status::Warn).collect();
+        assert_eq!(warns.len(), 2, "{f:?}");
+        assert!(warns.iter().any(|w| w
+            .message
+            .contains("RuntimeClass windows-2019 could not be read")));
+        assert!(warns
+            .iter()
+            .any(|w| w.message.contains("yet the container is running")));
+        assert!(!f.iter().any(|x| x.status == Status::Fail));
+    }
+
+    #[test]
+    fn mismatch_event_on_an_untagged_image_fails_with_the_rebuild_fix() {
+        let p = r#"{"items":[{"metadata":{"name":"web-5f7b8c9d6-zzzzz","namespace":"app","labels":{"pod-template-hash":"5f7b8c9d6"},
+            "ownerReferences":[{"kind":"ReplicaSet","name":"web-5f7b8c9d6"}]},
+            "spec":{"nodeName":"win-2022","containers":[{"name":"web","image":"registry.example.com/web:2024.11"}]},
+            "status":{"phase":"Running","containerStatuses":[{"name":"web","ready":false,"restartCount":4,
+              "state":{"waiting":{"reason":"CrashLoopBackOff"}}}]}}]}"#;
+        let events = r#"{"items":[{"involvedObject":{"kind":"Pod","namespace":"app","name":"web-5f7b8c9d6-zzzzz"},
+            "reason":"Failed","type":"Warning","source":{"host":"win-2022"},
+            "message":"Error: failed to create containerd task: failed to create shim task: hcs::CreateComputeSystem web: The container operating system does not match the host operating system.: unknown"}]}"#;
+        let f = run_on(&[
+            ("cluster/nodes.json", NODES),
+            ("cluster/pods.json", p),
+            ("cluster/events.json", events),
+        ]);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].status, Status::Fail);
+        assert_eq!(f[0].subject.kind, "Deployment");
+        assert!(f[0]
+            .message
+            .contains("does not match the Windows build 20348"));
+        let fix = f[0].fix.as_ref().expect("fix");
+        assert!(fix.text.contains("servercore:ltsc2022"), "{}", fix.text);
+    }
+
+    #[test]
+    fn retag_fix_names_the_real_container_and_suggested_tag() {
+        let p = r#"{"items":[{"metadata":{"name":"api-0","namespace":"shop","ownerReferences":[{"kind":"StatefulSet","name":"api"}]},
+            "spec":{"nodeName":"win-2019","containers":[{"name":"api","image":"mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2022"}]},
+            "status":{"phase":"Pending"}}]}"#;
+        let f = run_on(&[
+            ("cluster/nodes.json", NODES),
+            ("cluster/pods.json", p),
+            ("cluster/events.json", r#"{"items":[]}"#),
+        ]);
+        assert_eq!(f[0].status, Status::Fail);
+        let fix = f[0].fix.as_ref().expect("fix");
+        assert_eq!(
+            fix.commands[0],
+            "kubectl -n shop set image statefulset/api api=mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2019"
+        );
+        assert!(fix.commands[1].contains(r#""node.kubernetes.io/windows-build":"10.0.20348""#));
+    }
+
+    #[test]
+    fn host_process_containers_are_not_bound_by_the_build_rule() {
+        let p = r#"{"items":[{"metadata":{"name":"csi-proxy-x","namespace":"kube-system"},
+            "spec":{"nodeName":"win-2022","hostNetwork":true,"securityContext":{"windowsOptions":{"hostProcess":true}},
+              "containers":[{"name":"csi-proxy","image":"ghcr.io/kubernetes-csi/csi-proxy:v1.1.3-ltsc2019"}]},
+            "status":{"phase":"Running"}}]}"#;
+        let f = run_on(&[
+            ("cluster/nodes.json", NODES),
+            ("cluster/pods.json", p),
+            ("cluster/events.json", r#"{"items":[]}"#),
+        ]);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].status, Status::Pass, "{f:?}");
+    }
+
+    #[test]
+    fn missing_manifest_for_an_image_that_runs_on_linux_means_a_linux_image() {
+        let nodes = r#"{"items":[
+          {"metadata":{"name":"win-2019","labels":{"kubernetes.io/os":"windows"}},"status":{"nodeInfo":{"kernelVersion":"10.0.17763.6054"}}},
+          {"metadata":{"name":"lin-1","labels":{"kubernetes.io/os":"linux"}}}]}"#;
+        let waiting = r#"{"phase":"Pending","containerStatuses":[{"name":"c","ready":false,"state":{"waiting":{"reason":"ErrImagePull",
+            "message":"failed to pull and unpack image \"quay.io/prometheus/node-exporter:v1.8.2\": no match for platform in manifest: not found"}}}]}"#;
+        let pods = format!(
+            r#"{{"items":[{},{}]}}"#,
+            pod(
+                "on-win",
+                "win-2019",
+                "quay.io/prometheus/node-exporter:v1.8.2",
+                "",
+                waiting
+            ),
+            pod(
+                "on-linux",
+                "lin-1",
+                "quay.io/prometheus/node-exporter:v1.8.2",
+                "",
+                RUNNING
+            )
+        );
+        let f = run_on(&[
+            ("cluster/nodes.json", nodes),
+            ("cluster/pods.json", &pods),
+            ("cluster/events.json", r#"{"items":[]}"#),
+        ]);
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("is a Linux image"), "{f:?}");
+        assert!(f[0]
+            .evidence
+            .iter()
+            .any(|e| e.excerpt == "running on Linux node lin-1"));
+    }
+
+    #[test]
+    fn untagged_images_are_counted_not_judged() {
+        let p = format!(
+            r#"{{"items":[{}]}}"#,
+            pod("x", "win-2019", "contoso/agent:5", "", RUNNING)
+        );
+        let f = run_on(&[
+            ("cluster/nodes.json", NODES),
+            ("cluster/pods.json", &p),
+            ("cluster/events.json", r#"{"items":[]}"#),
+        ]);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].status, Status::Pass);
+        assert!(f[0].message.contains("1 image(s) name no Windows release"));
+    }
 }

@@ -11,6 +11,7 @@
 mod container_runtime;
 mod dns_windows;
 mod flannel_vxlan;
+mod icmp_vs_tcp;
 mod image_os_match;
 mod ip_plan;
 mod node_only;
@@ -20,7 +21,6 @@ mod os_scheduling;
 mod pause_image;
 mod pod_spec_compat;
 mod port_forward_wincat;
-mod probe_only;
 mod service_ip_from_node;
 mod service_limits;
 mod version_skew;
@@ -57,7 +57,7 @@ pub const REGISTRY: &[(&str, CheckFn)] = &[
     ),
     ("hns-network", node_only::hns_network),
     ("cni-exception-list", node_only::cni_exception_list),
-    ("icmp-vs-tcp", probe_only::icmp_vs_tcp),
+    ("icmp-vs-tcp", icmp_vs_tcp::run),
     ("nodeport-self-access", nodeport_self_access::run),
     ("service-ip-from-node", service_ip_from_node::run),
     ("mac-spoofing", node_only::mac_spoofing),

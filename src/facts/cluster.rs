@@ -262,6 +262,229 @@ impl Pod {
     }
 }
 
+/// The object that holds a pod's template, named as `kubectl` addresses it (`deployment/iis`,
+/// `daemonset/node-exporter`, `pod/debug`): where a fix to the pod spec has to be made.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Workload {
+    /// Lower-case kubectl resource name: deployment, daemonset, statefulset, replicaset, job,
+    /// replicationcontroller, or pod for pods no controller owns (and static mirror pods).
+    pub kind: String,
+    pub name: String,
+}
+
+impl Workload {
+    /// `kind/name`, as `kubectl -n NS patch KIND/NAME` takes it.
+    pub fn reference(&self) -> String {
+        format!("{}/{}", self.kind, self.name)
+    }
+
+    /// The API kind, as subjects name it: `Deployment`, `DaemonSet`, ..., `Pod`.
+    pub fn kind_title(&self) -> &'static str {
+        match self.kind.as_str() {
+            "deployment" => "Deployment",
+            "daemonset" => "DaemonSet",
+            "statefulset" => "StatefulSet",
+            "replicaset" => "ReplicaSet",
+            "job" => "Job",
+            "replicationcontroller" => "ReplicationController",
+            _ => "Pod",
+        }
+    }
+
+    /// True when the workload has a mutable pod template at `/spec/template/spec` (a patch there rolls
+    /// out new pods); false for bare pods and Jobs, which must be recreated.
+    pub fn has_mutable_template(&self) -> bool {
+        matches!(
+            self.kind.as_str(),
+            "deployment" | "daemonset" | "statefulset" | "replicaset" | "replicationcontroller"
+        )
+    }
+}
+
+impl Pod {
+    /// The workload whose template made this pod. A ReplicaSet whose name ends in the pod's
+    /// `pod-template-hash` belongs to the Deployment of the same name without that suffix.
+    pub fn workload(&self) -> Workload {
+        let Some(owner) = self.metadata.owner_references.first() else {
+            return Workload {
+                kind: "pod".into(),
+                name: self.name().to_string(),
+            };
+        };
+        let kind = match owner.kind.as_str() {
+            "ReplicaSet" => {
+                if let Some(deployment) = self
+                    .metadata
+                    .labels
+                    .get("pod-template-hash")
+                    .and_then(|hash| owner.name.strip_suffix(&format!("-{hash}")))
+                {
+                    return Workload {
+                        kind: "deployment".into(),
+                        name: deployment.to_string(),
+                    };
+                }
+                "replicaset"
+            }
+            "DaemonSet" => "daemonset",
+            "StatefulSet" => "statefulset",
+            "Job" => "job",
+            "ReplicationController" => "replicationcontroller",
+            _ => {
+                return Workload {
+                    kind: "pod".into(),
+                    name: self.name().to_string(),
+                }
+            }
+        };
+        Workload {
+            kind: kind.into(),
+            name: owner.name.clone(),
+        }
+    }
+
+    /// Running with every container ready.
+    pub fn is_running_ready(&self) -> bool {
+        self.status.phase.as_deref() == Some("Running")
+            && !self.status.container_statuses.is_empty()
+            && self.status.container_statuses.iter().all(|c| c.ready)
+    }
+
+    /// No container of the pod ever started: it is Pending without container states, or every
+    /// container waits (other than in CrashLoopBackOff) without a restart. A container that started
+    /// ran on its node, so its image suits that node's OS.
+    pub fn never_started(&self) -> bool {
+        let statuses: Vec<&super::k8s::ContainerStatus> = self
+            .status
+            .init_container_statuses
+            .iter()
+            .chain(self.status.container_statuses.iter())
+            .collect();
+        if statuses.is_empty() {
+            return self.status.phase.as_deref() == Some("Pending");
+        }
+        statuses.iter().all(|s| {
+            s.restart_count == 0
+                && s.state.running.is_none()
+                && s.state.terminated.is_none()
+                && s.state
+                    .waiting
+                    .as_ref()
+                    .is_none_or(|w| w.reason.as_deref() != Some("CrashLoopBackOff"))
+        })
+    }
+
+    /// Containers (init containers first) that wait, with the reason and message kubelet gave.
+    pub fn waiting_containers(
+        &self,
+    ) -> impl Iterator<Item = (&super::k8s::ContainerStatus, &super::k8s::StateDetail)> {
+        self.status
+            .init_container_statuses
+            .iter()
+            .chain(self.status.container_statuses.iter())
+            .filter_map(|c| c.state.waiting.as_ref().map(|w| (c, w)))
+    }
+
+    /// A one-line summary of the pod's state for evidence: phase, reason, waiting containers.
+    pub fn state_summary(&self) -> String {
+        let mut s = format!(
+            "phase={}",
+            self.status.phase.as_deref().unwrap_or("unknown")
+        );
+        if let Some(r) = &self.status.reason {
+            s.push_str(&format!(" reason={r}"));
+        }
+        for (c, w) in self.waiting_containers() {
+            s.push_str(&format!(
+                " container {} waiting: {}",
+                c.name,
+                w.reason.as_deref().unwrap_or("unknown")
+            ));
+            if let Some(m) = &w.message {
+                s.push_str(&format!(" ({})", clip(m, 300)));
+            }
+        }
+        s
+    }
+}
+
+impl Event {
+    pub fn is_warning(&self) -> bool {
+        self.type_.eq_ignore_ascii_case("warning")
+    }
+
+    /// `(namespace, name)` of the pod the event is about, if it is about a pod.
+    pub fn pod_key(&self) -> Option<(&str, &str)> {
+        let o = &self.involved_object;
+        (o.kind == "Pod").then(|| (o.namespace.as_deref().unwrap_or("default"), o.name.as_str()))
+    }
+
+    /// The event as evidence shows it: reason, repeat count, time, source host and message (long
+    /// runtime messages are clipped).
+    pub fn excerpt(&self) -> String {
+        let mut s = self.reason.clone();
+        if let Some(n) = self.count.filter(|n| *n > 1) {
+            s.push_str(&format!(" (x{n})"));
+        }
+        if let Some(t) = self.when() {
+            s.push_str(&format!(" at {t}"));
+        }
+        if let Some(h) = self.host() {
+            s.push_str(&format!(" on {h}"));
+        }
+        s.push_str(": ");
+        s.push_str(&clip(&self.message, 600));
+        s
+    }
+}
+
+/// Pods by `(namespace, name)`, for finding the pod (and so the node) an event is about.
+pub struct PodIndex<'a> {
+    by_key: std::collections::HashMap<(&'a str, &'a str), &'a Pod>,
+}
+
+impl<'a> PodIndex<'a> {
+    pub fn new(pods: &'a [Pod]) -> Self {
+        PodIndex {
+            by_key: pods
+                .iter()
+                .map(|p| ((p.namespace(), p.name()), p))
+                .collect(),
+        }
+    }
+
+    pub fn get(&self, namespace: &str, name: &str) -> Option<&'a Pod> {
+        self.by_key.get(&(namespace, name)).copied()
+    }
+
+    /// The pod an event is about, if it is about a pod that still exists.
+    pub fn of_event(&self, event: &Event) -> Option<&'a Pod> {
+        let (namespace, name) = event.pod_key()?;
+        self.get(namespace, name)
+    }
+
+    /// The node an event happened on: the node of the pod it is about, else the host that reported it.
+    pub fn event_node<'n>(&self, event: &Event, nodes: &'n [Node]) -> Option<&'n Node> {
+        let host = self
+            .of_event(event)
+            .and_then(|p| p.node_name())
+            .or_else(|| event.host())?;
+        nodes
+            .iter()
+            .find(|n| n.name() == host)
+            .or_else(|| nodes.iter().find(|n| same_host(n.name(), host)))
+    }
+}
+
+/// `text` cut to at most `max` characters (on a character boundary), marked with `…` when cut.
+pub fn clip(text: &str, max: usize) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+    }
+}
+
 impl Service {
     pub fn namespace(&self) -> &str {
         self.metadata.namespace.as_deref().unwrap_or("default")
@@ -288,16 +511,16 @@ impl Service {
 /// (`Service::backends` for every Service of a 150,000-pod cluster is quadratic; this is not).
 /// Lookups give pods in the order of the pod list, like the linear helpers.
 #[derive(Debug, Default)]
-pub struct PodIndex<'a> {
+pub struct PodLookup<'a> {
     pods: &'a [Pod],
     by_namespace: HashMap<&'a str, Vec<u32>>,
     by_node: HashMap<&'a str, Vec<u32>>,
     by_label: HashMap<(&'a str, &'a str, &'a str), Vec<u32>>,
 }
 
-impl<'a> PodIndex<'a> {
+impl<'a> PodLookup<'a> {
     pub fn new(pods: &'a [Pod]) -> Self {
-        let mut index = PodIndex {
+        let mut index = PodLookup {
             pods,
             ..Default::default()
         };
@@ -345,6 +568,43 @@ impl<'a> PodIndex<'a> {
                 selector
                     .iter()
                     .all(|(k, v)| p.metadata.labels.get(k) == Some(v))
+            })
+            .collect()
+    }
+}
+
+/// Service helpers for the checks about reaching Services from a Windows node itself.
+impl Service {
+    /// The type, `ClusterIP` when unset.
+    pub fn service_type(&self) -> &str {
+        self.spec.type_.as_deref().unwrap_or("ClusterIP")
+    }
+
+    /// Ports with an allocated nodePort (Services of type NodePort or LoadBalancer).
+    pub fn node_ports(&self) -> Vec<&super::k8s::ServicePort> {
+        self.spec
+            .ports
+            .iter()
+            .filter(|p| p.node_port.is_some_and(|n| n > 0))
+            .collect()
+    }
+
+    /// The ClusterIP, unless the Service is headless (`None`) or has none (ExternalName).
+    pub fn cluster_ip_address(&self) -> Option<&str> {
+        self.spec
+            .cluster_ip
+            .as_deref()
+            .map(str::trim)
+            .filter(|ip| !ip.is_empty() && !ip.eq_ignore_ascii_case("none"))
+    }
+
+    /// Backends that run Windows: scheduled on one of `windows_nodes`, or not yet scheduled and
+    /// selecting Windows.
+    pub fn windows_backends<'a>(&'a self, pods: &'a [Pod], windows_nodes: &[&str]) -> Vec<&'a Pod> {
+        self.backends(pods)
+            .filter(|p| match p.node_name() {
+                Some(n) => windows_nodes.iter().any(|w| same_host(w, n)),
+                None => p.spec.targets_windows(),
             })
             .collect()
     }
@@ -416,6 +676,24 @@ impl<'a> NodeIndex<'a> {
     }
 }
 
+impl super::k8s::ServicePort {
+    /// TCP unless another protocol is named.
+    pub fn is_tcp(&self) -> bool {
+        self.protocol
+            .as_deref()
+            .is_none_or(|p| p.eq_ignore_ascii_case("TCP"))
+    }
+
+    /// `80/TCP`, `53/UDP`.
+    pub fn display(&self) -> String {
+        format!(
+            "{}/{}",
+            self.port,
+            self.protocol.as_deref().unwrap_or("TCP")
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,7 +711,7 @@ mod tests {
     }
 
     #[test]
-    fn pod_index_agrees_with_the_linear_helpers() {
+    fn pod_lookup_agrees_with_the_linear_helpers() {
         let pods = vec![
             pod("a", "web-1", "n1", &[("app", "web"), ("tier", "front")]),
             pod("a", "web-2", "n2", &[("app", "web")]),
@@ -441,7 +719,7 @@ mod tests {
             pod("a", "db-1", "n1", &[("app", "db"), ("tier", "front")]),
             pod("a", "web-4", "n2", &[("app", "web"), ("tier", "front")]),
         ];
-        let index = PodIndex::new(&pods);
+        let index = PodLookup::new(&pods);
         let mut svc = Service::default();
         svc.metadata.namespace = Some("a".into());
         for selector in [
@@ -532,5 +810,62 @@ mod tests {
             serde_json::from_str(r#"{"containers":[{"name":"a","image":"nginx"}]}"#).expect("json");
         assert_eq!(spec.os_selector(), OsTarget::Unrestricted);
         assert!(!spec.targets_windows());
+    }
+
+    #[test]
+    fn workloads_of_pods_name_the_object_that_holds_the_template() {
+        let pod = |meta: &str| -> Pod {
+            serde_json::from_str(&format!(r#"{{"metadata":{meta}}}"#)).expect("pod")
+        };
+        let w = pod(
+            r#"{"name":"web-5f7b8c9d6-zzzzz","labels":{"pod-template-hash":"5f7b8c9d6"},
+            "ownerReferences":[{"kind":"ReplicaSet","name":"web-5f7b8c9d6"}]}"#,
+        )
+        .workload();
+        assert_eq!(w.reference(), "deployment/web");
+        assert!(w.has_mutable_template());
+        let w = pod(r#"{"name":"x-abc","ownerReferences":[{"kind":"ReplicaSet","name":"x"}]}"#)
+            .workload();
+        assert_eq!(w.reference(), "replicaset/x");
+        let w = pod(
+            r#"{"name":"kube-proxy-win-1","ownerReferences":[{"kind":"Node","name":"win-1"}]}"#,
+        )
+        .workload();
+        assert_eq!(w.reference(), "pod/kube-proxy-win-1");
+        assert_eq!(w.kind_title(), "Pod");
+        assert!(!w.has_mutable_template());
+        let w = pod(r#"{"name":"j-1","ownerReferences":[{"kind":"Job","name":"j"}]}"#).workload();
+        assert!(!w.has_mutable_template());
+    }
+
+    #[test]
+    fn events_are_placed_on_the_pod_node_or_their_source_host() {
+        let pods: Vec<Pod> = serde_json::from_str(
+            r#"[{"metadata":{"name":"p","namespace":"a"},"spec":{"nodeName":"win-1.corp.example.com"}}]"#,
+        )
+        .expect("pods");
+        let nodes: Vec<Node> = serde_json::from_str(
+            r#"[{"metadata":{"name":"win-1.corp.example.com"}},{"metadata":{"name":"win-2"}}]"#,
+        )
+        .expect("nodes");
+        let index = PodIndex::new(&pods);
+        let on_pod: Event = serde_json::from_str(
+            r#"{"involvedObject":{"kind":"Pod","namespace":"a","name":"p"},"source":{"host":"elsewhere"}}"#,
+        )
+        .expect("event");
+        assert_eq!(
+            index.event_node(&on_pod, &nodes).map(|n| n.name()),
+            Some("win-1.corp.example.com")
+        );
+        let gone: Event = serde_json::from_str(
+            r#"{"involvedObject":{"kind":"Pod","namespace":"a","name":"deleted"},"source":{"host":"WIN-2"}}"#,
+        )
+        .expect("event");
+        assert_eq!(
+            index.event_node(&gone, &nodes).map(|n| n.name()),
+            Some("win-2")
+        );
+        assert_eq!(clip("abcdef", 3), "abc…");
+        assert_eq!(clip(" ab ", 3), "ab");
     }
 }

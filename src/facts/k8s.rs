@@ -371,6 +371,8 @@ pub struct PodSecurityContext {
     #[serde(deserialize_with = "vec_or_null")]
     pub sysctls: Vec<serde_json::Value>,
     pub windows_options: Option<WindowsOptions>,
+    pub seccomp_profile: Option<serde_json::Value>,
+    pub fs_group_change_policy: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -386,6 +388,7 @@ pub struct SecurityContext {
     pub run_as_non_root: Option<bool>,
     pub se_linux_options: Option<serde_json::Value>,
     pub windows_options: Option<WindowsOptions>,
+    pub seccomp_profile: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -406,6 +409,28 @@ pub struct Container {
     #[serde(deserialize_with = "vec_or_null")]
     pub volume_devices: Vec<serde_json::Value>,
     pub termination_message_path: Option<String>,
+    /// Kubelet health probes (the nodeport-self-access check looks for probes that call the node's
+    /// own NodePort).
+    pub liveness_probe: Option<ContainerProbe>,
+    pub readiness_probe: Option<ContainerProbe>,
+    pub startup_probe: Option<ContainerProbe>,
+}
+
+/// A kubelet health probe: only where it connects (httpGet / tcpSocket host and port).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ContainerProbe {
+    pub http_get: Option<ProbeEndpoint>,
+    pub tcp_socket: Option<ProbeEndpoint>,
+}
+
+/// `host` (empty: the pod IP) and `port` (a number or a named container port) of a health probe.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ProbeEndpoint {
+    pub host: Option<String>,
+    pub port: serde_json::Value,
+    pub path: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

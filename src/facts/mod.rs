@@ -7,6 +7,7 @@
 
 pub mod cluster;
 pub mod k8s;
+pub mod network;
 pub mod node;
 pub mod probes;
 pub mod versions;

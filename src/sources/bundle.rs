@@ -15,6 +15,7 @@ pub fn read_bundle(store: &dyn FileStore) -> Facts {
     let mut facts = Facts::default();
     read_cluster_part(store, &mut facts);
     super::node::read_node_part(store, &mut facts);
+    facts.probes = crate::probes::record::read_from_bundle(store);
     facts
 }
 

@@ -1,0 +1,583 @@
+//! The TUI's model: one row per selected check (in catalogue order, all pending at start), what the
+//! engine has reported about the source and its inputs, and the operator's view of it (screen,
+//! selection, filters, search, sort, scroll positions, the last notice). Time and the spinner frame
+//! are plain fields (`Clock`) set by the event loop, so rendering is a pure function of this state and
+//! tests can fix them.
+
+use super::theme::Theme;
+use crate::app::Gathered;
+use crate::catalogue::{Area, CheckMeta, DocRef};
+use crate::checks::Selection;
+use crate::engine::InputOutcome;
+use crate::findings::{self, Finding, Status};
+use crate::sources::SourceKind;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Joins the hard-wrapped lines of a TOML paragraph; blank lines stay paragraph breaks.
+pub fn reflow(text: &str) -> String {
+    text.trim()
+        .split("\n\n")
+        .map(|para| para.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// What the TUI shows about a check besides its findings, copied from the catalogue.
+#[derive(Debug, Clone)]
+pub struct CheckInfo {
+    pub id: String,
+    pub title: String,
+    pub area: Area,
+    pub inputs: Vec<String>,
+    pub explanation: String,
+    pub docs: Vec<DocRef>,
+}
+
+impl CheckInfo {
+    pub fn from_meta(meta: &CheckMeta) -> CheckInfo {
+        CheckInfo {
+            id: meta.id.clone(),
+            title: meta.title.clone(),
+            area: meta.area,
+            inputs: meta.inputs.clone(),
+            explanation: reflow(&meta.explanation),
+            docs: meta.docs.clone(),
+        }
+    }
+
+    /// The checks `sel` selects, in catalogue order.
+    pub fn selected(sel: &Selection) -> Vec<CheckInfo> {
+        sel.ids()
+            .into_iter()
+            .filter_map(crate::catalogue::meta)
+            .map(CheckInfo::from_meta)
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum RowState {
+    Pending,
+    Done {
+        findings: Vec<Finding>,
+        elapsed: Duration,
+    },
+}
+
+/// One check of the checklist.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub info: CheckInfo,
+    pub state: RowState,
+}
+
+impl Row {
+    /// The row's status, `None` while pending. A finished check without findings counts as skipped.
+    pub fn status(&self) -> Option<Status> {
+        match &self.state {
+            RowState::Pending => None,
+            RowState::Done { findings, .. } => {
+                Some(findings::row_status(findings).unwrap_or(Status::Skip))
+            }
+        }
+    }
+
+    pub fn findings(&self) -> &[Finding] {
+        match &self.state {
+            RowState::Pending => &[],
+            RowState::Done { findings, .. } => findings,
+        }
+    }
+
+    /// Findings worst first (stable within a status), the order the detail view lists them in.
+    pub fn findings_worst_first(&self) -> Vec<&Finding> {
+        let mut out: Vec<&Finding> = self.findings().iter().collect();
+        out.sort_by_key(|f| std::cmp::Reverse(f.status.row_rank()));
+        out
+    }
+
+    /// Whether `needle` (lower case) occurs in anything the row shows.
+    fn mentions(&self, needle: &str) -> bool {
+        let hit = |s: &str| s.to_lowercase().contains(needle);
+        hit(&self.info.id)
+            || hit(&self.info.title)
+            || hit(self.info.area.as_str())
+            || self.findings().iter().any(|f| {
+                hit(&f.message)
+                    || hit(&f.subject.display())
+                    || hit(f.status.as_str())
+                    || f.evidence
+                        .iter()
+                        .any(|e| hit(&e.excerpt) || hit(&e.reference))
+            })
+    }
+}
+
+/// How far one input has come.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputState {
+    Reading { since: Duration },
+    Done { outcome: InputOutcome },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RunState {
+    Running { since: Duration },
+    Finished { took: Duration },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Checklist,
+    Detail,
+    Help,
+}
+
+/// Which statuses the checklist shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    All,
+    /// fail, error and warn.
+    Problems,
+    Only(Status),
+    Pending,
+}
+
+impl StatusFilter {
+    const CYCLE: [StatusFilter; 9] = [
+        StatusFilter::All,
+        StatusFilter::Problems,
+        StatusFilter::Only(Status::Fail),
+        StatusFilter::Only(Status::Error),
+        StatusFilter::Only(Status::Warn),
+        StatusFilter::Only(Status::Info),
+        StatusFilter::Only(Status::Pass),
+        StatusFilter::Only(Status::Skip),
+        StatusFilter::Pending,
+    ];
+
+    pub fn next(self) -> StatusFilter {
+        let i = Self::CYCLE.iter().position(|f| *f == self).unwrap_or(0);
+        Self::CYCLE[(i + 1) % Self::CYCLE.len()]
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            StatusFilter::All => "all",
+            StatusFilter::Problems => "problems",
+            StatusFilter::Only(s) => s.as_str(),
+            StatusFilter::Pending => "pending",
+        }
+    }
+
+    pub fn admits(self, status: Option<Status>) -> bool {
+        match (self, status) {
+            (StatusFilter::All, _) => true,
+            (StatusFilter::Problems, Some(s)) => {
+                matches!(s, Status::Fail | Status::Error | Status::Warn)
+            }
+            (StatusFilter::Only(want), Some(s)) => want == s,
+            (StatusFilter::Pending, None) => true,
+            _ => false,
+        }
+    }
+}
+
+pub const AREAS: [Area; 6] = [
+    Area::Node,
+    Area::Networking,
+    Area::Flannel,
+    Area::Images,
+    Area::Scheduling,
+    Area::Cluster,
+];
+
+pub fn next_area(area: Option<Area>) -> Option<Area> {
+    match area {
+        None => Some(AREAS[0]),
+        Some(a) => {
+            let i = AREAS.iter().position(|x| *x == a).unwrap_or(0);
+            AREAS.get(i + 1).copied()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortMode {
+    /// Worst first, pending last, catalogue order within a status.
+    Status,
+    /// By area, worst first within an area.
+    Area,
+    Catalogue,
+}
+
+impl SortMode {
+    pub fn next(self) -> SortMode {
+        match self {
+            SortMode::Status => SortMode::Area,
+            SortMode::Area => SortMode::Catalogue,
+            SortMode::Catalogue => SortMode::Status,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            SortMode::Status => "status",
+            SortMode::Area => "area",
+            SortMode::Catalogue => "catalogue",
+        }
+    }
+}
+
+/// Time as the view sees it: `now` since the TUI started, and the spinner frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Clock {
+    pub now: Duration,
+    pub frame: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Info,
+    Good,
+    Bad,
+}
+
+/// A one-line message in the footer (what was copied, which file was written, what went wrong).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub tone: Tone,
+}
+
+/// The whole TUI state.
+#[derive(Debug)]
+pub struct App {
+    pub rows: Vec<Row>,
+    pub source: Option<SourceKind>,
+    pub local_node: Option<String>,
+    pub inputs: BTreeMap<String, InputState>,
+    pub run: RunState,
+    /// The facts of the last finished run, for export and reruns of one check.
+    pub gathered: Option<Box<Gathered>>,
+    pub screen: Screen,
+    /// Where Help returns to.
+    pub help_return: Screen,
+    pub status_filter: StatusFilter,
+    pub area_filter: Option<Area>,
+    pub search: String,
+    pub searching: bool,
+    pub sort: SortMode,
+    /// The selected check id (kept across sorting and filtering).
+    pub selected: Option<String>,
+    pub list_offset: usize,
+    pub detail_scroll: usize,
+    /// Index into the selected check's findings, worst first.
+    pub detail_finding: usize,
+    pub help_scroll: usize,
+    pub notice: Option<Notice>,
+    pub mouse_captured: bool,
+    /// Terminal size, set by the event loop (page sizes and scroll limits depend on it).
+    pub viewport: (u16, u16),
+    pub clock: Clock,
+    pub theme: Theme,
+    /// Files written during the session, listed on stderr at exit.
+    pub written: Vec<String>,
+}
+
+impl App {
+    pub fn new(checks: Vec<CheckInfo>, theme: Theme) -> App {
+        let selected = checks.first().map(|c| c.id.clone());
+        App {
+            rows: checks
+                .into_iter()
+                .map(|info| Row {
+                    info,
+                    state: RowState::Pending,
+                })
+                .collect(),
+            source: None,
+            local_node: None,
+            inputs: BTreeMap::new(),
+            run: RunState::Running {
+                since: Duration::ZERO,
+            },
+            gathered: None,
+            screen: Screen::Checklist,
+            help_return: Screen::Checklist,
+            status_filter: StatusFilter::All,
+            area_filter: None,
+            search: String::new(),
+            searching: false,
+            sort: SortMode::Status,
+            selected,
+            list_offset: 0,
+            detail_scroll: 0,
+            detail_finding: 0,
+            help_scroll: 0,
+            notice: None,
+            mouse_captured: true,
+            viewport: (80, 24),
+            clock: Clock::default(),
+            theme,
+            written: Vec::new(),
+        }
+    }
+
+    /// Indices into `rows` of the rows the filters and search admit, in the chosen order.
+    pub fn visible(&self) -> Vec<usize> {
+        let needle = self.search.trim().to_lowercase();
+        let mut idx: Vec<usize> = (0..self.rows.len())
+            .filter(|i| {
+                let r = &self.rows[*i];
+                self.status_filter.admits(r.status())
+                    && self.area_filter.is_none_or(|a| a == r.info.area)
+                    && (needle.is_empty() || r.mentions(&needle))
+            })
+            .collect();
+        let badness =
+            |i: &usize| std::cmp::Reverse(self.rows[*i].status().map_or(0, |s| s.row_rank() + 1));
+        match self.sort {
+            SortMode::Status => idx.sort_by_key(badness),
+            SortMode::Area => idx.sort_by_key(|i| (self.rows[*i].info.area, badness(i))),
+            SortMode::Catalogue => {}
+        }
+        idx
+    }
+
+    /// Position of the selected row in `visible`, falling back to the first row.
+    pub fn selected_pos(&self, visible: &[usize]) -> Option<usize> {
+        if visible.is_empty() {
+            return None;
+        }
+        let pos = self
+            .selected
+            .as_deref()
+            .and_then(|id| visible.iter().position(|i| self.rows[*i].info.id == id));
+        Some(pos.unwrap_or(0))
+    }
+
+    /// The selected row, if any row is visible.
+    pub fn selected_row(&self) -> Option<&Row> {
+        let visible = self.visible();
+        let pos = self.selected_pos(&visible)?;
+        Some(&self.rows[visible[pos]])
+    }
+
+    pub fn row_mut(&mut self, id: &str) -> Option<&mut Row> {
+        self.rows.iter_mut().find(|r| r.info.id == id)
+    }
+
+    /// Count of rows per status (pending rows under `None`).
+    pub fn counts(&self) -> BTreeMap<Option<Status>, usize> {
+        let mut out = BTreeMap::new();
+        for r in &self.rows {
+            *out.entry(r.status()).or_insert(0) += 1;
+        }
+        out
+    }
+
+    pub fn pending(&self) -> usize {
+        self.rows.iter().filter(|r| r.status().is_none()).count()
+    }
+
+    /// All findings of finished rows, in catalogue order.
+    pub fn all_findings(&self) -> Vec<Finding> {
+        let mut rows: Vec<&Row> = self.rows.iter().collect();
+        rows.sort_by_key(|r| {
+            crate::catalogue::CHECK_IDS
+                .iter()
+                .position(|id| *id == r.info.id)
+        });
+        rows.iter()
+            .flat_map(|r| r.findings().iter().cloned())
+            .collect()
+    }
+
+    /// Whether something on screen moves with time (spinner, elapsed counters).
+    pub fn animating(&self) -> bool {
+        matches!(self.run, RunState::Running { .. })
+    }
+
+    /// The spinner character for the current frame: ASCII plus the box-drawing bar every console
+    /// font has (not `-`, which is the SKIP glyph).
+    pub fn spinner(&self) -> char {
+        const FRAMES: [char; 4] = ['|', '/', '─', '\\'];
+        FRAMES[(self.clock.frame % FRAMES.len() as u64) as usize]
+    }
+
+    pub fn notify(&mut self, tone: Tone, text: impl Into<String>) {
+        self.notice = Some(Notice {
+            text: text.into(),
+            tone,
+        });
+    }
+
+    /// Why a pending row is still pending: the inputs it waits for, or the input that failed.
+    ///
+    /// Before the engine has said anything about inputs, every declared input counts as awaited
+    /// (offline sources deliver them all at once). Once it has, only inputs being read are awaited:
+    /// the engine resolves some inputs itself without announcing them (the node part on a live
+    /// run), and a pending row whose inputs are all in is simply queued.
+    pub fn waiting_for(&self, row: &Row) -> Waiting {
+        let mut waiting = Vec::new();
+        for input in &row.info.inputs {
+            match self.inputs.get(input) {
+                Some(InputState::Done {
+                    outcome: InputOutcome::Failed(why),
+                }) => return Waiting::Failed(input.clone(), why.clone()),
+                Some(InputState::Done { .. }) => {}
+                Some(InputState::Reading { .. }) => waiting.push(input.clone()),
+                None if self.inputs.is_empty() => waiting.push(input.clone()),
+                None => {}
+            }
+        }
+        Waiting::Inputs(waiting)
+    }
+}
+
+/// See `App::waiting_for`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Waiting {
+    Inputs(Vec<String>),
+    Failed(String, String),
+}
+
+/// `35 ms`, `4.2s`, `12s`, `3m05s`.
+pub fn format_elapsed(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs < 1.0 {
+        format!("{} ms", d.as_millis())
+    } else if secs < 10.0 {
+        format!("{secs:.1}s")
+    } else if secs < 60.0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}m{:02}s", d.as_secs() / 60, d.as_secs() % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::Subject;
+
+    pub(crate) fn info(id: &str, area: Area) -> CheckInfo {
+        CheckInfo {
+            id: id.to_string(),
+            title: format!("title of {id}"),
+            area,
+            inputs: vec!["nodes".to_string()],
+            explanation: String::new(),
+            docs: vec![],
+        }
+    }
+
+    fn finding(id: &str, status: Status, message: &str) -> Finding {
+        Finding {
+            check: id.into(),
+            title: id.into(),
+            status,
+            subject: Subject::node("win-1"),
+            message: message.into(),
+            evidence: vec![],
+            fix: None,
+            docs: vec![],
+        }
+    }
+
+    fn app() -> App {
+        let mut app = App::new(
+            vec![
+                info("a", Area::Node),
+                info("b", Area::Flannel),
+                info("c", Area::Networking),
+                info("d", Area::Node),
+            ],
+            Theme::MONO,
+        );
+        let done = |f: Vec<Finding>| RowState::Done {
+            findings: f,
+            elapsed: Duration::ZERO,
+        };
+        app.rows[0].state = done(vec![finding("a", Status::Pass, "fine")]);
+        app.rows[1].state = done(vec![
+            finding("b", Status::Pass, "ok"),
+            finding("b", Status::Fail, "subnet.env is missing"),
+        ]);
+        app.rows[2].state = done(vec![]);
+        app
+    }
+
+    #[test]
+    fn rows_sort_worst_first_with_pending_last() {
+        let app = app();
+        let ids: Vec<&str> = app
+            .visible()
+            .iter()
+            .map(|i| app.rows[*i].info.id.as_str())
+            .collect();
+        assert_eq!(ids, ["b", "a", "c", "d"]);
+        assert_eq!(app.rows[2].status(), Some(Status::Skip));
+        assert_eq!(app.rows[3].status(), None);
+    }
+
+    #[test]
+    fn filters_and_search_combine() {
+        let mut app = app();
+        app.status_filter = StatusFilter::Problems;
+        assert_eq!(app.visible(), vec![1]);
+        app.status_filter = StatusFilter::Pending;
+        assert_eq!(app.visible(), vec![3]);
+        app.status_filter = StatusFilter::All;
+        app.area_filter = Some(Area::Node);
+        app.sort = SortMode::Catalogue;
+        assert_eq!(app.visible(), vec![0, 3]);
+        app.area_filter = None;
+        app.search = "SUBNET".into();
+        assert_eq!(app.visible(), vec![1]);
+    }
+
+    #[test]
+    fn filter_and_area_cycles_come_back_to_all() {
+        let mut f = StatusFilter::All;
+        for _ in 0..9 {
+            f = f.next();
+        }
+        assert_eq!(f, StatusFilter::All);
+        let mut a = None;
+        for _ in 0..7 {
+            a = next_area(a);
+        }
+        assert_eq!(a, None);
+    }
+
+    #[test]
+    fn explanations_are_reflowed_into_paragraphs() {
+        assert_eq!(
+            reflow("\nOne line\nwrapped here.\n\nSecond   para.\n"),
+            "One line wrapped here.\n\nSecond para."
+        );
+    }
+
+    #[test]
+    fn the_spinner_never_looks_like_a_status_glyph() {
+        let mut app = app();
+        for frame in 0..8 {
+            app.clock.frame = frame;
+            let c = app.spinner();
+            for s in Status::ALL {
+                assert!(!s.label().starts_with(c), "frame {frame} looks like {s}");
+            }
+        }
+    }
+
+    #[test]
+    fn elapsed_reads_naturally() {
+        assert_eq!(format_elapsed(Duration::from_millis(42)), "42 ms");
+        assert_eq!(format_elapsed(Duration::from_millis(4210)), "4.2s");
+        assert_eq!(format_elapsed(Duration::from_secs(12)), "12s");
+        assert_eq!(format_elapsed(Duration::from_secs(185)), "3m05s");
+    }
+}

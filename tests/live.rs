@@ -1,0 +1,219 @@
+//! The live path against the loopback Kubernetes-API-compatible server of `windoctor-testkit`:
+//! pagination, each kind listed once, Status errors turning into `error` findings (never `pass`),
+//! timeouts, an unreachable server, and agreement with the offline run on the same objects.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use windoctor_testkit::{ClusterData, FakeApiServer, ServerOptions};
+
+fn bundle() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bundles/kubectl-basic")
+}
+
+fn run_json(kubeconfig: &Path, extra: &[&str]) -> (Value, i32, String) {
+    let out = Command::cargo_bin("windoctor")
+        .expect("binary")
+        .env_remove("KUBECONFIG")
+        .env("HOME", std::env::temp_dir())
+        .args([
+            "--kubeconfig",
+            kubeconfig.to_str().expect("path"),
+            "--report",
+            "json",
+        ])
+        .args(extra)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8(out.stdout).expect("utf8");
+    let report = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {stdout}"));
+    (
+        report,
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn findings(report: &Value) -> Vec<Value> {
+    report["findings"].as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn live_run_lists_each_kind_once_with_pagination() {
+    let data = ClusterData::from_bundle_dir(bundle()).expect("bundle loads");
+    let server =
+        FakeApiServer::start_background(data, ServerOptions::new().max_page(1)).expect("server");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = server.write_kubeconfig(dir.path()).expect("kubeconfig");
+    let (report, _, stderr) = run_json(&kubeconfig, &[]);
+    assert_eq!(report["source"]["kind"], "live", "{stderr}");
+    assert_eq!(
+        report["environment"]["nodes"]["total"], 2,
+        "both nodes read across pages: {stderr}"
+    );
+    assert_eq!(report["environment"]["server_version"], "v1.29.2");
+    let log = server.request_log();
+    let node_pages: Vec<_> = log.iter().filter(|r| r.path == "/api/v1/nodes").collect();
+    assert_eq!(node_pages.len(), 2, "two pages of one node each: {log:?}");
+    assert!(node_pages[0].query.contains("limit=500"));
+    assert!(
+        node_pages[1].query.contains("continue="),
+        "second page follows the continue token"
+    );
+    for path in [
+        "/api/v1/pods",
+        "/api/v1/services",
+        "/apis/apps/v1/daemonsets",
+        "/apis/node.k8s.io/v1/runtimeclasses",
+    ] {
+        let first_pages = log
+            .iter()
+            .filter(|r| r.path == path && !r.query.contains("continue="))
+            .count();
+        assert_eq!(first_pages, 1, "{path} listed once: {log:?}");
+    }
+    assert!(
+        log.iter()
+            .any(|r| r.path == "/api/v1/events" && r.query.contains("fieldSelector")),
+        "events are filtered to warnings"
+    );
+}
+
+#[test]
+fn forbidden_events_give_errors_not_passes() {
+    let data = ClusterData::from_bundle_dir(bundle()).expect("bundle loads");
+    let server = FakeApiServer::start_background(data, ServerOptions::new().forbid("events"))
+        .expect("server");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = server.write_kubeconfig(dir.path()).expect("kubeconfig");
+    let (report, _, _) = run_json(&kubeconfig, &[]);
+    let all = findings(&report);
+    let readers: Vec<&str> = windoctor::catalogue::catalogue()
+        .iter()
+        .filter(|m| m.inputs.iter().any(|i| i == "events"))
+        .map(|m| m.id.as_str())
+        .collect();
+    assert!(!readers.is_empty(), "some checks read events");
+    for id in readers {
+        let mine: Vec<&Value> = all.iter().filter(|f| f["check"] == id).collect();
+        let error = mine.iter().find(|f| f["status"] == "error");
+        let error = error.unwrap_or_else(|| {
+            panic!("{id} reads events but reports no error when they are forbidden: {mine:?}")
+        });
+        let msg = error["message"].as_str().unwrap_or("");
+        assert!(msg.contains("cannot list events: forbidden"), "{id}: {msg}");
+        let row = windoctor::findings::row_status(
+            &mine
+                .iter()
+                .map(|f| {
+                    serde_json::from_value::<windoctor::findings::Finding>((*f).clone())
+                        .expect("finding")
+                })
+                .collect::<Vec<_>>(),
+        );
+        assert_ne!(
+            row,
+            Some(windoctor::findings::Status::Pass),
+            "{id} must not pass with events forbidden"
+        );
+    }
+    // Checks that do not read events still ran on the other inputs.
+    assert!(all
+        .iter()
+        .any(|f| f["check"] == "node-ready" && f["status"] == "fail"));
+}
+
+#[test]
+fn live_and_offline_runs_agree_on_the_same_objects() {
+    let data = ClusterData::from_bundle_dir(bundle()).expect("bundle loads");
+    let server = FakeApiServer::start_background(data, ServerOptions::new()).expect("server");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = server.write_kubeconfig(dir.path()).expect("kubeconfig");
+    let (live, live_code, _) = run_json(&kubeconfig, &[]);
+    let out = Command::cargo_bin("windoctor")
+        .expect("binary")
+        .args([
+            "--snapshot",
+            bundle().to_str().expect("path"),
+            "--report",
+            "json",
+        ])
+        .output()
+        .expect("runs");
+    let offline: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(live["environment"], offline["environment"]);
+    // The bundle holds only kube-system and kube-flannel ConfigMaps, which is what the live source lists.
+    assert_eq!(findings(&live), findings(&offline));
+    assert_eq!(Some(live_code), out.status.code());
+}
+
+#[test]
+fn slow_lists_time_out_into_errors() {
+    let data = ClusterData::from_bundle_dir(bundle()).expect("bundle loads");
+    let server = FakeApiServer::start_background(
+        data,
+        ServerOptions::new().delay("nodes", Duration::from_secs(5)),
+    )
+    .expect("server");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = server.write_kubeconfig(dir.path()).expect("kubeconfig");
+    let started = std::time::Instant::now();
+    let (report, _, _) = run_json(
+        &kubeconfig,
+        &["--request-timeout", "1", "--only", "node-ready"],
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the timeout bounds the run"
+    );
+    let f = findings(&report);
+    assert_eq!(f[0]["status"], "error", "{f:?}");
+    assert!(
+        f[0]["message"].as_str().unwrap_or("").contains("nodes"),
+        "{f:?}"
+    );
+}
+
+#[test]
+fn unreachable_cluster_exits_3() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A loopback port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let path = dir.path().join("kubeconfig");
+    windoctor_testkit::kubeconfig::write_kubeconfig_file(
+        &path,
+        &format!("http://127.0.0.1:{port}"),
+        "token",
+    )
+    .expect("write");
+    let (report, code, _) = run_json(&path, &["--request-timeout", "2"]);
+    assert_eq!(code, 3);
+    assert!(findings(&report)
+        .iter()
+        .all(|f| f["status"] == "error" || f["status"] == "skip"));
+}
+
+#[test]
+fn missing_configuration_says_what_to_do() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Command::cargo_bin("windoctor")
+        .expect("binary")
+        .env_remove("KUBECONFIG")
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .env("HOME", dir.path())
+        .args(["--report", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--kubeconfig") && stderr.contains("--demo"),
+        "{stderr}"
+    );
+}
