@@ -79,16 +79,41 @@ impl Scheduler {
                     .is_none_or(|m| m.inputs.iter().all(|i| resolved.contains(i.as_str())))
             });
         self.pending = waiting;
-        for id in ready {
-            let _ = tx.send(Update::Check(checks::run_one(id, facts)));
-        }
+        run_batch(&ready, facts, tx);
     }
 
     fn run_rest(&mut self, facts: &Facts, tx: &UnboundedSender<Update>) {
-        for id in std::mem::take(&mut self.pending) {
+        run_batch(&std::mem::take(&mut self.pending), facts, tx);
+    }
+}
+
+/// At most this many checks run at once (and never more than the machine has cores).
+const MAX_CHECK_THREADS: usize = 8;
+
+/// Runs a batch of checks whose inputs are all there, on up to one thread per core: checks are pure
+/// functions of the facts, and on a big cluster the ones that read every pod arrive together when
+/// the pod list ends. Each result is sent as soon as its check finishes.
+fn run_batch(ids: &[&'static str], facts: &Facts, tx: &UnboundedSender<Update>) {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(MAX_CHECK_THREADS)
+        .min(ids.len());
+    if threads <= 1 {
+        for id in ids {
             let _ = tx.send(Update::Check(checks::run_one(id, facts)));
         }
+        return;
     }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(id) = ids.get(i) else { break };
+                let _ = tx.send(Update::Check(checks::run_one(id, facts)));
+            });
+        }
+    });
 }
 
 /// Runs the whole pipeline for `cli`, sending updates to `tx`. Returns when every check has run.
@@ -347,13 +372,36 @@ pub async fn run_to_end(
 ) -> Result<(Vec<crate::findings::Finding>, Gathered), String> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let engine = run(cli, sel, tx);
+    // `WINDOCTOR_TIMINGS=1`: when each input arrived and how long each check took, on stderr.
+    let timings = std::env::var_os("WINDOCTOR_TIMINGS").is_some_and(|v| !v.is_empty() && v != "0");
+    let started = Instant::now();
     let collect = async {
         let mut results: Vec<CheckResult> = Vec::new();
         let mut gathered = None;
         let mut fatal = None;
         while let Some(u) = rx.recv().await {
             match u {
-                Update::Check(r) => results.push(r),
+                Update::InputDone {
+                    input,
+                    outcome,
+                    elapsed,
+                } if timings => {
+                    eprintln!(
+                        "windoctor: timing: input {input} done after {:.3} s: {outcome:?}",
+                        elapsed.as_secs_f64()
+                    );
+                }
+                Update::Check(r) => {
+                    if timings {
+                        eprintln!(
+                            "windoctor: timing: check {} took {:.1} ms (done at {:.3} s)",
+                            r.id,
+                            r.elapsed.as_secs_f64() * 1000.0,
+                            started.elapsed().as_secs_f64()
+                        );
+                    }
+                    results.push(r)
+                }
                 Update::Finished(g) => gathered = Some(*g),
                 Update::Fatal(e) => fatal = Some(e),
                 _ => {}
