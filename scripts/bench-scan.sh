@@ -91,10 +91,14 @@ measure() {
   local tool="$1" result="$work/time.out" status=0
   case "$tool" in
     windoctor)
-      /usr/bin/time -f "%e %M" -o "$result" \
-        "$windoctor" --report json --kubeconfig "$work/kubeconfig" >"$work/report.json" 2>"$work/tool.err" || status=$?
+      WINDOCTOR_TIMINGS=1 /usr/bin/time -f "%e %M" -o "$result" \
+        "$windoctor" --report json --kubeconfig "$work/kubeconfig" >"$work/report.json" 2>"$work/windoctor.err" || status=$?
       # Exit 1 only means findings at or above --fail-on.
-      [ "$status" -le 1 ] || { echo "bench-scan: windoctor failed ($status): $(tail -3 "$work/tool.err")" >&2; exit 1; }
+      [ "$status" -le 1 ] || { echo "bench-scan: windoctor failed ($status): $(tail -3 "$work/windoctor.err")" >&2; exit 1; }
+      # When the last list arrived, and the slowest checks.
+      lists="$(sed -n 's/^windoctor: timing: input .* done after \([0-9.]*\) s.*/\1/p' "$work/windoctor.err" | sort -g | tail -1)"
+      echo "$(tail -1 "$result") ${lists:-0}"
+      return 0
       ;;
     kubectl)
       HOME="$work" /usr/bin/time -f "%e %M" -o "$result" \
@@ -103,13 +107,13 @@ measure() {
       [ "$status" = 0 ] || { echo "bench-scan: kubectl failed ($status): $(tail -3 "$work/tool.err")" >&2; exit 1; }
       ;;
   esac
-  tail -1 "$result"
+  echo "$(tail -1 "$result") 0"
 }
 
 # median of the numbers on stdin
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
-declare -A wall rss
+declare -A wall rss lists
 # bench NODES PODS: fills wall[tool,N:M] and rss[tool,N:M] with medians.
 bench() {
   local n="$1" m="$2" key="$1:$2"
@@ -126,13 +130,16 @@ bench() {
     for tool in windoctor kubectl; do
       line="$(measure "$tool")"
       echo "$line" >>"$work/$tool.times"
-      echo "bench-scan:   $n/$m run $i $tool: wall ${line% *} s, peak RSS $(( ${line#* } / 1024 )) MiB" >&2
+      read -r w r l <<<"$line"
+      echo "bench-scan:   $n/$m run $i $tool: wall $w s, peak RSS $(( r / 1024 )) MiB$([ "$tool" = windoctor ] && echo ", lists done at $l s")" >&2
     done
   done
   for tool in windoctor kubectl; do
     wall[$tool,$key]="$(cut -d' ' -f1 "$work/$tool.times" | median)"
     rss[$tool,$key]="$(cut -d' ' -f2 "$work/$tool.times" | median)"
+    lists[$tool,$key]="$(cut -d' ' -f3 "$work/$tool.times" | median)"
   done
+  echo "bench-scan:   slowest checks of the last windoctor run: $(sed -n 's/^windoctor: timing: check \([^ ]*\) took \([0-9.]*\) ms.*/\2 \1/p' "$work/windoctor.err" | sort -gr | head -5 | awk '{printf "%s %.0f ms; ", $2, $1}')" >&2
   echo "bench-scan:   kubectl printed $(grep -c '^            "kind": "Pod",' "$work/kubectl.json" || true) pods; windoctor's report: $(tr -d '\n ' <"$work/report.json" | grep -o '"summary":{[^}]*}')" >&2
   stop_server
 }
@@ -153,10 +160,10 @@ for size in $growth; do bench "${size%:*}" "${size#*:}"; done
     echo "| $n / $m | ${wall[windoctor,$size]} s | ${wall[kubectl,$size]} s | $(ratio "${wall[windoctor,$size]}" "${wall[kubectl,$size]}") | $(mib "${rss[windoctor,$size]}") MiB | $(mib "${rss[kubectl,$size]}") MiB | $(ratio "${rss[windoctor,$size]}" "${rss[kubectl,$size]}") |"
   done
   echo
-  echo "Cost growth (size relative to the first row; per-pod memory = RSS growth / pod growth):"
+  echo "Cost growth (relative to the first row; \"lists done\" = when the last list arrived, before the checks that need it ran; per-pod memory = RSS growth / pod growth):"
   echo
-  echo "| size | nodes / pods | windoctor wall | windoctor RSS | kubectl wall | kubectl RSS | windoctor time x | windoctor RSS x | windoctor KiB per added pod |"
-  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  echo "| size | nodes / pods | windoctor wall | windoctor lists done | windoctor RSS | kubectl wall | kubectl RSS | windoctor wall x | lists x | windoctor RSS x | windoctor KiB per added pod |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   set -- $growth
   base="$1"; base_pods="${base#*:}"
   for size in $growth; do
@@ -166,6 +173,6 @@ for size in $growth; do bench "${size%:*}" "${size#*:}"; done
     if [ "$m" != "$base_pods" ]; then
       per_pod="$(awk -v r="${rss[windoctor,$size]}" -v r0="${rss[windoctor,$base]}" -v p="$m" -v p0="$base_pods" 'BEGIN {printf "%.2f", (r-r0)/(p-p0)}')"
     fi
-    echo "| $factor | ${size%:*} / $m | ${wall[windoctor,$size]} s | $(mib "${rss[windoctor,$size]}") MiB | ${wall[kubectl,$size]} s | $(mib "${rss[kubectl,$size]}") MiB | $(ratio "${wall[windoctor,$size]}" "${wall[windoctor,$base]}") | $(ratio "${rss[windoctor,$size]}" "${rss[windoctor,$base]}") | $per_pod |"
+    echo "| $factor | ${size%:*} / $m | ${wall[windoctor,$size]} s | ${lists[windoctor,$size]} s | $(mib "${rss[windoctor,$size]}") MiB | ${wall[kubectl,$size]} s | $(mib "${rss[kubectl,$size]}") MiB | $(ratio "${wall[windoctor,$size]}" "${wall[windoctor,$base]}") | $(ratio "${lists[windoctor,$size]}" "${lists[windoctor,$base]}") | $(ratio "${rss[windoctor,$size]}" "${rss[windoctor,$base]}") | $per_pod |"
   done
 } | tee "${out:-/dev/null}"
