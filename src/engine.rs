@@ -70,8 +70,8 @@ impl Scheduler {
         self.resolved.insert(input.to_string());
     }
 
-    /// Runs (and removes from pending) every check whose inputs are all resolved.
-    fn run_ready(&mut self, facts: &Facts, tx: &UnboundedSender<Update>) {
+    /// Removes from pending and returns every check whose inputs are all resolved.
+    fn take_ready(&mut self) -> Vec<&'static str> {
         let resolved = &self.resolved;
         let (ready, waiting): (Vec<&'static str>, Vec<&'static str>) =
             self.pending.iter().partition(|id| {
@@ -79,11 +79,35 @@ impl Scheduler {
                     .is_none_or(|m| m.inputs.iter().all(|i| resolved.contains(i.as_str())))
             });
         self.pending = waiting;
-        run_batch(&ready, facts, tx);
+        ready
     }
 
-    fn run_rest(&mut self, facts: &Facts, tx: &UnboundedSender<Update>) {
-        run_batch(&std::mem::take(&mut self.pending), facts, tx);
+    /// Removes and returns every check still pending.
+    fn take_rest(&mut self) -> Vec<&'static str> {
+        std::mem::take(&mut self.pending)
+    }
+}
+
+/// Runs a batch of checks on the blocking pool and gives the facts back when it is done. The engine
+/// future (and the TUI, which polls it on its own task) keeps running meanwhile: on a big cluster the
+/// checks that read every pod take seconds, and the screen must stay alive and show each of them as
+/// it completes. The lists still being read go on in their own tasks.
+async fn run_checks(ids: Vec<&'static str>, facts: Facts, tx: &UnboundedSender<Update>) -> Facts {
+    if ids.is_empty() {
+        return facts;
+    }
+    let tx = tx.clone();
+    let joined = tokio::task::spawn_blocking(move || {
+        run_batch(&ids, &facts, &tx);
+        facts
+    })
+    .await;
+    match joined {
+        Ok(facts) => facts,
+        // A check panicked: the engine fails as it did when checks ran on its own task.
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // Cancelled: only when the runtime shuts down, after which nothing is reported.
+        Err(_) => Facts::default(),
     }
 }
 
@@ -130,7 +154,8 @@ pub async fn run(cli: &Cli, sel: &Selection, tx: UnboundedSender<Update>) {
         let mut gathered = gathered;
         probe_phase(cli, None, &mut gathered.facts, &tx).await;
         let mut scheduler = Scheduler::new(sel);
-        scheduler.run_rest(&gathered.facts, &tx);
+        let facts = std::mem::take(&mut gathered.facts);
+        gathered.facts = run_checks(scheduler.take_rest(), facts, &tx).await;
         let _ = tx.send(Update::Finished(Box::new(gathered)));
         return;
     }
@@ -179,7 +204,7 @@ async fn run_live(cli: &Cli, sel: &Selection, tx: UnboundedSender<Update>) {
             }
             app::resolve_local_node(&mut facts, cli.node.as_deref());
             probe_phase(cli, None, &mut facts, &tx).await;
-            scheduler.run_rest(&facts, &tx);
+            let facts = run_checks(scheduler.take_rest(), facts, &tx).await;
             let source = SourceKind::Live {
                 context: cli.context.clone(),
                 server: None,
@@ -317,14 +342,14 @@ async fn run_live(cli: &Cli, sel: &Selection, tx: UnboundedSender<Update>) {
             elapsed,
         });
         scheduler.resolve(input);
-        scheduler.run_ready(&facts, &tx);
+        facts = run_checks(scheduler.take_ready(), facts, &tx).await;
     }
     let server = match &conn.source {
         SourceKind::Live { server, .. } => server.clone(),
         _ => None,
     };
     probe_phase(cli, server.as_deref(), &mut facts, &tx).await;
-    scheduler.run_rest(&facts, &tx);
+    let facts = run_checks(scheduler.take_rest(), facts, &tx).await;
     let _ = tx.send(Update::Finished(Box::new(Gathered {
         facts,
         source: conn.source,
