@@ -70,8 +70,8 @@ impl Scheduler {
         self.resolved.insert(input.to_string());
     }
 
-    /// Runs (and removes from pending) every check whose inputs are all resolved.
-    fn run_ready(&mut self, facts: &Facts, tx: &UnboundedSender<Update>) {
+    /// Removes from pending and returns every check whose inputs are all resolved.
+    fn take_ready(&mut self) -> Vec<&'static str> {
         let resolved = &self.resolved;
         let (ready, waiting): (Vec<&'static str>, Vec<&'static str>) =
             self.pending.iter().partition(|id| {
@@ -79,16 +79,65 @@ impl Scheduler {
                     .is_none_or(|m| m.inputs.iter().all(|i| resolved.contains(i.as_str())))
             });
         self.pending = waiting;
-        for id in ready {
-            let _ = tx.send(Update::Check(checks::run_one(id, facts)));
-        }
+        ready
     }
 
-    fn run_rest(&mut self, facts: &Facts, tx: &UnboundedSender<Update>) {
-        for id in std::mem::take(&mut self.pending) {
+    /// Removes and returns every check still pending.
+    fn take_rest(&mut self) -> Vec<&'static str> {
+        std::mem::take(&mut self.pending)
+    }
+}
+
+/// Runs a batch of checks on the blocking pool and gives the facts back when it is done. The engine
+/// future (and the TUI, which polls it on its own task) keeps running meanwhile: on a big cluster the
+/// checks that read every pod take seconds, and the screen must stay alive and show each of them as
+/// it completes. The lists still being read go on in their own tasks.
+async fn run_checks(ids: Vec<&'static str>, facts: Facts, tx: &UnboundedSender<Update>) -> Facts {
+    if ids.is_empty() {
+        return facts;
+    }
+    let tx = tx.clone();
+    let joined = tokio::task::spawn_blocking(move || {
+        run_batch(&ids, &facts, &tx);
+        facts
+    })
+    .await;
+    match joined {
+        Ok(facts) => facts,
+        // A check panicked: the engine fails as it did when checks ran on its own task.
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // Cancelled: only when the runtime shuts down, after which nothing is reported.
+        Err(_) => Facts::default(),
+    }
+}
+
+/// At most this many checks run at once (and never more than the machine has cores).
+const MAX_CHECK_THREADS: usize = 8;
+
+/// Runs a batch of checks whose inputs are all there, on up to one thread per core: checks are pure
+/// functions of the facts, and on a big cluster the ones that read every pod arrive together when
+/// the pod list ends. Each result is sent as soon as its check finishes.
+fn run_batch(ids: &[&'static str], facts: &Facts, tx: &UnboundedSender<Update>) {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(MAX_CHECK_THREADS)
+        .min(ids.len());
+    if threads <= 1 {
+        for id in ids {
             let _ = tx.send(Update::Check(checks::run_one(id, facts)));
         }
+        return;
     }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(id) = ids.get(i) else { break };
+                let _ = tx.send(Update::Check(checks::run_one(id, facts)));
+            });
+        }
+    });
 }
 
 /// Runs the whole pipeline for `cli`, sending updates to `tx`. Returns when every check has run.
@@ -105,7 +154,8 @@ pub async fn run(cli: &Cli, sel: &Selection, tx: UnboundedSender<Update>) {
         let mut gathered = gathered;
         probe_phase(cli, None, &mut gathered.facts, &tx).await;
         let mut scheduler = Scheduler::new(sel);
-        scheduler.run_rest(&gathered.facts, &tx);
+        let facts = std::mem::take(&mut gathered.facts);
+        gathered.facts = run_checks(scheduler.take_rest(), facts, &tx).await;
         let _ = tx.send(Update::Finished(Box::new(gathered)));
         return;
     }
@@ -154,7 +204,7 @@ async fn run_live(cli: &Cli, sel: &Selection, tx: UnboundedSender<Update>) {
             }
             app::resolve_local_node(&mut facts, cli.node.as_deref());
             probe_phase(cli, None, &mut facts, &tx).await;
-            scheduler.run_rest(&facts, &tx);
+            let facts = run_checks(scheduler.take_rest(), facts, &tx).await;
             let source = SourceKind::Live {
                 context: cli.context.clone(),
                 server: None,
@@ -292,14 +342,14 @@ async fn run_live(cli: &Cli, sel: &Selection, tx: UnboundedSender<Update>) {
             elapsed,
         });
         scheduler.resolve(input);
-        scheduler.run_ready(&facts, &tx);
+        facts = run_checks(scheduler.take_ready(), facts, &tx).await;
     }
     let server = match &conn.source {
         SourceKind::Live { server, .. } => server.clone(),
         _ => None,
     };
     probe_phase(cli, server.as_deref(), &mut facts, &tx).await;
-    scheduler.run_rest(&facts, &tx);
+    let facts = run_checks(scheduler.take_rest(), facts, &tx).await;
     let _ = tx.send(Update::Finished(Box::new(Gathered {
         facts,
         source: conn.source,
@@ -347,13 +397,36 @@ pub async fn run_to_end(
 ) -> Result<(Vec<crate::findings::Finding>, Gathered), String> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let engine = run(cli, sel, tx);
+    // `WINDOCTOR_TIMINGS=1`: when each input arrived and how long each check took, on stderr.
+    let timings = std::env::var_os("WINDOCTOR_TIMINGS").is_some_and(|v| !v.is_empty() && v != "0");
+    let started = Instant::now();
     let collect = async {
         let mut results: Vec<CheckResult> = Vec::new();
         let mut gathered = None;
         let mut fatal = None;
         while let Some(u) = rx.recv().await {
             match u {
-                Update::Check(r) => results.push(r),
+                Update::InputDone {
+                    input,
+                    outcome,
+                    elapsed,
+                } if timings => {
+                    eprintln!(
+                        "windoctor: timing: input {input} done after {:.3} s: {outcome:?}",
+                        elapsed.as_secs_f64()
+                    );
+                }
+                Update::Check(r) => {
+                    if timings {
+                        eprintln!(
+                            "windoctor: timing: check {} took {:.1} ms (done at {:.3} s)",
+                            r.id,
+                            r.elapsed.as_secs_f64() * 1000.0,
+                            started.elapsed().as_secs_f64()
+                        );
+                    }
+                    results.push(r)
+                }
                 Update::Finished(g) => gathered = Some(*g),
                 Update::Fatal(e) => fatal = Some(e),
                 _ => {}

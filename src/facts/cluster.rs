@@ -8,6 +8,7 @@ use super::k8s::{
 use super::versions::Semver;
 use super::windows;
 use super::Input;
+use std::collections::HashMap;
 
 #[derive(Debug, Default)]
 pub struct ClusterFacts {
@@ -58,13 +59,17 @@ impl ClusterFacts {
 
 /// Node and host names compare without regard to case, and a short name matches its FQDN
 /// (`win-2022-b` ~ `WIN-2022-B.corp.example.com`).
+///
+/// Allocation-free: checks call it per pod and node, millions of times on a big cluster.
 pub fn same_host(a: &str, b: &str) -> bool {
-    let (a, b) = (a.trim().to_ascii_lowercase(), b.trim().to_ascii_lowercase());
-    if a == b {
+    let (a, b) = (a.trim(), b.trim());
+    if a.eq_ignore_ascii_case(b) {
         return true;
     }
-    let short = |s: &str| s.split('.').next().unwrap_or("").to_string();
-    (a.contains('.') != b.contains('.')) && short(&a) == short(&b)
+    fn short(s: &str) -> &str {
+        s.split('.').next().unwrap_or("")
+    }
+    (a.contains('.') != b.contains('.')) && short(a).eq_ignore_ascii_case(short(b))
 }
 
 pub const OS_LABEL: &str = "kubernetes.io/os";
@@ -505,6 +510,73 @@ impl Service {
     }
 }
 
+/// Pods indexed for the lookups checks repeat per Service, Node or namespace: building it is one
+/// pass over the pods, and each lookup then costs what it returns instead of a scan of all pods
+/// (`Service::backends` for every Service of a 150,000-pod cluster is quadratic; this is not).
+/// Lookups give pods in the order of the pod list, like the linear helpers.
+#[derive(Debug, Default)]
+pub struct PodLookup<'a> {
+    pods: &'a [Pod],
+    by_namespace: HashMap<&'a str, Vec<u32>>,
+    by_node: HashMap<&'a str, Vec<u32>>,
+    by_label: HashMap<(&'a str, &'a str, &'a str), Vec<u32>>,
+}
+
+impl<'a> PodLookup<'a> {
+    pub fn new(pods: &'a [Pod]) -> Self {
+        let mut index = PodLookup {
+            pods,
+            ..Default::default()
+        };
+        for (i, pod) in pods.iter().enumerate() {
+            let Ok(i) = u32::try_from(i) else { break };
+            let ns = pod.namespace();
+            index.by_namespace.entry(ns).or_default().push(i);
+            if let Some(node) = pod.node_name() {
+                index.by_node.entry(node).or_default().push(i);
+            }
+            for (k, v) in &pod.metadata.labels {
+                index
+                    .by_label
+                    .entry((ns, k.as_str(), v.as_str()))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        index
+    }
+
+    pub fn in_namespace<'s>(&'s self, namespace: &str) -> impl Iterator<Item = &'a Pod> + 's {
+        resolve(self.pods, self.by_namespace.get(namespace))
+    }
+
+    /// Pods whose `spec.nodeName` is exactly `node`.
+    pub fn on_node<'s>(&'s self, node: &str) -> impl Iterator<Item = &'a Pod> + 's {
+        resolve(self.pods, self.by_node.get(node))
+    }
+
+    /// The same pods as `service.backends(pods)`, in the same order.
+    pub fn backends(&self, service: &Service) -> Vec<&'a Pod> {
+        let ns = service.namespace();
+        let selector = &service.spec.selector;
+        // Start from the rarest selector pair, then check the others.
+        let Some(smallest) = selector
+            .iter()
+            .map(|(k, v)| self.by_label.get(&(ns, k.as_str(), v.as_str())))
+            .min_by_key(|ids| ids.map_or(0, Vec::len))
+        else {
+            return Vec::new();
+        };
+        resolve(self.pods, smallest)
+            .filter(|p| {
+                selector
+                    .iter()
+                    .all(|(k, v)| p.metadata.labels.get(k) == Some(v))
+            })
+            .collect()
+    }
+}
+
 /// Service helpers for the checks about reaching Services from a Windows node itself.
 impl Service {
     /// The type, `ClusterIP` when unset.
@@ -542,6 +614,72 @@ impl Service {
     }
 }
 
+fn resolve<'s, 'a: 's>(
+    pods: &'a [Pod],
+    ids: Option<&'s Vec<u32>>,
+) -> impl Iterator<Item = &'a Pod> + 's {
+    ids.into_iter()
+        .flatten()
+        .filter_map(move |&i| pods.get(i as usize))
+}
+
+/// Nodes indexed by name for per-pod lookups: `named` gives what `ClusterFacts::node_named` gives
+/// (exact name first, else the first node that is the `same_host`) without scanning every node.
+#[derive(Debug, Default)]
+pub struct NodeIndex<'a> {
+    nodes: &'a [Node],
+    exact: HashMap<&'a str, u32>,
+    /// Lowercased full name -> nodes, in list order.
+    by_lower: HashMap<String, Vec<u32>>,
+    /// Lowercased short name (before the first dot) -> (node, whether its name has a dot).
+    by_short: HashMap<String, Vec<(u32, bool)>>,
+}
+
+impl<'a> NodeIndex<'a> {
+    pub fn new(nodes: &'a [Node]) -> Self {
+        let mut index = NodeIndex {
+            nodes,
+            ..Default::default()
+        };
+        for (i, node) in nodes.iter().enumerate() {
+            let Ok(i) = u32::try_from(i) else { break };
+            let name = node.name();
+            index.exact.entry(name).or_insert(i);
+            let lower = name.trim().to_ascii_lowercase();
+            let short = lower.split('.').next().unwrap_or("").to_string();
+            index
+                .by_short
+                .entry(short)
+                .or_default()
+                .push((i, lower.contains('.')));
+            index.by_lower.entry(lower).or_default().push(i);
+        }
+        index
+    }
+
+    pub fn named(&self, name: &str) -> Option<&'a Node> {
+        if let Some(&i) = self.exact.get(name) {
+            return self.nodes.get(i as usize);
+        }
+        let lower = name.trim().to_ascii_lowercase();
+        let dotted = lower.contains('.');
+        let short = lower.split('.').next().unwrap_or("");
+        let same_name = self
+            .by_lower
+            .get(&lower)
+            .and_then(|ids| ids.first().copied());
+        let same_short = self
+            .by_short
+            .get(short)
+            .and_then(|ids| ids.iter().find(|(_, d)| *d != dotted).map(|(i, _)| *i));
+        let first = match (same_name, same_short) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
+        };
+        self.nodes.get(first as usize)
+    }
+}
+
 impl super::k8s::ServicePort {
     /// TCP unless another protocol is named.
     pub fn is_tcp(&self) -> bool {
@@ -563,6 +701,131 @@ impl super::k8s::ServicePort {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn pod(ns: &str, name: &str, node: &str, labels: &[(&str, &str)]) -> Pod {
+        let mut p = Pod::default();
+        p.metadata.name = name.into();
+        p.metadata.namespace = Some(ns.into());
+        p.spec.node_name = Some(node.into());
+        p.metadata.labels = labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        p
+    }
+
+    #[test]
+    fn same_host_matches_its_allocating_definition() {
+        fn reference(a: &str, b: &str) -> bool {
+            let (a, b) = (a.trim().to_ascii_lowercase(), b.trim().to_ascii_lowercase());
+            if a == b {
+                return true;
+            }
+            let short = |s: &str| s.split('.').next().unwrap_or("").to_string();
+            (a.contains('.') != b.contains('.')) && short(&a) == short(&b)
+        }
+        let names = [
+            "",
+            " ",
+            ".",
+            "win-1",
+            "WIN-1",
+            " win-1 ",
+            "win-1.",
+            "win-1.corp",
+            "WIN-1.Corp.example.com",
+            "win-10",
+            "win",
+            "Ünï-1",
+            "ünï-1.x",
+            "a.b",
+            "A.B",
+            "a.c",
+            ".a",
+            "a..b",
+        ];
+        for a in names {
+            for b in names {
+                assert_eq!(same_host(a, b), reference(a, b), "{a:?} ~ {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn pod_lookup_agrees_with_the_linear_helpers() {
+        let pods = vec![
+            pod("a", "web-1", "n1", &[("app", "web"), ("tier", "front")]),
+            pod("a", "web-2", "n2", &[("app", "web")]),
+            pod("b", "web-3", "n1", &[("app", "web"), ("tier", "front")]),
+            pod("a", "db-1", "n1", &[("app", "db"), ("tier", "front")]),
+            pod("a", "web-4", "n2", &[("app", "web"), ("tier", "front")]),
+        ];
+        let index = PodLookup::new(&pods);
+        let mut svc = Service::default();
+        svc.metadata.namespace = Some("a".into());
+        for selector in [
+            vec![("app", "web"), ("tier", "front")],
+            vec![("app", "web")],
+            vec![("tier", "front")],
+            vec![("app", "none")],
+            vec![],
+        ] {
+            svc.spec.selector = selector
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let linear: Vec<&str> = svc.backends(&pods).map(|p| p.name()).collect();
+            let indexed: Vec<&str> = index.backends(&svc).iter().map(|p| p.name()).collect();
+            assert_eq!(indexed, linear, "selector {selector:?}");
+        }
+        let on_n1: Vec<&str> = index.on_node("n1").map(|p| p.name()).collect();
+        assert_eq!(on_n1, ["web-1", "web-3", "db-1"]);
+        assert_eq!(index.in_namespace("b").count(), 1);
+        assert_eq!(index.in_namespace("zzz").count(), 0);
+    }
+
+    #[test]
+    fn node_index_agrees_with_node_named() {
+        let names = [
+            "win-1",
+            "WIN-2.corp.example.com",
+            "win-2",
+            "lnx-1.corp.example.com",
+            "Win-3",
+        ];
+        let nodes: Vec<Node> = names
+            .iter()
+            .map(|n| {
+                let mut node = Node::default();
+                node.metadata.name = n.to_string();
+                node
+            })
+            .collect();
+        let facts = ClusterFacts {
+            nodes: Input::Ready(nodes.clone()),
+            ..Default::default()
+        };
+        let index = NodeIndex::new(&nodes);
+        for query in [
+            "win-1",
+            "WIN-1",
+            "win-2",
+            "win-2.corp.example.com",
+            "Win-2.CORP.example.com",
+            "lnx-1",
+            "LNX-1.corp.example.com",
+            "win-3.x.com",
+            "win-3",
+            "nope",
+            "",
+        ] {
+            assert_eq!(
+                index.named(query).map(Node::name),
+                facts.node_named(query).map(Node::name),
+                "{query}"
+            );
+        }
+    }
 
     #[test]
     fn host_names_match_fqdn_and_short_form_without_case() {

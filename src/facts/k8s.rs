@@ -22,7 +22,7 @@ pub struct ObjectMeta {
     pub labels: Labels,
     #[serde(deserialize_with = "allowed_annotations")]
     pub annotations: Labels,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "vec_or_null")]
     pub owner_references: Vec<OwnerReference>,
     pub creation_timestamp: Option<String>,
 }
@@ -46,19 +46,96 @@ pub fn is_allowed_annotation(key: &str) -> bool {
 }
 
 fn allowed_annotations<'de, D: Deserializer<'de>>(d: D) -> Result<Labels, D::Error> {
-    let all: Option<BTreeMap<String, serde_json::Value>> = Option::deserialize(d)?;
-    Ok(all
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(k, _)| is_allowed_annotation(k))
-        .map(|(k, v)| {
-            let v = match v {
-                serde_json::Value::String(s) => s,
-                other => other.to_string(),
-            };
-            (k, v)
-        })
-        .collect())
+    filtered_map(d, is_allowed_annotation, |v: serde_json::Value| match v {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    })
+}
+
+/// A list that may be `null`, kept at exactly its length: serde grows vectors by doubling, and a
+/// one-container pod would otherwise keep room for four containers.
+fn vec_or_null<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    let mut items = Option::<Vec<T>>::deserialize(d)?.unwrap_or_default();
+    items.shrink_to_fit();
+    Ok(items)
+}
+
+/// A string read without copying when the input allows it (no escapes), for values that are
+/// only looked at while parsing.
+struct TransientStr<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for TransientStr<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = TransientStr<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(TransientStr(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(TransientStr(std::borrow::Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(TransientStr(std::borrow::Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(Visit)
+    }
+}
+
+/// A map whose entries are kept only for keys `keep` accepts; the values of the other keys are
+/// skipped while parsing, never built. `value` turns a kept value into the stored string.
+fn filtered_map<'de, D, V>(
+    d: D,
+    keep: fn(&str) -> bool,
+    value: fn(V) -> String,
+) -> Result<BTreeMap<String, String>, D::Error>
+where
+    D: Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct Visit<V> {
+        keep: fn(&str) -> bool,
+        value: fn(V) -> String,
+    }
+    impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Visit<V> {
+        type Value = BTreeMap<String, String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a map or null")
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(BTreeMap::new())
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(BTreeMap::new())
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_map(self)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut kept = BTreeMap::new();
+            while let Some(key) = map.next_key::<TransientStr<'de>>()? {
+                if (self.keep)(&key.0) {
+                    let v = map.next_value::<V>()?;
+                    kept.insert(key.0.into_owned(), (self.value)(v));
+                } else {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+            Ok(kept)
+        }
+    }
+    d.deserialize_option(Visit { keep, value })
 }
 
 fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
@@ -95,9 +172,9 @@ pub struct Node {
 pub struct NodeSpec {
     #[serde(rename = "podCIDR")]
     pub pod_cidr: Option<String>,
-    #[serde(rename = "podCIDRs", deserialize_with = "null_as_default")]
+    #[serde(rename = "podCIDRs", deserialize_with = "vec_or_null")]
     pub pod_cidrs: Vec<String>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "vec_or_null")]
     pub taints: Vec<Taint>,
     pub unschedulable: bool,
     #[serde(rename = "providerID")]
@@ -115,9 +192,9 @@ pub struct Taint {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct NodeStatus {
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "vec_or_null")]
     pub conditions: Vec<Condition>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "vec_or_null")]
     pub addresses: Vec<NodeAddress>,
     pub node_info: NodeInfo,
     /// Only the names of sandbox (pause) images present on the node.
@@ -128,19 +205,30 @@ pub struct NodeStatus {
 }
 
 fn pause_images<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    /// One image entry: only its pause names are kept; other names are looked at in place.
     #[derive(Deserialize, Default)]
     #[serde(default)]
     struct Image {
-        #[serde(deserialize_with = "null_as_default")]
+        #[serde(deserialize_with = "pause_names")]
         names: Vec<String>,
     }
+    fn pause_names<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        let names: Option<Vec<TransientStr<'de>>> = Option::deserialize(d)?;
+        Ok(names
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|n| n.0.contains("pause") && !n.0.contains("@sha256:"))
+            .map(|n| n.0.into_owned())
+            .collect())
+    }
     let images: Option<Vec<Image>> = Option::deserialize(d)?;
-    Ok(images
+    let mut names: Vec<String> = images
         .unwrap_or_default()
         .into_iter()
         .flat_map(|i| i.names)
-        .filter(|n| n.contains("pause") && !n.contains("@sha256:"))
-        .collect())
+        .collect();
+    names.shrink_to_fit();
+    Ok(names)
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -192,7 +280,7 @@ pub struct PodSpec {
     #[serde(deserialize_with = "null_as_default")]
     pub node_selector: Labels,
     pub affinity: Option<Affinity>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "vec_or_null")]
     pub tolerations: Vec<Toleration>,
     pub os: Option<PodOs>,
     pub runtime_class_name: Option<String>,
@@ -204,11 +292,11 @@ pub struct PodSpec {
     pub share_process_namespace: Option<bool>,
     pub dns_policy: Option<String>,
     pub security_context: Option<PodSecurityContext>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "vec_or_null")]
     pub containers: Vec<Container>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "vec_or_null")]
     pub init_containers: Vec<Container>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "vec_or_null")]
     pub volumes: Vec<Volume>,
     pub termination_grace_period_seconds: Option<i64>,
 }
@@ -234,14 +322,14 @@ pub struct NodeAffinity {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct NodeSelector {
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "vec_or_null")]
     pub node_selector_terms: Vec<NodeSelectorTerm>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct NodeSelectorTerm {
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "vec_or_null")]
     pub match_expressions: Vec<SelectorRequirement>,
 }
 
@@ -250,7 +338,7 @@ pub struct NodeSelectorTerm {
 pub struct SelectorRequirement {
     pub key: String,
     pub operator: String,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "vec_or_null")]
     pub values: Vec<String>,
 }
 
@@ -278,9 +366,9 @@ pub struct PodSecurityContext {
     pub run_as_non_root: Option<bool>,
     pub fs_group: Option<i64>,
     pub se_linux_options: Option<serde_json::Value>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "vec_or_null")]
     pub supplemental_groups: Vec<i64>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "vec_or_null")]
     pub sysctls: Vec<serde_json::Value>,
     pub windows_options: Option<WindowsOptions>,
     pub seccomp_profile: Option<serde_json::Value>,
@@ -308,17 +396,17 @@ pub struct SecurityContext {
 pub struct Container {
     pub name: String,
     pub image: String,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "vec_or_null")]
     pub command: Vec<String>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "vec_or_null")]
     pub args: Vec<String>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "vec_or_null")]
     pub env: Vec<EnvVar>,
     pub security_context: Option<SecurityContext>,
     pub resources: Resources,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "vec_or_null")]
     pub volume_mounts: Vec<VolumeMount>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "vec_or_null")]
     pub volume_devices: Vec<serde_json::Value>,
     pub termination_message_path: Option<String>,
     /// Kubelet health probes (the nodeport-self-access check looks for probes that call the node's
@@ -410,7 +498,15 @@ impl<'de> Deserialize<'de> for EnvVar {
                 .value_from
                 .and_then(|v| v.field_ref)
                 .map(|f| f.field_path),
-            dns_candidates: raw.value.as_deref().map(dns_candidates).unwrap_or_default(),
+            dns_candidates: raw
+                .value
+                .as_deref()
+                .map(dns_candidates)
+                .map(|mut c| {
+                    c.shrink_to_fit();
+                    c
+                })
+                .unwrap_or_default(),
         })
     }
 }
@@ -455,9 +551,9 @@ pub struct PodStatus {
     pub host_ip: Option<String>,
     #[serde(rename = "podIP")]
     pub pod_ip: Option<String>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "vec_or_null")]
     pub container_statuses: Vec<ContainerStatus>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "vec_or_null")]
     pub init_container_statuses: Vec<ContainerStatus>,
 }
 
@@ -571,7 +667,7 @@ pub struct ServiceSpec {
     pub type_: Option<String>,
     #[serde(rename = "clusterIP")]
     pub cluster_ip: Option<String>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "vec_or_null")]
     pub ports: Vec<ServicePort>,
     #[serde(deserialize_with = "null_as_default")]
     pub selector: Labels,
@@ -663,12 +759,7 @@ pub struct ConfigMap {
 fn allowed_configmap_data<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<BTreeMap<String, String>, D::Error> {
-    let all: Option<BTreeMap<String, String>> = Option::deserialize(d)?;
-    Ok(all
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(k, _)| is_allowed_configmap_key(k))
-        .collect())
+    filtered_map(d, is_allowed_configmap_key, |v: String| v)
 }
 
 // ---------------------------------------------------------------- runtimeclasses
@@ -686,7 +777,7 @@ pub struct RuntimeClass {
 pub struct RuntimeClassScheduling {
     #[serde(deserialize_with = "null_as_default")]
     pub node_selector: Labels,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "vec_or_null")]
     pub tolerations: Vec<Toleration>,
 }
 
@@ -731,6 +822,36 @@ mod tests {
         assert_eq!(
             dns_candidates("http://api.backend.svc:8080/x"),
             vec!["api.backend.svc".to_string()]
+        );
+    }
+
+    #[test]
+    fn only_allowed_keys_and_pause_images_are_kept() {
+        let cm: ConfigMap = serde_json::from_str(
+            r#"{"metadata":{"name":"kube-flannel-cfg","annotations":{"flannel.alpha.coreos.com/x":{"a":1},"other":"x"}},
+                "data":{"net-conf.json":"{\"Network\":\"10.244.0.0/16\"}","secret.txt":"hunter2"}}"#,
+        )
+        .expect("parses");
+        assert_eq!(cm.data.len(), 1);
+        assert_eq!(cm.data["net-conf.json"], r#"{"Network":"10.244.0.0/16"}"#);
+        assert_eq!(
+            cm.metadata.annotations["flannel.alpha.coreos.com/x"],
+            r#"{"a":1}"#
+        );
+        assert_eq!(cm.metadata.annotations.len(), 1);
+        let cm: ConfigMap =
+            serde_json::from_str(r#"{"metadata":{"name":"c","annotations":null},"data":null}"#)
+                .expect("parses");
+        assert!(cm.data.is_empty() && cm.metadata.annotations.is_empty());
+        let node: Node = serde_json::from_str(
+            r#"{"metadata":{"name":"n"},"status":{"images":[
+                {"names":["mcr.microsoft.com/oss/kubernetes/pause@sha256:ab","mcr.microsoft.com/oss/kubernetes/pause:3.9"]},
+                {"names":["nginx:1"]},{"names":null},{"sizeBytes":1}]}}"#,
+        )
+        .expect("parses");
+        assert_eq!(
+            node.status.images,
+            ["mcr.microsoft.com/oss/kubernetes/pause:3.9"]
         );
     }
 

@@ -116,40 +116,192 @@ fn null_items<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
 }
 
 #[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
 struct ListMeta {
     #[serde(default, rename = "continue")]
     continue_token: Option<String>,
+    #[serde(default)]
+    remaining_item_count: Option<u64>,
+}
+
+/// At most this many list requests are in flight at once, whatever the number of kinds: the scan
+/// stays a polite client of a busy API server (priority and fairness counts each request).
+pub const MAX_CONCURRENT_REQUESTS: usize = 4;
+
+/// Upper bound of pages followed for one list (a server that keeps sending `continue` tokens
+/// cannot keep the scan looping): 100,000 pages of 500 items.
+pub const MAX_PAGES: usize = 100_000;
+
+static REQUEST_SLOTS: tokio::sync::Semaphore =
+    tokio::sync::Semaphore::const_new(MAX_CONCURRENT_REQUESTS);
+
+/// What the head of a page (the fields before `items`) says about the next page.
+#[derive(Debug, PartialEq)]
+enum Head {
+    /// `metadata` came first: the continue token, if any.
+    Continue(Option<String>),
+    /// `items` came first (or the body is not a list): wait for the full parse.
+    Unknown,
+}
+
+/// Reads only the head of a list body: the API server writes `kind`, `apiVersion` and `metadata`
+/// before `items`, so the next page can be requested before this one is parsed.
+fn page_head(body: &str) -> Head {
+    struct HeadVisitor<'a>(&'a mut Head);
+    impl<'de> serde::de::Visitor<'de> for HeadVisitor<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                match key.as_ref() {
+                    "metadata" => {
+                        let meta: ListMeta = map.next_value()?;
+                        *self.0 = Head::Continue(meta.continue_token.filter(|t| !t.is_empty()));
+                        return Ok(());
+                    }
+                    "items" => return Ok(()),
+                    _ => {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+    let mut head = Head::Unknown;
+    let mut de = serde_json::Deserializer::from_str(body);
+    // Stopping at `metadata` leaves the rest unread, which the deserializer reports as an error:
+    // only what the visitor recorded matters.
+    let _ = serde::Deserializer::deserialize_map(&mut de, HeadVisitor(&mut head));
+    head
 }
 
 /// Lists every item at `path` (e.g. `/api/v1/pods`), following `continue` tokens.
 /// `query` is extra query text such as `fieldSelector=type!=Normal`.
-pub async fn list_all<T: DeserializeOwned>(
+///
+/// Pages are pipelined: as soon as a page's head names the next page, that page is requested, and
+/// this one is parsed (on a blocking thread, straight into the slim types) while it travels. At most
+/// two pages of one list are held at a time, and every page is reduced to its facts before the next
+/// but one is read.
+pub async fn list_all<T: DeserializeOwned + Send + 'static>(
     client: &Client,
     path: &str,
     query: &str,
     resource: &str,
     opts: &LiveOptions,
 ) -> Result<Vec<T>, String> {
-    let mut items = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
+    let url = |token: Option<&str>| {
         let mut url = format!("{path}?limit={}", opts.page_size);
         if !query.is_empty() {
             url.push('&');
             url.push_str(query);
         }
-        if let Some(t) = &token {
+        if let Some(t) = token {
             url.push_str("&continue=");
             url.push_str(&encode_query_value(t));
         }
-        let page: ListPage<T> = request(client, &url, resource, opts).await?;
-        items.extend(page.items);
-        match page.metadata.continue_token {
-            Some(t) if !t.is_empty() => token = Some(t),
-            _ => break,
+        url
+    };
+    let fetch = |url: String| {
+        let (client, resource, opts) = (client.clone(), resource.to_string(), opts.clone());
+        tokio::spawn(async move { fetch_page(&client, &url, &resource, &opts).await })
+    };
+    let mut items: Vec<T> = Vec::new();
+    let mut pending = Some(fetch(url(None)));
+    let mut last_token: Option<String> = None;
+    let mut pages = 0usize;
+    let outcome = loop {
+        let Some(in_flight) = pending.take() else {
+            break Ok(());
+        };
+        pages += 1;
+        if pages > MAX_PAGES {
+            break Err(format!(
+                "cannot list {resource}: the server kept paging after {MAX_PAGES} pages"
+            ));
         }
+        let body = match in_flight.await {
+            Ok(Ok(body)) => body,
+            Ok(Err(e)) => break Err(e),
+            Err(e) => break Err(format!("cannot list {resource}: {e}")),
+        };
+        let mut next = match page_head(&body) {
+            Head::Continue(token) => Some(token),
+            Head::Unknown => None,
+        };
+        if let Some(Some(token)) = &next {
+            if last_token.as_deref() == Some(token.as_str()) {
+                break Err(format!(
+                    "cannot list {resource}: the server repeated a continue token"
+                ));
+            }
+            pending = Some(fetch(url(Some(token))));
+        }
+        let parsed =
+            tokio::task::spawn_blocking(move || serde_json::from_str::<ListPage<T>>(&body))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| e.to_string()));
+        let page = match parsed {
+            Ok(page) => page,
+            Err(e) => {
+                break Err(format!(
+                    "cannot list {resource}: invalid list response: {e}"
+                ))
+            }
+        };
+        if items.is_empty() {
+            // The first page says how many items follow: reserve once instead of doubling.
+            let remaining = page.metadata.remaining_item_count.unwrap_or(0);
+            items.reserve_exact(page.items.len() + usize::try_from(remaining).unwrap_or(0));
+        }
+        items.extend(page.items);
+        if next.is_none() {
+            let token = page.metadata.continue_token.filter(|t| !t.is_empty());
+            if token.is_some() && token == last_token {
+                break Err(format!(
+                    "cannot list {resource}: the server repeated a continue token"
+                ));
+            }
+            if let Some(t) = &token {
+                pending = Some(fetch(url(Some(t))));
+            }
+            next = Some(token);
+        }
+        last_token = next.flatten();
+    };
+    if let Some(in_flight) = pending {
+        in_flight.abort();
     }
+    outcome?;
+    items.shrink_to_fit();
     Ok(items)
+}
+
+/// One page's body, holding one of the [`MAX_CONCURRENT_REQUESTS`] slots while it is requested.
+async fn fetch_page(
+    client: &Client,
+    url: &str,
+    resource: &str,
+    opts: &LiveOptions,
+) -> Result<String, String> {
+    let _slot = REQUEST_SLOTS
+        .acquire()
+        .await
+        .map_err(|e| format!("cannot list {resource}: {e}"))?;
+    let req = http::Request::get(url)
+        .body(Vec::new())
+        .map_err(|e| format!("cannot build request {url}: {e}"))?;
+    match tokio::time::timeout(opts.request_timeout, client.request_text(req)).await {
+        Err(_) => Err(format!(
+            "cannot list {resource}: timed out after {}s",
+            opts.request_timeout.as_secs()
+        )),
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(describe_error(resource, &e)),
+    }
 }
 
 async fn request<T: DeserializeOwned>(
@@ -257,7 +409,7 @@ pub async fn collect_cluster(conn: &Connection, opts: &LiveOptions) -> ClusterFa
     }
 }
 
-pub async fn list_input<T: DeserializeOwned>(
+pub async fn list_input<T: DeserializeOwned + Send + 'static>(
     client: &Client,
     path: &str,
     query: &str,
@@ -299,6 +451,11 @@ pub async fn configmaps(client: &Client, opts: &LiveOptions) -> Input<Vec<Config
                     a.push(cm);
                 }
             }
+            // The API server's list order (namespace, then name), as in a bundle made with kubectl.
+            a.sort_by(|x, y| {
+                (&x.metadata.namespace, &x.metadata.name)
+                    .cmp(&(&y.metadata.namespace, &y.metadata.name))
+            });
             Input::Ready(a)
         }
         (Err(e), _) | (_, Err(e)) => Input::Failed(e),
@@ -312,5 +469,24 @@ mod tests {
     #[test]
     fn continue_tokens_are_escaped() {
         assert_eq!(encode_query_value("eyJ2Ijoi+/="), "eyJ2Ijoi%2B%2F%3D");
+    }
+
+    #[test]
+    fn page_heads_name_the_next_page_before_the_items() {
+        assert_eq!(
+            page_head(
+                r#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"5","continue":"abc"},"items":[{"x":1}]}"#
+            ),
+            Head::Continue(Some("abc".into()))
+        );
+        assert_eq!(
+            page_head(r#"{"kind":"PodList","metadata":{"continue":""},"items":[]}"#),
+            Head::Continue(None)
+        );
+        assert_eq!(
+            page_head(r#"{"items":[],"metadata":{"continue":"abc"}}"#),
+            Head::Unknown
+        );
+        assert_eq!(page_head("not json"), Head::Unknown);
     }
 }

@@ -1,4 +1,5 @@
-//! Loading a support bundle directory into [`ClusterData`].
+//! Loading a support bundle directory into [`ClusterData`], and writing
+//! one from it the way kubectl would have made it.
 //!
 //! Layout: `DIR/cluster/{nodes,pods,events,services,daemonsets,configmaps,
 //! runtimeclasses,namespaces}.{json,yaml,yml}`, each a kubectl `List`, a
@@ -58,6 +59,63 @@ pub(crate) fn load(dir: &Path) -> anyhow::Result<ClusterData> {
     }
     load_logs(&cluster.join("logs"), &mut data)?;
     Ok(data)
+}
+
+/// Kinds a written bundle holds, with the kubectl command each file
+/// stands for.
+const WRITTEN_KINDS: [ResourceKind; 7] = [
+    ResourceKind::Nodes,
+    ResourceKind::Pods,
+    ResourceKind::Events,
+    ResourceKind::Services,
+    ResourceKind::DaemonSets,
+    ResourceKind::ConfigMaps,
+    ResourceKind::RuntimeClasses,
+];
+
+/// Writes `data` (already prepared) as `dir/cluster/*.json`, see
+/// [`ClusterData::write_kubectl_bundle`].
+pub(crate) fn write(data: &ClusterData, dir: &Path) -> anyhow::Result<()> {
+    let cluster = dir.join("cluster");
+    fs::create_dir_all(&cluster).with_context(|| format!("creating {}", cluster.display()))?;
+    for kind in WRITTEN_KINDS {
+        let path = cluster.join(format!("{}.json", kind.plural()));
+        let mut items = Vec::new();
+        for object in data.objects(kind) {
+            if kind == ResourceKind::ConfigMaps
+                && object.namespace != "kube-system"
+                && object.name != "kube-flannel-cfg"
+            {
+                continue;
+            }
+            let mut value: Value = serde_json::from_slice(&object.json)
+                .with_context(|| format!("re-reading stored {}", kind.plural()))?;
+            if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) {
+                metadata.remove("managedFields");
+            }
+            items.push(value);
+        }
+        let list = serde_json::json!({
+            "apiVersion": "v1",
+            "items": items,
+            "kind": "List",
+            "metadata": {"resourceVersion": ""}
+        });
+        let file =
+            fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        let mut writer = io::BufWriter::new(file);
+        let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+        let mut serializer = serde_json::Serializer::with_formatter(&mut writer, formatter);
+        serde::Serialize::serialize(&list, &mut serializer)
+            .with_context(|| format!("writing {}", path.display()))?;
+        io::Write::write_all(&mut writer, b"\n")
+            .and_then(|()| io::Write::flush(&mut writer))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    let version = cluster.join("version.json");
+    fs::write(&version, &*data.version_json())
+        .with_context(|| format!("writing {}", version.display()))?;
+    Ok(())
 }
 
 /// The first of `dir/stem.{json,yaml,yml}` that exists.

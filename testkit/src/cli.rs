@@ -7,16 +7,20 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context};
 
-use crate::{ClusterData, ServerOptions};
+use crate::{ClusterData, GenerateSpec, ServerOptions};
 
 /// Usage text for `--help` and argument errors.
-pub const USAGE: &str = "usage: fakeapi --bundle DIR [--port N] [--kubeconfig-out PATH]
+pub const USAGE: &str = "usage: fakeapi (--bundle DIR | --generate nodes=N,pods=M,seed=S)
+               [--port N] [--kubeconfig-out PATH] [--write-bundle DIR]
                [--forbid RES,...] [--not-found RES,...] [--max-page N] [--require-token]
 
-Serves the cluster in bundle DIR as a Kubernetes API on 127.0.0.1 and runs
-until killed. Prints the server URL as the first line of stdout.
+Serves a cluster as a Kubernetes API on 127.0.0.1 and runs until killed.
+Prints the server URL as the first line of stdout.
 
   --bundle DIR          support bundle to serve (DIR/cluster/*.json|yaml)
+  --generate SPEC       serve a synthetic cluster: nodes=N,pods=M,seed=S
+                        (a tenth of the nodes Windows; deterministic per seed)
+  --write-bundle DIR    also write the served cluster as a kubectl-made bundle
   --port N              port to listen on (default: any free port)
   --kubeconfig-out PATH write a kubeconfig for the server to PATH
   --forbid RES,...      answer 403 Forbidden for these resources (e.g. events)
@@ -29,6 +33,10 @@ until killed. Prints the server URL as the first line of stdout.
 pub struct Args {
     /// `--bundle DIR`.
     pub bundle: Option<PathBuf>,
+    /// `--generate nodes=N,pods=M,seed=S`.
+    pub generate: Option<GenerateSpec>,
+    /// `--write-bundle DIR`.
+    pub write_bundle: Option<PathBuf>,
     /// `--port N`.
     pub port: u16,
     /// `--kubeconfig-out PATH`.
@@ -63,6 +71,8 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> anyhow::Result<Args
         };
         match flag.as_str() {
             "--bundle" => parsed.bundle = Some(PathBuf::from(value("--bundle")?)),
+            "--generate" => parsed.generate = Some(GenerateSpec::parse(&value("--generate")?)?),
+            "--write-bundle" => parsed.write_bundle = Some(PathBuf::from(value("--write-bundle")?)),
             "--port" => {
                 let v = value("--port")?;
                 parsed.port = v.parse().with_context(|| format!("invalid --port {v:?}"))?;
@@ -84,8 +94,12 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> anyhow::Result<Args
             other => bail!("unknown argument {other:?}"),
         }
     }
-    if parsed.bundle.is_none() && !parsed.help {
-        bail!("--bundle DIR is required");
+    if !parsed.help {
+        match (&parsed.bundle, &parsed.generate) {
+            (None, None) => bail!("--bundle DIR or --generate nodes=N,pods=M,seed=S is required"),
+            (Some(_), Some(_)) => bail!("--bundle and --generate exclude each other"),
+            _ => {}
+        }
     }
     Ok(parsed)
 }
@@ -101,10 +115,16 @@ fn split_list(text: &str) -> Vec<String> {
 impl Args {
     /// The cluster data to serve.
     pub fn data(&self) -> anyhow::Result<ClusterData> {
-        match &self.bundle {
-            Some(dir) => ClusterData::from_bundle_dir(dir),
-            None => bail!("--bundle DIR is required"),
+        let mut data = match (&self.bundle, &self.generate) {
+            (Some(dir), _) => ClusterData::from_bundle_dir(dir)?,
+            (None, Some(spec)) => ClusterData::generate(spec)?,
+            (None, None) => bail!("--bundle DIR or --generate nodes=N,pods=M,seed=S is required"),
+        };
+        if let Some(dir) = &self.write_bundle {
+            data.write_kubectl_bundle(dir)
+                .with_context(|| format!("writing the bundle to {}", dir.display()))?;
         }
+        Ok(data)
     }
 
     /// The server options the flags ask for.
@@ -155,6 +175,32 @@ mod tests {
         assert!(parse(&["--bogus"]).is_err());
         assert!(parse(&[]).is_err());
         assert!(parse(&["--help"])?.help);
+        let generated = parse(&["--generate", "nodes=20,pods=300,seed=9"])?;
+        assert_eq!(generated.generate, Some(GenerateSpec::new(20, 300, 9)));
+        assert!(parse(&["--generate=pods=x"]).is_err());
+        assert!(parse(&["--bundle", "b", "--generate", "nodes=2"]).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn generated_data_and_bundle() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let args = parse(&[
+            "--generate=nodes=12,pods=200,seed=2",
+            "--write-bundle",
+            &dir.path().display().to_string(),
+        ])?;
+        let data = args.data()?;
+        assert_eq!(data.len(crate::ResourceKind::Pods), 200);
+        let reread = ClusterData::from_bundle_dir(dir.path())?;
+        assert_eq!(
+            reread.keys(crate::ResourceKind::Pods),
+            data.keys(crate::ResourceKind::Pods)
+        );
+        assert_eq!(
+            reread.keys(crate::ResourceKind::Events),
+            data.keys(crate::ResourceKind::Events)
+        );
         Ok(())
     }
 }

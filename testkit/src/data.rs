@@ -114,6 +114,22 @@ impl ClusterData {
         crate::bundle::load(dir.as_ref())
     }
 
+    /// Generates a synthetic cluster: see [`crate::generate`].
+    pub fn generate(spec: &crate::GenerateSpec) -> anyhow::Result<Self> {
+        crate::generate::generate(spec)
+    }
+
+    /// Writes the cluster as a support bundle, as kubectl would have made
+    /// it: `DIR/cluster/{nodes,pods,events,services,daemonsets,runtimeclasses}.json`
+    /// hold every object as `kubectl get KIND -A -o json` prints it (a `List`,
+    /// 4-space indentation, `managedFields` dropped), `configmaps.json` the
+    /// ConfigMaps of kube-system plus `kube-flannel-cfg` wherever it lives
+    /// (what windoctor reads), and `version.json` the `/version` body.
+    pub fn write_kubectl_bundle(&mut self, dir: impl AsRef<Path>) -> anyhow::Result<()> {
+        self.prepare();
+        crate::bundle::write(self, dir.as_ref())
+    }
+
     /// Adds one object of `kind`, replacing an earlier one with the same
     /// namespace and name.
     ///

@@ -18,6 +18,7 @@ mod bundle;
 pub mod cli;
 mod data;
 mod discovery;
+pub mod generate;
 pub mod kubeconfig;
 mod list;
 mod logs;
@@ -30,6 +31,7 @@ mod server;
 mod status;
 
 pub use data::ClusterData;
+pub use generate::GenerateSpec;
 pub use options::{ServerOptions, DEFAULT_TOKEN, DEFAULT_USER};
 pub use resource::{ResourceKind, UnknownResource};
 pub use server::{BackgroundServer, FakeApiServer, LoggedRequest};

@@ -1,0 +1,285 @@
+//! Synthetic clusters for tests and benchmarks: `N` nodes (a tenth of them
+//! Windows, of mixed builds) and `M` pods with realistic specs and statuses,
+//! plus the events, services, daemonsets, configmaps and runtime classes a
+//! cluster of that size has. Deterministic from a seed: the same
+//! [`GenerateSpec`] always gives byte-identical objects.
+//!
+//! The cluster is mostly healthy, with the problems the windoctor checks look
+//! for sprinkled in at a few percent: Windows pods whose image does not match
+//! the node build, Windows images without an OS node selector, sandbox and
+//! HNS network failures, a NotReady Windows node, a Docker runtime, a flannel
+//! VNI mismatch. `fakeapi --generate nodes=N,pods=M,seed=S` serves one.
+
+mod config;
+mod events;
+mod nodes;
+mod rng;
+mod workloads;
+
+use std::fmt;
+
+use anyhow::{bail, Context};
+use serde_json::{json, Value};
+
+use crate::data::ClusterData;
+use crate::resource::ResourceKind;
+
+pub(crate) use rng::{timestamp, Rng};
+
+/// What to generate: `nodes=N,pods=M,seed=S`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GenerateSpec {
+    /// Number of nodes; a tenth (at least one) are Windows.
+    pub nodes: usize,
+    /// Number of pods, daemonset pods included.
+    pub pods: usize,
+    /// Seed of every random choice.
+    pub seed: u64,
+}
+
+impl Default for GenerateSpec {
+    fn default() -> Self {
+        GenerateSpec {
+            nodes: 50,
+            pods: 1_500,
+            seed: 1,
+        }
+    }
+}
+
+impl GenerateSpec {
+    /// A spec of `nodes` nodes and `pods` pods from `seed`.
+    pub fn new(nodes: usize, pods: usize, seed: u64) -> GenerateSpec {
+        GenerateSpec { nodes, pods, seed }
+    }
+
+    /// Parses `nodes=N,pods=M,seed=S` (any order; absent keys keep the
+    /// defaults of 50 nodes, 1,500 pods, seed 1). Numbers may use `_` or a
+    /// `k` suffix: `pods=150k`.
+    pub fn parse(text: &str) -> anyhow::Result<GenerateSpec> {
+        let mut spec = GenerateSpec::default();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (key, value) = part
+                .split_once('=')
+                .with_context(|| format!("expected KEY=VALUE in --generate, got {part:?}"))?;
+            let number = parse_count(value)
+                .with_context(|| format!("invalid number {value:?} for {key} in --generate"))?;
+            match key.trim() {
+                "nodes" => spec.nodes = usize::try_from(number)?,
+                "pods" => spec.pods = usize::try_from(number)?,
+                "seed" => spec.seed = number,
+                other => bail!("unknown --generate key {other:?} (expected nodes, pods, seed)"),
+            }
+        }
+        if spec.nodes == 0 {
+            bail!("--generate needs at least one node");
+        }
+        Ok(spec)
+    }
+
+    /// How many of the nodes run Windows.
+    pub fn windows_nodes(&self) -> usize {
+        if self.nodes == 0 {
+            0
+        } else {
+            (self.nodes / 10).max(1)
+        }
+    }
+
+    /// How many namespaces the workloads spread over.
+    pub fn namespaces(&self) -> usize {
+        (self.pods / 500).max(3)
+    }
+}
+
+impl fmt::Display for GenerateSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "nodes={},pods={},seed={}",
+            self.nodes, self.pods, self.seed
+        )
+    }
+}
+
+fn parse_count(text: &str) -> anyhow::Result<u64> {
+    let clean: String = text.trim().chars().filter(|c| *c != '_').collect();
+    let (digits, factor) = match clean.strip_suffix(['k', 'K']) {
+        Some(d) => (d, 1_000),
+        None => (clean.as_str(), 1),
+    };
+    Ok(digits.parse::<u64>()? * factor)
+}
+
+/// Builds the cluster `spec` describes.
+pub fn generate(spec: &GenerateSpec) -> anyhow::Result<ClusterData> {
+    let mut data = ClusterData::new();
+    data.set_version(version());
+    generate_into(spec, &mut |kind, object| data.add(kind, object))?;
+    Ok(data)
+}
+
+/// Hands every generated object to `sink`, kind by kind: nodes, runtime
+/// classes, daemonsets, pods, services, configmaps, then events.
+pub fn generate_into(
+    spec: &GenerateSpec,
+    sink: &mut dyn FnMut(ResourceKind, Value) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let plan = nodes::plan(spec);
+    for object in nodes::objects(spec, &plan) {
+        sink(ResourceKind::Nodes, object)?;
+    }
+    for object in config::runtime_classes() {
+        sink(ResourceKind::RuntimeClasses, object)?;
+    }
+    let workloads = workloads::plan(spec, &plan);
+    for object in workloads::daemonsets(spec, &plan) {
+        sink(ResourceKind::DaemonSets, object)?;
+    }
+    let mut pods = Vec::with_capacity(spec.pods);
+    workloads::pods(spec, &plan, &workloads, &mut |pod, object| {
+        pods.push(pod);
+        sink(ResourceKind::Pods, object)
+    })?;
+    for object in workloads::services(spec, &workloads) {
+        sink(ResourceKind::Services, object)?;
+    }
+    for object in config::configmaps(spec, &workloads) {
+        sink(ResourceKind::ConfigMaps, object)?;
+    }
+    events::events(spec, &plan, &pods, &mut |object| {
+        sink(ResourceKind::Events, object)
+    })
+}
+
+/// The `/version` body: Kubernetes v1.32, so that the kubectl dispatcher
+/// picks its v1.32 build.
+pub fn version() -> Value {
+    json!({
+        "major": "1",
+        "minor": "32",
+        "gitVersion": "v1.32.4",
+        "gitCommit": "59526cd4867447956156ae3a602fcbac10a2c335",
+        "gitTreeState": "clean",
+        "buildDate": "2025-04-22T16:02:27Z",
+        "goVersion": "go1.23.6",
+        "compiler": "gc",
+        "platform": "linux/amd64"
+    })
+}
+
+/// The pod and service address plan shared by the generators.
+pub(crate) const CLUSTER_CIDR: &str = "10.128.0.0/9";
+pub(crate) const SERVICE_CIDR: &str = "10.96.0.0/12";
+pub(crate) const DNS_IP: &str = "10.96.0.10";
+
+/// `managedFields` as the API server stores them (kubectl drops them from
+/// its output; clients still receive and parse them).
+pub(crate) fn managed_fields(manager: &str, time: &str, status_manager: Option<&str>) -> Value {
+    let mut entries = vec![json!({
+        "apiVersion": "v1",
+        "fieldsType": "FieldsV1",
+        "fieldsV1": {"f:metadata": {"f:labels": {".": {}}}, "f:spec": {".": {}}},
+        "manager": manager,
+        "operation": "Update",
+        "time": time
+    })];
+    if let Some(status) = status_manager {
+        entries.push(json!({
+            "apiVersion": "v1",
+            "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:status": {"f:conditions": {".": {}}, "f:phase": {}}},
+            "manager": status,
+            "operation": "Update",
+            "subresource": "status",
+            "time": time
+        }));
+    }
+    Value::Array(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_specs() -> anyhow::Result<()> {
+        let spec = GenerateSpec::parse("nodes=5000,pods=150k,seed=7")?;
+        assert_eq!(spec, GenerateSpec::new(5000, 150_000, 7));
+        assert_eq!(spec.to_string(), "nodes=5000,pods=150000,seed=7");
+        assert_eq!(GenerateSpec::parse("pods=1_000")?.pods, 1000);
+        assert_eq!(GenerateSpec::parse("")?, GenerateSpec::default());
+        assert!(GenerateSpec::parse("nodes=0").is_err());
+        assert!(GenerateSpec::parse("widgets=3").is_err());
+        assert!(GenerateSpec::parse("nodes").is_err());
+        assert!(GenerateSpec::parse("nodes=x").is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn counts_and_determinism() -> anyhow::Result<()> {
+        let spec = GenerateSpec::new(40, 900, 3);
+        let a = generate(&spec)?;
+        assert_eq!(a.len(ResourceKind::Nodes), 40);
+        assert_eq!(a.len(ResourceKind::Pods), 900);
+        assert!(a.len(ResourceKind::Events) > 100);
+        assert!(a.len(ResourceKind::Services) > 10);
+        assert!(a.len(ResourceKind::DaemonSets) >= 4);
+        assert!(a.len(ResourceKind::ConfigMaps) >= 5);
+        let b = generate(&spec)?;
+        for kind in ResourceKind::ALL {
+            assert_eq!(a.keys(kind), b.keys(kind), "{kind}");
+        }
+        let mut a = a;
+        let mut b = b;
+        a.prepare();
+        b.prepare();
+        for kind in ResourceKind::ALL {
+            let ja: Vec<&[u8]> = a.objects(kind).iter().map(|o| &o.json[..]).collect();
+            let jb: Vec<&[u8]> = b.objects(kind).iter().map(|o| &o.json[..]).collect();
+            assert!(ja == jb, "{kind} differs between runs");
+        }
+        let other = generate(&GenerateSpec::new(40, 900, 4))?;
+        assert_ne!(
+            a.keys(ResourceKind::Pods),
+            other.keys(ResourceKind::Pods),
+            "another seed gives another cluster"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn has_windows_nodes_of_mixed_builds_and_warnings() -> anyhow::Result<()> {
+        let mut data = generate(&GenerateSpec::new(60, 3000, 1))?;
+        data.prepare();
+        let nodes: Vec<Value> = data
+            .objects(ResourceKind::Nodes)
+            .iter()
+            .map(|o| serde_json::from_slice(&o.json))
+            .collect::<Result<_, _>>()?;
+        let windows: Vec<&Value> = nodes
+            .iter()
+            .filter(|n| n["metadata"]["labels"]["kubernetes.io/os"] == "windows")
+            .collect();
+        assert_eq!(windows.len(), 6);
+        let builds: std::collections::BTreeSet<&str> = windows
+            .iter()
+            .filter_map(|n| n["status"]["nodeInfo"]["kernelVersion"].as_str())
+            .map(|k| k.split('.').nth(2).unwrap_or(""))
+            .collect();
+        assert!(builds.len() >= 2, "mixed builds: {builds:?}");
+        let events: Vec<Value> = data
+            .objects(ResourceKind::Events)
+            .iter()
+            .map(|o| serde_json::from_slice(&o.json))
+            .collect::<Result<_, _>>()?;
+        let warnings = events.iter().filter(|e| e["type"] == "Warning").count();
+        assert!(warnings > 0 && warnings * 10 < events.len(), "{warnings}");
+        let sandbox = events
+            .iter()
+            .filter(|e| e["reason"] == "FailedCreatePodSandBox")
+            .count();
+        assert!(sandbox > 0, "Windows sandbox failures are present");
+        Ok(())
+    }
+}
