@@ -88,10 +88,12 @@ pub fn run(ev: &mut Eval) {
 
     // Cluster part: Services with Windows backends that the node itself cannot reach.
     let Some(pods) = pods else { return };
+    let lookup = crate::facts::cluster::PodLookup::new(pods);
+    let windows_set = crate::facts::cluster::HostSet::new(windows_names.iter().copied());
     let backed: Vec<(&Service, Vec<&Pod>)> = services
         .iter()
         .filter(|s| s.cluster_ip_address().is_some())
-        .map(|s| (s, s.windows_backends(pods, &windows_names)))
+        .map(|s| (s, lookup.windows_backends(s, &windows_set)))
         .filter(|(_, b)| !b.is_empty())
         .filter(|(s, _)| {
             let key = format!("{}/{}", s.namespace(), s.name());

@@ -46,8 +46,13 @@ pub fn run(ev: &mut Eval) {
     let mut windows_backed = 0usize;
     let mut within_limit = 0usize;
     let mut largest: Option<(String, usize)> = None;
+    let lookup = crate::facts::cluster::PodLookup::new(pods);
     for service in services {
-        let backends: Vec<&Pod> = service.backends(pods).filter(|p| is_active(p)).collect();
+        let backends: Vec<&Pod> = lookup
+            .backends(service)
+            .into_iter()
+            .filter(|p| is_active(p))
+            .collect();
         let on_windows: Vec<&Pod> = backends
             .iter()
             .copied()

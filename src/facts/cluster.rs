@@ -8,7 +8,7 @@ use super::k8s::{
 use super::versions::Semver;
 use super::windows;
 use super::Input;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, Default)]
 pub struct ClusterFacts {
@@ -555,6 +555,18 @@ impl<'a> PodLookup<'a> {
         resolve(self.pods, self.by_node.get(node))
     }
 
+    /// The same pods as `service.windows_backends(pods, windows_nodes)`, in the same order, without
+    /// scanning every pod per Service or every Windows node per pod.
+    pub fn windows_backends(&self, service: &Service, windows_nodes: &HostSet) -> Vec<&'a Pod> {
+        self.backends(service)
+            .into_iter()
+            .filter(|p| match p.node_name() {
+                Some(n) => windows_nodes.contains(n),
+                None => p.spec.targets_windows(),
+            })
+            .collect()
+    }
+
     /// The same pods as `service.backends(pods)`, in the same order.
     pub fn backends(&self, service: &Service) -> Vec<&'a Pod> {
         let ns = service.namespace();
@@ -611,6 +623,46 @@ impl Service {
                 None => p.spec.targets_windows(),
             })
             .collect()
+    }
+}
+
+/// A set of node names answering `same_host` membership in constant time: exact names (any case),
+/// and a short name against an FQDN either way round.
+#[derive(Debug, Default)]
+pub struct HostSet {
+    full: HashSet<String>,
+    short_of_fqdn: HashSet<String>,
+    short_names: HashSet<String>,
+}
+
+impl HostSet {
+    pub fn new<'n>(names: impl IntoIterator<Item = &'n str>) -> Self {
+        let mut set = HostSet::default();
+        for name in names {
+            let lower = name.trim().to_ascii_lowercase();
+            match lower.split_once('.') {
+                Some((short, _)) => {
+                    set.short_of_fqdn.insert(short.to_string());
+                }
+                None => {
+                    set.short_names.insert(lower.clone());
+                }
+            }
+            set.full.insert(lower);
+        }
+        set
+    }
+
+    /// True when some name in the set is the `same_host` as `name`.
+    pub fn contains(&self, name: &str) -> bool {
+        let lower = name.trim().to_ascii_lowercase();
+        if self.full.contains(&lower) {
+            return true;
+        }
+        match lower.split_once('.') {
+            Some((short, _)) => self.short_names.contains(short),
+            None => self.short_of_fqdn.contains(&lower),
+        }
     }
 }
 
@@ -700,6 +752,28 @@ impl super::k8s::ServicePort {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn host_set_agrees_with_same_host() {
+        let nodes = ["win-1", "WIN-2.corp.example.com", "linux-1", "win-10"];
+        let set = HostSet::new(nodes);
+        for probe in [
+            "win-1",
+            "WIN-1",
+            "win-1.corp.example.com",
+            "win-2",
+            "win-2.other.com",
+            "win-2.corp.example.com",
+            "win-3",
+            "win-10",
+            "win",
+            "linux-1.x",
+        ] {
+            let expected = nodes.iter().any(|n| same_host(n, probe));
+            assert_eq!(set.contains(probe), expected, "{probe}");
+        }
+    }
+
     use super::*;
 
     fn pod(ns: &str, name: &str, node: &str, labels: &[(&str, &str)]) -> Pod {
