@@ -1,7 +1,9 @@
 //! Test and benchmark support for windoctor: a Kubernetes-API-compatible
 //! HTTP server on loopback that serves a fake cluster with real list
 //! semantics (chunking with `limit`/`continue`, label and field selectors,
-//! Status errors, gzip), readable by kube-rs and by `kubectl`.
+//! Status errors, gzip), readable by kube-rs and by `kubectl`, and a
+//! deterministic generator of big synthetic clusters ([`generate`],
+//! `fakeapi --generate nodes=N,pods=M,seed=S`) for tests and benchmarks.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
