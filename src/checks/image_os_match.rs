@@ -102,10 +102,12 @@ pub fn run(ev: &mut Eval) {
     // Images seen running on Linux nodes: a pull failure of the same image on Windows then means a
     // Linux-only image, not a Windows one missing a build.
     let mut on_linux: BTreeMap<&str, Evidence> = BTreeMap::new();
+    let by_name: std::collections::HashMap<&str, &Node> =
+        nodes.iter().rev().map(|n| (n.name(), n)).collect();
     for pod in pods {
         let Some(node) = pod
             .node_name()
-            .and_then(|n| nodes.iter().find(|x| x.name() == n))
+            .and_then(|n| by_name.get(n).copied())
             .filter(|n| !n.is_windows())
         else {
             continue;

@@ -21,6 +21,8 @@ type ByWorkload<T> = BTreeMap<(String, Workload), Vec<T>>;
 /// Everything the parts share.
 struct Ctx<'a> {
     nodes: &'a [Node],
+    /// Node lookup by name (exact, else FQDN/short) without scanning every node per pod.
+    index: crate::facts::cluster::NodeIndex<'a>,
     windows: Vec<&'a Node>,
     linux: Vec<&'a Node>,
     runtimeclasses: Option<&'a [RuntimeClass]>,
@@ -31,11 +33,7 @@ struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     fn node(&self, name: &str) -> Option<&'a Node> {
-        self.nodes.iter().find(|n| n.name() == name).or_else(|| {
-            self.nodes
-                .iter()
-                .find(|n| crate::facts::cluster::same_host(n.name(), name))
-        })
+        self.index.named(name)
     }
 
     fn runtimeclass(&self, name: &str) -> Option<&'a RuntimeClass> {
@@ -97,6 +95,7 @@ pub fn run(ev: &mut Eval) {
     }
     let ctx = Ctx {
         nodes,
+        index: crate::facts::cluster::NodeIndex::new(nodes),
         windows,
         linux,
         runtimeclasses,
