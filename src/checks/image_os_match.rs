@@ -54,15 +54,22 @@ pub fn run(ev: &mut Eval) {
         return;
     };
     let Some(pods) = ev.pods() else { return };
+    // Same answer as "exact name, else the first same_host" over the Windows nodes, by index.
+    let exact: std::collections::HashMap<&str, &Node> =
+        windows.iter().rev().map(|n| (n.name(), *n)).collect();
+    let windows_hosts = crate::facts::cluster::HostSet::new(windows.iter().map(|n| n.name()));
     let on_windows: Vec<(&Pod, &Node)> = pods
         .iter()
         .filter_map(|p| {
             let host = p.node_name()?;
-            let node = windows
-                .iter()
-                .find(|n| n.name() == host)
-                .or_else(|| windows.iter().find(|n| same_host(n.name(), host)))?;
-            Some((p, *node))
+            let node = match exact.get(host) {
+                Some(n) => *n,
+                None if windows_hosts.contains(host) => {
+                    *windows.iter().find(|n| same_host(n.name(), host))?
+                }
+                None => return None,
+            };
+            Some((p, node))
         })
         .collect();
     if on_windows.is_empty() {

@@ -263,14 +263,11 @@ pub fn run(ev: &mut Eval) {
         return;
     };
     let Some(pods) = ev.pods() else { return };
+    let windows_hosts = crate::facts::cluster::HostSet::new(windows.iter().map(|w| w.name()));
     let windows_pods: Vec<&Pod> = pods
         .iter()
         .filter(|p| {
-            let on_windows = p.node_name().is_some_and(|n| {
-                windows
-                    .iter()
-                    .any(|w| crate::facts::cluster::same_host(w.name(), n))
-            });
+            let on_windows = p.node_name().is_some_and(|n| windows_hosts.contains(n));
             let declared = p
                 .spec
                 .declared_os()
