@@ -139,10 +139,36 @@ fn live_collector_reads_this_machine() {
     }
     let _proxy = FakeKubeProxy::start(bin.path());
 
-    let store = collect_this_machine(Some(root.path()), Some("win-test.corp.example.com"))
-        .expect("on Windows the node part is always collected");
+    // A fresh Wine prefix's service manager can take a while to list a just-created service:
+    // collect again (bounded) until it shows up there; on real Windows the first pass is used.
     let mut facts = Facts::default();
-    windoctor::sources::node::read_node_part(&store, &mut facts);
+    for attempt in 0..20 {
+        let store = collect_this_machine(Some(root.path()), Some("win-test.corp.example.com"))
+            .expect("on Windows the node part is always collected");
+        facts = Facts::default();
+        windoctor::sources::node::read_node_part(&store, &mut facts);
+        let listed = facts
+            .node
+            .services
+            .ready()
+            .is_some_and(|s| s.iter().any(|s| s.name == "kube-proxy"));
+        if !wine || listed || attempt == 19 {
+            break;
+        }
+        // Register it again in case the first `sc.exe create` raced the prefix's start-up (it
+        // fails harmlessly when the service already exists).
+        let _ = Command::new("sc.exe")
+            .args([
+                "create",
+                "kube-proxy",
+                "binPath=",
+                r"C:\k\kube-proxy.exe --windows-service",
+                "start=",
+                "auto",
+            ])
+            .output();
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
     assert!(facts.node.present);
     assert!(facts.node.hostname.is_ready(), "{:?}", facts.node.hostname);
     assert_eq!(
