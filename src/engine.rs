@@ -44,6 +44,13 @@ pub enum InputOutcome {
     Failed(String),
 }
 
+/// Puts an arrived list into its fact slot and says how it went.
+fn store<T>(slot: &mut Input<Vec<T>>, arrived: Input<Vec<T>>) -> InputOutcome {
+    let out = outcome(&arrived);
+    *slot = arrived;
+    out
+}
+
 fn outcome<T>(input: &Input<Vec<T>>) -> InputOutcome {
     match input {
         Input::Ready(v) => InputOutcome::Ready(v.len()),
@@ -300,41 +307,16 @@ async fn run_live(cli: &Cli, sel: &Selection, tx: UnboundedSender<Update>) {
                 ("version", out)
             }
             Arrived::Nodes(v) => {
-                let out = outcome(&v);
-                c.nodes = v;
+                let out = store(&mut c.nodes, v);
                 app::resolve_local_node(&mut facts, cli.node.as_deref());
                 ("nodes", out)
             }
-            Arrived::Pods(v) => {
-                let out = outcome(&v);
-                c.pods = v;
-                ("pods", out)
-            }
-            Arrived::Events(v) => {
-                let out = outcome(&v);
-                c.events = v;
-                ("events", out)
-            }
-            Arrived::Services(v) => {
-                let out = outcome(&v);
-                c.services = v;
-                ("services", out)
-            }
-            Arrived::DaemonSets(v) => {
-                let out = outcome(&v);
-                c.daemonsets = v;
-                ("daemonsets", out)
-            }
-            Arrived::ConfigMaps(v) => {
-                let out = outcome(&v);
-                c.configmaps = v;
-                ("configmaps", out)
-            }
-            Arrived::RuntimeClasses(v) => {
-                let out = outcome(&v);
-                c.runtimeclasses = v;
-                ("runtimeclasses", out)
-            }
+            Arrived::Pods(v) => ("pods", store(&mut c.pods, v)),
+            Arrived::Events(v) => ("events", store(&mut c.events, v)),
+            Arrived::Services(v) => ("services", store(&mut c.services, v)),
+            Arrived::DaemonSets(v) => ("daemonsets", store(&mut c.daemonsets, v)),
+            Arrived::ConfigMaps(v) => ("configmaps", store(&mut c.configmaps, v)),
+            Arrived::RuntimeClasses(v) => ("runtimeclasses", store(&mut c.runtimeclasses, v)),
         };
         let _ = tx.send(Update::InputDone {
             input,
