@@ -81,13 +81,15 @@ fn check_node(ev: &mut Eval, node: &Node) {
         }
         (Some(_), None) => {
             problems += 1;
+            let fix = ev.fix("kubelet_version_unreadable", &[("node", name)]);
             ev.emit(
                 Status::Warn,
                 Subject::node(name),
                 format!("{name} runs {described}, but its kubelet version {kubelet_text:?} cannot be read, so whether that release is supported cannot be judged"),
             )
             .evidence(kernel_evidence.clone())
-            .evidence(kubelet_evidence.clone());
+            .evidence(kubelet_evidence.clone())
+            .with_fix(fix);
         }
         (Some(release), Some(kubelet)) => {
             let supported = supported_builds(kubelet.minor);
