@@ -8,7 +8,9 @@
 //! service-like host names windoctor reads from them are kept); every string then goes through the
 //! same redaction as the reports. The node part is the live node collector's output (on a Windows
 //! node, or from `--node-root DIR`), written byte for byte, so a replay parses exactly what the live
-//! run parsed.
+//! run parsed. With `--probe`, the probe phase runs on the bundle just written (as a live run would
+//! run it on the same objects) and its results become `probes/results.json`, so a replay judges the
+//! same probe outcomes without sending anything.
 
 use crate::cli::Cli;
 use crate::facts::cluster::same_host;
@@ -83,6 +85,13 @@ pub async fn run(cli: &Cli, dir: &Path) -> i32 {
         eprintln!("windoctor capture: cannot create {}: {e}", dir.display());
         return crate::app::EXIT_USAGE;
     }
+    let mut probe_request = match crate::probes::ProbeRequest::from_cli(cli) {
+        Ok(request) => request,
+        Err(e) => {
+            eprintln!("windoctor capture: {e}");
+            return crate::app::EXIT_USAGE;
+        }
+    };
     let mut summary = Summary::default();
     let opts = crate::app::live_options(cli);
     let mut node_names: Vec<String> = Vec::new();
@@ -92,6 +101,11 @@ pub async fn run(cli: &Cli, dir: &Path) -> i32 {
                 "windoctor capture: listing the cluster ({})",
                 conn.source.describe()
             );
+            if let (Some(request), crate::sources::SourceKind::Live { server, .. }) =
+                (probe_request.as_mut(), &conn.source)
+            {
+                request.suggested_target = server.as_deref().and_then(crate::probes::server_target);
+            }
             node_names = capture_cluster(&conn, &opts, dir, &mut summary).await;
         }
         Err(e) => summary
@@ -121,6 +135,9 @@ pub async fn run(cli: &Cli, dir: &Path) -> i32 {
                 .to_string(),
         ),
     }
+    if let Some(request) = probe_request {
+        capture_probes(&request, dir, &mut summary).await;
+    }
     for p in &summary.problems {
         eprintln!("windoctor capture: {p}");
     }
@@ -134,6 +151,34 @@ pub async fn run(cli: &Cli, dir: &Path) -> i32 {
         crate::app::EXIT_NOTHING_EVALUATED
     } else {
         crate::app::EXIT_OK
+    }
+}
+
+/// Runs the probe phase on the facts of the bundle written so far (the NodePort and ClusterIP plans
+/// come from its Services and Nodes) and writes `probes/results.json`. A phase that fails is written
+/// too, as a problem: the replay then reports the probe checks as not requested, never as passed.
+async fn capture_probes(request: &crate::probes::ProbeRequest, dir: &Path, summary: &mut Summary) {
+    use crate::facts::probes::BUNDLE_FILE;
+    let facts = match crate::sources::files::DirStore::open(dir) {
+        Ok(store) => crate::sources::bundle::read_bundle(&store),
+        Err(e) => {
+            summary.problems.push(format!("{BUNDLE_FILE}: {e}"));
+            return;
+        }
+    };
+    eprintln!("windoctor capture: running the probes you asked for (--probe)");
+    let config = crate::probes::ProbeConfig::default();
+    let probes = crate::probes::run_phase(request, &facts, &config).await;
+    match probes.results {
+        crate::facts::Input::Ready(results) => {
+            let json = crate::redact::redact(&crate::probes::record::to_bundle_json(&results));
+            write_bytes(dir, BUNDLE_FILE, json.as_bytes(), summary);
+        }
+        crate::facts::Input::Failed(e) | crate::facts::Input::Missing(e) => {
+            summary
+                .problems
+                .push(format!("{BUNDLE_FILE} not written: {e}"));
+        }
     }
 }
 

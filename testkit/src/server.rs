@@ -41,6 +41,8 @@ pub struct LoggedRequest {
     pub path: String,
     /// The raw query string without `?`, empty when absent.
     pub query: String,
+    /// Whether the request's `Accept-Encoding` allowed a gzip reply.
+    pub accepts_gzip: bool,
 }
 
 impl LoggedRequest {
@@ -358,6 +360,8 @@ async fn serve(shared: &Shared, request: Request<Incoming>) -> Response<Full<Byt
     let method = request.method().as_str().to_string();
     let path = request.uri().path().to_string();
     let query = request.uri().query().unwrap_or("").to_string();
+    let headers = request.headers();
+    let gzip = accepts_gzip(headers);
     shared
         .log
         .lock()
@@ -366,10 +370,9 @@ async fn serve(shared: &Shared, request: Request<Incoming>) -> Response<Full<Byt
             method: method.clone(),
             path: path.clone(),
             query: query.clone(),
+            accepts_gzip: gzip,
         });
-    let headers = request.headers();
     let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let gzip = accepts_gzip(headers);
     let data = Arc::clone(&shared.data.read().unwrap_or_else(PoisonError::into_inner));
     let ctx = Context {
         data: &data,
