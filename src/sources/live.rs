@@ -1,7 +1,8 @@
 //! The live cluster source: the kube client, configured like kubectl (`--kubeconfig`, `KUBECONFIG`,
 //! `--context`, in-cluster), lists each kind once, page by page, with a per-request timeout.
 //!
-//! Each page is deserialized straight into the slim fact types, so whole objects are never held.
+//! Pages are asked for gzip-compressed, as kubectl asks for them, and each is deserialized straight
+//! into the slim fact types, so whole objects are never held.
 //! Pages are pipelined (the next one is requested as soon as this one's head names it, and this one
 //! is parsed meanwhile), at most `MAX_CONCURRENT_REQUESTS` list requests are in flight at once, and
 //! paging is bounded. A failed list (403, 404, timeout, unreachable server) turns that one input
