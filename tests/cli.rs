@@ -282,11 +282,8 @@ fn demo_report_validates_and_covers_every_cluster_check() {
     assert_valid(&report);
     assert_eq!(report["source"]["kind"], "demo");
     assert_eq!(code, 1, "the demo cluster is broken");
-    let cluster_checks: Vec<&str> = windoctor::catalogue::catalogue()
-        .iter()
-        .filter(|m| m.has_scope(windoctor::catalogue::Scope::Cluster))
-        .map(|m| m.id.as_str())
-        .collect();
+    let cluster_checks = windoctor::catalogue::ids_in_scope(windoctor::catalogue::Scope::Cluster);
+    assert!(cluster_checks.len() >= 15, "{cluster_checks:?}");
     for id in cluster_checks {
         let f = findings(&report, id);
         assert!(!f.is_empty(), "demo has no finding for {id}");

@@ -4,29 +4,10 @@
 //! on the bundles too (`--snapshot DIR --report json`).
 
 use std::path::{Path, PathBuf};
+use windoctor::catalogue::{ids_in_scope, Scope};
 use windoctor::checks;
 use windoctor::findings::{row_status, Finding, Status};
 use windoctor::sources::{bundle, files::DirStore};
-
-/// The checks with a node side (node-only ones and the node parts of shared ones).
-pub const NODE_CHECKS: [&str; 16] = [
-    "node-ready",
-    "node-services",
-    "windows-version",
-    "pause-image",
-    "flannel-vxlan",
-    "flannel-subnet-env",
-    "flannel-sourcevip",
-    "flanneld-waiting",
-    "kube-proxy-hostname-override",
-    "hns-network",
-    "cni-exception-list",
-    "mac-spoofing",
-    "port-forward-wincat",
-    "proxy-env",
-    "ip-plan",
-    "kubelet-config",
-];
 
 /// The windoctor binary with no standard input (Wine cannot hand a piped stdin to a child).
 fn windoctor_cmd() -> std::process::Command {
@@ -47,8 +28,8 @@ fn run(name: &str) -> Vec<(String, Vec<Finding>)> {
     let mut facts = bundle::read_bundle(&store);
     windoctor::app::resolve_local_node(&mut facts, None);
     assert!(facts.node.present, "{name} has a node part");
-    NODE_CHECKS
-        .iter()
+    ids_in_scope(Scope::Node)
+        .into_iter()
         .map(|id| (id.to_string(), checks::run_one(id, &facts).findings))
         .collect()
 }
@@ -516,7 +497,7 @@ fn without_a_node_part_node_checks_skip_naming_the_input() {
 
 #[test]
 fn cli_reports_every_node_check_with_evidence_and_fix() {
-    let only = NODE_CHECKS.join(",");
+    let only = ids_in_scope(Scope::Node).join(",");
     for (bundle, code) in [("node-overlay-healthy", 0), ("node-overlay-rejoined", 1)] {
         let out = windoctor_cmd()
             .args(["--snapshot"])
@@ -532,7 +513,7 @@ fn cli_reports_every_node_check_with_evidence_and_fix() {
         );
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
         let findings = report["findings"].as_array().expect("findings");
-        for id in NODE_CHECKS {
+        for id in ids_in_scope(Scope::Node) {
             assert!(
                 findings
                     .iter()

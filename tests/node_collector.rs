@@ -3,6 +3,7 @@
 //! findings.
 
 use std::path::{Path, PathBuf};
+use windoctor::catalogue::{ids_in_scope, Scope};
 use windoctor::checks;
 use windoctor::facts::node::records;
 use windoctor::facts::{Facts, Input};
@@ -11,25 +12,6 @@ use windoctor::sources::bundle;
 use windoctor::sources::files::{DirStore, FileStore, MemoryStore};
 use windoctor::sources::node::live::{collect, CollectOptions, FixedProcesses};
 use windoctor::sources::node::runner::FakeRunner;
-
-const NODE_CHECKS: [&str; 16] = [
-    "node-ready",
-    "node-services",
-    "windows-version",
-    "pause-image",
-    "flannel-vxlan",
-    "flannel-subnet-env",
-    "flannel-sourcevip",
-    "flanneld-waiting",
-    "kube-proxy-hostname-override",
-    "hns-network",
-    "cni-exception-list",
-    "mac-spoofing",
-    "port-forward-wincat",
-    "proxy-env",
-    "ip-plan",
-    "kubelet-config",
-];
 
 fn healthy() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bundles/node-overlay-healthy")
@@ -132,8 +114,8 @@ fn cluster_store(into: &mut MemoryStore) {
 }
 
 fn findings(facts: &Facts) -> Vec<Finding> {
-    NODE_CHECKS
-        .iter()
+    ids_in_scope(Scope::Node)
+        .into_iter()
         .flat_map(|id| checks::run_one(id, facts).findings)
         .collect()
 }
@@ -317,7 +299,7 @@ fn cli_capture_with_node_root_replays_to_the_same_node_findings() {
     });
     let out = tempfile::tempdir().expect("tmp");
     let bundle = out.path().join("bundle");
-    let only = NODE_CHECKS.join(",");
+    let only = ids_in_scope(Scope::Node).join(",");
     let windoctor = || {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_windoctor"));
         cmd.stdin(std::process::Stdio::null());

@@ -315,6 +315,16 @@ pub fn catalogue() -> &'static [CheckMeta] {
     })
 }
 
+/// The ids of the checks with a part in `scope` (e.g. every check with a node side), in catalogue
+/// order.
+pub fn ids_in_scope(scope: Scope) -> Vec<&'static str> {
+    catalogue()
+        .iter()
+        .filter(|m| m.has_scope(scope))
+        .map(|m| m.id.as_str())
+        .collect()
+}
+
 pub fn meta(id: &str) -> Option<&'static CheckMeta> {
     catalogue().iter().find(|m| m.id == id)
 }
@@ -372,6 +382,15 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn ids_in_scope_selects_by_declared_scope() {
+        let node = ids_in_scope(Scope::Node);
+        assert!(node.contains(&"node-services") && node.contains(&"pause-image"));
+        assert!(!node.contains(&"service-limits"), "{node:?}");
+        let probe = ids_in_scope(Scope::Probe);
+        assert!(probe.contains(&"icmp-vs-tcp") && !probe.contains(&"node-ready"));
     }
 
     #[test]

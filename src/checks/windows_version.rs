@@ -367,21 +367,9 @@ fn node_part(ev: &mut Eval) {
 #[cfg(test)]
 mod tests {
     use crate::findings::{Finding, Status};
-    use std::collections::BTreeMap;
 
     fn run_on(files: &[(&str, &str)]) -> Vec<Finding> {
-        let files: BTreeMap<String, String> = files
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let store = crate::sources::files::MemoryStore::from_text(&files);
-        let facts = crate::sources::bundle::read_bundle(&store);
-        super::super::run_one("windows-version", &facts)
-            .findings
-            .into_iter()
-            // These tests exercise the cluster part: drop the node part's "node data not captured" skip.
-            .filter(|f| !(f.subject.kind == "Input" && f.subject.name == "node"))
-            .collect()
+        crate::checks::testing::run_cluster_part_on_files("windows-version", files)
     }
 
     fn node(kernel: &str, kubelet: &str, label: Option<&str>) -> String {
