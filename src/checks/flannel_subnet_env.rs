@@ -4,7 +4,7 @@
 
 use super::node_view::{self, component, Kind};
 use super::Eval;
-use crate::facts::cluster::same_host;
+use crate::facts::cluster::{events_by_node, PodIndex};
 use crate::facts::node::{display_win_path, subnet_env, FileState};
 use crate::findings::{Evidence, Status, Subject};
 use ipnet::IpNet;
@@ -25,29 +25,22 @@ fn cluster_part(ev: &mut Eval) {
         return;
     }
     let Some(events) = ev.events() else { return };
-    let pods = ev.facts.cluster.pods.ready();
+    // Events about a pod count for the pod's node too (the sandbox event's host can be missing).
+    let pods = ev
+        .facts
+        .cluster
+        .pods
+        .ready()
+        .map(|ps| PodIndex::new(ps.as_slice()));
     let re = ev.pattern("missing_subnet_env");
-    let mut hits = 0;
-    for node in &windows {
+    let on_nodes = events_by_node(
+        &windows,
+        events.iter().filter(|e| re.is_match(&e.message)),
+        pods.as_ref(),
+    );
+    let hits = on_nodes.len();
+    for (node, matching) in on_nodes {
         let name = node.name();
-        let matching: Vec<_> = events
-            .iter()
-            .filter(|e| re.is_match(&e.message))
-            .filter(|e| {
-                e.host().is_some_and(|h| same_host(h, name))
-                    || pods.is_some_and(|ps| {
-                        ps.iter().any(|p| {
-                            p.name() == e.involved_object.name
-                                && Some(p.namespace()) == e.involved_object.namespace.as_deref()
-                                && p.node_name().is_some_and(|n| same_host(n, name))
-                        })
-                    })
-            })
-            .collect();
-        if matching.is_empty() {
-            continue;
-        }
-        hits += 1;
         let fix = ev.fix("restart_flanneld", &[("node", name)]);
         let f = ev.emit(
             Status::Fail,

@@ -5,7 +5,7 @@
 
 use super::node_view::{self, component, Kind};
 use super::Eval;
-use crate::facts::cluster::same_host;
+use crate::facts::cluster::events_by_node;
 use crate::facts::node::{cmdline, display_win_path, HnsNetwork, NetAdapter};
 use crate::findings::{Evidence, Status, Subject};
 use std::net::IpAddr;
@@ -24,17 +24,14 @@ fn cluster_part(ev: &mut Eval) {
     }
     let Some(events) = ev.events() else { return };
     let re = ev.pattern("network_not_found");
-    let mut hits = 0;
-    for node in &windows {
+    let on_nodes = events_by_node(
+        &windows,
+        events.iter().filter(|e| re.is_match(&e.message)),
+        None,
+    );
+    let hits = on_nodes.len();
+    for (node, matching) in on_nodes {
         let name = node.name();
-        let matching: Vec<_> = events
-            .iter()
-            .filter(|e| re.is_match(&e.message) && e.host().is_some_and(|h| same_host(h, name)))
-            .collect();
-        if matching.is_empty() {
-            continue;
-        }
-        hits += 1;
         let names = ev.pattern("network_name");
         let network = matching
             .iter()

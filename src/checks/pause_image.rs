@@ -183,10 +183,14 @@ fn check_sandbox_events(ev: &mut Eval, nodes: &[Node]) {
     let Some(events) = ev.events() else { return };
     let pods = ev.pods().map(Vec::as_slice).unwrap_or_default();
     let index = PodIndex::new(pods);
+    let node_index = crate::facts::cluster::NodeIndex::new(nodes);
     let mut groups: BTreeMap<(String, SandboxFailure), Vec<&Event>> = BTreeMap::new();
     let mut windows_warnings = 0;
     for event in events.iter().filter(|e| e.is_warning()) {
-        let Some(node) = index.event_node(event, nodes).filter(|n| n.is_windows()) else {
+        let Some(node) = index
+            .event_node(event, &node_index)
+            .filter(|n| n.is_windows())
+        else {
             continue;
         };
         windows_warnings += 1;

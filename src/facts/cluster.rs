@@ -467,17 +467,65 @@ impl<'a> PodIndex<'a> {
         self.get(namespace, name)
     }
 
-    /// The node an event happened on: the node of the pod it is about, else the host that reported it.
-    pub fn event_node<'n>(&self, event: &Event, nodes: &'n [Node]) -> Option<&'n Node> {
+    /// The node an event happened on: the node of the pod it is about, else the host that reported it
+    /// (by name, else the first `same_host`).
+    pub fn event_node<'n>(&self, event: &Event, nodes: &NodeIndex<'n>) -> Option<&'n Node> {
         let host = self
             .of_event(event)
             .and_then(|p| p.node_name())
             .or_else(|| event.host())?;
-        nodes
-            .iter()
-            .find(|n| n.name() == host)
-            .or_else(|| nodes.iter().find(|n| same_host(n.name(), host)))
+        nodes.named(host)
     }
+}
+
+/// Groups `events` by the nodes among `nodes` that each happened on: the host that reported it, and
+/// (with `pods`) the node of the pod it is about, both compared with `same_host`. One pass over the
+/// events with a short-name index of the nodes, so it stays linear on big clusters (a per-node scan
+/// of all events costs nodes x events). Nodes come in the order given, each with its events in the
+/// order given; nodes without events are left out.
+pub fn events_by_node<'n, 'e>(
+    nodes: &[&'n Node],
+    events: impl IntoIterator<Item = &'e Event>,
+    pods: Option<&PodIndex<'_>>,
+) -> Vec<(&'n Node, Vec<&'e Event>)> {
+    fn short_lower(name: &str) -> String {
+        name.trim()
+            .split('.')
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase()
+    }
+    let mut by_short: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, node) in nodes.iter().enumerate() {
+        by_short
+            .entry(short_lower(node.name()))
+            .or_default()
+            .push(i);
+    }
+    let mut grouped: Vec<Vec<&'e Event>> = vec![Vec::new(); nodes.len()];
+    let mut hits: Vec<usize> = Vec::new();
+    for event in events {
+        hits.clear();
+        let pod_node = pods
+            .and_then(|index| index.of_event(event))
+            .and_then(Pod::node_name);
+        for host in event.host().into_iter().chain(pod_node) {
+            for &i in by_short.get(&short_lower(host)).into_iter().flatten() {
+                if same_host(host, nodes[i].name()) && !hits.contains(&i) {
+                    hits.push(i);
+                }
+            }
+        }
+        for &i in &hits {
+            grouped[i].push(event);
+        }
+    }
+    nodes
+        .iter()
+        .zip(grouped)
+        .filter(|(_, events)| !events.is_empty())
+        .map(|(node, events)| (*node, events))
+        .collect()
 }
 
 /// `text` cut to at most `max` characters (on a character boundary), marked with `…` when cut.
@@ -754,6 +802,54 @@ impl super::k8s::ServicePort {
 mod tests {
 
     #[test]
+    fn events_are_grouped_by_the_nodes_they_happened_on() {
+        let nodes: Vec<Node> = serde_json::from_str(
+            r#"[{"metadata":{"name":"WIN-1.corp.example.com"}},{"metadata":{"name":"win-2"}},
+                {"metadata":{"name":"win-1.lab.example.com"}},{"metadata":{"name":"win-3"}}]"#,
+        )
+        .expect("nodes");
+        let pods: Vec<Pod> = serde_json::from_str(
+            r#"[{"metadata":{"namespace":"a","name":"p"},"spec":{"nodeName":"win-2"}}]"#,
+        )
+        .expect("pods");
+        let events: Vec<Event> = serde_json::from_str(
+            r#"[{"message":"1","involvedObject":{"kind":"Pod","namespace":"a","name":"p"}},
+                {"message":"2","involvedObject":{"kind":"Node","name":"x"},"source":{"host":"win-1"}},
+                {"message":"3","involvedObject":{"kind":"Node","name":"x"},"source":{"host":"linux-1"}},
+                {"message":"4","involvedObject":{"kind":"Pod","namespace":"a","name":"p"},"source":{"host":"WIN-2"}},
+                {"message":"5","involvedObject":{"kind":"Node","name":"x"},"reportingInstance":"win-2.corp"}]"#,
+        )
+        .expect("events");
+        let refs: Vec<&Node> = nodes.iter().collect();
+        let messages = |groups: Vec<(&Node, Vec<&Event>)>| -> Vec<(String, Vec<String>)> {
+            groups
+                .into_iter()
+                .map(|(n, es)| {
+                    let ms = es.iter().map(|e| e.message.clone()).collect();
+                    (n.name().to_string(), ms)
+                })
+                .collect()
+        };
+        let pod_index = PodIndex::new(&pods);
+        let with_pods = messages(events_by_node(&refs, &events, Some(&pod_index)));
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            with_pods,
+            vec![
+                // A short host name matches every FQDN of that name, each once.
+                ("WIN-1.corp.example.com".to_string(), s(&["2"])),
+                // By the pod's node, by host (case-insensitive) once although both match, and by
+                // the reporting instance's FQDN.
+                ("win-2".to_string(), s(&["1", "4", "5"])),
+                ("win-1.lab.example.com".to_string(), s(&["2"])),
+            ]
+        );
+        let hosts_only = messages(events_by_node(&refs, &events, None));
+        assert_eq!(hosts_only[1], ("win-2".to_string(), s(&["4", "5"])));
+        assert!(events_by_node(&refs, &events[2..3], None).is_empty());
+    }
+
+    #[test]
     fn host_set_agrees_with_same_host() {
         let nodes = ["win-1", "WIN-2.corp.example.com", "linux-1", "win-10"];
         let set = HostSet::new(nodes);
@@ -964,12 +1060,13 @@ mod tests {
         )
         .expect("nodes");
         let index = PodIndex::new(&pods);
+        let node_index = NodeIndex::new(&nodes);
         let on_pod: Event = serde_json::from_str(
             r#"{"involvedObject":{"kind":"Pod","namespace":"a","name":"p"},"source":{"host":"elsewhere"}}"#,
         )
         .expect("event");
         assert_eq!(
-            index.event_node(&on_pod, &nodes).map(|n| n.name()),
+            index.event_node(&on_pod, &node_index).map(|n| n.name()),
             Some("win-1.corp.example.com")
         );
         let gone: Event = serde_json::from_str(
@@ -977,7 +1074,7 @@ mod tests {
         )
         .expect("event");
         assert_eq!(
-            index.event_node(&gone, &nodes).map(|n| n.name()),
+            index.event_node(&gone, &node_index).map(|n| n.name()),
             Some("win-2")
         );
         assert_eq!(clip("abcdef", 3), "abc…");
