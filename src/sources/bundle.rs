@@ -5,7 +5,7 @@
 //! Each file is read once.
 
 use super::files::FileStore;
-use super::kubeobj::{parse_objects, parse_version};
+use super::kubeobj::{parse_json_stream, parse_objects, parse_version};
 use crate::facts::k8s::PodLog;
 use crate::facts::{Facts, Input};
 use serde::de::DeserializeOwned;
@@ -60,6 +60,12 @@ fn read_kind<T: DeserializeOwned>(store: &dyn FileStore, kind: &str, how: &str) 
             "cluster/{kind}.json was not captured (make it with `{how} > cluster/{kind}.json`)"
         ));
     };
+    if let Some(reader) = store.json_stream(&path) {
+        return match parse_json_stream(reader, &path) {
+            Ok(items) => Input::Ready(items),
+            Err(e) => Input::Failed(e),
+        };
+    }
     match store.read(&path) {
         Ok(Some(bytes)) => match parse_objects(&bytes, &path) {
             Ok(items) => Input::Ready(items),
@@ -115,5 +121,93 @@ mod tests {
             matches!(&facts.cluster.services, Input::Missing(m) if m.contains("services.json"))
         );
         assert!(!facts.node.present);
+    }
+
+    /// Big clusters' lists are streamed from disk instead of read whole: both ways give the same
+    /// facts, a UTF-8 BOM and an array instead of a List are accepted, UTF-16 and YAML files go
+    /// through the whole-file path, and broken or object-shaped big files are errors naming the file.
+    #[test]
+    fn streamed_lists_give_the_same_facts_as_whole_reads() {
+        use crate::sources::files::DirStore;
+        // The demo's cluster lists (embedded, so this runs under Wine too), written to disk.
+        let demo = crate::sources::demo::store();
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let cluster = tmp.path().join("cluster");
+        std::fs::create_dir_all(&cluster).expect("mkdir");
+        for path in demo.list("cluster") {
+            let Some(name) = path.strip_prefix("cluster/").filter(|n| !n.contains('/')) else {
+                continue;
+            };
+            let bytes = demo.read(&path).expect("readable").expect("present");
+            std::fs::write(cluster.join(name), bytes).expect("write");
+        }
+        // Variants: pods with a UTF-8 BOM, services as a bare array of objects.
+        let pods = std::fs::read(cluster.join("pods.json")).expect("pods");
+        std::fs::write(
+            cluster.join("pods.json"),
+            [&[0xEF, 0xBB, 0xBF][..], &pods].concat(),
+        )
+        .expect("write");
+        let services: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(cluster.join("services.json")).expect("svc"))
+                .expect("json");
+        std::fs::write(
+            cluster.join("services.json"),
+            format!("\n  {}", services["items"]),
+        )
+        .expect("write");
+
+        let whole = read_bundle(&DirStore::open(tmp.path()).expect("open")).cluster;
+        let streaming = DirStore::open(tmp.path()).expect("open").stream_above(0);
+        for list in ["pods", "services", "nodes", "events"] {
+            let path = format!("cluster/{list}.json");
+            assert!(streaming.json_stream(&path).is_some(), "{path} is streamed");
+        }
+        let streamed = read_bundle(&streaming).cluster;
+        assert!(whole.pods.ready().is_some_and(|p| !p.is_empty()));
+        assert!(whole.services.ready().is_some_and(|s| !s.is_empty()));
+        assert_eq!(whole.nodes, streamed.nodes);
+        assert_eq!(whole.pods, streamed.pods);
+        assert_eq!(whole.events, streamed.events);
+        assert_eq!(whole.services, streamed.services);
+        assert_eq!(whole.daemonsets, streamed.daemonsets);
+        assert_eq!(whole.configmaps, streamed.configmaps);
+
+        // UTF-16 is not streamed; the whole-file path still decodes it.
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(
+                String::from_utf8_lossy(&pods)
+                    .encode_utf16()
+                    .flat_map(u16::to_le_bytes),
+            )
+            .collect();
+        std::fs::write(cluster.join("pods.json"), utf16).expect("write");
+        let store = DirStore::open(tmp.path()).expect("open").stream_above(0);
+        assert!(store.json_stream("cluster/pods.json").is_none());
+        assert_eq!(read_bundle(&store).cluster.pods, whole.pods);
+
+        // A broken list and a single object where a big list belongs are errors naming the file.
+        std::fs::write(
+            cluster.join("pods.json"),
+            br#"{"kind":"List","items":[{"metadata":"#,
+        )
+        .expect("write");
+        std::fs::write(
+            cluster.join("events.json"),
+            br#"{"kind":"Event","message":"x"}"#,
+        )
+        .expect("write");
+        let broken = read_bundle(&DirStore::open(tmp.path()).expect("open").stream_above(0));
+        assert!(
+            matches!(&broken.cluster.pods, Input::Failed(e) if e.contains("pods.json") && e.contains("not valid JSON")),
+            "{:?}",
+            broken.cluster.pods
+        );
+        assert!(
+            matches!(&broken.cluster.events, Input::Failed(e) if e.contains("events.json") && e.contains("without `items`")),
+            "{:?}",
+            broken.cluster.events
+        );
     }
 }

@@ -54,6 +54,13 @@ pub trait FileStore: Send + Sync {
             .collect()
     }
 
+    /// A reader over `path` (its real relative path) when this store would rather stream it than
+    /// hand it out whole: a large UTF-8 JSON file on disk, such as the pods list of a big cluster,
+    /// positioned after any byte-order mark. `None` means: use `read`.
+    fn json_stream(&self, _path: &str) -> Option<Box<dyn std::io::BufRead + '_>> {
+        None
+    }
+
     fn exists(&self, path: &str) -> bool {
         self.find(path).is_some()
     }
@@ -70,6 +77,8 @@ fn normalise(path: &str) -> String {
 pub struct DirStore {
     root: PathBuf,
     paths: Vec<String>,
+    /// UTF-8 JSON files larger than this are streamed (`json_stream`) instead of read whole.
+    stream_above: u64,
 }
 
 impl DirStore {
@@ -86,9 +95,20 @@ impl DirStore {
         Ok(DirStore {
             root: root.to_path_buf(),
             paths,
+            stream_above: MAX_FILE_BYTES,
         })
     }
+
+    /// Streams UTF-8 JSON files larger than `bytes` (default `MAX_FILE_BYTES`, the size above which
+    /// `read` refuses a file).
+    pub fn stream_above(mut self, bytes: u64) -> Self {
+        self.stream_above = bytes;
+        self
+    }
 }
+
+/// Buffer of a streamed JSON file.
+const STREAM_BUFFER_BYTES: usize = 1024 * 1024;
 
 fn walk(root: &Path, dir: &Path, out: &mut Vec<String>, depth: usize) {
     if depth > 24 {
@@ -143,6 +163,29 @@ impl FileStore for DirStore {
             .read_to_end(&mut buf)
             .map_err(|e| format!("cannot read {}: {e}", full.display()))?;
         Ok(buf)
+    }
+
+    fn json_stream(&self, path: &str) -> Option<Box<dyn std::io::BufRead + '_>> {
+        use std::io::{BufRead, BufReader};
+        let file = std::fs::File::open(self.root.join(path)).ok()?;
+        if file.metadata().ok()?.len() <= self.stream_above {
+            return None;
+        }
+        let mut reader = BufReader::with_capacity(STREAM_BUFFER_BYTES, file);
+        let head = reader.fill_buf().ok()?;
+        let bom = if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            3
+        } else {
+            0
+        };
+        // UTF-16 (a NUL among the first bytes or its BOM), YAML and anything else go through `read`,
+        // which names the file and its size when it is too large.
+        let first = head[bom..].iter().find(|b| !b.is_ascii_whitespace())?;
+        if !matches!(first, b'{' | b'[') || head.contains(&0) {
+            return None;
+        }
+        reader.consume(bom);
+        Some(Box::new(reader))
     }
 
     fn describe(&self) -> String {
