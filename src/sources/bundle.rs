@@ -5,7 +5,8 @@
 //! Each file is read once.
 
 use super::files::FileStore;
-use super::kubeobj::{parse_json_stream, parse_objects, parse_version};
+use super::json_items;
+use super::kubeobj::{parse_objects, parse_version};
 use crate::facts::k8s::PodLog;
 use crate::facts::{Facts, Input};
 use serde::de::DeserializeOwned;
@@ -61,7 +62,7 @@ fn read_kind<T: DeserializeOwned>(store: &dyn FileStore, kind: &str, how: &str) 
         ));
     };
     if let Some(reader) = store.json_stream(&path) {
-        return match parse_json_stream(reader, &path) {
+        return match json_items::parse_items(reader, &path) {
             Ok(items) => Input::Ready(items),
             Err(e) => Input::Failed(e),
         };

@@ -42,39 +42,6 @@ fn parse_json<T: DeserializeOwned>(text: &str, what: &str) -> Result<Vec<T>, Str
     }
 }
 
-/// Parses a JSON `List` (or an array of objects) from `reader` without holding the text: the items
-/// go straight into `T`, so a pods list of many gigabytes costs only the facts kept. A single
-/// object is not expected this large and is reported as such.
-pub fn parse_json_stream<T: DeserializeOwned>(
-    mut reader: impl std::io::BufRead,
-    what: &str,
-) -> Result<Vec<T>, String> {
-    let unreadable = |e: std::io::Error| format!("{what}: cannot read: {e}");
-    // The first byte after leading whitespace says array or object; nothing is buffered beyond it.
-    let first = loop {
-        let buf = reader.fill_buf().map_err(unreadable)?;
-        let Some(&byte) = buf.first() else {
-            return Ok(Vec::new());
-        };
-        if byte.is_ascii_whitespace() {
-            reader.consume(1);
-        } else {
-            break byte;
-        }
-    };
-    if first == b'[' {
-        return serde_json::from_reader::<_, Vec<T>>(reader)
-            .map_err(|e| format!("{what}: not valid JSON objects: {e}"));
-    }
-    match serde_json::from_reader::<_, ListShape<T>>(reader) {
-        Ok(ListShape { items: Some(items) }) => Ok(items),
-        Ok(ListShape { items: None }) => Err(format!(
-            "{what}: a large JSON object without `items` (expected a List as `kubectl get ... -o json` writes it)"
-        )),
-        Err(e) => Err(format!("{what}: not valid JSON: {e}")),
-    }
-}
-
 fn parse_yaml<T: DeserializeOwned>(text: &str, what: &str) -> Result<Vec<T>, String> {
     // Documents are parsed one by one, straight into the target type, so that YAML 1.1 scalars such as
     // `y` or `on` stay strings where the type wants a string.

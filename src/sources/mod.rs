@@ -5,6 +5,7 @@
 pub mod bundle;
 pub mod demo;
 pub mod files;
+pub mod json_items;
 pub mod kubeobj;
 pub mod live;
 pub mod node;
