@@ -155,8 +155,9 @@ pub async fn run(cli: &Cli, dir: &Path) -> i32 {
 }
 
 /// Runs the probe phase on the facts of the bundle written so far (the NodePort and ClusterIP plans
-/// come from its Services and Nodes) and writes `probes/results.json`. A phase that fails is written
-/// too, as a problem: the replay then reports the probe checks as not requested, never as passed.
+/// come from its Services and Nodes) and writes `probes/results.json`. A phase that fails is reported
+/// as a capture problem and no file is written: the replay then says the probes were not run, and
+/// never passes them.
 async fn capture_probes(request: &crate::probes::ProbeRequest, dir: &Path, summary: &mut Summary) {
     use crate::facts::probes::BUNDLE_FILE;
     let facts = match crate::sources::files::DirStore::open(dir) {

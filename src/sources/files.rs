@@ -107,8 +107,9 @@ impl DirStore {
     }
 }
 
-/// Buffer of a streamed JSON file.
-const STREAM_BUFFER_BYTES: usize = 1024 * 1024;
+/// Buffer used to look at the first bytes of a file before streaming it (the reads that follow are
+/// larger and bypass it).
+const STREAM_PEEK_BYTES: usize = 64 * 1024;
 
 fn walk(root: &Path, dir: &Path, out: &mut Vec<String>, depth: usize) {
     if depth > 24 {
@@ -171,7 +172,7 @@ impl FileStore for DirStore {
         if file.metadata().ok()?.len() <= self.stream_above {
             return None;
         }
-        let mut reader = BufReader::with_capacity(STREAM_BUFFER_BYTES, file);
+        let mut reader = BufReader::with_capacity(STREAM_PEEK_BYTES, file);
         let head = reader.fill_buf().ok()?;
         let bom = if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
             3
