@@ -36,4 +36,4 @@ pub use data::ClusterData;
 pub use generate::GenerateSpec;
 pub use options::{ServerOptions, DEFAULT_TOKEN, DEFAULT_USER};
 pub use resource::{ResourceKind, UnknownResource};
-pub use server::{BackgroundServer, FakeApiServer, LoggedRequest};
+pub use server::{BackgroundServer, FakeApiServer, LoggedRequest, ServerHandle};

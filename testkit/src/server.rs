@@ -72,21 +72,28 @@ struct Shared {
     address: String,
 }
 
-/// What both server flavours expose: address, request log, data updates,
-/// kubeconfig.
+/// What both server flavours expose (they dereference to it): address,
+/// request log, data updates, kubeconfig.
 #[derive(Clone)]
-struct Handle {
+pub struct ServerHandle {
     shared: Arc<Shared>,
     addr: SocketAddr,
     stop: watch::Sender<bool>,
 }
 
-impl Handle {
-    fn url(&self) -> String {
+impl ServerHandle {
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
-    fn request_log(&self) -> Vec<LoggedRequest> {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Every request received so far, in arrival order.
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
         self.shared
             .log
             .lock()
@@ -94,7 +101,8 @@ impl Handle {
             .clone()
     }
 
-    fn clear_request_log(&self) {
+    /// Forgets the requests received so far.
+    pub fn clear_request_log(&self) {
         self.shared
             .log
             .lock()
@@ -102,7 +110,9 @@ impl Handle {
             .clear();
     }
 
-    fn update(&self, change: impl FnOnce(&mut ClusterData)) -> u64 {
+    /// Changes the served data; the resource version moves on, so continue
+    /// tokens issued before expire (410). Returns the new resource version.
+    pub fn update(&self, change: impl FnOnce(&mut ClusterData)) -> u64 {
         let mut guard = self
             .shared
             .data
@@ -115,12 +125,14 @@ impl Handle {
         data.resource_version()
     }
 
-    fn kubeconfig(&self) -> String {
+    /// Kubeconfig text (YAML) for this server.
+    pub fn kubeconfig(&self) -> String {
         kubeconfig::kubeconfig_yaml(&self.url(), &self.shared.options.token)
     }
 
-    fn write_kubeconfig(&self, dir: &Path) -> anyhow::Result<PathBuf> {
-        kubeconfig::write_kubeconfig(dir, &self.url(), &self.shared.options.token)
+    /// Writes `dir/kubeconfig` for this server and returns its path.
+    pub fn write_kubeconfig(&self, dir: impl AsRef<Path>) -> anyhow::Result<PathBuf> {
+        kubeconfig::write_kubeconfig(dir.as_ref(), &self.url(), &self.shared.options.token)
     }
 
     fn signal_stop(&self) {
@@ -132,7 +144,7 @@ impl Handle {
 /// A fake Kubernetes API server on 127.0.0.1, running on the tokio runtime
 /// that started it. Dropping it stops accepting connections.
 pub struct FakeApiServer {
-    handle: Handle,
+    handle: ServerHandle,
     task: Option<JoinHandle<()>>,
 }
 
@@ -157,7 +169,7 @@ impl FakeApiServer {
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared), stopped));
         Ok(FakeApiServer {
-            handle: Handle { shared, addr, stop },
+            handle: ServerHandle { shared, addr, stop },
             task: Some(task),
         })
     }
@@ -206,42 +218,6 @@ impl FakeApiServer {
         })
     }
 
-    /// `http://127.0.0.1:PORT`.
-    pub fn url(&self) -> String {
-        self.handle.url()
-    }
-
-    /// The bound address.
-    pub fn addr(&self) -> SocketAddr {
-        self.handle.addr
-    }
-
-    /// Every request received so far, in arrival order.
-    pub fn request_log(&self) -> Vec<LoggedRequest> {
-        self.handle.request_log()
-    }
-
-    /// Forgets the requests received so far.
-    pub fn clear_request_log(&self) {
-        self.handle.clear_request_log()
-    }
-
-    /// Changes the served data; the resource version moves on, so continue
-    /// tokens issued before expire (410). Returns the new resource version.
-    pub fn update(&self, change: impl FnOnce(&mut ClusterData)) -> u64 {
-        self.handle.update(change)
-    }
-
-    /// Kubeconfig text (YAML) for this server.
-    pub fn kubeconfig(&self) -> String {
-        self.handle.kubeconfig()
-    }
-
-    /// Writes `dir/kubeconfig` for this server and returns its path.
-    pub fn write_kubeconfig(&self, dir: impl AsRef<Path>) -> anyhow::Result<PathBuf> {
-        self.handle.write_kubeconfig(dir.as_ref())
-    }
-
     /// Stops accepting, drops open connections and waits for the server
     /// task to end.
     pub async fn shutdown(mut self) {
@@ -249,6 +225,13 @@ impl FakeApiServer {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+    }
+}
+
+impl std::ops::Deref for FakeApiServer {
+    type Target = ServerHandle;
+    fn deref(&self) -> &ServerHandle {
+        &self.handle
     }
 }
 
@@ -262,46 +245,11 @@ impl Drop for FakeApiServer {
 /// [`FakeApiServer::start_background`]. Dropping it shuts it down and joins
 /// the thread.
 pub struct BackgroundServer {
-    handle: Handle,
+    handle: ServerHandle,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl BackgroundServer {
-    /// `http://127.0.0.1:PORT`.
-    pub fn url(&self) -> String {
-        self.handle.url()
-    }
-
-    /// The bound address.
-    pub fn addr(&self) -> SocketAddr {
-        self.handle.addr
-    }
-
-    /// Every request received so far, in arrival order.
-    pub fn request_log(&self) -> Vec<LoggedRequest> {
-        self.handle.request_log()
-    }
-
-    /// Forgets the requests received so far.
-    pub fn clear_request_log(&self) {
-        self.handle.clear_request_log()
-    }
-
-    /// See [`FakeApiServer::update`].
-    pub fn update(&self, change: impl FnOnce(&mut ClusterData)) -> u64 {
-        self.handle.update(change)
-    }
-
-    /// Kubeconfig text (YAML) for this server.
-    pub fn kubeconfig(&self) -> String {
-        self.handle.kubeconfig()
-    }
-
-    /// Writes `dir/kubeconfig` for this server and returns its path.
-    pub fn write_kubeconfig(&self, dir: impl AsRef<Path>) -> anyhow::Result<PathBuf> {
-        self.handle.write_kubeconfig(dir.as_ref())
-    }
-
     /// Stops the server and joins its thread.
     pub fn shutdown(mut self) {
         self.stop_and_join();
@@ -312,6 +260,13 @@ impl BackgroundServer {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+impl std::ops::Deref for BackgroundServer {
+    type Target = ServerHandle;
+    fn deref(&self) -> &ServerHandle {
+        &self.handle
     }
 }
 
