@@ -18,13 +18,9 @@ pub fn run(ev: &mut Eval) {
 
 /// Events on Windows nodes saying the flannel CNI plugin found no subnet.env.
 fn cluster_part(ev: &mut Eval) {
-    let Some(windows) = ev.windows_nodes() else {
+    let Some((windows, events)) = ev.windows_nodes_and_events() else {
         return;
     };
-    if windows.is_empty() {
-        return;
-    }
-    let Some(events) = ev.events() else { return };
     // Events about a pod count for the pod's node too (the sandbox event's host can be missing).
     let pods = ev
         .facts

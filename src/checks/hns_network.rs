@@ -16,13 +16,9 @@ pub fn run(ev: &mut Eval) {
 }
 
 fn cluster_part(ev: &mut Eval) {
-    let Some(windows) = ev.windows_nodes() else {
+    let Some((windows, events)) = ev.windows_nodes_and_events() else {
         return;
     };
-    if windows.is_empty() {
-        return;
-    }
-    let Some(events) = ev.events() else { return };
     let re = ev.pattern("network_not_found");
     let on_nodes = events_by_node(
         &windows,

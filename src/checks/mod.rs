@@ -234,6 +234,14 @@ impl<'a> Eval<'a> {
     pub fn windows_nodes(&mut self) -> Option<Vec<&'a Node>> {
         Some(self.nodes()?.iter().filter(|n| n.is_windows()).collect())
     }
+
+    /// The Windows nodes and the events, for the cluster part of a check whose node part also runs:
+    /// `None`, quietly, when there is no Windows node (the node part speaks for the check), or when
+    /// nodes or events could not be read (already reported as `skip`/`error`).
+    pub fn windows_nodes_and_events(&mut self) -> Option<(Vec<&'a Node>, &'a [Event])> {
+        let windows = self.windows_nodes().filter(|w| !w.is_empty())?;
+        Some((windows, self.events()?))
+    }
 }
 
 /// One check's outcome, as streamed to front-ends.
