@@ -89,22 +89,23 @@ fn judge(
         .flat_map(|n| n.exceptions.iter().filter_map(|e| node_view::as_net(e)))
         .collect();
     let wanted = wanted_entries(cluster, service, management, &existing);
+    // The fix for a file that must be rewritten: the ExceptionList this cluster needs.
+    let rewrite_fix = ev.fix(
+        "edit_file",
+        &[
+            ("path", &path),
+            ("node", node),
+            ("entries", &quoted(&wanted)),
+        ],
+    );
     if conf.had_comments {
-        let fix = ev.fix(
-            "edit_file",
-            &[
-                ("path", &path),
-                ("node", node),
-                ("entries", &quoted(&wanted)),
-            ],
-        );
         ev.emit(
             Status::Fail,
             subject(),
             format!("{path} contains # or // comments (as in the FAQ's annotated ExceptionList): the CNI plugin reads strict JSON and fails on every pod sandbox"),
         )
         .evidence(Evidence::file(path.clone(), comment_line(&file.text)))
-        .with_fix(fix);
+        .with_fix(rewrite_fix.clone());
         return;
     }
     if conf.uses("calico") || conf.uses("antrea") || conf.uses("azure-vnet") {
@@ -119,14 +120,6 @@ fn judge(
         return;
     }
     if conf.outbound_nat.is_empty() {
-        let fix = ev.fix(
-            "edit_file",
-            &[
-                ("path", &path),
-                ("node", node),
-                ("entries", &quoted(&wanted)),
-            ],
-        );
         ev.emit(
             Status::Warn,
             subject(),
@@ -136,7 +129,7 @@ fn judge(
             ),
         )
         .evidence(Evidence::file(path.clone(), format!("plugins {}", conf.plugin_types.join(", "))))
-        .with_fix(fix);
+        .with_fix(rewrite_fix);
         return;
     }
     for nat in &conf.outbound_nat {
