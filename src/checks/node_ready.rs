@@ -10,19 +10,9 @@ pub fn run(ev: &mut Eval) {
 }
 
 fn cluster_part(ev: &mut Eval) {
-    let Some(nodes) = ev.nodes() else { return };
-    let windows: Vec<_> = nodes.iter().filter(|n| n.is_windows()).collect();
-    if windows.is_empty() {
-        ev.emit(
-            Status::Skip,
-            Subject::cluster(),
-            format!(
-                "no Windows nodes in the cluster ({} nodes, none Windows)",
-                nodes.len()
-            ),
-        );
+    let Some((_, windows)) = ev.windows_nodes_or_skip() else {
         return;
-    }
+    };
     for node in windows {
         let name = node.name();
         match node.condition("Ready") {

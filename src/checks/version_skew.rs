@@ -61,19 +61,9 @@ fn minors(n: u32) -> String {
 }
 
 pub fn run(ev: &mut Eval) {
-    let Some(nodes) = ev.nodes() else { return };
-    let windows: Vec<_> = nodes.iter().filter(|n| n.is_windows()).collect();
-    if windows.is_empty() {
-        ev.emit(
-            Status::Skip,
-            Subject::cluster(),
-            format!(
-                "no Windows nodes in the cluster ({} nodes, none Windows)",
-                nodes.len()
-            ),
-        );
+    let Some((_, windows)) = ev.windows_nodes_or_skip() else {
         return;
-    }
+    };
     let Some(version) = ev.version() else { return };
     let Some(server) = ev.facts.cluster.server_semver() else {
         ev.emit(
