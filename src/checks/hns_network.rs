@@ -271,6 +271,11 @@ fn judge_network(
             .join(",")
     );
     let mut problems = 0;
+    // Every problem of this network has the same remedy: recreate it on the right adapter.
+    let recreate_fix = ev.fix(
+        "recreate_network",
+        &[("node", node), ("network", &n.name), ("adapter", physical)],
+    );
     let adapter_name = n.network_adapter_name.clone().unwrap_or_default();
     if let Some(adapters) = adapters {
         let names: Vec<&str> = adapters.iter().map(|a| a.name.as_str()).collect();
@@ -284,10 +289,6 @@ fn judge_network(
                 .any(|a| a.name.eq_ignore_ascii_case(&adapter_name))
         {
             problems += 1;
-            let fix = ev.fix(
-                "recreate_network",
-                &[("node", node), ("network", &n.name), ("adapter", physical)],
-            );
             ev.emit(
                 Status::Fail,
                 subject(),
@@ -299,14 +300,10 @@ fn judge_network(
             )
             .evidence(Evidence::api(reference.clone(), describe.clone()))
             .evidence(Evidence::api("Get-NetAdapter", names.join(", ")))
-            .with_fix(fix);
+            .with_fix(recreate_fix.clone());
         }
         if is_pod_network(n) && v_adapters.is_empty() {
             problems += 1;
-            let fix = ev.fix(
-                "recreate_network",
-                &[("node", node), ("network", &n.name), ("adapter", physical)],
-            );
             ev.emit(
                 Status::Fail,
                 subject(),
@@ -318,17 +315,13 @@ fn judge_network(
             )
             .evidence(Evidence::api("Get-NetAdapter", names.join(", ")))
             .evidence(Evidence::api(reference.clone(), describe.clone()))
-            .with_fix(fix);
+            .with_fix(recreate_fix.clone());
         }
     }
     if is_pod_network(n) {
         match n.management_ip.as_deref().map(|s| (s, s.parse::<IpAddr>())) {
             Some((_, Ok(ip))) if node_view::is_apipa(&ip) => {
                 problems += 1;
-                let fix = ev.fix(
-                    "recreate_network",
-                    &[("node", node), ("network", &n.name), ("adapter", physical)],
-                );
                 ev.emit(
                     Status::Fail,
                     subject(),
@@ -338,7 +331,7 @@ fn judge_network(
                     ),
                 )
                 .evidence(Evidence::api(reference.clone(), describe.clone()))
-                .with_fix(fix);
+                .with_fix(recreate_fix.clone());
             }
             Some((_, Ok(ip))) => {
                 if let Some((want, want_ev)) = node_ip {
