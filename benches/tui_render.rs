@@ -15,8 +15,8 @@
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use std::time::{Duration, Instant};
-use windoctor::app::Gathered;
 use windoctor::checks::{self, CheckResult, Selection};
+use windoctor::engine::Gathered;
 use windoctor::engine::Update;
 use windoctor::findings::{Evidence, Finding, Fix, Status, Subject};
 use windoctor::sources::{self, SourceKind};
@@ -73,15 +73,15 @@ fn demo_app() -> (App, Duration) {
     let t0 = Instant::now();
     let sel = Selection::default();
     let mut app = App::new(CheckInfo::selected(&sel), Theme::COLOR);
-    let facts = sources::demo::facts();
+    let world = windoctor::model::World::new(sources::demo::facts());
     update::apply(&mut app, Update::Source(SourceKind::Demo));
     for id in sel.ids() {
-        update::apply(&mut app, Update::Check(checks::run_one(id, &facts)));
+        update::apply(&mut app, Update::Check(checks::run_on(id, &world)));
     }
     update::apply(
         &mut app,
         Update::Finished(Box::new(Gathered {
-            facts,
+            world,
             source: SourceKind::Demo,
         })),
     );

@@ -1,154 +1,11 @@
-//! The application flow shared by every front-end: choose the source from the command line, gather
-//! facts, run the selected checks, and turn findings into a report and an exit code.
+//! The top of the program: turns the command line into a run plan and hands it to the front-end it
+//! asks for (capture, the TUI, or a headless report). Nothing else lives here.
 
-use crate::checks::Selection;
 use crate::cli::{Cli, Command};
-use crate::facts::cluster::same_host;
-use crate::facts::Facts;
-use crate::findings::Finding;
-use crate::report::{self, Report};
-use crate::sources::{self, SourceKind};
+use crate::exit::{EXIT_NOTHING_EVALUATED, EXIT_USAGE};
+use crate::plan::RunPlan;
+use crate::report;
 use std::io::{IsTerminal, Write};
-use std::time::Duration;
-
-pub const EXIT_OK: i32 = 0;
-pub const EXIT_FINDINGS: i32 = 1;
-pub const EXIT_USAGE: i32 = 2;
-pub const EXIT_NOTHING_EVALUATED: i32 = 3;
-
-/// Gathered facts and where they came from.
-#[derive(Debug)]
-pub struct Gathered {
-    pub facts: Facts,
-    pub source: SourceKind,
-}
-
-pub fn selection(cli: &Cli) -> Result<Selection, String> {
-    let sel = Selection {
-        only: cli.only.clone(),
-        skip: cli.skip.clone(),
-    };
-    sel.validate()?;
-    Ok(sel)
-}
-
-pub fn live_options(cli: &Cli) -> sources::live::LiveOptions {
-    sources::live::LiveOptions {
-        kubeconfig: cli.kubeconfig.clone(),
-        context: cli.context.clone(),
-        request_timeout: Duration::from_secs(cli.request_timeout.max(1)),
-        ..Default::default()
-    }
-}
-
-/// Reads the facts the command line asks for. Errors are configuration errors (exit 2).
-pub async fn gather(cli: &Cli) -> Result<Gathered, String> {
-    let mut gathered = if cli.demo {
-        Gathered {
-            facts: sources::demo::facts(),
-            source: SourceKind::Demo,
-        }
-    } else if let Some(dir) = &cli.snapshot {
-        let store = sources::files::DirStore::open(dir)?;
-        Gathered {
-            facts: sources::bundle::read_bundle(&store),
-            source: SourceKind::Snapshot {
-                path: dir.display().to_string(),
-            },
-        }
-    } else {
-        let opts = live_options(cli);
-        let mut facts = Facts::default();
-        gather_node(cli, &mut facts).await;
-        let source = match sources::live::connect(&opts).await {
-            Ok(conn) => {
-                facts.cluster = sources::live::collect_cluster(&conn, &opts).await;
-                conn.source
-            }
-            Err(e) => {
-                eprintln!("windoctor: {e}");
-                facts.cluster.origin = Some("no cluster".to_string());
-                mark_cluster_unreachable(&mut facts, &e);
-                SourceKind::Live {
-                    context: cli.context.clone(),
-                    server: None,
-                }
-            }
-        };
-        Gathered { facts, source }
-    };
-    resolve_local_node(&mut gathered.facts, cli.node.as_deref());
-    Ok(gathered)
-}
-
-pub fn mark_cluster_unreachable(facts: &mut Facts, why: &str) {
-    use crate::facts::Input;
-    let c = &mut facts.cluster;
-    let failed = || format!("no cluster connection: {why}");
-    c.version = Input::Failed(failed());
-    c.nodes = Input::Failed(failed());
-    c.pods = Input::Failed(failed());
-    c.events = Input::Failed(failed());
-    c.services = Input::Failed(failed());
-    c.daemonsets = Input::Failed(failed());
-    c.configmaps = Input::Failed(failed());
-    c.runtimeclasses = Input::Failed(failed());
-}
-
-/// Collects the local node part for a live run (on a Windows node, or from `--node-root`). Without
-/// either, the node part stays absent and node checks report `skip`.
-pub async fn gather_node(cli: &Cli, facts: &mut Facts) {
-    sources::node::live::gather_into(cli.node_root.clone(), cli.node.clone(), facts).await;
-}
-
-/// Decides which Node the local machine is: `--node`, else the node part's own record, else the
-/// hostname matched against Node names (case-insensitive, FQDN or short).
-pub fn resolve_local_node(facts: &mut Facts, cli_node: Option<&str>) {
-    if let Some(n) = cli_node {
-        facts.local_node_name = Some(n.to_string());
-        return;
-    }
-    let hostname = facts.node.hostname.ready().cloned();
-    let Some(nodes) = facts.cluster.nodes.ready() else {
-        return;
-    };
-    let recorded = facts.local_node_name.clone();
-    for candidate in recorded.iter().chain(hostname.iter()) {
-        if let Some(n) = nodes
-            .iter()
-            .find(|n| n.metadata.name == *candidate)
-            .or_else(|| {
-                nodes
-                    .iter()
-                    .find(|n| same_host(&n.metadata.name, candidate))
-            })
-        {
-            facts.local_node_name = Some(n.metadata.name.clone());
-            return;
-        }
-    }
-}
-
-/// The exit code for a set of findings (SPEC section 2).
-pub fn exit_code(facts: &Facts, findings: &[Finding], threshold: Option<u8>) -> i32 {
-    if !facts.cluster.any_ready() && !facts.node.present && !facts.probes.results.is_ready() {
-        return EXIT_NOTHING_EVALUATED;
-    }
-    match threshold {
-        Some(t)
-            if findings
-                .iter()
-                .any(|f| f.status.severity() >= t && f.status.severity() > 0) =>
-        {
-            EXIT_FINDINGS
-        }
-        _ => EXIT_OK,
-    }
-}
-
-pub fn build_report(g: &Gathered, findings: Vec<Finding>) -> Report {
-    report::build(&g.facts, &g.source, findings, report::now_rfc3339())
-}
 
 /// Entry point after argument parsing. Returns the process exit code.
 pub fn main_with(cli: Cli) -> i32 {
@@ -167,23 +24,20 @@ pub fn main_with(cli: Cli) -> i32 {
 }
 
 async fn run(cli: Cli) -> i32 {
-    let sel = match selection(&cli) {
-        Ok(s) => s,
+    let plan = match RunPlan::from_cli(&cli) {
+        Ok(p) => p,
         Err(e) => {
             eprintln!("windoctor: {e}");
             return EXIT_USAGE;
         }
     };
-    if let Err(e) = crate::probes::ProbeRequest::from_cli(&cli) {
-        eprintln!("windoctor: {e}");
-        return EXIT_USAGE;
-    }
     if let Some(Command::Capture { dir }) = &cli.command {
-        return crate::capture::run(&cli, dir).await;
+        return crate::commands::capture::run(&plan, dir).await;
     }
+    let threshold = cli.fail_on.threshold();
     let interactive = cli.report.is_none() && std::io::stdout().is_terminal();
     if interactive {
-        return crate::tui::run(&cli, sel).await;
+        return crate::tui::run(&plan, threshold).await;
     }
     let format = match cli.report {
         Some(f) => f,
@@ -192,15 +46,20 @@ async fn run(cli: Cli) -> i32 {
             report::ReportFormat::Text
         }
     };
-    let (findings, gathered) = match crate::engine::run_to_end(&cli, &sel).await {
+    headless(&plan, format, threshold).await
+}
+
+/// Runs every check to the end and prints the report on stdout.
+async fn headless(plan: &RunPlan, format: report::ReportFormat, threshold: Option<u8>) -> i32 {
+    let (findings, gathered) = match crate::engine::run_to_end(plan).await {
         Ok(r) => r,
         Err(e) => {
             eprintln!("windoctor: {e}");
             return EXIT_USAGE;
         }
     };
-    let code = exit_code(&gathered.facts, &findings, cli.fail_on.threshold());
-    let report = build_report(&gathered, findings);
+    let code = crate::exit::code(gathered.evaluated_anything(), &findings, threshold);
+    let report = report::from_run(&gathered, findings);
     let text = format.render(&report);
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = stdout
@@ -212,7 +71,7 @@ async fn run(cli: Cli) -> i32 {
         }
     }
     if code == EXIT_NOTHING_EVALUATED {
-        if let crate::facts::Input::Failed(why) = &gathered.facts.cluster.version {
+        if let crate::facts::Input::Failed(why) = &gathered.world.facts.cluster.version {
             eprintln!("windoctor: {why}");
         }
         eprintln!("windoctor: nothing could be evaluated: no cluster was reachable and no node data was found");

@@ -246,10 +246,12 @@ impl Finding {
 
 /// The status that stands for a set of findings (a check's row): see `Status::row_rank`.
 pub fn row_status<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Option<Status> {
-    findings
-        .into_iter()
-        .map(|f| f.status)
-        .max_by_key(|s| s.row_rank())
+    row_status_of(findings.into_iter().map(|f| f.status))
+}
+
+/// The status that stands for a set of statuses (a check's row): see `Status::row_rank`.
+pub fn row_status_of(statuses: impl IntoIterator<Item = Status>) -> Option<Status> {
+    statuses.into_iter().max_by_key(|s| s.row_rank())
 }
 
 #[cfg(test)]

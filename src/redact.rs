@@ -1,10 +1,8 @@
-//! Redaction: the last gate before anything is printed or written. Facts already leave out Secret
+//! Redaction of text: the last gate before anything is printed or written. Facts already leave out Secret
 //! data, environment values and most annotations; this pass scrubs what could still slip into free
 //! text (event messages, log lines, command lines, file excerpts): bearer tokens, JWTs, PEM blocks,
 //! kubeconfig credential fields, `password=`-style pairs and credentials in URLs.
 
-use crate::findings::Finding;
-use crate::report::Report;
 use regex::Regex;
 use std::sync::OnceLock;
 
@@ -43,7 +41,8 @@ pub fn redact(text: &str) -> String {
     out
 }
 
-pub fn redact_finding(f: &mut Finding) {
+/// Redacts every string of a finding, for front-ends that show findings themselves (the TUI).
+pub fn redact_finding(f: &mut crate::findings::Finding) {
     f.message = redact(&f.message);
     for e in &mut f.evidence {
         e.reference = redact(&e.reference);
@@ -54,15 +53,6 @@ pub fn redact_finding(f: &mut Finding) {
         for c in &mut fix.commands {
             *c = redact(c);
         }
-    }
-}
-
-pub fn redact_report(report: &mut Report) {
-    for f in &mut report.findings {
-        redact_finding(f);
-    }
-    if let Some(server) = &mut report.source.server {
-        *server = redact(server);
     }
 }
 

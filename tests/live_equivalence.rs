@@ -146,10 +146,19 @@ fn live_facts_equal_bundle_facts() {
         kubeconfig: Some(kubeconfig),
         ..Default::default()
     };
-    let live = runtime.block_on(async {
-        let conn = live::connect(&opts).await.expect("connects");
-        live::collect_cluster(&conn, &opts).await
-    });
+    // The engine's own live path, as `windoctor --report json` runs it.
+    let plan = windoctor::plan::RunPlan {
+        source: windoctor::plan::SourceChoice::Live,
+        live: opts,
+        node_name: None,
+        node_root: None,
+        selection: Default::default(),
+        probe: None,
+    };
+    let (_, gathered) = runtime
+        .block_on(windoctor::engine::run_to_end(&plan))
+        .expect("the live run finishes");
+    let live = gathered.world.facts.cluster;
 
     assert!(live.pods.ready().is_some_and(|p| p.len() == 900));
     assert_eq!(live.version, offline.version);

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use windoctor::catalogue::{ids_in_scope, Scope};
 use windoctor::checks;
 use windoctor::findings::{row_status, Finding, Status};
+use windoctor::model::World;
 use windoctor::sources::{bundle, files::DirStore};
 
 /// The windoctor binary with no standard input (Wine cannot hand a piped stdin to a child).
@@ -26,11 +27,12 @@ fn bundle_dir(name: &str) -> PathBuf {
 fn run(name: &str) -> Vec<(String, Vec<Finding>)> {
     let store = DirStore::open(&bundle_dir(name)).expect("bundle opens");
     let mut facts = bundle::read_bundle(&store);
-    windoctor::app::resolve_local_node(&mut facts, None);
+    windoctor::model::resolve_local_node(&mut facts, None);
     assert!(facts.node.present, "{name} has a node part");
+    let world = World::new(facts);
     ids_in_scope(Scope::Node)
         .into_iter()
-        .map(|id| (id.to_string(), checks::run_one(id, &facts).findings))
+        .map(|id| (id.to_string(), checks::run_on(id, &world).findings))
         .collect()
 }
 
@@ -476,6 +478,7 @@ fn without_a_node_part_node_checks_skip_naming_the_input() {
     let store = DirStore::open(&bundle_dir("node-overlay-healthy").join("cluster")).expect("dir");
     let facts = bundle::read_bundle(&store);
     assert!(!facts.node.present);
+    let world = World::new(facts);
     for id in [
         "node-services",
         "flannel-sourcevip",
@@ -485,7 +488,7 @@ fn without_a_node_part_node_checks_skip_naming_the_input() {
         "proxy-env",
         "kubelet-config",
     ] {
-        let findings = checks::run_one(id, &facts).findings;
+        let findings = checks::run_on(id, &world).findings;
         assert!(
             findings
                 .iter()

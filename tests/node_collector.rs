@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use windoctor::catalogue::{ids_in_scope, Scope};
 use windoctor::checks;
 use windoctor::facts::node::records;
-use windoctor::facts::{Facts, Input};
+use windoctor::facts::Input;
 use windoctor::findings::Finding;
+use windoctor::model::World;
 use windoctor::sources::bundle;
 use windoctor::sources::files::{DirStore, FileStore, MemoryStore};
 use windoctor::sources::node::live::{collect, CollectOptions, FixedProcesses};
@@ -113,17 +114,17 @@ fn cluster_store(into: &mut MemoryStore) {
     }
 }
 
-fn findings(facts: &Facts) -> Vec<Finding> {
+fn findings(world: &World) -> Vec<Finding> {
     ids_in_scope(Scope::Node)
         .into_iter()
-        .flat_map(|id| checks::run_one(id, facts).findings)
+        .flat_map(|id| checks::run_on(id, world).findings)
         .collect()
 }
 
-fn facts_of(store: &dyn FileStore) -> Facts {
+fn facts_of(store: &dyn FileStore) -> World {
     let mut facts = bundle::read_bundle(store);
-    windoctor::app::resolve_local_node(&mut facts, None);
-    facts
+    windoctor::model::resolve_local_node(&mut facts, None);
+    World::new(facts)
 }
 
 #[test]
@@ -211,7 +212,7 @@ fn capture_then_replay_gives_the_same_findings() {
     let mut store = collect(&opts, &runner, &processes);
     cluster_store(&mut store);
     let live = findings(&facts_of(&store));
-    let written = windoctor::capture::write_store(out.path(), &store).expect("written");
+    let written = windoctor::commands::capture::write_store(out.path(), &store).expect("written");
     assert!(written.len() >= store.files.len());
     let replay = findings(&facts_of(&DirStore::open(out.path()).expect("bundle")));
     assert_eq!(live, replay);
@@ -243,7 +244,8 @@ fn services_fall_back_to_sc_exe_and_failures_are_recorded() {
         .fail("sc-qc:docker", missing)
         .fail("sc-query:docker", missing);
     let store = collect(&opts, &runner, &processes);
-    let facts = facts_of(&store);
+    let world = facts_of(&store);
+    let facts = &world.facts;
     let services = facts.node.services.ready().expect("services from sc.exe");
     let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, vec!["kubelet", "kube-proxy"]);
@@ -252,7 +254,7 @@ fn services_fall_back_to_sc_exe_and_failures_are_recorded() {
         matches!(&facts.node.hns_networks, Input::Failed(e) if e.contains("Get-HnsNetwork is not available"))
     );
     assert!(matches!(&facts.node.adapters, Input::Failed(e) if e.contains("no fake answer")));
-    let r = checks::run_one("hns-network", &facts);
+    let r = checks::run_on("hns-network", &world);
     assert!(r
         .findings
         .iter()
@@ -271,7 +273,8 @@ fn off_the_node_only_files_are_read_and_the_rest_is_marked_not_collected() {
     let mut store = collect(&opts, &runner, &processes);
     cluster_store(&mut store);
     assert!(!store.paths().iter().any(|p| p == "node/processes.json"));
-    let facts = facts_of(&store);
+    let world = facts_of(&store);
+    let facts = &world.facts;
     assert_eq!(
         facts.local_node_name.as_deref(),
         Some("win-2019-a.corp.example.com")
@@ -281,7 +284,7 @@ fn off_the_node_only_files_are_read_and_the_rest_is_marked_not_collected() {
     );
     assert!(matches!(&facts.node.hostname, Input::Missing(_)));
     // File checks still judge the node's files.
-    let r = checks::run_one("flannel-sourcevip", &facts);
+    let r = checks::run_on("flannel-sourcevip", &world);
     assert!(
         r.findings
             .iter()

@@ -226,9 +226,10 @@ fn whole_node_parts_of_mutated_files_run_through_every_check() {
         }
         let store = MemoryStore { files };
         let mut facts = bundle::read_bundle(&store);
-        windoctor::app::resolve_local_node(&mut facts, None);
+        windoctor::model::resolve_local_node(&mut facts, None);
+        let world = windoctor::model::World::new(facts);
         for id in windoctor::catalogue::CHECK_IDS {
-            let r = windoctor::checks::run_one(id, &facts);
+            let r = windoctor::checks::run_on(id, &world);
             assert!(!r.findings.is_empty(), "{id} gave no finding");
         }
     }

@@ -219,7 +219,8 @@ fn live_collector_reads_this_machine() {
     );
 
     // The checks run on what was collected.
-    let r = windoctor::checks::run_one("kube-proxy-hostname-override", &facts);
+    let world = windoctor::model::World::new(facts);
+    let r = windoctor::checks::run_on("kube-proxy-hostname-override", &world);
     assert!(
         r.findings.iter().any(|f| f
             .message

@@ -122,7 +122,7 @@ async fn no_ping_and_no_icmp_socket_is_an_error_with_the_reason() {
         target: Some(t),
         ..Default::default()
     });
-    let result = windoctor::checks::run_one("icmp-vs-tcp", &facts);
+    let result = windoctor::checks::run_on("icmp-vs-tcp", &windoctor::model::World::new(facts));
     let error = result
         .findings
         .iter()
@@ -356,7 +356,8 @@ fn a_machine_that_is_not_the_node_sends_nothing_to_cluster_addresses() {
 #[tokio::test]
 async fn the_engine_runs_probe_checks_after_the_probe_phase() {
     use clap::Parser;
-    use windoctor::engine::{InputOutcome, Update};
+    use windoctor::engine::Update;
+    use windoctor::facts::InputOutcome;
     let server = HttpServer::start("127.0.0.1:0");
     let dir = tempfile::tempdir().expect("tmp");
     write_bundle(
@@ -374,9 +375,9 @@ async fn the_engine_runs_probe_checks_after_the_probe_phase() {
         "--only",
         "icmp-vs-tcp,node-ready",
     ]);
-    let sel = windoctor::app::selection(&cli).expect("selection");
+    let plan = windoctor::plan::RunPlan::from_cli(&cli).expect("plan");
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    windoctor::engine::run(&cli, &sel, tx).await;
+    windoctor::engine::run(&plan, tx).await;
     let mut order = Vec::new();
     while let Ok(u) = rx.try_recv() {
         match u {

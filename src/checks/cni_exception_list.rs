@@ -3,22 +3,28 @@
 //! management subnet, hold no unreplaced placeholders and no over-broad ranges, and the file is
 //! strict JSON. See checks/cni-exception-list.toml.
 
-use super::node_view::{self, Sourced};
 use super::Eval;
 use crate::facts::node::cni::{CniConfig, OutboundNat, PolicySchema};
 use crate::facts::node::{display_win_path, NodeFile};
 use crate::findings::{Evidence, Status, Subject};
+use crate::model::netplan::Sourced;
+use crate::model::node::NodeView;
 use ipnet::IpNet;
 
 pub fn run(ev: &mut Eval) {
-    let Some(_files) = ev.node_files() else {
+    for view in ev.node_views() {
+        run_on(ev, view);
+    }
+}
+
+fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
+    let Some(_files) = ev.node_files(&view) else {
         return;
     };
-    let facts = ev.facts;
-    let node = node_view::local_name(facts);
-    let configs = node_view::cni_configs(facts);
+    let node = view.name();
+    let configs = view.cni_configs();
     if configs.is_empty() {
-        let dirs = node_view::cni_dirs(facts).join(", ");
+        let dirs = view.cni_dirs().join(", ");
         let fix = ev.fix("no_config", &[("node", &node), ("dirs", &dirs)]);
         ev.emit(
             Status::Warn,
@@ -29,13 +35,14 @@ pub fn run(ev: &mut Eval) {
         .with_fix(fix);
         return;
     }
-    let cluster = node_view::cluster_cidr(facts);
-    let service = node_view::service_cidr(facts);
-    let service_ips = node_view::service_ips(facts);
-    let management: Option<Sourced> = node_view::management_subnet(facts)
+    let cluster = view.cluster_cidr();
+    let service = view.service_cidr();
+    let service_ips = view.model.service_ips();
+    let management: Option<Sourced> = view
+        .management_subnet()
         .map(|(net, evidence)| Sourced { net, evidence })
         .or_else(|| {
-            node_view::node_ip(facts).map(|(ip, evidence)| Sourced {
+            view.node_ip().map(|(ip, evidence)| Sourced {
                 net: IpNet::from(ip),
                 evidence,
             })
@@ -59,7 +66,7 @@ pub fn run(ev: &mut Eval) {
             Ok(conf) => judge(
                 ev,
                 file,
-                &conf,
+                conf,
                 &node,
                 cluster.as_ref(),
                 service.as_ref(),
@@ -86,7 +93,11 @@ fn judge(
     let existing: Vec<IpNet> = conf
         .outbound_nat
         .iter()
-        .flat_map(|n| n.exceptions.iter().filter_map(|e| node_view::as_net(e)))
+        .flat_map(|n| {
+            n.exceptions
+                .iter()
+                .filter_map(|e| crate::model::netplan::as_net(e))
+        })
         .collect();
     let wanted = wanted_entries(cluster, service, management, &existing);
     // The fix for a file that must be rewritten: the ExceptionList this cluster needs.
@@ -162,7 +173,7 @@ fn judge_policy(
     let mut nets: Vec<IpNet> = Vec::new();
     let mut placeholders: Vec<&str> = Vec::new();
     for e in &nat.exceptions {
-        match node_view::as_net(e) {
+        match crate::model::netplan::as_net(e) {
             Some(n) => nets.push(n),
             None => placeholders.push(e),
         }
@@ -198,7 +209,10 @@ fn judge_policy(
         .evidence(Evidence::file(reference.clone(), listed.clone()))
         .with_fix(fix);
     }
-    let covered = |target: &IpNet| nets.iter().any(|n| node_view::covers(n, target));
+    let covered = |target: &IpNet| {
+        nets.iter()
+            .any(|n| crate::model::netplan::covers(n, target))
+    };
     let mut missing: Vec<(String, Evidence)> = Vec::new();
     if let Some(c) = cluster {
         if !covered(&c.net) {

@@ -90,7 +90,7 @@ fn docker(ev: &mut Eval, node: &Node, runtime: &Runtime, runtime_evidence: Evide
     // The API server version matters only when the kubelet's does not settle the question.
     let needs_server = kubelet.is_none_or(|k| k < DOCKERSHIM_REMOVED);
     let server = if needs_server && ev.version().is_some() {
-        ev.facts.cluster.server_semver()
+        ev.server_semver()
     } else {
         None
     };

@@ -14,8 +14,8 @@ fn every_catalogue_example_gives_its_expected_status() {
             ran += 1;
             let store = MemoryStore::from_text(&ex.files);
             let mut facts = bundle::read_bundle(&store);
-            crate::app::resolve_local_node(&mut facts, ex.node.as_deref());
-            let result = super::run_one(&meta.id, &facts);
+            crate::model::resolve_local_node(&mut facts, ex.node.as_deref());
+            let result = super::run_on(&meta.id, &crate::model::World::new(facts));
             let expected = Status::parse(&ex.expect);
             let got = row_status(&result.findings);
             let mut problem = None;

@@ -2,39 +2,42 @@
 //! `--source-vip`) left from an earlier join hold an address outside the Node's current podCIDR,
 //! or hold no usable address at all. See checks/flannel-sourcevip.toml.
 
-use super::node_view::{self, component, Kind};
 use super::Eval;
-use crate::facts::node::cmdline;
-use crate::facts::node::sourcevip::{self, SourceVip};
+use crate::facts::node::sourcevip::SourceVip;
 use crate::facts::node::{display_win_path, FileState, NodeFile};
 use crate::findings::{Evidence, Fix, Status, Subject};
+use crate::model::node::{Kind, NodeView};
 use ipnet::IpNet;
 
-const VIP: &str = r"C:\k\SourceVip.json";
-const REQUEST: &str = r"C:\k\SourceVipRequest.json";
+use crate::model::node::{SOURCE_VIP as VIP, SOURCE_VIP_REQUEST as REQUEST};
 
 pub fn run(ev: &mut Eval) {
-    let Some(files) = ev.node_files() else { return };
-    let facts = ev.facts;
-    let node = node_view::local_name(facts);
-    let pod_cidr = node_view::pod_cidr(facts);
-    let overlay = facts
-        .node
+    for view in ev.node_views() {
+        run_on(ev, view);
+    }
+}
+
+fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
+    let Some(files) = ev.node_files(&view) else {
+        return;
+    };
+    let node = view.name();
+    let pod_cidr = view.pod_cidr();
+    let overlay = view
+        .raw
         .hns_networks
         .ready()
         .and_then(|ns| ns.iter().find(|n| n.type_.eq_ignore_ascii_case("overlay")));
-    let kube_proxy_vip =
-        component(facts, Kind::KubeProxy)
-            .args(facts)
-            .and_then(|(words, evidence)| {
-                let flags = cmdline::parse_flags(&words);
-                let f = cmdline::flag(&flags, "source-vip")?;
-                Some((
-                    f.value.clone().unwrap_or_default(),
-                    f.written.clone(),
-                    evidence,
-                ))
-            });
+    let kube_proxy_vip = view
+        .component(Kind::KubeProxy)
+        .flag("source-vip")
+        .map(|(f, evidence)| {
+            (
+                f.value.clone().unwrap_or_default(),
+                f.written.clone(),
+                evidence.clone(),
+            )
+        });
     // Without the Node's podCIDR, the overlay network's subnet is the next best reference.
     let reference: Option<(IpNet, Evidence)> = pod_cidr.clone().or_else(|| {
         let n = overlay?;
@@ -68,30 +71,32 @@ pub fn run(ev: &mut Eval) {
             .evidence(Evidence::file(REQUEST, "absent from the node"));
         return;
     }
-    let fix = remove_fix(ev, &node, pod_cidr.as_ref().map(|p| p.0));
+    let fix = remove_fix(ev, &view, &node, pod_cidr.as_ref().map(|p| p.0));
     let mut problems = 0;
     let mut checked = Vec::new();
     match vip_state {
-        FileState::Present(f) => match judge_vip(f, reference.as_ref()) {
-            Judged::Ok(what) => checked.push(what),
-            Judged::Problem(message, evidence) => {
-                problems += 1;
-                let s = ev.emit(
-                    Status::Fail,
-                    Subject::file(display_win_path(&f.path)),
-                    message,
-                );
-                s.evidence(evidence);
-                if let Some((_, e)) = &reference {
-                    s.evidence(e.clone());
+        FileState::Present(f) => {
+            match judge_vip(f, view.source_vip().map(|(_, p)| p), reference.as_ref()) {
+                Judged::Ok(what) => checked.push(what),
+                Judged::Problem(message, evidence) => {
+                    problems += 1;
+                    let s = ev.emit(
+                        Status::Fail,
+                        Subject::file(display_win_path(&f.path)),
+                        message,
+                    );
+                    s.evidence(evidence);
+                    if let Some((_, e)) = &reference {
+                        s.evidence(e.clone());
+                    }
+                    s.with_fix(fix.clone());
                 }
-                s.with_fix(fix.clone());
+                Judged::Unjudged(what) => {
+                    ev.emit(Status::Info, Subject::file(display_win_path(&f.path)), what)
+                        .evidence(Evidence::file(display_win_path(&f.path), excerpt(f)));
+                }
             }
-            Judged::Unjudged(what) => {
-                ev.emit(Status::Info, Subject::file(display_win_path(&f.path)), what)
-                    .evidence(Evidence::file(display_win_path(&f.path), excerpt(f)));
-            }
-        },
+        }
         FileState::Unreadable(why) => {
             ev.emit(
                 Status::Error,
@@ -104,7 +109,11 @@ pub fn run(ev: &mut Eval) {
     match request_state {
         FileState::Present(f) => {
             let path = display_win_path(&f.path);
-            match sourcevip::parse_request(&f.text) {
+            let parsed = match view.source_vip_request() {
+                Some((_, parsed)) => parsed.clone(),
+                None => Err("the file was not modelled".to_string()),
+            };
+            match parsed {
                 Err(why) => {
                     problems += 1;
                     ev.emit(
@@ -198,9 +207,17 @@ enum Judged {
     Unjudged(String),
 }
 
-fn judge_vip(f: &NodeFile, reference: Option<&(IpNet, Evidence)>) -> Judged {
+fn judge_vip(
+    f: &NodeFile,
+    parsed: Option<&Result<SourceVip, String>>,
+    reference: Option<&(IpNet, Evidence)>,
+) -> Judged {
     let path = display_win_path(&f.path);
-    match sourcevip::parse(&f.text) {
+    let parsed = match parsed {
+        Some(p) => p.clone(),
+        None => Err("the file was not modelled".to_string()),
+    };
+    match parsed {
         Err(why) => Judged::Problem(
             format!("{path} is broken ({}): {why}; kube-proxy gets no source VIP from it", f.encoding),
             Evidence::file(path, excerpt(f)),
@@ -227,8 +244,9 @@ fn judge_vip(f: &NodeFile, reference: Option<&(IpNet, Evidence)>) -> Judged {
     }
 }
 
-fn remove_fix(ev: &Eval, node: &str, pod_cidr: Option<IpNet>) -> Fix {
-    let service = component(ev.facts, Kind::KubeProxy)
+fn remove_fix(ev: &Eval, view: &NodeView, node: &str, pod_cidr: Option<IpNet>) -> Fix {
+    let service = view
+        .component(Kind::KubeProxy)
         .service
         .map(|s| s.name.clone())
         .unwrap_or_else(|| "kube-proxy".to_string());

@@ -2,11 +2,10 @@
 //! FLANNEL_SUBNET inside FLANNEL_NETWORK and matches the Node's podCIDR (node part); sandbox events
 //! about a missing subnet.env on Windows nodes (cluster part). See checks/flannel-subnet-env.toml.
 
-use super::node_view::{self, component, Kind};
 use super::Eval;
-use crate::facts::cluster::{events_by_node, PodIndex};
-use crate::facts::node::{display_win_path, subnet_env, FileState};
+use crate::facts::node::{display_win_path, FileState};
 use crate::findings::{Evidence, Status, Subject};
+use crate::model::node::{Kind, NodeView};
 use ipnet::IpNet;
 
 const PATH: &str = r"C:\run\flannel\subnet.env";
@@ -22,17 +21,11 @@ fn cluster_part(ev: &mut Eval) {
         return;
     };
     // Events about a pod count for the pod's node too (the sandbox event's host can be missing).
-    let pods = ev
-        .facts
-        .cluster
-        .pods
-        .ready()
-        .map(|ps| PodIndex::new(ps.as_slice()));
     let re = ev.pattern("missing_subnet_env");
-    let on_nodes = events_by_node(
+    let on_nodes = ev.model().events_by_node(
         &windows,
         events.iter().filter(|e| re.is_match(&e.message)),
-        pods.as_ref(),
+        true,
     );
     let hits = on_nodes.len();
     for (node, matching) in on_nodes {
@@ -65,10 +58,17 @@ fn cluster_part(ev: &mut Eval) {
 }
 
 fn node_part(ev: &mut Eval) {
-    let Some(files) = ev.node_files() else { return };
-    let facts = ev.facts;
-    let node = node_view::local_name(facts);
-    let Some(flannel) = node_view::flannel_evidence(facts) else {
+    for view in ev.node_views() {
+        node_part_of(ev, view);
+    }
+}
+
+fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
+    let Some(files) = ev.node_files(&view) else {
+        return;
+    };
+    let node = view.name();
+    let Some(flannel) = view.flannel_evidence() else {
         ev.emit(
             Status::Skip,
             Subject::node(node),
@@ -76,10 +76,15 @@ fn node_part(ev: &mut Eval) {
         );
         return;
     };
-    let pod_cidr = node_view::pod_cidr(facts);
-    let network = node_view::cluster_net_conf(facts).and_then(|(r, c)| c.network.map(|n| (r, n)));
-    let mtu_default = if node_view::cluster_net_conf(facts)
-        .and_then(|(_, c)| c.backend_type)
+    let pod_cidr = view.pod_cidr();
+    let network = view
+        .model
+        .cluster_net_conf()
+        .and_then(|(r, c)| c.network_net().map(|n| (r, n)));
+    let mtu_default = if view
+        .model
+        .cluster_net_conf()
+        .and_then(|(_, c)| c.backend_type.as_deref())
         .is_some_and(|t| t == "host-gw")
     {
         "1500"
@@ -99,6 +104,7 @@ fn node_part(ev: &mut Eval) {
         FileState::Absent => {
             let fix = write_fix(
                 ev,
+                &view,
                 &node,
                 pod_cidr.as_ref().map(|p| p.0),
                 network.as_ref().map(|n| n.1),
@@ -121,11 +127,16 @@ fn node_part(ev: &mut Eval) {
         }
     };
     let reference = display_win_path(&file.path);
-    let env = match subnet_env::parse(&file.text) {
+    let parsed = match view.subnet_env() {
+        Some((_, parsed)) => parsed.clone(),
+        None => Err("the file was not modelled".to_string()),
+    };
+    let env = match parsed {
         Ok(env) => env,
         Err(why) => {
             let fix = write_fix(
                 ev,
+                &view,
                 &node,
                 pod_cidr.as_ref().map(|p| p.0),
                 network.as_ref().map(|n| n.1),
@@ -144,6 +155,7 @@ fn node_part(ev: &mut Eval) {
     if file.encoding.starts_with("UTF-16") {
         let fix = write_fix(
             ev,
+            &view,
             &node,
             Some(env.subnet.trunc()),
             Some(env.network),
@@ -168,9 +180,10 @@ fn node_part(ev: &mut Eval) {
         .mtu
         .map(|m| m.to_string())
         .unwrap_or_else(|| mtu_default.to_string());
-    if !node_view::covers(&env.network.trunc(), &subnet) {
+    if !crate::model::netplan::covers(&env.network.trunc(), &subnet) {
         let fix = write_fix(
             ev,
+            &view,
             &node,
             pod_cidr.as_ref().map(|p| p.0),
             Some(env.network),
@@ -191,7 +204,7 @@ fn node_part(ev: &mut Eval) {
     }
     if let Some((cidr, cidr_evidence)) = &pod_cidr {
         if *cidr != subnet {
-            let fix = write_fix(ev, &node, Some(*cidr), Some(env.network), &mtu);
+            let fix = write_fix(ev, &view, &node, Some(*cidr), Some(env.network), &mtu);
             ev.emit(
                 Status::Fail,
                 Subject::file(reference.clone()),
@@ -210,6 +223,7 @@ fn node_part(ev: &mut Eval) {
         if *net != env.network.trunc() {
             let fix = write_fix(
                 ev,
+                &view,
                 &node,
                 pod_cidr.as_ref().map(|p| p.0).or(Some(subnet)),
                 Some(*net),
@@ -224,7 +238,7 @@ fn node_part(ev: &mut Eval) {
                 ),
             )
             .evidence(Evidence::file(reference.clone(), env.network_line.clone()))
-            .evidence(Evidence::api(cm.clone(), format!("Network {net}")))
+            .evidence(Evidence::api(cm.to_string(), format!("Network {net}")))
             .with_fix(fix);
             return;
         }
@@ -248,12 +262,14 @@ fn node_part(ev: &mut Eval) {
 /// node's subnet (gateway = first address of the podCIDR).
 fn write_fix(
     ev: &Eval,
+    view: &NodeView,
     node: &str,
     pod_cidr: Option<IpNet>,
     network: Option<IpNet>,
     mtu: &str,
 ) -> crate::findings::Fix {
-    let flanneld_service = component(ev.facts, Kind::Flanneld)
+    let flanneld_service = view
+        .component(Kind::Flanneld)
         .service
         .map(|s| s.name.clone())
         .unwrap_or_else(|| "flanneld".to_string());

@@ -10,6 +10,7 @@ use crate::facts::cluster::OsTarget;
 use crate::facts::k8s::{ConfigMap, DaemonSet, Node, PodSpec};
 use crate::facts::network::{self, NetConf};
 use crate::findings::{Evidence, Status, Subject};
+use crate::model::node::NodeView;
 
 /// The VNI and UDP port Windows flannel requires (seed 003 note, 001 § CNI 플러그인).
 const WINDOWS_VNI: i64 = 4096;
@@ -722,17 +723,21 @@ fn excerpt(text: &str) -> String {
 /// 4789 for vxlan and agrees with the cluster's kube-flannel-cfg; the HNS network type and the CNI
 /// delegate match the backend (vxlan: Overlay / win-overlay, host-gw: L2Bridge / win-bridge).
 fn node_part(ev: &mut Eval) {
-    use super::node_view;
+    for view in ev.node_views() {
+        node_part_of(ev, view);
+    }
+}
+
+fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     use crate::facts::node::display_win_path;
     use crate::findings::Evidence;
-    let Some(_files) = ev.node_files() else {
+    let Some(_files) = ev.node_files(&view) else {
         return;
     };
-    let facts = ev.facts;
-    let node = node_view::local_name(facts);
-    let cluster = node_view::cluster_net_conf(facts);
-    let local = node_view::node_net_conf(facts);
-    if local.is_none() && node_view::flannel_evidence(facts).is_none() {
+    let node = view.name();
+    let cluster = view.model.cluster_net_conf();
+    let local = view.net_conf();
+    if local.is_none() && view.flannel_evidence().is_none() {
         ev.emit(
             Status::Skip,
             Subject::node(node),
@@ -744,7 +749,7 @@ fn node_part(ev: &mut Eval) {
     let has_local = local.is_some();
     let (conf, conf_ev) = match local {
         Some((f, Ok(c))) => (
-            c,
+            c.clone(),
             Evidence::file(display_win_path(&f.path), f.text.trim().replace('\n', " ")),
         ),
         Some((f, Err(why))) => {
@@ -807,11 +812,11 @@ fn node_part(ev: &mut Eval) {
                 .unwrap_or_else(|| "(not set)".to_string())
         }
         let mut diffs = Vec::new();
-        if c.network != conf.network {
+        if c.network_net() != conf.network_net() {
             diffs.push(format!(
                 "Network {} here, {} in the cluster",
-                show(&conf.network),
-                show(&c.network)
+                show(&conf.network_net()),
+                show(&c.network_net())
             ));
         }
         if c.backend_type != conf.backend_type {
@@ -851,7 +856,7 @@ fn node_part(ev: &mut Eval) {
                 cm.clone(),
                 format!(
                     "Network {:?} Type {:?} VNI {:?} Port {:?}",
-                    c.network.map(|n| n.to_string()),
+                    c.network_net().map(|n| n.to_string()),
                     c.backend_type,
                     c.vni,
                     c.port
@@ -866,7 +871,7 @@ fn node_part(ev: &mut Eval) {
         _ => ("", ""),
     };
     if !want_hns.is_empty() {
-        if let Some(nets) = facts.node.hns_networks.ready() {
+        if let Some(nets) = view.raw.hns_networks.ready() {
             let pod_nets: Vec<&crate::facts::node::HnsNetwork> = nets
                 .iter()
                 .filter(|n| {
@@ -897,7 +902,7 @@ fn node_part(ev: &mut Eval) {
                 .with_fix(fix);
             }
         }
-        for (f, c) in node_view::cni_configs(facts) {
+        for (f, c) in view.cni_configs() {
             let Ok(c) = c else { continue };
             let other = if want_cni == "win-overlay" {
                 "win-bridge"

@@ -2,11 +2,11 @@
 //! to be created" with no later sign of success, in node log tails and in captured pod logs of
 //! Windows flannel pods. See checks/flanneld-waiting.toml.
 
-use super::node_view::{self, component, Kind};
 use super::Eval;
 use crate::facts::node::logs::{count_matches, last_match, LogLine};
 use crate::facts::node::{cmdline, display_win_path};
 use crate::findings::{Evidence, Fix, Status, Subject};
+use crate::model::node::{Kind, NodeView};
 
 pub fn run(ev: &mut Eval) {
     cluster_part(ev);
@@ -53,7 +53,7 @@ fn judge(ev: &Eval, text: &str) -> Verdict {
 }
 
 fn cluster_part(ev: &mut Eval) {
-    let logs = &ev.facts.cluster.logs;
+    let logs = ev.pod_logs();
     let flannel_logs: Vec<_> = logs
         .iter()
         .filter(|l| {
@@ -103,10 +103,17 @@ fn cluster_part(ev: &mut Eval) {
 }
 
 fn node_part(ev: &mut Eval) {
-    let Some(logs) = ev.node_logs() else { return };
-    let facts = ev.facts;
-    let node = node_view::local_name(facts);
-    let flanneld = component(facts, Kind::Flanneld);
+    for view in ev.node_views() {
+        node_part_of(ev, view);
+    }
+}
+
+fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
+    let Some(logs) = ev.node_logs(&view) else {
+        return;
+    };
+    let node = view.name();
+    let flanneld = view.component(Kind::Flanneld);
     let nssm_logs: Vec<String> = flanneld
         .service
         .and_then(|s| s.nssm.as_ref())
@@ -121,7 +128,7 @@ fn node_part(ev: &mut Eval) {
     let is_flanneld_log = |path: &str, component: &str| {
         component == "flanneld" || nssm_logs.contains(&crate::facts::node::normalise_win_path(path))
     };
-    let flannel_used = node_view::flannel_evidence(facts).is_some();
+    let flannel_used = view.flannel_evidence().is_some();
     let mut flanneld_logs = 0;
     let mut stuck = false;
     for log in logs {
@@ -137,8 +144,8 @@ fn node_part(ev: &mut Eval) {
         match judge(ev, &log.text) {
             Verdict::Stuck { last_wait, waits } => {
                 stuck = true;
-                let fix = relaunch_fix(ev, &node);
-                let network = missing_network_evidence(ev);
+                let fix = relaunch_fix(ev, &view, &node);
+                let network = missing_network_evidence(&view);
                 let f = ev.emit(
                     Status::Fail,
                     Subject::node(node.clone()),
@@ -194,8 +201,8 @@ fn node_part(ev: &mut Eval) {
 }
 
 /// "Get-HnsNetwork shows no vxlan0/cbr0": the network flanneld waits for.
-fn missing_network_evidence(ev: &Eval) -> Option<Evidence> {
-    let nets = ev.facts.node.hns_networks.ready()?;
+fn missing_network_evidence(view: &NodeView) -> Option<Evidence> {
+    let nets = view.raw.hns_networks.ready()?;
     let names: Vec<&str> = nets.iter().map(|n| n.name.as_str()).collect();
     let pod_network = nets.iter().any(|n| {
         n.type_.eq_ignore_ascii_case("overlay") || n.type_.eq_ignore_ascii_case("l2bridge")
@@ -216,11 +223,9 @@ fn missing_network_evidence(ev: &Eval) -> Option<Evidence> {
 }
 
 /// The FAQ's manual relaunch with the real binary, kubeconfig, node name and node IP.
-fn relaunch_fix(ev: &Eval, node: &str) -> Fix {
-    let facts = ev.facts;
-    let comp = component(facts, Kind::Flanneld);
-    let args = comp.args(facts).map(|(w, _)| w).unwrap_or_default();
-    let flags = cmdline::parse_flags(&args);
+fn relaunch_fix(ev: &Eval, view: &NodeView, node: &str) -> Fix {
+    let comp = view.component(Kind::Flanneld);
+    let flags = comp.flags();
     let program = comp
         .process
         .and_then(|p| p.command_line.first().cloned())
@@ -229,12 +234,13 @@ fn relaunch_fix(ev: &Eval, node: &str) -> Fix {
                 .and_then(|s| s.effective_command().first().cloned())
         })
         .unwrap_or_else(|| r"C:\flannel\flanneld.exe".to_string());
-    let kubeconfig = cmdline::flag(&flags, "kubeconfig-file")
+    let kubeconfig = cmdline::flag(flags, "kubeconfig-file")
         .and_then(|f| f.value.clone())
         .unwrap_or_else(|| r"c:\k\config".to_string());
-    let iface = node_view::node_ip(facts)
+    let iface = view
+        .node_ip()
         .map(|(ip, _)| ip.to_string())
-        .or_else(|| cmdline::flag(&flags, "iface").and_then(|f| f.value.clone()))
+        .or_else(|| cmdline::flag(flags, "iface").and_then(|f| f.value.clone()))
         .unwrap_or_else(|| "<node IP>".to_string());
     ev.fix(
         "relaunch",

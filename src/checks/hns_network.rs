@@ -3,11 +3,10 @@
 //! IP is a real address (not APIPA) matching the node, and its adapter is a real one (node part);
 //! "network not found" sandbox events on Windows nodes (cluster part). See checks/hns-network.toml.
 
-use super::node_view::{self, component, Kind};
 use super::Eval;
-use crate::facts::cluster::events_by_node;
-use crate::facts::node::{cmdline, display_win_path, HnsNetwork, NetAdapter};
+use crate::facts::node::{display_win_path, HnsNetwork, NetAdapter};
 use crate::findings::{Evidence, Status, Subject};
+use crate::model::node::{Kind, NodeView};
 use std::net::IpAddr;
 
 pub fn run(ev: &mut Eval) {
@@ -20,10 +19,10 @@ fn cluster_part(ev: &mut Eval) {
         return;
     };
     let re = ev.pattern("network_not_found");
-    let on_nodes = events_by_node(
+    let on_nodes = ev.model().events_by_node(
         &windows,
         events.iter().filter(|e| re.is_match(&e.message)),
-        None,
+        false,
     );
     let hits = on_nodes.len();
     for (node, matching) in on_nodes {
@@ -50,11 +49,13 @@ fn cluster_part(ev: &mut Eval) {
             )
         };
         // On the local node, the HNS networks tell whether the network is back by now.
-        let facts = ev.facts;
-        let local = node_view::local_node(facts).is_some_and(|n| n.name() == name);
+        let local = ev
+            .model()
+            .node_views()
+            .into_iter()
+            .find(|v| v.node_object().is_some_and(|n| n.name() == name));
         let exists_now = local
-            .then(|| facts.node.hns_networks.ready())
-            .flatten()
+            .and_then(|v| v.raw.hns_networks.ready())
             .and_then(|nets| {
                 nets.iter().find(|n| {
                     if network.starts_with('<') {
@@ -106,12 +107,11 @@ fn cluster_part(ev: &mut Eval) {
 }
 
 /// Network names the node's components expect, each with where it was read.
-fn expected_names(ev: &Eval) -> Vec<(String, Evidence)> {
-    let facts = ev.facts;
+fn expected_names(view: &NodeView) -> Vec<(String, Evidence)> {
     let mut out: Vec<(String, Evidence)> = Vec::new();
-    for (f, c) in node_view::cni_configs(facts) {
+    for (f, c) in view.cni_configs() {
         if let Ok(c) = c {
-            if let Some(name) = c.name {
+            if let Some(name) = &c.name {
                 out.push((
                     name.clone(),
                     Evidence::file(display_win_path(&f.path), format!("\"name\": \"{name}\"")),
@@ -119,21 +119,14 @@ fn expected_names(ev: &Eval) -> Vec<(String, Evidence)> {
             }
         }
     }
-    if let Some((words, evidence)) = component(facts, Kind::KubeProxy).args(facts) {
-        if let Some(f) = cmdline::flag(&cmdline::parse_flags(&words), "network-name") {
-            if let Some(v) = f.value.clone().filter(|v| !v.is_empty()) {
-                let mut e = evidence;
-                e.excerpt = f.written.clone();
-                out.push((v, e));
-            }
+    if let Some((f, evidence)) = view.component(Kind::KubeProxy).flag("network-name") {
+        if let Some(v) = f.value.clone().filter(|v| !v.is_empty()) {
+            let mut e = evidence.clone();
+            e.excerpt = f.written.clone();
+            out.push((v, e));
         }
     }
-    if let Some(v) = facts
-        .node
-        .env
-        .ready()
-        .and_then(|env| env.get("KUBE_NETWORK"))
-    {
+    if let Some(v) = view.raw.env.ready().and_then(|env| env.get("KUBE_NETWORK")) {
         out.push((
             v.clone(),
             Evidence::new(
@@ -143,7 +136,7 @@ fn expected_names(ev: &Eval) -> Vec<(String, Evidence)> {
             ),
         ));
     }
-    if let Some(s) = component(facts, Kind::KubeProxy).service {
+    if let Some(s) = view.component(Kind::KubeProxy).service {
         if let Some(v) = s.nssm.as_ref().and_then(|n| {
             n.app_environment_extra
                 .iter()
@@ -171,12 +164,17 @@ fn is_pod_network(n: &HnsNetwork) -> bool {
 }
 
 fn node_part(ev: &mut Eval) {
-    let Some(networks) = ev.node_hns_networks() else {
+    for view in ev.node_views() {
+        node_part_of(ev, view);
+    }
+}
+
+fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
+    let Some(networks) = ev.node_hns_networks(&view) else {
         return;
     };
-    let facts = ev.facts;
-    let node = node_view::local_name(facts);
-    let expected = expected_names(ev);
+    let node = view.name();
+    let expected = expected_names(&view);
     let listed: Vec<String> = networks
         .iter()
         .map(|n| format!("{} ({})", n.name, n.type_))
@@ -186,7 +184,7 @@ fn node_part(ev: &mut Eval) {
     } else {
         listed.join(", ")
     };
-    let adapters = facts.node.adapters.ready();
+    let adapters = view.raw.adapters.ready();
     let physical = adapters
         .and_then(|a| {
             a.iter()
@@ -236,7 +234,7 @@ fn node_part(ev: &mut Eval) {
         }
     }
     judged.dedup_by(|a, b| std::ptr::eq(*a, *b));
-    let node_ip = node_view::node_ip(facts);
+    let node_ip = view.node_ip();
     for n in judged {
         judge_network(
             ev,
@@ -320,7 +318,7 @@ fn judge_network(
     }
     if is_pod_network(n) {
         match n.management_ip.as_deref().map(|s| (s, s.parse::<IpAddr>())) {
-            Some((_, Ok(ip))) if node_view::is_apipa(&ip) => {
+            Some((_, Ok(ip))) if crate::model::node::is_apipa(&ip) => {
                 problems += 1;
                 ev.emit(
                     Status::Fail,
@@ -335,7 +333,7 @@ fn judge_network(
             }
             Some((_, Ok(ip))) => {
                 if let Some((want, want_ev)) = node_ip {
-                    if *want != ip && !node_view::is_apipa(want) {
+                    if *want != ip && !crate::model::node::is_apipa(want) {
                         problems += 1;
                         ev.emit(
                             Status::Warn,

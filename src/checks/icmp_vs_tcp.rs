@@ -9,8 +9,7 @@ use crate::facts::probes::{Outcome, TargetProbe};
 use crate::findings::{Evidence, Status, Subject};
 
 pub fn run(ev: &mut Eval) {
-    let facts = ev.facts;
-    let Some(results) = ev.need("probes", &facts.probes.results) else {
+    let Some(results) = ev.probes() else {
         return;
     };
     let Some(target) = &results.target else {

@@ -7,7 +7,7 @@
 //! Windows release are counted, not guessed at; only runtime messages say anything about them.
 
 use super::Eval;
-use crate::facts::cluster::{is_windows_image_name, same_host, PodIndex, Workload};
+use crate::facts::cluster::{is_windows_image_name, same_host, Workload};
 use crate::facts::k8s::{Event, Node, Pod, RuntimeClass};
 use crate::facts::versions::Runtime;
 use crate::facts::windows::{build_label, image_release, release_by_build, Release};
@@ -57,7 +57,7 @@ pub fn run(ev: &mut Eval) {
     // Same answer as "exact name, else the first same_host" over the Windows nodes, by index.
     let exact: std::collections::HashMap<&str, &Node> =
         windows.iter().rev().map(|n| (n.name(), *n)).collect();
-    let windows_hosts = crate::facts::cluster::HostSet::new(windows.iter().map(|n| n.name()));
+    let windows_hosts = ev.model().windows_hosts();
     let on_windows: Vec<(&Pod, &Node)> = pods
         .iter()
         .filter_map(|p| {
@@ -92,7 +92,7 @@ pub fn run(ev: &mut Eval) {
         None
     };
     let events = ev.events();
-    let index = PodIndex::new(pods);
+    let index = ev.model().pod_index();
     let mut events_by_pod: BTreeMap<(String, String), Vec<&Event>> = BTreeMap::new();
     for event in events.into_iter().flatten() {
         if !event.is_warning() || ev.pattern("sandbox_reason").is_match(&event.reason) {

@@ -9,11 +9,11 @@
 //! as `node_part`. See checks/ip-plan.toml.
 
 use super::Eval;
-use crate::facts::k8s::{ConfigMap, Node, Pod, Service};
-use crate::facts::network::{
-    self, address_count, is_v4, overlaps, ClusterConfiguration, KubeProxyConfiguration,
-};
+use crate::facts::k8s::{Node, Service};
+use crate::facts::network::{self, address_count, is_v4, overlaps};
 use crate::findings::{Evidence, Status, Subject};
+use crate::model::netplan::{disagrees, Found};
+use crate::model::node::{Kind, NodeView};
 use ipnet::IpNet;
 use std::net::IpAddr;
 
@@ -25,71 +25,14 @@ pub fn run(ev: &mut Eval) {
     node_part(ev);
 }
 
-/// One value of a range found in one source.
-#[derive(Debug, Clone)]
-struct Found {
-    nets: Vec<IpNet>,
-    raw: String,
-    /// Where it came from, e.g. `ConfigMap/kube-system/kubeadm-config data.ClusterConfiguration
-    /// networking.podSubnet`.
-    source: String,
-}
-
-impl Found {
-    fn evidence(&self) -> Evidence {
-        Evidence::api(&self.source, &self.raw)
-    }
-    fn shown(&self) -> String {
-        self.nets
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(",")
-    }
-}
-
-/// Everything the sources say about the plan.
-#[derive(Debug, Default)]
-struct Plan {
-    service: Vec<Found>,
-    cluster: Vec<Found>,
-    /// `--node-cidr-mask-size(-ipv4)` of the controller manager, with its source.
-    node_mask: Option<(u8, String)>,
-    /// Sources that hold a value that is not a CIDR list: (source, value, problem).
-    unreadable: Vec<(String, String, String)>,
-    /// What was looked at and not found, for the skip messages: sources of both ranges, and
-    /// sources of the cluster range only.
-    looked: Vec<String>,
-    looked_cluster_only: Vec<String>,
-}
-
-impl Plan {
-    fn add(&mut self, service: bool, source: String, raw: &str) {
-        match network::parse_cidr_list(raw) {
-            Ok(nets) => {
-                let found = Found {
-                    nets,
-                    raw: raw.trim().to_string(),
-                    source,
-                };
-                if service {
-                    self.service.push(found);
-                } else {
-                    self.cluster.push(found);
-                }
-            }
-            Err(problem) => self.unreadable.push((source, raw.to_string(), problem)),
-        }
-    }
-}
-
 fn cluster_part(ev: &mut Eval) {
     let cms = ev.configmaps();
     let pods = ev.pods();
     let services = ev.services();
     let nodes = ev.nodes();
 
-    let plan = gather(cms, pods);
+    let _ = (cms, pods);
+    let plan = ev.model().plan();
     for (source, raw, problem) in &plan.unreadable {
         ev.emit(
             Status::Warn,
@@ -171,138 +114,6 @@ fn cluster_part(ev: &mut Eval) {
             f.evidence(e);
         }
     }
-}
-
-/// Reads every source in the documented order.
-fn gather(cms: Option<&Vec<ConfigMap>>, pods: Option<&Vec<Pod>>) -> Plan {
-    let mut plan = Plan::default();
-    match cms {
-        None => plan.looked.push("ConfigMaps not captured".into()),
-        Some(cms) => match network::kubeadm_config(cms) {
-            None => plan.looked.push("no kubeadm-config ConfigMap".into()),
-            Some((cm, text)) => {
-                let base = format!("{} data.ClusterConfiguration", network::cm_ref(cm));
-                match network::parse_config_yaml::<ClusterConfiguration>(text) {
-                    Ok(cc) => {
-                        if let Some(s) = cc
-                            .networking
-                            .service_subnet
-                            .filter(|s| !s.trim().is_empty())
-                        {
-                            plan.add(true, format!("{base} networking.serviceSubnet"), &s);
-                        }
-                        if let Some(p) = cc.networking.pod_subnet.filter(|s| !s.trim().is_empty()) {
-                            plan.add(false, format!("{base} networking.podSubnet"), &p);
-                        }
-                    }
-                    Err(e) => plan
-                        .unreadable
-                        .push((base, "(ClusterConfiguration)".into(), e)),
-                }
-            }
-        },
-    }
-    match pods {
-        None => plan
-            .looked
-            .push("pods not captured, so no static pod flags".into()),
-        Some(pods) => {
-            let apiservers = network::control_plane_pods(pods, "kube-apiserver");
-            let managers = network::control_plane_pods(pods, "kube-controller-manager");
-            if apiservers.is_empty() && managers.is_empty() {
-                plan.looked.push(
-                    "no kube-apiserver or kube-controller-manager pods in kube-system".into(),
-                );
-            }
-            for pod in apiservers.iter().chain(managers.iter()) {
-                if let Some((c, v)) = network::pod_flag(pod, "service-cluster-ip-range") {
-                    plan.add(
-                        true,
-                        format!(
-                            "Pod/kube-system/{} container {} --service-cluster-ip-range",
-                            pod.name(),
-                            c.name
-                        ),
-                        &v,
-                    );
-                }
-            }
-            for pod in &managers {
-                if let Some((c, v)) = network::pod_flag(pod, "cluster-cidr") {
-                    plan.add(
-                        false,
-                        format!(
-                            "Pod/kube-system/{} container {} --cluster-cidr",
-                            pod.name(),
-                            c.name
-                        ),
-                        &v,
-                    );
-                }
-                if plan.node_mask.is_none() {
-                    for flag in ["node-cidr-mask-size-ipv4", "node-cidr-mask-size"] {
-                        if let Some((c, v)) = network::pod_flag(pod, flag) {
-                            if let Ok(mask) = v.trim().parse::<u8>() {
-                                plan.node_mask = Some((
-                                    mask,
-                                    format!(
-                                        "Pod/kube-system/{} container {} --{flag}",
-                                        pod.name(),
-                                        c.name
-                                    ),
-                                ));
-                                break;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-    if let Some(cms) = cms {
-        match network::flannel_config_maps(cms).first() {
-            None => plan.looked_cluster_only.push("no flannel ConfigMap".into()),
-            Some(cm) => {
-                if let Some(Ok(conf)) = cm
-                    .data
-                    .get("net-conf.json")
-                    .map(|t| network::parse_net_conf(t))
-                {
-                    if let Some(n) = conf.network {
-                        plan.add(
-                            false,
-                            format!("{} data.net-conf.json Network", network::cm_ref(cm)),
-                            &n,
-                        );
-                    }
-                }
-            }
-        }
-        match network::kube_proxy_config(cms) {
-            None => plan
-                .looked_cluster_only
-                .push("no kube-proxy ConfigMap".into()),
-            Some((cm, text)) => {
-                let source = format!("{} data.config.conf clusterCIDR", network::cm_ref(cm));
-                match network::parse_config_yaml::<KubeProxyConfiguration>(text) {
-                    Ok(kp) => {
-                        if let Some(c) = kp.cluster_cidr.filter(|c| !c.trim().is_empty()) {
-                            plan.add(false, source, &c);
-                        }
-                    }
-                    Err(e) => plan.unreadable.push((source, "(config.conf)".into(), e)),
-                }
-            }
-        }
-    }
-    plan
-}
-
-/// Ranges of the same family that differ between the first source and a later one.
-fn disagrees(a: &Found, b: &Found) -> bool {
-    a.nets
-        .iter()
-        .any(|x| b.nets.iter().any(|y| is_v4(x) == is_v4(y) && x != y))
 }
 
 fn report_disagreement(ev: &mut Eval, what: &str, found: &[Found]) {
@@ -645,17 +456,20 @@ fn check_size(
 /// Node part: the node's own network does not overlap the cluster or service CIDR, the kubelet's
 /// `--cluster-dns` lies in the service CIDR, and kube-proxy's `--cluster-cidr` is the cluster CIDR.
 fn node_part(ev: &mut Eval) {
-    use super::node_view;
-    use crate::facts::node::cmdline;
+    for view in ev.node_views() {
+        node_part_of(ev, view);
+    }
+}
+
+fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     use crate::findings::Evidence;
     use ipnet::IpNet;
-    let Some(_files) = ev.node_files() else {
+    let Some(_files) = ev.node_files(&view) else {
         return;
     };
-    let facts = ev.facts;
-    let node = node_view::local_name(facts);
-    let cluster = node_view::cluster_cidr(facts);
-    let service = node_view::service_cidr(facts);
+    let node = view.name();
+    let cluster = view.cluster_cidr();
+    let service = view.service_cidr();
     if cluster.is_none() && service.is_none() {
         ev.emit(
             Status::Skip,
@@ -666,8 +480,9 @@ fn node_part(ev: &mut Eval) {
     }
     let overlaps = |a: &IpNet, b: &IpNet| a.contains(&b.network()) || b.contains(&a.network());
     let mut problems = 0;
-    let host: Option<(IpNet, Evidence)> = node_view::management_subnet(facts)
-        .or_else(|| node_view::node_ip(facts).map(|(ip, e)| (IpNet::from(ip), e)));
+    let host: Option<(IpNet, Evidence)> = view
+        .management_subnet()
+        .or_else(|| view.node_ip().map(|(ip, e)| (IpNet::from(ip), e)));
     if let Some((host_net, host_ev)) = &host {
         for (what, s) in [("cluster CIDR", &cluster), ("service CIDR", &service)] {
             if let Some(s) = s {
@@ -693,7 +508,7 @@ fn node_part(ev: &mut Eval) {
             }
         }
     }
-    if let (Some(k), Some(svc)) = (node_view::kubelet_settings(facts), &service) {
+    if let (Some(k), Some(svc)) = (view.kubelet(), &service) {
         let dns: Vec<(String, Evidence)> = match k.get("cluster-dns") {
             Some(st) => st
                 .flag
@@ -749,10 +564,8 @@ fn node_part(ev: &mut Eval) {
         }
     }
     if let Some(c) = &cluster {
-        if let Some((words, e)) =
-            node_view::component(facts, node_view::Kind::KubeProxy).args(facts)
-        {
-            if let Some(f) = cmdline::flag(&cmdline::parse_flags(&words), "cluster-cidr") {
+        if let Some((f, e)) = view.component(Kind::KubeProxy).flag("cluster-cidr") {
+            {
                 let value = f.value.clone().unwrap_or_default();
                 let parsed = value
                     .split(',')
@@ -808,14 +621,6 @@ mod tests {
         serde_saphyr::from_str(yaml).expect("node yaml")
     }
 
-    fn found(text: &str) -> Found {
-        Found {
-            nets: network::parse_cidr_list(text).expect("cidrs"),
-            raw: text.into(),
-            source: "test".into(),
-        }
-    }
-
     #[test]
     fn documented_sizing_formula() {
         // Seed 003: 5 nodes with 100 pods each need 5 + 5 x 100 = 505 addresses.
@@ -854,14 +659,6 @@ mod tests {
     }
 
     #[test]
-    fn disagreement_compares_same_family_only() {
-        let dual = found("10.244.0.0/16,fd00:10:244::/56");
-        assert!(!disagrees(&dual, &found("10.244.0.0/16")));
-        assert!(disagrees(&dual, &found("10.245.0.0/16")));
-        assert!(!disagrees(&found("10.244.0.0/16"), &found("fd00::/64")));
-    }
-
-    #[test]
     fn node_prefix_prefers_the_flag_then_the_common_podcidr() {
         let nodes = vec![
             node("metadata: {name: a}\nspec: {podCIDR: 10.244.0.0/24}\n"),
@@ -882,8 +679,8 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let store = crate::sources::files::MemoryStore::from_text(&files);
-        let facts = crate::sources::bundle::read_bundle(&store);
-        crate::checks::run_one(CHECK_ID, &facts)
+        let world = crate::model::World::new(crate::sources::bundle::read_bundle(&store));
+        crate::checks::run_one(CHECK_ID, crate::model::Model::new(&world))
             .findings
             .into_iter()
             // These tests exercise the cluster part: drop the node part's "node data not captured" skip.

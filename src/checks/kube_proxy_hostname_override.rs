@@ -2,11 +2,11 @@
 //! the Node name, on the node (running process, else its service registration or start script) and
 //! in Windows kube-proxy DaemonSets. See checks/kube-proxy-hostname-override.toml.
 
-use super::node_view::{self, component, Kind};
 use super::Eval;
 use crate::facts::k8s::DaemonSet;
 use crate::facts::node::cmdline;
 use crate::findings::{Evidence, Status, Subject};
+use crate::model::node::{Kind, NodeView};
 
 pub fn run(ev: &mut Eval) {
     cluster_part(ev);
@@ -134,13 +134,18 @@ fn unexpanded(value: &str) -> bool {
 }
 
 fn node_part(ev: &mut Eval) {
-    let Some(_files) = ev.node_files() else {
+    for view in ev.node_views() {
+        node_part_of(ev, view);
+    }
+}
+
+fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
+    let Some(_files) = ev.node_files(&view) else {
         return;
     };
-    let facts = ev.facts;
-    let comp = component(facts, Kind::KubeProxy);
-    let Some((words, evidence)) = comp.args(facts) else {
-        let node = node_view::local_name(facts);
+    let comp = view.component(Kind::KubeProxy);
+    let Some((words, evidence)) = comp.args() else {
+        let node = view.name();
         let reason = if comp.is_present() {
             "its command line could not be read"
         } else {
@@ -153,10 +158,10 @@ fn node_part(ev: &mut Eval) {
         );
         return;
     };
-    let node_obj = node_view::local_node(facts);
-    let node = node_view::local_name(facts);
-    let hostname = facts.node.hostname.ready().cloned();
-    let flags = cmdline::parse_flags(&words);
+    let node_obj = view.node_object();
+    let node = view.name();
+    let hostname = view.raw.hostname.ready().cloned();
+    let flags = comp.flags();
     let service = comp
         .service
         .map(|s| s.name.clone())
@@ -197,7 +202,7 @@ fn node_part(ev: &mut Eval) {
             ],
         )
     };
-    match cmdline::flag(&flags, "hostname-override") {
+    match cmdline::flag(flags, "hostname-override") {
         Some(f) => {
             let value = f.value.clone().unwrap_or_default();
             let mut e = evidence.clone();
@@ -267,7 +272,7 @@ fn node_part(ev: &mut Eval) {
                 )
             };
             let mut e = evidence.clone();
-            e.excerpt = crate::facts::node::logs::shorten(&cmdline::join_for_display(&words), 400);
+            e.excerpt = crate::facts::node::logs::shorten(&cmdline::join_for_display(words), 400);
             ev.emit(status, Subject::node(node.clone()), message)
                 .evidence(e)
                 .with_fix(fix);

@@ -4,10 +4,10 @@
 //! come from the running process, else its service, start script and kubeadm-flags.env, plus the
 //! KubeletConfiguration file named by `--config`. See checks/kubelet-config.toml.
 
-use super::node_view::{self, KubeletSettings};
 use super::Eval;
 use crate::facts::node::kubelet::{parse_resource_list, quantity_bytes};
 use crate::findings::{Evidence, Status, Subject};
+use crate::model::node::{KubeletSettings, NodeView};
 
 const TWO_GI: u64 = 2 * 1024 * 1024 * 1024;
 
@@ -22,12 +22,17 @@ const PRIORITY_CLASSES: [&str; 6] = [
 ];
 
 pub fn run(ev: &mut Eval) {
-    let Some(_files) = ev.node_files() else {
+    for view in ev.node_views() {
+        run_on(ev, view);
+    }
+}
+
+fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
+    let Some(_files) = ev.node_files(&view) else {
         return;
     };
-    let facts = ev.facts;
-    let node = node_view::local_name(facts);
-    let Some(settings) = node_view::kubelet_settings(facts) else {
+    let node = view.name();
+    let Some(settings) = view.kubelet() else {
         ev.emit(
             Status::Skip,
             Subject::node(node),
@@ -46,10 +51,10 @@ pub fn run(ev: &mut Eval) {
     }
     let sources = settings.sources.join(", ");
     let mut problems = 0;
-    problems += system_reserved(ev, &settings, &node, &sources);
-    problems += priority_class(ev, &settings, &node, &sources);
-    problems += eviction(ev, &settings, &node);
-    problems += allocatable(ev, &settings, &node);
+    problems += system_reserved(ev, &view, settings, &node, &sources);
+    problems += priority_class(ev, &view, settings, &node, &sources);
+    problems += eviction(ev, settings, &node);
+    problems += allocatable(ev, &view, settings, &node);
     if problems == 0 {
         ev.emit(
             Status::Pass,
@@ -59,7 +64,13 @@ pub fn run(ev: &mut Eval) {
     }
 }
 
-fn system_reserved(ev: &mut Eval, s: &KubeletSettings, node: &str, sources: &str) -> usize {
+fn system_reserved(
+    ev: &mut Eval,
+    view: &NodeView,
+    s: &KubeletSettings,
+    node: &str,
+    sources: &str,
+) -> usize {
     let from_flag = s.get("system-reserved").map(|st| {
         let value = parse_resource_list(st.flag.value.as_deref().unwrap_or(""))
             .get("memory")
@@ -93,7 +104,7 @@ fn system_reserved(ev: &mut Eval, s: &KubeletSettings, node: &str, sources: &str
             ("node", node),
             (
                 "apply",
-                &node_view::kubelet_flag_command(ev.facts, "--system-reserved=memory=2Gi"),
+                &view.kubelet_flag_command("--system-reserved=memory=2Gi"),
             ),
         ],
     );
@@ -121,7 +132,13 @@ fn system_reserved(ev: &mut Eval, s: &KubeletSettings, node: &str, sources: &str
     1
 }
 
-fn priority_class(ev: &mut Eval, s: &KubeletSettings, node: &str, sources: &str) -> usize {
+fn priority_class(
+    ev: &mut Eval,
+    view: &NodeView,
+    s: &KubeletSettings,
+    node: &str,
+    sources: &str,
+) -> usize {
     match s.get("windows-priorityclass") {
         Some(st) => {
             let v = st
@@ -140,8 +157,7 @@ fn priority_class(ev: &mut Eval, s: &KubeletSettings, node: &str, sources: &str)
                             ("node", node),
                             (
                                 "apply",
-                                &node_view::kubelet_flag_command(
-                                    ev.facts,
+                                &view.kubelet_flag_command(
                                     "--windows-priorityclass=ABOVE_NORMAL_PRIORITY_CLASS",
                                 ),
                             ),
@@ -168,8 +184,7 @@ fn priority_class(ev: &mut Eval, s: &KubeletSettings, node: &str, sources: &str)
                     ("node", node),
                     (
                         "apply",
-                        &node_view::kubelet_flag_command(
-                            ev.facts,
+                        &view.kubelet_flag_command(
                             "--windows-priorityclass=ABOVE_NORMAL_PRIORITY_CLASS",
                         ),
                     ),
@@ -229,7 +244,7 @@ fn eviction(ev: &mut Eval, s: &KubeletSettings, node: &str) -> usize {
     1
 }
 
-fn allocatable(ev: &mut Eval, s: &KubeletSettings, node: &str) -> usize {
+fn allocatable(ev: &mut Eval, view: &NodeView, s: &KubeletSettings, node: &str) -> usize {
     let flag = s.get("enforce-node-allocatable");
     let value: Option<(String, Evidence)> = match flag {
         Some(st) => Some((
@@ -266,7 +281,7 @@ fn allocatable(ev: &mut Eval, s: &KubeletSettings, node: &str) -> usize {
                 ("node", node),
                 (
                     "apply",
-                    &node_view::kubelet_flag_command(ev.facts, "--enforce-node-allocatable="),
+                    &view.kubelet_flag_command("--enforce-node-allocatable="),
                 ),
             ],
         );

@@ -2,10 +2,9 @@
 //! its network adapters (by the hypervisor, from outside the VM), or containers' traffic with their
 //! own MAC addresses is dropped. Detects the hypervisor from the node's hardware model, adapter
 //! descriptions and the Node's providerID. See checks/mac-spoofing.toml.
-
-use super::node_view;
 use super::Eval;
 use crate::findings::{Evidence, Status, Subject};
+use crate::model::node::NodeView;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Platform {
@@ -18,18 +17,25 @@ enum Platform {
 }
 
 pub fn run(ev: &mut Eval) {
-    let Some(info) = ev.node_info() else { return };
-    let facts = ev.facts;
-    let node = node_view::local_name(facts);
-    let vm_name = facts
-        .node
+    for view in ev.node_views() {
+        run_on(ev, view);
+    }
+}
+
+fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
+    let Some(info) = ev.node_info(&view) else {
+        return;
+    };
+    let node = view.name();
+    let vm_name = view
+        .raw
         .hostname
         .ready()
         .cloned()
         .unwrap_or_else(|| node.split('.').next().unwrap_or(&node).to_string());
     let mut evidence: Vec<Evidence> = Vec::new();
     let mut platform: Option<Platform> = None;
-    if let Some(provider) = node_view::local_node(facts).and_then(|n| n.spec.provider_id.clone()) {
+    if let Some(provider) = view.node_object().and_then(|n| n.spec.provider_id.clone()) {
         let p = provider.to_ascii_lowercase();
         let cloud = if p.starts_with("azure://") {
             Some("Azure")
@@ -85,7 +91,7 @@ pub fn run(ev: &mut Eval) {
             model.trim().to_string(),
         ));
     }
-    if let Some(adapters) = facts.node.adapters.ready() {
+    if let Some(adapters) = view.raw.adapters.ready() {
         for a in adapters {
             let d = a.interface_description.to_ascii_lowercase();
             let found = if d.contains("hyper-v network adapter") {
@@ -125,7 +131,7 @@ pub fn run(ev: &mut Eval) {
     {
         platform = Some(Platform::Physical);
     }
-    let l2bridge = facts.node.hns_networks.ready().and_then(|ns| {
+    let l2bridge = view.raw.hns_networks.ready().and_then(|ns| {
         ns.iter()
             .find(|n| n.type_.eq_ignore_ascii_case("l2bridge"))
             .map(|n| n.name.clone())

@@ -11,6 +11,7 @@
 mod cni_exception_list;
 mod container_runtime;
 mod dns_windows;
+mod eval;
 mod flannel_sourcevip;
 mod flannel_subnet_env;
 mod flannel_vxlan;
@@ -22,10 +23,8 @@ mod ip_plan;
 mod kube_proxy_hostname_override;
 mod kubelet_config;
 mod mac_spoofing;
-mod node_inputs;
 mod node_ready;
 mod node_services;
-mod node_view;
 mod nodeport_self_access;
 mod os_scheduling;
 mod pause_image;
@@ -37,13 +36,11 @@ mod service_limits;
 mod version_skew;
 mod windows_version;
 
-use crate::catalogue::{self, CheckMeta};
-use crate::facts::k8s::{
-    ConfigMap, DaemonSet, Event, Node, Pod, RuntimeClass, ServerVersion, Service,
-};
-use crate::facts::{Facts, Input};
-use crate::findings::{Finding, Fix, Status, Subject};
-use std::collections::BTreeSet;
+pub use eval::Eval;
+
+use crate::catalogue;
+use crate::findings::{Finding, Status, Subject};
+use crate::model::{Model, World};
 use std::time::{Duration, Instant};
 
 pub type CheckFn = fn(&mut Eval);
@@ -80,169 +77,6 @@ pub const REGISTRY: &[(&str, CheckFn)] = &[
     ("service-limits", service_limits::run),
     ("version-skew", version_skew::run),
 ];
-
-/// Names of the inputs a check may declare in its `inputs = [...]` list.
-pub const INPUT_NAMES: &[&str] = &[
-    "version",
-    "nodes",
-    "pods",
-    "events",
-    "services",
-    "daemonsets",
-    "configmaps",
-    "runtimeclasses",
-    "logs",
-    "node",
-    "probes",
-];
-
-/// The evaluation context of one check: the facts, the check's metadata, and the findings so far.
-pub struct Eval<'a> {
-    pub facts: &'a Facts,
-    pub meta: &'a CheckMeta,
-    findings: Vec<Finding>,
-    reported_inputs: BTreeSet<String>,
-}
-
-impl<'a> Eval<'a> {
-    pub fn new(facts: &'a Facts, meta: &'a CheckMeta) -> Self {
-        Eval {
-            facts,
-            meta,
-            findings: Vec::new(),
-            reported_inputs: BTreeSet::new(),
-        }
-    }
-
-    /// Records a finding and returns it for adding evidence and a fix.
-    pub fn emit(
-        &mut self,
-        status: Status,
-        subject: Subject,
-        message: impl Into<String>,
-    ) -> &mut Finding {
-        self.findings.push(Finding {
-            check: self.meta.id.clone(),
-            title: self.meta.title.clone(),
-            status,
-            subject,
-            message: message.into(),
-            evidence: Vec::new(),
-            fix: None,
-            docs: self.meta.citations(),
-        });
-        let last = self.findings.len() - 1;
-        &mut self.findings[last]
-    }
-
-    /// The fix template `key` of this check with real values.
-    pub fn fix(&self, key: &str, vars: &[(&str, &str)]) -> Fix {
-        self.meta.fix(key, vars)
-    }
-
-    pub fn pattern(&self, name: &str) -> &'a regex::Regex {
-        self.meta.pattern(name)
-    }
-
-    pub fn findings(&self) -> &[Finding] {
-        &self.findings
-    }
-
-    pub fn into_findings(self) -> Vec<Finding> {
-        self.findings
-    }
-
-    /// Gives the input if it is ready; otherwise records one `skip` (not captured) or `error` (could
-    /// not be read) finding naming it, once per input, and gives `None`.
-    pub fn need<T>(&mut self, name: &str, input: &'a Input<T>) -> Option<&'a T> {
-        debug_assert!(
-            self.meta.inputs.iter().any(|i| i == name),
-            "check {} reads input {name} which its checks/{}.toml does not declare",
-            self.meta.id,
-            self.meta.id
-        );
-        match input {
-            Input::Ready(t) => Some(t),
-            Input::Missing(what) => {
-                if self.reported_inputs.insert(name.to_string()) {
-                    self.emit(
-                        Status::Skip,
-                        Subject::new("Input", name),
-                        format!("not evaluated: {what}"),
-                    );
-                }
-                None
-            }
-            Input::Failed(why) => {
-                if self.reported_inputs.insert(name.to_string()) {
-                    self.emit(
-                        Status::Error,
-                        Subject::new("Input", name),
-                        format!("could not be evaluated: {why}"),
-                    );
-                }
-                None
-            }
-        }
-    }
-
-    pub fn version(&mut self) -> Option<&'a ServerVersion> {
-        self.need("version", &self.facts.cluster.version)
-    }
-    pub fn nodes(&mut self) -> Option<&'a Vec<Node>> {
-        self.need("nodes", &self.facts.cluster.nodes)
-    }
-    pub fn pods(&mut self) -> Option<&'a Vec<Pod>> {
-        self.need("pods", &self.facts.cluster.pods)
-    }
-    pub fn events(&mut self) -> Option<&'a Vec<Event>> {
-        self.need("events", &self.facts.cluster.events)
-    }
-    pub fn services(&mut self) -> Option<&'a Vec<Service>> {
-        self.need("services", &self.facts.cluster.services)
-    }
-    pub fn daemonsets(&mut self) -> Option<&'a Vec<DaemonSet>> {
-        self.need("daemonsets", &self.facts.cluster.daemonsets)
-    }
-    pub fn configmaps(&mut self) -> Option<&'a Vec<ConfigMap>> {
-        self.need("configmaps", &self.facts.cluster.configmaps)
-    }
-    pub fn runtimeclasses(&mut self) -> Option<&'a Vec<RuntimeClass>> {
-        self.need("runtimeclasses", &self.facts.cluster.runtimeclasses)
-    }
-
-    /// All nodes and the Windows ones among them. `None` when nodes could not be read (the skip/error
-    /// is recorded) or when there is no Windows node (a `skip` saying so is recorded).
-    pub fn windows_nodes_or_skip(&mut self) -> Option<(&'a Vec<Node>, Vec<&'a Node>)> {
-        let nodes = self.nodes()?;
-        let windows: Vec<&Node> = nodes.iter().filter(|n| n.is_windows()).collect();
-        if windows.is_empty() {
-            self.emit(
-                Status::Skip,
-                Subject::cluster(),
-                format!(
-                    "no Windows nodes in the cluster ({} nodes, none Windows)",
-                    nodes.len()
-                ),
-            );
-            return None;
-        }
-        Some((nodes, windows))
-    }
-
-    /// Windows nodes, or `None` (with the skip/error recorded) when nodes could not be read.
-    pub fn windows_nodes(&mut self) -> Option<Vec<&'a Node>> {
-        Some(self.nodes()?.iter().filter(|n| n.is_windows()).collect())
-    }
-
-    /// The Windows nodes and the events, for the cluster part of a check whose node part also runs:
-    /// `None`, quietly, when there is no Windows node (the node part speaks for the check), or when
-    /// nodes or events could not be read (already reported as `skip`/`error`).
-    pub fn windows_nodes_and_events(&mut self) -> Option<(Vec<&'a Node>, &'a [Event])> {
-        let windows = self.windows_nodes().filter(|w| !w.is_empty())?;
-        Some((windows, self.events()?))
-    }
-}
 
 /// One check's outcome, as streamed to front-ends.
 #[derive(Debug, Clone)]
@@ -297,17 +131,17 @@ impl Selection {
     }
 }
 
-/// Runs one check on the facts.
-pub fn run_one(id: &str, facts: &Facts) -> CheckResult {
+/// Runs one check on the model.
+pub fn run_one(id: &str, model: Model) -> CheckResult {
     let started = Instant::now();
     let findings = match (
         catalogue::meta(id),
         REGISTRY.iter().find(|(rid, _)| *rid == id),
     ) {
         (Some(meta), Some((_, f))) => {
-            let mut ev = Eval::new(facts, meta);
+            let mut ev = Eval::new(model, meta);
             f(&mut ev);
-            if ev.findings.is_empty() {
+            if ev.findings().is_empty() {
                 ev.emit(
                     Status::Skip,
                     Subject::cluster(),
@@ -325,18 +159,19 @@ pub fn run_one(id: &str, facts: &Facts) -> CheckResult {
     }
 }
 
-/// Runs the selected checks in catalogue order, handing each result to `on_result` as it finishes.
-pub fn run_selected(facts: &Facts, selection: &Selection, mut on_result: impl FnMut(CheckResult)) {
-    for id in selection.ids() {
-        on_result(run_one(id, facts));
-    }
+/// Runs one check on a world (a fresh model over it).
+pub fn run_on(id: &str, world: &World) -> CheckResult {
+    run_one(id, Model::new(world))
 }
 
-/// Runs the selected checks and returns all findings in catalogue order.
-pub fn run_all(facts: &Facts, selection: &Selection) -> Vec<Finding> {
-    let mut out = Vec::new();
-    run_selected(facts, selection, |r| out.extend(r.findings));
-    out
+/// Runs the selected checks on a world, in catalogue order, and returns all findings.
+pub fn run_all(world: &World, selection: &Selection) -> Vec<Finding> {
+    let model = Model::new(world);
+    selection
+        .ids()
+        .into_iter()
+        .flat_map(|id| run_one(id, model).findings)
+        .collect()
 }
 
 #[cfg(test)]
@@ -354,8 +189,8 @@ pub(crate) mod testing {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let store = crate::sources::files::MemoryStore::from_text(&files);
-        let facts = crate::sources::bundle::read_bundle(&store);
-        super::run_one(id, &facts).findings
+        let world = crate::model::World::new(crate::sources::bundle::read_bundle(&store));
+        super::run_on(id, &world).findings
     }
 
     /// [`run_on_files`] for a check with a cluster and a node part, keeping the cluster part's
@@ -392,7 +227,7 @@ mod tests {
         for m in catalogue::catalogue() {
             for i in &m.inputs {
                 assert!(
-                    INPUT_NAMES.contains(&i.as_str()),
+                    crate::inputs::all_names().any(|n| n == i),
                     "{} declares unknown input {i}",
                     m.id
                 );
@@ -413,6 +248,6 @@ mod tests {
         };
         assert!(s.validate().is_ok());
         assert!(!s.ids().contains(&"node-ready"));
-        assert_eq!(s.ids().len(), 25);
+        assert_eq!(s.ids().len(), catalogue::CHECK_IDS.len() - 1);
     }
 }

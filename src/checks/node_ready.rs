@@ -3,6 +3,7 @@
 
 use super::Eval;
 use crate::findings::{Evidence, Status, Subject};
+use crate::model::node::{process_evidence, service_evidence, Kind, NodeView};
 
 pub fn run(ev: &mut Eval) {
     cluster_part(ev);
@@ -79,19 +80,23 @@ fn condition_excerpt(c: &crate::facts::k8s::Condition) -> String {
 /// Node part: kubelet, kube-proxy and (when flannel is the network) flanneld run on the local node,
 /// as the FAQ's "did start.ps1 complete" asks. HostProcess pods show up as host processes too.
 fn node_part(ev: &mut Eval) {
-    use super::node_view::{self, Kind};
-    let Some(processes) = ev.node_processes() else {
+    for view in ev.node_views() {
+        node_part_of(ev, view);
+    }
+}
+
+fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
+    let Some(processes) = ev.node_processes(&view) else {
         return;
     };
-    let facts = ev.facts;
-    let node = node_view::local_name(facts);
+    let node = view.name();
     let mut kinds = vec![Kind::Kubelet, Kind::KubeProxy];
-    let flannel = node_view::flannel_evidence(facts);
+    let flannel = view.flannel_evidence();
     if flannel.is_some() {
         kinds.push(Kind::Flanneld);
     }
     for kind in kinds {
-        let comp = node_view::component(facts, kind);
+        let comp = view.component(kind);
         match comp.process {
             Some(p) => {
                 ev.emit(
@@ -99,7 +104,7 @@ fn node_part(ev: &mut Eval) {
                     Subject::node(node.clone()),
                     format!("{} runs on {node} (pid {})", kind.name(), p.pid),
                 )
-                .evidence(node_view::process_evidence(p));
+                .evidence(process_evidence(p));
             }
             None => {
                 let service = comp
@@ -128,7 +133,7 @@ fn node_part(ev: &mut Eval) {
                     format!("no {}", kind.exe()),
                 ));
                 if let Some(s) = comp.service {
-                    f.evidence(node_view::service_evidence(s));
+                    f.evidence(service_evidence(s));
                 }
                 if kind == Kind::Flanneld {
                     if let Some(e) = flannel.clone() {

@@ -2,33 +2,33 @@
 //! services with automatic start (sc.exe or nssm), or run as HostProcess pods, rather than as
 //! console processes that die with their PowerShell window. See checks/node-services.toml.
 
-use super::node_view::{self, component, process_evidence, service_evidence, Kind};
 use super::Eval;
 use crate::facts::cluster::same_host;
 use crate::facts::k8s::Pod;
 use crate::facts::node::cmdline;
 use crate::facts::node::records::exe_stem;
 use crate::findings::{Evidence, Status, Subject};
+use crate::model::node::{process_evidence, service_evidence, Kind, NodeView};
 
 pub fn run(ev: &mut Eval) {
-    let Some(_services) = ev.node_services() else {
-        return;
-    };
-    let facts = ev.facts;
-    let node = node_view::local_name(facts);
-    let mut kinds = vec![Kind::Kubelet, Kind::KubeProxy];
-    if node_view::flannel_evidence(facts).is_some() {
-        kinds.push(Kind::Flanneld);
-    }
-    let pods = ev.pods();
-    for kind in kinds {
-        judge(ev, kind, &node, pods.map(Vec::as_slice));
+    for view in ev.node_views() {
+        let Some(_services) = ev.node_services(&view) else {
+            continue;
+        };
+        let node = view.name();
+        let mut kinds = vec![Kind::Kubelet, Kind::KubeProxy];
+        if view.flannel_evidence().is_some() {
+            kinds.push(Kind::Flanneld);
+        }
+        let pods = ev.pods();
+        for kind in kinds {
+            judge(ev, &view, kind, &node, pods.map(Vec::as_slice));
+        }
     }
 }
 
-fn judge(ev: &mut Eval, kind: Kind, node: &str, pods: Option<&[Pod]>) {
-    let facts = ev.facts;
-    let comp = component(facts, kind);
+fn judge<'a>(ev: &mut Eval<'a>, view: &NodeView<'a>, kind: Kind, node: &str, pods: Option<&[Pod]>) {
+    let comp = view.component(kind);
     let name = kind.name();
     if let Some(s) = comp.service {
         let how = if s.is_nssm() {

@@ -15,9 +15,8 @@ use crate::findings::{Evidence, Status, Subject};
 const MAX_LISTED: usize = 20;
 
 pub fn run(ev: &mut Eval) {
-    let facts = ev.facts;
     let Some(nodes) = ev.nodes() else { return };
-    let windows: Vec<&Node> = nodes.iter().filter(|n| n.is_windows()).collect();
+    let windows: Vec<&Node> = ev.model().windows_nodes().to_vec();
     if windows.is_empty() {
         ev.emit(
             Status::Skip,
@@ -47,8 +46,9 @@ pub fn run(ev: &mut Eval) {
         );
         return;
     }
-    let probes = facts.probes.results.ready();
-    let focus = facts
+    let probes = ev.probes_if_run();
+    let focus = ev
+        .model()
         .local_node()
         .filter(|n| n.is_windows())
         .unwrap_or(windows[0]);
@@ -211,12 +211,7 @@ fn report_service(
         finding.evidence(api).with_fix(fix);
         return;
     }
-    let not_run = ev
-        .facts
-        .probes
-        .results
-        .ready()
-        .and_then(|r| r.nodeport.not_run.clone());
+    let not_run = ev.probes_if_run().and_then(|r| r.nodeport.not_run.clone());
     let finding = ev.emit(
         Status::Info,
         Subject::namespaced("Service", svc.namespace(), svc.name()),

@@ -7,7 +7,7 @@
 //! selector matches no node (warn, fail when a pod using one is Pending).
 
 use super::Eval;
-use crate::facts::cluster::{OsTarget, PodIndex, Workload, BUILD_LABEL, OS_LABEL};
+use crate::facts::cluster::{OsTarget, Workload, BUILD_LABEL, OS_LABEL};
 use crate::facts::k8s::{
     DaemonSet, Event, Labels, Node, Pod, PodSpec, RuntimeClass, Taint, Toleration,
 };
@@ -22,7 +22,7 @@ type ByWorkload<T> = BTreeMap<(String, Workload), Vec<T>>;
 struct Ctx<'a> {
     nodes: &'a [Node],
     /// Node lookup by name (exact, else FQDN/short) without scanning every node per pod.
-    index: crate::facts::cluster::NodeIndex<'a>,
+    index: crate::model::index::NodeIndex<'a>,
     windows: Vec<&'a Node>,
     linux: Vec<&'a Node>,
     runtimeclasses: Option<&'a [RuntimeClass]>,
@@ -82,8 +82,8 @@ pub fn run(ev: &mut Eval) {
     let runtimeclasses = ev.runtimeclasses().map(Vec::as_slice);
     let events = if pods.is_some() { ev.events() } else { None };
     let mut by_pod: BTreeMap<(String, String), Vec<&Event>> = BTreeMap::new();
-    if let (Some(pods), Some(events)) = (pods, events) {
-        let index = PodIndex::new(pods);
+    if let (Some(_), Some(events)) = (pods, events) {
+        let index = ev.model().pod_index();
         for event in events.iter().filter(|e| e.is_warning()) {
             if let Some(pod) = index.of_event(event) {
                 by_pod
@@ -95,7 +95,7 @@ pub fn run(ev: &mut Eval) {
     }
     let ctx = Ctx {
         nodes,
-        index: crate::facts::cluster::NodeIndex::new(nodes),
+        index: ev.model().node_index(),
         windows,
         linux,
         runtimeclasses,

@@ -8,11 +8,11 @@
 //! as evidence. The node part (sandbox image settings on the node) is a separate function.
 
 use super::Eval;
-use crate::facts::cluster::PodIndex;
 use crate::facts::k8s::{Event, Node};
 use crate::facts::versions::{Runtime, Semver};
 use crate::facts::windows::{image_release, Release};
 use crate::findings::{Evidence, Status, Subject};
+use crate::model::node::NodeView;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The pause version the current documentation recommends.
@@ -182,8 +182,9 @@ enum SandboxFailure {
 fn check_sandbox_events(ev: &mut Eval, nodes: &[Node]) {
     let Some(events) = ev.events() else { return };
     let pods = ev.pods().map(Vec::as_slice).unwrap_or_default();
-    let index = PodIndex::new(pods);
-    let node_index = crate::facts::cluster::NodeIndex::new(nodes);
+    let _ = (pods, nodes);
+    let index = ev.model().pod_index();
+    let node_index = ev.model().node_index();
     let mut groups: BTreeMap<(String, SandboxFailure), Vec<&Event>> = BTreeMap::new();
     let mut windows_warnings = 0;
     for event in events.iter().filter(|e| e.is_warning()) {
@@ -275,15 +276,19 @@ fn check_sandbox_events(ev: &mut Eval, nodes: &[Node]) {
 /// containerd `sandbox_image` in any config layout) targets the node's own Windows build, and the
 /// two settings agree.
 fn node_part(ev: &mut Eval) {
-    use super::node_view;
+    for view in ev.node_views() {
+        node_part_of(ev, view);
+    }
+}
+
+fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     use crate::facts::windows::image_release;
     use crate::findings::Evidence;
-    let Some(_files) = ev.node_files() else {
+    let Some(_files) = ev.node_files(&view) else {
         return;
     };
-    let facts = ev.facts;
-    let node = node_view::local_name(facts);
-    let (settings, broken) = node_view::sandbox_settings(facts);
+    let node = view.name();
+    let (settings, broken) = view.sandbox_settings();
     let config_broken = broken.is_some();
     if let Some((path, why)) = broken {
         let fix = ev.fix(
@@ -309,7 +314,7 @@ fn node_part(ev: &mut Eval) {
     if settings.is_empty() {
         return;
     }
-    let build = node_view::local_build(facts);
+    let build = view.build();
     let mut problems = 0;
     for s in &settings {
         if let (Some(release), Some((b, build_ev))) = (image_release(&s.image), &build) {
@@ -319,11 +324,7 @@ fn node_part(ev: &mut Eval) {
                     .and_then(|r| r.tags.first())
                     .map(|t| format!("mcr.microsoft.com/oss/kubernetes/pause:3.6 (multi-arch) or a {t} build"))
                     .unwrap_or_else(|| "mcr.microsoft.com/oss/kubernetes/pause:3.6 (multi-arch)".to_string());
-                let apply = node_view::sandbox_apply(
-                    facts,
-                    s,
-                    "mcr.microsoft.com/oss/kubernetes/pause:3.6",
-                );
+                let apply = view.sandbox_apply(s, "mcr.microsoft.com/oss/kubernetes/pause:3.6");
                 let fix = ev.fix(
                     "node_set_sandbox_image",
                     &[
@@ -348,12 +349,10 @@ fn node_part(ev: &mut Eval) {
         }
     }
     if let [a, b] = settings.as_slice() {
-        if !node_view::same_image(&a.image, &b.image) {
+        if !crate::model::node::same_image(&a.image, &b.image) {
             problems += 1;
-            let apply = node_view::kubelet_flag_command(
-                facts,
-                &format!("--pod-infra-container-image={}", b.image),
-            );
+            let apply =
+                view.kubelet_flag_command(&format!("--pod-infra-container-image={}", b.image));
             let fix = ev.fix(
                 "node_align_sandbox_image",
                 &[

@@ -8,7 +8,7 @@
 //! and severity, with a JSON patch that removes exactly the offending fields.
 
 use super::Eval;
-use crate::facts::cluster::{OsTarget, PodIndex, Workload};
+use crate::facts::cluster::{OsTarget, Workload};
 use crate::facts::k8s::{Container, Event, Pod, SecurityContext};
 use crate::findings::{Evidence, Fix, Status, Subject};
 use serde_json::{json, Value};
@@ -263,7 +263,7 @@ pub fn run(ev: &mut Eval) {
         return;
     };
     let Some(pods) = ev.pods() else { return };
-    let windows_hosts = crate::facts::cluster::HostSet::new(windows.iter().map(|w| w.name()));
+    let windows_hosts = ev.model().windows_hosts();
     let windows_pods: Vec<&Pod> = pods
         .iter()
         .filter(|p| {
@@ -292,7 +292,7 @@ pub fn run(ev: &mut Eval) {
         return;
     }
     let events = ev.events();
-    let index = PodIndex::new(pods);
+    let index = ev.model().pod_index();
     let unsupported = ev.pattern("unsupported_field");
     let mut event_evidence: BTreeMap<(String, String), Vec<&Event>> = BTreeMap::new();
     for event in events.into_iter().flatten() {

@@ -9,6 +9,7 @@ use super::Eval;
 use crate::facts::k8s::Node;
 use crate::facts::versions::{Runtime, Semver};
 use crate::findings::{Evidence, Status, Subject};
+use crate::model::node::NodeView;
 
 /// Port-forward to Windows pods arrived in Kubernetes 1.15 (seed 001 FAQ).
 const MIN_KUBERNETES: Semver = Semver::new(1, 15, 0);
@@ -105,7 +106,7 @@ fn check_server_version(ev: &mut Eval) {
     } else {
         version.git_version.clone()
     };
-    let Some(semver) = ev.facts.cluster.server_semver() else {
+    let Some(semver) = ev.server_semver() else {
         ev.emit(
             Status::Warn,
             Subject::cluster(),
@@ -279,7 +280,7 @@ fn check_events_and_logs(ev: &mut Eval) {
             );
         }
     }
-    for log in &ev.facts.cluster.logs {
+    for log in ev.pod_logs() {
         let Some(line) = log.text.lines().find(|l| pattern.is_match(l)) else {
             continue;
         };
@@ -310,14 +311,20 @@ fn excerpt(text: &str) -> String {
 /// from mcr.microsoft.com/oss, registry.k8s.io 3.x), and the node's kubelet log tail has no "wincat
 /// not found".
 fn node_part(ev: &mut Eval) {
-    use super::node_view;
+    for view in ev.node_views() {
+        node_part_of(ev, view);
+    }
+}
+
+fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     use crate::facts::node::logs::last_match;
     use crate::facts::versions::Semver;
     use crate::findings::Evidence;
-    let Some(logs) = ev.node_logs() else { return };
-    let facts = ev.facts;
-    let node = node_view::local_name(facts);
-    let (settings, _) = node_view::sandbox_settings(facts);
+    let Some(logs) = ev.node_logs(&view) else {
+        return;
+    };
+    let node = view.name();
+    let (settings, _) = view.sandbox_settings();
     let re = ev.pattern("wincat_not_found");
     let log_hit = logs
         .iter()
@@ -334,8 +341,7 @@ fn node_part(ev: &mut Eval) {
                 && version.is_some_and(|v| v < Semver::new(1, 4, 1)));
         if without_wincat {
             problems += 1;
-            let apply =
-                node_view::sandbox_apply(facts, s, "mcr.microsoft.com/oss/kubernetes/pause:3.6");
+            let apply = view.sandbox_apply(s, "mcr.microsoft.com/oss/kubernetes/pause:3.6");
             let fix = ev.fix(
                 "node_wincat_image",
                 &[
@@ -384,7 +390,7 @@ fn node_part(ev: &mut Eval) {
             .with_fix(fix);
         } else if !settings.is_empty() {
             let mut list: Vec<String> = settings.iter().map(|s| s.image.clone()).collect();
-            list.dedup_by(|a, b| node_view::same_image(a, b));
+            list.dedup_by(|a, b| crate::model::node::same_image(a, b));
             ev.emit(
                 Status::Pass,
                 Subject::node(node),

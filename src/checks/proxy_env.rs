@@ -3,17 +3,25 @@
 //! CIDR, the service CIDR and the API server, which must not go through the proxy.
 //! See checks/proxy-env.toml.
 
-use super::node_view::{self, Sourced};
 use super::Eval;
 use crate::facts::cluster::same_host;
 use crate::findings::{Evidence, Status, Subject};
+use crate::model::netplan::Sourced;
+use crate::model::node::NodeView;
 use ipnet::IpNet;
 use std::net::IpAddr;
 
 pub fn run(ev: &mut Eval) {
-    let Some(env) = ev.node_env() else { return };
-    let facts = ev.facts;
-    let node = node_view::local_name(facts);
+    for view in ev.node_views() {
+        run_on(ev, view);
+    }
+}
+
+fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
+    let Some(env) = ev.node_env(&view) else {
+        return;
+    };
+    let node = view.name();
     let http = env.get("HTTP_PROXY").filter(|v| !v.trim().is_empty());
     let https = env.get("HTTPS_PROXY").filter(|v| !v.trim().is_empty());
     let no_proxy = env.get("NO_PROXY").cloned().unwrap_or_default();
@@ -34,7 +42,7 @@ pub fn run(ev: &mut Eval) {
                 "set_proxy",
                 &[
                     ("node", &node),
-                    ("no_proxy", &suggested_no_proxy(ev, &no_proxy)),
+                    ("no_proxy", &suggested_no_proxy(&view, &no_proxy)),
                 ],
             );
             ev.emit(
@@ -90,8 +98,8 @@ pub fn run(ev: &mut Eval) {
         .filter(|s| !s.is_empty())
         .collect();
     let mut missing: Vec<(String, String, Option<Evidence>)> = Vec::new();
-    let cluster = node_view::cluster_cidr(facts);
-    let service = node_view::service_cidr(facts);
+    let cluster = view.cluster_cidr();
+    let service = view.service_cidr();
     for (what, s) in [("cluster CIDR", &cluster), ("service CIDR", &service)] {
         if let Some(Sourced { net, evidence }) = s {
             if !covers_net(&entries, net) {
@@ -104,13 +112,13 @@ pub fn run(ev: &mut Eval) {
         }
     }
     if service.is_none() {
-        if let Some((ip, name)) = node_view::service_ips(facts).into_iter().next() {
+        if let Some((ip, name)) = view.model.service_ips().into_iter().next() {
             if !covers_net(&entries, &IpNet::from(ip)) {
                 missing.push((format!("Service {name} ({ip})"), ip.to_string(), None));
             }
         }
     }
-    if let Some((host, evidence)) = node_view::api_server_host(facts) {
+    if let Some((host, evidence)) = view.api_server_host() {
         if !covers_host(&entries, &host) {
             missing.push((
                 format!("the API server {host}"),
@@ -153,23 +161,19 @@ pub fn run(ev: &mut Eval) {
     }
 }
 
-fn suggested_no_proxy(ev: &Eval, current: &str) -> String {
-    let facts = ev.facts;
+fn suggested_no_proxy(view: &NodeView, current: &str) -> String {
     let mut v: Vec<String> = current
         .split(',')
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .collect();
-    for s in [
-        node_view::cluster_cidr(facts),
-        node_view::service_cidr(facts),
-    ]
-    .into_iter()
-    .flatten()
+    for s in [view.cluster_cidr(), view.service_cidr()]
+        .into_iter()
+        .flatten()
     {
         v.push(s.net.to_string());
     }
-    if let Some((host, _)) = node_view::api_server_host(facts) {
+    if let Some((host, _)) = view.api_server_host() {
         v.push(host);
     }
     v.push("localhost".into());
@@ -181,9 +185,11 @@ fn suggested_no_proxy(ev: &Eval, current: &str) -> String {
 }
 
 fn covers_net(entries: &[String], target: &IpNet) -> bool {
-    entries
-        .iter()
-        .any(|e| e == "*" || node_view::as_net(e).is_some_and(|n| node_view::covers(&n, target)))
+    entries.iter().any(|e| {
+        e == "*"
+            || crate::model::netplan::as_net(e)
+                .is_some_and(|n| crate::model::netplan::covers(&n, target))
+    })
 }
 
 fn covers_host(entries: &[String], host: &str) -> bool {
@@ -221,11 +227,11 @@ mod tests {
         assert!(covers_host(&entries, "10.1.2.3"));
         assert!(!covers_host(&entries, "api.example.org"));
         assert_eq!(
-            node_view::url_host("https://10.0.0.5:6443").as_deref(),
+            crate::model::node::url_host("https://10.0.0.5:6443").as_deref(),
             Some("10.0.0.5")
         );
         assert_eq!(
-            node_view::url_host("https://[fd00::1]:6443/").as_deref(),
+            crate::model::node::url_host("https://[fd00::1]:6443/").as_deref(),
             Some("fd00::1")
         );
     }

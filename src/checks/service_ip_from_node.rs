@@ -14,9 +14,8 @@ use crate::findings::{Evidence, Status, Subject};
 const MAX_LISTED: usize = 20;
 
 pub fn run(ev: &mut Eval) {
-    let facts = ev.facts;
     let Some(nodes) = ev.nodes() else { return };
-    let windows: Vec<&Node> = nodes.iter().filter(|n| n.is_windows()).collect();
+    let windows: Vec<&Node> = ev.model().windows_nodes().to_vec();
     if windows.is_empty() {
         ev.emit(
             Status::Skip,
@@ -29,7 +28,7 @@ pub fn run(ev: &mut Eval) {
         return;
     }
     let windows_names: Vec<&str> = windows.iter().map(|n| n.name()).collect();
-    let probes = facts.probes.results.ready();
+    let probes = ev.probes_if_run();
     let probed: Vec<&ServiceProbe> = probes
         .map(|r| r.cluster_ip.probes.iter().collect())
         .unwrap_or_default();
@@ -88,12 +87,13 @@ pub fn run(ev: &mut Eval) {
 
     // Cluster part: Services with Windows backends that the node itself cannot reach.
     let Some(pods) = pods else { return };
-    let lookup = crate::facts::cluster::PodLookup::new(pods);
-    let windows_set = crate::facts::cluster::HostSet::new(windows_names.iter().copied());
+    let _ = pods;
+    let lookup = ev.model().pod_lookup();
+    let windows_set = ev.model().windows_hosts();
     let backed: Vec<(&Service, Vec<&Pod>)> = services
         .iter()
         .filter(|s| s.cluster_ip_address().is_some())
-        .map(|s| (s, lookup.windows_backends(s, &windows_set)))
+        .map(|s| (s, lookup.windows_backends(s, windows_set)))
         .filter(|(_, b)| !b.is_empty())
         .filter(|(s, _)| {
             let key = format!("{}/{}", s.namespace(), s.name());

@@ -46,7 +46,8 @@ pub fn run(ev: &mut Eval) {
     let mut windows_backed = 0usize;
     let mut within_limit = 0usize;
     let mut largest: Option<(String, usize)> = None;
-    let lookup = crate::facts::cluster::PodLookup::new(pods);
+    let _ = pods;
+    let lookup = ev.model().pod_lookup();
     for service in services {
         let backends: Vec<&Pod> = lookup
             .backends(service)

@@ -65,7 +65,7 @@ pub fn run(ev: &mut Eval) {
         return;
     };
     let Some(version) = ev.version() else { return };
-    let Some(server) = ev.facts.cluster.server_semver() else {
+    let Some(server) = ev.server_semver() else {
         ev.emit(
             Status::Error,
             Subject::new("Input", "version"),

@@ -9,6 +9,7 @@ use crate::facts::cluster::{Workload, BUILD_LABEL};
 use crate::facts::k8s::{Node, Pod};
 use crate::facts::windows::{self, build_label, release_by_build, supported_builds};
 use crate::findings::{Evidence, Status, Subject};
+use crate::model::node::NodeView;
 use std::collections::BTreeMap;
 
 const ISOLATION_ANNOTATION: &str = "experimental.windows.kubernetes.io/isolation-type";
@@ -236,13 +237,19 @@ fn check_isolation_annotation(ev: &mut Eval, pods: &[Pod]) {
 /// Node part: the machine's own Windows build (from the OS, not the Node object) is a server build
 /// the kubelet version supports, and it matches what the Node object and its windows-build label say.
 fn node_part(ev: &mut Eval) {
-    use super::node_view;
+    for view in ev.node_views() {
+        node_part_of(ev, view);
+    }
+}
+
+fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     use crate::facts::cluster::BUILD_LABEL;
     use crate::facts::windows::{build_label, release_by_build, supported_builds};
     use crate::findings::Evidence;
-    let Some(info) = ev.node_info() else { return };
-    let facts = ev.facts;
-    let node = node_view::local_name(facts);
+    let Some(info) = ev.node_info(&view) else {
+        return;
+    };
+    let node = view.name();
     let Some(build) = info.build else {
         ev.emit(
             Status::Skip,
@@ -275,7 +282,7 @@ fn node_part(ev: &mut Eval) {
         .evidence(os_ev.clone())
         .with_fix(fix);
     }
-    let node_obj = node_view::local_node(facts);
+    let node_obj = view.node_object();
     if let Some(n) = node_obj {
         let name = n.name().to_string();
         if let Some(reported) = n.windows_build() {

@@ -1,45 +1,66 @@
-//! Facts read from the cluster API (or a bundle's `cluster/` part), and the small derivations many
-//! checks share: which nodes run Windows, matching node names in FQDN or short form, which pods target
-//! Windows, and the cluster's IP plan as far as the API shows it.
+//! Facts read from the cluster API (or a bundle's `cluster/` part), one slot per row of the input
+//! table, and the Kubernetes semantics of those objects that checks share: which nodes run Windows,
+//! matching node names in FQDN or short form, which pods target Windows, workloads, events.
 
-use super::k8s::{
-    ConfigMap, DaemonSet, Event, Node, Pod, PodLog, PodSpec, RuntimeClass, ServerVersion, Service,
-};
+use super::k8s::{Event, Node, Pod, PodLog, PodSpec, Service};
 use super::versions::Semver;
 use super::windows;
-use super::Input;
-use std::collections::{HashMap, HashSet};
+use super::{Input, InputOutcome};
 
-#[derive(Debug, Default)]
-pub struct ClusterFacts {
-    /// Where the cluster facts came from, for the report header: `context (server)` or a path.
-    pub origin: Option<String>,
-    pub version: Input<ServerVersion>,
-    pub nodes: Input<Vec<Node>>,
-    pub pods: Input<Vec<Pod>>,
-    /// Events; live runs list only `type!=Normal` events (the checks read warnings only).
-    pub events: Input<Vec<Event>>,
-    pub services: Input<Vec<Service>>,
-    pub daemonsets: Input<Vec<DaemonSet>>,
-    pub configmaps: Input<Vec<ConfigMap>>,
-    pub runtimeclasses: Input<Vec<RuntimeClass>>,
-    /// Pod logs captured in a bundle (optional; empty when none).
-    pub logs: Vec<PodLog>,
+macro_rules! define_cluster_facts {
+    ($($name:ident: $ty:ty, $fetch:expr, $bundle:literal, $kubectl:literal, $kind:literal, $api:literal;)*) => {
+        /// The cluster inputs, one slot per row of the input table (`crate::inputs`).
+        #[derive(Debug, Default)]
+        pub struct ClusterFacts {
+            /// Where the cluster facts came from, for the report header: `context (server)` or a path.
+            pub origin: Option<String>,
+            $(pub $name: Input<$ty>,)*
+            /// Pod logs captured in a bundle (optional; empty when none).
+            pub logs: Vec<PodLog>,
+        }
+
+        /// One cluster input as a source delivers it.
+        #[allow(non_camel_case_types)]
+        #[derive(Debug)]
+        pub enum ClusterInput {
+            $($name(Input<$ty>),)*
+        }
+
+        impl ClusterFacts {
+            /// True when at least one cluster input could be read.
+            pub fn any_ready(&self) -> bool {
+                false $(|| self.$name.is_ready())*
+            }
+
+            /// Marks every cluster input as failed for the same reason (no connection).
+            pub fn fail_all(&mut self, why: &str) {
+                $(self.$name = Input::Failed(why.to_string());)*
+            }
+
+            /// Puts an arrived input into its slot and says how it went.
+            pub fn store(&mut self, arrived: ClusterInput) -> (&'static str, InputOutcome) {
+                match arrived {
+                    $(ClusterInput::$name(v) => {
+                        let out = v.outcome();
+                        self.$name = v;
+                        (stringify!($name), out)
+                    })*
+                }
+            }
+
+            /// How the input `name` stands, if it is a cluster input.
+            pub fn outcome_of(&self, name: &str) -> Option<InputOutcome> {
+                match name {
+                    $(stringify!($name) => Some(self.$name.outcome()),)*
+                    _ => None,
+                }
+            }
+        }
+    };
 }
+crate::cluster_inputs!(define_cluster_facts);
 
 impl ClusterFacts {
-    /// True when at least one cluster input could be read.
-    pub fn any_ready(&self) -> bool {
-        self.version.is_ready()
-            || self.nodes.is_ready()
-            || self.pods.is_ready()
-            || self.events.is_ready()
-            || self.services.is_ready()
-            || self.daemonsets.is_ready()
-            || self.configmaps.is_ready()
-            || self.runtimeclasses.is_ready()
-    }
-
     pub fn server_semver(&self) -> Option<Semver> {
         let v = self.version.ready()?;
         Semver::parse(&v.git_version).or_else(|| {
@@ -442,92 +463,6 @@ impl Event {
     }
 }
 
-/// Pods by `(namespace, name)`, for finding the pod (and so the node) an event is about.
-pub struct PodIndex<'a> {
-    by_key: std::collections::HashMap<(&'a str, &'a str), &'a Pod>,
-}
-
-impl<'a> PodIndex<'a> {
-    pub fn new(pods: &'a [Pod]) -> Self {
-        PodIndex {
-            by_key: pods
-                .iter()
-                .map(|p| ((p.namespace(), p.name()), p))
-                .collect(),
-        }
-    }
-
-    pub fn get(&self, namespace: &str, name: &str) -> Option<&'a Pod> {
-        self.by_key.get(&(namespace, name)).copied()
-    }
-
-    /// The pod an event is about, if it is about a pod that still exists.
-    pub fn of_event(&self, event: &Event) -> Option<&'a Pod> {
-        let (namespace, name) = event.pod_key()?;
-        self.get(namespace, name)
-    }
-
-    /// The node an event happened on: the node of the pod it is about, else the host that reported it
-    /// (by name, else the first `same_host`).
-    pub fn event_node<'n>(&self, event: &Event, nodes: &NodeIndex<'n>) -> Option<&'n Node> {
-        let host = self
-            .of_event(event)
-            .and_then(|p| p.node_name())
-            .or_else(|| event.host())?;
-        nodes.named(host)
-    }
-}
-
-/// Groups `events` by the nodes among `nodes` that each happened on: the host that reported it, and
-/// (with `pods`) the node of the pod it is about, both compared with `same_host`. One pass over the
-/// events with a short-name index of the nodes, so it stays linear on big clusters (a per-node scan
-/// of all events costs nodes x events). Nodes come in the order given, each with its events in the
-/// order given; nodes without events are left out.
-pub fn events_by_node<'n, 'e>(
-    nodes: &[&'n Node],
-    events: impl IntoIterator<Item = &'e Event>,
-    pods: Option<&PodIndex<'_>>,
-) -> Vec<(&'n Node, Vec<&'e Event>)> {
-    fn short_lower(name: &str) -> String {
-        name.trim()
-            .split('.')
-            .next()
-            .unwrap_or("")
-            .to_ascii_lowercase()
-    }
-    let mut by_short: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, node) in nodes.iter().enumerate() {
-        by_short
-            .entry(short_lower(node.name()))
-            .or_default()
-            .push(i);
-    }
-    let mut grouped: Vec<Vec<&'e Event>> = vec![Vec::new(); nodes.len()];
-    let mut hits: Vec<usize> = Vec::new();
-    for event in events {
-        hits.clear();
-        let pod_node = pods
-            .and_then(|index| index.of_event(event))
-            .and_then(Pod::node_name);
-        for host in event.host().into_iter().chain(pod_node) {
-            for &i in by_short.get(&short_lower(host)).into_iter().flatten() {
-                if same_host(host, nodes[i].name()) && !hits.contains(&i) {
-                    hits.push(i);
-                }
-            }
-        }
-        for &i in &hits {
-            grouped[i].push(event);
-        }
-    }
-    nodes
-        .iter()
-        .zip(grouped)
-        .filter(|(_, events)| !events.is_empty())
-        .map(|(node, events)| (*node, events))
-        .collect()
-}
-
 /// `text` cut to at most `max` characters (on a character boundary), marked with `…` when cut.
 pub fn clip(text: &str, max: usize) -> String {
     let text = text.trim();
@@ -555,85 +490,6 @@ impl Service {
                     .iter()
                     .all(|(k, v)| p.metadata.labels.get(k) == Some(v))
         })
-    }
-}
-
-/// Pods indexed for the lookups checks repeat per Service, Node or namespace: building it is one
-/// pass over the pods, and each lookup then costs what it returns instead of a scan of all pods
-/// (`Service::backends` for every Service of a 150,000-pod cluster is quadratic; this is not).
-/// Lookups give pods in the order of the pod list, like the linear helpers.
-#[derive(Debug, Default)]
-pub struct PodLookup<'a> {
-    pods: &'a [Pod],
-    by_namespace: HashMap<&'a str, Vec<u32>>,
-    by_node: HashMap<&'a str, Vec<u32>>,
-    by_label: HashMap<(&'a str, &'a str, &'a str), Vec<u32>>,
-}
-
-impl<'a> PodLookup<'a> {
-    pub fn new(pods: &'a [Pod]) -> Self {
-        let mut index = PodLookup {
-            pods,
-            ..Default::default()
-        };
-        for (i, pod) in pods.iter().enumerate() {
-            let Ok(i) = u32::try_from(i) else { break };
-            let ns = pod.namespace();
-            index.by_namespace.entry(ns).or_default().push(i);
-            if let Some(node) = pod.node_name() {
-                index.by_node.entry(node).or_default().push(i);
-            }
-            for (k, v) in &pod.metadata.labels {
-                index
-                    .by_label
-                    .entry((ns, k.as_str(), v.as_str()))
-                    .or_default()
-                    .push(i);
-            }
-        }
-        index
-    }
-
-    pub fn in_namespace<'s>(&'s self, namespace: &str) -> impl Iterator<Item = &'a Pod> + 's {
-        resolve(self.pods, self.by_namespace.get(namespace))
-    }
-
-    /// Pods whose `spec.nodeName` is exactly `node`.
-    pub fn on_node<'s>(&'s self, node: &str) -> impl Iterator<Item = &'a Pod> + 's {
-        resolve(self.pods, self.by_node.get(node))
-    }
-
-    /// The same pods as `service.windows_backends(pods, windows_nodes)`, in the same order, without
-    /// scanning every pod per Service or every Windows node per pod.
-    pub fn windows_backends(&self, service: &Service, windows_nodes: &HostSet) -> Vec<&'a Pod> {
-        self.backends(service)
-            .into_iter()
-            .filter(|p| match p.node_name() {
-                Some(n) => windows_nodes.contains(n),
-                None => p.spec.targets_windows(),
-            })
-            .collect()
-    }
-
-    /// The same pods as `service.backends(pods)`, in the same order.
-    pub fn backends(&self, service: &Service) -> Vec<&'a Pod> {
-        let ns = service.namespace();
-        let selector = &service.spec.selector;
-        // Start from the rarest selector pair, then check the others.
-        let Some(smallest) = selector
-            .iter()
-            .map(|(k, v)| self.by_label.get(&(ns, k.as_str(), v.as_str())))
-            .min_by_key(|ids| ids.map_or(0, Vec::len))
-        else {
-            return Vec::new();
-        };
-        resolve(self.pods, smallest)
-            .filter(|p| {
-                selector
-                    .iter()
-                    .all(|(k, v)| p.metadata.labels.get(k) == Some(v))
-            })
-            .collect()
     }
 }
 
@@ -674,112 +530,6 @@ impl Service {
     }
 }
 
-/// A set of node names answering `same_host` membership in constant time: exact names (any case),
-/// and a short name against an FQDN either way round.
-#[derive(Debug, Default)]
-pub struct HostSet {
-    full: HashSet<String>,
-    short_of_fqdn: HashSet<String>,
-    short_names: HashSet<String>,
-}
-
-impl HostSet {
-    pub fn new<'n>(names: impl IntoIterator<Item = &'n str>) -> Self {
-        let mut set = HostSet::default();
-        for name in names {
-            let lower = name.trim().to_ascii_lowercase();
-            match lower.split_once('.') {
-                Some((short, _)) => {
-                    set.short_of_fqdn.insert(short.to_string());
-                }
-                None => {
-                    set.short_names.insert(lower.clone());
-                }
-            }
-            set.full.insert(lower);
-        }
-        set
-    }
-
-    /// True when some name in the set is the `same_host` as `name`.
-    pub fn contains(&self, name: &str) -> bool {
-        let lower = name.trim().to_ascii_lowercase();
-        if self.full.contains(&lower) {
-            return true;
-        }
-        match lower.split_once('.') {
-            Some((short, _)) => self.short_names.contains(short),
-            None => self.short_of_fqdn.contains(&lower),
-        }
-    }
-}
-
-fn resolve<'s, 'a: 's>(
-    pods: &'a [Pod],
-    ids: Option<&'s Vec<u32>>,
-) -> impl Iterator<Item = &'a Pod> + 's {
-    ids.into_iter()
-        .flatten()
-        .filter_map(move |&i| pods.get(i as usize))
-}
-
-/// Nodes indexed by name for per-pod lookups: `named` gives what `ClusterFacts::node_named` gives
-/// (exact name first, else the first node that is the `same_host`) without scanning every node.
-#[derive(Debug, Default)]
-pub struct NodeIndex<'a> {
-    nodes: &'a [Node],
-    exact: HashMap<&'a str, u32>,
-    /// Lowercased full name -> nodes, in list order.
-    by_lower: HashMap<String, Vec<u32>>,
-    /// Lowercased short name (before the first dot) -> (node, whether its name has a dot).
-    by_short: HashMap<String, Vec<(u32, bool)>>,
-}
-
-impl<'a> NodeIndex<'a> {
-    pub fn new(nodes: &'a [Node]) -> Self {
-        let mut index = NodeIndex {
-            nodes,
-            ..Default::default()
-        };
-        for (i, node) in nodes.iter().enumerate() {
-            let Ok(i) = u32::try_from(i) else { break };
-            let name = node.name();
-            index.exact.entry(name).or_insert(i);
-            let lower = name.trim().to_ascii_lowercase();
-            let short = lower.split('.').next().unwrap_or("").to_string();
-            index
-                .by_short
-                .entry(short)
-                .or_default()
-                .push((i, lower.contains('.')));
-            index.by_lower.entry(lower).or_default().push(i);
-        }
-        index
-    }
-
-    pub fn named(&self, name: &str) -> Option<&'a Node> {
-        if let Some(&i) = self.exact.get(name) {
-            return self.nodes.get(i as usize);
-        }
-        let lower = name.trim().to_ascii_lowercase();
-        let dotted = lower.contains('.');
-        let short = lower.split('.').next().unwrap_or("");
-        let same_name = self
-            .by_lower
-            .get(&lower)
-            .and_then(|ids| ids.first().copied());
-        let same_short = self
-            .by_short
-            .get(short)
-            .and_then(|ids| ids.iter().find(|(_, d)| *d != dotted).map(|(i, _)| *i));
-        let first = match (same_name, same_short) {
-            (Some(a), Some(b)) => a.min(b),
-            (a, b) => a.or(b)?,
-        };
-        self.nodes.get(first as usize)
-    }
-}
-
 impl super::k8s::ServicePort {
     /// TCP unless another protocol is named.
     pub fn is_tcp(&self) -> bool {
@@ -801,88 +551,7 @@ impl super::k8s::ServicePort {
 #[cfg(test)]
 mod tests {
 
-    #[test]
-    fn events_are_grouped_by_the_nodes_they_happened_on() {
-        let nodes: Vec<Node> = serde_json::from_str(
-            r#"[{"metadata":{"name":"WIN-1.corp.example.com"}},{"metadata":{"name":"win-2"}},
-                {"metadata":{"name":"win-1.lab.example.com"}},{"metadata":{"name":"win-3"}}]"#,
-        )
-        .expect("nodes");
-        let pods: Vec<Pod> = serde_json::from_str(
-            r#"[{"metadata":{"namespace":"a","name":"p"},"spec":{"nodeName":"win-2"}}]"#,
-        )
-        .expect("pods");
-        let events: Vec<Event> = serde_json::from_str(
-            r#"[{"message":"1","involvedObject":{"kind":"Pod","namespace":"a","name":"p"}},
-                {"message":"2","involvedObject":{"kind":"Node","name":"x"},"source":{"host":"win-1"}},
-                {"message":"3","involvedObject":{"kind":"Node","name":"x"},"source":{"host":"linux-1"}},
-                {"message":"4","involvedObject":{"kind":"Pod","namespace":"a","name":"p"},"source":{"host":"WIN-2"}},
-                {"message":"5","involvedObject":{"kind":"Node","name":"x"},"reportingInstance":"win-2.corp"}]"#,
-        )
-        .expect("events");
-        let refs: Vec<&Node> = nodes.iter().collect();
-        let messages = |groups: Vec<(&Node, Vec<&Event>)>| -> Vec<(String, Vec<String>)> {
-            groups
-                .into_iter()
-                .map(|(n, es)| {
-                    let ms = es.iter().map(|e| e.message.clone()).collect();
-                    (n.name().to_string(), ms)
-                })
-                .collect()
-        };
-        let pod_index = PodIndex::new(&pods);
-        let with_pods = messages(events_by_node(&refs, &events, Some(&pod_index)));
-        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        assert_eq!(
-            with_pods,
-            vec![
-                // A short host name matches every FQDN of that name, each once.
-                ("WIN-1.corp.example.com".to_string(), s(&["2"])),
-                // By the pod's node, by host (case-insensitive) once although both match, and by
-                // the reporting instance's FQDN.
-                ("win-2".to_string(), s(&["1", "4", "5"])),
-                ("win-1.lab.example.com".to_string(), s(&["2"])),
-            ]
-        );
-        let hosts_only = messages(events_by_node(&refs, &events, None));
-        assert_eq!(hosts_only[1], ("win-2".to_string(), s(&["4", "5"])));
-        assert!(events_by_node(&refs, &events[2..3], None).is_empty());
-    }
-
-    #[test]
-    fn host_set_agrees_with_same_host() {
-        let nodes = ["win-1", "WIN-2.corp.example.com", "linux-1", "win-10"];
-        let set = HostSet::new(nodes);
-        for probe in [
-            "win-1",
-            "WIN-1",
-            "win-1.corp.example.com",
-            "win-2",
-            "win-2.other.com",
-            "win-2.corp.example.com",
-            "win-3",
-            "win-10",
-            "win",
-            "linux-1.x",
-        ] {
-            let expected = nodes.iter().any(|n| same_host(n, probe));
-            assert_eq!(set.contains(probe), expected, "{probe}");
-        }
-    }
-
     use super::*;
-
-    fn pod(ns: &str, name: &str, node: &str, labels: &[(&str, &str)]) -> Pod {
-        let mut p = Pod::default();
-        p.metadata.name = name.into();
-        p.metadata.namespace = Some(ns.into());
-        p.spec.node_name = Some(node.into());
-        p.metadata.labels = labels
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        p
-    }
 
     #[test]
     fn same_host_matches_its_allocating_definition() {
@@ -918,82 +587,6 @@ mod tests {
             for b in names {
                 assert_eq!(same_host(a, b), reference(a, b), "{a:?} ~ {b:?}");
             }
-        }
-    }
-
-    #[test]
-    fn pod_lookup_agrees_with_the_linear_helpers() {
-        let pods = vec![
-            pod("a", "web-1", "n1", &[("app", "web"), ("tier", "front")]),
-            pod("a", "web-2", "n2", &[("app", "web")]),
-            pod("b", "web-3", "n1", &[("app", "web"), ("tier", "front")]),
-            pod("a", "db-1", "n1", &[("app", "db"), ("tier", "front")]),
-            pod("a", "web-4", "n2", &[("app", "web"), ("tier", "front")]),
-        ];
-        let index = PodLookup::new(&pods);
-        let mut svc = Service::default();
-        svc.metadata.namespace = Some("a".into());
-        for selector in [
-            vec![("app", "web"), ("tier", "front")],
-            vec![("app", "web")],
-            vec![("tier", "front")],
-            vec![("app", "none")],
-            vec![],
-        ] {
-            svc.spec.selector = selector
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-            let linear: Vec<&str> = svc.backends(&pods).map(|p| p.name()).collect();
-            let indexed: Vec<&str> = index.backends(&svc).iter().map(|p| p.name()).collect();
-            assert_eq!(indexed, linear, "selector {selector:?}");
-        }
-        let on_n1: Vec<&str> = index.on_node("n1").map(|p| p.name()).collect();
-        assert_eq!(on_n1, ["web-1", "web-3", "db-1"]);
-        assert_eq!(index.in_namespace("b").count(), 1);
-        assert_eq!(index.in_namespace("zzz").count(), 0);
-    }
-
-    #[test]
-    fn node_index_agrees_with_node_named() {
-        let names = [
-            "win-1",
-            "WIN-2.corp.example.com",
-            "win-2",
-            "lnx-1.corp.example.com",
-            "Win-3",
-        ];
-        let nodes: Vec<Node> = names
-            .iter()
-            .map(|n| {
-                let mut node = Node::default();
-                node.metadata.name = n.to_string();
-                node
-            })
-            .collect();
-        let facts = ClusterFacts {
-            nodes: Input::Ready(nodes.clone()),
-            ..Default::default()
-        };
-        let index = NodeIndex::new(&nodes);
-        for query in [
-            "win-1",
-            "WIN-1",
-            "win-2",
-            "win-2.corp.example.com",
-            "Win-2.CORP.example.com",
-            "lnx-1",
-            "LNX-1.corp.example.com",
-            "win-3.x.com",
-            "win-3",
-            "nope",
-            "",
-        ] {
-            assert_eq!(
-                index.named(query).map(Node::name),
-                facts.node_named(query).map(Node::name),
-                "{query}"
-            );
         }
     }
 
@@ -1047,37 +640,5 @@ mod tests {
         assert!(!w.has_mutable_template());
         let w = pod(r#"{"name":"j-1","ownerReferences":[{"kind":"Job","name":"j"}]}"#).workload();
         assert!(!w.has_mutable_template());
-    }
-
-    #[test]
-    fn events_are_placed_on_the_pod_node_or_their_source_host() {
-        let pods: Vec<Pod> = serde_json::from_str(
-            r#"[{"metadata":{"name":"p","namespace":"a"},"spec":{"nodeName":"win-1.corp.example.com"}}]"#,
-        )
-        .expect("pods");
-        let nodes: Vec<Node> = serde_json::from_str(
-            r#"[{"metadata":{"name":"win-1.corp.example.com"}},{"metadata":{"name":"win-2"}}]"#,
-        )
-        .expect("nodes");
-        let index = PodIndex::new(&pods);
-        let node_index = NodeIndex::new(&nodes);
-        let on_pod: Event = serde_json::from_str(
-            r#"{"involvedObject":{"kind":"Pod","namespace":"a","name":"p"},"source":{"host":"elsewhere"}}"#,
-        )
-        .expect("event");
-        assert_eq!(
-            index.event_node(&on_pod, &node_index).map(|n| n.name()),
-            Some("win-1.corp.example.com")
-        );
-        let gone: Event = serde_json::from_str(
-            r#"{"involvedObject":{"kind":"Pod","namespace":"a","name":"deleted"},"source":{"host":"WIN-2"}}"#,
-        )
-        .expect("event");
-        assert_eq!(
-            index.event_node(&gone, &node_index).map(|n| n.name()),
-            Some("win-2")
-        );
-        assert_eq!(clip("abcdef", 3), "abc…");
-        assert_eq!(clip(" ab ", 3), "ab");
     }
 }

@@ -53,6 +53,42 @@ impl<T> Input<T> {
     }
 }
 
+/// How an input stands once a source is done with it: ready with a count of items, not captured,
+/// or failed with the reason.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputOutcome {
+    Ready(usize),
+    Missing(String),
+    Failed(String),
+}
+
+/// How many items a ready input holds, for progress lines.
+pub trait Count {
+    fn count(&self) -> usize;
+}
+
+impl<T> Count for Vec<T> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+}
+
+impl Count for k8s::ServerVersion {
+    fn count(&self) -> usize {
+        1
+    }
+}
+
+impl<T: Count> Input<T> {
+    pub fn outcome(&self) -> InputOutcome {
+        match self {
+            Input::Ready(v) => InputOutcome::Ready(v.count()),
+            Input::Missing(m) => InputOutcome::Missing(m.clone()),
+            Input::Failed(e) => InputOutcome::Failed(e.clone()),
+        }
+    }
+}
+
 /// Everything the checks may read in one run.
 #[derive(Debug, Default)]
 pub struct Facts {

@@ -143,9 +143,16 @@ pub struct NetConf {
     pub vni: Option<i64>,
     /// `Backend.Port`, when written.
     pub port: Option<i64>,
+    /// `Backend.name`: the HNS network the Windows flanneld creates (`cbr0`, `vxlan0`).
+    pub backend_name: Option<String>,
 }
 
 impl NetConf {
+    /// `Network` as a range, when it is one.
+    pub fn network_net(&self) -> Option<IpNet> {
+        self.network.as_deref().and_then(parse_cidr)
+    }
+
     /// The backend flannel will use: the configured type, or its default `udp`.
     pub fn effective_backend(&self) -> &str {
         self.backend_type.as_deref().unwrap_or("udp")
@@ -164,7 +171,7 @@ pub fn parse_net_conf(text: &str) -> Result<NetConf, String> {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.trim().is_empty() => None,
         Some(Value::String(s)) => Some(s.trim().to_string()),
-        Some(other) => return Err(format!("Network is not a string: {other}")),
+        Some(other) => return Err(format!("Network is {other}, not a CIDR string")),
     };
     let mut conf = NetConf {
         network,
@@ -184,6 +191,9 @@ pub fn parse_net_conf(text: &str) -> Result<NetConf, String> {
     };
     conf.vni = whole_number(backend, "VNI")?;
     conf.port = whole_number(backend, "Port")?;
+    conf.backend_name = get_ci(backend, "name")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     Ok(conf)
 }
 

@@ -12,7 +12,6 @@ pub mod record;
 pub mod target;
 pub mod tcp;
 
-use crate::cli::Cli;
 use crate::facts::probes::{ProbeFacts, ProbeRecord, ProbeResults, TargetProbe};
 use crate::facts::{Facts, Input};
 use std::net::{IpAddr, SocketAddr};
@@ -60,20 +59,16 @@ pub struct ProbeRequest {
 impl ProbeRequest {
     /// `None` when `--probe` was not given; an error (usage, exit 2) for a bad `--probe-target` or
     /// one given without `--probe`.
-    pub fn from_cli(cli: &Cli) -> Result<Option<ProbeRequest>, String> {
-        if !cli.probe {
-            return match &cli.probe_target {
+    pub fn from_flags(probe: bool, target: Option<&str>) -> Result<Option<ProbeRequest>, String> {
+        if !probe {
+            return match target {
                 Some(t) => Err(format!(
                     "--probe-target {t} needs --probe: active probes run only when asked (add --probe)"
                 )),
                 None => Ok(None),
             };
         }
-        let target = cli
-            .probe_target
-            .as_deref()
-            .map(TargetSpec::parse)
-            .transpose()?;
+        let target = target.map(TargetSpec::parse).transpose()?;
         Ok(Some(ProbeRequest {
             target,
             suggested_target: None,

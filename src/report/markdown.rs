@@ -114,7 +114,7 @@ pub fn render(report: &Report) -> String {
                     let _ = writeln!(
                         out,
                         "[{}] {}\n{}\n",
-                        e.source.as_str(),
+                        e.source,
                         e.reference,
                         e.excerpt.replace("```", "'''")
                     );

@@ -2,7 +2,8 @@
 //! status words always spelled out (no colour needed to read it).
 
 use super::Report;
-use crate::findings::{row_status, Finding};
+use super::ReportFinding;
+use crate::findings::row_status_of;
 use std::fmt::Write;
 
 pub fn render(report: &Report) -> String {
@@ -40,10 +41,10 @@ pub fn render(report: &Report) -> String {
         }
     }
     for id in ids {
-        let mut findings: Vec<&Finding> =
+        let mut findings: Vec<&ReportFinding> =
             report.findings.iter().filter(|f| f.check == id).collect();
         findings.sort_by_key(|f| std::cmp::Reverse(f.status.row_rank()));
-        let Some(row) = row_status(findings.iter().copied()) else {
+        let Some(row) = row_status_of(findings.iter().map(|f| f.status)) else {
             continue;
         };
         let _ = writeln!(out, "{:<8} {} — {}", row.label(), id, findings[0].title);
@@ -59,7 +60,7 @@ pub fn render(report: &Report) -> String {
                 let _ = writeln!(
                     out,
                     "             [{}] {}: {}",
-                    e.source.as_str(),
+                    e.source,
                     e.reference,
                     one_line(&e.excerpt)
                 );

@@ -7,8 +7,9 @@
 use super::files::FileStore;
 use super::json_items;
 use super::kubeobj::{parse_objects, parse_version};
-use crate::facts::k8s::PodLog;
+use crate::facts::k8s::{PodLog, ServerVersion};
 use crate::facts::{Facts, Input};
+use crate::inputs::InputSpec;
 use serde::de::DeserializeOwned;
 
 /// Reads the cluster part and the node part of a bundle.
@@ -20,61 +21,78 @@ pub fn read_bundle(store: &dyn FileStore) -> Facts {
     facts
 }
 
-fn read_cluster_part(store: &dyn FileStore, facts: &mut Facts) {
-    let c = &mut facts.cluster;
-    c.origin = Some(store.describe());
-    c.version = match find_first(store, "cluster/version") {
-        None => Input::Missing("cluster/version.json was not captured".to_string()),
-        Some(path) => match store.read(&path) {
-            Ok(Some(bytes)) => match parse_version(&bytes, &path) {
-                Ok(v) => Input::Ready(v),
+/// A fact type the bundle reader can read for an input row.
+pub trait FromBundle: Sized {
+    fn read(store: &dyn FileStore, spec: &InputSpec) -> Input<Self>;
+}
+
+impl FromBundle for ServerVersion {
+    fn read(store: &dyn FileStore, spec: &InputSpec) -> Input<Self> {
+        match find_first(store, spec.bundle) {
+            None => Input::Missing(format!("{}.json was not captured", spec.bundle)),
+            Some(path) => match store.read(&path) {
+                Ok(Some(bytes)) => match parse_version(&bytes, &path) {
+                    Ok(v) => Input::Ready(v),
+                    Err(e) => Input::Failed(e),
+                },
+                Ok(None) => Input::Missing(format!("{path} was not captured")),
+                Err(e) => Input::Failed(e),
+            },
+        }
+    }
+}
+
+impl<T: DeserializeOwned> FromBundle for Vec<T> {
+    fn read(store: &dyn FileStore, spec: &InputSpec) -> Input<Self> {
+        let Some(path) = find_first(store, spec.bundle) else {
+            return Input::Missing(format!(
+                "{b}.json was not captured (make it with `{how} > {b}.json`)",
+                b = spec.bundle,
+                how = spec.kubectl
+            ));
+        };
+        if let Some(reader) = store.json_stream(&path) {
+            return match json_items::parse_items(reader, &path) {
+                Ok(items) => Input::Ready(items),
+                Err(e) => Input::Failed(e),
+            };
+        }
+        match store.read(&path) {
+            Ok(Some(bytes)) => match parse_objects(&bytes, &path) {
+                Ok(items) => Input::Ready(items),
                 Err(e) => Input::Failed(e),
             },
             Ok(None) => Input::Missing(format!("{path} was not captured")),
             Err(e) => Input::Failed(e),
-        },
-    };
-    c.nodes = read_kind(store, "nodes", "kubectl get nodes -o json");
-    c.pods = read_kind(store, "pods", "kubectl get pods -A -o json");
-    c.events = read_kind(store, "events", "kubectl get events -A -o json");
-    c.services = read_kind(store, "services", "kubectl get services -A -o json");
-    c.daemonsets = read_kind(store, "daemonsets", "kubectl get daemonsets -A -o json");
-    c.configmaps = read_kind(store, "configmaps", "kubectl get configmaps -A -o json");
-    c.runtimeclasses = read_kind(
-        store,
-        "runtimeclasses",
-        "kubectl get runtimeclasses -o json",
-    );
-    c.logs = read_pod_logs(store);
+        }
+    }
 }
 
-/// `cluster/<stem>.json`, `.yaml` or `.yml`, whichever exists.
+macro_rules! define_read_cluster_part {
+    ($($name:ident: $ty:ty, $fetch:expr, $bundle:literal, $kubectl:literal, $kind:literal, $api:literal;)*) => {
+        /// Reads every cluster input of the table from the bundle, each file once.
+        fn read_cluster_part(store: &dyn FileStore, facts: &mut Facts) {
+            let c = &mut facts.cluster;
+            c.origin = Some(store.describe());
+            $(c.$name = <$ty as FromBundle>::read(store, &InputSpec {
+                name: stringify!($name),
+                fetch: $fetch,
+                bundle: $bundle,
+                kubectl: $kubectl,
+                kind: $kind,
+                api_version: $api,
+            });)*
+            c.logs = read_pod_logs(store);
+        }
+    };
+}
+crate::cluster_inputs!(define_read_cluster_part);
+
+/// `<stem>.json`, `.yaml` or `.yml`, whichever exists.
 fn find_first(store: &dyn FileStore, stem: &str) -> Option<String> {
     ["json", "yaml", "yml"]
         .iter()
         .find_map(|ext| store.find(&format!("{stem}.{ext}")))
-}
-
-fn read_kind<T: DeserializeOwned>(store: &dyn FileStore, kind: &str, how: &str) -> Input<Vec<T>> {
-    let Some(path) = find_first(store, &format!("cluster/{kind}")) else {
-        return Input::Missing(format!(
-            "cluster/{kind}.json was not captured (make it with `{how} > cluster/{kind}.json`)"
-        ));
-    };
-    if let Some(reader) = store.json_stream(&path) {
-        return match json_items::parse_items(reader, &path) {
-            Ok(items) => Input::Ready(items),
-            Err(e) => Input::Failed(e),
-        };
-    }
-    match store.read(&path) {
-        Ok(Some(bytes)) => match parse_objects(&bytes, &path) {
-            Ok(items) => Input::Ready(items),
-            Err(e) => Input::Failed(e),
-        },
-        Ok(None) => Input::Missing(format!("{path} was not captured")),
-        Err(e) => Input::Failed(e),
-    }
 }
 
 fn read_pod_logs(store: &dyn FileStore) -> Vec<PodLog> {

@@ -9,11 +9,12 @@
 //! into `Failed` with the reason ("cannot list events: forbidden ..."), and the other inputs are
 //! still read. See docs/performance.md.
 
-use crate::facts::k8s::{
-    ConfigMap, DaemonSet, Event, Node, Pod, RuntimeClass, ServerVersion, Service,
-};
-use crate::facts::{ClusterFacts, Input};
+use crate::facts::cluster::ClusterInput;
+use crate::facts::k8s::ServerVersion;
+use crate::facts::Input;
+use crate::inputs::{Fetch, InputSpec};
 use crate::sources::SourceKind;
+use futures_util::future::BoxFuture;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use serde::de::DeserializeOwned;
@@ -361,55 +362,13 @@ fn encode_query_value(v: &str) -> String {
     out
 }
 
-/// The query that lists only events the checks read (warnings): Normal events are the bulk of a big
-/// cluster's events and no check reads them.
-pub const WARNING_EVENTS: &str = "fieldSelector=type%21%3DNormal";
+pub use crate::inputs::WARNING_EVENTS;
 
 /// Reads `/version`.
 pub async fn read_version(client: &Client, opts: &LiveOptions) -> Input<ServerVersion> {
     match request::<ServerVersion>(client, "/version", "version", opts).await {
         Ok(v) => Input::Ready(v),
         Err(e) => Input::Failed(e.replace("cannot list version", "cannot read /version")),
-    }
-}
-
-/// Reads every cluster input, each kind once, concurrently.
-pub async fn collect_cluster(conn: &Connection, opts: &LiveOptions) -> ClusterFacts {
-    let c = &conn.client;
-    let version = read_version(c, opts);
-    let (version, nodes, pods, events, services, daemonsets, configmaps, runtimeclasses) = tokio::join!(
-        version,
-        list_input::<Node>(c, "/api/v1/nodes", "", "nodes", opts),
-        list_input::<Pod>(c, "/api/v1/pods", "", "pods", opts),
-        list_input::<Event>(
-            c,
-            "/api/v1/events",
-            "fieldSelector=type%21%3DNormal",
-            "events",
-            opts
-        ),
-        list_input::<Service>(c, "/api/v1/services", "", "services", opts),
-        list_input::<DaemonSet>(c, "/apis/apps/v1/daemonsets", "", "daemonsets", opts),
-        configmaps(c, opts),
-        list_input::<RuntimeClass>(
-            c,
-            "/apis/node.k8s.io/v1/runtimeclasses",
-            "",
-            "runtimeclasses",
-            opts
-        ),
-    );
-    ClusterFacts {
-        origin: Some(conn.source.describe()),
-        version,
-        nodes,
-        pods,
-        events,
-        services,
-        daemonsets,
-        configmaps,
-        runtimeclasses,
-        logs: Vec::new(),
     }
 }
 
@@ -426,45 +385,134 @@ pub async fn list_input<T: DeserializeOwned + Send + 'static>(
     }
 }
 
-/// ConfigMaps the checks read: everything in kube-system (kubeadm, kube-proxy, kubelet, flannel in
-/// older installs) plus `kube-flannel-cfg` wherever it lives. Other namespaces are not listed.
-pub async fn configmaps(client: &Client, opts: &LiveOptions) -> Input<Vec<ConfigMap>> {
-    let (system, flannel) = tokio::join!(
-        list_all::<ConfigMap>(
-            client,
-            "/api/v1/namespaces/kube-system/configmaps",
-            "",
-            "configmaps",
-            opts
-        ),
-        list_all::<ConfigMap>(
-            client,
-            "/api/v1/configmaps",
-            "fieldSelector=metadata.name%3Dkube-flannel-cfg",
-            "configmaps",
-            opts
-        ),
-    );
-    match (system, flannel) {
-        (Ok(mut a), Ok(b)) => {
-            for cm in b {
-                if !a.iter().any(|x| {
-                    x.metadata.name == cm.metadata.name
-                        && x.metadata.namespace == cm.metadata.namespace
-                }) {
-                    a.push(cm);
-                }
+/// An item of a list, with the namespace and name that identify it.
+pub trait ListItem: DeserializeOwned + Send + 'static {
+    fn namespace_and_name(&self) -> (Option<&str>, &str);
+}
+
+macro_rules! list_items {
+    ($($t:ty),*) => {
+        $(impl ListItem for $t {
+            fn namespace_and_name(&self) -> (Option<&str>, &str) {
+                (self.metadata.namespace.as_deref(), self.metadata.name.as_str())
             }
-            // The API server's list order (namespace, then name), as in a bundle made with kubectl.
-            a.sort_by(|x, y| {
-                (&x.metadata.namespace, &x.metadata.name)
-                    .cmp(&(&y.metadata.namespace, &y.metadata.name))
-            });
-            Input::Ready(a)
-        }
-        (Err(e), _) | (_, Err(e)) => Input::Failed(e),
+        })*
+    };
+}
+list_items!(
+    crate::facts::k8s::Node,
+    crate::facts::k8s::Pod,
+    crate::facts::k8s::Event,
+    crate::facts::k8s::Service,
+    crate::facts::k8s::DaemonSet,
+    crate::facts::k8s::ConfigMap,
+    crate::facts::k8s::RuntimeClass
+);
+
+/// Raw objects, as capture lists them.
+impl ListItem for serde_json::Value {
+    fn namespace_and_name(&self) -> (Option<&str>, &str) {
+        (
+            self.pointer("/metadata/namespace")
+                .and_then(serde_json::Value::as_str),
+            self.pointer("/metadata/name")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or(""),
+        )
     }
 }
+
+/// Reads the items of a list input the way its row says: one paginated list, or the ConfigMaps
+/// windoctor reads (everything in kube-system, plus `kube-flannel-cfg` wherever it lives, in the
+/// API server's list order).
+pub async fn read_list<T: ListItem>(
+    client: &Client,
+    spec: &InputSpec,
+    opts: &LiveOptions,
+) -> Result<Vec<T>, String> {
+    match spec.fetch {
+        Fetch::List { path, query } => list_all(client, path, query, spec.name, opts).await,
+        Fetch::ConfigMaps => {
+            let (system, flannel) = tokio::join!(
+                list_all::<T>(
+                    client,
+                    "/api/v1/namespaces/kube-system/configmaps",
+                    "",
+                    spec.name,
+                    opts
+                ),
+                list_all::<T>(
+                    client,
+                    "/api/v1/configmaps",
+                    "fieldSelector=metadata.name%3Dkube-flannel-cfg",
+                    spec.name,
+                    opts
+                ),
+            );
+            let (mut a, b) = (system?, flannel?);
+            for item in b {
+                if !a
+                    .iter()
+                    .any(|x| x.namespace_and_name() == item.namespace_and_name())
+                {
+                    a.push(item);
+                }
+            }
+            a.sort_by(|x, y| x.namespace_and_name().cmp(&y.namespace_and_name()));
+            Ok(a)
+        }
+        Fetch::Version => Err(format!("{} is not a list", spec.name)),
+    }
+}
+
+/// A fact type the live source can read for an input row.
+pub trait FromLive: Sized + Send + 'static {
+    fn fetch(client: Client, spec: InputSpec, opts: LiveOptions)
+        -> BoxFuture<'static, Input<Self>>;
+}
+
+impl FromLive for ServerVersion {
+    fn fetch(client: Client, _: InputSpec, opts: LiveOptions) -> BoxFuture<'static, Input<Self>> {
+        Box::pin(async move { read_version(&client, &opts).await })
+    }
+}
+
+impl<T: ListItem> FromLive for Vec<T> {
+    fn fetch(
+        client: Client,
+        spec: InputSpec,
+        opts: LiveOptions,
+    ) -> BoxFuture<'static, Input<Self>> {
+        Box::pin(async move {
+            match read_list::<T>(&client, &spec, &opts).await {
+                Ok(items) => Input::Ready(items),
+                Err(e) => Input::Failed(e),
+            }
+        })
+    }
+}
+
+macro_rules! define_fetch_all {
+    ($($name:ident: $ty:ty, $fetch:expr, $bundle:literal, $kubectl:literal, $kind:literal, $api:literal;)*) => {
+        /// One future per cluster input of the table, each reading its input and giving it back
+        /// ready to be stored.
+        pub fn fetch_all(client: &Client, opts: &LiveOptions) -> Vec<BoxFuture<'static, ClusterInput>> {
+            vec![$({
+                let spec = InputSpec {
+                    name: stringify!($name),
+                    fetch: $fetch,
+                    bundle: $bundle,
+                    kubectl: $kubectl,
+                    kind: $kind,
+                    api_version: $api,
+                };
+                let read = <$ty as FromLive>::fetch(client.clone(), spec, opts.clone());
+                Box::pin(async move { ClusterInput::$name(read.await) }) as BoxFuture<'static, ClusterInput>
+            },)*]
+        }
+    };
+}
+crate::cluster_inputs!(define_fetch_all);
 
 #[cfg(test)]
 mod tests {

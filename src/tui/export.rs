@@ -20,7 +20,7 @@ pub fn report_text(
         .as_ref()
         .ok_or_else(|| "the run has not finished yet".to_string())?;
     let report = report::build(
-        &gathered.facts,
+        &gathered.environment(),
         &gathered.source,
         app.all_findings(),
         generated_at,

@@ -21,10 +21,9 @@ pub mod view;
 #[cfg(test)]
 mod tests;
 
-use crate::checks::Selection;
-use crate::cli::Cli;
 use crate::engine::{self, Update};
 use crate::findings::Status;
+use crate::plan::RunPlan;
 use crate::report::{self, ReportFormat};
 use futures_util::StreamExt;
 use ratatui::crossterm::event::{Event, EventStream};
@@ -77,23 +76,23 @@ fn poll_engine<'a, 'b>(
     })
 }
 
-fn start_engine<'a>(
-    cli: &'a Cli,
-    sel: &'a Selection,
-) -> (EngineFuture<'a>, UnboundedReceiver<Update>) {
+fn start_engine(plan: &RunPlan) -> (EngineFuture<'_>, UnboundedReceiver<Update>) {
     let (tx, rx) = unbounded_channel();
-    (Box::pin(engine::run(cli, sel, tx)), rx)
+    (Box::pin(engine::run(plan, tx)), rx)
 }
 
 /// Runs the TUI until the operator quits; returns the exit code for the findings on screen.
-pub async fn run(cli: &Cli, sel: Selection) -> i32 {
+pub async fn run(plan: &RunPlan, threshold: Option<u8>) -> i32 {
     let started = Instant::now();
-    let mut app = App::new(CheckInfo::selected(&sel), theme::Theme::from_env());
+    let mut app = App::new(
+        CheckInfo::selected(&plan.selection),
+        theme::Theme::from_env(),
+    );
     let mut session = match terminal::Session::start(app.mouse_captured) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("windoctor: cannot open the interactive terminal UI ({e}); use --report text to print the report instead");
-            return crate::app::EXIT_USAGE;
+            return crate::exit::EXIT_USAGE;
         }
     };
     if let Ok(size) = session.terminal.size() {
@@ -106,7 +105,7 @@ pub async fn run(cli: &Cli, sel: Selection) -> i32 {
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let (engine_future, mut rx) = start_engine(cli, &sel);
+    let (engine_future, mut rx) = start_engine(plan);
     let mut engine = Some(engine_future);
     let mut rx_open = true;
     let mut fatal: Option<String> = None;
@@ -164,7 +163,7 @@ pub async fn run(cli: &Cli, sel: Selection) -> i32 {
         match effect {
             Some(Effect::Quit) => break,
             Some(e) => carry_out(e, &mut app, &mut session, || {
-                let (f, r) = start_engine(cli, &sel);
+                let (f, r) = start_engine(plan);
                 engine = Some(f);
                 rx = r;
                 rx_open = true;
@@ -184,7 +183,7 @@ pub async fn run(cli: &Cli, sel: Selection) -> i32 {
 
     if let Some(e) = fatal {
         eprintln!("windoctor: {e}");
-        return crate::app::EXIT_USAGE;
+        return crate::exit::EXIT_USAGE;
     }
     for path in &app.written {
         eprintln!("windoctor: wrote {path}");
@@ -193,7 +192,7 @@ pub async fn run(cli: &Cli, sel: Selection) -> i32 {
     if std::env::var_os("WINDOCTOR_TUI_STATS").is_some() {
         eprintln!("{}", stats.report());
     }
-    exit_code(cli, &app)
+    exit_code(threshold, &app)
 }
 
 fn draw(session: &mut terminal::Session, app: &App, stats: &mut FrameStats) {
@@ -294,16 +293,8 @@ fn summary(app: &App) -> String {
     format!("{} checks: {}", app.rows.len(), parts.join(", "))
 }
 
-fn exit_code(cli: &Cli, app: &App) -> i32 {
+fn exit_code(threshold: Option<u8>, app: &App) -> i32 {
     let findings = app.all_findings();
-    let threshold = cli.fail_on.threshold();
-    match &app.gathered {
-        Some(g) => crate::app::exit_code(&g.facts, &findings, threshold),
-        None => match threshold {
-            Some(t) if findings.iter().any(|f| f.status.severity() >= t.max(1)) => {
-                crate::app::EXIT_FINDINGS
-            }
-            _ => crate::app::EXIT_OK,
-        },
-    }
+    let evaluated = app.gathered.as_ref().is_none_or(|g| g.evaluated_anything());
+    crate::exit::code(evaluated, &findings, threshold)
 }

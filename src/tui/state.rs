@@ -5,10 +5,10 @@
 //! tests can fix them.
 
 use super::theme::Theme;
-use crate::app::Gathered;
 use crate::catalogue::{Area, CheckMeta, DocRef};
 use crate::checks::Selection;
-use crate::engine::InputOutcome;
+use crate::engine::Gathered;
+use crate::facts::InputOutcome;
 use crate::findings::{self, Finding, Status};
 use crate::sources::SourceKind;
 use std::collections::BTreeMap;

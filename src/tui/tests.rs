@@ -8,11 +8,12 @@ use super::state::{App, CheckInfo, Clock, InputState, RunState, Screen, StatusFi
 use super::theme::Theme;
 use super::update::{self, Effect};
 use super::view;
-use crate::app::Gathered;
 use crate::catalogue::{Area, DocRef};
 use crate::checks::CheckResult;
-use crate::engine::{InputOutcome, Update};
+use crate::engine::Gathered;
+use crate::engine::Update;
 use crate::facts::Facts;
+use crate::facts::InputOutcome;
 use crate::findings::{Evidence, Finding, Fix, Status, Subject};
 use crate::report::ReportFormat;
 use crate::sources::SourceKind;
@@ -281,14 +282,14 @@ fn finished_app() -> App {
             elapsed: Duration::from_micros(90),
         }),
     );
-    let facts = Facts {
+    let world = crate::model::World::new(Facts {
         local_node_name: Some("win-2022-a".into()),
         ..Default::default()
-    };
+    });
     update::apply(
         &mut app,
         Update::Finished(Box::new(Gathered {
-            facts,
+            world,
             source: SourceKind::Demo,
         })),
     );

@@ -58,7 +58,7 @@ pub fn apply(app: &mut App, update: Update) {
             }
         }
         Update::Finished(gathered) => {
-            app.local_node = gathered.facts.local_node_name.clone();
+            app.local_node = gathered.local_node_name().map(str::to_string);
             app.source = Some(gathered.source.clone());
             if let RunState::Running { since } = app.run {
                 app.run = RunState::Finished {
@@ -442,7 +442,7 @@ fn rerun_one(app: &mut App) {
         );
         return;
     };
-    let result = crate::checks::run_one(&id, &gathered.facts);
+    let result = gathered.rerun(&id);
     let elapsed = result.elapsed;
     apply(app, Update::Check(result));
     app.detail_finding = 0;

@@ -5,7 +5,7 @@
 
 use super::super::state::{format_elapsed, App, InputState, Row, RunState, Screen, Waiting};
 use super::text;
-use crate::engine::InputOutcome;
+use crate::facts::InputOutcome;
 use crate::findings::Finding;
 use ratatui::layout::Rect;
 use ratatui::style::Style;

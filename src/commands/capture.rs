@@ -12,66 +12,14 @@
 //! run it on the same objects) and its results become `probes/results.json`, so a replay judges the
 //! same probe outcomes without sending anything.
 
-use crate::cli::Cli;
+use crate::exit::{EXIT_NOTHING_EVALUATED, EXIT_OK, EXIT_USAGE};
 use crate::facts::cluster::same_host;
+use crate::inputs::{Fetch, CLUSTER_INPUTS};
+use crate::plan::RunPlan;
 use crate::sources::files::{FileStore, MemoryStore};
 use crate::sources::live::{self, Connection, LiveOptions};
 use serde_json::{json, Value};
 use std::path::Path;
-
-/// One cluster list to capture: bundle file stem, API path, extra query, item kind and apiVersion.
-struct Kind {
-    file: &'static str,
-    path: &'static str,
-    query: &'static str,
-    kind: &'static str,
-    api_version: &'static str,
-}
-
-const KINDS: [Kind; 6] = [
-    Kind {
-        file: "nodes",
-        path: "/api/v1/nodes",
-        query: "",
-        kind: "Node",
-        api_version: "v1",
-    },
-    Kind {
-        file: "pods",
-        path: "/api/v1/pods",
-        query: "",
-        kind: "Pod",
-        api_version: "v1",
-    },
-    Kind {
-        file: "events",
-        path: "/api/v1/events",
-        query: live::WARNING_EVENTS,
-        kind: "Event",
-        api_version: "v1",
-    },
-    Kind {
-        file: "services",
-        path: "/api/v1/services",
-        query: "",
-        kind: "Service",
-        api_version: "v1",
-    },
-    Kind {
-        file: "daemonsets",
-        path: "/apis/apps/v1/daemonsets",
-        query: "",
-        kind: "DaemonSet",
-        api_version: "apps/v1",
-    },
-    Kind {
-        file: "runtimeclasses",
-        path: "/apis/node.k8s.io/v1/runtimeclasses",
-        query: "",
-        kind: "RuntimeClass",
-        api_version: "node.k8s.io/v1",
-    },
-];
 
 /// What a capture wrote and what it could not.
 #[derive(Debug, Default)]
@@ -80,20 +28,14 @@ pub struct Summary {
     pub problems: Vec<String>,
 }
 
-pub async fn run(cli: &Cli, dir: &Path) -> i32 {
+pub async fn run(plan: &RunPlan, dir: &Path) -> i32 {
     if let Err(e) = std::fs::create_dir_all(dir) {
         eprintln!("windoctor capture: cannot create {}: {e}", dir.display());
-        return crate::app::EXIT_USAGE;
+        return EXIT_USAGE;
     }
-    let mut probe_request = match crate::probes::ProbeRequest::from_cli(cli) {
-        Ok(request) => request,
-        Err(e) => {
-            eprintln!("windoctor capture: {e}");
-            return crate::app::EXIT_USAGE;
-        }
-    };
+    let mut probe_request = plan.probe.clone();
     let mut summary = Summary::default();
-    let opts = crate::app::live_options(cli);
+    let opts = plan.live.clone();
     let mut node_names: Vec<String> = Vec::new();
     match live::connect(&opts).await {
         Ok(conn) => {
@@ -112,8 +54,8 @@ pub async fn run(cli: &Cli, dir: &Path) -> i32 {
             .problems
             .push(format!("cluster part not captured: {e}")),
     }
-    let node_root = cli.node_root.clone();
-    let cli_node = cli.node.clone();
+    let node_root = plan.node_root.clone();
+    let cli_node = plan.node_name.clone();
     let collected = tokio::task::spawn_blocking(move || {
         crate::sources::node::live::collect_this_machine(node_root.as_deref(), cli_node.as_deref())
     })
@@ -122,7 +64,7 @@ pub async fn run(cli: &Cli, dir: &Path) -> i32 {
     .flatten();
     match collected {
         Some(mut store) => {
-            if cli.node.is_none() {
+            if plan.node_name.is_none() {
                 name_local_node(&mut store, &node_names);
             }
             match write_store(dir, &store) {
@@ -148,9 +90,9 @@ pub async fn run(cli: &Cli, dir: &Path) -> i32 {
         dir.display()
     );
     if summary.written.is_empty() {
-        crate::app::EXIT_NOTHING_EVALUATED
+        EXIT_NOTHING_EVALUATED
     } else {
-        crate::app::EXIT_OK
+        EXIT_OK
     }
 }
 
@@ -191,18 +133,21 @@ async fn capture_cluster(
     dir: &Path,
     summary: &mut Summary,
 ) -> Vec<String> {
-    let client = &conn.client;
-    match version(conn, opts).await {
-        Ok(v) => write_json(dir, "cluster/version.json", &sanitize_value(v), summary),
-        Err(e) => summary.problems.push(format!("cluster/version.json: {e}")),
-    }
     let mut node_names = Vec::new();
     let mut pods_raw: Vec<Value> = Vec::new();
     let mut windows_nodes: Vec<String> = Vec::new();
-    for k in &KINDS {
-        match live::list_all::<Value>(client, k.path, k.query, k.file, opts).await {
+    for spec in CLUSTER_INPUTS {
+        let file = format!("{}.json", spec.bundle);
+        if spec.fetch == Fetch::Version {
+            match version(conn, opts).await {
+                Ok(v) => write_json(dir, &file, &sanitize_value(v), summary),
+                Err(e) => summary.problems.push(format!("{file}: {e}")),
+            }
+            continue;
+        }
+        match live::read_list::<Value>(&conn.client, spec, opts).await {
             Ok(items) => {
-                if k.file == "nodes" {
+                if spec.name == "nodes" {
                     for n in &items {
                         if let Some(name) = n.pointer("/metadata/name").and_then(Value::as_str) {
                             node_names.push(name.to_string());
@@ -215,27 +160,14 @@ async fn capture_cluster(
                         }
                     }
                 }
-                if k.file == "pods" {
+                if spec.name == "pods" {
                     pods_raw = items.clone();
                 }
-                let list = as_list(items, k.kind, k.api_version);
-                write_json(dir, &format!("cluster/{}.json", k.file), &list, summary);
+                let list = as_list(items, spec.kind, spec.api_version);
+                write_json(dir, &file, &list, summary);
             }
-            Err(e) => summary
-                .problems
-                .push(format!("cluster/{}.json: {e}", k.file)),
+            Err(e) => summary.problems.push(format!("{file}: {e}")),
         }
-    }
-    match configmaps(conn, opts).await {
-        Ok(items) => write_json(
-            dir,
-            "cluster/configmaps.json",
-            &as_list(items, "ConfigMap", "v1"),
-            summary,
-        ),
-        Err(e) => summary
-            .problems
-            .push(format!("cluster/configmaps.json: {e}")),
     }
     capture_pod_logs(conn, &pods_raw, &windows_nodes, dir, summary).await;
     node_names
@@ -253,38 +185,6 @@ async fn version(conn: &Connection, opts: &LiveOptions) -> Result<Value, String>
             opts.request_timeout.as_secs()
         )),
     }
-}
-
-/// kube-system ConfigMaps plus kube-flannel-cfg wherever it lives (as the live source reads them).
-async fn configmaps(conn: &Connection, opts: &LiveOptions) -> Result<Vec<Value>, String> {
-    let mut items = live::list_all::<Value>(
-        &conn.client,
-        "/api/v1/namespaces/kube-system/configmaps",
-        "",
-        "configmaps",
-        opts,
-    )
-    .await?;
-    let flannel = live::list_all::<Value>(
-        &conn.client,
-        "/api/v1/configmaps",
-        "fieldSelector=metadata.name%3Dkube-flannel-cfg",
-        "configmaps",
-        opts,
-    )
-    .await?;
-    for cm in flannel {
-        let key = |v: &Value| {
-            (
-                v.pointer("/metadata/namespace").cloned(),
-                v.pointer("/metadata/name").cloned(),
-            )
-        };
-        if !items.iter().any(|x| key(x) == key(&cm)) {
-            items.push(cm);
-        }
-    }
-    Ok(items)
 }
 
 /// Tails of the flannel and kube-proxy pods on Windows nodes, as `cluster/logs/NS/POD/CONTAINER.log`.

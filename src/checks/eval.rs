@@ -1,0 +1,252 @@
+//! `Eval`: what one check sees while it runs. It reads the model (never the raw facts), asks for
+//! each input it needs, and records findings.
+//!
+//! Asking for an input that is not ready records one `skip` (not captured) or `error` (could not be
+//! read) finding naming it, once per input (and node), and gives `None`: a check cannot mistake an
+//! unreadable input for a healthy one. Findings are made with `emit(status, subject, message)` and
+//! carry the check's citations; fixes are rendered from the catalogue's templates with real values.
+
+use crate::catalogue::CheckMeta;
+use crate::facts::k8s::{
+    ConfigMap, DaemonSet, Event, Node, Pod, PodLog, RuntimeClass, ServerVersion, Service,
+};
+use crate::facts::node::{
+    HnsNetwork, IpAddress, NetAdapter, NodeFiles, NodeInfo, NodeLog, Process, WinService,
+};
+use crate::facts::probes::ProbeResults;
+use crate::facts::Input;
+use crate::findings::{Finding, Fix, Status, Subject};
+use crate::model::node::NodeView;
+use crate::model::Model;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The evaluation context of one check: the model, the check's metadata, and the findings so far.
+pub struct Eval<'a> {
+    model: Model<'a>,
+    pub meta: &'a CheckMeta,
+    findings: Vec<Finding>,
+    reported_inputs: BTreeSet<String>,
+}
+
+impl<'a> Eval<'a> {
+    pub fn new(model: Model<'a>, meta: &'a CheckMeta) -> Self {
+        Eval {
+            model,
+            meta,
+            findings: Vec::new(),
+            reported_inputs: BTreeSet::new(),
+        }
+    }
+
+    /// The shared derivations: indexes, the IP plan, node views.
+    pub fn model(&self) -> Model<'a> {
+        self.model
+    }
+
+    /// Records a finding and returns it for adding evidence and a fix.
+    pub fn emit(
+        &mut self,
+        status: Status,
+        subject: Subject,
+        message: impl Into<String>,
+    ) -> &mut Finding {
+        self.findings.push(Finding {
+            check: self.meta.id.clone(),
+            title: self.meta.title.clone(),
+            status,
+            subject,
+            message: message.into(),
+            evidence: Vec::new(),
+            fix: None,
+            docs: self.meta.citations(),
+        });
+        let last = self.findings.len() - 1;
+        &mut self.findings[last]
+    }
+
+    /// The fix template `key` of this check with real values.
+    pub fn fix(&self, key: &str, vars: &[(&str, &str)]) -> Fix {
+        self.meta.fix(key, vars)
+    }
+
+    pub fn pattern(&self, name: &str) -> &'a regex::Regex {
+        self.meta.pattern(name)
+    }
+
+    pub fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+
+    pub fn into_findings(self) -> Vec<Finding> {
+        self.findings
+    }
+
+    /// Gives the input if it is ready; otherwise records one `skip` (not captured) or `error` (could
+    /// not be read) finding naming it, once per `key`, and gives `None`.
+    fn need_keyed<T>(&mut self, name: &str, key: &str, input: &'a Input<T>) -> Option<&'a T> {
+        debug_assert!(
+            self.meta.inputs.iter().any(|i| i == name),
+            "check {} reads input {name} which its checks/{}.toml does not declare",
+            self.meta.id,
+            self.meta.id
+        );
+        match input {
+            Input::Ready(t) => Some(t),
+            Input::Missing(what) => {
+                if self.reported_inputs.insert(key.to_string()) {
+                    self.emit(
+                        Status::Skip,
+                        Subject::new("Input", name),
+                        format!("not evaluated: {what}"),
+                    );
+                }
+                None
+            }
+            Input::Failed(why) => {
+                if self.reported_inputs.insert(key.to_string()) {
+                    self.emit(
+                        Status::Error,
+                        Subject::new("Input", name),
+                        format!("could not be evaluated: {why}"),
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    fn need<T>(&mut self, name: &str, input: &'a Input<T>) -> Option<&'a T> {
+        self.need_keyed(name, name, input)
+    }
+
+    // ------------------------------------------------------------ cluster inputs
+
+    pub fn version(&mut self) -> Option<&'a ServerVersion> {
+        self.need("version", &self.model.facts().cluster.version)
+    }
+    pub fn nodes(&mut self) -> Option<&'a Vec<Node>> {
+        self.need("nodes", &self.model.facts().cluster.nodes)
+    }
+    pub fn pods(&mut self) -> Option<&'a Vec<Pod>> {
+        self.need("pods", &self.model.facts().cluster.pods)
+    }
+    pub fn events(&mut self) -> Option<&'a Vec<Event>> {
+        self.need("events", &self.model.facts().cluster.events)
+    }
+    pub fn services(&mut self) -> Option<&'a Vec<Service>> {
+        self.need("services", &self.model.facts().cluster.services)
+    }
+    pub fn daemonsets(&mut self) -> Option<&'a Vec<DaemonSet>> {
+        self.need("daemonsets", &self.model.facts().cluster.daemonsets)
+    }
+    pub fn configmaps(&mut self) -> Option<&'a Vec<ConfigMap>> {
+        self.need("configmaps", &self.model.facts().cluster.configmaps)
+    }
+    pub fn runtimeclasses(&mut self) -> Option<&'a Vec<RuntimeClass>> {
+        self.need("runtimeclasses", &self.model.facts().cluster.runtimeclasses)
+    }
+
+    /// Pod logs a bundle holds (`cluster/logs/`); empty when none were captured.
+    pub fn pod_logs(&self) -> &'a [PodLog] {
+        &self.model.facts().cluster.logs
+    }
+
+    /// The API server's version as a semantic version, when `/version` was read and parses.
+    pub fn server_semver(&self) -> Option<crate::facts::versions::Semver> {
+        self.model.facts().cluster.server_semver()
+    }
+
+    /// The results of the active probes (`--probe`, or `probes/results.json` of a bundle).
+    pub fn probes(&mut self) -> Option<&'a ProbeResults> {
+        self.need("probes", &self.model.facts().probes.results)
+    }
+
+    /// Probe results when there are any, without recording anything.
+    pub fn probes_if_run(&self) -> Option<&'a ProbeResults> {
+        self.model.facts().probes.results.ready()
+    }
+
+    /// All nodes and the Windows ones among them. `None` when nodes could not be read (the
+    /// skip/error is recorded) or when there is no Windows node (a `skip` saying so is recorded).
+    pub fn windows_nodes_or_skip(&mut self) -> Option<(&'a Vec<Node>, Vec<&'a Node>)> {
+        let nodes = self.nodes()?;
+        let windows = self.model.windows_nodes();
+        if windows.is_empty() {
+            self.emit(
+                Status::Skip,
+                Subject::cluster(),
+                format!(
+                    "no Windows nodes in the cluster ({} nodes, none Windows)",
+                    nodes.len()
+                ),
+            );
+            return None;
+        }
+        Some((nodes, windows))
+    }
+
+    /// Windows nodes, or `None` (with the skip/error recorded) when nodes could not be read.
+    pub fn windows_nodes(&mut self) -> Option<Vec<&'a Node>> {
+        self.nodes()?;
+        Some(self.model.windows_nodes())
+    }
+
+    /// The Windows nodes and the events, for the cluster part of a check whose node part also
+    /// runs: `None`, quietly, when there is no Windows node (the node part speaks for the check),
+    /// or when nodes or events could not be read (already reported as `skip`/`error`).
+    pub fn windows_nodes_and_events(&mut self) -> Option<(Vec<&'a Node>, &'a [Event])> {
+        let windows = self.windows_nodes().filter(|w| !w.is_empty())?;
+        Some((windows, self.events()?))
+    }
+
+    // ------------------------------------------------------------ node inputs
+
+    /// The node parts of this run, each as a view. When there is none, records the `skip` saying
+    /// node data was not captured (once) and gives an empty list.
+    pub fn node_views(&mut self) -> Vec<NodeView<'a>> {
+        let views = self.model.node_views();
+        if views.is_empty() {
+            self.need("node", &self.model.facts().node.files);
+        }
+        views
+    }
+
+    /// The local node's view, recording the `skip` when no node part was captured.
+    pub fn local_node(&mut self) -> Option<NodeView<'a>> {
+        self.node_views().into_iter().next()
+    }
+
+    fn node_part<T>(&mut self, view: &NodeView<'a>, input: &'a Input<T>) -> Option<&'a T> {
+        let key = format!("node@{}", view.name());
+        self.need_keyed("node", &key, input)
+    }
+
+    /// The node files (ready whenever the node part is present).
+    pub fn node_files(&mut self, view: &NodeView<'a>) -> Option<&'a NodeFiles> {
+        self.node_part(view, &view.raw.files)
+    }
+    pub fn node_processes(&mut self, view: &NodeView<'a>) -> Option<&'a Vec<Process>> {
+        self.node_part(view, &view.raw.processes)
+    }
+    pub fn node_services(&mut self, view: &NodeView<'a>) -> Option<&'a Vec<WinService>> {
+        self.node_part(view, &view.raw.services)
+    }
+    pub fn node_hns_networks(&mut self, view: &NodeView<'a>) -> Option<&'a Vec<HnsNetwork>> {
+        self.node_part(view, &view.raw.hns_networks)
+    }
+    pub fn node_adapters(&mut self, view: &NodeView<'a>) -> Option<&'a Vec<NetAdapter>> {
+        self.node_part(view, &view.raw.adapters)
+    }
+    pub fn node_ip_addresses(&mut self, view: &NodeView<'a>) -> Option<&'a Vec<IpAddress>> {
+        self.node_part(view, &view.raw.ip_addresses)
+    }
+    pub fn node_env(&mut self, view: &NodeView<'a>) -> Option<&'a BTreeMap<String, String>> {
+        self.node_part(view, &view.raw.env)
+    }
+    pub fn node_logs(&mut self, view: &NodeView<'a>) -> Option<&'a Vec<NodeLog>> {
+        self.node_part(view, &view.raw.logs)
+    }
+    pub fn node_info(&mut self, view: &NodeView<'a>) -> Option<&'a NodeInfo> {
+        self.node_part(view, &view.raw.info)
+    }
+}

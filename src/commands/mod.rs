@@ -1,0 +1,3 @@
+//! Subcommands other than the checklist run itself: `capture` writes a bundle.
+
+pub mod capture;

@@ -1,0 +1,252 @@
+//! The run engine: gathers inputs and runs each check as soon as the inputs it declares have
+//! arrived, streaming progress to a front-end.
+//!
+//! Offline sources (bundle, demo) deliver every input at once. The live source reads each cluster
+//! input of the input table (`crate::inputs`) concurrently; as each finishes (or fails), the engine
+//! stores it in the world and runs the checks whose declared inputs are all resolved, so the TUI
+//! shows checks completing while other lists are still arriving. Headless reports use the same
+//! engine and simply wait for the end.
+
+mod gather;
+mod schedule;
+
+use crate::catalogue;
+use crate::checks::CheckResult;
+use crate::facts::{Facts, Input, InputOutcome};
+use crate::findings::Finding;
+use crate::inputs::CLUSTER_INPUTS;
+use crate::model::World;
+use crate::plan::RunPlan;
+use crate::sources::{self, SourceKind};
+use schedule::{run_checks, Scheduler};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// What a run gathered and where it came from: handed to the front-end at the end, for the
+/// report's environment, exports and reruns.
+#[derive(Debug)]
+pub struct Gathered {
+    pub world: World,
+    pub source: SourceKind,
+}
+
+impl Gathered {
+    /// True when anything at all could be read: a cluster input, a node part or probe results.
+    pub fn evaluated_anything(&self) -> bool {
+        let f = &self.world.facts;
+        f.cluster.any_ready() || f.node.present || f.probes.results.is_ready()
+    }
+
+    /// Runs one check again on what was gathered.
+    pub fn rerun(&self, id: &str) -> CheckResult {
+        crate::checks::run_one(id, crate::model::Model::new(&self.world))
+    }
+
+    /// The environment of the run, for reports and headers.
+    pub fn environment(&self) -> crate::model::environment::EnvironmentSummary {
+        crate::model::Model::new(&self.world).environment()
+    }
+
+    /// The Node name the local machine was matched to.
+    pub fn local_node_name(&self) -> Option<&str> {
+        self.world.facts.local_node_name.as_deref()
+    }
+}
+
+/// What a front-end hears while a run goes on.
+#[derive(Debug)]
+pub enum Update {
+    /// The source being read, e.g. "live: context kind-win (https://127.0.0.1:6443)".
+    Source(SourceKind),
+    /// An input started being read.
+    InputStarted(&'static str),
+    /// An input finished: ready with `count` items, or missing/failed with the reason.
+    InputDone {
+        input: &'static str,
+        outcome: InputOutcome,
+        elapsed: Duration,
+    },
+    /// A check finished.
+    Check(CheckResult),
+    /// Everything is done; what was gathered is handed over for export and reruns.
+    Finished(Box<Gathered>),
+    /// The run could not start (configuration error); the string says what to do.
+    Fatal(String),
+}
+
+/// Runs the whole pipeline for `plan`, sending updates to `tx`. Returns when every check has run.
+pub async fn run(plan: &RunPlan, tx: UnboundedSender<Update>) {
+    match gather::offline(plan) {
+        Err(e) => {
+            let _ = tx.send(Update::Fatal(e));
+        }
+        Ok(Some((mut facts, source))) => {
+            let _ = tx.send(Update::Source(source.clone()));
+            crate::model::resolve_local_node(&mut facts, plan.node_name.as_deref());
+            probe_phase(plan, None, &mut facts, &tx).await;
+            let mut scheduler = Scheduler::new(&plan.selection);
+            let world = run_checks(scheduler.take_rest(), World::new(facts), &tx).await;
+            let _ = tx.send(Update::Finished(Box::new(Gathered { world, source })));
+        }
+        Ok(None) => run_live(plan, tx).await,
+    }
+}
+
+async fn run_live(plan: &RunPlan, tx: UnboundedSender<Update>) {
+    let mut facts = Facts::default();
+    let mut scheduler = Scheduler::new(&plan.selection);
+    // Inputs the live cluster source does not provide are resolved from the start; with --probe,
+    // the probe checks wait for the probe phase, which runs once the cluster lists are in.
+    scheduler.resolve("logs");
+    if plan.probe.is_none() {
+        scheduler.resolve("probes");
+    }
+    gather::node_part(plan, &mut facts).await;
+    scheduler.resolve("node");
+
+    let conn = match sources::live::connect(&plan.live).await {
+        Ok(c) => c,
+        Err(e) => {
+            let source = SourceKind::Live {
+                context: plan.live.context.clone(),
+                server: None,
+            };
+            let _ = tx.send(Update::Source(source.clone()));
+            facts.cluster.origin = Some("no cluster".to_string());
+            facts
+                .cluster
+                .fail_all(&format!("no cluster connection: {e}"));
+            for input in CLUSTER_INPUTS {
+                let _ = tx.send(Update::InputDone {
+                    input: input.name,
+                    outcome: InputOutcome::Failed(e.clone()),
+                    elapsed: Duration::ZERO,
+                });
+            }
+            crate::model::resolve_local_node(&mut facts, plan.node_name.as_deref());
+            probe_phase(plan, None, &mut facts, &tx).await;
+            let world = run_checks(scheduler.take_rest(), World::new(facts), &tx).await;
+            let _ = tx.send(Update::Finished(Box::new(Gathered { world, source })));
+            return;
+        }
+    };
+    let _ = tx.send(Update::Source(conn.source.clone()));
+    facts.cluster.origin = Some(conn.source.describe());
+    let mut world = World::new(facts);
+
+    let started = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for input in CLUSTER_INPUTS {
+        let _ = tx.send(Update::InputStarted(input.name));
+    }
+    for read in sources::live::fetch_all(&conn.client, &plan.live) {
+        set.spawn(read);
+    }
+    while let Some(joined) = set.join_next().await {
+        let Ok(arrived) = joined else { continue };
+        let elapsed = started.elapsed();
+        let (input, outcome) = world.store(arrived);
+        if input == "nodes" {
+            crate::model::resolve_local_node(&mut world.facts, plan.node_name.as_deref());
+        }
+        let _ = tx.send(Update::InputDone {
+            input,
+            outcome,
+            elapsed,
+        });
+        scheduler.resolve(input);
+        world = run_checks(scheduler.take_ready(), world, &tx).await;
+    }
+    let server = match &conn.source {
+        SourceKind::Live { server, .. } => server.clone(),
+        _ => None,
+    };
+    probe_phase(plan, server.as_deref(), &mut world.facts, &tx).await;
+    let world = run_checks(scheduler.take_rest(), world, &tx).await;
+    let _ = tx.send(Update::Finished(Box::new(Gathered {
+        world,
+        source: conn.source,
+    })));
+}
+
+/// Runs the active probes when the plan asks for them (never otherwise), reporting them as the
+/// input `probes`. `server` is the API server URL of a live run, suggested as a target when none
+/// was given.
+async fn probe_phase(
+    plan: &RunPlan,
+    server: Option<&str>,
+    facts: &mut Facts,
+    tx: &UnboundedSender<Update>,
+) {
+    use crate::probes::{self, ProbeConfig};
+    let Some(mut request) = plan.probe.clone() else {
+        return;
+    };
+    request.suggested_target = server.and_then(probes::server_target);
+    let _ = tx.send(Update::InputStarted("probes"));
+    let started = Instant::now();
+    facts.probes = probes::run_phase(&request, facts, &ProbeConfig::default()).await;
+    let outcome = match &facts.probes.results {
+        Input::Ready(r) => InputOutcome::Ready(r.count()),
+        Input::Missing(m) => InputOutcome::Missing(m.clone()),
+        Input::Failed(e) => InputOutcome::Failed(e.clone()),
+    };
+    let _ = tx.send(Update::InputDone {
+        input: "probes",
+        outcome,
+        elapsed: started.elapsed(),
+    });
+}
+
+/// Runs the engine to the end and returns all findings in catalogue order plus what was gathered.
+pub async fn run_to_end(plan: &RunPlan) -> Result<(Vec<Finding>, Gathered), String> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let engine = run(plan, tx);
+    // `WINDOCTOR_TIMINGS=1`: when each input arrived and how long each check took, on stderr.
+    let timings = std::env::var_os("WINDOCTOR_TIMINGS").is_some_and(|v| !v.is_empty() && v != "0");
+    let started = Instant::now();
+    let collect = async {
+        let mut results: Vec<CheckResult> = Vec::new();
+        let mut gathered = None;
+        let mut fatal = None;
+        while let Some(u) = rx.recv().await {
+            match u {
+                Update::InputDone {
+                    input,
+                    outcome,
+                    elapsed,
+                } if timings => {
+                    eprintln!(
+                        "windoctor: timing: input {input} done after {:.3} s: {outcome:?}",
+                        elapsed.as_secs_f64()
+                    );
+                }
+                Update::Check(r) => {
+                    if timings {
+                        eprintln!(
+                            "windoctor: timing: check {} took {:.1} ms (done at {:.3} s)",
+                            r.id,
+                            r.elapsed.as_secs_f64() * 1000.0,
+                            started.elapsed().as_secs_f64()
+                        );
+                    }
+                    results.push(r)
+                }
+                Update::Finished(g) => gathered = Some(*g),
+                Update::Fatal(e) => fatal = Some(e),
+                _ => {}
+            }
+        }
+        (results, gathered, fatal)
+    };
+    let ((), (mut results, gathered, fatal)) = tokio::join!(engine, collect);
+    if let Some(e) = fatal {
+        return Err(e);
+    }
+    let gathered = gathered.ok_or_else(|| "the run ended without results".to_string())?;
+    results.sort_by_key(|r| catalogue::CHECK_IDS.iter().position(|id| *id == r.id));
+    Ok((
+        results.into_iter().flat_map(|r| r.findings).collect(),
+        gathered,
+    ))
+}

@@ -1,0 +1,345 @@
+//! The model: what checks share, derived from the facts once instead of once per check.
+//!
+//! A run holds a [`World`]: the facts as they arrive, and per node part a [`node::NodeModel`] built
+//! once when the node part arrives (components, kubelet settings, containerd and CNI configuration,
+//! flannel's files, each parsed once). Checks run in batches as inputs arrive; each batch sees a
+//! [`Model`] over the world, whose derived parts (the Windows nodes, indexes of pods, nodes and
+//! events, the IP plan, the flannel ConfigMap) are built on first use and shared by every check of
+//! the batch. Checks read the model through `Eval`; the environment summary for the reports is
+//! derived here too ([`environment`]).
+
+pub mod environment;
+pub mod index;
+pub mod netplan;
+pub mod node;
+
+use crate::facts::cluster::ClusterInput;
+use crate::facts::k8s::{ConfigMap, Event, Node, Pod};
+use crate::facts::network::{self, NetConf};
+use crate::facts::node::cmdline;
+use crate::facts::{Facts, InputOutcome};
+use crate::findings::Evidence;
+use index::{HostSet, NodeIndex, NodeTable, PodIndex, PodLookup, PodTable};
+use netplan::ClusterPlan;
+use node::{NodeModel, NodeView};
+use std::net::IpAddr;
+use std::sync::OnceLock;
+
+/// Everything a run has gathered: the facts, the model of each node part, and what is derived
+/// from the cluster lists, each part built on first use and kept until its inputs change.
+#[derive(Debug, Default)]
+pub struct World {
+    pub facts: Facts,
+    /// The local node part's model, when the facts have a node part.
+    local: Option<NodeModel>,
+    derived: Derived,
+}
+
+/// The parts derived from cluster inputs, each built once on first use.
+#[derive(Debug, Default)]
+struct Derived {
+    /// Positions of the Windows nodes in the node list.
+    windows: OnceLock<Vec<u32>>,
+    node_table: OnceLock<NodeTable>,
+    pod_table: OnceLock<PodTable>,
+    windows_hosts: OnceLock<HostSet>,
+    plan: OnceLock<ClusterPlan>,
+    cluster_net_conf: OnceLock<Option<(String, NetConf)>>,
+}
+
+impl World {
+    /// A world over `facts`, with the node part (if any) modelled once.
+    pub fn new(facts: Facts) -> World {
+        let mut world = World {
+            facts,
+            local: None,
+            derived: Derived::default(),
+        };
+        world.node_part_changed();
+        world
+    }
+
+    /// Rebuilds the node models after the node part of the facts was replaced.
+    pub fn node_part_changed(&mut self) {
+        self.local = self
+            .facts
+            .node
+            .present
+            .then(|| NodeModel::build(&self.facts.node));
+    }
+
+    /// Stores an arrived cluster input and forgets what was derived from the old value.
+    pub fn store(&mut self, arrived: ClusterInput) -> (&'static str, InputOutcome) {
+        let (name, outcome) = self.facts.cluster.store(arrived);
+        let d = &mut self.derived;
+        match name {
+            "nodes" => {
+                d.windows = OnceLock::new();
+                d.node_table = OnceLock::new();
+                d.windows_hosts = OnceLock::new();
+            }
+            "pods" => {
+                d.pod_table = OnceLock::new();
+                d.plan = OnceLock::new();
+            }
+            "configmaps" => {
+                d.plan = OnceLock::new();
+                d.cluster_net_conf = OnceLock::new();
+            }
+            _ => {}
+        }
+        (name, outcome)
+    }
+}
+
+/// The view of a world that checks read: cheap to copy, every derived part shared through the
+/// world.
+#[derive(Clone, Copy)]
+pub struct Model<'a> {
+    facts: &'a Facts,
+    local: Option<&'a NodeModel>,
+    derived: &'a Derived,
+}
+
+impl<'a> Model<'a> {
+    pub fn new(world: &'a World) -> Model<'a> {
+        Model {
+            facts: &world.facts,
+            local: world.local.as_ref(),
+            derived: &world.derived,
+        }
+    }
+
+    /// The facts, for the `Eval` accessors that record a skip or error when an input is absent.
+    pub(crate) fn facts(&self) -> &'a Facts {
+        self.facts
+    }
+
+    fn pods_slice(&self) -> &'a [Pod] {
+        self.facts
+            .cluster
+            .pods
+            .ready()
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    fn nodes_slice(&self) -> &'a [Node] {
+        self.facts
+            .cluster
+            .nodes
+            .ready()
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// The Windows nodes, in list order (empty when nodes could not be read).
+    pub fn windows_nodes(&self) -> Vec<&'a Node> {
+        let nodes = self.nodes_slice();
+        self.derived
+            .windows
+            .get_or_init(|| {
+                (0u32..)
+                    .zip(nodes)
+                    .filter(|(_, n)| n.is_windows())
+                    .map(|(i, _)| i)
+                    .collect()
+            })
+            .iter()
+            .filter_map(|i| nodes.get(*i as usize))
+            .collect()
+    }
+
+    /// Nodes by name, FQDN or short, any case.
+    pub fn node_index(&self) -> NodeIndex<'a> {
+        let nodes = self.nodes_slice();
+        let table = self
+            .derived
+            .node_table
+            .get_or_init(|| NodeTable::new(nodes));
+        NodeIndex::over(nodes, table)
+    }
+
+    fn pod_table(&self) -> &'a PodTable {
+        let pods = self.pods_slice();
+        self.derived.pod_table.get_or_init(|| PodTable::new(pods))
+    }
+
+    /// Pods by `(namespace, name)`.
+    pub fn pod_index(&self) -> PodIndex<'a> {
+        PodIndex::over(self.pods_slice(), self.pod_table())
+    }
+
+    /// Pods by node, namespace and label.
+    pub fn pod_lookup(&self) -> PodLookup<'a> {
+        PodLookup::over(self.pods_slice(), self.pod_table())
+    }
+
+    /// The names of the Windows nodes as a constant-time `same_host` set.
+    pub fn windows_hosts(&self) -> &'a HostSet {
+        self.derived
+            .windows_hosts
+            .get_or_init(|| HostSet::new(self.windows_nodes().iter().map(|n| n.name())))
+    }
+
+    /// The Node named `name` (exact, else FQDN/short name without regard to case).
+    pub fn node_named(&self, name: &str) -> Option<&'a Node> {
+        self.node_index().named(name)
+    }
+
+    /// Groups `events` by the nodes among `nodes` that each happened on; with `by_pod`, an event
+    /// about a pod also counts for the pod's node.
+    pub fn events_by_node<'e>(
+        &self,
+        nodes: &[&'a Node],
+        events: impl IntoIterator<Item = &'e Event>,
+        by_pod: bool,
+    ) -> Vec<(&'a Node, Vec<&'e Event>)> {
+        let pods = (by_pod && self.facts.cluster.pods.is_ready()).then(|| self.pod_index());
+        index::events_by_node(nodes, events, pods.as_ref())
+    }
+
+    /// Everything the cluster's sources say about the service and cluster ranges.
+    pub fn plan(&self) -> &'a ClusterPlan {
+        self.derived.plan.get_or_init(|| {
+            ClusterPlan::gather(
+                self.facts.cluster.configmaps.ready().map(Vec::as_slice),
+                self.facts.cluster.pods.ready().map(Vec::as_slice),
+            )
+        })
+    }
+
+    /// The cluster's flannel net-conf.json (the first ConfigMap holding one whose Network, if
+    /// written, is a CIDR), with its reference.
+    pub fn cluster_net_conf(&self) -> Option<&'a (String, NetConf)> {
+        self.derived
+            .cluster_net_conf
+            .get_or_init(|| {
+                let cms = self.facts.cluster.configmaps.ready()?;
+                cms.iter().find_map(|cm| {
+                    let text = cm.data.get("net-conf.json")?;
+                    let conf = network::parse_net_conf(text.trim_start_matches('\u{feff}')).ok()?;
+                    if conf
+                        .network
+                        .as_deref()
+                        .is_some_and(|n| network::parse_cidr(n).is_none())
+                    {
+                        return None;
+                    }
+                    Some((format!("{} net-conf.json", config_map_ref(cm)), conf))
+                })
+            })
+            .as_ref()
+    }
+
+    /// ClusterIPs of the cluster's Services (a service network that is not known still has to
+    /// cover them all), at most a handful, the `kubernetes` Service first.
+    pub fn service_ips(&self) -> Vec<(IpAddr, String)> {
+        let Some(services) = self.facts.cluster.services.ready() else {
+            return Vec::new();
+        };
+        let mut out: Vec<(IpAddr, String)> = services
+            .iter()
+            .filter_map(|s| {
+                let ip: IpAddr = s.spec.cluster_ip.as_deref()?.parse().ok()?;
+                Some((ip, format!("{}/{}", s.namespace(), s.name())))
+            })
+            .collect();
+        out.sort_by_key(|(_, n)| n != "default/kubernetes");
+        out.truncate(8);
+        out
+    }
+
+    /// The API server's host from the kube-apiserver static pod's `--advertise-address` or host IP.
+    pub fn api_server_from_pods(&self) -> Option<(String, Evidence)> {
+        let pods = self.facts.cluster.pods.ready()?;
+        pods.iter()
+            .filter(|p| p.name().starts_with("kube-apiserver"))
+            .find_map(|p| {
+                let words: Vec<String> = p
+                    .spec
+                    .containers
+                    .iter()
+                    .flat_map(|c| c.command.iter().chain(c.args.iter()))
+                    .cloned()
+                    .collect();
+                let flags = cmdline::parse_flags(&words);
+                if let Some(f) = cmdline::flag(&flags, "advertise-address") {
+                    if let Some(v) = f.value.clone().filter(|v| !v.is_empty()) {
+                        return Some((
+                            v,
+                            Evidence::api(format!("Pod/{}", p.key()), f.written.clone()),
+                        ));
+                    }
+                }
+                let ip = p.status.host_ip.clone()?;
+                Some((
+                    ip.clone(),
+                    Evidence::api(format!("Pod/{} .status.hostIP", p.key()), ip),
+                ))
+            })
+    }
+
+    /// The node parts of this run, each with its model: today the local node's, when captured.
+    pub fn node_views(&self) -> Vec<NodeView<'a>> {
+        self.local
+            .map(|built| NodeView::new(*self, &self.facts.node, built))
+            .into_iter()
+            .collect()
+    }
+
+    /// The Node the local machine is, if both are known.
+    pub fn local_node(&self) -> Option<&'a Node> {
+        self.facts.local_node()
+    }
+
+    /// The matched Node name of the local machine.
+    pub fn local_node_name(&self) -> Option<&'a str> {
+        self.facts.local_node_name.as_deref()
+    }
+
+    /// ConfigMaps, pods and other lists without recording anything: for derivations that look at an
+    /// input only when it is there.
+    pub fn ready_configmaps(&self) -> Option<&'a [ConfigMap]> {
+        self.facts.cluster.configmaps.ready().map(Vec::as_slice)
+    }
+    pub fn ready_pods(&self) -> Option<&'a [Pod]> {
+        self.facts.cluster.pods.ready().map(Vec::as_slice)
+    }
+    pub fn ready_nodes(&self) -> Option<&'a [Node]> {
+        self.facts.cluster.nodes.ready().map(Vec::as_slice)
+    }
+}
+
+/// Decides which Node the local machine is: `--node`, else the node part's own record, else the
+/// host name; each matched against Node names as `NodeIndex::named` does (exact, else FQDN or short
+/// name without regard to case). This is the one place that answers the question; everything else
+/// asks `Facts::local_node`.
+pub fn resolve_local_node(facts: &mut Facts, cli_node: Option<&str>) {
+    if let Some(n) = cli_node {
+        facts.local_node_name = Some(n.to_string());
+        return;
+    }
+    let hostname = facts.node.hostname.ready().cloned();
+    let Some(nodes) = facts.cluster.nodes.ready() else {
+        return;
+    };
+    let table = index::NodeTable::new(nodes);
+    let index = index::NodeIndex::over(nodes, &table);
+    let recorded = facts.local_node_name.clone();
+    for candidate in recorded.iter().chain(hostname.iter()) {
+        if let Some(n) = index.named(candidate) {
+            facts.local_node_name = Some(n.name().to_string());
+            return;
+        }
+    }
+}
+
+/// `ConfigMap/namespace/name`, the namespace defaulting to kube-system as the flannel lookups did.
+pub fn config_map_ref(cm: &ConfigMap) -> String {
+    format!(
+        "ConfigMap/{}/{}",
+        cm.metadata.namespace.as_deref().unwrap_or("kube-system"),
+        cm.metadata.name
+    )
+}

@@ -1,0 +1,869 @@
+//! One Windows node as the node checks see it, derived once from its node part: where kubelet,
+//! kube-proxy, flanneld and containerd run (process, service, nssm, the start script a service runs)
+//! and with which flags, the kubelet's settings and configuration file, containerd's configuration,
+//! the CNI configurations in effect, and flannel's node files, each parsed once into typed values.
+//!
+//! [`NodeModel`] owns what is derived from the node part alone and is built when the node part
+//! arrives. [`NodeView`] adds what needs the cluster too (the Node object, its podCIDR, the IP plan
+//! as this node sees it) and is what checks hold. Nothing here records a finding: a check first asks
+//! `Eval` for the inputs it must have, then reads the view.
+
+use super::Model;
+use crate::facts::cluster::same_host;
+use crate::facts::k8s::Node;
+use crate::facts::network::{self, NetConf};
+use crate::facts::node::cmdline::{self, Flag};
+use crate::facts::node::records::exe_stem;
+use crate::facts::node::{
+    cni, containerd, display_win_path, kubelet, sourcevip, subnet_env, FileState, NodeFacts,
+    NodeFile, NodeFiles, Process, WinService,
+};
+use crate::findings::{Evidence, EvidenceSource};
+use ipnet::IpNet;
+use std::net::IpAddr;
+
+// ---------------------------------------------------------------- components
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Kubelet,
+    KubeProxy,
+    Flanneld,
+    Containerd,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 4] = [
+        Kind::Kubelet,
+        Kind::KubeProxy,
+        Kind::Flanneld,
+        Kind::Containerd,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Kubelet => "kubelet",
+            Kind::KubeProxy => "kube-proxy",
+            Kind::Flanneld => "flanneld",
+            Kind::Containerd => "containerd",
+        }
+    }
+    /// Executable stems and service names it goes by.
+    fn aliases(self) -> &'static [&'static str] {
+        match self {
+            Kind::Kubelet => &["kubelet"],
+            Kind::KubeProxy => &["kube-proxy", "kubeproxy"],
+            Kind::Flanneld => &["flanneld"],
+            Kind::Containerd => &["containerd"],
+        }
+    }
+    pub fn exe(self) -> &'static str {
+        match self {
+            Kind::Kubelet => "kubelet.exe",
+            Kind::KubeProxy => "kube-proxy.exe",
+            Kind::Flanneld => "flanneld.exe",
+            Kind::Containerd => "containerd.exe",
+        }
+    }
+    pub fn matches(self, stem: &str) -> bool {
+        let s = stem.to_ascii_lowercase();
+        self.aliases().contains(&s.as_str())
+    }
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Where one component runs, found once per node part.
+#[derive(Debug, Clone)]
+struct ComponentInfo {
+    process: Option<usize>,
+    service: Option<usize>,
+    /// The arguments and where they were read, parsed into flags once.
+    args: Option<(Vec<String>, Evidence)>,
+    flags: Vec<Flag>,
+}
+
+/// Where one node component runs, as checks read it.
+#[derive(Debug, Clone, Copy)]
+pub struct Component<'a> {
+    pub kind: Kind,
+    pub process: Option<&'a Process>,
+    pub service: Option<&'a WinService>,
+    info: &'a ComponentInfo,
+}
+
+impl<'a> Component<'a> {
+    /// The component's arguments and where they were read: the running process, else the service
+    /// registration (nssm AppParameters, the binPath, or the start script it runs).
+    pub fn args(&self) -> Option<(&'a [String], &'a Evidence)> {
+        self.info
+            .args
+            .as_ref()
+            .map(|(words, evidence)| (words.as_slice(), evidence))
+    }
+
+    /// The last `--name` among the arguments (Go's flag parsing keeps the last), with where the
+    /// arguments were read.
+    pub fn flag(&self, name: &str) -> Option<(&'a Flag, &'a Evidence)> {
+        let evidence = &self.info.args.as_ref()?.1;
+        cmdline::flag(&self.info.flags, name).map(|f| (f, evidence))
+    }
+
+    /// Every flag among the arguments, parsed once.
+    pub fn flags(&self) -> &'a [Flag] {
+        &self.info.flags
+    }
+
+    pub fn is_present(&self) -> bool {
+        self.process.is_some() || self.service.is_some()
+    }
+}
+
+pub fn process_evidence(p: &Process) -> Evidence {
+    Evidence::process(
+        format!("process {} (pid {})", p.name, p.pid),
+        crate::facts::node::logs::shorten(&p.display(), 600),
+    )
+}
+
+pub fn service_evidence(s: &WinService) -> Evidence {
+    Evidence::service(
+        format!("service {}", s.name),
+        format!(
+            "State={} StartMode={} PathName={}",
+            s.state,
+            s.start_mode,
+            crate::facts::node::logs::shorten(&s.display(), 600)
+        ),
+    )
+}
+
+fn find_component(raw: &NodeFacts, kind: Kind) -> ComponentInfo {
+    let processes = raw.processes.ready().map(Vec::as_slice).unwrap_or(&[]);
+    let services = raw.services.ready().map(Vec::as_slice).unwrap_or(&[]);
+    let process = processes.iter().position(|p| kind.matches(&p.stem()));
+    let service = services
+        .iter()
+        .position(|s| kind.matches(&s.name))
+        .or_else(|| {
+            services.iter().position(|s| {
+                s.effective_command()
+                    .first()
+                    .is_some_and(|p| kind.matches(&exe_stem(p)))
+            })
+        });
+    let args = component_args(
+        raw,
+        kind,
+        process.map(|i| &processes[i]),
+        service.map(|i| &services[i]),
+    );
+    let flags = args
+        .as_ref()
+        .map(|(words, _)| cmdline::parse_flags(words))
+        .unwrap_or_default();
+    ComponentInfo {
+        process,
+        service,
+        args,
+        flags,
+    }
+}
+
+fn component_args(
+    raw: &NodeFacts,
+    kind: Kind,
+    process: Option<&Process>,
+    service: Option<&WinService>,
+) -> Option<(Vec<String>, Evidence)> {
+    if let Some(p) = process {
+        return Some((p.args().to_vec(), process_evidence(p)));
+    }
+    let s = service?;
+    let cmd = s.effective_command();
+    let program = cmd.first().map(|p| exe_stem(p)).unwrap_or_default();
+    if kind.matches(&program) {
+        return Some((cmd[1..].to_vec(), service_evidence(s)));
+    }
+    // powershell.exe -File C:\k\StartKubelet.ps1: read the script's invocation.
+    let script = cmd
+        .iter()
+        .find(|w| w.to_ascii_lowercase().ends_with(".ps1"))?;
+    let files = raw.files.ready()?;
+    let file = files.get(script)?;
+    let words = cmdline::script_invocation(&file.text, kind.exe())?;
+    Some((
+        words,
+        Evidence::file(
+            display_win_path(&file.path),
+            format!(
+                "{} runs it: {}",
+                s.name,
+                first_line_with(&file.text, kind.exe())
+            ),
+        ),
+    ))
+}
+
+fn first_line_with(text: &str, needle: &str) -> String {
+    let n = needle.to_ascii_lowercase();
+    text.lines()
+        .find(|l| l.to_ascii_lowercase().contains(&n) && !l.trim_start().starts_with('#'))
+        .map(|l| crate::facts::node::logs::shorten(l.trim(), 400))
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------- kubelet settings
+
+/// One flag with where it was read.
+#[derive(Debug, Clone)]
+pub struct Setting {
+    pub flag: Flag,
+    pub evidence: Evidence,
+}
+
+/// The kubelet's configuration: flags (process, or service/script plus kubeadm-flags.env) and the
+/// KubeletConfiguration file named by `--config`.
+#[derive(Debug, Clone)]
+pub struct KubeletSettings {
+    pub flags: Vec<Setting>,
+    pub config: Option<(String, Result<kubelet::KubeletConfigFile, String>)>,
+    /// Where the flags came from, for messages.
+    pub sources: Vec<String>,
+    /// The command lines and files the flags were read from, for evidence of an absent flag.
+    pub source_evidence: Vec<Evidence>,
+}
+
+impl KubeletSettings {
+    pub fn get(&self, name: &str) -> Option<&Setting> {
+        let name = name.trim_start_matches('-').to_ascii_lowercase();
+        self.flags.iter().rev().find(|s| s.flag.name == name)
+    }
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.get(name).and_then(|s| s.flag.value.as_deref())
+    }
+    pub fn config_file(&self) -> Option<&kubelet::KubeletConfigFile> {
+        self.config.as_ref().and_then(|(_, c)| c.as_ref().ok())
+    }
+}
+
+/// The path of kubeadm's flags file on Windows nodes.
+pub const KUBEADM_FLAGS_ENV: &str = r"C:\var\lib\kubelet\kubeadm-flags.env";
+
+fn read_kubelet_settings(raw: &NodeFacts, comp: &ComponentInfo) -> Option<KubeletSettings> {
+    let mut settings = KubeletSettings {
+        flags: Vec::new(),
+        config: None,
+        sources: Vec::new(),
+        source_evidence: Vec::new(),
+    };
+    let files = raw.files.ready();
+    if comp.process.is_none() {
+        if let Some(f) = files.and_then(|f| f.get(KUBEADM_FLAGS_ENV)) {
+            if let Ok(words) = kubelet::parse_kubeadm_flags_env(&f.text) {
+                settings.sources.push(display_win_path(&f.path));
+                settings.source_evidence.push(Evidence::file(
+                    display_win_path(&f.path),
+                    crate::facts::node::logs::shorten(f.text.trim(), 600),
+                ));
+                for flag in cmdline::parse_flags(&words) {
+                    let evidence = Evidence::file(display_win_path(&f.path), flag.written.clone());
+                    settings.flags.push(Setting { flag, evidence });
+                }
+            }
+        }
+    }
+    if let Some((_, ev)) = &comp.args {
+        settings.sources.push(ev.reference.clone());
+        settings.source_evidence.push(ev.clone());
+        for flag in &comp.flags {
+            let mut evidence = ev.clone();
+            evidence.excerpt = flag.written.clone();
+            settings.flags.push(Setting {
+                flag: flag.clone(),
+                evidence,
+            });
+        }
+    }
+    if settings.flags.is_empty() {
+        return None;
+    }
+    if let Some(path) = settings.value("config").map(str::to_string) {
+        let parsed = match files.map(|f| f.state(&path)) {
+            Some(FileState::Present(f)) => kubelet::parse_config_file(&f.text),
+            Some(FileState::Unreadable(why)) => Err(why.to_string()),
+            _ => Err("the file does not exist on the node".to_string()),
+        };
+        settings.config = Some((display_win_path(&path), parsed));
+    }
+    Some(settings)
+}
+
+// ---------------------------------------------------------------- the node model
+
+/// The default containerd configuration file on Windows.
+pub const CONTAINERD_CONFIG: &str = r"C:\Program Files\containerd\config.toml";
+/// CNI configuration directories windoctor looks in before the kubelet and containerd name others.
+pub const DEFAULT_CNI_DIRS: [&str; 2] = [r"C:\k\cni\config", r"C:\etc\cni\net.d"];
+/// flannel's subnet file on Windows.
+pub const SUBNET_ENV: &str = r"C:\run\flannel\subnet.env";
+/// The source VIP files the flannel start scripts keep (start.ps1 layout).
+pub const SOURCE_VIP: &str = r"C:\k\SourceVip.json";
+pub const SOURCE_VIP_REQUEST: &str = r"C:\k\SourceVipRequest.json";
+/// Where the Windows flanneld reads net-conf.json: the HostProcess and start.ps1 layouts.
+pub const NET_CONF_PATHS: [&str; 2] = [r"C:\etc\kube-flannel\net-conf.json", r"C:\k\net-conf.json"];
+
+/// A parsed node file: which file (index into the node's files) and what it parsed to.
+type Parsed<T> = (usize, Result<T, String>);
+
+/// What is derived from one node part alone, computed once when the node part arrives.
+#[derive(Debug, Clone)]
+pub struct NodeModel {
+    components: Vec<ComponentInfo>,
+    kubelet: Option<KubeletSettings>,
+    containerd: Option<Parsed<containerd::ContainerdConfig>>,
+    cni_dirs: Vec<String>,
+    cni: Vec<Parsed<cni::CniConfig>>,
+    net_conf: Option<Parsed<NetConf>>,
+    subnet_env: Option<Parsed<subnet_env::SubnetEnv>>,
+    source_vip: Option<Parsed<sourcevip::SourceVip>>,
+    source_vip_request: Option<Parsed<Vec<IpNet>>>,
+}
+
+impl NodeModel {
+    pub fn build(raw: &NodeFacts) -> NodeModel {
+        let components: Vec<ComponentInfo> =
+            Kind::ALL.iter().map(|k| find_component(raw, *k)).collect();
+        let kubelet = read_kubelet_settings(raw, &components[Kind::Kubelet.index()]);
+        let files = raw.files.ready();
+        let index_of = |f: &NodeFile| -> Option<usize> {
+            files?.files.iter().position(|g| std::ptr::eq(g, f))
+        };
+        let containerd_path = cmdline::flag(&components[Kind::Containerd.index()].flags, "config")
+            .and_then(|f| f.value.clone())
+            .unwrap_or_else(|| CONTAINERD_CONFIG.to_string());
+        let containerd = files
+            .and_then(|f| f.get(&containerd_path))
+            .and_then(|f| Some((index_of(f)?, containerd::parse(&f.text))));
+        let mut cni_dirs: Vec<String> = DEFAULT_CNI_DIRS.iter().map(|s| s.to_string()).collect();
+        if let Some(k) = &kubelet {
+            cni_dirs.extend(k.value("cni-conf-dir").map(str::to_string));
+        }
+        if let Some((_, Ok(c))) = &containerd {
+            cni_dirs.extend(c.cni_conf_dirs.iter().map(|(d, _)| d.clone()));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        cni_dirs.retain(|d| seen.insert(crate::facts::node::normalise_win_path(d)));
+        let mut cni_files: Vec<Parsed<cni::CniConfig>> = Vec::new();
+        if let Some(all) = files {
+            for dir in &cni_dirs {
+                for f in all.in_dir(dir, &[".conf", ".conflist", ".json"]) {
+                    if let Some(i) = index_of(f) {
+                        if !cni_files.iter().any(|(j, _)| *j == i) {
+                            cni_files.push((i, cni::parse(&f.text)));
+                        }
+                    }
+                }
+            }
+        }
+        let net_conf = files.and_then(|all| {
+            NET_CONF_PATHS
+                .iter()
+                .find_map(|p| all.get(p))
+                .and_then(|f| Some((index_of(f)?, parse_node_net_conf(&f.text))))
+        });
+        let subnet_env = files
+            .and_then(|all| all.get(SUBNET_ENV))
+            .and_then(|f| Some((index_of(f)?, subnet_env::parse(&f.text))));
+        let source_vip = files
+            .and_then(|all| all.get(SOURCE_VIP))
+            .and_then(|f| Some((index_of(f)?, sourcevip::parse(&f.text))));
+        let source_vip_request = files
+            .and_then(|all| all.get(SOURCE_VIP_REQUEST))
+            .and_then(|f| Some((index_of(f)?, sourcevip::parse_request(&f.text))));
+        NodeModel {
+            components,
+            kubelet,
+            containerd,
+            cni_dirs,
+            cni: cni_files,
+            net_conf,
+            subnet_env,
+            source_vip,
+            source_vip_request,
+        }
+    }
+}
+
+/// A node's net-conf.json, read as flanneld reads it: the cluster's parser, and a Network that must
+/// be a CIDR (the node's flanneld cannot start without one).
+fn parse_node_net_conf(text: &str) -> Result<NetConf, String> {
+    let t = text.trim_start_matches('\u{feff}').trim();
+    if t.is_empty() {
+        return Err("the file is empty".to_string());
+    }
+    let conf = network::parse_net_conf(t)?;
+    if let Some(n) = &conf.network {
+        if network::parse_cidr(n).is_none() {
+            return Err(format!("Network {n:?} is not a CIDR"));
+        }
+    }
+    Ok(conf)
+}
+
+// ---------------------------------------------------------------- the view checks hold
+
+/// One node's data and what is derived from it, with the cluster model for what needs both.
+#[derive(Clone, Copy)]
+pub struct NodeView<'a> {
+    pub model: Model<'a>,
+    pub raw: &'a NodeFacts,
+    built: &'a NodeModel,
+}
+
+impl<'a> NodeView<'a> {
+    pub fn new(model: Model<'a>, raw: &'a NodeFacts, built: &'a NodeModel) -> Self {
+        NodeView { model, raw, built }
+    }
+
+    fn file(&self, i: usize) -> Option<&'a NodeFile> {
+        self.raw.files.ready()?.files.get(i)
+    }
+
+    pub fn files(&self) -> Option<&'a NodeFiles> {
+        self.raw.files.ready()
+    }
+
+    /// The name to use for this node in messages and fixes: the matched Node name, else the
+    /// recorded host name.
+    pub fn name(&self) -> String {
+        self.model
+            .facts
+            .local_node_name
+            .clone()
+            .or_else(|| self.raw.hostname.ready().cloned())
+            .unwrap_or_else(|| "this node".to_string())
+    }
+
+    /// The Node object of this machine (by `--node`, node.json or host name).
+    pub fn node_object(&self) -> Option<&'a Node> {
+        let facts = self.model.facts;
+        if let Some(n) = facts.local_node() {
+            return Some(n);
+        }
+        let host = self.raw.hostname.ready()?;
+        facts
+            .cluster
+            .nodes
+            .ready()?
+            .iter()
+            .find(|n| same_host(n.name(), host))
+    }
+
+    pub fn component(&self, kind: Kind) -> Component<'a> {
+        let info = &self.built.components[kind.index()];
+        Component {
+            kind,
+            process: info
+                .process
+                .and_then(|i| self.raw.processes.ready()?.get(i)),
+            service: info.service.and_then(|i| self.raw.services.ready()?.get(i)),
+            info,
+        }
+    }
+
+    /// The kubelet's settings from everything the node part holds. `None` when nothing names the
+    /// kubelet's flags (no process, no service, no kubeadm-flags.env).
+    pub fn kubelet(&self) -> Option<&'a KubeletSettings> {
+        self.built.kubelet.as_ref()
+    }
+
+    /// The containerd configuration in effect: `--config` of the containerd process/service, else
+    /// the default path. `None` when the file is not on the node.
+    pub fn containerd_config(
+        &self,
+    ) -> Option<(
+        &'a NodeFile,
+        &'a Result<containerd::ContainerdConfig, String>,
+    )> {
+        let (i, parsed) = self.built.containerd.as_ref()?;
+        Some((self.file(*i)?, parsed))
+    }
+
+    /// The CNI configuration directories: the defaults, the kubelet's `--cni-conf-dir` and
+    /// containerd's `conf_dir`.
+    pub fn cni_dirs(&self) -> &'a [String] {
+        &self.built.cni_dirs
+    }
+
+    /// Every CNI configuration file on the node, parsed.
+    pub fn cni_configs(&self) -> Vec<(&'a NodeFile, &'a Result<cni::CniConfig, String>)> {
+        self.built
+            .cni
+            .iter()
+            .filter_map(|(i, c)| Some((self.file(*i)?, c)))
+            .collect()
+    }
+
+    /// The node's net-conf.json, parsed, if present.
+    pub fn net_conf(&self) -> Option<(&'a NodeFile, &'a Result<NetConf, String>)> {
+        let (i, parsed) = self.built.net_conf.as_ref()?;
+        Some((self.file(*i)?, parsed))
+    }
+
+    /// `C:\run\flannel\subnet.env`, parsed, if present.
+    pub fn subnet_env(&self) -> Option<(&'a NodeFile, &'a Result<subnet_env::SubnetEnv, String>)> {
+        let (i, parsed) = self.built.subnet_env.as_ref()?;
+        Some((self.file(*i)?, parsed))
+    }
+
+    /// `C:\k\SourceVip.json`, parsed (either JSON shape, either encoding), if present.
+    pub fn source_vip(&self) -> Option<(&'a NodeFile, &'a Result<sourcevip::SourceVip, String>)> {
+        let (i, parsed) = self.built.source_vip.as_ref()?;
+        Some((self.file(*i)?, parsed))
+    }
+
+    /// The subnets `C:\k\SourceVipRequest.json` asks host-local for, if present.
+    pub fn source_vip_request(&self) -> Option<(&'a NodeFile, &'a Result<Vec<IpNet>, String>)> {
+        let (i, parsed) = self.built.source_vip_request.as_ref()?;
+        Some((self.file(*i)?, parsed))
+    }
+
+    /// The Node's first podCIDR with its evidence.
+    pub fn pod_cidr(&self) -> Option<(IpNet, Evidence)> {
+        let node = self.node_object()?;
+        let cidr = node.pod_cidrs().into_iter().next()?;
+        let net = cidr.parse::<IpNet>().ok()?.trunc();
+        Some((
+            net,
+            Evidence::api(format!("Node/{} .spec.podCIDR", node.name()), cidr),
+        ))
+    }
+
+    /// The node's IP: the Node's InternalIP, else the HNS management IP, else flanneld's `--iface`,
+    /// else the first ordinary IPv4 address of the node.
+    pub fn node_ip(&self) -> Option<(IpAddr, Evidence)> {
+        if let Some(node) = self.node_object() {
+            if let Some(ip) = node.internal_ip().and_then(|s| s.parse().ok()) {
+                return Some((
+                    ip,
+                    Evidence::api(
+                        format!("Node/{} .status.addresses[InternalIP]", node.name()),
+                        ip.to_string(),
+                    ),
+                ));
+            }
+        }
+        if let Some(nets) = self.raw.hns_networks.ready() {
+            for n in nets {
+                if let Some(ip) = n
+                    .management_ip
+                    .as_deref()
+                    .and_then(|s| s.parse::<IpAddr>().ok())
+                    .filter(|ip| !is_apipa(ip))
+                {
+                    return Some((
+                        ip,
+                        Evidence::new(
+                            EvidenceSource::Api,
+                            format!("Get-HnsNetwork {} .ManagementIP", n.name),
+                            ip.to_string(),
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some((f, ev)) = self.component(Kind::Flanneld).flag("iface") {
+            if let Some(ip) = f.value.as_deref().and_then(|v| v.parse::<IpAddr>().ok()) {
+                return Some((ip, ev.clone()));
+            }
+        }
+        let ips = self.raw.ip_addresses.ready()?;
+        ips.iter().find_map(|a| {
+            let ip: IpAddr = a.ip_address.parse().ok()?;
+            (!ip.is_loopback() && !is_apipa(&ip) && !a.interface_alias.contains("nat")).then(|| {
+                (
+                    ip,
+                    Evidence::api(
+                        format!("Get-NetIPAddress {}", a.interface_alias),
+                        a.ip_address.clone(),
+                    ),
+                )
+            })
+        })
+    }
+
+    /// The node's management subnet (node IP with its prefix length), when the node's addresses
+    /// show it.
+    pub fn management_subnet(&self) -> Option<(IpNet, Evidence)> {
+        let (ip, _) = self.node_ip()?;
+        let ips = self.raw.ip_addresses.ready()?;
+        let a = ips.iter().find(|a| a.ip_address == ip.to_string())?;
+        let net = a.net()?.trunc();
+        Some((
+            net,
+            Evidence::api(
+                format!("Get-NetIPAddress {}", a.interface_alias),
+                format!("{}/{}", a.ip_address, a.prefix_length.unwrap_or(0)),
+            ),
+        ))
+    }
+
+    /// Why windoctor thinks flannel is the node's network, as evidence; `None` when nothing says so.
+    pub fn flannel_evidence(&self) -> Option<Evidence> {
+        let flanneld = self.component(Kind::Flanneld);
+        if let Some(p) = flanneld.process {
+            return Some(process_evidence(p));
+        }
+        if let Some(s) = flanneld.service {
+            return Some(service_evidence(s));
+        }
+        for (f, c) in self.cni_configs() {
+            if let Ok(c) = c {
+                if c.uses("flannel") {
+                    return Some(Evidence::file(
+                        display_win_path(&f.path),
+                        format!(
+                            "CNI type flannel (network {})",
+                            c.name.clone().unwrap_or_default()
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some(files) = self.files() {
+            for path in [SUBNET_ENV, NET_CONF_PATHS[0]] {
+                if let Some(f) = files.get(path) {
+                    return Some(Evidence::file(display_win_path(&f.path), "present"));
+                }
+            }
+        }
+        if let Some(node) = self.node_object() {
+            if let Some((k, v)) = node
+                .metadata
+                .annotations
+                .iter()
+                .find(|(k, _)| k.starts_with("flannel.alpha.coreos.com/"))
+            {
+                return Some(Evidence::api(
+                    format!("Node/{} .metadata.annotations[{k}]", node.name()),
+                    v.clone(),
+                ));
+            }
+        }
+        None
+    }
+
+    /// One command that sets `flag` (written `--name=value`) wherever the kubelet's flags live on
+    /// this node: nssm's AppParameters, the sc.exe binPath, or kubeadm-flags.env; an existing
+    /// `--name` is replaced.
+    pub fn kubelet_flag_command(&self, flag: &str) -> String {
+        let name = flag.split('=').next().unwrap_or(flag);
+        let comp = self.component(Kind::Kubelet);
+        let keep = |words: &[String]| -> String {
+            let mut kept: Vec<String> = words
+                .iter()
+                .filter(|w| !w.starts_with(&format!("{name}=")) && w.as_str() != name)
+                .cloned()
+                .collect();
+            kept.push(flag.to_string());
+            cmdline::join_for_display(&kept)
+        };
+        if let Some(svc) = comp.service {
+            let cmd = svc.effective_command();
+            let program = cmd.first().map(|p| exe_stem(p)).unwrap_or_default();
+            if program == "kubelet" {
+                return if svc.is_nssm() {
+                    format!("nssm set {} AppParameters {}", svc.name, keep(&cmd[1..]))
+                } else {
+                    format!(
+                        "sc.exe config {} binPath= \"{} {}\"",
+                        svc.name,
+                        cmd[0],
+                        keep(&cmd[1..])
+                    )
+                };
+            }
+        }
+        if self
+            .files()
+            .and_then(|f| f.get(KUBEADM_FLAGS_ENV))
+            .is_some()
+        {
+            let env_file = KUBEADM_FLAGS_ENV;
+            return format!(
+                "(Get-Content {env_file}) -replace ' ?{name}=[^ \"]*', '' -replace '\"$', ' {flag}\"' | Set-Content {env_file} -Encoding ascii"
+            );
+        }
+        if let Some(p) = comp.process {
+            if let Some(program) = p.command_line.first() {
+                return format!("{program} {}", keep(p.args()));
+            }
+        }
+        format!("add {flag} to the kubelet's command line (start script or service)")
+    }
+
+    /// The sandbox image as the kubelet (`--pod-infra-container-image`) and containerd (config.toml,
+    /// any layout) are configured on the node, and a containerd config that cannot be parsed (its
+    /// path and why).
+    pub fn sandbox_settings(&self) -> (Vec<SandboxSetting>, Option<(String, String)>) {
+        let mut out = Vec::new();
+        let mut broken = None;
+        if let Some(k) = self.kubelet() {
+            if let Some(s) = k.get("pod-infra-container-image") {
+                if let Some(v) = s.flag.value.clone().filter(|v| !v.is_empty()) {
+                    out.push(SandboxSetting {
+                        image: v,
+                        setting: "kubelet --pod-infra-container-image".to_string(),
+                        evidence: s.evidence.clone(),
+                    });
+                }
+            }
+        }
+        if let Some((file, parsed)) = self.containerd_config() {
+            let path = display_win_path(&file.path);
+            match parsed {
+                Ok(c) => {
+                    if let Some((image, key)) = &c.sandbox_image {
+                        out.push(SandboxSetting {
+                            image: image.clone(),
+                            setting: format!("containerd {key}"),
+                            evidence: Evidence::file(path, format!("{key} = \"{image}\"")),
+                        });
+                    }
+                }
+                Err(why) => broken = Some((path, why.clone())),
+            }
+        }
+        (out, broken)
+    }
+
+    /// One command that changes a sandbox image setting to `image`: the kubelet flag where the
+    /// kubelet's flags live, or the containerd configuration file to edit.
+    pub fn sandbox_apply(&self, setting: &SandboxSetting, image: &str) -> String {
+        if setting.setting.starts_with("kubelet") {
+            self.kubelet_flag_command(&format!("--pod-infra-container-image={image}"))
+        } else {
+            format!(
+                "notepad \"{}\"  # set {} = \"{image}\"",
+                setting.evidence.reference,
+                setting.setting.trim_start_matches("containerd ")
+            )
+        }
+    }
+
+    /// The Windows build of this machine: node.json's OS build, else the Node's kernelVersion.
+    pub fn build(&self) -> Option<(u32, Evidence)> {
+        if let Some(info) = self.raw.info.ready() {
+            if let Some(b) = info.build {
+                let shown = match info.ubr {
+                    Some(u) => format!("10.0.{b}.{u}"),
+                    None => format!("10.0.{b}"),
+                };
+                return Some((
+                    b,
+                    Evidence::api(
+                        "Win32_OperatingSystem BuildNumber",
+                        format!("{shown} {}", info.os_caption.clone().unwrap_or_default())
+                            .trim()
+                            .to_string(),
+                    ),
+                ));
+            }
+        }
+        let node = self.node_object()?;
+        let b = node.windows_build()?;
+        Some((
+            b,
+            Evidence::api(
+                format!("Node/{} .status.nodeInfo.kernelVersion", node.name()),
+                node.status.node_info.kernel_version.clone(),
+            ),
+        ))
+    }
+
+    /// The API server's host: the node kubeconfig's `server:` (recorded in node.json), else the
+    /// kube-apiserver static pod's `--advertise-address` or host IP.
+    pub fn api_server_host(&self) -> Option<(String, Evidence)> {
+        if let Some(server) = self.raw.info.ready().and_then(|i| i.api_server.clone()) {
+            if let Some(host) = url_host(&server) {
+                return Some((
+                    host,
+                    Evidence::file(r"C:\k\config", format!("server: {server}")),
+                ));
+            }
+        }
+        self.model.api_server_from_pods()
+    }
+}
+
+/// One setting of the sandbox (pause) image on the node.
+#[derive(Debug, Clone)]
+pub struct SandboxSetting {
+    pub image: String,
+    /// "kubelet --pod-infra-container-image" or "containerd sandbox_image".
+    pub setting: String,
+    pub evidence: Evidence,
+}
+
+/// 169.254.0.0/16: Windows' automatic address when DHCP did not answer.
+pub fn is_apipa(ip: &IpAddr) -> bool {
+    matches!(ip, IpAddr::V4(v4) if v4.octets()[0] == 169 && v4.octets()[1] == 254)
+}
+
+/// Image references compared the way a runtime resolves them (`docker.io/library/` implied, case).
+pub fn same_image(a: &str, b: &str) -> bool {
+    fn norm(s: &str) -> String {
+        let s = s.trim().to_ascii_lowercase();
+        let s = s.strip_prefix("docker.io/").unwrap_or(&s).to_string();
+        s.strip_prefix("library/").unwrap_or(&s).to_string()
+    }
+    norm(a) == norm(b)
+}
+
+/// `https://10.0.0.5:6443/` -> `10.0.0.5`; `https://[fd00::1]:6443` -> `fd00::1`.
+pub fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let hostport = rest.split('/').next()?;
+    let hostport = hostport.rsplit('@').next()?;
+    if let Some(v6) = hostport.strip_prefix('[') {
+        return v6.split(']').next().map(str::to_string);
+    }
+    hostport
+        .split(':')
+        .next()
+        .filter(|h| !h.is_empty())
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apipa_and_hosts() {
+        assert!(is_apipa(&"169.254.3.4".parse().expect("ip")));
+        assert!(!is_apipa(&"10.0.0.4".parse().expect("ip")));
+        assert_eq!(
+            url_host("https://10.0.0.5:6443/").as_deref(),
+            Some("10.0.0.5")
+        );
+        assert_eq!(
+            url_host("https://[fd00::1]:6443").as_deref(),
+            Some("fd00::1")
+        );
+        assert!(same_image("docker.io/library/pause:3.6", "PAUSE:3.6"));
+    }
+
+    #[test]
+    fn node_net_conf_needs_a_cidr_network() {
+        assert!(
+            parse_node_net_conf(r#"{"Network":"10.244.0.0/16","Backend":{"Type":"vxlan"}}"#)
+                .is_ok()
+        );
+        let err = parse_node_net_conf(r#"{"Network":"ten"}"#).unwrap_err();
+        assert!(err.contains("not a CIDR"), "{err}");
+        assert!(parse_node_net_conf("").is_err());
+    }
+}

@@ -1,0 +1,24 @@
+//! The report's last gate: every string of a finding (message, evidence, fix) and the server URL go
+//! through `crate::redact` before any writer sees the report.
+
+use super::Report;
+use crate::redact::redact;
+
+pub fn redact_report(report: &mut Report) {
+    for f in &mut report.findings {
+        f.message = redact(&f.message);
+        for e in &mut f.evidence {
+            e.reference = redact(&e.reference);
+            e.excerpt = redact(&e.excerpt);
+        }
+        if let Some(fix) = &mut f.fix {
+            fix.text = redact(&fix.text);
+            for c in &mut fix.commands {
+                *c = redact(c);
+            }
+        }
+    }
+    if let Some(server) = &mut report.source.server {
+        *server = redact(server);
+    }
+}

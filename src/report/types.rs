@@ -1,0 +1,208 @@
+//! The serde types of the `windoctor.report/v1` JSON report (assets/report.schema.json). They are
+//! the report's own: built from findings and the environment summary, so the internal types can
+//! change without changing what tools that read reports see.
+
+use crate::findings::{Finding, Status};
+use crate::model::environment::EnvironmentSummary;
+use crate::sources::SourceKind;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub tool: Tool,
+    pub generated_at: String,
+    pub source: Source,
+    pub environment: Environment,
+    pub summary: BTreeMap<&'static str, usize>,
+    pub findings: Vec<ReportFinding>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Source {
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+impl Source {
+    pub fn from_kind(kind: &SourceKind) -> Source {
+        match kind {
+            SourceKind::Live { context, server } => Source {
+                kind: "live",
+                context: context.clone(),
+                server: server.clone(),
+                path: None,
+            },
+            SourceKind::Snapshot { path } => Source {
+                kind: "snapshot",
+                context: None,
+                server: None,
+                path: Some(path.clone()),
+            },
+            SourceKind::Demo => Source {
+                kind: "demo",
+                context: None,
+                server: None,
+                path: None,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Environment {
+    pub server_version: Option<String>,
+    pub nodes: NodeCounts,
+    pub windows_nodes: Vec<WindowsNode>,
+    pub local_node: Option<LocalNode>,
+    /// Pod network as far as the cluster shows it, e.g. "flannel vxlan (VNI 4096, port 4789)".
+    pub networking: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct NodeCounts {
+    pub linux: usize,
+    pub windows: usize,
+    pub total: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WindowsNode {
+    pub name: String,
+    pub os_image: String,
+    pub kernel_version: String,
+    pub build: Option<u32>,
+    pub container_runtime: String,
+    pub kubelet_version: String,
+    pub ready: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LocalNode {
+    pub hostname: Option<String>,
+    pub node_name: Option<String>,
+    pub os: Option<String>,
+    pub network_mode: Option<String>,
+}
+
+impl Environment {
+    pub fn from_summary(env: &EnvironmentSummary) -> Environment {
+        Environment {
+            server_version: env.server_version.clone(),
+            nodes: NodeCounts {
+                linux: env.linux_nodes,
+                windows: env.windows_node_count,
+                total: env.total_nodes,
+            },
+            windows_nodes: env
+                .windows_nodes
+                .iter()
+                .map(|w| WindowsNode {
+                    name: w.name.clone(),
+                    os_image: w.os_image.clone(),
+                    kernel_version: w.kernel_version.clone(),
+                    build: w.build,
+                    container_runtime: w.container_runtime.clone(),
+                    kubelet_version: w.kubelet_version.clone(),
+                    ready: w.ready,
+                })
+                .collect(),
+            local_node: env.local_node.as_ref().map(|l| LocalNode {
+                hostname: l.hostname.clone(),
+                node_name: l.node_name.clone(),
+                os: l.os.clone(),
+                network_mode: l.network_mode.clone(),
+            }),
+            networking: env.networking.clone(),
+        }
+    }
+}
+
+/// One finding as the report shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportFinding {
+    pub check: String,
+    pub title: String,
+    pub status: Status,
+    pub subject: ReportSubject,
+    pub message: String,
+    pub evidence: Vec<ReportEvidence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<ReportFix>,
+    pub docs: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportSubject {
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl ReportSubject {
+    /// `kind/name` or `kind/namespace/name`, for text output.
+    pub fn display(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{}/{}/{}", self.kind, ns, self.name),
+            None => format!("{}/{}", self.kind, self.name),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportEvidence {
+    /// api, event, file, process, service, log, probe.
+    pub source: &'static str,
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub excerpt: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportFix {
+    pub text: String,
+    pub commands: Vec<String>,
+}
+
+impl ReportFinding {
+    pub fn from_finding(f: &Finding) -> ReportFinding {
+        ReportFinding {
+            check: f.check.clone(),
+            title: f.title.clone(),
+            status: f.status,
+            subject: ReportSubject {
+                kind: f.subject.kind.clone(),
+                namespace: f.subject.namespace.clone(),
+                name: f.subject.name.clone(),
+            },
+            message: f.message.clone(),
+            evidence: f
+                .evidence
+                .iter()
+                .map(|e| ReportEvidence {
+                    source: e.source.as_str(),
+                    reference: e.reference.clone(),
+                    excerpt: e.excerpt.clone(),
+                })
+                .collect(),
+            fix: f.fix.as_ref().map(|x| ReportFix {
+                text: x.text.clone(),
+                commands: x.commands.clone(),
+            }),
+            docs: f.docs.clone(),
+        }
+    }
+}
