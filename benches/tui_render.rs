@@ -97,6 +97,8 @@ fn heavy_app() -> App {
                 let status = [Status::Fail, Status::Warn, Status::Pass, Status::Info][i % 4];
                 let mut f = Finding {
                     check: id.to_string(),
+                    code: String::new(),
+                    node: None,
                     title: id.to_string(),
                     status,
                     subject: Subject::namespaced("Pod", "default", format!("web-{i}")),

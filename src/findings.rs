@@ -222,6 +222,13 @@ pub struct Fix {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     pub check: String,
+    /// The part of the check the finding is about, `<check>/<part>` (e.g.
+    /// `os-scheduling/linux-daemonset-on-windows`): stable, so that `--only`/`--skip` and silencing
+    /// can name one problem. Findings about an input that could not be read use `<check>/input`.
+    pub code: String,
+    /// The Windows node the finding is about, when it is about one node.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub node: Option<String>,
     pub title: String,
     pub status: Status,
     pub subject: Subject,
@@ -262,6 +269,8 @@ mod tests {
     fn error_outranks_pass_in_a_row() {
         let mk = |status| Finding {
             check: "x".into(),
+            code: String::new(),
+            node: None,
             title: "x".into(),
             status,
             subject: Subject::cluster(),

@@ -16,35 +16,8 @@ use std::sync::OnceLock;
 
 static CHECK_FILES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/checks");
 
-/// The stable check ids of SPEC section 5, in catalogue order.
-pub const CHECK_IDS: [&str; 26] = [
-    "node-ready",
-    "node-services",
-    "windows-version",
-    "pause-image",
-    "image-os-match",
-    "os-scheduling",
-    "pod-spec-compat",
-    "container-runtime",
-    "flannel-vxlan",
-    "flannel-subnet-env",
-    "flannel-sourcevip",
-    "flanneld-waiting",
-    "kube-proxy-hostname-override",
-    "hns-network",
-    "cni-exception-list",
-    "icmp-vs-tcp",
-    "nodeport-self-access",
-    "service-ip-from-node",
-    "mac-spoofing",
-    "dns-windows",
-    "port-forward-wincat",
-    "proxy-env",
-    "ip-plan",
-    "kubelet-config",
-    "service-limits",
-    "version-skew",
-];
+/// The stable check ids, in catalogue order (the `order` of each `checks/<id>.toml`).
+pub const CHECK_IDS: &[&str] = crate::checks::GENERATED_IDS;
 
 /// Where a check can look: the cluster API, the local node, or an opt-in active probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -125,11 +98,24 @@ pub struct Example {
     pub files: BTreeMap<String, String>,
 }
 
+/// One part of a check: a problem (or a group of them) with a stable sub-code that `--only`,
+/// `--skip` and silencing can name, e.g. `os-scheduling/linux-daemonset-on-windows`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartMeta {
+    /// Lower-kebab name, unique within the check.
+    pub code: String,
+    /// What the part looks at, as a heading.
+    pub title: String,
+}
+
 /// Everything the catalogue knows about one check.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckMeta {
     pub id: String,
+    /// Position in the catalogue.
+    pub order: i64,
     pub title: String,
     pub scope: Vec<Scope>,
     pub area: Area,
@@ -138,6 +124,9 @@ pub struct CheckMeta {
     pub inputs: Vec<String>,
     pub docs: Vec<DocRef>,
     pub explanation: String,
+    /// The parts of the check; every finding names one (see `PartMeta`).
+    #[serde(default, rename = "part")]
+    pub parts: Vec<PartMeta>,
     #[serde(default)]
     pub fixes: BTreeMap<String, FixTemplate>,
     #[serde(default)]
@@ -189,6 +178,15 @@ impl CheckMeta {
 
     pub fn has_scope(&self, scope: Scope) -> bool {
         self.scope.contains(&scope)
+    }
+
+    /// The full code of part `part`: `<check>/<part>`.
+    pub fn code(&self, part: &str) -> String {
+        format!("{}/{part}", self.id)
+    }
+
+    pub fn has_part(&self, part: &str) -> bool {
+        part == "input" || self.parts.iter().any(|p| p.code == part)
     }
 }
 
@@ -284,7 +282,7 @@ pub fn load_all() -> Result<Vec<CheckMeta>, String> {
         }
     }
     for id in CHECK_IDS {
-        match metas.iter().filter(|m| m.id == id).count() {
+        match metas.iter().filter(|m| m.id == *id).count() {
             0 => problems.push(format!("check {id} has no checks/{id}.toml")),
             1 => {}
             n => problems.push(format!("check {id} is described {n} times")),
@@ -293,8 +291,10 @@ pub fn load_all() -> Result<Vec<CheckMeta>, String> {
     for m in &metas {
         if !CHECK_IDS.contains(&m.id.as_str()) {
             problems.push(format!(
-                "checks/{}.toml: unknown check id {} (not in SPEC section 5)",
-                m.id, m.id
+                "checks/{}.toml: check id {} has no function file src/checks/{}.rs",
+                m.id,
+                m.id,
+                m.id.replace('-', "_")
             ));
         }
     }
@@ -343,11 +343,55 @@ mod tests {
         assert_eq!(fill(r#"{"json": {a}}"#, &[("a", "1")]), r#"{"json": 1}"#);
     }
 
+    /// The check ids users and tools rely on (`--only`, silencing, reports): checks may be added,
+    /// never removed or renamed.
+    const STABLE_IDS: [&str; 26] = [
+        "node-ready",
+        "node-services",
+        "windows-version",
+        "pause-image",
+        "image-os-match",
+        "os-scheduling",
+        "pod-spec-compat",
+        "container-runtime",
+        "flannel-vxlan",
+        "flannel-subnet-env",
+        "flannel-sourcevip",
+        "flanneld-waiting",
+        "kube-proxy-hostname-override",
+        "hns-network",
+        "cni-exception-list",
+        "icmp-vs-tcp",
+        "nodeport-self-access",
+        "service-ip-from-node",
+        "mac-spoofing",
+        "dns-windows",
+        "port-forward-wincat",
+        "proxy-env",
+        "ip-plan",
+        "kubelet-config",
+        "service-limits",
+        "version-skew",
+    ];
+
     #[test]
-    fn catalogue_loads_with_every_spec_id_once() {
+    fn catalogue_loads_every_registered_check_once_and_keeps_the_stable_ids() {
         let metas = load_all().unwrap_or_else(|e| panic!("{e}"));
         let ids: Vec<&str> = metas.iter().map(|m| m.id.as_str()).collect();
         assert_eq!(ids, CHECK_IDS.to_vec());
+        let mut order: Vec<i64> = metas.iter().map(|m| m.order).collect();
+        let sorted = order.clone();
+        order.sort();
+        assert_eq!(order, sorted, "catalogue order follows `order`");
+        for id in STABLE_IDS {
+            assert!(ids.contains(&id), "stable check id {id} is gone");
+        }
+        // The stable ids keep their relative order.
+        let positions: Vec<usize> = STABLE_IDS
+            .iter()
+            .filter_map(|id| ids.iter().position(|i| i == id))
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

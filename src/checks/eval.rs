@@ -26,6 +26,10 @@ pub struct Eval<'a> {
     pub meta: &'a CheckMeta,
     findings: Vec<Finding>,
     reported_inputs: BTreeSet<String>,
+    /// The part findings are emitted in (`part`); the check's first part until one is named.
+    part: Option<&'static str>,
+    /// The node whose view was last asked for (node parts), for findings that name no Node.
+    node_scope: Option<String>,
 }
 
 impl<'a> Eval<'a> {
@@ -35,6 +39,50 @@ impl<'a> Eval<'a> {
             meta,
             findings: Vec::new(),
             reported_inputs: BTreeSet::new(),
+            part: None,
+            node_scope: None,
+        }
+    }
+
+    /// Emits the next findings in part `code` of this check (declared as `[[part]]` in its TOML).
+    pub fn part(&mut self, code: &'static str) -> &mut Self {
+        debug_assert!(
+            self.meta.has_part(code),
+            "check {} emits in part {code}, which checks/{}.toml does not declare",
+            self.meta.id,
+            self.meta.id
+        );
+        self.part = Some(code);
+        self
+    }
+
+    fn current_code(&self) -> String {
+        match self.part {
+            Some(p) => self.meta.code(p),
+            None => match self.meta.parts.first() {
+                Some(p) => self.meta.code(&p.code),
+                None => self.meta.id.clone(),
+            },
+        }
+    }
+
+    /// The Windows node a finding about `subject` is about: the Node it names, the node of the Pod
+    /// it names, else the node part being examined.
+    fn node_of(&self, subject: &Subject) -> Option<String> {
+        match subject.kind.as_str() {
+            "Node" => Some(subject.name.clone()),
+            "Pod" => self
+                .model
+                .pod_index()
+                .get(
+                    subject.namespace.as_deref().unwrap_or("default"),
+                    &subject.name,
+                )
+                .and_then(|p| p.node_name())
+                .map(str::to_string)
+                .filter(|n| self.model.windows_hosts().contains(n)),
+            "Cluster" | "Input" => self.node_scope.clone(),
+            _ => self.node_scope.clone(),
         }
     }
 
@@ -50,8 +98,12 @@ impl<'a> Eval<'a> {
         subject: Subject,
         message: impl Into<String>,
     ) -> &mut Finding {
+        let code = self.current_code();
+        let node = self.node_of(&subject);
         self.findings.push(Finding {
             check: self.meta.id.clone(),
+            code,
+            node,
             title: self.meta.title.clone(),
             status,
             subject,
@@ -94,21 +146,25 @@ impl<'a> Eval<'a> {
             Input::Ready(t) => Some(t),
             Input::Missing(what) => {
                 if self.reported_inputs.insert(key.to_string()) {
+                    let part = self.part.replace("input");
                     self.emit(
                         Status::Skip,
                         Subject::new("Input", name),
                         format!("not evaluated: {what}"),
                     );
+                    self.part = part;
                 }
                 None
             }
             Input::Failed(why) => {
                 if self.reported_inputs.insert(key.to_string()) {
+                    let part = self.part.replace("input");
                     self.emit(
                         Status::Error,
                         Subject::new("Input", name),
                         format!("could not be evaluated: {why}"),
                     );
+                    self.part = part;
                 }
                 None
             }
@@ -217,7 +273,9 @@ impl<'a> Eval<'a> {
     }
 
     fn node_part<T>(&mut self, view: &NodeView<'a>, input: &'a Input<T>) -> Option<&'a T> {
-        let key = format!("node@{}", view.name());
+        let name = view.name();
+        let key = format!("node@{name}");
+        self.node_scope = Some(name);
         self.need_keyed("node", &key, input)
     }
 

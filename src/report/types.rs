@@ -134,6 +134,11 @@ impl Environment {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReportFinding {
     pub check: String,
+    /// `<check>/<part>`: the part of the check the finding is about.
+    pub code: String,
+    /// The Windows node the finding is about, when it is about one node.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
     pub title: String,
     pub status: Status,
     pub subject: ReportSubject,
@@ -181,6 +186,8 @@ impl ReportFinding {
     pub fn from_finding(f: &Finding) -> ReportFinding {
         ReportFinding {
             check: f.check.clone(),
+            code: f.code.clone(),
+            node: f.node.clone(),
             title: f.title.clone(),
             status: f.status,
             subject: ReportSubject {

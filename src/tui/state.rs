@@ -477,6 +477,8 @@ mod tests {
     fn finding(id: &str, status: Status, message: &str) -> Finding {
         Finding {
             check: id.into(),
+            code: String::new(),
+            node: None,
             title: id.into(),
             status,
             subject: Subject::node("win-1"),

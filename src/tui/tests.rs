@@ -45,6 +45,8 @@ fn check(id: &str, area: Area, title: &str, inputs: &[&str]) -> CheckInfo {
 fn finding(id: &str, status: Status, subject: Subject, message: &str) -> Finding {
     Finding {
         check: id.to_string(),
+        code: String::new(),
+        node: None,
         title: id.to_string(),
         status,
         subject,
