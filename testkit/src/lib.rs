@@ -16,6 +16,7 @@
 //! # Ok(()) }
 //! ```
 
+mod body;
 mod bundle;
 pub mod cli;
 mod data;
@@ -24,6 +25,8 @@ pub mod generate;
 pub mod kubeconfig;
 mod list;
 mod logs;
+mod node_files;
+mod node_proxy;
 mod options;
 mod query;
 mod resource;

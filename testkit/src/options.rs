@@ -4,7 +4,7 @@
 //! enforcement, the port and gzip threshold. Built with chained setters:
 //! `ServerOptions::new().forbid("events").max_page(100)`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 /// Token the kubeconfig carries and, with [`ServerOptions::require_token`],
@@ -37,6 +37,8 @@ pub struct ServerOptions {
     pub(crate) token: String,
     pub(crate) user: String,
     pub(crate) gzip_min_bytes: usize,
+    pub(crate) node_log_query_off: bool,
+    pub(crate) node_log_query_off_nodes: BTreeSet<String>,
 }
 
 impl Default for ServerOptions {
@@ -50,6 +52,8 @@ impl Default for ServerOptions {
             token: DEFAULT_TOKEN.to_string(),
             user: DEFAULT_USER.to_string(),
             gzip_min_bytes: 0,
+            node_log_query_off: false,
+            node_log_query_off_nodes: BTreeSet::new(),
         }
     }
 }
@@ -73,8 +77,9 @@ impl ServerOptions {
         self
     }
 
-    /// Answer every request on `resource` (plural name such as `events`, or
-    /// `pods/log` for logs) with 403 Forbidden.
+    /// Answer every request on `resource` (plural name such as `events`,
+    /// `pods/log` for logs, `nodes/proxy` for the kubelet proxy) with 403
+    /// Forbidden.
     pub fn forbid(mut self, resource: &str) -> Self {
         self.failures.insert(key(resource), Failure::Forbidden);
         self
@@ -134,6 +139,25 @@ impl ServerOptions {
     pub fn gzip_min_bytes(mut self, bytes: usize) -> Self {
         self.gzip_min_bytes = bytes;
         self
+    }
+
+    /// Answer node log queries (`nodes/NODE/proxy/logs/?query=...`) as every
+    /// kubelet without the NodeLogQuery feature (gate or
+    /// `enableSystemLogQuery`) does: the query parameters are ignored and the
+    /// log directory listing comes back.
+    pub fn disable_node_log_query(mut self) -> Self {
+        self.node_log_query_off = true;
+        self
+    }
+
+    /// Like [`ServerOptions::disable_node_log_query`], for node `node` only.
+    pub fn disable_node_log_query_on(mut self, node: &str) -> Self {
+        self.node_log_query_off_nodes.insert(node.to_string());
+        self
+    }
+
+    pub(crate) fn node_log_query_enabled(&self, node: &str) -> bool {
+        !self.node_log_query_off && !self.node_log_query_off_nodes.contains(node)
     }
 
     pub(crate) fn failure(&self, resource: &str) -> Option<Failure> {

@@ -1,14 +1,16 @@
 //! Request routing: maps a method, path and query onto discovery, version,
-//! list, get and log handlers, applying the bearer-token check and the
-//! failures and delays injected through [`ServerOptions`]. Independent of
-//! hyper: it takes plain strings and returns a [`Reply`].
+//! list, get, log and node proxy handlers, applying the bearer-token check
+//! and the failures and delays injected through [`ServerOptions`].
+//! Independent of hyper: it takes plain strings and returns a [`Reply`].
 
 use serde_json::Value;
 
+use crate::body::Payload;
 use crate::data::ClusterData;
 use crate::discovery;
 use crate::list::{self, ListRequest};
 use crate::logs;
+use crate::node_proxy;
 use crate::options::{Failure, ServerOptions};
 use crate::query::{self, Query};
 use crate::resource::ResourceKind;
@@ -19,44 +21,52 @@ use crate::status::{self, ApiError, Target};
 pub(crate) const JSON: &str = "application/json";
 /// Content type of log and health replies.
 pub(crate) const TEXT: &str = "text/plain; charset=utf-8";
+/// Content type of the kubelet's directory listings.
+pub(crate) const HTML: &str = "text/html; charset=utf-8";
 
 /// A response before transport encoding.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Reply {
     pub status: u16,
     pub content_type: &'static str,
-    pub body: Vec<u8>,
+    /// Headers besides content type and encoding.
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Payload,
 }
 
 impl Reply {
-    fn json(body: Vec<u8>) -> Reply {
+    /// A reply with status `status` and a plain body.
+    pub fn bytes(status: u16, content_type: &'static str, body: Vec<u8>) -> Reply {
         Reply {
-            status: 200,
-            content_type: JSON,
-            body,
+            status,
+            content_type,
+            headers: Vec::new(),
+            body: Payload::Bytes(body),
         }
     }
 
-    fn value(value: &Value) -> Reply {
+    /// Adds header `name: value`.
+    pub fn with_header(mut self, name: &'static str, value: &str) -> Reply {
+        self.headers.push((name, value.to_string()));
+        self
+    }
+
+    pub(crate) fn json(body: Vec<u8>) -> Reply {
+        Reply::bytes(200, JSON, body)
+    }
+
+    pub(crate) fn value(value: &Value) -> Reply {
         Reply::json(value.to_string().into_bytes())
     }
 
-    fn text(body: Vec<u8>) -> Reply {
-        Reply {
-            status: 200,
-            content_type: TEXT,
-            body,
-        }
+    pub(crate) fn text(body: Vec<u8>) -> Reply {
+        Reply::bytes(200, TEXT, body)
     }
 }
 
 impl From<ApiError> for Reply {
     fn from(err: ApiError) -> Reply {
-        Reply {
-            status: err.code,
-            content_type: JSON,
-            body: err.body,
-        }
+        Reply::bytes(err.code, JSON, err.body)
     }
 }
 
@@ -85,6 +95,11 @@ enum Route {
         namespace: String,
         pod: String,
     },
+    /// `/api/v1/nodes/NODE/proxy/PATH`; `path` keeps a trailing `/`.
+    NodeProxy {
+        node: String,
+        path: String,
+    },
     Unknown,
 }
 
@@ -94,6 +109,7 @@ impl Route {
         match self {
             Route::Collection { kind, .. } | Route::Object { kind, .. } => Some(kind.plural()),
             Route::Log { .. } => Some("pods/log"),
+            Route::NodeProxy { .. } => Some("nodes/proxy"),
             _ => None,
         }
     }
@@ -112,6 +128,16 @@ fn parse_route(path: &str) -> Route {
         ["api"] => Route::ApiVersions,
         ["apis"] => Route::GroupList,
         ["apis", group] => Route::Group(group.to_string()),
+        ["api", "v1", "nodes", node, "proxy", rest @ ..] => {
+            let mut proxied = rest.join("/");
+            if path.ends_with('/') && !rest.is_empty() {
+                proxied.push('/');
+            }
+            Route::NodeProxy {
+                node: node.to_string(),
+                path: proxied,
+            }
+        }
         ["api", version, rest @ ..] => resource_route("", version, rest),
         ["apis", group, version, rest @ ..] => resource_route(group, version, rest),
         _ => Route::Unknown,
@@ -285,6 +311,10 @@ fn answer(ctx: &Context<'_>, route: &Route, query: &Query) -> Result<Reply, ApiE
             t.subresource = Some("log");
             injected(ctx, "pods/log", &t)?;
             logs::pod_log(ctx.data, namespace, pod, query).map(Reply::text)
+        }
+        Route::NodeProxy { node, path } => {
+            injected(ctx, "nodes/proxy", &node_proxy::target(node))?;
+            node_proxy::answer(ctx.data, ctx.options, node, path, query)
         }
         Route::Unknown => Err(status::path_not_found()),
     }

@@ -6,16 +6,12 @@
 
 use std::convert::Infallible;
 use std::fmt;
-use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex, PoisonError, RwLock};
 
 use anyhow::{anyhow, Context as _};
-use flate2::write::GzEncoder;
-use flate2::Compression;
-use http_body_util::Full;
-use hyper::body::{Bytes, Incoming};
+use hyper::body::Incoming;
 use hyper::header::{
     HeaderMap, HeaderValue, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE,
 };
@@ -27,6 +23,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
+use crate::body::{Payload, ResponseBody};
 use crate::data::ClusterData;
 use crate::kubeconfig;
 use crate::options::ServerOptions;
@@ -311,7 +308,7 @@ async fn accept_loop(
 }
 
 /// Answers one HTTP request.
-async fn serve(shared: &Shared, request: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn serve(shared: &Shared, request: Request<Incoming>) -> Response<ResponseBody> {
     let method = request.method().as_str().to_string();
     let path = request.uri().path().to_string();
     let query = request.uri().query().unwrap_or("").to_string();
@@ -344,8 +341,10 @@ async fn serve(shared: &Shared, request: Request<Incoming>) -> Response<Full<Byt
         },
     )
     .await;
-    let compress = gzip && reply.body.len() >= shared.options.gzip_min_bytes;
-    respond(reply, compress)
+    let compress = gzip
+        && !matches!(reply.body, Payload::Gzipped(_))
+        && reply.body.len() >= shared.options.gzip_min_bytes as u64;
+    respond(reply, compress, None)
 }
 
 /// Whether `Accept-Encoding` allows gzip.
@@ -367,19 +366,12 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
         })
 }
 
-fn gzip(body: &[u8]) -> Option<Vec<u8>> {
-    let mut encoder = GzEncoder::new(Vec::with_capacity(body.len() / 4 + 64), Compression::fast());
-    encoder.write_all(body).ok()?;
-    encoder.finish().ok()
-}
-
-fn respond(reply: Reply, compress: bool) -> Response<Full<Bytes>> {
+/// The HTTP response for `reply`; `compress` gzips a plain body, `trickle`
+/// sends at most that many bytes a second.
+fn respond(reply: Reply, compress: bool, trickle: Option<u64>) -> Response<ResponseBody> {
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let (body, encoded) = match compress.then(|| gzip(&reply.body)).flatten() {
-        Some(compressed) => (compressed, true),
-        None => (reply.body, false),
-    };
-    let mut response = Response::new(Full::new(Bytes::from(body)));
+    let encoded = ResponseBody::encoded(&reply.body, compress);
+    let mut response = Response::new(ResponseBody::new(reply.body, compress, trickle));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(reply.content_type));
@@ -389,6 +381,11 @@ fn respond(reply: Reply, compress: bool) -> Response<Full<Bytes>> {
     );
     if encoded {
         headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    for (name, value) in reply.headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
     }
     response
 }

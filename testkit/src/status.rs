@@ -202,6 +202,15 @@ pub(crate) fn injected(target: &Target<'_>, code: u16) -> ApiError {
     status(code, reason, &message, Some(d))
 }
 
+/// 503 as the API server answers a proxy request when it cannot reach the
+/// node's kubelet at `address`.
+pub(crate) fn unreachable(address: &str) -> ApiError {
+    let message = format!(
+        "error trying to reach service: dial tcp {address}:10250: connect: connection refused"
+    );
+    status(503, "ServiceUnavailable", &message, None)
+}
+
 /// 404 with a custom message about `target`.
 pub(crate) fn not_found_message(message: &str, target: &Target<'_>) -> ApiError {
     status(404, "NotFound", message, Some(details(target)))
