@@ -148,6 +148,23 @@ impl ClusterData {
         Ok(())
     }
 
+    /// Removes object `namespace/name` of `kind` (namespace empty for
+    /// cluster-scoped kinds) and returns it, `None` when there is none.
+    pub fn remove(&mut self, kind: ResourceKind, namespace: &str, name: &str) -> Option<Value> {
+        let objects = self.stores.get_mut(&kind)?;
+        let mut removed = None;
+        objects.retain(|o| {
+            let hit = o.namespace == namespace && o.name == name;
+            if hit {
+                removed = Some(Arc::clone(&o.json));
+            }
+            !hit
+        });
+        let json = removed?;
+        self.touch();
+        serde_json::from_slice(&json).ok()
+    }
+
     /// Adds one object, taking its resource kind from its `kind` field.
     pub fn add_object(&mut self, object: Value) -> anyhow::Result<ResourceKind> {
         let kind_name = object

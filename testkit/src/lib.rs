@@ -19,6 +19,7 @@
 mod body;
 mod bundle;
 pub mod cli;
+mod collectors;
 mod data;
 mod discovery;
 pub mod generate;
@@ -28,13 +29,17 @@ mod logs;
 mod node_files;
 mod node_proxy;
 mod options;
+mod pod_security;
+mod pod_writes;
 mod query;
 mod resource;
 mod routes;
 mod select;
 mod server;
 mod status;
+mod store;
 
+pub use collectors::{CollectorBehaviour, PodClock};
 pub use data::ClusterData;
 pub use generate::GenerateSpec;
 pub use options::{ServerOptions, DEFAULT_TOKEN, DEFAULT_USER};

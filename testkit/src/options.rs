@@ -7,6 +7,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
+use crate::collectors::{CollectorBehaviour, PodClock};
+
 /// Token the kubeconfig carries and, with [`ServerOptions::require_token`],
 /// the server demands.
 pub const DEFAULT_TOKEN: &str = "windoctor-testkit-token";
@@ -39,6 +41,10 @@ pub struct ServerOptions {
     pub(crate) gzip_min_bytes: usize,
     pub(crate) node_log_query_off: bool,
     pub(crate) node_log_query_off_nodes: BTreeSet<String>,
+    pub(crate) collectors: HashMap<String, CollectorBehaviour>,
+    pub(crate) default_collector: Option<CollectorBehaviour>,
+    pub(crate) pod_clock: PodClock,
+    pub(crate) pod_steps: (u32, u32),
 }
 
 impl Default for ServerOptions {
@@ -54,6 +60,10 @@ impl Default for ServerOptions {
             gzip_min_bytes: 0,
             node_log_query_off: false,
             node_log_query_off_nodes: BTreeSet::new(),
+            collectors: HashMap::new(),
+            default_collector: None,
+            pod_clock: PodClock::default(),
+            pod_steps: (1, 1),
         }
     }
 }
@@ -153,6 +163,36 @@ impl ServerOptions {
     /// Like [`ServerOptions::disable_node_log_query`], for node `node` only.
     pub fn disable_node_log_query_on(mut self, node: &str) -> Self {
         self.node_log_query_off_nodes.insert(node.to_string());
+        self
+    }
+
+    /// What a pod created through the API on node `node` (its
+    /// `spec.nodeName`, or `kubernetes.io/hostname` node selector) does; see
+    /// [`CollectorBehaviour`]. Also settable while serving with
+    /// [`crate::ServerHandle::set_collector`].
+    pub fn collector(mut self, node: &str, behaviour: CollectorBehaviour) -> Self {
+        self.collectors.insert(node.to_string(), behaviour);
+        self
+    }
+
+    /// What created pods on nodes without their own behaviour do (default:
+    /// run with an empty log, then succeed).
+    pub fn default_collector(mut self, behaviour: CollectorBehaviour) -> Self {
+        self.default_collector = Some(behaviour);
+        self
+    }
+
+    /// When created pods move on a step (default: on every request on
+    /// pods).
+    pub fn pod_clock(mut self, clock: PodClock) -> Self {
+        self.pod_clock = clock;
+        self
+    }
+
+    /// How many steps a created pod stays Pending, then Running (default 1
+    /// and 1).
+    pub fn pod_steps(mut self, pending: u32, running: u32) -> Self {
+        self.pod_steps = (pending, running);
         self
     }
 

@@ -6,16 +6,19 @@
 use serde_json::Value;
 
 use crate::body::Payload;
+use crate::collectors::PodClock;
 use crate::data::ClusterData;
 use crate::discovery;
 use crate::list::{self, ListRequest};
 use crate::logs;
 use crate::node_proxy;
 use crate::options::{Failure, ServerOptions};
+use crate::pod_writes;
 use crate::query::{self, Query};
 use crate::resource::ResourceKind;
 use crate::select::{FieldSelector, LabelSelector};
 use crate::status::{self, ApiError, Target};
+use crate::store::Store;
 
 /// Content type of JSON replies.
 pub(crate) const JSON: &str = "application/json";
@@ -104,6 +107,20 @@ enum Route {
 }
 
 impl Route {
+    /// Whether the route reads or writes pods (created pods move on).
+    fn touches_pods(&self) -> bool {
+        matches!(
+            self,
+            Route::Collection {
+                kind: ResourceKind::Pods,
+                ..
+            } | Route::Object {
+                kind: ResourceKind::Pods,
+                ..
+            } | Route::Log { .. }
+        )
+    }
+
     /// The resource (options key) the route touches, if any.
     fn resource_key(&self) -> Option<&'static str> {
         match self {
@@ -195,7 +212,15 @@ fn resource_route(group: &str, version: &str, rest: &[&str]) -> Route {
     }
 }
 
-/// Everything a request is answered from.
+/// The server a request reaches.
+pub(crate) struct Server<'a> {
+    pub store: &'a Store,
+    pub options: &'a ServerOptions,
+    /// `host:port` the server listens on, for `/api`.
+    pub address: &'a str,
+}
+
+/// Everything a read is answered from.
 pub(crate) struct Context<'a> {
     pub data: &'a ClusterData,
     pub options: &'a ServerOptions,
@@ -210,31 +235,85 @@ pub(crate) struct Request<'a> {
     pub query: &'a str,
     /// The `Authorization` header, if any.
     pub authorization: Option<&'a str>,
+    /// The request body (read for writes only).
+    pub body: &'a [u8],
 }
 
 /// Answers one request. Delays injected for the addressed resource are
 /// awaited here.
-pub(crate) async fn handle(ctx: &Context<'_>, request: &Request<'_>) -> Reply {
+pub(crate) async fn handle(server: &Server<'_>, request: &Request<'_>) -> Reply {
     let route = parse_route(request.path);
     if route == Route::Health {
         return Reply::text(b"ok".to_vec());
     }
-    if ctx.options.require_token {
-        let expected = format!("Bearer {}", ctx.options.token);
+    if server.options.require_token {
+        let expected = format!("Bearer {}", server.options.token);
         if request.authorization != Some(expected.as_str()) {
             return status::unauthorized().into();
         }
     }
-    if let Some(delay) = route.resource_key().and_then(|k| ctx.options.delay_for(k)) {
+    if let Some(delay) = route
+        .resource_key()
+        .and_then(|k| server.options.delay_for(k))
+    {
         tokio::time::sleep(delay).await;
     }
-    if request.method != "GET" && request.method != "HEAD" {
-        return status::method_not_allowed(&format!("method {}", request.method)).into();
+    let touches_pods = route.touches_pods();
+    if touches_pods {
+        server.store.sync_pods();
     }
     let query = Query::parse(request.query);
-    match answer(ctx, &route, &query) {
+    let result = match request.method {
+        "GET" | "HEAD" => {
+            let data = server.store.snapshot();
+            let ctx = Context {
+                data: &data,
+                options: server.options,
+                address: server.address,
+            };
+            answer(&ctx, &route, &query)
+        }
+        "POST" | "DELETE" => write(server, request, &route),
+        other => Err(status::method_not_allowed(&format!("method {other}"))),
+    };
+    let read = matches!(request.method, "GET" | "HEAD");
+    if touches_pods && read && server.options.pod_clock == PodClock::PerRequest {
+        server.store.advance_pods(1);
+    }
+    match result {
         Ok(reply) => reply,
         Err(err) => err.into(),
+    }
+}
+
+/// The write verbs: creating and deleting pods.
+fn write(server: &Server<'_>, request: &Request<'_>, route: &Route) -> Result<Reply, ApiError> {
+    let unsupported = || status::method_not_allowed(&format!("method {} here", request.method));
+    match (request.method, route) {
+        (
+            "POST",
+            Route::Collection {
+                kind: ResourceKind::Pods,
+                namespace: Some(namespace),
+            },
+        ) => {
+            let t = target(ResourceKind::Pods, Some(namespace), None, "create");
+            injected_in(server.options, "pods", &t)?;
+            pod_writes::create(server.store, namespace, request.body)
+        }
+        (
+            "DELETE",
+            Route::Object {
+                kind: ResourceKind::Pods,
+                namespace: Some(namespace),
+                name,
+            },
+        ) => {
+            let t = target(ResourceKind::Pods, Some(namespace), Some(name), "delete");
+            injected_in(server.options, "pods", &t)?;
+            pod_writes::delete(server.store, namespace, name)
+        }
+        _ => Err(unsupported()),
     }
 }
 
@@ -255,9 +334,14 @@ fn target<'a>(
 
 /// Applies an injected failure for `key`, if any.
 fn injected(ctx: &Context<'_>, key: &str, target: &Target<'_>) -> Result<(), ApiError> {
-    match ctx.options.failure(key) {
+    injected_in(ctx.options, key, target)
+}
+
+/// Applies an injected failure for `key` from `options`, if any.
+fn injected_in(options: &ServerOptions, key: &str, target: &Target<'_>) -> Result<(), ApiError> {
+    match options.failure(key) {
         None => Ok(()),
-        Some(Failure::Forbidden) => Err(status::forbidden(target, &ctx.options.user)),
+        Some(Failure::Forbidden) => Err(status::forbidden(target, &options.user)),
         Some(Failure::NotFound) => Err(status::path_not_found()),
         Some(Failure::Status(code)) => Err(status::injected(target, code)),
     }

@@ -8,9 +8,10 @@ use std::convert::Infallible;
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::{mpsc, Arc, Mutex, PoisonError, RwLock};
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
 
 use anyhow::{anyhow, Context as _};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::header::{
     HeaderMap, HeaderValue, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE,
@@ -24,10 +25,13 @@ use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::body::{Payload, ResponseBody};
+use crate::collectors::{CollectorBehaviour, Collectors};
 use crate::data::ClusterData;
 use crate::kubeconfig;
 use crate::options::ServerOptions;
-use crate::routes::{self, Context, Reply};
+use crate::routes::{self, Reply, Server};
+use crate::status;
+use crate::store::Store;
 
 /// One request as the server received it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +47,11 @@ pub struct LoggedRequest {
 }
 
 impl LoggedRequest {
+    /// Whether the method is a write verb: POST, PUT, PATCH or DELETE.
+    pub fn is_write(&self) -> bool {
+        matches!(self.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE")
+    }
+
     /// The decoded value of query parameter `key`.
     pub fn param(&self, key: &str) -> Option<String> {
         crate::query::Query::parse(&self.query)
@@ -63,7 +72,7 @@ impl fmt::Display for LoggedRequest {
 
 /// State shared by all connections.
 struct Shared {
-    data: RwLock<Arc<ClusterData>>,
+    store: Store,
     options: ServerOptions,
     log: Mutex<Vec<LoggedRequest>>,
     address: String,
@@ -110,16 +119,35 @@ impl ServerHandle {
     /// Changes the served data; the resource version moves on, so continue
     /// tokens issued before expire (410). Returns the new resource version.
     pub fn update(&self, change: impl FnOnce(&mut ClusterData)) -> u64 {
-        let mut guard = self
-            .shared
-            .data
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        let data = Arc::make_mut(&mut guard);
-        change(data);
-        data.touch();
-        data.prepare();
-        data.resource_version()
+        self.shared.store.update(|data| {
+            change(data);
+            data.resource_version() + 1
+        })
+    }
+
+    /// Sets what pods created through the API on node `node` do from now
+    /// on (pods already created keep theirs).
+    pub fn set_collector(&self, node: &str, behaviour: CollectorBehaviour) {
+        self.shared
+            .store
+            .collectors()
+            .behaviours
+            .insert(node.to_string(), behaviour);
+    }
+
+    /// Moves every pod created through the API on `steps` steps (see
+    /// [`crate::PodClock`]).
+    pub fn advance_pods(&self, steps: u32) {
+        self.shared.store.advance_pods(steps);
+    }
+
+    /// The requests received so far that use a write verb (POST, PUT,
+    /// PATCH, DELETE).
+    pub fn write_requests(&self) -> Vec<LoggedRequest> {
+        self.request_log()
+            .into_iter()
+            .filter(LoggedRequest::is_write)
+            .collect()
     }
 
     /// Kubeconfig text (YAML) for this server.
@@ -157,8 +185,13 @@ impl FakeApiServer {
             .await
             .with_context(|| format!("binding 127.0.0.1:{}", options.port))?;
         let addr = listener.local_addr().context("reading the bound address")?;
+        let collectors = Collectors::configured(
+            options.collectors.clone(),
+            options.default_collector.clone(),
+            options.pod_steps,
+        );
         let shared = Arc::new(Shared {
-            data: RwLock::new(Arc::new(data)),
+            store: Store::new(data, collectors),
             options,
             log: Mutex::new(Vec::new()),
             address: addr.to_string(),
@@ -312,8 +345,8 @@ async fn serve(shared: &Shared, request: Request<Incoming>) -> Response<Response
     let method = request.method().as_str().to_string();
     let path = request.uri().path().to_string();
     let query = request.uri().query().unwrap_or("").to_string();
-    let headers = request.headers();
-    let gzip = accepts_gzip(headers);
+    let headers = request.headers().clone();
+    let gzip = accepts_gzip(&headers);
     shared
         .log
         .lock()
@@ -325,19 +358,26 @@ async fn serve(shared: &Shared, request: Request<Incoming>) -> Response<Response
             accepts_gzip: gzip,
         });
     let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let data = Arc::clone(&shared.data.read().unwrap_or_else(PoisonError::into_inner));
-    let ctx = Context {
-        data: &data,
+    let body = match method.as_str() {
+        "POST" | "PUT" | "PATCH" => match read_body(request.into_body()).await {
+            Some(body) => body,
+            None => return respond(status::too_large().into(), false, None),
+        },
+        _ => Vec::new(),
+    };
+    let server = Server {
+        store: &shared.store,
         options: &shared.options,
         address: &shared.address,
     };
     let reply = routes::handle(
-        &ctx,
+        &server,
         &routes::Request {
             method: &method,
             path: &path,
             query: &query,
             authorization,
+            body: &body,
         },
     )
     .await;
@@ -345,6 +385,15 @@ async fn serve(shared: &Shared, request: Request<Incoming>) -> Response<Response
         && !matches!(reply.body, Payload::Gzipped(_))
         && reply.body.len() >= shared.options.gzip_min_bytes as u64;
     respond(reply, compress, None)
+}
+
+/// Largest request body read (as the API server's 3 MiB limit).
+const MAX_REQUEST_BODY: usize = 3 * 1024 * 1024;
+
+/// The request body, `None` when it is over [`MAX_REQUEST_BODY`] or broken.
+async fn read_body(body: Incoming) -> Option<Vec<u8>> {
+    let collected = Limited::new(body, MAX_REQUEST_BODY).collect().await.ok()?;
+    Some(collected.to_bytes().to_vec())
 }
 
 /// Whether `Accept-Encoding` allows gzip.
