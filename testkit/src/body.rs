@@ -21,7 +21,6 @@ const CHUNK: usize = 64 * 1024;
 
 /// What a reply's body consists of, before transport encoding.
 #[derive(Debug, Clone, PartialEq)]
-#[allow(dead_code)] // Filled and Gzipped serve the hostile modes, which come next.
 pub(crate) enum Payload {
     /// Plain bytes.
     Bytes(Vec<u8>),
@@ -100,6 +99,18 @@ impl Iterator for GzipChunks {
             }
         }
     }
+}
+
+/// Compresses a filled payload (`prefix`, `len` copies of `byte`,
+/// `suffix`) piece by piece at the best level: a small body that inflates
+/// to a huge one.
+pub(crate) fn gzip_filled(prefix: Vec<u8>, byte: u8, len: u64, suffix: Vec<u8>) -> Vec<u8> {
+    GzipChunks {
+        inner: filled_chunks(prefix, byte, len, suffix),
+        encoder: Some(GzEncoder::new(Vec::new(), Compression::best())),
+    }
+    .flat_map(|b| b.to_vec())
+    .collect()
 }
 
 /// Compresses `body` in one go.

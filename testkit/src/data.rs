@@ -74,6 +74,7 @@ pub struct ClusterData {
     prepared: bool,
     logs: HashMap<LogKey, Arc<[u8]>>,
     nodes: BTreeMap<String, NodeFiles>,
+    huge_node_name: Option<u64>,
     version: Arc<[u8]>,
     resource_version: u64,
 }
@@ -108,6 +109,7 @@ impl ClusterData {
             prepared: true,
             logs: HashMap::new(),
             nodes: BTreeMap::new(),
+            huge_node_name: None,
             version: Arc::from(version.to_string().into_bytes()),
             resource_version: 1,
         }
@@ -301,6 +303,18 @@ impl ClusterData {
             .or_default()
             .queries
             .insert(query.to_string(), Arc::from(contents.into()));
+    }
+
+    /// Adds a Windows node whose name is `name_bytes` bytes long. The name
+    /// is never stored: it is generated while the last page of an
+    /// unfiltered node list is sent (the node cannot be fetched by name).
+    pub fn add_node_with_huge_name(&mut self, name_bytes: u64) {
+        self.huge_node_name = Some(name_bytes);
+    }
+
+    /// The length of the huge node name, if such a node was added.
+    pub(crate) fn huge_node_name(&self) -> Option<u64> {
+        self.huge_node_name
     }
 
     /// The kubelet data stored for `node`.

@@ -1,5 +1,6 @@
 //! Kubeconfig files pointing at a fake API server: one cluster (the plain
-//! http URL), one token user, one context named `fake` made current. The
+//! http URL), one user (a bearer token, or an exec credential plugin
+//! stanza), one context named `fake` made current. The
 //! cluster carries `certificate-authority-data` with a dummy self-signed CA
 //! certificate because kube-rs loads and parses the CA bundle even for http
 //! servers; no private key for it exists anywhere.
@@ -36,8 +37,85 @@ fn quoted(s: &str) -> String {
     serde_json::Value::String(s.to_string()).to_string()
 }
 
+/// An exec credential plugin the kubeconfig's user runs for its token
+/// (`users[].user.exec`), instead of carrying one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecPlugin {
+    /// The program to run.
+    pub command: String,
+    /// Its arguments.
+    pub args: Vec<String>,
+    /// Extra environment variables.
+    pub env: Vec<(String, String)>,
+    /// `client.authentication.k8s.io/v1` unless changed.
+    pub api_version: String,
+}
+
+impl ExecPlugin {
+    /// A plugin running `command` with no arguments.
+    pub fn new(command: impl Into<String>) -> ExecPlugin {
+        ExecPlugin {
+            command: command.into(),
+            args: Vec::new(),
+            env: Vec::new(),
+            api_version: "client.authentication.k8s.io/v1".to_string(),
+        }
+    }
+
+    /// Adds an argument.
+    pub fn arg(mut self, arg: impl Into<String>) -> ExecPlugin {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Adds an environment variable.
+    pub fn env(mut self, name: impl Into<String>, value: impl Into<String>) -> ExecPlugin {
+        self.env.push((name.into(), value.into()));
+        self
+    }
+
+    /// The `exec:` stanza, indented for `users[].user`.
+    fn stanza(&self) -> String {
+        let list = |items: Vec<String>| format!("[{}]", items.join(", "));
+        let args = list(self.args.iter().map(|a| quoted(a)).collect());
+        let env = list(
+            self.env
+                .iter()
+                .map(|(n, v)| format!("{{name: {}, value: {}}}", quoted(n), quoted(v)))
+                .collect(),
+        );
+        format!(
+            "    exec:\n      apiVersion: {}\n      command: {}\n      args: {args}\n      env: {env}\n      interactiveMode: Never\n      provideClusterInfo: false\n",
+            quoted(&self.api_version),
+            quoted(&self.command),
+        )
+    }
+}
+
+/// What an exec plugin prints on stdout to hand over `token`: an
+/// `ExecCredential` of `client.authentication.k8s.io/v1`.
+pub fn exec_credential_json(token: &str) -> String {
+    serde_json::json!({
+        "apiVersion": "client.authentication.k8s.io/v1",
+        "kind": "ExecCredential",
+        "status": {"token": token}
+    })
+    .to_string()
+}
+
 /// The kubeconfig text for a server at `server_url` accepting `token`.
 pub fn kubeconfig_yaml(server_url: &str, token: &str) -> String {
+    kubeconfig_with_user(server_url, &format!("    token: {}\n", quoted(token)))
+}
+
+/// The kubeconfig text for a server at `server_url` whose user gets its
+/// token from `plugin`.
+pub fn kubeconfig_exec_yaml(server_url: &str, plugin: &ExecPlugin) -> String {
+    kubeconfig_with_user(server_url, &plugin.stanza())
+}
+
+/// The kubeconfig text with `user` (indented lines) as the user's body.
+fn kubeconfig_with_user(server_url: &str, user: &str) -> String {
     let ca = STANDARD.encode(DUMMY_CA_PEM);
     format!(
         "apiVersion: v1
@@ -51,8 +129,7 @@ clusters:
 users:
 - name: {CONTEXT_NAME}
   user:
-    token: {token}
-contexts:
+{user}contexts:
 - name: {CONTEXT_NAME}
   context:
     cluster: {CONTEXT_NAME}
@@ -61,7 +138,6 @@ contexts:
 current-context: {CONTEXT_NAME}
 ",
         server = quoted(server_url),
-        token = quoted(token),
     )
 }
 
@@ -98,6 +174,23 @@ mod tests {
             .as_str()
             .unwrap_or_default();
         assert_eq!(STANDARD.decode(ca)?, DUMMY_CA_PEM.as_bytes());
+        Ok(())
+    }
+
+    #[test]
+    fn exec_stanza_parses_back() -> anyhow::Result<()> {
+        let plugin = ExecPlugin::new("/bin/plugin \"x\"")
+            .arg("--token")
+            .arg("a b")
+            .env("MODE", "hang");
+        let text = kubeconfig_exec_yaml("http://127.0.0.1:1", &plugin);
+        let docs = crate::bundle::parse_yaml(&text)?;
+        let exec = &docs[0]["users"][0]["user"]["exec"];
+        assert_eq!(exec["command"], "/bin/plugin \"x\"");
+        assert_eq!(exec["args"], serde_json::json!(["--token", "a b"]));
+        assert_eq!(exec["env"][0]["value"], "hang");
+        assert_eq!(exec["apiVersion"], "client.authentication.k8s.io/v1");
+        assert!(docs[0]["users"][0]["user"].get("token").is_none());
         Ok(())
     }
 }

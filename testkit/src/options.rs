@@ -8,6 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use crate::collectors::{CollectorBehaviour, PodClock};
+use crate::hostile::{Hostile, WrongKind};
 
 /// Token the kubeconfig carries and, with [`ServerOptions::require_token`],
 /// the server demands.
@@ -45,6 +46,7 @@ pub struct ServerOptions {
     pub(crate) default_collector: Option<CollectorBehaviour>,
     pub(crate) pod_clock: PodClock,
     pub(crate) pod_steps: (u32, u32),
+    pub(crate) hostile: Hostile,
 }
 
 impl Default for ServerOptions {
@@ -64,6 +66,7 @@ impl Default for ServerOptions {
             default_collector: None,
             pod_clock: PodClock::default(),
             pod_steps: (1, 1),
+            hostile: Hostile::default(),
         }
     }
 }
@@ -193,6 +196,72 @@ impl ServerOptions {
     /// and 1).
     pub fn pod_steps(mut self, pending: u32, running: u32) -> Self {
         self.pod_steps = (pending, running);
+        self
+    }
+
+    /// Hostile: every list page claims `metadata.remainingItemCount: count`
+    /// (e.g. 100,000,000) whatever it holds.
+    pub fn remaining_item_count(mut self, count: i64) -> Self {
+        self.hostile.remaining_item_count = Some(count);
+        self
+    }
+
+    /// Hostile: lists never end; every page is full (the requested `limit`,
+    /// 500 without one), cycling through the objects, with a fresh continue
+    /// token each time.
+    pub fn endless_pages(mut self) -> Self {
+        self.hostile.endless_pages = true;
+        self
+    }
+
+    /// Hostile: list bodies carry a string field of `bytes` bytes
+    /// (`windoctorTestkitPadding`), generated while sent (chunked), gzipped
+    /// on the fly when the client accepts gzip.
+    pub fn huge_body(mut self, bytes: u64) -> Self {
+        self.hostile.huge_body = Some(bytes);
+        self
+    }
+
+    /// Hostile: lists come as a small gzip body (`Content-Encoding: gzip`
+    /// whatever the client accepts) that inflates to a list of `bytes` bytes.
+    /// Built on the first request (about a second per GiB) and cached.
+    pub fn gzip_bomb(mut self, bytes: u64) -> Self {
+        self.hostile.gzip_bomb = Some(bytes);
+        self
+    }
+
+    /// Hostile: lists answer 200 with something else; see [`WrongKind`].
+    pub fn wrong_kind(mut self, wrong: WrongKind) -> Self {
+        self.hostile.wrong_kind = Some(wrong);
+        self
+    }
+
+    /// Hostile: bodies are sent at about `bytes_per_sec` bytes a second,
+    /// after the headers.
+    pub fn trickle(mut self, bytes_per_sec: u64) -> Self {
+        self.hostile.trickle = Some(bytes_per_sec);
+        self
+    }
+
+    /// Hostile: the first `times` requests get 429 TooManyRequests with
+    /// `Retry-After: retry_after_secs`.
+    pub fn too_many_requests(mut self, retry_after_secs: u64, times: usize) -> Self {
+        self.hostile.too_many_requests = Some((retry_after_secs, times));
+        self
+    }
+
+    /// Hostile: requests are accepted and never answered (after the 429s of
+    /// [`ServerOptions::too_many_requests`], if both are on).
+    pub fn hang(mut self) -> Self {
+        self.hostile.hang = true;
+        self
+    }
+
+    /// Limits the hostile modes to requests on these resources (plural
+    /// names, `pods/log`, `nodes/proxy`); by default they apply to every
+    /// request but health checks (list shapes to every list).
+    pub fn hostile_only_for(mut self, resources: &[&str]) -> Self {
+        self.hostile.scope = Some(resources.iter().map(|r| key(r)).collect());
         self
     }
 

@@ -9,7 +9,8 @@ use crate::body::Payload;
 use crate::collectors::PodClock;
 use crate::data::ClusterData;
 use crate::discovery;
-use crate::list::{self, ListRequest};
+use crate::hostile;
+use crate::list::ListRequest;
 use crate::logs;
 use crate::node_proxy;
 use crate::options::{Failure, ServerOptions};
@@ -35,6 +36,8 @@ pub(crate) struct Reply {
     /// Headers besides content type and encoding.
     pub headers: Vec<(&'static str, String)>,
     pub body: Payload,
+    /// Send the body at most this many bytes a second.
+    pub trickle: Option<u64>,
 }
 
 impl Reply {
@@ -45,6 +48,7 @@ impl Reply {
             content_type,
             headers: Vec::new(),
             body: Payload::Bytes(body),
+            trickle: None,
         }
     }
 
@@ -258,6 +262,26 @@ pub(crate) async fn handle(server: &Server<'_>, request: &Request<'_>) -> Reply 
     {
         tokio::time::sleep(delay).await;
     }
+    let hostile = &server.options.hostile;
+    let hostile_here = hostile.applies(route.resource_key());
+    if let Some((seconds, times)) = hostile.too_many_requests.filter(|_| hostile_here) {
+        if server.store.take_throttle(times) {
+            let reply: Reply = status::too_many_requests(seconds).into();
+            return reply.with_header("retry-after", &seconds.to_string());
+        }
+    }
+    if hostile_here && hostile.hang {
+        std::future::pending::<()>().await;
+    }
+    let mut reply = answer_request(server, request, &route);
+    if hostile_here {
+        reply.trickle = hostile.trickle;
+    }
+    reply
+}
+
+/// Answers a request past authentication, delays and throttling.
+fn answer_request(server: &Server<'_>, request: &Request<'_>, route: &Route) -> Reply {
     let touches_pods = route.touches_pods();
     if touches_pods {
         server.store.sync_pods();
@@ -271,9 +295,9 @@ pub(crate) async fn handle(server: &Server<'_>, request: &Request<'_>) -> Reply 
                 options: server.options,
                 address: server.address,
             };
-            answer(&ctx, &route, &query)
+            answer(&ctx, route, &query)
         }
-        "POST" | "DELETE" => write(server, request, &route),
+        "POST" | "DELETE" => write(server, request, route),
         other => Err(status::method_not_allowed(&format!("method {other}"))),
     };
     let read = matches!(request.method, "GET" | "HEAD");
@@ -368,14 +392,14 @@ fn answer(ctx: &Context<'_>, route: &Route, query: &Query) -> Result<Reply, ApiE
                 return Err(status::method_not_allowed("watch"));
             }
             let request = list_request(*kind, query)?;
-            let body = list::list_body(
+            hostile::list_reply(
                 ctx.data,
+                &ctx.options.hostile,
                 *kind,
                 namespace.as_deref(),
                 &request,
                 ctx.options.max_page,
-            )?;
-            Ok(Reply::json(body))
+            )
         }
         Route::Object {
             kind,

@@ -155,6 +155,27 @@ impl ServerHandle {
         kubeconfig::kubeconfig_yaml(&self.url(), &self.shared.options.token)
     }
 
+    /// Kubeconfig text (YAML) for this server whose user runs `plugin` for
+    /// its token instead of carrying one.
+    pub fn kubeconfig_exec(&self, plugin: &kubeconfig::ExecPlugin) -> String {
+        kubeconfig::kubeconfig_exec_yaml(&self.url(), plugin)
+    }
+
+    /// Writes [`ServerHandle::kubeconfig_exec`] to `dir/kubeconfig` and
+    /// returns its path.
+    pub fn write_kubeconfig_exec(
+        &self,
+        dir: impl AsRef<Path>,
+        plugin: &kubeconfig::ExecPlugin,
+    ) -> anyhow::Result<PathBuf> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let path = dir.join("kubeconfig");
+        std::fs::write(&path, self.kubeconfig_exec(plugin))
+            .with_context(|| format!("writing {}", path.display()))?;
+        Ok(path)
+    }
+
     /// Writes `dir/kubeconfig` for this server and returns its path.
     pub fn write_kubeconfig(&self, dir: impl AsRef<Path>) -> anyhow::Result<PathBuf> {
         kubeconfig::write_kubeconfig(dir.as_ref(), &self.url(), &self.shared.options.token)
@@ -384,7 +405,8 @@ async fn serve(shared: &Shared, request: Request<Incoming>) -> Response<Response
     let compress = gzip
         && !matches!(reply.body, Payload::Gzipped(_))
         && reply.body.len() >= shared.options.gzip_min_bytes as u64;
-    respond(reply, compress, None)
+    let trickle = reply.trickle;
+    respond(reply, compress, trickle)
 }
 
 /// Largest request body read (as the API server's 3 MiB limit).

@@ -55,6 +55,8 @@ struct Details<'a> {
     kind: Option<&'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     causes: Vec<Cause<'a>>,
+    #[serde(rename = "retryAfterSeconds", skip_serializing_if = "Option::is_none")]
+    retry_after_seconds: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -84,7 +86,7 @@ fn details<'a>(target: &Target<'a>) -> Details<'a> {
         name: target.name,
         group: (!target.info.group.is_empty()).then_some(target.info.group),
         kind: Some(target.info.plural),
-        causes: Vec::new(),
+        ..Details::default()
     }
 }
 
@@ -231,6 +233,20 @@ pub(crate) fn invalid(kind: &str, name: &str, field_problem: &str) -> ApiError {
         ..Details::default()
     };
     status(422, "Invalid", &message, Some(d))
+}
+
+/// 429 asking the client to come back in `seconds`.
+pub(crate) fn too_many_requests(seconds: u64) -> ApiError {
+    let d = Details {
+        retry_after_seconds: Some(seconds),
+        ..Details::default()
+    };
+    status(
+        429,
+        "TooManyRequests",
+        "the server has received too many requests and has asked us to try again later",
+        Some(d),
+    )
 }
 
 /// 413 for a request body over the server's limit.

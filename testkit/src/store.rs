@@ -4,6 +4,7 @@
 //! pods are written into the data as their phase changes, with their log
 //! once they run, so lists, gets, selectors and logs see them like any pod.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use crate::collectors::{render, Collectors, CreatedPod, Phase};
@@ -14,6 +15,8 @@ use crate::resource::ResourceKind;
 pub(crate) struct Store {
     data: RwLock<Arc<ClusterData>>,
     collectors: Mutex<Collectors>,
+    /// Requests answered 429 so far.
+    throttled: AtomicUsize,
 }
 
 impl Store {
@@ -21,7 +24,18 @@ impl Store {
         Store {
             data: RwLock::new(Arc::new(data)),
             collectors: Mutex::new(collectors),
+            throttled: AtomicUsize::new(0),
         }
+    }
+
+    /// Whether this request is one of the first `times` to be throttled
+    /// (counts it if so).
+    pub fn take_throttle(&self, times: usize) -> bool {
+        self.throttled
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < times).then_some(n + 1)
+            })
+            .is_ok()
     }
 
     /// The data as it is now.
