@@ -141,6 +141,57 @@ current-context: {CONTEXT_NAME}
     )
 }
 
+/// What a client needs from a kubeconfig of the current context: the
+/// server URL, the bearer token and the CA bundle, as written here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// `clusters[].cluster.server`.
+    pub server: String,
+    /// `users[].user.token`, if the user has one.
+    pub token: Option<String>,
+    /// Decoded `certificate-authority-data`, if any.
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+/// Reads the current context's server, token and CA from kubeconfig
+/// `text`.
+pub fn read_client_config(text: &str) -> anyhow::Result<ClientConfig> {
+    let docs = crate::bundle::parse_yaml(text)?;
+    let config = docs.first().context("the kubeconfig is empty")?;
+    let current = config["current-context"].as_str().unwrap_or(CONTEXT_NAME);
+    let named = |list: &str, name: &str| {
+        config[list]
+            .as_array()
+            .and_then(|items| items.iter().find(|i| i["name"] == name))
+            .cloned()
+            .unwrap_or(serde_json::Value::Null)
+    };
+    let context = &named("contexts", current)["context"];
+    let cluster_name = context["cluster"].as_str().unwrap_or(current);
+    let user_name = context["user"].as_str().unwrap_or(current);
+    let cluster = &named("clusters", cluster_name)["cluster"];
+    let server = cluster["server"]
+        .as_str()
+        .with_context(|| format!("cluster {cluster_name:?} has no server"))?
+        .to_string();
+    let token = named("users", user_name)["user"]["token"]
+        .as_str()
+        .map(str::to_string);
+    let ca_pem = match cluster["certificate-authority-data"].as_str() {
+        Some(data) => Some(
+            STANDARD
+                .decode(data.trim())
+                .context("certificate-authority-data is not base64")?,
+        ),
+        None => None,
+    };
+    Ok(ClientConfig {
+        server,
+        token,
+        ca_pem,
+    })
+}
+
 /// Writes `dir/kubeconfig` and returns its path.
 pub fn write_kubeconfig(dir: &Path, server_url: &str, token: &str) -> anyhow::Result<PathBuf> {
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -174,6 +225,16 @@ mod tests {
             .as_str()
             .unwrap_or_default();
         assert_eq!(STANDARD.decode(ca)?, DUMMY_CA_PEM.as_bytes());
+        Ok(())
+    }
+
+    #[test]
+    fn reads_client_config() -> anyhow::Result<()> {
+        let config = read_client_config(&kubeconfig_yaml("http://127.0.0.1:9", "t0k"))?;
+        assert_eq!(config.server, "http://127.0.0.1:9");
+        assert_eq!(config.token.as_deref(), Some("t0k"));
+        assert_eq!(config.ca_pem.as_deref(), Some(DUMMY_CA_PEM.as_bytes()));
+        assert!(read_client_config("kind: Config\n").is_err());
         Ok(())
     }
 
