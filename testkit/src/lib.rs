@@ -5,6 +5,13 @@
 //! deterministic generator of big synthetic clusters ([`generate`],
 //! `fakeapi --generate nodes=N,pods=M,seed=S`) for tests and benchmarks.
 //!
+//! Beyond reads it serves the kubelet proxy (`nodes/NAME/proxy/configz`,
+//! `.../logs/`), pod create/delete with per-node [`CollectorBehaviour`]s
+//! for fleet collection tests, hostile modes for client robustness tests
+//! (see the hostile setters of [`ServerOptions`] and [`hostile_data`]),
+//! and exec-plugin kubeconfigs ([`kubeconfig::ExecPlugin`]). The `rawfetch`
+//! binary is the raw-fetch floor of the benchmarks.
+//!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
 //! use windoctor_testkit::{ClusterData, FakeApiServer, ServerOptions};
