@@ -7,7 +7,11 @@
 //! form; a missing file means no objects of that kind. `DIR/cluster/version.json`
 //! (or `DIR/version.json`) is the `/version` body, and
 //! `DIR/cluster/logs/NS/POD/CONTAINER.log` (and `CONTAINER.previous.log`) are
-//! container logs.
+//! container logs. Per node, `DIR/nodes/NAME/configz.json` is the kubelet's
+//! running configuration (bare or wrapped in `{"kubeletconfig": ...}`),
+//! `DIR/nodes/NAME/node-logs/PATH` the files of its log directory, and
+//! `DIR/nodes/NAME/node-logs/query/QUERY.log` what its node log query for
+//! `QUERY` returns.
 
 use std::fs;
 use std::io;
@@ -58,7 +62,68 @@ pub(crate) fn load(dir: &Path) -> anyhow::Result<ClusterData> {
         }
     }
     load_logs(&cluster.join("logs"), &mut data)?;
+    load_node_files(&dir.join("nodes"), &mut data)?;
     Ok(data)
+}
+
+/// Reads `nodes/NAME/configz.json` and `nodes/NAME/node-logs/**`.
+fn load_node_files(nodes: &Path, data: &mut ClusterData) -> anyhow::Result<()> {
+    for node_dir in subdirectories(nodes)? {
+        let Some(node) = file_name(&node_dir) else {
+            continue;
+        };
+        let configz = node_dir.join("configz.json");
+        if let Some(bytes) = read_optional(&configz)? {
+            let value: Value = serde_json::from_slice(&bytes)
+                .with_context(|| format!("parsing {}", configz.display()))?;
+            data.set_configz(&node, value);
+        }
+        let logs = node_dir.join("node-logs");
+        for (relative, path) in files_below(&logs)? {
+            let contents =
+                fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            match relative
+                .strip_prefix("query/")
+                .and_then(|q| q.strip_suffix(".log"))
+            {
+                Some(query) if !query.contains('/') => {
+                    data.add_node_log_query(&node, query, contents)
+                }
+                _ => data.add_node_log(&node, &relative, contents),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every file below `dir` as (`/`-separated path relative to `dir`, full
+/// path), sorted; none when `dir` does not exist.
+fn files_below(dir: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    let mut out = Vec::new();
+    let mut pending = vec![(String::new(), dir.to_path_buf())];
+    while let Some((prefix, current)) = pending.pop() {
+        let entries = match fs::read_dir(&current) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e).with_context(|| format!("listing {}", current.display())),
+        };
+        for entry in entries {
+            let path = entry
+                .with_context(|| format!("listing {}", current.display()))?
+                .path();
+            let Some(name) = file_name(&path) else {
+                continue;
+            };
+            let relative = format!("{prefix}{name}");
+            if path.is_dir() {
+                pending.push((format!("{relative}/"), path));
+            } else {
+                out.push((relative, path));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 /// Kinds a written bundle holds, with the kubectl command each file

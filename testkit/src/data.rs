@@ -2,7 +2,8 @@
 //! resource kind, each already serialized to JSON bytes (so a list of 150,000
 //! pods costs a memcpy per page, not a serialization), next to the handful of
 //! values that list filtering needs: namespace, name, labels and the
-//! kind-specific field-selector values. Pod logs and the `/version` body live
+//! kind-specific field-selector values. Pod logs, the `/version` body and
+//! each node's kubelet data (configz, log files, log query results) live
 //! here too.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -12,6 +13,7 @@ use std::sync::Arc;
 use anyhow::{anyhow, bail, Context};
 use serde_json::{json, Map, Value};
 
+use crate::node_files::{clean_path, NodeFiles};
 use crate::resource::ResourceKind;
 
 /// One stored object: its JSON bytes and the values selectors look at.
@@ -71,6 +73,8 @@ pub struct ClusterData {
     /// Whether every store is sorted, deduplicated and namespaces derived.
     prepared: bool,
     logs: HashMap<LogKey, Arc<[u8]>>,
+    nodes: BTreeMap<String, NodeFiles>,
+    huge_node_name: Option<u64>,
     version: Arc<[u8]>,
     resource_version: u64,
 }
@@ -104,6 +108,8 @@ impl ClusterData {
             synthetic_namespaces: Vec::new(),
             prepared: true,
             logs: HashMap::new(),
+            nodes: BTreeMap::new(),
+            huge_node_name: None,
             version: Arc::from(version.to_string().into_bytes()),
             resource_version: 1,
         }
@@ -142,6 +148,23 @@ impl ClusterData {
         self.stores.entry(kind).or_default().push(stored);
         self.touch();
         Ok(())
+    }
+
+    /// Removes object `namespace/name` of `kind` (namespace empty for
+    /// cluster-scoped kinds) and returns it, `None` when there is none.
+    pub fn remove(&mut self, kind: ResourceKind, namespace: &str, name: &str) -> Option<Value> {
+        let objects = self.stores.get_mut(&kind)?;
+        let mut removed = None;
+        objects.retain(|o| {
+            let hit = o.namespace == namespace && o.name == name;
+            if hit {
+                removed = Some(Arc::clone(&o.json));
+            }
+            !hit
+        });
+        let json = removed?;
+        self.touch();
+        serde_json::from_slice(&json).ok()
     }
 
     /// Adds one object, taking its resource kind from its `kind` field.
@@ -234,6 +257,69 @@ impl ClusterData {
         };
         self.logs.insert(key, Arc::from(text));
         self.touch();
+    }
+
+    /// Sets the running kubelet configuration of node `node`, served as
+    /// `{"kubeletconfig": config}` at `/api/v1/nodes/NODE/proxy/configz`. A
+    /// value that already is such a wrapper is unwrapped first.
+    pub fn set_configz(&mut self, node: &str, config: Value) {
+        let config = match config {
+            Value::Object(mut map) if map.len() == 1 && map.contains_key("kubeletconfig") => {
+                map.remove("kubeletconfig").unwrap_or(Value::Null)
+            }
+            other => other,
+        };
+        self.nodes.entry(node.to_string()).or_default().configz =
+            Some(Arc::from(config.to_string().into_bytes()));
+    }
+
+    /// The kubelet configuration stored for `node` (without the wrapper).
+    pub fn configz(&self, node: &str) -> Option<Value> {
+        let bytes = self.nodes.get(node)?.configz.as_ref()?;
+        serde_json::from_slice(bytes).ok()
+    }
+
+    /// Stores a file of node `node`'s log directory (`C:\var\log`), at
+    /// `path` relative to it (`kubelet/kubelet.log`; `\` and `/` both
+    /// separate, `..` cannot leave the directory). Served at
+    /// `/api/v1/nodes/NODE/proxy/logs/PATH`, listed in its directory.
+    pub fn add_node_log(&mut self, node: &str, path: &str, contents: impl Into<Vec<u8>>) {
+        let path = clean_path(path);
+        if path.is_empty() {
+            return;
+        }
+        self.nodes
+            .entry(node.to_string())
+            .or_default()
+            .logs
+            .insert(path, Arc::from(contents.into()));
+    }
+
+    /// Stores what node `node`'s log query `query` (a service such as
+    /// `kubelet`) returns: `/api/v1/nodes/NODE/proxy/logs/?query=QUERY`.
+    pub fn add_node_log_query(&mut self, node: &str, query: &str, contents: impl Into<Vec<u8>>) {
+        self.nodes
+            .entry(node.to_string())
+            .or_default()
+            .queries
+            .insert(query.to_string(), Arc::from(contents.into()));
+    }
+
+    /// Adds a Windows node whose name is `name_bytes` bytes long. The name
+    /// is never stored: it is generated while the last page of an
+    /// unfiltered node list is sent (the node cannot be fetched by name).
+    pub fn add_node_with_huge_name(&mut self, name_bytes: u64) {
+        self.huge_node_name = Some(name_bytes);
+    }
+
+    /// The length of the huge node name, if such a node was added.
+    pub(crate) fn huge_node_name(&self) -> Option<u64> {
+        self.huge_node_name
+    }
+
+    /// The kubelet data stored for `node`.
+    pub(crate) fn node_files(&self, node: &str) -> Option<&NodeFiles> {
+        self.nodes.get(node).filter(|f| !f.is_empty())
     }
 
     /// Number of objects of `kind` (after replacing duplicates; derived

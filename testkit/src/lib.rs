@@ -5,6 +5,13 @@
 //! deterministic generator of big synthetic clusters ([`generate`],
 //! `fakeapi --generate nodes=N,pods=M,seed=S`) for tests and benchmarks.
 //!
+//! Beyond reads it serves the kubelet proxy (`nodes/NAME/proxy/configz`,
+//! `.../logs/`), pod create/delete with per-node [`CollectorBehaviour`]s
+//! for fleet collection tests, hostile modes for client robustness tests
+//! (see the hostile setters of [`ServerOptions`] and [`hostile_data`]),
+//! and exec-plugin kubeconfigs ([`kubeconfig::ExecPlugin`]). The `rawfetch`
+//! binary is the raw-fetch floor of the benchmarks.
+//!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
 //! use windoctor_testkit::{ClusterData, FakeApiServer, ServerOptions};
@@ -16,24 +23,35 @@
 //! # Ok(()) }
 //! ```
 
+mod body;
 mod bundle;
 pub mod cli;
+mod collectors;
 mod data;
 mod discovery;
 pub mod generate;
+mod hostile;
+pub mod hostile_data;
 pub mod kubeconfig;
 mod list;
 mod logs;
+mod node_files;
+mod node_proxy;
 mod options;
+mod pod_security;
+mod pod_writes;
 mod query;
 mod resource;
 mod routes;
 mod select;
 mod server;
 mod status;
+mod store;
 
+pub use collectors::{CollectorBehaviour, PodClock};
 pub use data::ClusterData;
 pub use generate::GenerateSpec;
+pub use hostile::WrongKind;
 pub use options::{ServerOptions, DEFAULT_TOKEN, DEFAULT_USER};
 pub use resource::{ResourceKind, UnknownResource};
 pub use server::{BackgroundServer, FakeApiServer, LoggedRequest, ServerHandle};

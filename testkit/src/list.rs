@@ -50,7 +50,7 @@ pub(crate) fn encode_continue(resource_version: u64, offset: usize) -> String {
 
 /// Decodes a continue token into the offset it resumes at, checking it
 /// belongs to `resource_version`.
-fn decode_continue(token: &str, resource_version: u64) -> Result<usize, ApiError> {
+pub(crate) fn decode_continue(token: &str, resource_version: u64) -> Result<usize, ApiError> {
     let invalid =
         |detail: String| status::bad_request(&format!("continue key is not valid: {detail}"));
     let bytes = URL_SAFE_NO_PAD
@@ -87,8 +87,19 @@ fn namespace_range(objects: &[StoredObject], namespace: Option<&str>) -> (usize,
     }
 }
 
+/// One page of a list.
+#[derive(Debug, Clone)]
+pub(crate) struct ListPage {
+    pub body: Vec<u8>,
+    /// Whether a continue token was issued.
+    pub more: bool,
+    /// Number of items in the page.
+    pub items: usize,
+}
+
 /// Builds the JSON body of a list of `kind` in `namespace` (all namespaces
 /// for `None`). `max_page` caps a requested `limit`.
+#[cfg(test)]
 pub(crate) fn list_body(
     data: &ClusterData,
     kind: ResourceKind,
@@ -96,6 +107,30 @@ pub(crate) fn list_body(
     request: &ListRequest,
     max_page: Option<usize>,
 ) -> Result<Vec<u8>, ApiError> {
+    list_page(data, kind, namespace, request, max_page, None).map(|p| p.body)
+}
+
+/// The effective page size: `limit` capped by `max_page`.
+fn page_limit(request: &ListRequest, max_page: Option<usize>) -> Option<usize> {
+    match (
+        request.limit.filter(|&l| l > 0),
+        max_page.filter(|&m| m > 0),
+    ) {
+        (Some(l), Some(m)) => Some(l.min(m)),
+        (limit, _) => limit,
+    }
+}
+
+/// Like [`list_body`], with the page's shape; `claimed_remaining` makes
+/// every page claim that `remainingItemCount` (a hostile server).
+pub(crate) fn list_page(
+    data: &ClusterData,
+    kind: ResourceKind,
+    namespace: Option<&str>,
+    request: &ListRequest,
+    max_page: Option<usize>,
+    claimed_remaining: Option<i64>,
+) -> Result<ListPage, ApiError> {
     let rv = data.resource_version();
     let objects = data.objects(kind);
     let (lo, hi) = namespace_range(objects, namespace);
@@ -112,13 +147,7 @@ pub(crate) fn list_body(
         }
         start = decode_continue(token, rv)?.clamp(lo, hi);
     }
-    let limit = match (
-        request.limit.filter(|&l| l > 0),
-        max_page.filter(|&m| m > 0),
-    ) {
-        (Some(l), Some(m)) => Some(l.min(m)),
-        (limit, _) => limit,
-    };
+    let limit = page_limit(request, max_page);
     let matches =
         |o: &StoredObject| request.labels.matches(&o.labels) && request.fields.matches(kind, o);
 
@@ -146,9 +175,11 @@ pub(crate) fn list_body(
     if more {
         body.extend_from_slice(b",\"continue\":");
         push_json_string(&mut body, &encode_continue(rv, next));
-        if request.labels.is_empty() && request.fields.is_empty() {
-            body.extend_from_slice(format!(",\"remainingItemCount\":{}", hi - next).as_bytes());
-        }
+    }
+    if let Some(claimed) = claimed_remaining {
+        body.extend_from_slice(format!(",\"remainingItemCount\":{claimed}").as_bytes());
+    } else if more && request.labels.is_empty() && request.fields.is_empty() {
+        body.extend_from_slice(format!(",\"remainingItemCount\":{}", hi - next).as_bytes());
     }
     body.extend_from_slice(b"},\"items\":[");
     let total: usize = items.iter().map(|o| o.json.len() + 1).sum();
@@ -160,10 +191,60 @@ pub(crate) fn list_body(
         body.extend_from_slice(&object.json);
     }
     body.extend_from_slice(b"]}");
+    Ok(ListPage {
+        body,
+        more,
+        items: items.len(),
+    })
+}
+
+/// A page of a list that never ends (a hostile server): always full (the
+/// requested page size, 500 without one), cycling through the matching
+/// objects, with a fresh continue token each time.
+pub(crate) fn endless_page(
+    data: &ClusterData,
+    kind: ResourceKind,
+    namespace: Option<&str>,
+    request: &ListRequest,
+    max_page: Option<usize>,
+) -> Result<Vec<u8>, ApiError> {
+    let rv = data.resource_version();
+    let objects = data.objects(kind);
+    let (lo, hi) = namespace_range(objects, namespace);
+    let matching: Vec<&StoredObject> = objects[lo..hi]
+        .iter()
+        .filter(|o| request.labels.matches(&o.labels) && request.fields.matches(kind, o))
+        .collect();
+    let start = match request.continue_token.as_deref().filter(|t| !t.is_empty()) {
+        Some(token) => decode_continue(token, rv)?,
+        None => 0,
+    };
+    let size = page_limit(request, max_page).unwrap_or(500);
+    let info = kind.info();
+    let mut body = Vec::with_capacity(256);
+    body.extend_from_slice(b"{\"kind\":");
+    push_json_string(&mut body, info.list_kind);
+    body.extend_from_slice(b",\"apiVersion\":");
+    push_json_string(&mut body, &info.api_version());
+    body.extend_from_slice(b",\"metadata\":{\"resourceVersion\":");
+    push_json_string(&mut body, &rv.to_string());
+    body.extend_from_slice(b",\"continue\":");
+    push_json_string(&mut body, &encode_continue(rv, start.saturating_add(size)));
+    body.extend_from_slice(b"},\"items\":[");
+    if !matching.is_empty() {
+        for i in 0..size {
+            if i > 0 {
+                body.push(b',');
+            }
+            let object = matching[(start.wrapping_add(i)) % matching.len()];
+            body.extend_from_slice(&object.json);
+        }
+    }
+    body.extend_from_slice(b"]}");
     Ok(body)
 }
 
-fn push_json_string(body: &mut Vec<u8>, s: &str) {
+pub(crate) fn push_json_string(body: &mut Vec<u8>, s: &str) {
     // Serializing a &str into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *body, s);
 }

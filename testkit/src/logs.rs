@@ -21,6 +21,20 @@ fn spec_containers(pod: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Why `container` of `pod` has not started, worded as the kubelet words it
+/// in log errors; `None` when it is not waiting.
+fn waiting_reason(pod: &Value, container: &str) -> Option<String> {
+    let status = pod["status"]["containerStatuses"]
+        .as_array()?
+        .iter()
+        .find(|s| s["name"] == container)?;
+    let reason = status["state"]["waiting"]["reason"].as_str()?;
+    Some(match reason {
+        "ImagePullBackOff" | "ErrImagePull" => "trying and failing to pull image".to_string(),
+        other => other.to_string(),
+    })
+}
+
 /// The log body for pod `namespace/pod`.
 pub(crate) fn pod_log(
     data: &ClusterData,
@@ -91,6 +105,14 @@ pub(crate) fn pod_log(
         if previous {
             return Err(status::bad_request(&format!(
                 "previous terminated container \"{container}\" in pod \"{pod}\" not found"
+            )));
+        }
+        if let Some(reason) = pod_object
+            .as_ref()
+            .and_then(|p| waiting_reason(p, &container))
+        {
+            return Err(status::bad_request(&format!(
+                "container \"{container}\" in pod \"{pod}\" is waiting to start: {reason}"
             )));
         }
         return Err(status::not_found_message(

@@ -30,6 +30,15 @@ impl Query {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every value of `key`, in request order.
+    pub fn get_all(&self, key: &str) -> Vec<&str> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     /// The first value of `key` as an unsigned integer; empty counts as
     /// absent.
     pub fn get_usize(&self, key: &str) -> Result<Option<usize>, String> {

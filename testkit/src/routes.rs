@@ -1,62 +1,79 @@
 //! Request routing: maps a method, path and query onto discovery, version,
-//! list, get and log handlers, applying the bearer-token check and the
-//! failures and delays injected through [`ServerOptions`]. Independent of
-//! hyper: it takes plain strings and returns a [`Reply`].
+//! list, get, log and node proxy handlers, applying the bearer-token check
+//! and the failures and delays injected through [`ServerOptions`].
+//! Independent of hyper: it takes plain strings and returns a [`Reply`].
 
 use serde_json::Value;
 
+use crate::body::Payload;
+use crate::collectors::PodClock;
 use crate::data::ClusterData;
 use crate::discovery;
-use crate::list::{self, ListRequest};
+use crate::hostile;
+use crate::list::ListRequest;
 use crate::logs;
+use crate::node_proxy;
 use crate::options::{Failure, ServerOptions};
+use crate::pod_writes;
 use crate::query::{self, Query};
 use crate::resource::ResourceKind;
 use crate::select::{FieldSelector, LabelSelector};
 use crate::status::{self, ApiError, Target};
+use crate::store::Store;
 
 /// Content type of JSON replies.
 pub(crate) const JSON: &str = "application/json";
 /// Content type of log and health replies.
 pub(crate) const TEXT: &str = "text/plain; charset=utf-8";
+/// Content type of the kubelet's directory listings.
+pub(crate) const HTML: &str = "text/html; charset=utf-8";
 
 /// A response before transport encoding.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Reply {
     pub status: u16,
     pub content_type: &'static str,
-    pub body: Vec<u8>,
+    /// Headers besides content type and encoding.
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Payload,
+    /// Send the body at most this many bytes a second.
+    pub trickle: Option<u64>,
 }
 
 impl Reply {
-    fn json(body: Vec<u8>) -> Reply {
+    /// A reply with status `status` and a plain body.
+    pub fn bytes(status: u16, content_type: &'static str, body: Vec<u8>) -> Reply {
         Reply {
-            status: 200,
-            content_type: JSON,
-            body,
+            status,
+            content_type,
+            headers: Vec::new(),
+            body: Payload::Bytes(body),
+            trickle: None,
         }
     }
 
-    fn value(value: &Value) -> Reply {
+    /// Adds header `name: value`.
+    pub fn with_header(mut self, name: &'static str, value: &str) -> Reply {
+        self.headers.push((name, value.to_string()));
+        self
+    }
+
+    pub(crate) fn json(body: Vec<u8>) -> Reply {
+        Reply::bytes(200, JSON, body)
+    }
+
+    pub(crate) fn value(value: &Value) -> Reply {
         Reply::json(value.to_string().into_bytes())
     }
 
-    fn text(body: Vec<u8>) -> Reply {
-        Reply {
-            status: 200,
-            content_type: TEXT,
-            body,
-        }
+    pub(crate) fn text(body: Vec<u8>) -> Reply {
+        Reply::bytes(200, TEXT, body)
     }
 }
 
 impl From<ApiError> for Reply {
     fn from(err: ApiError) -> Reply {
-        Reply {
-            status: err.code,
-            content_type: JSON,
-            body: err.body,
-        }
+        Reply::bytes(err.code, JSON, err.body)
     }
 }
 
@@ -85,15 +102,35 @@ enum Route {
         namespace: String,
         pod: String,
     },
+    /// `/api/v1/nodes/NODE/proxy/PATH`; `path` keeps a trailing `/`.
+    NodeProxy {
+        node: String,
+        path: String,
+    },
     Unknown,
 }
 
 impl Route {
+    /// Whether the route reads or writes pods (created pods move on).
+    fn touches_pods(&self) -> bool {
+        matches!(
+            self,
+            Route::Collection {
+                kind: ResourceKind::Pods,
+                ..
+            } | Route::Object {
+                kind: ResourceKind::Pods,
+                ..
+            } | Route::Log { .. }
+        )
+    }
+
     /// The resource (options key) the route touches, if any.
     fn resource_key(&self) -> Option<&'static str> {
         match self {
             Route::Collection { kind, .. } | Route::Object { kind, .. } => Some(kind.plural()),
             Route::Log { .. } => Some("pods/log"),
+            Route::NodeProxy { .. } => Some("nodes/proxy"),
             _ => None,
         }
     }
@@ -112,6 +149,16 @@ fn parse_route(path: &str) -> Route {
         ["api"] => Route::ApiVersions,
         ["apis"] => Route::GroupList,
         ["apis", group] => Route::Group(group.to_string()),
+        ["api", "v1", "nodes", node, "proxy", rest @ ..] => {
+            let mut proxied = rest.join("/");
+            if path.ends_with('/') && !rest.is_empty() {
+                proxied.push('/');
+            }
+            Route::NodeProxy {
+                node: node.to_string(),
+                path: proxied,
+            }
+        }
         ["api", version, rest @ ..] => resource_route("", version, rest),
         ["apis", group, version, rest @ ..] => resource_route(group, version, rest),
         _ => Route::Unknown,
@@ -169,7 +216,15 @@ fn resource_route(group: &str, version: &str, rest: &[&str]) -> Route {
     }
 }
 
-/// Everything a request is answered from.
+/// The server a request reaches.
+pub(crate) struct Server<'a> {
+    pub store: &'a Store,
+    pub options: &'a ServerOptions,
+    /// `host:port` the server listens on, for `/api`.
+    pub address: &'a str,
+}
+
+/// Everything a read is answered from.
 pub(crate) struct Context<'a> {
     pub data: &'a ClusterData,
     pub options: &'a ServerOptions,
@@ -184,31 +239,105 @@ pub(crate) struct Request<'a> {
     pub query: &'a str,
     /// The `Authorization` header, if any.
     pub authorization: Option<&'a str>,
+    /// The request body (read for writes only).
+    pub body: &'a [u8],
 }
 
 /// Answers one request. Delays injected for the addressed resource are
 /// awaited here.
-pub(crate) async fn handle(ctx: &Context<'_>, request: &Request<'_>) -> Reply {
+pub(crate) async fn handle(server: &Server<'_>, request: &Request<'_>) -> Reply {
     let route = parse_route(request.path);
     if route == Route::Health {
         return Reply::text(b"ok".to_vec());
     }
-    if ctx.options.require_token {
-        let expected = format!("Bearer {}", ctx.options.token);
+    if server.options.require_token {
+        let expected = format!("Bearer {}", server.options.token);
         if request.authorization != Some(expected.as_str()) {
             return status::unauthorized().into();
         }
     }
-    if let Some(delay) = route.resource_key().and_then(|k| ctx.options.delay_for(k)) {
+    if let Some(delay) = route
+        .resource_key()
+        .and_then(|k| server.options.delay_for(k))
+    {
         tokio::time::sleep(delay).await;
     }
-    if request.method != "GET" && request.method != "HEAD" {
-        return status::method_not_allowed(&format!("method {}", request.method)).into();
+    let hostile = &server.options.hostile;
+    let hostile_here = hostile.applies(route.resource_key());
+    if let Some((seconds, times)) = hostile.too_many_requests.filter(|_| hostile_here) {
+        if server.store.take_throttle(times) {
+            let reply: Reply = status::too_many_requests(seconds).into();
+            return reply.with_header("retry-after", &seconds.to_string());
+        }
+    }
+    if hostile_here && hostile.hang {
+        std::future::pending::<()>().await;
+    }
+    let mut reply = answer_request(server, request, &route);
+    if hostile_here {
+        reply.trickle = hostile.trickle;
+    }
+    reply
+}
+
+/// Answers a request past authentication, delays and throttling.
+fn answer_request(server: &Server<'_>, request: &Request<'_>, route: &Route) -> Reply {
+    let touches_pods = route.touches_pods();
+    if touches_pods {
+        server.store.sync_pods();
     }
     let query = Query::parse(request.query);
-    match answer(ctx, &route, &query) {
+    let result = match request.method {
+        "GET" | "HEAD" => {
+            let data = server.store.snapshot();
+            let ctx = Context {
+                data: &data,
+                options: server.options,
+                address: server.address,
+            };
+            answer(&ctx, route, &query)
+        }
+        "POST" | "DELETE" => write(server, request, route),
+        other => Err(status::method_not_allowed(&format!("method {other}"))),
+    };
+    let read = matches!(request.method, "GET" | "HEAD");
+    if touches_pods && read && server.options.pod_clock == PodClock::PerRequest {
+        server.store.advance_pods(1);
+    }
+    match result {
         Ok(reply) => reply,
         Err(err) => err.into(),
+    }
+}
+
+/// The write verbs: creating and deleting pods.
+fn write(server: &Server<'_>, request: &Request<'_>, route: &Route) -> Result<Reply, ApiError> {
+    let unsupported = || status::method_not_allowed(&format!("method {} here", request.method));
+    match (request.method, route) {
+        (
+            "POST",
+            Route::Collection {
+                kind: ResourceKind::Pods,
+                namespace: Some(namespace),
+            },
+        ) => {
+            let t = target(ResourceKind::Pods, Some(namespace), None, "create");
+            injected_in(server.options, "pods", &t)?;
+            pod_writes::create(server.store, namespace, request.body)
+        }
+        (
+            "DELETE",
+            Route::Object {
+                kind: ResourceKind::Pods,
+                namespace: Some(namespace),
+                name,
+            },
+        ) => {
+            let t = target(ResourceKind::Pods, Some(namespace), Some(name), "delete");
+            injected_in(server.options, "pods", &t)?;
+            pod_writes::delete(server.store, namespace, name)
+        }
+        _ => Err(unsupported()),
     }
 }
 
@@ -229,9 +358,14 @@ fn target<'a>(
 
 /// Applies an injected failure for `key`, if any.
 fn injected(ctx: &Context<'_>, key: &str, target: &Target<'_>) -> Result<(), ApiError> {
-    match ctx.options.failure(key) {
+    injected_in(ctx.options, key, target)
+}
+
+/// Applies an injected failure for `key` from `options`, if any.
+fn injected_in(options: &ServerOptions, key: &str, target: &Target<'_>) -> Result<(), ApiError> {
+    match options.failure(key) {
         None => Ok(()),
-        Some(Failure::Forbidden) => Err(status::forbidden(target, &ctx.options.user)),
+        Some(Failure::Forbidden) => Err(status::forbidden(target, &options.user)),
         Some(Failure::NotFound) => Err(status::path_not_found()),
         Some(Failure::Status(code)) => Err(status::injected(target, code)),
     }
@@ -258,14 +392,14 @@ fn answer(ctx: &Context<'_>, route: &Route, query: &Query) -> Result<Reply, ApiE
                 return Err(status::method_not_allowed("watch"));
             }
             let request = list_request(*kind, query)?;
-            let body = list::list_body(
+            hostile::list_reply(
                 ctx.data,
+                &ctx.options.hostile,
                 *kind,
                 namespace.as_deref(),
                 &request,
                 ctx.options.max_page,
-            )?;
-            Ok(Reply::json(body))
+            )
         }
         Route::Object {
             kind,
@@ -285,6 +419,10 @@ fn answer(ctx: &Context<'_>, route: &Route, query: &Query) -> Result<Reply, ApiE
             t.subresource = Some("log");
             injected(ctx, "pods/log", &t)?;
             logs::pod_log(ctx.data, namespace, pod, query).map(Reply::text)
+        }
+        Route::NodeProxy { node, path } => {
+            injected(ctx, "nodes/proxy", &node_proxy::target(node))?;
+            node_proxy::answer(ctx.data, ctx.options, node, path, query)
         }
         Route::Unknown => Err(status::path_not_found()),
     }

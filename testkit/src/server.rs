@@ -6,16 +6,13 @@
 
 use std::convert::Infallible;
 use std::fmt;
-use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::{mpsc, Arc, Mutex, PoisonError, RwLock};
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
 
 use anyhow::{anyhow, Context as _};
-use flate2::write::GzEncoder;
-use flate2::Compression;
-use http_body_util::Full;
-use hyper::body::{Bytes, Incoming};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
 use hyper::header::{
     HeaderMap, HeaderValue, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE,
 };
@@ -27,10 +24,14 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
+use crate::body::{Payload, ResponseBody};
+use crate::collectors::{CollectorBehaviour, Collectors};
 use crate::data::ClusterData;
 use crate::kubeconfig;
 use crate::options::ServerOptions;
-use crate::routes::{self, Context, Reply};
+use crate::routes::{self, Reply, Server};
+use crate::status;
+use crate::store::Store;
 
 /// One request as the server received it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +47,11 @@ pub struct LoggedRequest {
 }
 
 impl LoggedRequest {
+    /// Whether the method is a write verb: POST, PUT, PATCH or DELETE.
+    pub fn is_write(&self) -> bool {
+        matches!(self.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE")
+    }
+
     /// The decoded value of query parameter `key`.
     pub fn param(&self, key: &str) -> Option<String> {
         crate::query::Query::parse(&self.query)
@@ -66,7 +72,7 @@ impl fmt::Display for LoggedRequest {
 
 /// State shared by all connections.
 struct Shared {
-    data: RwLock<Arc<ClusterData>>,
+    store: Store,
     options: ServerOptions,
     log: Mutex<Vec<LoggedRequest>>,
     address: String,
@@ -113,21 +119,61 @@ impl ServerHandle {
     /// Changes the served data; the resource version moves on, so continue
     /// tokens issued before expire (410). Returns the new resource version.
     pub fn update(&self, change: impl FnOnce(&mut ClusterData)) -> u64 {
-        let mut guard = self
-            .shared
-            .data
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        let data = Arc::make_mut(&mut guard);
-        change(data);
-        data.touch();
-        data.prepare();
-        data.resource_version()
+        self.shared.store.update(|data| {
+            change(data);
+            data.resource_version() + 1
+        })
+    }
+
+    /// Sets what pods created through the API on node `node` do from now
+    /// on (pods already created keep theirs).
+    pub fn set_collector(&self, node: &str, behaviour: CollectorBehaviour) {
+        self.shared
+            .store
+            .collectors()
+            .behaviours
+            .insert(node.to_string(), behaviour);
+    }
+
+    /// Moves every pod created through the API on `steps` steps (see
+    /// [`crate::PodClock`]).
+    pub fn advance_pods(&self, steps: u32) {
+        self.shared.store.advance_pods(steps);
+    }
+
+    /// The requests received so far that use a write verb (POST, PUT,
+    /// PATCH, DELETE).
+    pub fn write_requests(&self) -> Vec<LoggedRequest> {
+        self.request_log()
+            .into_iter()
+            .filter(LoggedRequest::is_write)
+            .collect()
     }
 
     /// Kubeconfig text (YAML) for this server.
     pub fn kubeconfig(&self) -> String {
         kubeconfig::kubeconfig_yaml(&self.url(), &self.shared.options.token)
+    }
+
+    /// Kubeconfig text (YAML) for this server whose user runs `plugin` for
+    /// its token instead of carrying one.
+    pub fn kubeconfig_exec(&self, plugin: &kubeconfig::ExecPlugin) -> String {
+        kubeconfig::kubeconfig_exec_yaml(&self.url(), plugin)
+    }
+
+    /// Writes [`ServerHandle::kubeconfig_exec`] to `dir/kubeconfig` and
+    /// returns its path.
+    pub fn write_kubeconfig_exec(
+        &self,
+        dir: impl AsRef<Path>,
+        plugin: &kubeconfig::ExecPlugin,
+    ) -> anyhow::Result<PathBuf> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let path = dir.join("kubeconfig");
+        std::fs::write(&path, self.kubeconfig_exec(plugin))
+            .with_context(|| format!("writing {}", path.display()))?;
+        Ok(path)
     }
 
     /// Writes `dir/kubeconfig` for this server and returns its path.
@@ -160,8 +206,13 @@ impl FakeApiServer {
             .await
             .with_context(|| format!("binding 127.0.0.1:{}", options.port))?;
         let addr = listener.local_addr().context("reading the bound address")?;
+        let collectors = Collectors::configured(
+            options.collectors.clone(),
+            options.default_collector.clone(),
+            options.pod_steps,
+        );
         let shared = Arc::new(Shared {
-            data: RwLock::new(Arc::new(data)),
+            store: Store::new(data, collectors),
             options,
             log: Mutex::new(Vec::new()),
             address: addr.to_string(),
@@ -311,12 +362,12 @@ async fn accept_loop(
 }
 
 /// Answers one HTTP request.
-async fn serve(shared: &Shared, request: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn serve(shared: &Shared, request: Request<Incoming>) -> Response<ResponseBody> {
     let method = request.method().as_str().to_string();
     let path = request.uri().path().to_string();
     let query = request.uri().query().unwrap_or("").to_string();
-    let headers = request.headers();
-    let gzip = accepts_gzip(headers);
+    let headers = request.headers().clone();
+    let gzip = accepts_gzip(&headers);
     shared
         .log
         .lock()
@@ -328,24 +379,43 @@ async fn serve(shared: &Shared, request: Request<Incoming>) -> Response<Full<Byt
             accepts_gzip: gzip,
         });
     let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let data = Arc::clone(&shared.data.read().unwrap_or_else(PoisonError::into_inner));
-    let ctx = Context {
-        data: &data,
+    let body = match method.as_str() {
+        "POST" | "PUT" | "PATCH" => match read_body(request.into_body()).await {
+            Some(body) => body,
+            None => return respond(status::too_large().into(), false, None),
+        },
+        _ => Vec::new(),
+    };
+    let server = Server {
+        store: &shared.store,
         options: &shared.options,
         address: &shared.address,
     };
     let reply = routes::handle(
-        &ctx,
+        &server,
         &routes::Request {
             method: &method,
             path: &path,
             query: &query,
             authorization,
+            body: &body,
         },
     )
     .await;
-    let compress = gzip && reply.body.len() >= shared.options.gzip_min_bytes;
-    respond(reply, compress)
+    let compress = gzip
+        && !matches!(reply.body, Payload::Gzipped(_))
+        && reply.body.len() >= shared.options.gzip_min_bytes as u64;
+    let trickle = reply.trickle;
+    respond(reply, compress, trickle)
+}
+
+/// Largest request body read (as the API server's 3 MiB limit).
+const MAX_REQUEST_BODY: usize = 3 * 1024 * 1024;
+
+/// The request body, `None` when it is over [`MAX_REQUEST_BODY`] or broken.
+async fn read_body(body: Incoming) -> Option<Vec<u8>> {
+    let collected = Limited::new(body, MAX_REQUEST_BODY).collect().await.ok()?;
+    Some(collected.to_bytes().to_vec())
 }
 
 /// Whether `Accept-Encoding` allows gzip.
@@ -367,19 +437,12 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
         })
 }
 
-fn gzip(body: &[u8]) -> Option<Vec<u8>> {
-    let mut encoder = GzEncoder::new(Vec::with_capacity(body.len() / 4 + 64), Compression::fast());
-    encoder.write_all(body).ok()?;
-    encoder.finish().ok()
-}
-
-fn respond(reply: Reply, compress: bool) -> Response<Full<Bytes>> {
+/// The HTTP response for `reply`; `compress` gzips a plain body, `trickle`
+/// sends at most that many bytes a second.
+fn respond(reply: Reply, compress: bool, trickle: Option<u64>) -> Response<ResponseBody> {
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let (body, encoded) = match compress.then(|| gzip(&reply.body)).flatten() {
-        Some(compressed) => (compressed, true),
-        None => (reply.body, false),
-    };
-    let mut response = Response::new(Full::new(Bytes::from(body)));
+    let encoded = ResponseBody::encoded(&reply.body, compress);
+    let mut response = Response::new(ResponseBody::new(reply.body, compress, trickle));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(reply.content_type));
@@ -389,6 +452,11 @@ fn respond(reply: Reply, compress: bool) -> Response<Full<Bytes>> {
     );
     if encoded {
         headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    for (name, value) in reply.headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
     }
     response
 }

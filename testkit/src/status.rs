@@ -55,6 +55,8 @@ struct Details<'a> {
     kind: Option<&'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     causes: Vec<Cause<'a>>,
+    #[serde(rename = "retryAfterSeconds", skip_serializing_if = "Option::is_none")]
+    retry_after_seconds: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -84,7 +86,7 @@ fn details<'a>(target: &Target<'a>) -> Details<'a> {
         name: target.name,
         group: (!target.info.group.is_empty()).then_some(target.info.group),
         kind: Some(target.info.plural),
-        causes: Vec::new(),
+        ..Details::default()
     }
 }
 
@@ -200,6 +202,70 @@ pub(crate) fn injected(target: &Target<'_>, code: u16) -> ApiError {
         });
     }
     status(code, reason, &message, Some(d))
+}
+
+/// 403 with `message` about pod `name` (admission rejections).
+pub(crate) fn forbidden_message(message: &str, name: &str) -> ApiError {
+    let d = Details {
+        name: Some(name),
+        kind: Some("pods"),
+        ..Details::default()
+    };
+    status(403, "Forbidden", message, Some(d))
+}
+
+/// 409 for creating an object whose name is taken.
+pub(crate) fn already_exists(target: &Target<'_>) -> ApiError {
+    let message = format!("{} already exists", qualified(target));
+    status(409, "AlreadyExists", &message, Some(details(target)))
+}
+
+/// 422 for an object that fails validation: `Pod "x" is invalid: FIELD:
+/// PROBLEM`.
+pub(crate) fn invalid(kind: &str, name: &str, field_problem: &str) -> ApiError {
+    let message = format!("{kind} {name:?} is invalid: {field_problem}");
+    let d = Details {
+        name: Some(name),
+        kind: Some(kind),
+        causes: vec![Cause {
+            message: field_problem,
+        }],
+        ..Details::default()
+    };
+    status(422, "Invalid", &message, Some(d))
+}
+
+/// 429 asking the client to come back in `seconds`.
+pub(crate) fn too_many_requests(seconds: u64) -> ApiError {
+    let d = Details {
+        retry_after_seconds: Some(seconds),
+        ..Details::default()
+    };
+    status(
+        429,
+        "TooManyRequests",
+        "the server has received too many requests and has asked us to try again later",
+        Some(d),
+    )
+}
+
+/// 413 for a request body over the server's limit.
+pub(crate) fn too_large() -> ApiError {
+    status(
+        413,
+        "RequestEntityTooLarge",
+        "Request entity too large: limit is 3145728",
+        None,
+    )
+}
+
+/// 503 as the API server answers a proxy request when it cannot reach the
+/// node's kubelet at `address`.
+pub(crate) fn unreachable(address: &str) -> ApiError {
+    let message = format!(
+        "error trying to reach service: dial tcp {address}:10250: connect: connection refused"
+    );
+    status(503, "ServiceUnavailable", &message, None)
 }
 
 /// 404 with a custom message about `target`.

@@ -8,12 +8,18 @@
 //! for sprinkled in at a few percent: Windows pods whose image does not match
 //! the node build, Windows images without an OS node selector, sandbox and
 //! HNS network failures, a NotReady Windows node, a Docker runtime, a flannel
-//! VNI mismatch. `fakeapi --generate nodes=N,pods=M,seed=S` serves one.
+//! VNI mismatch. Each Windows node runs a HostProcess kube-proxy and
+//! flannel pod whose logs (current and previous) are generated, a few of
+//! them crash-looping with real failure wordings, and every node has its
+//! kubelet configuration (configz). `fakeapi --generate nodes=N,pods=M,seed=S`
+//! serves one.
 
 mod config;
 mod events;
+mod kubelet_config;
 mod nodes;
 mod rng;
+mod system_logs;
 mod workloads;
 
 use std::fmt;
@@ -111,11 +117,74 @@ fn parse_count(text: &str) -> anyhow::Result<u64> {
     Ok(digits.parse::<u64>()? * factor)
 }
 
-/// Builds the cluster `spec` describes.
+/// Where generated things go, as they are made.
+pub trait Sink {
+    /// One object of `kind`.
+    fn object(&mut self, kind: ResourceKind, object: Value) -> anyhow::Result<()>;
+
+    /// The log of `container` in pod `namespace/pod` (`previous` for the
+    /// terminated instance). Ignored by default.
+    fn log(
+        &mut self,
+        namespace: &str,
+        pod: &str,
+        container: &str,
+        previous: bool,
+        text: String,
+    ) -> anyhow::Result<()> {
+        let _ = (namespace, pod, container, previous, text);
+        Ok(())
+    }
+
+    /// The kubelet configuration of `node`. Ignored by default.
+    fn configz(&mut self, node: &str, config: Value) -> anyhow::Result<()> {
+        let _ = (node, config);
+        Ok(())
+    }
+}
+
+impl Sink for ClusterData {
+    fn object(&mut self, kind: ResourceKind, object: Value) -> anyhow::Result<()> {
+        self.add(kind, object)
+    }
+
+    fn log(
+        &mut self,
+        namespace: &str,
+        pod: &str,
+        container: &str,
+        previous: bool,
+        text: String,
+    ) -> anyhow::Result<()> {
+        if previous {
+            self.add_previous_log(namespace, pod, container, text);
+        } else {
+            self.add_log(namespace, pod, container, text);
+        }
+        Ok(())
+    }
+
+    fn configz(&mut self, node: &str, config: Value) -> anyhow::Result<()> {
+        self.set_configz(node, config);
+        Ok(())
+    }
+}
+
+/// A [`Sink`] taking objects only.
+struct Objects<'a>(&'a mut dyn FnMut(ResourceKind, Value) -> anyhow::Result<()>);
+
+impl Sink for Objects<'_> {
+    fn object(&mut self, kind: ResourceKind, object: Value) -> anyhow::Result<()> {
+        (self.0)(kind, object)
+    }
+}
+
+/// Builds the cluster `spec` describes, logs and kubelet configurations
+/// included.
 pub fn generate(spec: &GenerateSpec) -> anyhow::Result<ClusterData> {
     let mut data = ClusterData::new();
     data.set_version(version());
-    generate_into(spec, &mut |kind, object| data.add(kind, object))?;
+    generate_with(spec, &mut data)?;
     Ok(data)
 }
 
@@ -125,30 +194,56 @@ pub fn generate_into(
     spec: &GenerateSpec,
     sink: &mut dyn FnMut(ResourceKind, Value) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
+    generate_with(spec, &mut Objects(sink))
+}
+
+/// Hands everything generated to `sink`: objects in the order of
+/// [`generate_into`], each node's configz after the nodes, and the system
+/// pods' logs after the pods.
+pub fn generate_with(spec: &GenerateSpec, sink: &mut dyn Sink) -> anyhow::Result<()> {
     let plan = nodes::plan(spec);
     for object in nodes::objects(spec, &plan) {
-        sink(ResourceKind::Nodes, object)?;
+        sink.object(ResourceKind::Nodes, object)?;
+    }
+    for node in &plan.nodes {
+        sink.configz(&node.name, kubelet_config::configz(node))?;
     }
     for object in config::runtime_classes() {
-        sink(ResourceKind::RuntimeClasses, object)?;
+        sink.object(ResourceKind::RuntimeClasses, object)?;
     }
     let workloads = workloads::plan(spec, &plan);
     for object in workloads::daemonsets(spec, &plan) {
-        sink(ResourceKind::DaemonSets, object)?;
+        sink.object(ResourceKind::DaemonSets, object)?;
     }
     let mut pods = Vec::with_capacity(spec.pods);
     workloads::pods(spec, &plan, &workloads, &mut |pod, object| {
         pods.push(pod);
-        sink(ResourceKind::Pods, object)
+        sink.object(ResourceKind::Pods, object)
     })?;
+    for pod in &pods {
+        let (Some(system), Some(n)) = (pod.system, pod.node) else {
+            continue;
+        };
+        let logs = system_logs::logs(pod, system, &plan.nodes[n]);
+        sink.log(
+            &pod.namespace,
+            &pod.name,
+            &pod.container,
+            false,
+            logs.current,
+        )?;
+        if let Some(previous) = logs.previous {
+            sink.log(&pod.namespace, &pod.name, &pod.container, true, previous)?;
+        }
+    }
     for object in workloads::services(spec, &workloads) {
-        sink(ResourceKind::Services, object)?;
+        sink.object(ResourceKind::Services, object)?;
     }
     for object in config::configmaps(spec, &workloads) {
-        sink(ResourceKind::ConfigMaps, object)?;
+        sink.object(ResourceKind::ConfigMaps, object)?;
     }
     events::events(spec, &plan, &pods, &mut |object| {
-        sink(ResourceKind::Events, object)
+        sink.object(ResourceKind::Events, object)
     })
 }
 

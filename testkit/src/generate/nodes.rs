@@ -343,8 +343,7 @@ fn images(windows: Option<&WinBuild>, rng: &mut Rng) -> Value {
                     120_000_000,
                 ),
                 (
-                    "mcr.microsoft.com/oss/kubernetes/kube-proxy:v1.32.4-hotfix.20250420"
-                        .to_string(),
+                    "docker.io/sigwindowstools/kube-proxy:v1.32.4-flannel-hostprocess".to_string(),
                     140_000_000,
                 ),
                 (

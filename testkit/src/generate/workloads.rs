@@ -43,6 +43,16 @@ pub(crate) struct PodFact {
     pub image: String,
     pub container: String,
     pub problem: Problem,
+    /// For the Windows system pods (kube-proxy, flannel): which one, for
+    /// their logs.
+    pub system: Option<SystemPod>,
+}
+
+/// A Windows system DaemonSet pod, whose logs are generated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SystemPod {
+    KubeProxy,
+    Flannel,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,8 +96,13 @@ pub(crate) enum Quirk {
 pub(crate) struct Workloads {
     pub namespaces: Vec<String>,
     pub deployments: Vec<Deployment>,
-    /// Nodes (a prefix of the node list) that run daemonset pods.
+    /// Nodes (a prefix of the node list) that run the daemonset pods other
+    /// than the Windows system ones.
     pub daemon_nodes: usize,
+    /// Windows nodes (a prefix of the Windows node list) that run the
+    /// Windows system pods (kube-proxy and flannel, HostProcess): all of
+    /// them unless the pod count is too small.
+    pub windows_system_nodes: usize,
 }
 
 const NAMESPACE_WORDS: &[&str] = &[
@@ -153,14 +168,18 @@ pub(crate) fn plan(spec: &GenerateSpec, nodes: &Plan) -> Workloads {
             }
         })
         .collect();
-    // Daemonset pods (three per node) take at most half of the pods.
+    // Daemonset pods take at most half of the pods: first the two Windows
+    // system pods of each Windows node, then three per node for the others.
+    let budget = spec.pods / 2;
+    let windows_system_nodes = nodes.windows.len().min(budget / 2);
+    let budget = budget - 2 * windows_system_nodes;
     let per_node = 3 * nodes.nodes.len();
-    let daemon_nodes = if per_node <= spec.pods / 2 {
+    let daemon_nodes = if per_node <= budget {
         nodes.nodes.len()
     } else {
-        (spec.pods / 2) * nodes.nodes.len() / per_node.max(1)
+        budget * nodes.nodes.len() / per_node.max(1)
     };
-    let daemon_pods = daemon_pod_count(nodes, daemon_nodes);
+    let daemon_pods = daemon_pod_count(nodes, daemon_nodes, windows_system_nodes);
     let mut remaining = spec.pods.saturating_sub(daemon_pods);
     let mut deployments = Vec::new();
     let mut per_name = std::collections::HashMap::new();
@@ -231,19 +250,35 @@ pub(crate) fn plan(spec: &GenerateSpec, nodes: &Plan) -> Workloads {
         namespaces,
         deployments,
         daemon_nodes,
+        windows_system_nodes,
     }
 }
 
-fn daemon_pod_count(nodes: &Plan, daemon_nodes: usize) -> usize {
-    nodes.nodes[..daemon_nodes]
-        .iter()
-        .map(|n| {
-            DAEMONSETS
-                .iter()
-                .filter(|ds| runs_on(ds, n.is_windows()))
-                .count()
-        })
+fn daemon_pod_count(nodes: &Plan, daemon_nodes: usize, windows_system_nodes: usize) -> usize {
+    (0..nodes.nodes.len())
+        .map(|n| daemonsets_on(nodes, n, daemon_nodes, windows_system_nodes).count())
         .sum()
+}
+
+/// The daemonsets with a pod on node `n`.
+fn daemonsets_on(
+    nodes: &Plan,
+    n: usize,
+    daemon_nodes: usize,
+    windows_system_nodes: usize,
+) -> impl Iterator<Item = (usize, &'static DaemonSetShape)> {
+    let node = &nodes.nodes[n];
+    let windows = node.is_windows();
+    let system_covered = windows && node.os_index < windows_system_nodes;
+    let covered = n < daemon_nodes;
+    DAEMONSETS.iter().enumerate().filter(move |(_, ds)| {
+        runs_on(ds, windows)
+            && if ds.windows == Some(true) {
+                system_covered
+            } else {
+                covered
+            }
+    })
 }
 
 /// A name of the form `prefix-xxxxx` not used before in its namespace.
@@ -265,6 +300,7 @@ fn unique_name(
 struct DaemonSetShape {
     namespace: &'static str,
     name: &'static str,
+    container: &'static str,
     image: &'static str,
     /// `Some(true)` Windows only, `Some(false)` Linux only, `None` no OS
     /// selection (a mistake: lands on Windows nodes too).
@@ -276,6 +312,7 @@ const DAEMONSETS: &[DaemonSetShape] = &[
     DaemonSetShape {
         namespace: "kube-system",
         name: "kube-proxy",
+        container: "kube-proxy",
         image: "mcr.microsoft.com/oss/kubernetes/kube-proxy:v1.32.4-hotfix.20250420",
         windows: Some(false),
         host_process: false,
@@ -283,20 +320,23 @@ const DAEMONSETS: &[DaemonSetShape] = &[
     DaemonSetShape {
         namespace: "kube-system",
         name: "kube-proxy-windows",
-        image: "mcr.microsoft.com/oss/kubernetes/kube-proxy:v1.32.4-hotfix.20250420",
+        container: "kube-proxy",
+        image: "sigwindowstools/kube-proxy:v1.32.4-flannel-hostprocess",
         windows: Some(true),
         host_process: true,
     },
     DaemonSetShape {
         namespace: "kube-flannel",
         name: "kube-flannel-ds",
+        container: "kube-flannel",
         image: "docker.io/flannel/flannel:v0.25.7",
         windows: Some(false),
         host_process: false,
     },
     DaemonSetShape {
         namespace: "kube-flannel",
-        name: "kube-flannel-ds-windows",
+        name: "kube-flannel-ds-windows-amd64",
+        container: "kube-flannel",
         image: "docker.io/sigwindowstools/flannel:v0.22.1-hostprocess",
         windows: Some(true),
         host_process: true,
@@ -304,6 +344,7 @@ const DAEMONSETS: &[DaemonSetShape] = &[
     DaemonSetShape {
         namespace: "monitoring",
         name: "node-exporter",
+        container: "node-exporter",
         image: "quay.io/prometheus/node-exporter:v1.8.2",
         windows: None,
         host_process: false,
@@ -374,7 +415,7 @@ fn pod_spec_for_daemonset(ds: &DaemonSetShape, rng: &mut Rng) -> Value {
     let mut spec = Map::new();
     let node_env = json!({"name": "NODE_NAME", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "spec.nodeName"}}});
     let mut container = json!({
-        "name": ds.name.trim_end_matches("-windows").trim_end_matches("-ds"),
+        "name": ds.container,
         "image": ds.image,
         "imagePullPolicy": "IfNotPresent",
         "env": [node_env],
@@ -465,15 +506,20 @@ pub(crate) fn pods(
         .collect();
     let mut per_node = vec![0usize; nodes.nodes.len()];
     let mut used = HashSet::with_capacity(spec.pods);
-    for (n, node) in nodes.nodes.iter().enumerate().take(work.daemon_nodes) {
-        for (ds, template) in DAEMONSETS.iter().zip(&ds_specs) {
-            if !runs_on(ds, node.is_windows()) {
-                continue;
-            }
+    for (n, node) in nodes.nodes.iter().enumerate() {
+        for (d, ds) in daemonsets_on(nodes, n, work.daemon_nodes, work.windows_system_nodes) {
+            let template = &ds_specs[d];
+            let system = match ds.windows {
+                Some(true) if ds.name.starts_with("kube-proxy") => Some(SystemPod::KubeProxy),
+                Some(true) => Some(SystemPod::Flannel),
+                _ => None,
+            };
             let problem = if ds.windows.is_none() && node.is_windows() {
                 Problem::NoMatchingManifest
             } else if !node.ready {
                 Problem::Unhealthy
+            } else if system.is_some_and(|s| super::system_logs::crashloops(s, node.os_index)) {
+                Problem::CrashLoop
             } else {
                 Problem::None
             };
@@ -493,11 +539,9 @@ pub(crate) fn pods(
                 uid: rng.uid(),
                 node: Some(n),
                 image: ds.image.to_string(),
-                container: pod_spec["containers"][0]["name"]
-                    .as_str()
-                    .unwrap_or("main")
-                    .to_string(),
+                container: ds.container.to_string(),
                 problem,
+                system,
             };
             let labels = json!({"controller-revision-hash": "6d4b8c9f7", "k8s-app": ds.name, "pod-template-generation": "3"});
             let object = pod_object(
@@ -604,6 +648,7 @@ fn deployment_pod(
         image: d.image.clone(),
         container: d.name.split('-').next().unwrap_or("app").to_string(),
         problem,
+        system: None,
     };
     let mut spec = deployment_pod_spec(d, &fact.container, rng);
     if let Some(n) = node {
@@ -803,6 +848,15 @@ fn pod_object(
                 map.remove("containerID");
                 map.remove("imageID");
             }
+        }
+        if fact.problem == Problem::CrashLoop {
+            container_status["lastState"] = json!({"terminated": {
+                "containerID": format!("containerd://{}", fact.uid.replace('-', "")),
+                "exitCode": 1,
+                "finishedAt": started,
+                "reason": "Error",
+                "startedAt": created
+            }});
         }
         status.insert("containerStatuses".into(), json!([container_status]));
         status.insert("hostIP".into(), json!(host_ip));

@@ -52,15 +52,46 @@ pub fn get_with(
     path_and_query: &str,
     headers: &[(&str, &str)],
 ) -> anyhow::Result<HttpResponse> {
+    request(addr, "GET", path_and_query, headers, &[])
+}
+
+/// `POST path` with a JSON `body`.
+pub fn post(addr: SocketAddr, path: &str, body: &Value) -> anyhow::Result<HttpResponse> {
+    let bytes = body.to_string().into_bytes();
+    request(
+        addr,
+        "POST",
+        path,
+        &[("Content-Type", "application/json")],
+        &bytes,
+    )
+}
+
+/// `DELETE path`.
+pub fn delete(addr: SocketAddr, path: &str) -> anyhow::Result<HttpResponse> {
+    request(addr, "DELETE", path, &[], &[])
+}
+
+/// One request with `method`, `headers` and `body`, one per connection.
+pub fn request(
+    addr: SocketAddr,
+    method: &str,
+    path_and_query: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> anyhow::Result<HttpResponse> {
     let mut stream = TcpStream::connect(addr).context("connecting")?;
     stream.set_read_timeout(Some(Duration::from_secs(20)))?;
-    let mut request =
-        format!("GET {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let mut request = format!(
+        "{method} {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str("\r\n");
     stream.write_all(request.as_bytes())?;
+    stream.write_all(body)?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
     let split = raw
@@ -76,15 +107,40 @@ pub fn get_with(
         .nth(1)
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| anyhow!("bad status line {status_line:?}"))?;
-    let headers = lines
+    let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
+    let chunked = headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
+    let body = if chunked { dechunk(&body)? } else { body };
     Ok(HttpResponse {
         status,
         headers,
         body,
     })
+}
+
+/// Decodes a chunked transfer encoding.
+pub fn dechunk(mut raw: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = raw
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .ok_or_else(|| anyhow!("chunk size line not terminated"))?;
+        let size_text = String::from_utf8_lossy(&raw[..line_end]);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+            .with_context(|| format!("bad chunk size {size_text:?}"))?;
+        raw = &raw[line_end + 2..];
+        if size == 0 {
+            return Ok(out);
+        }
+        anyhow::ensure!(raw.len() >= size + 2, "truncated chunk");
+        out.extend_from_slice(&raw[..size]);
+        raw = &raw[size + 2..];
+    }
 }
 
 /// `GET path_and_query`.
