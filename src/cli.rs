@@ -25,8 +25,10 @@ pub struct Cli {
     #[arg(long, value_enum, global = true)]
     pub report: Option<ReportFormat>,
 
-    /// Run on a saved bundle directory instead of the live cluster and node.
-    #[arg(long, value_name = "DIR", conflicts_with = "demo")]
+    /// Run on a saved bundle (a directory, or a .zip/.tar.gz of one) instead of the live cluster and
+    /// node; also reads the output of must-gather, AKS collect-windows-logs.ps1, microsoft/SDN
+    /// collectlogs.ps1, aks-periscope and the EKS log collector (docs/collectors.md).
+    #[arg(long, value_name = "PATH", conflicts_with = "demo")]
     pub snapshot: Option<PathBuf>,
 
     /// Run on the demo bundle embedded in the binary (a broken mixed cluster).

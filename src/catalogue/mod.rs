@@ -122,6 +122,12 @@ pub struct CheckMeta {
     /// The inputs the check reads (see `crate::checks::INPUT_NAMES`); a front-end may run the check
     /// as soon as these have arrived.
     pub inputs: Vec<String>,
+    /// What the node part of the check reads, for node parts gathered in part by another tool
+    /// (see `crate::checks::Eval`'s node gate): `file:<Windows path>`, `cni-configs`,
+    /// `containerd-config`, `args:<component>`, `kubelet-flags`, `logs:<component>`; `a|b` is
+    /// satisfied by either. A check whose read was not gathered reports `skip` naming it.
+    #[serde(default)]
+    pub node_reads: Vec<String>,
     pub docs: Vec<DocRef>,
     pub explanation: String,
     /// The parts of the check; every finding names one (see `PartMeta`).

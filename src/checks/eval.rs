@@ -30,6 +30,9 @@ pub struct Eval<'a> {
     part: Option<&'static str>,
     /// The node whose view was last asked for (node parts), for findings that name no Node.
     node_scope: Option<String>,
+    /// Per node part gathered in part by another tool: whether this check's `node_reads` were all
+    /// gathered (see `node_gate`).
+    gated: BTreeMap<String, bool>,
 }
 
 impl<'a> Eval<'a> {
@@ -41,6 +44,7 @@ impl<'a> Eval<'a> {
             reported_inputs: BTreeSet::new(),
             part: None,
             node_scope: None,
+            gated: BTreeMap::new(),
         }
     }
 
@@ -276,7 +280,74 @@ impl<'a> Eval<'a> {
         let name = view.name();
         let key = format!("node@{name}");
         self.node_scope = Some(name);
+        if !self.node_gate(view) {
+            return None;
+        }
         self.need_keyed("node", &key, input)
+    }
+
+    /// For a node part another tool gathered in part: true when every `node_reads` of this check
+    /// was gathered; otherwise records one `skip` per missing read (naming it and why) and gives
+    /// false. Node parts windoctor captured itself always pass.
+    fn node_gate(&mut self, view: &NodeView<'a>) -> bool {
+        if view
+            .raw
+            .files
+            .ready()
+            .and_then(|f| f.coverage.as_ref())
+            .is_none()
+        {
+            return true;
+        }
+        let name = view.name();
+        if let Some(ok) = self.gated.get(&name) {
+            return *ok;
+        }
+        let lacking: Vec<(String, String)> = self
+            .meta
+            .node_reads
+            .iter()
+            .filter_map(|r| super::node_gate::lacking(view, r))
+            .collect();
+        self.gated.insert(name.clone(), lacking.is_empty());
+        for (input, why) in &lacking {
+            let part = self.part.replace("input");
+            self.emit(
+                Status::Skip,
+                Subject::new("Input", input.clone()),
+                format!("not evaluated on {name}: {input} was not gathered ({why})"),
+            );
+            self.part = part;
+        }
+        lacking.is_empty()
+    }
+
+    /// A record another tool gathered only in part: records one `skip` saying what it lacks and
+    /// gives `None`; otherwise gives the record.
+    fn whole<T>(
+        &mut self,
+        view: &NodeView<'a>,
+        record: &str,
+        value: Option<&'a T>,
+    ) -> Option<&'a T> {
+        let value = value?;
+        let Some(why) = view.raw.partial.get(record) else {
+            return Some(value);
+        };
+        let name = view.name();
+        if self
+            .reported_inputs
+            .insert(format!("partial:{record}@{name}"))
+        {
+            let part = self.part.replace("input");
+            self.emit(
+                Status::Skip,
+                Subject::new("Input", format!("node/{record}")),
+                format!("not evaluated on {name}: node/{record} was gathered only in part ({why})"),
+            );
+            self.part = part;
+        }
+        None
     }
 
     /// The node files (ready whenever the node part is present).
@@ -286,11 +357,15 @@ impl<'a> Eval<'a> {
     pub fn node_processes(&mut self, view: &NodeView<'a>) -> Option<&'a Vec<Process>> {
         self.node_part(view, &view.raw.processes)
     }
+    /// The node's services, when gathered whole (with start modes and paths).
     pub fn node_services(&mut self, view: &NodeView<'a>) -> Option<&'a Vec<WinService>> {
-        self.node_part(view, &view.raw.services)
+        let services = self.node_part(view, &view.raw.services);
+        self.whole(view, "services", services)
     }
+    /// The node's HNS networks, when gathered whole (with types and subnets).
     pub fn node_hns_networks(&mut self, view: &NodeView<'a>) -> Option<&'a Vec<HnsNetwork>> {
-        self.node_part(view, &view.raw.hns_networks)
+        let networks = self.node_part(view, &view.raw.hns_networks);
+        self.whole(view, "hns-networks", networks)
     }
     pub fn node_adapters(&mut self, view: &NodeView<'a>) -> Option<&'a Vec<NetAdapter>> {
         self.node_part(view, &view.raw.adapters)

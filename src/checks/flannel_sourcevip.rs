@@ -53,6 +53,16 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     });
     let vip_state = files.state(VIP);
     let request_state = files.state(REQUEST);
+    for (path, state) in [(VIP, vip_state), (REQUEST, request_state)] {
+        if let FileState::NotCaptured(why) = state {
+            ev.emit(
+                Status::Skip,
+                Subject::file(path),
+                format!("{path} was not gathered, so whether it is left over is not known: {why}"),
+            );
+            return;
+        }
+    }
     if vip_state == FileState::Absent
         && request_state == FileState::Absent
         && kube_proxy_vip.is_none()
@@ -104,7 +114,7 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
                 format!("{VIP} exists but could not be read: {why}"),
             );
         }
-        FileState::Absent => {}
+        FileState::Absent | FileState::NotCaptured(_) => {}
     }
     match request_state {
         FileState::Present(f) => {
@@ -152,7 +162,7 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
                 format!("{REQUEST} exists but could not be read: {why}"),
             );
         }
-        FileState::Absent => {}
+        FileState::Absent | FileState::NotCaptured(_) => {}
     }
     if let Some((value, written, evidence)) = kube_proxy_vip {
         match (value.parse::<std::net::IpAddr>(), &reference) {

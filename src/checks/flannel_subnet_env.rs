@@ -101,6 +101,14 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
             );
             return;
         }
+        FileState::NotCaptured(why) => {
+            ev.emit(
+                Status::Skip,
+                Subject::file(PATH),
+                format!("{PATH} was not gathered, so whether it exists is not known: {why}"),
+            );
+            return;
+        }
         FileState::Absent => {
             let fix = write_fix(
                 ev,

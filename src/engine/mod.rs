@@ -34,7 +34,10 @@ impl Gathered {
     /// True when anything at all could be read: a cluster input, a node part or probe results.
     pub fn evaluated_anything(&self) -> bool {
         let f = &self.world.facts;
-        f.cluster.any_ready() || f.node.present || f.probes.results.is_ready()
+        f.cluster.any_ready()
+            || f.node.present
+            || f.node_parts.iter().any(|n| n.present)
+            || f.probes.results.is_ready()
     }
 
     /// Runs one check again on what was gathered.

@@ -6,6 +6,7 @@
 //! empty one, so an unreadable input can never turn into a `pass`.
 
 pub mod cluster;
+pub mod collection;
 pub mod k8s;
 pub mod network;
 pub mod node;
@@ -94,6 +95,10 @@ impl<T: Count> Input<T> {
 pub struct Facts {
     pub cluster: ClusterFacts,
     pub node: NodeFacts,
+    /// Node parts of other Windows nodes (`nodes/NAME/` in a bundle), each named by its part.
+    pub node_parts: Vec<NodeFacts>,
+    /// Which collector made the snapshot, when it is another tool's output.
+    pub collection: Option<collection::CollectionInfo>,
     pub probes: ProbeFacts,
     /// The Node name the local machine is (from `--node`, node.json, or hostname matching).
     pub local_node_name: Option<String>,

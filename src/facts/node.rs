@@ -4,7 +4,8 @@
 //!
 //! The node part is optional: `present` is false when no node data was captured at all, and then
 //! every node-side check reports `skip`. When it is present, a file absent from `files` does not
-//! exist on the node (SPEC section 3). The submodules parse the node's own file formats (subnet.env,
+//! exist on the node (SPEC section 3), unless the node part is another tool's partial collection:
+//! then `files.coverage` says which paths it looked at, and an uncovered path is not captured. The submodules parse the node's own file formats (subnet.env,
 //! SourceVip.json, cni.conf, containerd config.toml, kubelet flags, HNS JSON, klog tails); each
 //! returns `Err` with a sentence saying what is wrong instead of panicking on odd input.
 
@@ -30,6 +31,14 @@ pub const NOT_CAPTURED: &str =
 pub struct NodeFacts {
     /// True when the source has a node part (`node/node.json` exists or the live collector ran).
     pub present: bool,
+    /// The name of a node part other than the local one (`nodes/NAME/` in a bundle).
+    pub part: Option<String>,
+    /// The collector that gathered this node part, when another tool did (node.json
+    /// `collected_by`), e.g. `aks-collect-windows-logs`.
+    pub collector: Option<String>,
+    /// Records gathered only in part, with what they lack (node.json `partial`): checks that need
+    /// the rest report `skip` with this reason.
+    pub partial: BTreeMap<String, String>,
     /// Host name of the local machine as the node part recorded it.
     pub hostname: Input<String>,
     /// OS, hardware and collection details from `node/node.json`.
@@ -58,6 +67,9 @@ impl NodeFacts {
         let missing = || NOT_CAPTURED.to_string();
         NodeFacts {
             present: false,
+            part: None,
+            collector: None,
+            partial: BTreeMap::new(),
             hostname: Input::Missing(missing()),
             info: Input::Missing(missing()),
             processes: Input::Missing(missing()),
@@ -91,6 +103,48 @@ pub struct NodeFiles {
     pub files: Vec<NodeFile>,
     /// Files that exist but could not be read, with the reason.
     pub unreadable: Vec<(String, String)>,
+    /// The node paths a partial collection covers (another tool's output). `None` for windoctor's
+    /// own capture, which copies every file the checks read, so that an absent file does not exist.
+    pub coverage: Option<Coverage>,
+}
+
+/// Which node paths a collector looked at: a covered path absent from the files does not exist
+/// on the node; an uncovered one was not gathered (checks that need it report `skip`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Coverage {
+    /// Windows paths, `*` matching within one name (`C:\k\*.log*`).
+    pub patterns: Vec<String>,
+    /// Why an uncovered path was not gathered, e.g. "collectlogs.ps1 does not copy it".
+    pub reason: String,
+}
+
+impl Coverage {
+    /// True when the collector would have copied `path` had it existed.
+    pub fn covers(&self, path: &str) -> bool {
+        let want = normalise_win_path(path);
+        self.patterns
+            .iter()
+            .any(|p| win_glob(normalise_win_path(p).as_bytes(), want.as_bytes()))
+    }
+
+    /// True when the collector copies every file of the folder `dir`.
+    pub fn covers_dir(&self, dir: &str) -> bool {
+        let want = format!("{}\\*", normalise_win_path(dir));
+        self.patterns.iter().any(|p| normalise_win_path(p) == want)
+    }
+}
+
+/// `*` (not crossing `\`) and `?` over normalised Windows paths.
+fn win_glob(p: &[u8], s: &[u8]) -> bool {
+    match (p.first(), s.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => {
+            win_glob(&p[1..], s) || (!s.is_empty() && s[0] != b'\\' && win_glob(p, &s[1..]))
+        }
+        (Some(b'?'), Some(c)) if *c != b'\\' => win_glob(&p[1..], &s[1..]),
+        (Some(a), Some(b)) if a == b => win_glob(&p[1..], &s[1..]),
+        _ => false,
+    }
 }
 
 /// What is known about one node path.
@@ -100,6 +154,9 @@ pub enum FileState<'a> {
     /// The node part exists and the file is not in it: it does not exist on the node.
     Absent,
     Unreadable(&'a str),
+    /// A partial collection did not look at this path: whether it exists is not known. The string
+    /// says why (the collector does not copy it).
+    NotCaptured(&'a str),
 }
 
 impl NodeFiles {
@@ -121,7 +178,10 @@ impl NodeFiles {
             .find(|(p, _)| normalise_win_path(p) == want)
         {
             Some((_, why)) => FileState::Unreadable(why),
-            None => FileState::Absent,
+            None => match &self.coverage {
+                Some(c) if !c.covers(path) => FileState::NotCaptured(&c.reason),
+                _ => FileState::Absent,
+            },
         }
     }
 
@@ -290,6 +350,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn coverage_of_a_partial_collection() {
+        let c = Coverage {
+            patterns: vec![
+                r"C:\k\*.log*".into(),
+                r"C:\k\azurecni\netconf\10-azure.conflist".into(),
+                r"C:\etc\cni\net.d\*".into(),
+            ],
+            reason: "x does not copy it".into(),
+        };
+        assert!(c.covers(r"c:\K\kubelet.err.log"));
+        assert!(c.covers(r"C:\k\kubelet.err-1.log"));
+        assert!(!c.covers(r"C:\k\sub\kubelet.log"));
+        assert!(!c.covers(r"C:\k\SourceVip.json"));
+        assert!(c.covers_dir(r"C:\etc\cni\net.d"));
+        assert!(!c.covers_dir(r"C:\k\azurecni\netconf"));
+        let files = NodeFiles {
+            coverage: Some(c),
+            ..Default::default()
+        };
+        assert_eq!(files.state(r"C:\k\flanneld.log"), FileState::Absent);
+        assert_eq!(
+            files.state(r"C:\run\flannel\subnet.env"),
+            FileState::NotCaptured("x does not copy it")
+        );
+        assert_eq!(
+            NodeFiles::default().state(r"C:\run\flannel\subnet.env"),
+            FileState::Absent
+        );
+    }
+
+    #[test]
     fn windows_paths_map_to_bundle_paths_and_back() {
         assert_eq!(
             bundle_path(r"C:\k\SourceVip.json").as_deref(),
@@ -325,6 +416,7 @@ mod tests {
                 size: 2,
             }],
             unreadable: vec![(r"C:\k\cni\config\cni.conf".into(), "denied".into())],
+            coverage: None,
         };
         assert!(matches!(
             files.state(r"C:\K\SourceVip.json"),

@@ -32,6 +32,8 @@ pub struct World {
     pub facts: Facts,
     /// The local node part's model, when the facts have a node part.
     local: Option<NodeModel>,
+    /// The models of the other node parts (`facts.node_parts`), in the same order.
+    parts: Vec<NodeModel>,
     derived: Derived,
 }
 
@@ -53,6 +55,7 @@ impl World {
         let mut world = World {
             facts,
             local: None,
+            parts: Vec::new(),
             derived: Derived::default(),
         };
         world.node_part_changed();
@@ -66,6 +69,7 @@ impl World {
             .node
             .present
             .then(|| NodeModel::build(&self.facts.node));
+        self.parts = self.facts.node_parts.iter().map(NodeModel::build).collect();
     }
 
     /// Stores an arrived cluster input and forgets what was derived from the old value.
@@ -98,6 +102,7 @@ impl World {
 pub struct Model<'a> {
     facts: &'a Facts,
     local: Option<&'a NodeModel>,
+    parts: &'a [NodeModel],
     derived: &'a Derived,
 }
 
@@ -106,6 +111,7 @@ impl<'a> Model<'a> {
         Model {
             facts: &world.facts,
             local: world.local.as_ref(),
+            parts: &world.parts,
             derived: &world.derived,
         }
     }
@@ -280,11 +286,19 @@ impl<'a> Model<'a> {
             })
     }
 
-    /// The node parts of this run, each with its model: today the local node's, when captured.
+    /// The node parts of this run, each with its model: the local node's, when captured, then
+    /// those of other nodes (`nodes/NAME/` of a bundle).
     pub fn node_views(&self) -> Vec<NodeView<'a>> {
         self.local
             .map(|built| NodeView::new(*self, &self.facts.node, built))
             .into_iter()
+            .chain(
+                self.facts
+                    .node_parts
+                    .iter()
+                    .zip(self.parts)
+                    .map(|(raw, built)| NodeView::new(*self, raw, built)),
+            )
             .collect()
     }
 

@@ -121,10 +121,12 @@ impl<'a> Component<'a> {
 }
 
 pub fn process_evidence(p: &Process) -> Evidence {
-    Evidence::process(
-        format!("process {} (pid {})", p.name, p.pid),
-        crate::facts::node::logs::shorten(&p.display(), 600),
-    )
+    let excerpt = if p.command_line.is_empty() {
+        "(the process list records no command line)".to_string()
+    } else {
+        crate::facts::node::logs::shorten(&p.display(), 600)
+    };
+    Evidence::process(format!("process {} (pid {})", p.name, p.pid), excerpt)
 }
 
 pub fn service_evidence(s: &WinService) -> Evidence {
@@ -177,7 +179,9 @@ fn component_args(
     process: Option<&Process>,
     service: Option<&WinService>,
 ) -> Option<(Vec<String>, Evidence)> {
-    if let Some(p) = process {
+    // A process without a command line (a collector's process table, or one windoctor could not
+    // open) says the component runs, not with which flags.
+    if let Some(p) = process.filter(|p| !p.command_line.is_empty()) {
         return Some((p.args().to_vec(), process_evidence(p)));
     }
     let s = service?;
@@ -293,6 +297,8 @@ fn read_kubelet_settings(raw: &NodeFacts, comp: &ComponentInfo) -> Option<Kubele
         let parsed = match files.map(|f| f.state(&path)) {
             Some(FileState::Present(f)) => kubelet::parse_config_file(&f.text),
             Some(FileState::Unreadable(why)) => Err(why.to_string()),
+            // Not gathered by a partial collection: nothing to say about it.
+            Some(FileState::NotCaptured(_)) => return Some(settings),
             _ => Err("the file does not exist on the node".to_string()),
         };
         settings.config = Some((display_win_path(&path), parsed));
@@ -438,6 +444,12 @@ impl<'a> NodeView<'a> {
     /// The name to use for this node in messages and fixes: the matched Node name, else the
     /// recorded host name.
     pub fn name(&self) -> String {
+        if let Some(part) = &self.raw.part {
+            return self
+                .node_object()
+                .map(|n| n.name().to_string())
+                .unwrap_or_else(|| part.clone());
+        }
         self.model
             .facts
             .local_node_name
@@ -449,6 +461,17 @@ impl<'a> NodeView<'a> {
     /// The Node object of this machine (by `--node`, node.json or host name).
     pub fn node_object(&self) -> Option<&'a Node> {
         let facts = self.model.facts;
+        if let Some(part) = &self.raw.part {
+            // A node part of another node (`nodes/NAME/`): its name, else its host name.
+            let nodes = facts.cluster.nodes.ready()?;
+            return nodes
+                .iter()
+                .find(|n| same_host(n.name(), part))
+                .or_else(|| {
+                    let host = self.raw.hostname.ready()?;
+                    nodes.iter().find(|n| same_host(n.name(), host))
+                });
+        }
         if let Some(n) = facts.local_node() {
             return Some(n);
         }

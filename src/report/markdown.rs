@@ -52,6 +52,43 @@ pub fn render(report: &Report) -> String {
         }
     );
     let _ = writeln!(out, "- **Cloud provider / distro**: _please fill in_");
+    if let Some(c) = &env.collection {
+        let mut parts: Vec<String> = Vec::new();
+        for p in &c.parts {
+            let n = format!(
+                "{}{} (mapping read from `{}`)",
+                p.name,
+                p.node
+                    .as_deref()
+                    .map(|n| format!(", node {n}"))
+                    .unwrap_or_default(),
+                p.source
+            );
+            if !parts.contains(&n) {
+                parts.push(n);
+            }
+        }
+        let _ = writeln!(out, "- **Collected by**: {}", parts.join("; "));
+        for n in c.not_gathered.iter().take(20) {
+            let _ = writeln!(
+                out,
+                "  - not gathered: `{}`{}: {}",
+                n.input,
+                n.node
+                    .as_deref()
+                    .map(|x| format!(" ({x})"))
+                    .unwrap_or_default(),
+                n.reason
+            );
+        }
+        if c.not_gathered.len() > 20 {
+            let _ = writeln!(
+                out,
+                "  - and {} more (see `--report json`)",
+                c.not_gathered.len() - 20
+            );
+        }
+    }
     if let Some(local) = &env.local_node {
         let _ = writeln!(
             out,

@@ -64,6 +64,10 @@ pub fn build(
             findings.iter().filter(|f| f.status == s).count(),
         );
     }
+    let mut environment = Environment::from_summary(environment);
+    if let Some(c) = environment.collection.as_mut() {
+        c.add_check_lacks(&findings);
+    }
     let mut report = Report {
         schema: SCHEMA,
         tool: Tool {
@@ -72,7 +76,7 @@ pub fn build(
         },
         generated_at,
         source: Source::from_kind(source),
-        environment: Environment::from_summary(environment),
+        environment,
         summary,
         findings: findings.iter().map(ReportFinding::from_finding).collect(),
     };

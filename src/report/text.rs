@@ -33,6 +33,9 @@ pub fn render(report: &Report) -> String {
             ))
             .unwrap_or_default()
     );
+    if let Some(c) = &env.collection {
+        let _ = writeln!(out, "{}", collection_line(c));
+    }
     let _ = writeln!(out, "{}\n", summary_line(report));
     let mut ids: Vec<&str> = Vec::new();
     for f in &report.findings {
@@ -113,4 +116,27 @@ fn one_line(s: &str) -> String {
     } else {
         flat
     }
+}
+
+/// "Collected by AKS collect-windows-logs.ps1 (node akswin000000) · not gathered: ..." for a
+/// snapshot that is another tool's output.
+pub fn collection_line(c: &super::Collection) -> String {
+    let mut names: Vec<String> = Vec::new();
+    for p in &c.parts {
+        let n = match &p.node {
+            Some(node) => format!("{} (node {node})", p.name),
+            None => p.name.clone(),
+        };
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    let mut missing: Vec<&str> = c.not_gathered.iter().map(|n| n.input.as_str()).collect();
+    missing.sort();
+    missing.dedup();
+    let mut line = format!("Collected by {}", names.join(", "));
+    if !missing.is_empty() {
+        line.push_str(&format!(" · not gathered: {}", missing.join(", ")));
+    }
+    line
 }

@@ -2,13 +2,16 @@
 //! cluster API and the local node. All of them end in the same `Facts`, so checks and front-ends do
 //! not know which one ran.
 
+pub mod archive;
 pub mod bundle;
+pub mod collectors;
 pub mod demo;
 pub mod files;
 pub mod json_items;
 pub mod kubeobj;
 pub mod live;
 pub mod node;
+pub mod snapshot;
 pub mod text;
 
 /// Which source a run used, for the report header and the TUI.
