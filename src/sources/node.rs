@@ -155,7 +155,21 @@ fn read_part(store: &dyn FileStore, prefix: &str) -> Option<(NodeFacts, Option<S
     node.adapters = parse_with(adapters, records::parse_adapters);
     node.ip_addresses = parse_with(ips, records::parse_ip_addresses);
     node.env = parse_with(env, parse_env);
-    let (mut files, logs) = read_files(store, prefix);
+    let (mut files, mut logs) = read_files(store, prefix);
+    // A translated collection names the collector's file each log was made from: use it as the
+    // log's reference, so evidence points at what the user has.
+    if let Some(Value::Object(sources)) = meta.get("sources") {
+        for log in &mut logs {
+            let rel = log
+                .path
+                .strip_prefix(&format!("{prefix}/"))
+                .unwrap_or(&log.path)
+                .to_string();
+            if let Some(from) = sources.get(&rel).and_then(Value::as_str) {
+                log.path = from.to_string();
+            }
+        }
+    }
     if let Some(Value::Object(unreadable)) = meta.get("unreadable_files") {
         for (path, why) in unreadable {
             files.unreadable.push((

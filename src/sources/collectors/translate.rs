@@ -102,6 +102,21 @@ struct NodeOut {
     files_reason: Option<String>,
     gathered_files: usize,
     logs: BTreeMap<String, String>,
+    /// Bundle path (relative to the node part) -> the collector's file(s) it was made from, for
+    /// evidence.
+    sources: BTreeMap<String, String>,
+}
+
+impl NodeOut {
+    fn source(&mut self, rel: String, from: &str) {
+        let entry = self.sources.entry(rel).or_default();
+        if !entry.split(" + ").any(|x| x == from) {
+            if !entry.is_empty() {
+                entry.push_str(" + ");
+            }
+            entry.push_str(from);
+        }
+    }
 }
 
 /// The translation in progress.
@@ -465,11 +480,12 @@ fn apply_node(
                 },
                 _ => text,
             };
-            out.node(node)
-                .logs
+            let n = out.node(node);
+            n.logs
                 .entry(target.to_string())
                 .or_default()
                 .push_str(&body);
+            n.source(format!("logs/{}.log", safe_part_name(target)), path);
             true
         }
         "eventlog" => {
@@ -483,10 +499,10 @@ fn apply_node(
             match events::parse_csv(&text, path) {
                 Ok(ev) => {
                     let json = events::to_eventlog_json(&ev, None);
-                    out.files.insert(
-                        format!("nodes/{node}/eventlog/{}.json", safe_part_name(target)),
-                        json.to_string().into_bytes(),
-                    );
+                    let rel = format!("eventlog/{}.json", safe_part_name(target));
+                    out.files
+                        .insert(format!("nodes/{node}/{rel}"), json.to_string().into_bytes());
+                    out.node(node).source(rel, path);
                     true
                 }
                 Err(e) => {
@@ -789,6 +805,9 @@ fn write_node(out: &mut Out, name: &str, mut n: NodeOut) {
     }
     if !n.errors.is_empty() {
         meta.insert("errors".into(), json!(n.errors));
+    }
+    if !n.sources.is_empty() {
+        meta.insert("sources".into(), json!(n.sources));
     }
     out.files.insert(
         format!("nodes/{name}/node.json"),
