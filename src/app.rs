@@ -59,7 +59,12 @@ async fn headless(plan: &RunPlan, format: report::ReportFormat, threshold: Optio
         }
     };
     let code = crate::exit::code(gathered.evaluated_anything(), &findings, threshold);
-    let report = report::from_run(&gathered, findings);
+    let report = report::build(
+        &gathered.environment(),
+        &gathered.source,
+        findings,
+        crate::clock::now_rfc3339(),
+    );
     let text = format.render(&report);
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = stdout

@@ -12,9 +12,9 @@ mod schedule;
 
 use crate::catalogue;
 use crate::checks::CheckResult;
+use crate::facts::inputs::CLUSTER_INPUTS;
 use crate::facts::{Facts, Input, InputOutcome};
 use crate::findings::Finding;
-use crate::inputs::CLUSTER_INPUTS;
 use crate::model::World;
 use crate::plan::RunPlan;
 use crate::sources::{self, SourceKind};

@@ -102,8 +102,39 @@ pub enum FileState<'a> {
     Unreadable(&'a str),
 }
 
+/// In tests: every node path asked for on this thread, so that a test can show the node collector
+/// gathers each file and directory the model and the checks read.
+#[cfg(test)]
+pub mod read_log {
+    use std::cell::RefCell;
+
+    thread_local! {
+        static READS: RefCell<Option<Vec<(bool, String)>>> = const { RefCell::new(None) };
+    }
+
+    /// Starts recording on this thread.
+    pub fn start() {
+        READS.with(|r| *r.borrow_mut() = Some(Vec::new()));
+    }
+
+    /// Stops recording and gives what was asked: `(is_directory, path)`.
+    pub fn take() -> Vec<(bool, String)> {
+        READS.with(|r| r.borrow_mut().take().unwrap_or_default())
+    }
+
+    pub(super) fn note(is_dir: bool, path: &str) {
+        READS.with(|r| {
+            if let Some(v) = r.borrow_mut().as_mut() {
+                v.push((is_dir, path.to_string()));
+            }
+        });
+    }
+}
+
 impl NodeFiles {
     pub fn get(&self, path: &str) -> Option<&NodeFile> {
+        #[cfg(test)]
+        read_log::note(false, path);
         let want = normalise_win_path(path);
         self.files
             .iter()
@@ -127,6 +158,8 @@ impl NodeFiles {
 
     /// Files directly inside `dir` (not below it) whose names end with one of `suffixes`.
     pub fn in_dir(&self, dir: &str, suffixes: &[&str]) -> Vec<&NodeFile> {
+        #[cfg(test)]
+        read_log::note(true, dir);
         let mut prefix = normalise_win_path(dir);
         if !prefix.ends_with('\\') {
             prefix.push('\\');

@@ -10,10 +10,9 @@ mod types;
 
 pub use types::*;
 
-use crate::engine::Gathered;
+use crate::facts::SourceKind;
 use crate::findings::{Finding, Status};
 use crate::model::environment::EnvironmentSummary;
-use crate::sources::SourceKind;
 use std::collections::BTreeMap;
 
 pub const SCHEMA: &str = "windoctor.report/v1";
@@ -41,12 +40,6 @@ impl ReportFormat {
             ReportFormat::Text => "txt",
         }
     }
-}
-
-/// The report of a finished run: its environment from the model of what was gathered.
-pub fn from_run(gathered: &Gathered, findings: Vec<Finding>) -> Report {
-    let environment = gathered.environment();
-    build(&environment, &gathered.source, findings, now_rfc3339())
 }
 
 /// Assembles the report from findings and the environment summary, then redacts every string that
@@ -78,16 +71,6 @@ pub fn build(
     };
     redact::redact_report(&mut report);
     report
-}
-
-/// Current UTC time in RFC 3339, or the value of `WINDOCTOR_NOW` (for reproducible output).
-pub fn now_rfc3339() -> String {
-    if let Ok(fixed) = std::env::var("WINDOCTOR_NOW") {
-        return fixed;
-    }
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
 }
 
 #[cfg(test)]

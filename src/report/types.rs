@@ -2,9 +2,9 @@
 //! the report's own: built from findings and the environment summary, so the internal types can
 //! change without changing what tools that read reports see.
 
+use crate::facts::SourceKind;
 use crate::findings::{Finding, Status};
 use crate::model::environment::EnvironmentSummary;
-use crate::sources::SourceKind;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
