@@ -54,6 +54,16 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     });
     let vip_state = files.state(vip);
     let request_state = files.state(request);
+    if let (FileState::NotCaptured(by), FileState::NotCaptured(_)) = (vip_state, request_state) {
+        if kube_proxy_vip.is_none() {
+            ev.emit(
+                Status::Skip,
+                Subject::node(node),
+                format!("{vip} and {request} were not captured ({by} does not collect them) and kube-proxy's --source-vip is not known: stale source VIP files cannot be ruled out"),
+            );
+            return;
+        }
+    }
     if vip_state == FileState::Absent
         && request_state == FileState::Absent
         && kube_proxy_vip.is_none()
@@ -105,7 +115,7 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
                 format!("{vip} exists but could not be read: {why}"),
             );
         }
-        FileState::Absent => {}
+        FileState::Absent | FileState::NotCaptured(_) => {}
     }
     match request_state {
         FileState::Present(f) => {
@@ -153,7 +163,7 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
                 format!("{request} exists but could not be read: {why}"),
             );
         }
-        FileState::Absent => {}
+        FileState::Absent | FileState::NotCaptured(_) => {}
     }
     if let Some((value, written, evidence)) = kube_proxy_vip {
         match (value.parse::<std::net::IpAddr>(), &reference) {

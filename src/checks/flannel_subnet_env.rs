@@ -94,6 +94,14 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     };
     let file = match files.state(path) {
         FileState::Present(f) => f,
+        FileState::NotCaptured(by) => {
+            ev.emit(
+                Status::Skip,
+                Subject::file(path),
+                format!("{path} was not captured ({by} does not collect it): whether flanneld wrote its lease on {node} is not known"),
+            );
+            return;
+        }
         FileState::Unreadable(why) => {
             ev.emit(
                 Status::Error,
