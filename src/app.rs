@@ -78,7 +78,29 @@ async fn run(cli: Cli) -> i32 {
         verbose: cli.run.verbose,
         threshold,
     };
-    headless(&plan, format, options, cli.run.output.as_deref()).await
+    let silence = match &cli.run.silence {
+        None => None,
+        Some(path) => match crate::silence::Silence::load(path, &crate::silence::today()) {
+            Ok(s) => {
+                for e in &s.expired {
+                    eprintln!("windoctor: {}: {e}", path.display());
+                }
+                Some(s)
+            }
+            Err(e) => {
+                eprintln!("windoctor: {e}");
+                return EXIT_USAGE;
+            }
+        },
+    };
+    headless(
+        &plan,
+        format,
+        options,
+        cli.run.output.as_deref(),
+        silence.as_ref(),
+    )
+    .await
 }
 
 /// Runs every check to the end and prints the report on stdout, or writes it to `output`.
@@ -87,6 +109,7 @@ async fn headless(
     format: report::ReportFormat,
     options: report::RenderOptions,
     output: Option<&std::path::Path>,
+    silence: Option<&crate::silence::Silence>,
 ) -> i32 {
     let (findings, gathered) = match crate::engine::run_to_end(plan).await {
         Ok(r) => r,
@@ -99,7 +122,10 @@ async fn headless(
         eprintln!("windoctor: {e}");
         return EXIT_USAGE;
     }
-    let findings = scope_to_namespace(findings, plan.namespace.as_deref());
+    let mut findings = scope_to_namespace(findings, plan.namespace.as_deref());
+    if let Some(silence) = silence {
+        silence.apply(&mut findings);
+    }
     let code = crate::exit::code(gathered.evaluated_anything(), &findings, options.threshold);
     let report = report::build(
         &gathered.environment(),

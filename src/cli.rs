@@ -127,6 +127,11 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value = "fail")]
     pub fail_on: FailOn,
 
+    /// Mute accepted findings with the rules of FILE (YAML: `mute:` rules naming a check or part,
+    /// optionally a subject, with a reason and an optional expiry; see docs/silencing.md).
+    #[arg(long, value_name = "FILE", env = "WINDOCTOR_SILENCE")]
+    pub silence: Option<PathBuf>,
+
     /// Text report: also list passes and skips, and every finding's evidence.
     #[arg(short = 'v', long)]
     pub verbose: bool,

@@ -22,5 +22,6 @@ pub mod plan;
 pub mod probes;
 pub mod redact;
 pub mod report;
+pub mod silence;
 pub mod sources;
 pub mod tui;

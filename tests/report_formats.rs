@@ -265,3 +265,155 @@ fn namespace_flag_scopes_namespaced_findings() {
         .iter()
         .any(|f| f["subject"]["kind"] == "Node"));
 }
+
+/// Copies the embedded demo bundle (assets/demo) to a temporary directory, for a variant of it.
+fn demo_copy() -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).expect("mkdir");
+        for e in std::fs::read_dir(from).expect("read dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                copy(&p, &to.join(e.file_name()));
+            } else {
+                std::fs::copy(&p, to.join(e.file_name())).expect("copy");
+            }
+        }
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    copy(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo"),
+        dir.path(),
+    );
+    dir
+}
+
+fn node_ready_of(args: &[&str]) -> (Value, i32) {
+    let out = windoctor()
+        .args(args)
+        .args(["--only", "node-ready", "--report", "json"])
+        .output()
+        .expect("runs");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    (report, out.status.code().unwrap_or(-1))
+}
+
+fn not_ready_finding(report: &Value) -> Value {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["status"] == "fail" && f["subject"]["name"] == "win-2022-b.corp.example.com")
+        .cloned()
+        .expect("the demo's NotReady node fails")
+}
+
+#[test]
+fn a_silencing_file_mutes_a_demo_finding_and_the_exit_code_follows() {
+    let (report, code) = node_ready_of(&["--demo"]);
+    assert_eq!(code, 1, "the demo's NotReady node fails node-ready");
+    assert!(not_ready_finding(&report).get("muted").is_none());
+    let id = not_ready_finding(&report)["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let rules = dir.path().join("silence.yaml");
+    std::fs::write(
+        &rules,
+        "mute:\n- check: node-ready\n  kind: Node\n  name: rx:win-2022-b\\..*\n  reason: node is being replaced (CHG-1234)\n  expires: 2099-12-31\n",
+    )
+    .expect("rules");
+    let (report, code) = node_ready_of(&["--demo", "--silence", rules.to_str().expect("path")]);
+    assert_eq!(code, 0, "a muted finding does not change the exit code");
+    let f = not_ready_finding(&report);
+    assert_eq!(f["muted"]["reason"], "node is being replaced (CHG-1234)");
+    assert_eq!(f["muted"]["by"], "silence file");
+    assert_eq!(f["id"], id.as_str(), "the id is stable");
+    assert_eq!(report["summary"]["muted"], 1);
+    assert_eq!(report["summary"]["fail"], 1, "the finding is still counted");
+
+    // An expired rule no longer mutes, and says so on stderr.
+    std::fs::write(
+        &rules,
+        "mute:\n- check: node-ready\n  reason: accepted\n  expires: 2020-01-01\n",
+    )
+    .expect("rules");
+    let out = windoctor()
+        .args([
+            "--demo",
+            "--only",
+            "node-ready",
+            "--report",
+            "json",
+            "--silence",
+        ])
+        .arg(&rules)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expired on 2020-01-01"));
+    // A rule without a reason is a usage error.
+    std::fs::write(&rules, "mute:\n- check: node-ready\n  reason: ''\n").expect("rules");
+    let out = windoctor()
+        .args(["--demo", "--report", "json", "--silence"])
+        .arg(&rules)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no reason"));
+}
+
+#[test]
+fn an_ignore_annotation_mutes_findings_about_its_object() {
+    let demo = demo_copy();
+    let nodes_path = demo.path().join("cluster/nodes.json");
+    let mut nodes: Value =
+        serde_json::from_str(&std::fs::read_to_string(&nodes_path).expect("nodes")).expect("json");
+    let node = nodes["items"]
+        .as_array_mut()
+        .expect("items")
+        .iter_mut()
+        .find(|n| n["metadata"]["name"] == "win-2022-b.corp.example.com")
+        .expect("the demo node");
+    node["metadata"]["annotations"]["windoctor.io/ignore"] = Value::String("node-ready".into());
+    std::fs::write(&nodes_path, nodes.to_string()).expect("write");
+    let (report, code) = node_ready_of(&["--snapshot", demo.path().to_str().expect("path")]);
+    assert_eq!(code, 0);
+    let f = not_ready_finding(&report);
+    assert_eq!(f["muted"]["by"], "annotation");
+    assert!(f["muted"]["reason"]
+        .as_str()
+        .is_some_and(|r| r.contains("windoctor.io/ignore=node-ready")));
+}
+
+#[test]
+fn every_report_of_the_demo_validates_with_ids_and_muted_fields() {
+    let (text, _) = stdout_of(&["--demo", "--report", "json"]);
+    let report: Value = serde_json::from_str(&text).expect("json");
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/report.schema.json"),
+        )
+        .expect("schema"),
+    )
+    .expect("schema json");
+    let validator = jsonschema::validator_for(&schema).expect("compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .take(5)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    let ids: std::collections::BTreeSet<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    assert_eq!(
+        ids.len(),
+        report["findings"].as_array().map_or(0, Vec::len),
+        "ids are unique"
+    );
+}

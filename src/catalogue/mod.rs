@@ -1,6 +1,6 @@
 //! The check catalogue: metadata of every check, kept as data in `checks/*.toml` and compiled in.
 //!
-//! Each TOML file describes one check of SPEC section 5: its stable id, title, scope, area, the seed
+//! Each TOML file describes one check of the catalogue (docs/checks.md): its stable id, title, scope, area, the seed
 //! document section it implements, an explanation, named fix templates (text and commands with
 //! `{placeholder}` values the check fills in), named regexes for matching event and log wordings, and
 //! example inputs (small bundles) with the status they must produce, which the test suite runs. The

@@ -4,7 +4,7 @@
 //!
 //! The node part is optional: `present` is false when no node data was captured at all, and then
 //! every node-side check reports `skip`. When it is present, a file absent from `files` does not
-//! exist on the node (SPEC section 3). The submodules parse the node's own file formats (subnet.env,
+//! exist on the node (docs/bundle.md). The submodules parse the node's own file formats (subnet.env,
 //! SourceVip.json, cni.conf, containerd config.toml, kubelet flags, HNS JSON, klog tails); each
 //! returns `Err` with a sentence saying what is wrong instead of panicking on odd input.
 
@@ -245,7 +245,7 @@ pub fn display_win_path(path: &str) -> String {
     }
 }
 
-/// `C:\k\SourceVip.json` -> `node/files/C/k/SourceVip.json` (the bundle layout of SPEC section 3).
+/// `C:\k\SourceVip.json` -> `node/files/C/k/SourceVip.json` (the bundle layout of docs/bundle.md).
 pub fn bundle_path(win_path: &str) -> Option<String> {
     let p = display_win_path(win_path);
     let (drive, rest) = p.split_once(":\\")?;

@@ -57,7 +57,8 @@ fn without_root_skipped_count(xml: &str) -> String {
 
 fn case(f: &ReportFinding, threshold: Option<u8>) -> TestCase {
     let name = format!("{} {}", f.code, f.subject.display());
-    let failing = threshold.is_some_and(|t| f.status.severity() >= t && f.status.severity() > 0);
+    let failing = f.muted.is_none()
+        && threshold.is_some_and(|t| f.status.severity() >= t && f.status.severity() > 0);
     let mut detail = f.message.clone();
     for e in &f.evidence {
         detail.push_str(&format!("\n[{}] {}: {}", e.source, e.reference, e.excerpt));

@@ -29,8 +29,10 @@ pub fn render(report: &Report) -> String {
     let problems: Vec<&ReportFinding> = report
         .findings
         .iter()
+        .filter(|f| f.muted.is_none())
         .filter(|f| matches!(f.status, Status::Fail | Status::Warn | Status::Error))
         .collect();
+    let muted = report.findings.iter().filter(|f| f.muted.is_some()).count();
     // Groups of findings by code, worst first, in catalogue order within a status.
     let mut groups: Vec<(String, Vec<&ReportFinding>)> = Vec::new();
     for f in &problems {
@@ -54,6 +56,12 @@ pub fn render(report: &Report) -> String {
             count(report, Status::Warn),
             count(report, Status::Error),
             groups.len()
+        );
+    }
+    if muted > 0 {
+        let _ = writeln!(
+            out,
+            "{muted} accepted finding(s) are muted (silencing file or `windoctor.io/ignore` annotation) and left out here; the JSON report lists them with their reasons.\n"
         );
     }
     let tail = footer();

@@ -85,6 +85,10 @@ pub fn build(
             findings.iter().filter(|f| f.status == s).count(),
         );
     }
+    let muted = findings.iter().filter(|f| f.is_muted()).count();
+    if muted > 0 {
+        summary.insert("muted", muted);
+    }
     let mut report = Report {
         schema: SCHEMA,
         tool: Tool {
@@ -97,6 +101,16 @@ pub fn build(
         summary,
         findings: findings.iter().map(ReportFinding::from_finding).collect(),
     };
+    // Two findings of one part about one subject (e.g. a pass and a skip of a cluster-wide part)
+    // share a fingerprint: the later ones get `-2`, `-3`... in report order, which is stable.
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for f in &mut report.findings {
+        let n = seen.entry(f.id.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            f.id = format!("{}-{n}", f.id);
+        }
+    }
     redact::redact_report(&mut report);
     report
 }

@@ -159,10 +159,16 @@ fn result(f: &ReportFinding, index: Option<i64>) -> sarif::Result {
                 .additional_properties(props)
                 .build(),
         );
-    match index {
-        Some(i) => builder.rule_index(i).build(),
-        None => builder.build(),
+    let mut result = builder.build();
+    result.rule_index = index;
+    if let Some(m) = &f.muted {
+        // An accepted finding: SARIF viewers show it as suppressed, with the reason.
+        result.suppressions = Some(vec![sarif::Suppression::builder()
+            .kind(serde_json::json!("external"))
+            .justification(format!("{} ({})", m.reason, m.by))
+            .build()]);
     }
+    result
 }
 
 #[cfg(test)]

@@ -64,10 +64,14 @@ pub fn render_with(report: &Report, verbose: bool) -> String {
             }
             let _ = writeln!(
                 out,
-                "    {:<8} {}: {}",
+                "    {:<8} {}: {}{}",
                 f.status.label(),
                 f.subject.display(),
-                f.message
+                f.message,
+                f.muted
+                    .as_ref()
+                    .map(|m| format!(" (muted: {})", m.reason))
+                    .unwrap_or_default()
             );
             for e in f.evidence.iter().take(if verbose { usize::MAX } else { 3 }) {
                 let _ = writeln!(
