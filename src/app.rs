@@ -111,7 +111,10 @@ async fn headless(
     output: Option<&std::path::Path>,
     silence: Option<&crate::silence::Silence>,
 ) -> i32 {
-    let (findings, gathered) = match crate::engine::run_to_end(plan).await {
+    let mut progress = crate::progress::Progress::new(plan.selection.ids().len());
+    let ran = crate::engine::run_to_end_with(plan, |u| progress.update(u)).await;
+    progress.finish();
+    let (findings, gathered) = match ran {
         Ok(r) => r,
         Err(e) => {
             eprintln!("windoctor: {e}");

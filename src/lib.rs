@@ -20,6 +20,7 @@ pub mod findings;
 pub mod model;
 pub mod plan;
 pub mod probes;
+pub mod progress;
 pub mod redact;
 pub mod report;
 pub mod silence;
