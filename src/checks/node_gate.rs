@@ -5,7 +5,12 @@
 //! Node parts windoctor captured itself copy everything checks read, so the gate lets them through.
 
 use crate::facts::node::{display_win_path, FileState};
-use crate::model::node::{Kind, NodeView, CONTAINERD_CONFIG};
+use crate::model::node::{Kind, NodeView};
+
+/// containerd's default configuration file (`checks/data/node-paths.toml`).
+fn containerd_config() -> &'static str {
+    crate::catalogue::data::node_file("containerd_config")
+}
 
 /// What `read` lacks on `view`: the input as a reader would look for it, and why it is missing.
 /// `None` when it was gathered (or is not needed: a file the collector covers and found absent).
@@ -29,17 +34,21 @@ pub fn lacking(view: &NodeView, read: &str) -> Option<(String, String)> {
 }
 
 fn coverage_reason(view: &NodeView) -> String {
-    view.files()
-        .and_then(|f| f.coverage.as_ref())
-        .map(|c| c.reason.clone())
-        .unwrap_or_else(|| "the collection does not include it".to_string())
+    format!(
+        "{} does not collect it",
+        view.files()
+            .and_then(|f| f.captured_by.as_deref())
+            .unwrap_or("the collection")
+    )
 }
 
 fn lacking_one(view: &NodeView, read: &str) -> Option<(String, String)> {
     let files = view.files();
     if let Some(path) = read.strip_prefix("file:") {
         return match files.map(|f| f.state(path)) {
-            Some(FileState::NotCaptured(why)) => Some((display_win_path(path), why.to_string())),
+            Some(FileState::NotCaptured(by)) => {
+                Some((display_win_path(path), format!("{by} does not collect it")))
+            }
             _ => None,
         };
     }
@@ -47,11 +56,11 @@ fn lacking_one(view: &NodeView, read: &str) -> Option<(String, String)> {
         if !view.cni_configs().is_empty() {
             return None;
         }
-        let coverage = files.and_then(|f| f.coverage.as_ref())?;
+        let files = files?;
         let uncovered: Vec<&String> = view
             .cni_dirs()
             .iter()
-            .filter(|d| !coverage.covers_dir(d))
+            .filter(|d| !files.covers_dir(d))
             .collect();
         if uncovered.is_empty() {
             return None;
@@ -66,10 +75,11 @@ fn lacking_one(view: &NodeView, read: &str) -> Option<(String, String)> {
         if view.containerd_config().is_some() {
             return None;
         }
-        return match files.map(|f| f.state(CONTAINERD_CONFIG)) {
-            Some(FileState::NotCaptured(why)) => {
-                Some((display_win_path(CONTAINERD_CONFIG), why.to_string()))
-            }
+        return match files.map(|f| f.state(containerd_config())) {
+            Some(FileState::NotCaptured(by)) => Some((
+                display_win_path(containerd_config()),
+                format!("{by} does not collect it"),
+            )),
             _ => None,
         };
     }

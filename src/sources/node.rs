@@ -2,7 +2,7 @@
 //! and `nodes/NAME/` (node parts of other nodes, each with its own `node.json`).
 //!
 //! `node.json` marks a node part as present; from then on a file absent under `files/` means the
-//! file does not exist on the node (SPEC section 3) — unless `node.json` has `coverage`, which a
+//! file does not exist on the node (docs/bundle.md) — unless `node.json` has `coverage`, which a
 //! collection translated from another tool's output has: then only the paths it covers are known
 //! absent, and the others are not captured (`FileState::NotCaptured`). The live collector (`live`)
 //! writes the same layout into memory and hands it to `read_node_part`, so live runs, captures and
@@ -17,7 +17,7 @@ pub mod runner;
 use super::files::FileStore;
 use crate::facts::node::{
     is_allowed_env_key, log_component, records, strip_url_credentials, win_path_of_bundle,
-    Coverage, NodeFacts, NodeFile, NodeFiles, NodeLog,
+    NodeFacts, NodeFile, NodeFiles, NodeLog,
 };
 use crate::facts::{Facts, Input};
 use serde_json::Value;
@@ -178,23 +178,20 @@ fn read_part(store: &dyn FileStore, prefix: &str) -> Option<(NodeFacts, Option<S
             ));
         }
     }
-    if let Some(cov) = meta.get("coverage").filter(|c| c.is_object()) {
-        files.coverage = Some(Coverage {
-            patterns: cov
-                .get("files")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|p| p.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default(),
-            reason: cov
-                .get("reason")
-                .and_then(Value::as_str)
-                .unwrap_or("the collection does not include it")
-                .to_string(),
-        });
+    // A partial node part (another tool's collection, or what the API serves) names what it
+    // covers; without `coverage`, a file it does not hold does not exist on the node.
+    if let Some(Value::Array(coverage)) = meta.get("coverage") {
+        files.coverage = Some(
+            coverage
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+        );
+        files.captured_by = meta
+            .get("collector")
+            .and_then(Value::as_str)
+            .map(str::to_string);
     }
     node.files = Input::Ready(files);
     node.logs = Input::Ready(logs);

@@ -219,9 +219,11 @@ mod tests {
             for l in &c.lacks {
                 assert!(cited(&l.cite), "{} lack {}: cite", c.id, l.input);
                 let known = l.input == "cluster"
-                    || l.input
-                        .strip_prefix("cluster/")
-                        .is_some_and(|i| crate::inputs::CLUSTER_INPUTS.iter().any(|x| x.name == i))
+                    || l.input.strip_prefix("cluster/").is_some_and(|i| {
+                        crate::facts::inputs::CLUSTER_INPUTS
+                            .iter()
+                            .any(|x| x.name == i)
+                    })
                     || matches!(
                         l.input.as_str(),
                         "node/processes"

@@ -27,7 +27,7 @@ const RECORDS: [&str; 5] = [
 
 /// The cluster inputs a collection may hold (the bundle's `cluster/NAME`).
 fn cluster_inputs() -> impl Iterator<Item = &'static str> {
-    crate::inputs::CLUSTER_INPUTS.iter().map(|i| i.name)
+    crate::facts::inputs::CLUSTER_INPUTS.iter().map(|i| i.name)
 }
 
 /// True when `to` is a target the translator knows (the data test uses it).
@@ -792,11 +792,11 @@ fn write_node(out: &mut Out, name: &str, mut n: NodeOut) {
     let files_reason = n
         .files_reason
         .clone()
-        .unwrap_or_else(|| format!("{script} does not copy it"));
-    meta.insert(
-        "coverage".into(),
-        json!({"files": n.coverage, "reason": files_reason}),
-    );
+        .unwrap_or_else(|| format!("{script} does not collect it"));
+    // The paths the collector copies whenever they exist (docs/bundle.md `coverage`), and who
+    // it is, for the messages about what it does not cover.
+    meta.insert("coverage".into(), json!(n.coverage));
+    meta.insert("collector".into(), json!(script));
     if !n.not_collected.is_empty() {
         meta.insert("not_collected".into(), json!(n.not_collected));
     }
