@@ -85,7 +85,7 @@ pub fn open_with(path: &Path, limits: Limits) -> Result<Box<dyn FileStore>, Stri
         (Box::new(archive), notes)
     } else {
         return Err(format!(
-            "{} does not exist (expected a bundle directory, an archive of one, or a collector's output)",
+            "{} is not a directory or an archive: it does not exist (expected a bundle directory, an archive of one, or a collector's output)",
             path.display()
         ));
     };
