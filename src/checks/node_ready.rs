@@ -86,8 +86,16 @@ fn node_part(ev: &mut Eval) {
 }
 
 fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
-    // A collection without a process list may still hold the services' states.
-    if view.raw.processes.ready().is_none() && view.raw.services.ready().is_some() {
+    // Another tool's collection without a process list may still hold the services' states.
+    let partial = view
+        .raw
+        .files
+        .ready()
+        .is_some_and(|f| f.coverage.is_some());
+    if partial
+        && matches!(view.raw.processes, crate::facts::Input::Missing(_))
+        && view.raw.services.ready().is_some()
+    {
         return from_services(ev, view);
     }
     let Some(processes) = ev.node_processes(&view) else {
