@@ -49,11 +49,13 @@ pub struct Cli {
     #[arg(long, value_name = "DIR", global = true)]
     pub node_root: Option<PathBuf>,
 
-    /// Run only these checks (comma-separated ids).
+    /// Run only these checks (comma-separated ids); a part's code (ID/PART) runs its check and
+    /// keeps only that part's findings.
     #[arg(long, value_name = "ID,...", value_delimiter = ',', global = true)]
     pub only: Vec<String>,
 
-    /// Skip these checks (comma-separated ids).
+    /// Skip these checks (comma-separated ids); a part's code (ID/PART) drops only that part's
+    /// findings.
     #[arg(long, value_name = "ID,...", value_delimiter = ',', global = true)]
     pub skip: Vec<String>,
 

@@ -24,6 +24,7 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     let node = view.name();
     let configs = view.cni_configs();
     if configs.is_empty() {
+        ev.part("no-cni-config");
         let dirs = view.cni_dirs().join(", ");
         let fix = ev.fix("no_config", &[("node", &node), ("dirs", &dirs)]);
         ev.emit(
@@ -51,6 +52,7 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         let path = display_win_path(&file.path);
         match parsed {
             Err(why) => {
+                ev.part("config-unusable");
                 let fix = ev.fix(
                     "edit_file",
                     &[("path", &path), ("node", &node), ("entries", "")],
@@ -109,6 +111,7 @@ fn judge(
             ("entries", &quoted(&wanted)),
         ],
     );
+    ev.part("config-unusable");
     if conf.had_comments {
         ev.emit(
             Status::Fail,
@@ -119,6 +122,7 @@ fn judge(
         .with_fix(rewrite_fix.clone());
         return;
     }
+    ev.part("no-outbound-nat");
     if conf.uses("calico") || conf.uses("antrea") || conf.uses("azure-vnet") {
         ev.emit(
             Status::Skip,
@@ -192,6 +196,7 @@ fn judge_policy(
     let mut problems = 0;
     if !placeholders.is_empty() {
         problems += 1;
+        ev.part("placeholder-exception");
         let fix = ev.fix(
             fix_key,
             &[("path", path), ("node", node), ("entries", &entries)],
@@ -244,6 +249,7 @@ fn judge_policy(
     }
     if !missing.is_empty() {
         problems += 1;
+        ev.part("cluster-range-not-excepted");
         let fix = ev.fix(
             fix_key,
             &[("path", path), ("node", node), ("entries", &entries)],
@@ -265,6 +271,7 @@ fn judge_policy(
     }
     if !warn_missing.is_empty() {
         problems += 1;
+        ev.part("management-not-excepted");
         let fix = ev.fix(
             fix_key,
             &[("path", path), ("node", node), ("entries", &entries)],
@@ -286,6 +293,7 @@ fn judge_policy(
     let broad: Vec<&IpNet> = nets.iter().filter(|n| n.prefix_len() <= 8).collect();
     if !broad.is_empty() {
         problems += 1;
+        ev.part("over-broad-exception");
         let fix = ev.fix(
             fix_key,
             &[("path", path), ("node", node), ("entries", &entries)],
@@ -327,6 +335,7 @@ fn judge_policy(
         } else {
             Status::Pass
         };
+        ev.part("cluster-range-not-excepted");
         ev.emit(status, subject(), message)
             .evidence(Evidence::file(reference, listed));
     }

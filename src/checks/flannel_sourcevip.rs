@@ -23,6 +23,7 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         return;
     };
     let node = view.name();
+    ev.part("stale-source-vip");
     let pod_cidr = view.pod_cidr();
     let overlay = view
         .raw
@@ -107,6 +108,7 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         }
         FileState::Absent => {}
     }
+    ev.part("stale-vip-request");
     match request_state {
         FileState::Present(f) => {
             let path = display_win_path(&f.path);
@@ -155,6 +157,7 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         }
         FileState::Absent => {}
     }
+    ev.part("kube-proxy-source-vip");
     if let Some((value, written, evidence)) = kube_proxy_vip {
         match (value.parse::<std::net::IpAddr>(), &reference) {
             (Ok(ip), Some((cidr, cidr_ev))) if !cidr.contains(&ip) => {
@@ -195,6 +198,7 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         if let Some((cidr, _)) = &reference {
             f_msg.push_str(&format!(" (podCIDR {cidr})"));
         }
+        ev.part("stale-source-vip");
         let f = ev.emit(Status::Pass, Subject::node(node), f_msg);
         if let Some((_, e)) = reference {
             f.evidence(e);
