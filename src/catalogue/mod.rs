@@ -1,7 +1,7 @@
 //! The check catalogue: metadata of every check, kept as data in `checks/*.toml` and compiled in.
 //!
-//! Each TOML file describes one check of SPEC section 5: its stable id, title, scope, area, the seed
-//! document section it implements, an explanation, its parts (stable sub-codes every finding carries),
+//! Each TOML file describes one check of the catalogue (docs/checks.md): its stable id, title, scope,
+//! area, the seed document section it implements, an explanation, its parts (stable sub-codes every finding carries),
 //! named fix templates (text and commands with `{placeholder}` values the check fills in), named
 //! patterns (regexes for event and log wordings, each with real examples it must match and near misses
 //! it must not), and example inputs (small bundles) with the status they must produce, which the test

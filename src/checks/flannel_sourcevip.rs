@@ -55,6 +55,18 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     });
     let vip_state = files.state(vip);
     let request_state = files.state(request);
+    if let (FileState::NotCaptured(by), FileState::NotCaptured(_)) = (vip_state, request_state) {
+        if kube_proxy_vip.is_none() {
+            // Not captured: the reserved part for inputs that are not there.
+            ev.part("input");
+            ev.emit(
+                Status::Skip,
+                Subject::node(node),
+                format!("{vip} and {request} were not captured ({by} does not collect them) and kube-proxy's --source-vip is not known: stale source VIP files cannot be ruled out"),
+            );
+            return;
+        }
+    }
     if vip_state == FileState::Absent
         && request_state == FileState::Absent
         && kube_proxy_vip.is_none()
@@ -106,7 +118,7 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
                 format!("{vip} exists but could not be read: {why}"),
             );
         }
-        FileState::Absent => {}
+        FileState::Absent | FileState::NotCaptured(_) => {}
     }
     ev.part("stale-vip-request");
     match request_state {
@@ -155,7 +167,7 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
                 format!("{request} exists but could not be read: {why}"),
             );
         }
-        FileState::Absent => {}
+        FileState::Absent | FileState::NotCaptured(_) => {}
     }
     ev.part("kube-proxy-source-vip");
     if let Some((value, written, evidence)) = kube_proxy_vip {

@@ -96,6 +96,16 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     };
     let file = match files.state(path) {
         FileState::Present(f) => f,
+        FileState::NotCaptured(by) => {
+            // Not captured: the reserved part for inputs that are not there.
+            ev.part("input");
+            ev.emit(
+                Status::Skip,
+                Subject::file(path),
+                format!("{path} was not captured ({by} does not collect it): whether flanneld wrote its lease on {node} is not known"),
+            );
+            return;
+        }
         FileState::Unreadable(why) => {
             ev.emit(
                 Status::Error,

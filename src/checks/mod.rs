@@ -123,6 +123,7 @@ impl Selection {
                     evidence: Vec::new(),
                     fix: None,
                     docs: meta.citations(),
+                    muted: None,
                 });
             }
         }

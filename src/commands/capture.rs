@@ -1,4 +1,4 @@
-//! `windoctor capture DIR`: writes a bundle (SPEC section 3) that `windoctor --snapshot DIR` replays
+//! `windoctor capture DIR`: writes a bundle (docs/bundle.md) that `windoctor --snapshot DIR` replays
 //! with the same findings.
 //!
 //! The cluster part is listed again from the API as raw JSON (the facts are too slim to write back)

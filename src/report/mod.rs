@@ -3,8 +3,10 @@
 //! (`redact`), and one writer module per format. Every writer receives an already-redacted `Report`.
 
 pub mod json;
+pub mod junit;
 pub mod markdown;
 mod redact;
+pub mod sarif;
 pub mod text;
 mod types;
 
@@ -23,14 +25,38 @@ pub enum ReportFormat {
     Json,
     Markdown,
     Text,
+    /// JUnit XML (one suite per check, one case per finding).
+    Junit,
+    /// SARIF 2.1.0 (one rule per check part, one result per finding).
+    Sarif,
+}
+
+/// How to render: what the text report shows, and the `--fail-on` threshold JUnit follows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RenderOptions {
+    /// The text report lists passes, skips and every finding's evidence.
+    pub verbose: bool,
+    /// `--fail-on` as a severity (`None`: never): findings at or above it are JUnit failures.
+    pub threshold: Option<u8>,
 }
 
 impl ReportFormat {
     pub fn render(self, report: &Report) -> String {
+        self.render_with(
+            report,
+            &RenderOptions {
+                verbose: true,
+                threshold: Some(Status::Fail.severity()),
+            },
+        )
+    }
+    pub fn render_with(self, report: &Report, options: &RenderOptions) -> String {
         match self {
             ReportFormat::Json => json::render(report),
             ReportFormat::Markdown => markdown::render(report),
-            ReportFormat::Text => text::render(report),
+            ReportFormat::Text => text::render_with(report, options.verbose),
+            ReportFormat::Junit => junit::render(report, options.threshold),
+            ReportFormat::Sarif => sarif::render(report),
         }
     }
     pub fn extension(self) -> &'static str {
@@ -38,6 +64,8 @@ impl ReportFormat {
             ReportFormat::Json => "json",
             ReportFormat::Markdown => "md",
             ReportFormat::Text => "txt",
+            ReportFormat::Junit => "xml",
+            ReportFormat::Sarif => "sarif",
         }
     }
 }
@@ -57,6 +85,10 @@ pub fn build(
             findings.iter().filter(|f| f.status == s).count(),
         );
     }
+    let muted = findings.iter().filter(|f| f.is_muted()).count();
+    if muted > 0 {
+        summary.insert("muted", muted);
+    }
     let mut report = Report {
         schema: SCHEMA,
         tool: Tool {
@@ -69,6 +101,16 @@ pub fn build(
         summary,
         findings: findings.iter().map(ReportFinding::from_finding).collect(),
     };
+    // Two findings of one part about one subject (e.g. a pass and a skip of a cluster-wide part)
+    // share a fingerprint: the later ones get `-2`, `-3`... in report order, which is stable.
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for f in &mut report.findings {
+        let n = seen.entry(f.id.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            f.id = format!("{}-{n}", f.id);
+        }
+    }
     redact::redact_report(&mut report);
     report
 }

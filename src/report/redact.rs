@@ -11,6 +11,9 @@ pub fn redact_report(report: &mut Report) {
             e.reference = redact(&e.reference);
             e.excerpt = redact(&e.excerpt);
         }
+        if let Some(m) = &mut f.muted {
+            m.reason = redact(&m.reason);
+        }
         if let Some(fix) = &mut f.fix {
             fix.text = redact(&fix.text);
             for c in &mut fix.commands {

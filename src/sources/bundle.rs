@@ -1,4 +1,4 @@
-//! The offline source: reads a bundle (SPEC section 3) from any `FileStore` into `Facts`.
+//! The offline source: reads a bundle (docs/bundle.md) from any `FileStore` into `Facts`.
 //!
 //! Every file is optional. An absent cluster file makes its input `Missing` (checks `skip` and name
 //! it); a file that cannot be parsed makes it `Failed` with what is wrong (checks report `error`).

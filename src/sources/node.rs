@@ -1,7 +1,9 @@
 //! The node part of a bundle (`node/`): what was captured on the Windows node.
 //!
 //! `node/node.json` marks the node part as present; from then on a file absent under `node/files/`
-//! means the file does not exist on the node (SPEC section 3). The live collector (`live`) writes
+//! means the file does not exist on the node (the bundle layout in docs/), unless node.json lists a
+//! `coverage` (the files and directories a partial collection looked at): then a path outside it
+//! was not captured. The live collector (`live`) writes
 //! the same layout into memory and hands it to `read_node_part`, so live runs, captures and replays
 //! share this one reader. A record file that is absent is `Missing` (or `Failed` with the reason the
 //! collector recorded in node.json); one that does not parse is `Failed` saying what is wrong.
@@ -109,6 +111,21 @@ pub fn read_node_part(store: &dyn FileStore, facts: &mut Facts) {
                 why.as_str().unwrap_or("unreadable").to_string(),
             ));
         }
+    }
+    // A partial node part (another tool's collection, or what the API serves) names what it
+    // covers; without `coverage`, a file it does not hold does not exist on the node.
+    if let Some(Value::Array(coverage)) = meta.get("coverage") {
+        files.coverage = Some(
+            coverage
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+        );
+        files.captured_by = meta
+            .get("collector")
+            .and_then(Value::as_str)
+            .map(str::to_string);
     }
     node.files = Input::Ready(files);
     node.logs = Input::Ready(logs);

@@ -233,6 +233,8 @@ fn carry_out(
                 ReportFormat::Json => "JSON report",
                 ReportFormat::Markdown => "Markdown report",
                 ReportFormat::Text => "text report",
+                ReportFormat::Junit => "JUnit report",
+                ReportFormat::Sarif => "SARIF report",
             };
             finish_write(app, kind, written);
         }

@@ -54,6 +54,7 @@ fn finding(id: &str, status: Status, subject: Subject, message: &str) -> Finding
         evidence: vec![],
         fix: None,
         docs: vec![],
+        muted: None,
     }
 }
 

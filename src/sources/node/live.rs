@@ -2,7 +2,7 @@
 //! gathers processes (sysinfo), services (PowerShell's Win32_Service with nssm parameters, else
 //! `sc.exe qc/query`), HNS networks, adapters, IP addresses, the allow-listed machine environment,
 //! OS details, and the files and log tails the checks read, and writes them as a bundle node part
-//! (SPEC section 3) into memory. `read_node_part` then parses that exactly as it parses a saved
+//! (docs/bundle.md) into memory. `read_node_part` then parses that exactly as it parses a saved
 //! bundle, and `windoctor capture` writes the same bytes to disk, so a replay sees what the live
 //! run saw.
 //!
@@ -141,7 +141,7 @@ impl CollectOptions {
     }
 }
 
-/// The PowerShell commands of SPEC section 3 (each ends in ConvertTo-Json).
+/// The PowerShell commands of docs/bundle.md (each ends in ConvertTo-Json).
 pub fn commands() -> Vec<NodeCommand> {
     let services = r#"$names = '^(kubelet|kube-?proxy|flanneld|containerd|docker|csi-proxy|rke2|calico|felix|antrea|wins)'
 $items = @(Get-CimInstance Win32_Service | Where-Object { $_.Name -match $names -or $_.PathName -match 'kube|flannel|containerd|nssm' } | ForEach-Object {
