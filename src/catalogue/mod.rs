@@ -1,10 +1,13 @@
 //! The check catalogue: metadata of every check, kept as data in `checks/*.toml` and compiled in.
 //!
-//! Each TOML file describes one check of the catalogue (docs/checks.md): its stable id, title, scope, area, the seed
-//! document section it implements, an explanation, named fix templates (text and commands with
-//! `{placeholder}` values the check fills in), named regexes for matching event and log wordings, and
-//! example inputs (small bundles) with the status they must produce, which the test suite runs. The
-//! Rust side of a check is one function in `crate::checks`; everything an operator reads lives here.
+//! Each TOML file describes one check of the catalogue (docs/checks.md): its stable id, title, scope,
+//! area, the seed document section it implements, an explanation, its parts (stable sub-codes every finding carries),
+//! named fix templates (text and commands with `{placeholder}` values the check fills in), named
+//! patterns (regexes for event and log wordings, each with real examples it must match and near misses
+//! it must not), and example inputs (small bundles) with the status they must produce, which the test
+//! suite runs. The Rust side of a check is one function in `crate::checks`; everything an operator
+//! reads lives here. `data` holds the shared tables of `checks/data/`. docs/catalogue.md describes
+//! the formats.
 
 pub mod data;
 pub mod docs;
@@ -110,6 +113,62 @@ pub struct PartMeta {
     pub title: String,
 }
 
+/// The reserved part of every check: an input it reads was not captured or could not be read, or the
+/// inputs hold nothing it examines (no Windows node, no node part). Never declared in a TOML file.
+pub const INPUT_PART: &str = "input";
+
+/// A named regex for a wording (`[patterns.<name>]`), with the examples the test suite runs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatternMeta {
+    /// The regex (Rust `regex` syntax).
+    pub re: String,
+    /// What the pattern recognises, for docs/checks.md.
+    #[serde(default)]
+    pub about: Option<String>,
+    /// Texts it must match: real wordings with their `cite`, or constructed shapes without one.
+    #[serde(rename = "match")]
+    pub matches: Vec<PatternExample>,
+    /// Near misses it must not match.
+    pub nomatch: Vec<PatternExample>,
+}
+
+/// One example of a pattern: a bare string (a constructed text), or a table with the text, where it
+/// was seen (`cite`: `owner/repo#N` or `owner/repo@commit:path`) and, for a pattern that extracts a
+/// value, the `capture` it must give (its first named group, else its first group that matched).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum PatternExample {
+    Text(String),
+    Cited {
+        text: String,
+        #[serde(default)]
+        cite: Option<String>,
+        #[serde(default)]
+        capture: Option<String>,
+    },
+}
+
+impl PatternExample {
+    pub fn text(&self) -> &str {
+        match self {
+            PatternExample::Text(t) | PatternExample::Cited { text: t, .. } => t,
+        }
+    }
+    pub fn cite(&self) -> Option<&str> {
+        match self {
+            PatternExample::Text(_) => None,
+            PatternExample::Cited { cite, .. } => cite.as_deref(),
+        }
+    }
+    pub fn capture(&self) -> Option<&str> {
+        match self {
+            PatternExample::Text(_) => None,
+            PatternExample::Cited { capture, .. } => capture.as_deref(),
+        }
+    }
+}
+
 /// Everything the catalogue knows about one check.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -129,6 +188,10 @@ pub struct CheckMeta {
     /// satisfied by either. A check whose read was not gathered reports `skip` naming it.
     #[serde(default)]
     pub node_reads: Vec<String>,
+    /// The Windows node paths the check reads, by their names in `checks/data/node-paths.toml`
+    /// (a file or kubeconfig name, or `cni_dirs` / `log_dirs`); listed in docs/checks.md.
+    #[serde(default)]
+    pub node_paths: Vec<String>,
     pub docs: Vec<DocRef>,
     pub explanation: String,
     /// The parts of the check; every finding names one (see `PartMeta`).
@@ -137,7 +200,7 @@ pub struct CheckMeta {
     #[serde(default)]
     pub fixes: BTreeMap<String, FixTemplate>,
     #[serde(default)]
-    pub patterns: BTreeMap<String, String>,
+    pub patterns: BTreeMap<String, PatternMeta>,
     #[serde(default, rename = "example")]
     pub examples: Vec<Example>,
     #[serde(skip)]
@@ -150,11 +213,17 @@ impl CheckMeta {
     /// Patterns are validated by the catalogue test, so a missing or broken one is a programming
     /// error caught before release; at run time it degrades to a regex that never matches.
     pub fn pattern(&self, name: &str) -> &Regex {
+        debug_assert!(
+            self.patterns.contains_key(name),
+            "check {} uses pattern {name}, which checks/{}.toml does not declare",
+            self.id,
+            self.id
+        );
         static NEVER: OnceLock<Regex> = OnceLock::new();
         let compiled = self.compiled.get_or_init(|| {
             self.patterns
                 .iter()
-                .filter_map(|(k, v)| Regex::new(v).ok().map(|r| (k.clone(), r)))
+                .filter_map(|(k, v)| Regex::new(&v.re).ok().map(|r| (k.clone(), r)))
                 .collect()
         });
         compiled.get(name).unwrap_or_else(|| {
@@ -164,6 +233,12 @@ impl CheckMeta {
 
     /// The fix named `key` with `{placeholders}` replaced by `vars`.
     pub fn fix(&self, key: &str, vars: &[(&str, &str)]) -> crate::findings::Fix {
+        debug_assert!(
+            self.fixes.contains_key(key),
+            "check {} uses fix {key}, which checks/{}.toml does not declare",
+            self.id,
+            self.id
+        );
         match self.fixes.get(key) {
             Some(t) => crate::findings::Fix {
                 text: fill(&t.text, vars),
@@ -192,9 +267,30 @@ impl CheckMeta {
         format!("{}/{part}", self.id)
     }
 
+    /// Whether `part` is a part of this check (declared, or the reserved `input`).
     pub fn has_part(&self, part: &str) -> bool {
-        part == "input" || self.parts.iter().any(|p| p.code == part)
+        part == INPUT_PART || self.parts.iter().any(|p| p.code == part)
     }
+
+    /// Every full code a finding of this check can carry: `<check>/<part>` of each declared part,
+    /// then `<check>/input`.
+    pub fn codes(&self) -> Vec<String> {
+        self.parts
+            .iter()
+            .map(|p| self.code(&p.code))
+            .chain(std::iter::once(self.code(INPUT_PART)))
+            .collect()
+    }
+}
+
+/// What `re` extracts from `text` the way the checks read it: the first named group when the
+/// pattern has one, else the first group that took part in the match.
+pub fn captured<'t>(re: &Regex, text: &'t str) -> Option<&'t str> {
+    let caps = re.captures(text)?;
+    if let Some(name) = re.capture_names().flatten().next() {
+        return caps.name(name).map(|m| m.as_str());
+    }
+    caps.iter().skip(1).flatten().next().map(|m| m.as_str())
 }
 
 /// Replaces each `{name}` in `template` by its value; unknown placeholders stay visible as `<name>`.
@@ -250,6 +346,17 @@ pub fn placeholders(meta: &CheckMeta) -> Vec<String> {
     out
 }
 
+/// `lower-kebab`: lower-case ASCII letters and digits in words joined by single hyphens.
+pub fn is_kebab(code: &str) -> bool {
+    !code.is_empty()
+        && !code.starts_with('-')
+        && !code.ends_with('-')
+        && !code.contains("--")
+        && code
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
 fn is_placeholder(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
@@ -278,9 +385,21 @@ pub fn load_all() -> Result<Vec<CheckMeta>, String> {
                         meta.id
                     ));
                 }
-                for (name, re) in &meta.patterns {
-                    if let Err(e) = Regex::new(re) {
+                for (name, p) in &meta.patterns {
+                    if let Err(e) = Regex::new(&p.re) {
                         problems.push(format!("{path}: pattern {name} does not compile: {e}"));
+                    }
+                }
+                let mut seen = std::collections::BTreeSet::new();
+                for part in &meta.parts {
+                    if !is_kebab(&part.code) || part.code == INPUT_PART {
+                        problems.push(format!(
+                            "{path}: part code {:?} must be lower-kebab (a-z, 0-9, -) and not the reserved {INPUT_PART:?}",
+                            part.code
+                        ));
+                    }
+                    if !seen.insert(part.code.as_str()) {
+                        problems.push(format!("{path}: part {} is declared twice", part.code));
                     }
                 }
                 metas.push(meta);
@@ -463,6 +582,100 @@ mod tests {
                     m.id,
                     last,
                     d.file
+                );
+            }
+        }
+    }
+
+    /// `owner/repo#N` (an issue or pull request) or `owner/repo@commit:path` (a file at a commit).
+    pub(crate) fn is_citation(cite: &str) -> bool {
+        let re = Regex::new(r"^[A-Za-z0-9][\w.-]*/[\w.-]+(#\d+|@[0-9a-f]{7,40}:[^\s:#]+(#L\d+)?)$")
+            .expect("citation regex compiles");
+        re.is_match(cite)
+    }
+
+    #[test]
+    fn citations_are_recognised() {
+        assert!(is_citation("microsoft/SDN#371"));
+        assert!(is_citation(
+            "flannel-io/flannel@cdf760595c23292fd03ff4daf03638ac1ceef417:pkg/backend/vxlan/device_windows.go"
+        ));
+        assert!(!is_citation("a blog post"));
+        assert!(!is_citation("microsoft/SDN"));
+    }
+
+    /// Every pattern matches each of its `match` examples (giving the `capture` where one is
+    /// stated) and none of its `nomatch` near misses; every pattern has at least one real example
+    /// with a well-formed citation.
+    #[test]
+    fn every_pattern_matches_its_examples_and_not_its_near_misses() {
+        let mut problems = Vec::new();
+        let mut ran = 0;
+        for m in catalogue() {
+            for (name, p) in &m.patterns {
+                let re = m.pattern(name);
+                let here = format!("checks/{}.toml [patterns.{name}]", m.id);
+                if p.matches.is_empty() || p.nomatch.is_empty() {
+                    problems.push(format!(
+                        "{here}: needs at least one `match` and one `nomatch` example"
+                    ));
+                }
+                if !p.matches.iter().any(|e| e.cite().is_some()) {
+                    problems.push(format!(
+                        "{here}: no `match` example cites where it was seen"
+                    ));
+                }
+                for e in p.matches.iter().chain(p.nomatch.iter()) {
+                    if let Some(c) = e.cite() {
+                        if !is_citation(c) {
+                            problems.push(format!("{here}: citation {c:?} is not owner/repo#N or owner/repo@commit:path"));
+                        }
+                    }
+                }
+                for e in &p.matches {
+                    ran += 1;
+                    if !re.is_match(e.text()) {
+                        problems.push(format!("{here}: does not match {:?}", e.text()));
+                    } else if let Some(want) = e.capture() {
+                        let got = captured(re, e.text());
+                        if got != Some(want) {
+                            problems.push(format!(
+                                "{here}: captures {got:?} from {:?}, not {want:?}",
+                                e.text()
+                            ));
+                        }
+                    }
+                }
+                for e in &p.nomatch {
+                    ran += 1;
+                    if re.is_match(e.text()) {
+                        problems.push(format!("{here}: matches the near miss {:?}", e.text()));
+                    }
+                }
+            }
+        }
+        assert!(ran > 50, "only {ran} pattern examples ran");
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn part_codes_are_kebab_and_unique() {
+        assert!(is_kebab("linux-daemonset-on-windows"));
+        assert!(is_kebab("not-ready"));
+        assert!(!is_kebab("Not_ready"));
+        assert!(!is_kebab("-x") && !is_kebab("a--b") && !is_kebab(""));
+        for m in catalogue() {
+            assert!(
+                !m.parts.is_empty(),
+                "checks/{}.toml declares no [[part]]",
+                m.id
+            );
+            for p in &m.parts {
+                assert!(
+                    !p.title.trim().is_empty(),
+                    "{}/{} has no title",
+                    m.id,
+                    p.code
                 );
             }
         }

@@ -26,7 +26,7 @@ pub struct Eval<'a> {
     pub meta: &'a CheckMeta,
     findings: Vec<Finding>,
     reported_inputs: BTreeSet<String>,
-    /// The part findings are emitted in (`part`); the check's first part until one is named.
+    /// The part findings are emitted in (`part`); every finding must name one.
     part: Option<&'static str>,
     /// The node whose view was last asked for (node parts), for findings that name no Node.
     node_scope: Option<String>,
@@ -61,13 +61,21 @@ impl<'a> Eval<'a> {
     }
 
     fn current_code(&self) -> String {
-        match self.part {
-            Some(p) => self.meta.code(p),
-            None => match self.meta.parts.first() {
-                Some(p) => self.meta.code(&p.code),
-                None => self.meta.id.clone(),
-            },
-        }
+        debug_assert!(
+            self.part.is_some(),
+            "check {} emits a finding before naming its part (`ev.part(\"...\")`)",
+            self.meta.id
+        );
+        self.meta
+            .code(self.part.unwrap_or(crate::catalogue::INPUT_PART))
+    }
+
+    /// Runs `f` with findings emitted in the reserved part `input`, then restores the part.
+    fn in_input_part<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        let part = self.part.replace(crate::catalogue::INPUT_PART);
+        let out = f(self);
+        self.part = part;
+        out
     }
 
     /// The Windows node a finding about `subject` is about: the Node it names, the node of the Pod
@@ -93,6 +101,14 @@ impl<'a> Eval<'a> {
     /// The shared derivations: indexes, the IP plan, node views.
     pub fn model(&self) -> Model<'a> {
         self.model
+    }
+
+    /// Records a `skip` saying the inputs hold nothing for the check to examine (no Windows node,
+    /// no Windows pod...), in the part `input`.
+    pub fn not_applicable(&mut self, message: impl Into<String>) {
+        self.in_input_part(|ev| {
+            ev.emit(Status::Skip, Subject::cluster(), message);
+        });
     }
 
     /// Records a finding and returns it for adding evidence and a fix.
@@ -160,25 +176,25 @@ impl<'a> Eval<'a> {
             Input::Ready(t) => Some(t),
             Input::Missing(what) => {
                 if self.reported_inputs.insert(key.to_string()) {
-                    let part = self.part.replace("input");
-                    self.emit(
-                        Status::Skip,
-                        Subject::new("Input", name),
-                        format!("not evaluated: {what}"),
-                    );
-                    self.part = part;
+                    self.in_input_part(|ev| {
+                        ev.emit(
+                            Status::Skip,
+                            Subject::new("Input", name),
+                            format!("not evaluated: {what}"),
+                        );
+                    });
                 }
                 None
             }
             Input::Failed(why) => {
                 if self.reported_inputs.insert(key.to_string()) {
-                    let part = self.part.replace("input");
-                    self.emit(
-                        Status::Error,
-                        Subject::new("Input", name),
-                        format!("could not be evaluated: {why}"),
-                    );
-                    self.part = part;
+                    self.in_input_part(|ev| {
+                        ev.emit(
+                            Status::Error,
+                            Subject::new("Input", name),
+                            format!("could not be evaluated: {why}"),
+                        );
+                    });
                 }
                 None
             }
@@ -237,19 +253,16 @@ impl<'a> Eval<'a> {
     }
 
     /// All nodes and the Windows ones among them. `None` when nodes could not be read (the
-    /// skip/error is recorded) or when there is no Windows node (a `skip` saying so is recorded).
+    /// skip/error is recorded) or when there is no Windows node (a `skip` saying so is recorded in
+    /// the part `input`: the inputs hold nothing for the check to examine).
     pub fn windows_nodes_or_skip(&mut self) -> Option<(&'a Vec<Node>, Vec<&'a Node>)> {
         let nodes = self.nodes()?;
         let windows = self.model.windows_nodes();
         if windows.is_empty() {
-            self.emit(
-                Status::Skip,
-                Subject::cluster(),
-                format!(
-                    "no Windows nodes in the cluster ({} nodes, none Windows)",
-                    nodes.len()
-                ),
-            );
+            self.not_applicable(format!(
+                "no Windows nodes in the cluster ({} nodes, none Windows)",
+                nodes.len()
+            ));
             return None;
         }
         Some((nodes, windows))

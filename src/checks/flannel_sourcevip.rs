@@ -23,6 +23,7 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         return;
     };
     let node = view.name();
+    ev.part("stale-source-vip");
     let pod_cidr = view.pod_cidr();
     let overlay = view
         .raw
@@ -56,6 +57,8 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     let request_state = files.state(request);
     if let (FileState::NotCaptured(by), FileState::NotCaptured(_)) = (vip_state, request_state) {
         if kube_proxy_vip.is_none() {
+            // Not captured: the reserved part for inputs that are not there.
+            ev.part("input");
             ev.emit(
                 Status::Skip,
                 Subject::node(node),
@@ -117,6 +120,7 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         }
         FileState::Absent | FileState::NotCaptured(_) => {}
     }
+    ev.part("stale-vip-request");
     match request_state {
         FileState::Present(f) => {
             let path = display_win_path(&f.path);
@@ -165,6 +169,7 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         }
         FileState::Absent | FileState::NotCaptured(_) => {}
     }
+    ev.part("kube-proxy-source-vip");
     if let Some((value, written, evidence)) = kube_proxy_vip {
         match (value.parse::<std::net::IpAddr>(), &reference) {
             (Ok(ip), Some((cidr, cidr_ev))) if !cidr.contains(&ip) => {
@@ -205,6 +210,7 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         if let Some((cidr, _)) = &reference {
             f_msg.push_str(&format!(" (podCIDR {cidr})"));
         }
+        ev.part("stale-source-vip");
         let f = ev.emit(Status::Pass, Subject::node(node), f_msg);
         if let Some((_, e)) = reference {
             f.evidence(e);

@@ -20,6 +20,7 @@ fn cluster_part(ev: &mut Eval) {
     let Some((windows, events)) = ev.windows_nodes_and_events() else {
         return;
     };
+    ev.part("sandbox-subnet-env-missing");
     // Events about a pod count for the pod's node too (the sandbox event's host can be missing).
     let re = ev.pattern("missing_subnet_env");
     let on_nodes = ev.model().events_by_node(
@@ -69,6 +70,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         return;
     };
     let node = view.name();
+    ev.part("subnet-env-missing");
     let Some(flannel) = view.flannel_evidence() else {
         ev.emit(
             Status::Skip,
@@ -95,6 +97,8 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     let file = match files.state(path) {
         FileState::Present(f) => f,
         FileState::NotCaptured(by) => {
+            // Not captured: the reserved part for inputs that are not there.
+            ev.part("input");
             ev.emit(
                 Status::Skip,
                 Subject::file(path),
@@ -140,6 +144,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         Some((_, parsed)) => parsed.clone(),
         None => Err("the file was not modelled".to_string()),
     };
+    ev.part("subnet-env-invalid");
     let env = match parsed {
         Ok(env) => env,
         Err(why) => {
@@ -189,6 +194,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         .mtu
         .map(|m| m.to_string())
         .unwrap_or_else(|| mtu_default.to_string());
+    ev.part("subnet-outside-network");
     if !crate::model::netplan::covers(&env.network.trunc(), &subnet) {
         let fix = write_fix(
             ev,
@@ -211,6 +217,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         .with_fix(fix);
         return;
     }
+    ev.part("subnet-not-pod-cidr");
     if let Some((cidr, cidr_evidence)) = &pod_cidr {
         if *cidr != subnet {
             let fix = write_fix(ev, &view, &node, Some(*cidr), Some(env.network), &mtu);
@@ -228,6 +235,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
             return;
         }
     }
+    ev.part("network-differs");
     if let Some((cm, net)) = &network {
         if *net != env.network.trunc() {
             let fix = write_fix(
@@ -260,6 +268,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         Some((cidr, _)) => message.push_str(&format!(", matching {node}'s podCIDR {cidr}")),
         None => message.push_str(" (the Node's podCIDR is not known, so it was not compared)"),
     }
+    ev.part("subnet-env-missing");
     let f = ev.emit(Status::Pass, Subject::file(reference.clone()), message);
     f.evidence(Evidence::file(reference, env.subnet_line.clone()));
     if let Some((_, e)) = pod_cidr {

@@ -11,6 +11,7 @@ pub fn run(ev: &mut Eval) {
 }
 
 fn cluster_part(ev: &mut Eval) {
+    ev.part("not-ready");
     let Some((_, windows)) = ev.windows_nodes_or_skip() else {
         return;
     };
@@ -86,6 +87,7 @@ fn node_part(ev: &mut Eval) {
 }
 
 fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
+    ev.part("process-missing");
     // Another tool's collection without a process list may still hold the services' states.
     let partial = view
         .raw
