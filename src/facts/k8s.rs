@@ -567,6 +567,8 @@ pub struct ContainerStatus {
     pub ready: bool,
     pub restart_count: i64,
     pub state: ContainerState,
+    /// The previous container's end (its termination message after a restart).
+    pub last_state: ContainerState,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

@@ -11,6 +11,7 @@
 pub mod cmdline;
 pub mod cni;
 pub mod containerd;
+pub mod eventlog;
 pub mod flannel;
 pub mod kubelet;
 pub mod logs;
@@ -58,6 +59,8 @@ pub struct NodeFacts {
     pub files: Input<NodeFiles>,
     /// Component log tails (`node/logs/*` and the `*.log` files among `files`).
     pub logs: Input<Vec<NodeLog>>,
+    /// Windows Event Log tails (`node/eventlog/NAME.json`): `Missing` when none was gathered.
+    pub eventlogs: Input<Vec<eventlog::EventLogTail>>,
 }
 
 impl NodeFacts {
@@ -79,6 +82,7 @@ impl NodeFacts {
             env: Input::Missing(missing()),
             files: Input::Missing(missing()),
             logs: Input::Missing(missing()),
+            eventlogs: Input::Missing(missing()),
         }
     }
 }

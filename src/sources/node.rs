@@ -195,7 +195,64 @@ fn read_part(store: &dyn FileStore, prefix: &str) -> Option<(NodeFacts, Option<S
     }
     node.files = Input::Ready(files);
     node.logs = Input::Ready(logs);
+    node.eventlogs = read_eventlogs(store, prefix, &meta);
     Some((node, node_name))
+}
+
+/// The typed Event Log tails of a node part (`eventlog/NAME.json`). None gathered is `Missing`
+/// (with the collector's reason from node.json `not_collected`/`errors` `eventlog`, when it gave
+/// one); files that do not parse are skipped, and `Failed` names them when none parsed.
+fn read_eventlogs(
+    store: &dyn FileStore,
+    prefix: &str,
+    meta: &Value,
+) -> Input<Vec<crate::facts::node::eventlog::EventLogTail>> {
+    use crate::facts::node::eventlog::{self, EventLogTail};
+    let dir = format!("{prefix}/eventlog/");
+    let mut tails = Vec::new();
+    let mut broken = Vec::new();
+    for path in store.list(&format!("{prefix}/eventlog")) {
+        let Some(name) = path
+            .get(dir.len()..)
+            .and_then(|rest| rest.strip_suffix(".json"))
+            .filter(|n| !n.contains('/'))
+        else {
+            continue;
+        };
+        match store.read(&path) {
+            Ok(Some(bytes)) if bytes.len() > eventlog::MAX_FILE_BYTES => broken.push(format!(
+                "{path} is {} bytes, more than the {} an Event Log tail may have",
+                bytes.len(),
+                eventlog::MAX_FILE_BYTES
+            )),
+            Ok(Some(bytes)) => match eventlog::parse(&super::text::decode(&bytes), &path) {
+                Ok(events) => tails.push(EventLogTail {
+                    name: name.to_string(),
+                    path: path.clone(),
+                    events,
+                }),
+                Err(e) => broken.push(e),
+            },
+            Ok(None) => {}
+            Err(e) => broken.push(format!("{path}: {e}")),
+        }
+    }
+    if tails.is_empty() && !broken.is_empty() {
+        return Input::Failed(broken.join("; "));
+    }
+    if tails.is_empty() {
+        let note = |kind: &str| meta.get(kind)?.get("eventlog")?.as_str();
+        if let Some(why) = note("errors") {
+            return Input::Failed(format!("the Windows Event Log could not be read: {why}"));
+        }
+        return Input::Missing(match note("not_collected") {
+            Some(why) => format!("the Windows Event Log was not gathered: {why}"),
+            None => format!(
+                "the Windows Event Log was not gathered ({prefix}/eventlog/*.json holds nothing)"
+            ),
+        });
+    }
+    Input::Ready(tails)
 }
 
 fn parse_with<T>(text: Input<String>, parse: fn(&str) -> Result<T, String>) -> Input<T> {
