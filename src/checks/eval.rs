@@ -181,11 +181,32 @@ impl<'a> Eval<'a> {
             }
         }
         let saved = self.part;
+        // The same line read in two places (a log file and the Event Log it was exported from) is
+        // one finding with two pieces of evidence.
+        let mut emitted: BTreeMap<(usize, String, String), usize> = BTreeMap::new();
         for (subject, hit) in hits {
             let sig = &lib.signatures[hit.signature];
             if sig.check != self.meta.id || self.shows_line(&hit.line) {
                 continue;
             }
+            let same = (
+                hit.signature,
+                subject.display(),
+                hit.line
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .chars()
+                    .take(200)
+                    .collect::<String>(),
+            );
+            let evidence =
+                crate::findings::Evidence::new(hit.source, hit.reference.clone(), hit.line.clone());
+            if let Some(&i) = emitted.get(&same) {
+                self.findings[i].evidence.push(evidence);
+                continue;
+            }
+            emitted.insert(same, self.findings.len());
             self.part = Some(sig.part.as_str());
             let fix = sig.fix(self.meta);
             let times = match hit.count {
@@ -201,11 +222,7 @@ impl<'a> Eval<'a> {
                     sig.id
                 ),
             );
-            finding.evidence.push(crate::findings::Evidence::new(
-                hit.source,
-                hit.reference.clone(),
-                hit.line.clone(),
-            ));
+            finding.evidence.push(evidence);
             if !fix.text.is_empty() {
                 finding.fix = Some(fix);
             }
