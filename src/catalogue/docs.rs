@@ -155,6 +155,17 @@ pub fn render_signatures_md(lib: &super::signatures::Library, metas: &[CheckMeta
             if let Some(p) = &s.judged_by {
                 let _ = writeln!(out, "- judged by the check's pattern `{p}`");
             }
+            if !s.overrides.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "- more specific than (replaces on a line both match): {}",
+                    s.overrides
+                        .iter()
+                        .map(|o| format!("`{o}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
             for e in &s.pattern.matches {
                 let _ = writeln!(
                     out,

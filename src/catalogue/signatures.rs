@@ -39,6 +39,25 @@ pub const SOURCES: &[&str] = &[
     "node-condition",
 ];
 
+/// The keys a `[[signature]]` may have.
+const KEYS: &[&str] = &[
+    "id",
+    "check",
+    "part",
+    "status",
+    "sources",
+    "meaning",
+    "fix",
+    "commands",
+    "fix_template",
+    "judged_by",
+    "overrides",
+    "re",
+    "about",
+    "match",
+    "nomatch",
+];
+
 /// One failure signature (`[[signature]]` in `checks/signatures/<component>.toml`).
 #[derive(Debug, Deserialize)]
 pub struct Signature {
@@ -65,6 +84,9 @@ pub struct Signature {
     /// The check's own pattern that judges this wording, when it has one (the scan skips it).
     #[serde(default)]
     pub judged_by: Option<String>,
+    /// Less specific signatures this one replaces on a line both match (ids).
+    #[serde(default)]
+    pub overrides: Vec<String>,
     /// The regex and its examples (`re`, `match`, `nomatch`), as a check's patterns have them.
     #[serde(flatten)]
     pub pattern: PatternMeta,
@@ -102,8 +124,9 @@ struct SignatureFile {
 pub struct Library {
     pub signatures: Vec<Signature>,
     regexes: Vec<Regex>,
-    /// Positions in `signatures` of those the scan matches (not `judged_by` a check's pattern).
-    scanned: Vec<usize>,
+    /// Per signature, the positions of the signatures it overrides.
+    overrides: Vec<Vec<usize>>,
+    /// One set over every signature (positions as in `signatures`).
     set: RegexSet,
 }
 
@@ -115,12 +138,17 @@ impl Library {
 
     /// The signatures whose wording `line` shows (positions in `signatures`), skipping those a
     /// check judges itself.
+    ///
+    /// A signature another matching one `overrides` is dropped; a signature `judged_by` a check's
+    /// pattern is not given, though what it overrides stays dropped.
     pub fn matches(&self, line: &str) -> Vec<usize> {
-        self.set
-            .matches(line)
-            .into_iter()
-            .map(|i| self.scanned[i])
-            .filter(|&i| self.regexes[i].is_match(line))
+        let all: Vec<usize> = self.set.matches(line).into_iter().collect();
+        all.iter()
+            .copied()
+            .filter(|&i| {
+                self.signatures[i].judged_by.is_none()
+                    && !all.iter().any(|&j| self.overrides[j].contains(&i))
+            })
             .collect()
     }
 }
@@ -142,6 +170,26 @@ pub fn load() -> Result<Library, String> {
             problems.push(format!("{path}: not UTF-8"));
             continue;
         };
+        // `#[serde(flatten)]` lets unknown keys through: name them here.
+        if let Ok(raw) = toml::from_str::<toml::Table>(text) {
+            for (i, s) in raw
+                .get("signature")
+                .and_then(toml::Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                for key in s.as_table().into_iter().flat_map(|t| t.keys()) {
+                    if !KEYS.contains(&key.as_str()) {
+                        problems.push(format!(
+                            "{path}: signature {} has an unknown key {key:?} (known: {})",
+                            i + 1,
+                            KEYS.join(", ")
+                        ));
+                    }
+                }
+            }
+        }
         match toml::from_str::<SignatureFile>(text) {
             Ok(f) => signatures.extend(f.signature.into_iter().map(|mut s| {
                 s.component = stem.to_string();
@@ -204,10 +252,21 @@ pub fn load() -> Result<Library, String> {
             }
         }
     }
-    let scanned: Vec<usize> = (0..signatures.len())
-        .filter(|&i| signatures[i].judged_by.is_none())
-        .collect();
-    let set = RegexSetBuilder::new(scanned.iter().map(|&i| &signatures[i].pattern.re))
+    let mut overrides = Vec::new();
+    for s in &signatures {
+        let mut mine = Vec::new();
+        for id in &s.overrides {
+            match signatures.iter().position(|o| &o.id == id) {
+                Some(j) if signatures[j].id != s.id => mine.push(j),
+                _ => problems.push(format!(
+                    "checks/signatures/{}.toml [{}]: overrides {id:?}, which is not another signature",
+                    s.component, s.id
+                )),
+            }
+        }
+        overrides.push(mine);
+    }
+    let set = RegexSetBuilder::new(signatures.iter().map(|s| &s.pattern.re))
         .size_limit(64 << 20)
         .build();
     let set = match set {
@@ -223,7 +282,7 @@ pub fn load() -> Result<Library, String> {
     Ok(Library {
         signatures,
         regexes,
-        scanned,
+        overrides,
         set,
     })
 }
@@ -243,7 +302,7 @@ pub fn library() -> &'static Library {
             Library {
                 signatures: Vec::new(),
                 regexes: Vec::new(),
-                scanned: Vec::new(),
+                overrides: Vec::new(),
                 set: RegexSet::empty(),
             }
         }
@@ -285,7 +344,9 @@ mod tests {
         assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 
-    /// The scan's regex set finds each scanned signature on its own examples.
+    /// The scan's regex set finds each scanned signature on its own examples (unless a more
+    /// specific signature overrides it there), and no example gives two signatures of one check:
+    /// overlaps are settled by `overrides`.
     #[test]
     fn the_scan_finds_each_signature_on_its_examples() {
         let lib = library();
@@ -294,14 +355,36 @@ mod tests {
                 continue;
             }
             for e in &s.pattern.matches {
+                let found = lib.matches(e.text());
+                let overridden = found.iter().any(|&j| lib.overrides[j].contains(&i));
                 assert!(
-                    lib.matches(e.text()).contains(&i),
+                    found.contains(&i) || overridden,
                     "{}: the scan misses {:?}",
                     s.id,
                     e.text()
                 );
             }
         }
+    }
+
+    #[test]
+    fn an_example_gives_one_signature_of_its_check() {
+        let lib = library();
+        let mut problems = Vec::new();
+        for s in &lib.signatures {
+            for e in &s.pattern.matches {
+                let same: Vec<&str> = lib
+                    .matches(e.text())
+                    .into_iter()
+                    .filter(|&j| lib.signatures[j].check == s.check)
+                    .map(|j| lib.signatures[j].id.as_str())
+                    .collect();
+                if same.len() > 1 {
+                    problems.push(format!("{}: {:?} matches {same:?}", s.id, e.text()));
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 
     /// At least three signatures for every check of the catalogue, except nodeport-self-access: no
