@@ -387,9 +387,7 @@ mod tests {
         assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 
-    /// At least three signatures for every check of the catalogue, except nodeport-self-access: no
-    /// public issue pasted a third distinct wording for a NodePort tried from its own Windows node
-    /// (the limitation shows as a plain connection timeout; the check tests it itself).
+    /// At least three signatures for every check of the catalogue.
     #[test]
     fn every_check_has_three_signatures() {
         let mut per: BTreeMap<&str, usize> = BTreeMap::new();
@@ -398,10 +396,7 @@ mod tests {
         }
         let thin: Vec<String> = crate::catalogue::CHECK_IDS
             .iter()
-            .filter(|id| {
-                per.get(*id).copied().unwrap_or(0)
-                    < if **id == "nodeport-self-access" { 2 } else { 3 }
-            })
+            .filter(|id| per.get(*id).copied().unwrap_or(0) < 3)
             .map(|id| format!("{id}: {}", per.get(id).copied().unwrap_or(0)))
             .collect();
         assert!(
