@@ -34,10 +34,20 @@ async fn run(cli: Cli) -> i32 {
     if let Some(Command::Capture { dir }) = &cli.command {
         return crate::commands::capture::run(&plan, dir).await;
     }
+    if let Some(Command::NodePayload) = &cli.command {
+        return crate::commands::fleet::node_payload(cli.node.as_deref());
+    }
+    if let Some(Command::Fleet(args)) = &cli.command {
+        if let Some(code) = crate::commands::fleet::before_run(&plan, args).await {
+            return code;
+        }
+    }
     let threshold = cli.fail_on.threshold();
     let interactive = cli.report.is_none() && std::io::stdout().is_terminal();
     if interactive {
-        return crate::tui::run(&plan, threshold).await;
+        let code = crate::tui::run(&plan, threshold).await;
+        crate::commands::fleet::after_run(&plan).await;
+        return code;
     }
     let format = match cli.report {
         Some(f) => f,
@@ -46,7 +56,11 @@ async fn run(cli: Cli) -> i32 {
             report::ReportFormat::Text
         }
     };
-    headless(&plan, format, threshold).await
+    let mut plan = plan;
+    plan.node_data.progress = std::io::stderr().is_terminal();
+    let code = headless(&plan, format, threshold).await;
+    crate::commands::fleet::after_run(&plan).await;
+    code
 }
 
 /// Runs every check to the end and prints the report on stdout.

@@ -69,6 +69,15 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub probe: bool,
 
+    /// Do not read Windows nodes' data through the API (system pod logs and statuses, the kubelet's
+    /// configz and log directory): only the cluster lists and this machine's node part are read.
+    #[arg(long, global = true)]
+    pub no_node_data: bool,
+
+    /// Deadline of the node-data phase (reading every Windows node through the API), in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120, global = true)]
+    pub node_data_deadline: u64,
+
     /// Target of the connectivity probe, HOST[:PORT] (only with --probe).
     #[arg(long, value_name = "HOST[:PORT]", global = true)]
     pub probe_target: Option<String>,
@@ -81,6 +90,56 @@ pub enum Command {
         /// Directory to write the bundle into (created if absent).
         dir: PathBuf,
     },
+    /// Collect every Windows node with a short-lived HostProcess pod per node, then run the
+    /// checklist (or write a bundle with --capture). Creates and deletes pods in NAMESPACE: the
+    /// only windoctor mode that writes to the cluster.
+    Fleet(FleetArgs),
+    /// Print this node's node part as a fleet collector payload (run by windoctor.exe inside a
+    /// fleet collector pod; see --collector-image).
+    #[command(hide = true)]
+    NodePayload,
+}
+
+/// Options of `windoctor fleet`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FleetArgs {
+    /// Namespace for the collector pods; it must admit privileged (HostProcess) pods, e.g.
+    /// labelled pod-security.kubernetes.io/enforce=privileged (assets/rbac/fleet.yaml).
+    #[arg(long, value_name = "NS")]
+    pub namespace: String,
+
+    /// Collect only these nodes (comma-separated Node names; default: every Windows node).
+    #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
+    pub nodes: Vec<String>,
+
+    /// Run windoctor.exe from this image instead of the embedded PowerShell collector (an image
+    /// built FROM the HostProcess base image with windoctor.exe at its root).
+    #[arg(long, value_name = "IMAGE")]
+    pub collector_image: Option<String>,
+
+    /// Nodes collected at once.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub concurrency: usize,
+
+    /// Per node: the pod's activeDeadlineSeconds and how long windoctor waits for it, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub node_timeout: u64,
+
+    /// Deadline of the whole collection, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 900)]
+    pub timeout: u64,
+
+    /// Print the collector pod manifests (a v1 List) and exit, creating nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Write a bundle to DIR (as `windoctor capture DIR`) instead of running the checklist.
+    #[arg(long, value_name = "DIR")]
+    pub capture: Option<PathBuf>,
+
+    /// Only delete collector pods earlier runs left in NAMESPACE, then exit.
+    #[arg(long)]
+    pub cleanup: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

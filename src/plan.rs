@@ -6,6 +6,7 @@ use crate::checks::Selection;
 use crate::cli::Cli;
 use crate::probes::ProbeRequest;
 use crate::sources::live::LiveOptions;
+use crate::sources::nodeapi::NodeDataOptions;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -32,6 +33,10 @@ pub struct RunPlan {
     pub selection: Selection,
     /// The active probes, when asked for (`--probe`).
     pub probe: Option<ProbeRequest>,
+    /// Node data of every Windows node through the API (on unless `--no-node-data`).
+    pub node_data: NodeDataOptions,
+    /// The opt-in fleet collection (`windoctor fleet`): HostProcess collector pods.
+    pub fleet: Option<crate::fleet::FleetRequest>,
 }
 
 impl RunPlan {
@@ -62,6 +67,16 @@ impl RunPlan {
             node_root: cli.node_root.clone(),
             selection,
             probe,
+            node_data: NodeDataOptions {
+                enabled: !cli.no_node_data,
+                deadline: Duration::from_secs(cli.node_data_deadline.max(1)),
+                request_timeout: Duration::from_secs(cli.request_timeout.clamp(1, 30)),
+                ..Default::default()
+            },
+            fleet: match &cli.command {
+                Some(crate::cli::Command::Fleet(args)) => Some(fleet_request(args, cli)?),
+                _ => None,
+            },
         })
     }
 
@@ -74,6 +89,34 @@ impl RunPlan {
             node_root: None,
             selection: Selection::default(),
             probe: None,
+            node_data: NodeDataOptions::default(),
+            fleet: None,
         }
     }
+}
+
+/// The fleet collection `windoctor fleet` asks for.
+fn fleet_request(
+    args: &crate::cli::FleetArgs,
+    cli: &Cli,
+) -> Result<crate::fleet::FleetRequest, String> {
+    if args.namespace.trim().is_empty() {
+        return Err("--namespace must name the namespace for the collector pods".to_string());
+    }
+    let mut req = crate::fleet::FleetRequest::new(args.namespace.trim());
+    req.nodes = args
+        .nodes
+        .iter()
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .collect();
+    if let Some(image) = &args.collector_image {
+        req.collector = crate::fleet::Collector::Image(image.clone());
+    }
+    req.concurrency = args.concurrency.clamp(1, 64);
+    req.node_timeout = Duration::from_secs(args.node_timeout.max(30));
+    req.deadline = Duration::from_secs(args.timeout.max(30));
+    req.request_timeout = Duration::from_secs(cli.request_timeout.max(1));
+    req.handle_signals = true;
+    Ok(req)
 }

@@ -565,6 +565,8 @@ pub struct ContainerStatus {
     pub ready: bool,
     pub restart_count: i64,
     pub state: ContainerState,
+    /// The previous instance's state (`lastState`), for crash loops.
+    pub last_state: ContainerState,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -581,6 +583,7 @@ pub struct StateDetail {
     pub reason: Option<String>,
     pub message: Option<String>,
     pub exit_code: Option<i64>,
+    pub finished_at: Option<String>,
 }
 
 // ---------------------------------------------------------------- events
@@ -781,12 +784,15 @@ pub struct RuntimeClassScheduling {
     pub tolerations: Vec<Toleration>,
 }
 
-/// A pod log captured in a bundle (`cluster/logs/NS/POD/CONTAINER.log`), tail only.
+/// A pod log captured in a bundle (`cluster/logs/NS/POD/CONTAINER.log`, or
+/// `CONTAINER.previous.log` for the terminated instance), tail only.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PodLog {
     pub namespace: String,
     pub pod: String,
     pub container: String,
+    /// The previous (terminated) instance's log.
+    pub previous: bool,
     pub text: String,
 }
 

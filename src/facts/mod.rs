@@ -122,6 +122,9 @@ impl<T: Count> Input<T> {
 pub struct Facts {
     pub cluster: ClusterFacts,
     pub node: NodeFacts,
+    /// Node parts of other Windows nodes (`nodes/NAME/` of a bundle, or read through the API in a
+    /// live run), each naming its Node, in name order.
+    pub remote_nodes: Vec<NodeFacts>,
     pub probes: ProbeFacts,
     /// The Node name the local machine is (from `--node`, node.json, or hostname matching).
     pub local_node_name: Option<String>,

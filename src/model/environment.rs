@@ -15,6 +15,19 @@ pub struct EnvironmentSummary {
     pub local_node: Option<LocalNodeSummary>,
     /// Pod network as far as the cluster shows it, e.g. "flannel vxlan, network 10.244.0.0/16".
     pub networking: Option<String>,
+    /// The node parts of the run (local first, then the other Windows nodes'), with who made each
+    /// and how each source read through the API went.
+    pub node_parts: Vec<NodePartSummary>,
+}
+
+/// One node part: which Node, made on the node or from the API, and its sources' outcomes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodePartSummary {
+    pub name: String,
+    /// `node` (collected on the node: locally or by a fleet collector pod) or `api`.
+    pub origin: &'static str,
+    /// `(source, state, detail)` for each source read through the API.
+    pub sources: Vec<(&'static str, &'static str, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +77,29 @@ impl Model<'_> {
             }
         }
         env.networking = self.networking_summary();
+        for view in self.node_views() {
+            use crate::facts::node::remote::{PartOrigin, SourceState};
+            env.node_parts.push(NodePartSummary {
+                name: view.name(),
+                origin: match view.raw.origin {
+                    PartOrigin::Api => "api",
+                    PartOrigin::Node => "node",
+                },
+                sources: view
+                    .raw
+                    .sources
+                    .iter()
+                    .map(|(s, n)| {
+                        let state = match n.state {
+                            SourceState::Read => "read",
+                            SourceState::Missing => "missing",
+                            SourceState::Failed => "failed",
+                        };
+                        (s.name(), state, n.detail.clone())
+                    })
+                    .collect(),
+            });
+        }
         if facts.node.present {
             env.local_node = Some(LocalNodeSummary {
                 hostname: facts.node.hostname.ready().cloned(),

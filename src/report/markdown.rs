@@ -90,6 +90,45 @@ pub fn render(report: &Report) -> String {
         "\n### Summary\n\n{}\n",
         super::text::summary_line(report)
     );
+    if let Some(fleet) = &report.fleet {
+        let _ = writeln!(
+            out,
+            "### Windows nodes
+
+{} of {} Windows nodes have node data ({}).
+",
+            fleet.node_parts,
+            fleet.windows_nodes.max(fleet.node_parts),
+            super::fleet_text::origins(fleet)
+        );
+        out.push_str(
+            "| status | check | nodes |
+| --- | --- | --- |
+",
+        );
+        for c in &fleet.checks {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} |",
+                c.status.label(),
+                c.code,
+                c.message.replace('|', "\\|")
+            );
+        }
+        let unread = super::fleet_text::unread_sources(fleet, 20);
+        if !unread.is_empty() {
+            out.push_str(
+                "
+Sources not read:
+
+",
+            );
+            for line in unread {
+                let _ = writeln!(out, "- {}", line.replace('|', "\\|"));
+            }
+        }
+        out.push('\n');
+    }
     let problems: Vec<_> = report
         .findings
         .iter()

@@ -2,6 +2,8 @@
 //! `Finding` and the model), built from findings and an environment summary, redacted as a whole
 //! (`redact`), and one writer module per format. Every writer receives an already-redacted `Report`.
 
+pub mod fleet;
+mod fleet_text;
 pub mod json;
 pub mod markdown;
 mod redact;
@@ -16,6 +18,8 @@ use crate::model::environment::EnvironmentSummary;
 use std::collections::BTreeMap;
 
 pub const SCHEMA: &str = "windoctor.report/v1";
+/// The schema's version within v1 (docs/report-schema.md lists what each adds).
+pub const SCHEMA_VERSION: &str = "1.1";
 
 /// The output formats of `--report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -57,8 +61,10 @@ pub fn build(
             findings.iter().filter(|f| f.status == s).count(),
         );
     }
+    let fleet = fleet::build(environment, &findings);
     let mut report = Report {
         schema: SCHEMA,
+        schema_version: SCHEMA_VERSION,
         tool: Tool {
             name: "windoctor",
             version: env!("CARGO_PKG_VERSION"),
@@ -68,6 +74,7 @@ pub fn build(
         environment: Environment::from_summary(environment),
         summary,
         findings: findings.iter().map(ReportFinding::from_finding).collect(),
+        fleet,
     };
     redact::redact_report(&mut report);
     report

@@ -13,7 +13,7 @@ pub mod runner;
 
 use super::files::FileStore;
 use crate::facts::node::{
-    is_allowed_env_key, log_component, records, strip_url_credentials, win_path_of_bundle,
+    is_allowed_env_key, log_component, records, remote, strip_url_credentials, win_path_of_bundle,
     NodeFacts, NodeFile, NodeFiles, NodeLog,
 };
 use crate::facts::{Facts, Input};
@@ -30,53 +30,191 @@ pub const RECORD_FILES: [(&str, &str); 6] = [
     ("env", "node/env.json"),
 ];
 
+/// Reads the bundle's node parts: the local one (`node/`) into `facts.node` (and the Node name it
+/// records), and every other Windows node's (`nodes/NAME/`) into `facts.remote_nodes`.
 pub fn read_node_part(store: &dyn FileStore, facts: &mut Facts) {
+    let read_log = |path: &str| store.read_tail(path).ok().flatten();
+    let (node, recorded) = read_part(store, &read_log, "node/", None);
+    if facts.local_node_name.is_none() {
+        facts.local_node_name = recorded;
+    }
+    facts.node = node;
+    facts.remote_nodes = read_remote_parts(store);
+}
+
+/// Reads every `nodes/NAME/` part of `store`, in name order. The store's paths are grouped once,
+/// so reading a thousand parts costs one pass over them.
+pub fn read_remote_parts(store: &dyn FileStore) -> Vec<NodeFacts> {
+    let mut parts: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut logs: BTreeMap<String, String> = BTreeMap::new();
+    for path in store.paths() {
+        let norm = path.replace('\\', "/");
+        let lower = norm.to_ascii_lowercase();
+        if let Some(rest) = lower.strip_prefix("nodes/") {
+            if let Some((name, _)) = rest.split_once('/') {
+                // The Node name as written in the path (node names are lower case).
+                let real = &norm["nodes/".len().."nodes/".len() + name.len()];
+                parts.entry(real.to_string()).or_default().push(path);
+            }
+        } else if lower.starts_with("cluster/logs/") {
+            logs.insert(lower, path);
+        }
+    }
+    let read_log = |path: &str| {
+        let real = logs.get(&path.replace('\\', "/").to_ascii_lowercase())?;
+        store
+            .read_exact(real, Some(super::files::LOG_TAIL_BYTES))
+            .ok()
+    };
+    parts
+        .into_iter()
+        .filter_map(|(name, paths)| {
+            let part = PartStore::new(store, &format!("nodes/{name}/"), paths);
+            if !part.exists("node/node.json") {
+                return None;
+            }
+            let label = format!("nodes/{name}/");
+            let (mut node, _) = read_part(&part, &read_log, &label, Some(&name));
+            node.node_name = Some(name);
+            Some(node)
+        })
+        .collect()
+}
+
+/// Reads the node part of Node `name` from a store laid out as one part (`node/...`, with the pod
+/// log tails it names under `cluster/logs/...`), as the node-data phase and the fleet make them.
+pub fn read_part_store(store: &dyn FileStore, name: &str) -> NodeFacts {
+    let read_log = |path: &str| store.read_tail(path).ok().flatten();
+    let (mut node, _) = read_part(store, &read_log, &format!("nodes/{name}/"), Some(name));
+    node.node_name = Some(name.to_string());
+    node
+}
+
+/// One `nodes/NAME/` directory of a bundle seen as a node part (`node/...`).
+struct PartStore<'a> {
+    inner: &'a dyn FileStore,
+    base: String,
+    /// Real paths in `inner`, each under `base`.
+    real: Vec<String>,
+}
+
+impl<'a> PartStore<'a> {
+    fn new(inner: &'a dyn FileStore, base: &str, real: Vec<String>) -> Self {
+        PartStore {
+            inner,
+            base: base.to_string(),
+            real,
+        }
+    }
+}
+
+impl FileStore for PartStore<'_> {
+    fn paths(&self) -> Vec<String> {
+        self.real
+            .iter()
+            .map(|p| format!("node/{}", &p[self.base.len().min(p.len())..]))
+            .collect()
+    }
+
+    fn read_exact(&self, path: &str, tail: Option<u64>) -> Result<Vec<u8>, String> {
+        let rest = path.strip_prefix("node/").unwrap_or(path);
+        self.inner
+            .read_exact(&format!("{}{rest}", &self.base), tail)
+    }
+
+    fn describe(&self) -> String {
+        format!("{} {}", self.inner.describe(), self.base)
+    }
+}
+
+/// Reads one node part laid out under `node/` of `store`. `read_log` reads the pod log tails
+/// its `system-pods.json` names (`cluster/logs/...`); `label` is how messages name the part's
+/// directory (`node/`, `nodes/win-1/`); `node` the Node it is about, when the layout says.
+/// Returns the part and the Node name its node.json records.
+fn read_part(
+    store: &dyn FileStore,
+    read_log: &dyn Fn(&str) -> Option<Vec<u8>>,
+    label: &str,
+    node_hint: Option<&str>,
+) -> (NodeFacts, Option<String>) {
+    let shown = |p: &str| p.replacen("node/", label, 1);
     let bytes = match store.read("node/node.json") {
         Ok(Some(b)) => b,
-        Ok(None) => {
-            facts.node = NodeFacts::absent();
-            return;
-        }
+        Ok(None) => return (NodeFacts::absent(), None),
         Err(e) => {
-            facts.node = NodeFacts::absent();
-            facts.node.present = true;
-            facts.node.hostname = Input::Failed(e);
-            return;
+            let mut node = NodeFacts::absent();
+            node.present = true;
+            node.hostname = Input::Failed(e);
+            return (node, None);
         }
     };
     let mut node = NodeFacts::absent();
     node.present = true;
+    let mut recorded = None;
     let text = super::text::decode(&bytes);
     let meta = match serde_json::from_str::<Value>(text.trim()) {
         Ok(v) if v.is_object() => v,
         Ok(_) => {
-            node.hostname = Input::Failed("node/node.json is not a JSON object".to_string());
+            node.hostname =
+                Input::Failed(format!("{} is not a JSON object", shown("node/node.json")));
             Value::Null
         }
         Err(e) => {
-            node.hostname = Input::Failed(format!("node/node.json is not valid JSON: {e}"));
+            node.hostname = Input::Failed(format!(
+                "{} is not valid JSON: {e}",
+                shown("node/node.json")
+            ));
             Value::Null
         }
     };
     if meta.is_object() {
         node.hostname = match meta.get("hostname") {
             Some(Value::String(h)) if !h.trim().is_empty() => Input::Ready(h.trim().to_string()),
-            Some(Value::Null) | None => Input::Missing(
-                "node/node.json records no hostname (captured off the node: pass --node NAME)"
-                    .to_string(),
-            ),
-            Some(_) => Input::Failed("node/node.json \"hostname\" is not a string".to_string()),
+            Some(Value::Null) | None => Input::Missing(format!(
+                "{} records no hostname (captured off the node: pass --node NAME)",
+                shown("node/node.json")
+            )),
+            Some(_) => Input::Failed(format!(
+                "{} \"hostname\" is not a string",
+                shown("node/node.json")
+            )),
         };
         node.info = Input::Ready(records::NodeInfo::from_json(&meta));
-        if facts.local_node_name.is_none() {
-            facts.local_node_name = meta
-                .get("node_name")
-                .and_then(Value::as_str)
-                .filter(|n| !n.trim().is_empty())
-                .map(str::to_string);
+        recorded = meta
+            .get("node_name")
+            .and_then(Value::as_str)
+            .filter(|n| !n.trim().is_empty())
+            .map(str::to_string);
+        if meta.get("origin").and_then(Value::as_str) == Some(remote::API_ORIGIN) {
+            node.origin = remote::PartOrigin::Api;
+            // The OS details come from the node's own collector only.
+            let who = node_hint.or(recorded.as_deref()).unwrap_or("this node");
+            node.info = match meta.pointer("/errors/system").and_then(Value::as_str) {
+                Some(e) => Input::Failed(format!(
+                    "the OS details of {who} could not be collected: {e}"
+                )),
+                None => {
+                    let why = meta
+                        .pointer("/not_collected/system")
+                        .and_then(Value::as_str)
+                        .unwrap_or("not served by the Kubernetes API");
+                    Input::Missing(format!("the OS details of {who} were not collected: {why}"))
+                }
+            };
+        }
+        if let Some(Value::Object(sources)) = meta.get("sources") {
+            for (name, note) in sources {
+                let (Some(source), Ok(note)) = (
+                    remote::RemoteSource::parse(name),
+                    serde_json::from_value::<remote::SourceNote>(note.clone()),
+                ) else {
+                    continue;
+                };
+                node.sources.insert(source, note);
+            }
         }
     } else {
-        node.info = Input::Failed("node/node.json could not be read".to_string());
+        node.info = Input::Failed(format!("{} could not be read", shown("node/node.json")));
     }
     let note = |kind: &str, part: &str| -> Option<String> {
         meta.get(kind)
@@ -85,12 +223,13 @@ pub fn read_node_part(store: &dyn FileStore, facts: &mut Facts) {
             .map(str::to_string)
     };
     let record = |part: &str, path: &str| -> Input<String> {
+        let path_shown = shown(path);
         match store.read(path) {
             Ok(Some(b)) => Input::Ready(super::text::decode(&b)),
             Ok(None) => match (note("errors", part), note("not_collected", part)) {
-                (Some(e), _) => Input::Failed(format!("{path} could not be collected: {e}")),
-                (None, Some(m)) => Input::Missing(format!("{path} was not collected: {m}")),
-                (None, None) => Input::Missing(format!("{path} was not captured")),
+                (Some(e), _) => Input::Failed(format!("{path_shown} could not be collected: {e}")),
+                (None, Some(m)) => Input::Missing(format!("{path_shown} was not collected: {m}")),
+                (None, None) => Input::Missing(format!("{path_shown} was not captured")),
             },
             Err(e) => Input::Failed(e),
         }
@@ -103,7 +242,7 @@ pub fn read_node_part(store: &dyn FileStore, facts: &mut Facts) {
     node.adapters = parse_with(adapters, records::parse_adapters);
     node.ip_addresses = parse_with(ips, records::parse_ip_addresses);
     node.env = parse_with(env, parse_env);
-    let (mut files, logs) = read_files(store);
+    let (mut files, mut logs) = read_files(store);
     if let Some(Value::Object(unreadable)) = meta.get("unreadable_files") {
         for (path, why) in unreadable {
             files.unreadable.push((
@@ -127,9 +266,94 @@ pub fn read_node_part(store: &dyn FileStore, facts: &mut Facts) {
             .and_then(Value::as_str)
             .map(str::to_string);
     }
+    let name = node_hint.map(str::to_string).or_else(|| recorded.clone());
+    node.system_pods = match record("system-pods", "node/system-pods.json") {
+        Input::Ready(text) => match remote::parse_system_pods(&text) {
+            Ok(pods) => {
+                logs.extend(system_pod_logs(&pods, read_log));
+                Input::Ready(pods)
+            }
+            Err(e) => Input::Failed(e),
+        },
+        Input::Missing(m) => Input::Missing(m),
+        Input::Failed(e) => Input::Failed(e),
+    };
+    node.configz = match record("configz", "node/configz.json") {
+        Input::Ready(text) => {
+            match remote::parse_configz(&text, name.as_deref().unwrap_or("this node")) {
+                Ok(c) => Input::Ready(c),
+                Err(e) => Input::Failed(e),
+            }
+        }
+        Input::Missing(m) => Input::Missing(m),
+        Input::Failed(e) => Input::Failed(e),
+    };
+    read_served_logs(store, &mut files, &mut logs);
     node.files = Input::Ready(files);
     node.logs = Input::Ready(logs);
-    facts.node = node;
+    (node, recorded)
+}
+
+/// The log tails of the system pods' containers, as node logs named `pod log NS/POD/CONTAINER`
+/// (`... (previous)` for the terminated instance).
+fn system_pod_logs(
+    pods: &[remote::SystemPod],
+    read_log: &dyn Fn(&str) -> Option<Vec<u8>>,
+) -> Vec<NodeLog> {
+    let mut out = Vec::new();
+    for pod in pods {
+        for c in &pod.containers {
+            for (path, previous) in [(&c.previous_log, true), (&c.log, false)] {
+                let Some(bytes) = path.as_deref().and_then(read_log) else {
+                    continue;
+                };
+                out.push(NodeLog {
+                    component: pod.component.clone(),
+                    path: remote::pod_log_reference(&pod.namespace, &pod.name, &c.name, previous),
+                    text: super::text::decode(&bytes),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// What the kubelet served from its log directory (`node/node-logs/PATH`, the file
+/// `C:\var\log\PATH`) and node log query answers (`node/node-logs/query/QUERY.log`).
+fn read_served_logs(store: &dyn FileStore, files: &mut NodeFiles, logs: &mut Vec<NodeLog>) {
+    for path in store.list("node/node-logs") {
+        let rel = &path["node/node-logs/".len().min(path.len())..];
+        let name = rel.rsplit('/').next().unwrap_or(rel).to_string();
+        let Ok(Some(bytes)) = store.read_tail(&path) else {
+            continue;
+        };
+        let text = super::text::decode(&bytes);
+        if let Some(query) = rel
+            .strip_prefix("query/")
+            .and_then(|q| q.strip_suffix(".log"))
+        {
+            logs.push(NodeLog {
+                component: log_component(query),
+                path: remote::node_log_query_reference(query),
+                text,
+            });
+            continue;
+        }
+        let win = format!(r"{}\{}", remote::KUBELET_LOG_DIR, rel.replace('/', "\\"));
+        if is_log_name(&name) {
+            logs.push(NodeLog {
+                component: log_component(&name),
+                path: win.clone(),
+                text: text.clone(),
+            });
+        }
+        files.files.push(NodeFile {
+            path: win,
+            encoding: super::text::encoding_name(&bytes),
+            text,
+            size: bytes.len(),
+        });
+    }
 }
 
 fn parse_with<T>(text: Input<String>, parse: fn(&str) -> Result<T, String>) -> Input<T> {
