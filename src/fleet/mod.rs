@@ -397,7 +397,9 @@ async fn wait_and_read(
 ) -> Result<MemoryStore, String> {
     let ns = api::query_value(&req.namespace);
     let pod_url = format!("/api/v1/namespaces/{ns}/pods/{}", api::query_value(name));
-    let until = Instant::now() + req.node_timeout + Duration::from_secs(15);
+    // The kubelet ends the pod at its activeDeadlineSeconds (counted from its start); windoctor
+    // waits as long, plus two polls for the status to arrive.
+    let until = Instant::now() + req.node_timeout + req.poll * 2;
     let mut waiting: Option<String> = None;
     let mut said_running = false;
     loop {
