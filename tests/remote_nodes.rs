@@ -435,3 +435,41 @@ fn a_fleet_collection_gives_the_on_node_findings_for_every_node_check() {
         "writes only collector pods: {writes:?}"
     );
 }
+
+#[test]
+fn capture_writes_what_the_api_gave_and_the_replay_finds_the_same() {
+    let server = FakeApiServer::start_background(served(), ServerOptions::new()).expect("server");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = server.write_kubeconfig(dir.path()).expect("kubeconfig");
+    let mut plan = windoctor::plan::RunPlan::demo();
+    plan.source = windoctor::plan::SourceChoice::Live;
+    plan.live.kubeconfig = Some(kubeconfig);
+    let bundle = dir.path().join("bundle");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let (live, _) = runtime
+        .block_on(windoctor::engine::run_to_end(&plan))
+        .expect("the live run finishes");
+    let code = runtime.block_on(windoctor::commands::capture::run(&plan, &bundle));
+    assert_eq!(code, 0);
+    for path in [
+        "nodes/win-1/node.json",
+        "nodes/win-1/system-pods.json",
+        "nodes/win-1/configz.json",
+        "nodes/win-1/node-logs/kubelet/kubelet.log",
+        "cluster/logs/kube-flannel/kube-flannel-ds-windows-amd64-q9d4w/kube-flannel.previous.log",
+        "cluster/logs/kube-flannel/kube-flannel-ds-windows-amd64-q9d4w/kube-flannel.log",
+    ] {
+        assert!(bundle.join(path).is_file(), "{path} written");
+    }
+    let store = windoctor::sources::files::DirStore::open(&bundle).expect("bundle");
+    let mut facts = windoctor::sources::bundle::read_bundle(&store);
+    windoctor::model::resolve_local_node(&mut facts, None);
+    let replay = windoctor::checks::run_all(&windoctor::model::World::new(facts), &Default::default());
+    let about = |fs: &[Finding]| -> BTreeSet<(String, String, Status, String)> {
+        fs.iter()
+            .filter(|f| f.node.as_deref() == Some(NODE))
+            .map(|f| (f.check.clone(), f.code.clone(), f.status, f.message.clone()))
+            .collect()
+    };
+    assert_eq!(about(&replay), about(&live), "capture -> replay changes no finding about win-1");
+}

@@ -565,8 +565,20 @@ pub struct ContainerStatus {
     pub ready: bool,
     pub restart_count: i64,
     pub state: ContainerState,
-    /// The previous instance's state (`lastState`), for crash loops.
-    pub last_state: ContainerState,
+    /// How the previous instance ended (`lastState.terminated`), for crash loops. Boxed: most
+    /// containers never restarted, and pods are the bulk of a big cluster's facts.
+    #[serde(rename = "lastState", deserialize_with = "last_terminated")]
+    pub last_terminated: Option<Box<StateDetail>>,
+}
+
+fn last_terminated<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Box<StateDetail>>, D::Error> {
+    #[derive(Deserialize, Default)]
+    #[serde(default)]
+    struct LastState {
+        terminated: Option<StateDetail>,
+    }
+    let last: Option<LastState> = Option::deserialize(d)?;
+    Ok(last.and_then(|l| l.terminated).map(Box::new))
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -583,7 +595,6 @@ pub struct StateDetail {
     pub reason: Option<String>,
     pub message: Option<String>,
     pub exit_code: Option<i64>,
-    pub finished_at: Option<String>,
 }
 
 // ---------------------------------------------------------------- events

@@ -65,7 +65,9 @@ pub fn build(env: &EnvironmentSummary, findings: &[Finding]) -> Option<FleetRepo
         .iter()
         .filter(|f| f.node.as_deref().is_some_and(|n| part_names.contains(&n)))
         .collect();
-    if env.node_parts.is_empty() || about_parts.is_empty() {
+    // One node part collected on this machine is the ordinary single-node report.
+    let several = env.node_parts.len() > 1 || env.node_parts.iter().any(|p| p.origin == "api");
+    if !several || about_parts.is_empty() {
         return None;
     }
     let of = env.windows_node_count.max(env.node_parts.len());

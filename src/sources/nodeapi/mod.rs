@@ -193,6 +193,17 @@ pub async fn read_planned(
         elapsed: started.elapsed(),
         timed_out,
     };
+    // `WINDOCTOR_TIMINGS=1`: what the phase cost, for scripts/bench-node-data.sh.
+    if std::env::var_os("WINDOCTOR_TIMINGS").is_some_and(|v| !v.is_empty() && v != "0") {
+        eprintln!(
+            "windoctor: timing: node data: {} nodes, {} requests, {} KiB kept, {:.3} s, {} past the deadline",
+            stats.nodes,
+            stats.requests,
+            stats.bytes / 1024,
+            stats.elapsed.as_secs_f64(),
+            stats.timed_out
+        );
+    }
     if opts.progress && timed_out > 0 {
         eprintln!(
             "windoctor: node data: the {} s deadline passed with {timed_out} of {total} Windows nodes unread",

@@ -79,7 +79,14 @@ pub fn system_pod(pod: &Pod, node: &str) -> Option<SystemPod> {
         .flat_map(|c| c.command.iter().chain(c.args.iter()))
         .map(String::as_str)
         .collect();
-    let component = component_of(&names, &images, &commands);
+    // A Linux DaemonSet that landed on the node (its program is a Unix path, `/opt/bin/flanneld`)
+    // runs no Windows component there: it is a workload problem the cluster checks report.
+    let unix_program = spec
+        .containers
+        .iter()
+        .filter_map(|c| c.command.first())
+        .any(|p| p.starts_with('/'));
+    let component = component_of(&names, &images, &commands).filter(|_| !unix_program || host_process);
     let system = match component {
         Some(_) => owner.is_some() || host_process || is_system_namespace(pod.namespace()),
         None => host_process,
@@ -116,10 +123,13 @@ pub fn system_pod(pod: &Pod, node: &str) -> Option<SystemPod> {
                         ..Default::default()
                     }),
                 last_terminated: status.and_then(|s| {
-                    s.last_state
-                        .terminated
-                        .as_ref()
-                        .map(|_| state_record(&s.last_state))
+                    s.last_terminated.as_deref().map(|t| StateRecord {
+                        kind: "terminated".to_string(),
+                        reason: t.reason.clone(),
+                        message: t.message.clone(),
+                        exit_code: t.exit_code,
+                        finished_at: None,
+                    })
                 }),
                 ..Default::default()
             }
@@ -150,7 +160,7 @@ fn state_record(state: &ContainerState) -> StateRecord {
             reason: t.reason.clone(),
             message: t.message.clone(),
             exit_code: t.exit_code,
-            finished_at: t.finished_at.clone(),
+            finished_at: None,
         };
     }
     if let Some(w) = &state.waiting {
