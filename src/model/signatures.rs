@@ -173,30 +173,30 @@ pub fn scan_cluster(
             .iter()
             .chain(&pod.status.init_container_statuses)
         {
-            for (which, state) in [("state", &cs.state), ("lastState", &cs.last_state)] {
-                for (kind, detail) in [
-                    ("terminated", &state.terminated),
-                    ("waiting", &state.waiting),
-                ] {
-                    let Some(message) = detail.as_ref().and_then(|d| d.message.as_deref()) else {
-                        continue;
-                    };
-                    let place = format!("Pod/{ns}/{name} {} {which}.{kind}", cs.name);
-                    let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
-                    c.line(
-                        lib,
-                        &place,
-                        &subject,
-                        EvidenceSource::Api,
-                        || {
-                            format!(
-                                "Pod/{ns}/{name} .status.containerStatuses[{}].{which}.{kind}.message",
-                                cs.name
-                            )
-                        },
-                        &message,
-                    );
-                }
+            let details = [
+                ("state.terminated", cs.state.terminated.as_ref()),
+                ("state.waiting", cs.state.waiting.as_ref()),
+                ("lastState.terminated", cs.last_terminated.as_deref()),
+            ];
+            for (which, detail) in details {
+                let Some(message) = detail.and_then(|d| d.message.as_deref()) else {
+                    continue;
+                };
+                let place = format!("Pod/{ns}/{name} {} {which}", cs.name);
+                let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
+                c.line(
+                    lib,
+                    &place,
+                    &subject,
+                    EvidenceSource::Api,
+                    || {
+                        format!(
+                            "Pod/{ns}/{name} .status.containerStatuses[{}].{which}.message",
+                            cs.name
+                        )
+                    },
+                    &message,
+                );
             }
         }
     }
