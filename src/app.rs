@@ -16,7 +16,7 @@ pub fn main_with(cli: Cli) -> i32 {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("windoctor: cannot start the async runtime: {e}");
+            crate::safe_eprintln!("windoctor: cannot start the async runtime: {e}");
             return EXIT_USAGE;
         }
     };
@@ -27,7 +27,7 @@ async fn run(cli: Cli) -> i32 {
     let plan = match RunPlan::from_cli(&cli) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("windoctor: {e}");
+            crate::safe_eprintln!("windoctor: {e}");
             return EXIT_USAGE;
         }
     };
@@ -42,7 +42,7 @@ async fn run(cli: Cli) -> i32 {
     let format = match cli.report {
         Some(f) => f,
         None => {
-            eprintln!("windoctor: stdout is not a terminal, so printing the text report instead of opening the TUI (use --report json|markdown|text to choose)");
+            crate::safe_eprintln!("windoctor: stdout is not a terminal, so printing the text report instead of opening the TUI (use --report json|markdown|text to choose)");
             report::ReportFormat::Text
         }
     };
@@ -54,7 +54,7 @@ async fn headless(plan: &RunPlan, format: report::ReportFormat, threshold: Optio
     let (findings, gathered) = match crate::engine::run_to_end(plan).await {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("windoctor: {e}");
+            crate::safe_eprintln!("windoctor: {e}");
             return EXIT_USAGE;
         }
     };
@@ -67,14 +67,21 @@ async fn headless(plan: &RunPlan, format: report::ReportFormat, threshold: Optio
         .and_then(|_| stdout.flush())
     {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("windoctor: cannot write the report: {e}");
+            crate::safe_eprintln!("windoctor: cannot write the report: {e}");
         }
     }
     if code == EXIT_NOTHING_EVALUATED {
         if let crate::facts::Input::Failed(why) = &gathered.world.facts.cluster.version {
-            eprintln!("windoctor: {why}");
+            crate::safe_eprintln!("windoctor: {why}");
         }
-        eprintln!("windoctor: nothing could be evaluated: no cluster was reachable and no node data was found");
+        let errors = report.summary.get("error").copied().unwrap_or(0);
+        if gathered.evaluated_anything() {
+            crate::safe_eprintln!("windoctor: nothing could be evaluated: no check reached a verdict ({errors} error finding(s); the report says what could not be read)");
+        } else if gathered.world.facts.cluster.version.is_ready() {
+            crate::safe_eprintln!("windoctor: nothing could be evaluated: the API server answered /version but no list could be read, and no node data was read ({errors} error finding(s); the report says why)");
+        } else {
+            crate::safe_eprintln!("windoctor: nothing could be evaluated: no cluster was reachable and no node data was read");
+        }
     }
     code
 }

@@ -57,8 +57,10 @@ pub struct Cli {
     #[arg(long, value_name = "ID,...", value_delimiter = ',', global = true)]
     pub skip: Vec<String>,
 
-    /// Exit with 1 when a finding is at or above this status.
-    #[arg(long, value_enum, default_value = "fail", global = true)]
+    /// Exit with 1 when a finding is at or above this status (fail > error > warn > info). The
+    /// default counts `error` (a check that could not read its input); `--fail-on fail` accepts
+    /// errors. Exit 3 when no check could evaluate anything, whatever this says.
+    #[arg(long, value_enum, default_value = "error", global = true)]
     pub fail_on: FailOn,
 
     /// Timeout of each API request, in seconds.

@@ -1,12 +1,15 @@
 //! `--report markdown`: a bug report to paste into a GitHub issue, with the environment details the
 //! SIG Windows guide asks for (Kubernetes version, distro, networking and runtime versions), the
-//! failing and warning findings with evidence and fixes, and the `/sig windows` line.
+//! failing and warning findings with evidence and fixes, and the `/sig windows` line. Every string
+//! is printed with its control characters escaped (`crate::output`).
 
 use super::Report;
 use crate::findings::Status;
 use std::fmt::Write;
 
 pub fn render(report: &Report) -> String {
+    // Pasted into a terminal or an issue, it must not carry control characters from the cluster.
+    let report = &super::redact::for_terminal(report);
     let mut out = String::new();
     let env = &report.environment;
     out.push_str("## Windows node troubleshooting report (windoctor)\n\n");

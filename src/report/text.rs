@@ -1,5 +1,6 @@
 //! `--report text`: a plain terminal listing, one block per check, problems first within a check,
-//! status words always spelled out (no colour needed to read it).
+//! status words always spelled out (no colour needed to read it). Every string is printed with its
+//! control characters escaped (`crate::output`).
 
 use super::Report;
 use super::ReportFinding;
@@ -7,6 +8,8 @@ use crate::findings::row_status_of;
 use std::fmt::Write;
 
 pub fn render(report: &Report) -> String {
+    // Cluster and node data never reach the terminal with their control characters.
+    let report = &super::redact::for_terminal(report);
     let mut out = String::new();
     let _ = writeln!(
         out,
