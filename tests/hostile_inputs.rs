@@ -7,10 +7,11 @@
 //! missing root), and asserts that the checks reading it say `error` (never `pass`), that nothing
 //! from outside a root reaches the output, and the exit code.
 //!
-//! Unreadable-input tests need a user that file permissions apply to. Root ignores them, and CI runs
-//! as root: there the binary is run as `nobody` through `setpriv` (util-linux), or `runuser`. Where
-//! neither works, those tests say so and skip, unless WINDOCTOR_REQUIRE_EXTRA_TOOLS=1 (set by
-//! `.ci/run`) requires them.
+//! Unreadable-input tests need a process that file permissions apply to. Root with
+//! CAP_DAC_OVERRIDE ignores them, and CI runs as root: there the binary is run as `nobody` through
+//! `setpriv` (util-linux), or `runuser`. Any other user (or root without those capabilities) runs it
+//! directly. Where neither works, those tests say so and skip, unless
+//! WINDOCTOR_REQUIRE_EXTRA_TOOLS=1 (set by `.ci/run`) requires them.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -168,19 +169,35 @@ fn assert_error_where(report: &Value, check: &str, needle: &str, judged: fn(&Row
 
 // ------------------------------------------------------------------------------- unprivileged runs
 
-/// How to run a command as an unprivileged user when this process is root (permissions do not
-/// apply to root); `None` when it cannot be done here (the caller skips, or fails if required).
+/// Whether file permissions bind this process: false for root with CAP_DAC_OVERRIDE or
+/// CAP_DAC_READ_SEARCH (which read anything), true otherwise (any other user, or root without those
+/// capabilities).
 #[cfg(unix)]
-fn unprivileged(cmd: Command) -> Result<Command, String> {
-    let uid = std::fs::read_to_string("/proc/self/status")
+fn permissions_apply() -> bool {
+    const DAC_OVERRIDE: u64 = 1 << 1;
+    const DAC_READ_SEARCH: u64 = 1 << 2;
+    let effective = std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(2).map(str::to_string))
-        })
-        .unwrap_or_default();
-    if uid != "0" {
+                .find(|l| l.starts_with("CapEff:"))
+                .and_then(|l| u64::from_str_radix(l.split_whitespace().nth(1)?, 16).ok())
+        });
+    match effective {
+        Some(caps) => caps & (DAC_OVERRIDE | DAC_READ_SEARCH) == 0,
+        // No /proc: judge by the user id.
+        None => !Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0"),
+    }
+}
+
+/// How to run a command so that file permissions apply to it: as it is when they already do, else
+/// as `nobody` through `setpriv` or `runuser`.
+#[cfg(unix)]
+fn unprivileged(cmd: Command) -> Result<Command, String> {
+    if permissions_apply() {
         return Ok(cmd);
     }
     let wrap = |program: &str, prefix: &[&str]| -> Command {
@@ -202,7 +219,10 @@ fn unprivileged(cmd: Command) -> Result<Command, String> {
     if probe(Command::new("runuser").args(["-u", "nobody", "--", "true"])) {
         return Ok(wrap("runuser", &["-u", "nobody", "--"]));
     }
-    Err("running as root and neither setpriv nor runuser can drop to nobody".to_string())
+    Err(
+        "this process reads any file (root) and neither setpriv nor runuser can drop to nobody"
+            .to_string(),
+    )
 }
 
 fn extras_required() -> bool {

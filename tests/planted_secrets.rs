@@ -395,29 +395,6 @@ async fn no_planted_secret_and_no_terminal_escape_reaches_any_output() {
     tui_outputs("token", &kc, &root, &mut out).await;
     tui_outputs("exec", &exec_kc, &root, &mut out).await;
 
-    // The sinks were reached: the runs saw the cluster and the node, the plugin's failure is
-    // reported, and the planted escape shows up escaped in the text report.
-    let find = |what: &str| {
-        out.iter()
-            .find(|o| o.what == what)
-            .map(|o| o.text.as_str())
-            .unwrap_or_else(|| panic!("no output {what}"))
-    };
-    let text = find("token --report text stdout");
-    assert!(text.contains(NODE), "{text}");
-    assert!(
-        text.contains("\\x1B]52;c;"),
-        "the OSC 52 event is shown, escaped:\n{text}"
-    );
-    assert!(text.contains("<redacted"), "{text}");
-    let exec = find("exec --report json stdout");
-    assert!(exec.contains("exec credential plugin failed"), "{exec}");
-    assert!(
-        out.iter()
-            .any(|o| o.what.starts_with("token captured") && o.what.ends_with("events.json")),
-        "the capture wrote events"
-    );
-
     let mut leaks = Vec::new();
     for o in &out {
         for secret in planted() {
@@ -443,5 +420,28 @@ async fn no_planted_secret_and_no_terminal_escape_reaches_any_output() {
         "{} leak(s):\n{}",
         leaks.len(),
         leaks.join("\n")
+    );
+
+    // The sinks were reached: the runs saw the cluster and the node, the plugin's failure is
+    // reported, and the planted escape shows up escaped in the text report.
+    let find = |what: &str| {
+        out.iter()
+            .find(|o| o.what == what)
+            .map(|o| o.text.as_str())
+            .unwrap_or_else(|| panic!("no output {what}"))
+    };
+    let text = find("token --report text stdout");
+    assert!(text.contains(NODE), "{text}");
+    assert!(
+        text.contains("\\x1B]52;c;"),
+        "the OSC 52 event is shown, escaped:\n{text}"
+    );
+    assert!(text.contains("<redacted"), "{text}");
+    let exec = find("exec --report json stdout");
+    assert!(exec.contains("exec credential plugin failed"), "{exec}");
+    assert!(
+        out.iter()
+            .any(|o| o.what.starts_with("token captured") && o.what.ends_with("events.json")),
+        "the capture wrote events"
     );
 }
