@@ -179,7 +179,10 @@ async fn version(conn: &Connection, opts: &LiveOptions) -> Result<Value, String>
         .map_err(|e| format!("cannot build the /version request: {e}"))?;
     match tokio::time::timeout(opts.request_timeout, conn.client.request::<Value>(req)).await {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(format!("cannot read /version: {e}")),
+        Ok(Err(e)) => Err(format!(
+            "cannot read /version: {}",
+            crate::sources::kube_error::describe(&e)
+        )),
         Err(_) => Err(format!(
             "cannot read /version: timed out after {}s",
             opts.request_timeout.as_secs()
@@ -238,9 +241,10 @@ async fn capture_pod_logs(
                     let path = format!("cluster/logs/{ns}/{name}/{c}.log");
                     write_bytes(dir, &path, crate::redact::redact(&text).as_bytes(), summary);
                 }
-                Err(e) => summary
-                    .problems
-                    .push(format!("log of {ns}/{name}/{c}: {e}")),
+                Err(e) => summary.problems.push(format!(
+                    "log of {ns}/{name}/{c}: {}",
+                    crate::sources::kube_error::describe(&e)
+                )),
             }
         }
     }

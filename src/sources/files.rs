@@ -470,4 +470,37 @@ mod tests {
         assert!(tail.ends_with(b"END"));
         assert!(DirStore::open(&dir.path().join("nope")).is_err());
     }
+
+    /// What is there but cannot be read is refused with why, never absent: a directory where a
+    /// file belongs, a link out of the bundle (or into a folder), and everything under them.
+    #[cfg(unix)]
+    #[test]
+    fn dir_store_refuses_what_it_cannot_read() {
+        let outside = tempfile::tempdir().expect("tempdir");
+        std::fs::write(outside.path().join("nodes.json"), "{}").expect("write");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cluster = dir.path().join("cluster");
+        std::fs::create_dir_all(cluster.join("events.json")).expect("mkdir");
+        std::os::unix::fs::symlink(
+            outside.path().join("nodes.json"),
+            cluster.join("nodes.json"),
+        )
+        .expect("link");
+        std::os::unix::fs::symlink(outside.path(), cluster.join("logs")).expect("link");
+        std::fs::write(cluster.join("real.json"), "{}").expect("write");
+        std::os::unix::fs::symlink("real.json", cluster.join("pods.json")).expect("link");
+        let store = DirStore::open(dir.path()).expect("open");
+        let err = store.read("cluster/events.json").unwrap_err();
+        assert!(err.contains("is a directory"), "{err}");
+        let err = store.read("cluster/Nodes.json").unwrap_err();
+        assert!(
+            err.contains("outside") && err.contains("not followed"),
+            "{err}"
+        );
+        let err = store.read_tail("cluster/logs/ns/pod/c.log").unwrap_err();
+        assert!(err.contains("not followed"), "{err}");
+        assert_eq!(store.refused_under("cluster/logs").len(), 1);
+        assert_eq!(store.read("cluster/pods.json"), Ok(Some(b"{}".to_vec())));
+        assert_eq!(store.read("cluster/services.json"), Ok(None));
+    }
 }
