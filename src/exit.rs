@@ -16,13 +16,20 @@ pub const EXIT_FINDINGS: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_NOTHING_EVALUATED: i32 = 3;
 
-/// Whether no check reached a verdict: every finding is `error` or `skip`, and at least one is
-/// `error` (all-`skip` is a run where nothing applied, not one that failed to look).
+/// Whether no check reached a verdict: every finding that is not muted is `error` or `skip`, and at
+/// least one is `error` (all-`skip` is a run where nothing applied, not one that failed to look;
+/// muted findings never change the exit code).
 pub fn no_verdict(findings: &[Finding]) -> bool {
-    findings.iter().any(|f| f.status == Status::Error)
-        && findings
-            .iter()
-            .all(|f| matches!(f.status, Status::Error | Status::Skip))
+    let mut counted = findings.iter().filter(|f| !f.is_muted()).peekable();
+    let mut any_error = false;
+    while let Some(f) = counted.next() {
+        match f.status {
+            Status::Error => any_error = true,
+            Status::Skip => {}
+            _ => return false,
+        }
+    }
+    any_error
 }
 
 /// The exit code of a run: 3 when nothing could be evaluated (no input read, or no check reached a
@@ -36,7 +43,7 @@ pub fn code(evaluated_anything: bool, findings: &[Finding], threshold: Option<u8
         Some(t)
             if findings
                 .iter()
-                .any(|f| f.status.severity() >= t && f.status.severity() > 0) =>
+                .any(|f| !f.is_muted() && f.status.severity() >= t && f.status.severity() > 0) =>
         {
             EXIT_FINDINGS
         }
@@ -61,6 +68,7 @@ mod tests {
             evidence: Vec::new(),
             fix: None,
             docs: Vec::new(),
+            muted: None,
         }
     }
 

@@ -112,6 +112,13 @@ pub fn finding_for_terminal(f: &mut crate::findings::Finding) {
         fix.commands.iter_mut().for_each(text);
     }
     f.docs.iter_mut().for_each(line);
+    if let Some(m) = &mut f.muted {
+        text(&mut m.reason);
+        line(&mut m.by);
+        if let Some(e) = &mut m.expires {
+            line(e);
+        }
+    }
 }
 
 #[cfg(test)]

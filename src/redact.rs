@@ -208,10 +208,23 @@ pub fn redact_json(v: Value) -> Value {
     }
 }
 
-/// Redacts every string of a finding and escapes its control characters, for front-ends that show
-/// findings themselves (the TUI): the same as [`crate::output::finding_for_terminal`].
+/// Redacts every string of a finding. Front-ends that show findings on a terminal use
+/// [`crate::output::finding_for_terminal`], which also escapes control characters.
 pub fn redact_finding(f: &mut crate::findings::Finding) {
-    crate::output::finding_for_terminal(f);
+    let all = |s: &mut String| *s = redact(s);
+    all(&mut f.subject.name);
+    if let Some(ns) = &mut f.subject.namespace {
+        all(ns);
+    }
+    all(&mut f.message);
+    for e in &mut f.evidence {
+        all(&mut e.reference);
+        all(&mut e.excerpt);
+    }
+    if let Some(fix) = &mut f.fix {
+        all(&mut fix.text);
+        fix.commands.iter_mut().for_each(all);
+    }
 }
 
 /// A server URL for display: credentials in it removed (`http://admin:PASS@host` ->

@@ -300,6 +300,7 @@ async fn tui_outputs(label: &str, kubeconfig: &Path, root: &Path, out: &mut Vec<
         node_root: Some(root.to_path_buf()),
         selection: selection.clone(),
         probe: None,
+        namespace: None,
     };
     let mut app = state::App::new(
         state::CheckInfo::selected(&selection),

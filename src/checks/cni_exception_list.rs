@@ -18,11 +18,23 @@ pub fn run(ev: &mut Eval) {
 }
 
 fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
-    let Some(_files) = ev.node_files(&view) else {
+    let Some(files) = ev.node_files(&view) else {
         return;
     };
     let node = view.name();
     let configs = view.cni_configs();
+    if configs.is_empty() && !view.cni_dirs().iter().any(|d| files.covers(d)) {
+        ev.emit(
+            Status::Skip,
+            Subject::node(node),
+            format!(
+                "the CNI configuration directories ({}) were not captured ({} does not collect them)",
+                view.cni_dirs().join(", "),
+                files.captured_by.as_deref().unwrap_or("the collection")
+            ),
+        );
+        return;
+    }
     if configs.is_empty() {
         let dirs = view.cni_dirs().join(", ");
         let fix = ev.fix("no_config", &[("node", &node), ("dirs", &dirs)]);

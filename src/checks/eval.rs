@@ -111,7 +111,17 @@ impl<'a> Eval<'a> {
             evidence: Vec::new(),
             fix: None,
             docs: self.meta.citations(),
+            muted: None,
         });
+        let muted = self.model.ignore_annotation(
+            &self.findings[self.findings.len() - 1].subject,
+            &self.meta.id,
+            &self.findings[self.findings.len() - 1].code,
+        );
+        if let Some(m) = muted {
+            let last = self.findings.len() - 1;
+            self.findings[last].muted = Some(m);
+        }
         let last = self.findings.len() - 1;
         &mut self.findings[last]
     }

@@ -3,12 +3,12 @@
 //! about a missing subnet.env on Windows nodes (cluster part). See checks/flannel-subnet-env.toml.
 
 use super::Eval;
+use crate::catalogue::data::node_file;
 use crate::facts::node::{display_win_path, FileState};
 use crate::findings::{Evidence, Status, Subject};
 use crate::model::node::{Kind, NodeView};
 use ipnet::IpNet;
 
-const PATH: &str = r"C:\run\flannel\subnet.env";
 
 pub fn run(ev: &mut Eval) {
     cluster_part(ev);
@@ -64,6 +64,7 @@ fn node_part(ev: &mut Eval) {
 }
 
 fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
+    let path = node_file("subnet_env");
     let Some(files) = ev.node_files(&view) else {
         return;
     };
@@ -91,13 +92,21 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     } else {
         "1450"
     };
-    let file = match files.state(PATH) {
+    let file = match files.state(path) {
         FileState::Present(f) => f,
+        FileState::NotCaptured(by) => {
+            ev.emit(
+                Status::Skip,
+                Subject::file(path),
+                format!("{path} was not captured ({by} does not collect it): whether flanneld wrote its lease on {node} is not known"),
+            );
+            return;
+        }
         FileState::Unreadable(why) => {
             ev.emit(
                 Status::Error,
-                Subject::file(PATH),
-                format!("{PATH} exists but could not be read: {why}"),
+                Subject::file(path),
+                format!("{path} exists but could not be read: {why}"),
             );
             return;
         }
@@ -112,12 +121,12 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
             );
             let f = ev.emit(
                 Status::Fail,
-                Subject::file(PATH),
+                Subject::file(path),
                 format!(
-                    "{PATH} does not exist on {node}, which uses flannel: flanneld has not written its lease, so the flannel CNI plugin cannot start any pod"
+                    "{path} does not exist on {node}, which uses flannel: flanneld has not written its lease, so the flannel CNI plugin cannot start any pod"
                 ),
             );
-            f.evidence(Evidence::file(PATH, "absent from the node"))
+            f.evidence(Evidence::file(path, "absent from the node"))
                 .evidence(flannel);
             if let Some((_, e)) = &pod_cidr {
                 f.evidence(e.clone());

@@ -121,6 +121,8 @@ pub fn run_all(world: &World, selection: &Selection) -> Vec<Finding> {
 }
 
 #[cfg(test)]
+mod collection_tests;
+#[cfg(test)]
 mod examples;
 
 /// Helpers for the checks' unit tests: run one check on a tiny in-memory bundle.
@@ -173,7 +175,7 @@ mod tests {
         for m in catalogue::catalogue() {
             for i in &m.inputs {
                 assert!(
-                    crate::inputs::all_names().any(|n| n == i),
+                    crate::facts::inputs::all_names().any(|n| n == i),
                     "{} declares unknown input {i}",
                     m.id
                 );

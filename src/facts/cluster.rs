@@ -37,7 +37,7 @@ macro_rules! define_cluster_facts {
             /// True when at least one cluster list could be read (`/version` alone answers that a
             /// server is there, not what is in the cluster).
             pub fn any_list_ready(&self) -> bool {
-                false $(|| (!matches!($fetch, crate::inputs::Fetch::Version) && self.$name.is_ready()))*
+                false $(|| (!matches!($fetch, crate::facts::inputs::Fetch::Version) && self.$name.is_ready()))*
             }
 
             /// Marks every cluster input as failed for the same reason (no connection).

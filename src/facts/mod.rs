@@ -6,6 +6,7 @@
 //! empty one, so an unreadable input can never turn into a `pass`.
 
 pub mod cluster;
+pub mod inputs;
 pub mod k8s;
 pub mod network;
 pub mod node;
@@ -16,6 +17,39 @@ pub mod windows;
 pub use cluster::ClusterFacts;
 pub use node::NodeFacts;
 pub use probes::ProbeFacts;
+
+/// Which source a run used, for the report header and the TUI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceKind {
+    Live {
+        context: Option<String>,
+        server: Option<String>,
+    },
+    Snapshot {
+        path: String,
+    },
+    Demo,
+}
+
+impl SourceKind {
+    /// One line naming the source, for headers, stderr and files written: credentials in the server
+    /// URL (`http://admin:PASS@...`) are redacted and control characters escaped.
+    pub fn describe(&self) -> String {
+        crate::output::line_for_terminal(&self.describe_raw())
+    }
+
+    fn describe_raw(&self) -> String {
+        match self {
+            SourceKind::Live { context, server } => format!(
+                "live: context {} ({})",
+                context.as_deref().unwrap_or("(in-cluster)"),
+                server.as_deref().unwrap_or("unknown server")
+            ),
+            SourceKind::Snapshot { path } => format!("snapshot: {path}"),
+            SourceKind::Demo => "demo: embedded broken mixed cluster".to_string(),
+        }
+    }
+}
 
 /// One input of the checks and whether it could be had.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,5 +142,25 @@ impl Facts {
             .ready()?
             .iter()
             .find(|n| n.metadata.name == name)
+    }
+}
+
+#[cfg(test)]
+mod source_kind_tests {
+    use super::SourceKind;
+
+    #[test]
+    fn descriptions_carry_no_credentials_or_controls() {
+        let live = SourceKind::Live {
+            context: Some("ctx\u{1b}]0;title\u{7}".to_string()),
+            server: Some("http://admin:PASS-w0rd@127.0.0.1:6443/".to_string()),
+        };
+        let text = live.describe();
+        assert!(!text.contains("PASS-w0rd"), "{text}");
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text}"
+        );
+        assert!(text.contains("127.0.0.1:6443"), "{text}");
     }
 }

@@ -248,9 +248,6 @@ impl KubeletSettings {
     }
 }
 
-/// The path of kubeadm's flags file on Windows nodes.
-pub const KUBEADM_FLAGS_ENV: &str = r"C:\var\lib\kubelet\kubeadm-flags.env";
-
 fn read_kubelet_settings(raw: &NodeFacts, comp: &ComponentInfo) -> Option<KubeletSettings> {
     let mut settings = KubeletSettings {
         flags: Vec::new(),
@@ -260,7 +257,7 @@ fn read_kubelet_settings(raw: &NodeFacts, comp: &ComponentInfo) -> Option<Kubele
     };
     let files = raw.files.ready();
     if comp.process.is_none() {
-        if let Some(f) = files.and_then(|f| f.get(KUBEADM_FLAGS_ENV)) {
+        if let Some(f) = files.and_then(|f| f.get(path("kubeadm_flags_env"))) {
             if let Ok(words) = kubelet::parse_kubeadm_flags_env(&f.text) {
                 settings.sources.push(display_win_path(&f.path));
                 settings.source_evidence.push(Evidence::file(
@@ -302,17 +299,10 @@ fn read_kubelet_settings(raw: &NodeFacts, comp: &ComponentInfo) -> Option<Kubele
 
 // ---------------------------------------------------------------- the node model
 
-/// The default containerd configuration file on Windows.
-pub const CONTAINERD_CONFIG: &str = r"C:\Program Files\containerd\config.toml";
-/// CNI configuration directories windoctor looks in before the kubelet and containerd name others.
-pub const DEFAULT_CNI_DIRS: [&str; 2] = [r"C:\k\cni\config", r"C:\etc\cni\net.d"];
-/// flannel's subnet file on Windows.
-pub const SUBNET_ENV: &str = r"C:\run\flannel\subnet.env";
-/// The source VIP files the flannel start scripts keep (start.ps1 layout).
-pub const SOURCE_VIP: &str = r"C:\k\SourceVip.json";
-pub const SOURCE_VIP_REQUEST: &str = r"C:\k\SourceVipRequest.json";
-/// Where the Windows flanneld reads net-conf.json: the HostProcess and start.ps1 layouts.
-pub const NET_CONF_PATHS: [&str; 2] = [r"C:\etc\kube-flannel\net-conf.json", r"C:\k\net-conf.json"];
+/// A node path of `checks/data/node-paths.toml` by name.
+fn path(name: &str) -> &'static str {
+    crate::catalogue::data::node_file(name)
+}
 
 /// A parsed node file: which file (index into the node's files) and what it parsed to.
 type Parsed<T> = (usize, Result<T, String>);
@@ -344,11 +334,11 @@ impl NodeModel {
         };
         let containerd_path = cmdline::flag(&components[Kind::Containerd.index()].flags, "config")
             .and_then(|f| f.value.clone())
-            .unwrap_or_else(|| CONTAINERD_CONFIG.to_string());
+            .unwrap_or_else(|| path("containerd_config").to_string());
         let containerd = files
             .and_then(|f| f.get(&containerd_path))
             .and_then(|f| Some((index_of(f)?, containerd::parse(&f.text))));
-        let mut cni_dirs: Vec<String> = DEFAULT_CNI_DIRS.iter().map(|s| s.to_string()).collect();
+        let mut cni_dirs: Vec<String> = crate::catalogue::data::node_paths().cni_dirs.clone();
         if let Some(k) = &kubelet {
             cni_dirs.extend(k.value("cni-conf-dir").map(str::to_string));
         }
@@ -370,19 +360,19 @@ impl NodeModel {
             }
         }
         let net_conf = files.and_then(|all| {
-            NET_CONF_PATHS
+            ["net_conf", "net_conf_start_ps1"]
                 .iter()
-                .find_map(|p| all.get(p))
+                .find_map(|p| all.get(path(p)))
                 .and_then(|f| Some((index_of(f)?, parse_node_net_conf(&f.text))))
         });
         let subnet_env = files
-            .and_then(|all| all.get(SUBNET_ENV))
+            .and_then(|all| all.get(path("subnet_env")))
             .and_then(|f| Some((index_of(f)?, subnet_env::parse(&f.text))));
         let source_vip = files
-            .and_then(|all| all.get(SOURCE_VIP))
+            .and_then(|all| all.get(path("source_vip")))
             .and_then(|f| Some((index_of(f)?, sourcevip::parse(&f.text))));
         let source_vip_request = files
-            .and_then(|all| all.get(SOURCE_VIP_REQUEST))
+            .and_then(|all| all.get(path("source_vip_request")))
             .and_then(|f| Some((index_of(f)?, sourcevip::parse_request(&f.text))));
         let unreadable = files
             .map(|all| {
@@ -404,9 +394,9 @@ impl NodeModel {
     }
 }
 
-/// The files and folders the model reads (containerd's and the kubelet's configuration, the start
-/// scripts services run, kubeadm-flags.env, flannel's files, the CNI folders) that exist on the node
-/// but could not be read.
+/// The files and folders the model reads (the files of checks/data/node-paths.toml, containerd's
+/// and the kubelet's configuration as their flags name them, the start scripts services run, the
+/// CNI folders) that exist on the node but could not be read.
 fn unreadable_inputs(
     files: &NodeFiles,
     components: &[ComponentInfo],
@@ -415,14 +405,13 @@ fn unreadable_inputs(
     containerd_path: &str,
     cni_dirs: &[String],
 ) -> Vec<(String, String)> {
-    let mut paths: Vec<String> = vec![
-        containerd_path.to_string(),
-        KUBEADM_FLAGS_ENV.to_string(),
-        SUBNET_ENV.to_string(),
-        SOURCE_VIP.to_string(),
-        SOURCE_VIP_REQUEST.to_string(),
-    ];
-    paths.extend(NET_CONF_PATHS.iter().map(|p| p.to_string()));
+    // Every file of checks/data/node-paths.toml, and those the components name.
+    let mut paths: Vec<String> = crate::catalogue::data::node_paths()
+        .files
+        .values()
+        .cloned()
+        .collect();
+    paths.push(containerd_path.to_string());
     if let Some(config) = kubelet.as_ref().and_then(|k| k.value("config")) {
         paths.push(config.to_string());
     }
@@ -695,8 +684,8 @@ impl<'a> NodeView<'a> {
             }
         }
         if let Some(files) = self.files() {
-            for path in [SUBNET_ENV, NET_CONF_PATHS[0]] {
-                if let Some(f) = files.get(path) {
+            for name in ["subnet_env", "net_conf"] {
+                if let Some(f) = files.get(path(name)) {
                     return Some(Evidence::file(display_win_path(&f.path), "present"));
                 }
             }
@@ -748,12 +737,8 @@ impl<'a> NodeView<'a> {
                 };
             }
         }
-        if self
-            .files()
-            .and_then(|f| f.get(KUBEADM_FLAGS_ENV))
-            .is_some()
-        {
-            let env_file = KUBEADM_FLAGS_ENV;
+        let env_file = path("kubeadm_flags_env");
+        if self.files().and_then(|f| f.get(env_file)).is_some() {
             return format!(
                 "(Get-Content {env_file}) -replace ' ?{name}=[^ \"]*', '' -replace '\"$', ' {flag}\"' | Set-Content {env_file} -Encoding ascii"
             );
@@ -852,7 +837,10 @@ impl<'a> NodeView<'a> {
             if let Some(host) = url_host(&server) {
                 return Some((
                     host,
-                    Evidence::file(r"C:\k\config", format!("server: {server}")),
+                    Evidence::file(
+                        crate::catalogue::data::node_paths().kubeconfig("node_kubeconfig"),
+                        format!("server: {server}"),
+                    ),
                 ));
             }
         }

@@ -81,6 +81,13 @@ fn map_finding(
     for d in &mut f.docs {
         *d = line(d);
     }
+    if let Some(m) = &mut f.muted {
+        m.reason = text(&m.reason);
+        m.by = line(&m.by);
+        if let Some(e) = &mut m.expires {
+            *e = line(e);
+        }
+    }
 }
 
 /// Redacts every string of the report.

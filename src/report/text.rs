@@ -1,6 +1,5 @@
 //! `--report text`: a plain terminal listing, one block per check, problems first within a check,
-//! status words always spelled out (no colour needed to read it). Every string is printed with its
-//! control characters escaped (`crate::output`).
+//! status words always spelled out (no colour needed to read it).
 
 use super::Report;
 use super::ReportFinding;
@@ -8,6 +7,12 @@ use crate::findings::row_status_of;
 use std::fmt::Write;
 
 pub fn render(report: &Report) -> String {
+    render_with(report, true)
+}
+
+/// The text report; without `verbose`, a summary: problems with their evidence and fixes, and one
+/// line per check that passed or was skipped.
+pub fn render_with(report: &Report, verbose: bool) -> String {
     // Cluster and node data never reach the terminal with their control characters.
     let report = &super::redact::for_terminal(report);
     let mut out = String::new();
@@ -36,7 +41,7 @@ pub fn render(report: &Report) -> String {
             ))
             .unwrap_or_default()
     );
-    let _ = writeln!(out, "{}\n", summary_line(report));
+    let _ = writeln!(out, "findings: {}\n", summary_line(report));
     let mut ids: Vec<&str> = Vec::new();
     for f in &report.findings {
         if !ids.contains(&f.check.as_str()) {
@@ -51,15 +56,26 @@ pub fn render(report: &Report) -> String {
             continue;
         };
         let _ = writeln!(out, "{:<8} {} — {}", row.label(), id, findings[0].title);
+        if !verbose && row.severity() == 0 {
+            // A check that found nothing to report: its row says so; -v lists what it checked.
+            continue;
+        }
         for f in findings {
+            if !verbose && f.status.severity() == 0 {
+                continue;
+            }
             let _ = writeln!(
                 out,
-                "    {:<8} {}: {}",
+                "    {:<8} {}: {}{}",
                 f.status.label(),
                 f.subject.display(),
-                f.message
+                f.message,
+                f.muted
+                    .as_ref()
+                    .map(|m| format!(" (muted: {})", m.reason))
+                    .unwrap_or_default()
             );
-            for e in &f.evidence {
+            for e in f.evidence.iter().take(if verbose { usize::MAX } else { 3 }) {
                 let _ = writeln!(
                     out,
                     "             [{}] {}: {}",
@@ -77,6 +93,9 @@ pub fn render(report: &Report) -> String {
                 }
             }
         }
+    }
+    if !verbose {
+        out.push_str("\n(rows are checks, worst finding first; -v also lists passes, skips and all evidence)\n");
     }
     out
 }

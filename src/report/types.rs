@@ -2,9 +2,9 @@
 //! the report's own: built from findings and the environment summary, so the internal types can
 //! change without changing what tools that read reports see.
 
+use crate::facts::SourceKind;
 use crate::findings::{Finding, Status};
 use crate::model::environment::EnvironmentSummary;
-use crate::sources::SourceKind;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -133,6 +133,8 @@ impl Environment {
 /// One finding as the report shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReportFinding {
+    /// Stable across runs: a fingerprint of the code, the subject and the node.
+    pub id: String,
     pub check: String,
     /// `<check>/<part>`: the part of the check the finding is about.
     pub code: String,
@@ -147,6 +149,18 @@ pub struct ReportFinding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<ReportFix>,
     pub docs: Vec<String>,
+    /// Present when the finding was accepted (silencing file or annotation): it does not change
+    /// the exit code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub muted: Option<ReportMuted>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportMuted {
+    pub reason: String,
+    pub by: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -185,6 +199,7 @@ pub struct ReportFix {
 impl ReportFinding {
     pub fn from_finding(f: &Finding) -> ReportFinding {
         ReportFinding {
+            id: f.id(),
             check: f.check.clone(),
             code: f.code.clone(),
             node: f.node.clone(),
@@ -210,6 +225,11 @@ impl ReportFinding {
                 commands: x.commands.clone(),
             }),
             docs: f.docs.clone(),
+            muted: f.muted.as_ref().map(|m| ReportMuted {
+                reason: m.reason.clone(),
+                by: m.by.clone(),
+                expires: m.expires.clone(),
+            }),
         }
     }
 }

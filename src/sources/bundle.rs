@@ -1,4 +1,4 @@
-//! The offline source: reads a bundle (SPEC section 3) from any `FileStore` into `Facts`.
+//! The offline source: reads a bundle (docs/bundle.md) from any `FileStore` into `Facts`.
 //!
 //! Every file is optional. An absent cluster file makes its input `Missing` (checks `skip` and name
 //! it); a file that cannot be parsed, is empty, or is there but cannot be read (permissions, a
@@ -8,9 +8,9 @@
 use super::files::FileStore;
 use super::json_items;
 use super::kubeobj::{parse_objects, parse_version};
+use crate::facts::inputs::InputSpec;
 use crate::facts::k8s::{PodLog, ServerVersion};
 use crate::facts::{Facts, Input};
-use crate::inputs::InputSpec;
 use serde::de::DeserializeOwned;
 
 /// Reads the cluster part and the node part of a bundle.
@@ -18,7 +18,7 @@ pub fn read_bundle(store: &dyn FileStore) -> Facts {
     let mut facts = Facts::default();
     read_cluster_part(store, &mut facts);
     super::node::read_node_part(store, &mut facts);
-    facts.probes = crate::probes::record::read_from_bundle(store);
+    facts.probes = crate::sources::probe_results::read_from_bundle(store);
     facts
 }
 

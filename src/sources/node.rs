@@ -1,9 +1,10 @@
 //! The node part of a bundle (`node/`): what was captured on the Windows node.
 //!
 //! `node/node.json` marks the node part as present; from then on a file absent under `node/files/`
-//! means the file does not exist on the node (SPEC section 3). The live collector (`live`) writes
-//! the same layout into memory and hands it to `read_node_part`, so live runs, captures and replays
-//! share this one reader. A record file that is absent is `Missing` (or `Failed` with the reason the
+//! means the file does not exist on the node (the bundle layout in docs/), unless node.json lists a
+//! `coverage` (the files and directories a partial collection looked at): then a path outside it
+//! was not captured. The live collector (`live`) writes the same layout into memory and hands it to
+//! `read_node_part`, so live runs, captures and replays share this one reader. A record file that is absent is `Missing` (or `Failed` with the reason the
 //! collector recorded in node.json); one that does not parse or is empty is `Failed` saying what is
 //! wrong. Files and folders that exist but cannot be read (recorded by the collector in node.json,
 //! or refused by the bundle's store) are kept as unreadable, never as absent; a node part that
@@ -119,6 +120,21 @@ pub fn read_node_part(store: &dyn FileStore, facts: &mut Facts) {
             files.unreadable.push((path.clone(), why));
         }
     }
+    // A partial node part (another tool's collection, or what the API serves) names what it
+    // covers; without `coverage`, a file it does not hold does not exist on the node.
+    if let Some(Value::Array(coverage)) = meta.get("coverage") {
+        files.coverage = Some(
+            coverage
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+        );
+        files.captured_by = meta
+            .get("collector")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+    }
     // The collector could not read the node's files at all (e.g. `--node-root` does not exist).
     match note("errors", "files") {
         Some(why) => {
@@ -215,10 +231,13 @@ fn may_hold_logs(path: &str) -> bool {
     }
     let p = normalise_win_path(path);
     let p = p.trim_end_matches('\\');
-    live::LOG_DIRS.iter().any(|d| {
-        let d = normalise_win_path(d);
-        d == p || d.starts_with(&format!("{p}\\"))
-    })
+    crate::catalogue::data::node_paths()
+        .log_dirs
+        .iter()
+        .any(|d| {
+            let d = normalise_win_path(d);
+            d == p || d.starts_with(&format!("{p}\\"))
+        })
 }
 
 fn is_log_name(name: &str) -> bool {
