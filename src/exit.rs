@@ -20,9 +20,8 @@ pub const EXIT_NOTHING_EVALUATED: i32 = 3;
 /// least one is `error` (all-`skip` is a run where nothing applied, not one that failed to look;
 /// muted findings never change the exit code).
 pub fn no_verdict(findings: &[Finding]) -> bool {
-    let mut counted = findings.iter().filter(|f| !f.is_muted()).peekable();
     let mut any_error = false;
-    while let Some(f) = counted.next() {
+    for f in findings.iter().filter(|f| !f.is_muted()) {
         match f.status {
             Status::Error => any_error = true,
             Status::Skip => {}
