@@ -1,6 +1,7 @@
 //! The environment of a run as reports and the TUI header show it: the server version, how many
 //! Linux and Windows nodes, each Windows node's OS, build, runtime, kubelet and readiness, the local
-//! node's host name, OS and network mode, and the pod network as the cluster configures it. Plain
+//! node's host name, OS and network mode, the distribution layout and CNI detected on each node part,
+//! and the pod network as the cluster configures it. Plain
 //! data derived from the model; the report turns it into its own serde type.
 
 use super::Model;
@@ -19,6 +20,21 @@ pub struct EnvironmentSummary {
     pub collection: Option<crate::facts::collection::CollectionInfo>,
     /// The other node parts of the run (`nodes/NAME/`), by name.
     pub node_parts: Vec<String>,
+    /// The distribution layout detected on each node part (local first), when one is.
+    pub layouts: Vec<NodeLayoutSummary>,
+}
+
+/// The distribution layout and CNI plugin detected on one node part.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeLayoutSummary {
+    pub node: String,
+    /// The layout id of checks/data/layouts.toml, e.g. `rke2`.
+    pub id: String,
+    pub name: String,
+    /// What was found that chose it ("service rke2", "file C:\k\kubeclusterconfig.json").
+    pub marks: Vec<String>,
+    /// The CNI plugin in use, e.g. "Calico (VXLAN or BGP) (C:\...\10-calico.conf)".
+    pub cni: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -74,6 +90,17 @@ impl Model<'_> {
             .iter()
             .filter_map(|n| n.part.clone())
             .collect();
+        for view in self.node_views() {
+            if let Some(l) = view.layout() {
+                env.layouts.push(NodeLayoutSummary {
+                    node: view.name(),
+                    id: l.id.clone(),
+                    name: l.layout().map(|x| x.name.clone()).unwrap_or_default(),
+                    marks: l.marks.clone(),
+                    cni: view.cni().map(|c| c.describe()),
+                });
+            }
+        }
         if facts.node.present {
             env.local_node = Some(LocalNodeSummary {
                 hostname: facts.node.hostname.ready().cloned(),

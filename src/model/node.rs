@@ -1,7 +1,9 @@
 //! One Windows node as the node checks see it, derived once from its node part: where kubelet,
 //! kube-proxy, flanneld and containerd run (process, service, nssm, the start script a service runs)
 //! and with which flags, the kubelet's settings and configuration file, containerd's configuration,
-//! the CNI configurations in effect, and flannel's node files, each parsed once into typed values.
+//! the CNI configurations in effect, and flannel's node files, each parsed once into typed values;
+//! and which distribution's layout the node follows (`layout`), whose CNI directories and files are
+//! read too, and which CNI plugin is in use, with what is normal for it.
 //!
 //! [`NodeModel`] owns what is derived from the node part alone and is built when the node part
 //! arrives. [`NodeView`] adds what needs the cluster too (the Node object, its podCIDR, the IP plan
@@ -316,8 +318,10 @@ type Parsed<T> = (usize, Result<T, String>);
 /// What is derived from one node part alone, computed once when the node part arrives.
 #[derive(Debug, Clone)]
 pub struct NodeModel {
+    layout: Option<super::layout::DetectedLayout>,
     components: Vec<ComponentInfo>,
     kubelet: Option<KubeletSettings>,
+    kube_proxy_config: Option<Parsed<kubelet::KubeProxyConfigFile>>,
     containerd: Option<Parsed<containerd::ContainerdConfig>>,
     cni_dirs: Vec<String>,
     cni: Vec<Parsed<cni::CniConfig>>,
@@ -336,13 +340,34 @@ impl NodeModel {
         let index_of = |f: &NodeFile| -> Option<usize> {
             files?.files.iter().position(|g| std::ptr::eq(g, f))
         };
+        let kube_proxy_config = cmdline::flag(&components[Kind::KubeProxy.index()].flags, "config")
+            .and_then(|f| f.value.clone())
+            .and_then(|p| files?.get(&p))
+            .and_then(|f| Some((index_of(f)?, kubelet::parse_kube_proxy_config(&f.text))));
         let containerd_path = cmdline::flag(&components[Kind::Containerd.index()].flags, "config")
             .and_then(|f| f.value.clone())
             .unwrap_or_else(|| path("containerd_config").to_string());
         let containerd = files
             .and_then(|f| f.get(&containerd_path))
             .and_then(|f| Some((index_of(f)?, containerd::parse(&f.text))));
-        let mut cni_dirs: Vec<String> = crate::catalogue::data::node_paths().cni_dirs.clone();
+        let layout = super::layout::detect(raw);
+        // The detected layout's CNI directories first, then the documentation's, then every other
+        // layout's (a node no layout marks may still be any of them).
+        let all_layouts = &crate::catalogue::data::layouts().layouts;
+        let mut cni_dirs: Vec<String> = layout
+            .as_ref()
+            .and_then(|l| l.layout())
+            .map(|l| l.cni_dirs.clone())
+            .unwrap_or_default();
+        cni_dirs.extend(
+            crate::catalogue::data::node_paths()
+                .cni_dirs
+                .iter()
+                .cloned(),
+        );
+        if layout.is_none() {
+            cni_dirs.extend(all_layouts.iter().flat_map(|l| l.cni_dirs.iter().cloned()));
+        }
         if let Some(k) = &kubelet {
             cni_dirs.extend(k.value("cni-conf-dir").map(str::to_string));
         }
@@ -379,8 +404,10 @@ impl NodeModel {
             .and_then(|all| all.get(path("source_vip_request")))
             .and_then(|f| Some((index_of(f)?, sourcevip::parse_request(&f.text))));
         NodeModel {
+            layout,
             components,
             kubelet,
+            kube_proxy_config,
             containerd,
             cni_dirs,
             cni: cni_files,
@@ -504,8 +531,34 @@ impl<'a> NodeView<'a> {
         Some((self.file(*i)?, parsed))
     }
 
-    /// The CNI configuration directories: the defaults, the kubelet's `--cni-conf-dir` and
-    /// containerd's `conf_dir`.
+    /// kube-proxy's KubeProxyConfiguration file (its `--config`), parsed, if present.
+    pub fn kube_proxy_config(
+        &self,
+    ) -> Option<(
+        &'a NodeFile,
+        &'a Result<kubelet::KubeProxyConfigFile, String>,
+    )> {
+        let (i, parsed) = self.built.kube_proxy_config.as_ref()?;
+        Some((self.file(*i)?, parsed))
+    }
+
+    /// The distribution layout detected on this node, with the marks that chose it.
+    pub fn layout(&self) -> Option<&'a super::layout::DetectedLayout> {
+        self.built.layout.as_ref()
+    }
+
+    /// The CNI plugin in use: the first CNI configuration (in the order the runtime reads them)
+    /// whose plugin windoctor knows, with what is normal for that plugin.
+    pub fn cni(&self) -> Option<CniInUse<'a>> {
+        self.cni_configs().into_iter().find_map(|(file, parsed)| {
+            let conf = parsed.as_ref().ok()?;
+            let rules = super::layout::cni_rules(conf)?;
+            Some(CniInUse { file, conf, rules })
+        })
+    }
+
+    /// The CNI configuration directories: the detected layout's, the defaults, the kubelet's
+    /// `--cni-conf-dir` and containerd's `conf_dir`.
     pub fn cni_dirs(&self) -> &'a [String] {
         &self.built.cni_dirs
     }
@@ -807,6 +860,36 @@ impl<'a> NodeView<'a> {
             }
         }
         self.model.api_server_from_pods()
+    }
+}
+
+/// The CNI configuration in use on a node and what is normal for its plugin.
+#[derive(Debug, Clone, Copy)]
+pub struct CniInUse<'a> {
+    pub file: &'a NodeFile,
+    pub conf: &'a cni::CniConfig,
+    pub rules: &'static crate::catalogue::data::CniRules,
+}
+
+impl CniInUse<'_> {
+    /// "Calico (VXLAN or BGP) (C:\etc\cni\net.d\10-calico.conflist)".
+    pub fn describe(&self) -> String {
+        format!(
+            "{} ({})",
+            self.rules.title,
+            display_win_path(&self.file.path)
+        )
+    }
+    /// Evidence naming the file and the plugin types that chose the rules.
+    pub fn evidence(&self) -> Evidence {
+        Evidence::file(
+            display_win_path(&self.file.path),
+            format!(
+                "\"name\": \"{}\", plugin types {}",
+                self.conf.name.as_deref().unwrap_or(""),
+                self.conf.plugin_types.join(", ")
+            ),
+        )
     }
 }
 

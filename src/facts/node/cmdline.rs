@@ -129,6 +129,12 @@ pub fn flag<'a>(flags: &'a [Flag], name: &str) -> Option<&'a Flag> {
 
 fn unquote(value: &str) -> String {
     let v = value.trim();
+    // Only quote characters: an empty value quoted once per shell it went through, e.g. AKS's
+    // `--enforce-node-allocatable=""""` (kubeclusterconfig.json ConfigArgs through kubeletstart.ps1,
+    // Azure/AgentBaker@06836ee2301e362039418c3a7ed0fe6004a641fd:parts/k8s/kubeletstart.ps1#L46-L63).
+    if !v.is_empty() && v.chars().all(|c| matches!(c, '"' | '\'' | '`')) {
+        return String::new();
+    }
     for q in ['"', '\''] {
         if v.len() >= 2 && v.starts_with(q) && v.ends_with(q) {
             return v[1..v.len() - 1].to_string();

@@ -487,8 +487,8 @@ pub fn api_server_of(kubeconfig: &str) -> Option<String> {
     })
 }
 
-/// Which files and directories to read, from the fixed list and what the components' command
-/// lines name (kubelet `--cni-conf-dir`, `--config`, `--log-dir`, `--kubeconfig`; containerd
+/// Which files and directories to read, from the fixed list, every distribution layout's paths,
+/// and what the components' command lines name (kubelet `--cni-conf-dir`, `--config`, `--log-dir`, `--kubeconfig`; containerd
 /// `--config`; nssm `AppStdout`/`AppStderr`).
 #[derive(Debug, Default, PartialEq)]
 pub struct FilePlan {
@@ -514,6 +514,17 @@ impl FilePlan {
             log_dirs: paths.log_dirs.clone(),
             ..Default::default()
         };
+        // Every distribution layout's files, CNI and log directories (checks/data/layouts.toml): the
+        // layout is detected from what is collected, so all of them are looked at.
+        for layout in &crate::catalogue::data::layouts().layouts {
+            plan.files.extend(layout.mark_files.iter().cloned());
+            plan.files.extend(layout.files.iter().cloned());
+            plan.cni_dirs.extend(layout.cni_dirs.iter().cloned());
+            plan.log_dirs.extend(layout.log_dirs.iter().cloned());
+            for c in &layout.components {
+                plan.logs.extend(c.logs.iter().cloned());
+            }
+        }
         let mut commands: Vec<(String, Vec<String>)> = processes
             .iter()
             .map(|p| (p.stem(), p.command_line.clone()))
@@ -551,7 +562,11 @@ impl FilePlan {
                     plan.kubeconfig = plan.kubeconfig.take().or(value("kubeconfig"));
                 }
                 "containerd" => plan.files.extend(value("config")),
-                "kube-proxy" | "flanneld" => plan.log_dirs.extend(value("log-dir")),
+                "kube-proxy" => {
+                    plan.log_dirs.extend(value("log-dir"));
+                    plan.files.extend(value("config"));
+                }
+                "flanneld" => plan.log_dirs.extend(value("log-dir")),
                 _ => {}
             }
         }
