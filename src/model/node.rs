@@ -192,6 +192,12 @@ fn component_args(
     if kind.matches(&program) {
         return Some((cmd[1..].to_vec(), service_evidence(s)));
     }
+    // A wrapper that runs the component: `kube-log-runner.exe -log-file=... kubelet.exe <flags>`
+    // (GKE, OpenShift) or `EKS-WindowsServiceHost.exe kubelet "...\kubelet.exe" <flags>` (EKS):
+    // the flags are the words after the component's executable (checks/data/layouts.toml).
+    if let Some(i) = wrapped_at(&cmd, kind) {
+        return Some((cmd[i + 1..].to_vec(), service_evidence(s)));
+    }
     // powershell.exe -File C:\k\StartKubelet.ps1: read the script's invocation.
     let script = cmd
         .iter()
@@ -210,6 +216,11 @@ fn component_args(
             ),
         ),
     ))
+}
+
+/// Where a wrapper's command line names the component's executable (`...\kubelet.exe`), if it does.
+pub fn wrapped_at(cmd: &[String], kind: Kind) -> Option<usize> {
+    cmdline::wrapped_at(cmd, kind.aliases())
 }
 
 fn first_line_with(text: &str, needle: &str) -> String {
@@ -344,7 +355,10 @@ impl NodeModel {
             .and_then(|f| f.value.clone())
             .and_then(|p| files?.get(&p))
             .and_then(|f| Some((index_of(f)?, kubelet::parse_kube_proxy_config(&f.text))));
-        let containerd_path = cmdline::flag(&components[Kind::Containerd.index()].flags, "config")
+        let containerd_flags = &components[Kind::Containerd.index()].flags;
+        // `--config` or its short form `-c` (RKE2 starts containerd with `-c`).
+        let containerd_path = cmdline::flag(containerd_flags, "config")
+            .or_else(|| cmdline::flag(containerd_flags, "c"))
             .and_then(|f| f.value.clone())
             .unwrap_or_else(|| path("containerd_config").to_string());
         let containerd = files
@@ -388,10 +402,21 @@ impl NodeModel {
                 }
             }
         }
+        // flanneld's --net-config-path (RKE2: agent\flanneld-net-conf.json,
+        // rancher/rke2@6ce1a8019e9d0b81eb7a715edbc2b8ac12d26da0:pkg/windows/flannel.go#L133), else the
+        // documented places.
+        let net_config_path =
+            cmdline::flag(&components[Kind::Flanneld.index()].flags, "net-config-path")
+                .and_then(|f| f.value.clone());
         let net_conf = files.and_then(|all| {
-            ["net_conf", "net_conf_start_ps1"]
-                .iter()
-                .find_map(|p| all.get(path(p)))
+            net_config_path
+                .as_deref()
+                .and_then(|p| all.get(p))
+                .or_else(|| {
+                    ["net_conf", "net_conf_start_ps1"]
+                        .iter()
+                        .find_map(|p| all.get(path(p)))
+                })
                 .and_then(|f| Some((index_of(f)?, parse_node_net_conf(&f.text))))
         });
         let subnet_env = files

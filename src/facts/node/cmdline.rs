@@ -171,6 +171,21 @@ pub fn script_invocation(script: &str, program: &str) -> Option<Vec<String>> {
     found.then_some(words)
 }
 
+/// Where a wrapper's command line (`kube-log-runner.exe -log-file=... C:\...\kubelet.exe <flags>`,
+/// `EKS-WindowsServiceHost.exe kubelet "C:\...\kubelet.exe" <flags>`) names an executable whose
+/// stem is one of `stems` (lower case), if it does: the flags are the words after it.
+pub fn wrapped_at(cmd: &[String], stems: &[&str]) -> Option<usize> {
+    cmd.iter().enumerate().skip(1).find_map(|(i, w)| {
+        let stem = super::records::exe_stem(w);
+        let exe = w
+            .trim()
+            .trim_matches('"')
+            .to_ascii_lowercase()
+            .ends_with(".exe");
+        (exe && stems.contains(&stem.as_str())).then_some(i)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
