@@ -303,3 +303,49 @@ fn text_and_markdown_name_the_layout() {
         );
     }
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// azure-vnet creates its HNS network at the first pod's ADD: a missing `azure` network on a node
+/// where no pod's network was seen is `info`, never `fail`.
+#[test]
+fn azure_network_missing_without_pods_is_info() {
+    let dir = std::env::temp_dir().join(format!("windoctor-aks-nopods-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(&bundle("aks-azure-network-missing"), &dir);
+    std::fs::remove_file(dir.join("cluster/pods.json")).expect("pods.json there");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_windoctor"))
+        .stdin(std::process::Stdio::null())
+        .env_remove("KUBECONFIG")
+        .arg("--snapshot")
+        .arg(&dir)
+        .args(["--report", "json"])
+        .output()
+        .expect("windoctor runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    let r: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let all = findings(&r);
+    assert!(
+        all.iter().any(|(s, c, m)| s == "info"
+            && c == "hns-network/network-missing"
+            && m.contains("creates it when the first pod gets a network")),
+        "{}",
+        dump(&r)
+    );
+    assert!(
+        !all.iter()
+            .any(|(s, c, _)| s == "fail" && c.starts_with("hns-network/")),
+        "{}",
+        dump(&r)
+    );
+}
