@@ -32,6 +32,8 @@ pub struct RunPlan {
     pub selection: Selection,
     /// The active probes, when asked for (`--probe`).
     pub probe: Option<ProbeRequest>,
+    /// `--refresh`: the TUI reruns this long after each run ends.
+    pub refresh: Option<Duration>,
 }
 
 impl RunPlan {
@@ -62,6 +64,7 @@ impl RunPlan {
             node_root: cli.node_root.clone(),
             selection,
             probe,
+            refresh: cli.refresh,
         })
     }
 
@@ -74,6 +77,7 @@ impl RunPlan {
             node_root: None,
             selection: Selection::default(),
             probe: None,
+            refresh: None,
         }
     }
 }
