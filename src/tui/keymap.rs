@@ -266,6 +266,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Picker, &[plain(KeyCode::Up)], A::Up, "select the previous entry", None),
     bind(C::Picker, &[plain(KeyCode::PageDown)], A::PageDown, "one page down", None),
     bind(C::Picker, &[plain(KeyCode::PageUp)], A::PageUp, "one page up", None),
+    bind(C::Picker, &[plain(KeyCode::Home)], A::Top, "the first entry: all of them", None),
+    bind(C::Picker, &[plain(KeyCode::End)], A::Bottom, "the last entry", None),
     bind(C::Picker, &[plain(KeyCode::Backspace)], A::SearchDelete, "delete the last character", None),
     bind(C::Picker, &[ctrl('w')], A::SearchDeleteWord, "delete the last word", None),
     bind(C::Picker, &[ctrl('u')], A::SearchClear, "delete everything typed", None),

@@ -53,6 +53,9 @@ use update::Effect;
 /// Frame timing, printed to stderr at exit when `WINDOCTOR_TUI_STATS` is set.
 #[derive(Debug, Default)]
 struct FrameStats {
+    /// When the checklist was built and when the terminal was in TUI mode.
+    app_ready: Duration,
+    terminal_ready: Duration,
     first_frame: Duration,
     all_results_frame: Option<Duration>,
     frames: u32,
@@ -68,7 +71,9 @@ impl FrameStats {
     fn report(&self) -> String {
         let mean = |total: Duration, n: u32| if n > 0 { total / n } else { Duration::ZERO };
         format!(
-            "windoctor tui: first frame {:.1} ms after start; all results on screen at {}; {} frames, render mean {:.0} µs, max {:.0} µs; {} keys, key-to-redraw mean {:.1} ms, max {:.1} ms",
+            "windoctor tui: checklist built at {:.1} ms, terminal ready at {:.1} ms, first frame {:.1} ms after start; all results on screen at {}; {} frames, render mean {:.0} µs, max {:.0} µs; {} keys, key-to-redraw mean {:.1} ms, max {:.1} ms",
+            self.app_ready.as_secs_f64() * 1e3,
+            self.terminal_ready.as_secs_f64() * 1e3,
             self.first_frame.as_secs_f64() * 1e3,
             self.all_results_frame
                 .map_or("-".to_string(), |d| format!("{:.1} ms", d.as_secs_f64() * 1e3)),
@@ -124,6 +129,7 @@ pub async fn run(plan: &RunPlan, threshold: Option<u8>) -> i32 {
             namespace: None,
         });
     }
+    let app_ready = started.elapsed();
     let mut stop = signals::Stop::listen();
     let mut session = match terminal::Session::start(app.mouse_captured) {
         Ok(s) => s,
@@ -135,7 +141,11 @@ pub async fn run(plan: &RunPlan, threshold: Option<u8>) -> i32 {
     if let Ok(size) = session.terminal.size() {
         update::on_resize(&mut app, size.width, size.height);
     }
-    let mut stats = FrameStats::default();
+    let mut stats = FrameStats {
+        app_ready,
+        terminal_ready: started.elapsed(),
+        ..Default::default()
+    };
     draw(&mut session, &app, &mut stats);
     stats.first_frame = started.elapsed();
 

@@ -194,7 +194,7 @@ fn picking_a_node_scopes_the_checklist_counts_and_details() {
         1,
         "the picker opens on the scope"
     );
-    update::on_key(&mut app, key(KeyCode::Up));
+    update::on_key(&mut app, key(KeyCode::Home));
     press(&mut app, "\n");
     assert_eq!(app.scope, Scope::default());
 }

@@ -63,9 +63,8 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let width = area.width as usize;
     let rows = (area.height as usize).saturating_sub(HEAD_LINES);
     let count = view.commands().len();
-    let title =
-        format!(
-        "{} command{} of {} · ↑↓ select · Enter copies one · c all · a {} · M mouse selection {}",
+    let title = format!(
+        "{} command{} of {} · ↑↓ select · Enter copies one · c all · a {} · {}",
         count,
         if count == 1 { "" } else { "s" },
         if view.all {
@@ -73,8 +72,16 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         } else {
             "the selected finding"
         },
-        if view.all { "one finding" } else { "all findings" },
-        if app.mouse_captured { "off" } else { "on" },
+        if view.all {
+            "one finding"
+        } else {
+            "all findings"
+        },
+        if app.mouse_captured {
+            "M lets the mouse select text"
+        } else {
+            "the mouse selects text (M: scroll)"
+        },
     );
     let mut lines: Vec<Line<'static>> = vec![
         Line::from(Span::styled(text::truncate(&title, width), t.title())),
