@@ -155,6 +155,7 @@ fn live_facts_equal_bundle_facts() {
         selection: Default::default(),
         probe: None,
         refresh: None,
+        namespace: None,
     };
     let (_, gathered) = runtime
         .block_on(windoctor::engine::run_to_end(&plan))

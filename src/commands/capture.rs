@@ -1,4 +1,4 @@
-//! `windoctor capture DIR`: writes a bundle (SPEC section 3) that `windoctor --snapshot DIR` replays
+//! `windoctor capture DIR`: writes a bundle (docs/bundle.md) that `windoctor --snapshot DIR` replays
 //! with the same findings.
 //!
 //! The cluster part is listed again from the API as raw JSON (the facts are too slim to write back)
@@ -14,7 +14,7 @@
 
 use crate::exit::{EXIT_NOTHING_EVALUATED, EXIT_OK, EXIT_USAGE};
 use crate::facts::cluster::same_host;
-use crate::inputs::{Fetch, CLUSTER_INPUTS};
+use crate::facts::inputs::{Fetch, CLUSTER_INPUTS};
 use crate::plan::RunPlan;
 use crate::sources::files::{FileStore, MemoryStore};
 use crate::sources::live::{self, Connection, LiveOptions};
@@ -114,7 +114,8 @@ async fn capture_probes(request: &crate::probes::ProbeRequest, dir: &Path, summa
     let probes = crate::probes::run_phase(request, &facts, &config).await;
     match probes.results {
         crate::facts::Input::Ready(results) => {
-            let json = crate::redact::redact(&crate::probes::record::to_bundle_json(&results));
+            let json =
+                crate::redact::redact(&crate::sources::probe_results::to_bundle_json(&results));
             write_bytes(dir, BUNDLE_FILE, json.as_bytes(), summary);
         }
         crate::facts::Input::Failed(e) | crate::facts::Input::Missing(e) => {

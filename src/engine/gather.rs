@@ -11,9 +11,9 @@ pub(crate) fn offline(plan: &RunPlan) -> Result<Option<(Facts, SourceKind)>, Str
     match &plan.source {
         SourceChoice::Demo => Ok(Some((sources::demo::facts(), SourceKind::Demo))),
         SourceChoice::Snapshot(dir) => {
-            let store = sources::files::DirStore::open(dir)?;
+            let store = sources::snapshot::open(dir)?;
             Ok(Some((
-                sources::bundle::read_bundle(&store),
+                sources::bundle::read_bundle(store.as_ref()),
                 SourceKind::Snapshot {
                     path: dir.display().to_string(),
                 },

@@ -10,9 +10,9 @@
 //! still read. See docs/performance.md.
 
 use crate::facts::cluster::ClusterInput;
+use crate::facts::inputs::{Fetch, InputSpec};
 use crate::facts::k8s::ServerVersion;
 use crate::facts::Input;
-use crate::inputs::{Fetch, InputSpec};
 use crate::sources::SourceKind;
 use futures_util::future::BoxFuture;
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -362,7 +362,7 @@ fn encode_query_value(v: &str) -> String {
     out
 }
 
-pub use crate::inputs::WARNING_EVENTS;
+pub use crate::facts::inputs::WARNING_EVENTS;
 
 /// Reads `/version`.
 pub async fn read_version(client: &Client, opts: &LiveOptions) -> Input<ServerVersion> {

@@ -568,6 +568,7 @@ mod tests {
             evidence: vec![],
             fix: None,
             docs: vec![],
+            muted: None,
         };
         f.evidence(Evidence::api("Pod/web/iis-1 .spec.nodeName", "win-a"))
             .evidence(Evidence::api("Node/win-a .status", "x"))

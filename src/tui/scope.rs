@@ -240,6 +240,7 @@ mod tests {
             evidence: vec![],
             fix: None,
             docs: vec![],
+            muted: None,
         }
     }
 

@@ -12,8 +12,8 @@ use crate::catalogue::{Area, CheckMeta, DocRef};
 use crate::checks::Selection;
 use crate::engine::Gathered;
 use crate::facts::InputOutcome;
+use crate::facts::SourceKind;
 use crate::findings::{Finding, Status};
-use crate::sources::SourceKind;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -612,6 +612,7 @@ mod tests {
             evidence: vec![],
             fix: None,
             docs: vec![],
+            muted: None,
         }
     }
 

@@ -57,6 +57,7 @@ pub fn finding(id: &str, status: Status, subject: Subject, message: &str) -> Fin
         evidence: vec![],
         fix: None,
         docs: vec![],
+        muted: None,
     }
 }
 
@@ -394,6 +395,8 @@ pub fn facts() -> Facts {
                 size: 90,
             }],
             unreadable: vec![],
+            coverage: None,
+            captured_by: None,
         }),
         ..NodeFacts::absent()
     };
