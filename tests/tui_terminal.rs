@@ -1,7 +1,9 @@
 //! The TUI in a real terminal (tmux, on a private server socket): termination signals restore the
 //! terminal (no alternate screen, no mouse reporting, cursor shown, cooked mode) and exit with 128 +
 //! the signal number; a bracketed paste is text, never keys, so pasting `node⏎wem` neither quits
-//! nor writes files, and a paste into the search box searches for it.
+//! nor writes files, and a paste into the search box searches for it; when the terminal goes away
+//! and no SIGHUP reaches windoctor (it is not the session leader), it exits instead of spinning on
+//! the dead terminal (crossterm-rs/crossterm#793).
 //!
 //! Needs tmux. Without it the tests skip, except under CI (`CI` set, as `.ci/run` sets it and
 //! installs tmux), where a missing tmux fails them.
@@ -187,4 +189,62 @@ fn a_paste_is_text_and_never_runs_hotkeys() {
         .collect();
     assert!(written.is_empty(), "files written: {written:?}");
     assert_eq!(tmux.flag("alternate_on"), "1", "the TUI quit");
+}
+
+/// Whether process `pid` still runs (a zombie counts as gone).
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            let state = s.rsplit_once(')')?.1.split_whitespace().next()?.to_string();
+            Some(state != "Z" && state != "X")
+        })
+        .unwrap_or(false)
+}
+
+/// CPU time of process `pid` in clock ticks (user + system).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // After the command: state is field 3, utime 14 and stime 15.
+    let at = |n: usize| {
+        fields
+            .get(n - 3)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    at(14) + at(15)
+}
+
+#[test]
+fn the_tui_exits_when_its_terminal_goes_away_without_a_sighup() {
+    if !Path::new("/proc/self/stat").exists() {
+        eprintln!("skipping: needs /proc to follow the process");
+        return;
+    }
+    let Some(tmux) = Tmux::start("gone") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // The pane's shell is the session leader and gets the hang-up; windoctor, its child, does not.
+    let pid = launch(&tmux, dir.path());
+    tmux.run(&["kill-server"]);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while running(pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if running(pid) {
+        let before = cpu_ticks(pid);
+        std::thread::sleep(Duration::from_secs(1));
+        let spent = cpu_ticks(pid) - before;
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+        panic!("windoctor still runs 5 s after its terminal went away ({spent} CPU ticks in the last second)");
+    }
+    let stderr = std::fs::read_to_string(dir.path().join("stderr")).unwrap();
+    assert!(stderr.contains("the terminal went away"), "{stderr}");
 }

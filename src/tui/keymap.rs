@@ -285,7 +285,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Global, &[ch('N')], A::PickNode,
         "pick a Windows node (worst status, build, runtime, Ready): the checklist, counts and details show only its findings", Some("node")),
     bind(C::Global, &[ch('A')], A::PickNamespace,
-        "pick a namespace: only findings about objects in it are shown", None),
+        "pick a namespace: only findings about objects in it, and cluster-wide ones (Nodes, the cluster), are shown, as with -n", None),
     bind(C::Global, &[ch('c'), ch('y')], A::CopyFix,
         "copy the fix of the selected finding (on the checklist: of the worst finding shown) to the clipboard (OSC 52; works over SSH and in tmux)", Some("copy fix")),
     bind(C::Global, &[ch('w')], A::WriteFixes,
@@ -364,6 +364,36 @@ pub fn hints(context: Context) -> Vec<(String, &'static str)> {
         .filter(|b| !shadowed(b))
         .filter_map(|b| Some((b.keys.first()?.label(), b.hint?)))
         .collect()
+}
+
+/// The key tables of docs/tui.md (one Markdown table per context, in the help screen's order),
+/// so that the document says what the help screen says. A test keeps the two the same.
+pub fn markdown_tables() -> String {
+    let mut out = String::new();
+    let mut last: Option<Context> = None;
+    for b in BINDINGS {
+        if last != Some(b.context) {
+            if last.is_some() {
+                out.push('\n');
+            }
+            out.push_str(&format!(
+                "### {}\n\n| keys | what it does |\n| --- | --- |\n",
+                b.context.heading()
+            ));
+            last = Some(b.context);
+        }
+        let keys: Vec<String> = b
+            .keys
+            .iter()
+            .map(|k| format!("`{}`", k.label().replace('|', "\\|")))
+            .collect();
+        out.push_str(&format!(
+            "| {} | {} |\n",
+            keys.join(" "),
+            b.help.replace('|', "\\|")
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -471,5 +501,29 @@ mod tests {
         }
         assert_eq!(ctrl('c').label(), "Ctrl-C");
         assert_eq!(plain(KeyCode::BackTab).label(), "Shift-Tab");
+    }
+
+    #[test]
+    fn docs_tui_md_lists_every_binding_as_the_help_screen_does() {
+        let doc_path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/tui.md");
+        let doc = std::fs::read_to_string(doc_path).unwrap();
+        let begin = "<!-- keys: generated from src/tui/keymap.rs -->\n";
+        let end = "<!-- end of keys -->";
+        let start = doc
+            .find(begin)
+            .expect("docs/tui.md marks where the key tables start")
+            + begin.len();
+        let stop = doc
+            .find(end)
+            .expect("docs/tui.md marks where the key tables end");
+        let tables = markdown_tables();
+        if doc[start..stop].trim() != tables.trim() {
+            let fresh = format!("{}\n{}", &doc[..start], tables) + &doc[stop..];
+            if std::env::var_os("WINDOCTOR_BLESS").is_some() {
+                std::fs::write(doc_path, fresh).unwrap();
+            } else {
+                panic!("docs/tui.md's key tables differ from the key map: run `WINDOCTOR_BLESS=1 cargo test --lib docs_tui_md`");
+            }
+        }
     }
 }

@@ -12,15 +12,18 @@
 //! pastes and mouse -> state and effects), `keymap` (the key table that drives `update`, the help
 //! screen and the footer hints), `view` (pure rendering), `theme` (ANSI-16 colours, NO_COLOR),
 //! `terminal` (raw mode, alternate screen, bracketed paste, restore on exit and panic), `signals`
-//! (termination signals), `clipboard` (OSC 52) and `export` (report and fixes files).
+//! (termination signals), `hangup` (the terminal went away without a signal), `clipboard` (OSC 52) and `export` (report and fixes files).
 //! This file is the event loop: it draws the first frame with every check pending before any source
-//! is read, then waits on terminal events, engine updates, signals and a 100 ms tick for the spinner
-//! and the refresh timer.
+//! is read, then sleeps until a terminal event, an engine update, a signal, a panic on another
+//! thread, or the next moment the screen changes by itself (`update::next_wake`: the spinner while
+//! a run goes on, the `--refresh` countdown). It draws only when something changed, so an idle TUI
+//! costs no CPU.
 
 pub mod clipboard;
 pub mod describe;
 pub mod evidence;
 pub mod export;
+pub mod hangup;
 pub mod input;
 pub mod keymap;
 pub mod row;
@@ -94,6 +97,14 @@ impl FrameStats {
     }
 }
 
+/// Sleeps until `at`, or forever when there is nothing to wake for.
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
 type EngineFuture<'a> = Pin<Box<dyn Future<Output = ()> + 'a>>;
 
 /// Polls the running engine, or never completes when there is none.
@@ -121,16 +132,14 @@ pub async fn run(plan: &RunPlan, threshold: Option<u8>) -> i32 {
     );
     app.clock.started_at = Some(time::OffsetDateTime::now_utc());
     app.refresh = plan.refresh;
-    // `--node` starts scoped to that node. (A namespace scope from the command line goes here
-    // too, once the plan carries one.)
-    if plan.node_name.is_some() {
-        app.set_scope(scope::Scope {
-            node: plan.node_name.clone(),
-            namespace: None,
-        });
-    }
+    // `--node` and `-n` start scoped to that node and namespace.
+    app.set_scope(scope::Scope {
+        node: plan.node_name.clone(),
+        namespace: plan.namespace.clone(),
+    });
     let app_ready = started.elapsed();
     let mut stop = signals::Stop::listen();
+    let mut hangup = hangup::Hangup::watch();
     let mut session = match terminal::Session::start(app.mouse_captured) {
         Ok(s) => s,
         Err(e) => {
@@ -150,8 +159,6 @@ pub async fn run(plan: &RunPlan, threshold: Option<u8>) -> i32 {
     stats.first_frame = started.elapsed();
 
     let mut events = EventStream::new();
-    let mut tick = tokio::time::interval(Duration::from_millis(100));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let (engine_future, mut rx) = start_engine(plan);
     let mut engine = Some(engine_future);
     let mut rx_open = true;
@@ -162,8 +169,15 @@ pub async fn run(plan: &RunPlan, threshold: Option<u8>) -> i32 {
         let mut dirty = false;
         let mut effect = None;
         let mut input_at: Option<Instant> = None;
+        let wake_at = update::next_wake(&app).map(|at| started + at);
         tokio::select! {
             signal = stop.recv() => stopped = Some(signal),
+            () = hangup.recv() => {
+                stopped = Some(signals::Stopped {
+                    name: "a hang-up (the terminal went away)",
+                    exit_code: 128 + 1,
+                })
+            }
             () = poll_engine(&mut engine), if engine.is_some() => engine = None,
             msg = rx.recv(), if rx_open => match msg {
                 Some(first) => {
@@ -207,14 +221,14 @@ pub async fn run(plan: &RunPlan, threshold: Option<u8>) -> i32 {
                     None => effect = Some(Effect::Quit),
                 }
             },
-            _ = tick.tick() => {
+            () = terminal::panic_notice() => {
+                fatal = Some("stopped after an internal error (the panic message is above)".to_string());
+            }
+            () = sleep_until(wake_at) => {
                 dirty = update::on_tick(&mut app, started.elapsed());
                 if update::refresh_due(&app) {
                     effect = Some(Effect::RerunAll);
                     dirty = true;
-                }
-                if terminal::panicked() {
-                    fatal = Some("stopped after an internal error (the panic message is above)".to_string());
                 }
             }
         }
@@ -246,21 +260,31 @@ pub async fn run(plan: &RunPlan, threshold: Option<u8>) -> i32 {
     drop(session);
 
     if let Some(s) = stopped {
-        eprintln!("windoctor: stopped by {}; the terminal is restored", s.name);
+        say(&format!(
+            "windoctor: stopped by {}; the terminal is restored",
+            s.name
+        ));
         return s.exit_code;
     }
     if let Some(e) = fatal {
-        eprintln!("windoctor: {e}");
+        say(&format!("windoctor: {e}"));
         return crate::exit::EXIT_USAGE;
     }
     for path in &app.written {
-        eprintln!("windoctor: wrote {path}");
+        say(&format!("windoctor: wrote {path}"));
     }
-    eprintln!("windoctor: {}", summary(&app));
+    say(&format!("windoctor: {}", summary(&app)));
     if std::env::var_os("WINDOCTOR_TUI_STATS").is_some() {
-        eprintln!("{}", stats.report());
+        say(&stats.report());
     }
     exit_code(threshold, &app)
+}
+
+/// A line on stderr, which may be the terminal that just went away: unlike `eprintln!`, a failed
+/// write is ignored instead of panicking.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 fn draw(session: &mut terminal::Session, app: &App, stats: &mut FrameStats) {

@@ -1,7 +1,8 @@
 //! The scope the operator looks at: one Windows node and/or one namespace. A finding is in a node's
 //! scope when it is about that node (its `node` field), or when it is about no single node and
 //! names the node (subject, message or evidence: a Deployment whose pods failed there, an event on
-//! it). A finding is in a namespace's scope when its subject lives in that namespace. Node names
+//! it). A finding is in a namespace's scope when its subject lives in that namespace or in none
+//! (cluster-wide findings, Nodes), as `-n` scopes a report. Node names
 //! compare like Node names do everywhere else: any case, short name against FQDN.
 //!
 //! Also here: the per-node summary the node picker lists (worst status and problem count of the
@@ -27,7 +28,7 @@ impl Scope {
     /// Whether `f` is in scope.
     pub fn admits(&self, f: &Finding) -> bool {
         if let Some(ns) = &self.namespace {
-            if f.subject.namespace.as_deref() != Some(ns.as_str()) {
+            if f.subject.namespace.as_deref().is_some_and(|n| n != ns) {
                 return false;
             }
         }
@@ -319,7 +320,10 @@ mod tests {
             "",
             Status::Pass
         )));
-        assert!(!scope.admits(&finding(None, Subject::node("n"), "", Status::Pass)));
+        assert!(
+            scope.admits(&finding(None, Subject::node("n"), "", Status::Pass)),
+            "cluster-wide findings stay, as with -n"
+        );
         assert_eq!(scope.describe(), "namespace web");
         assert_eq!(Scope::default().describe(), "everything");
     }

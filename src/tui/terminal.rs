@@ -31,6 +31,17 @@ pub fn panicked() -> bool {
     PANICKED.load(Ordering::SeqCst)
 }
 
+/// Woken by the panic hook, so that the event loop, which sleeps while nothing happens, learns of
+/// a panic on another thread at once.
+static PANIC_NOTICE: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// Completes when some thread has panicked since the TUI started.
+pub async fn panic_notice() {
+    while !panicked() {
+        PANIC_NOTICE.notified().await;
+    }
+}
+
 /// Owns the TUI mode of the terminal; dropping it restores the terminal.
 pub struct Session {
     pub terminal: Tui,
@@ -116,6 +127,7 @@ fn install_panic_hook() {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             PANICKED.store(true, Ordering::SeqCst);
+            PANIC_NOTICE.notify_one();
             restore();
             previous(info);
         }));

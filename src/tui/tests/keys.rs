@@ -200,16 +200,32 @@ fn picking_a_node_scopes_the_checklist_counts_and_details() {
 }
 
 #[test]
-fn picking_a_namespace_keeps_only_findings_in_it() {
+fn picking_a_namespace_keeps_its_findings_and_cluster_wide_ones() {
     let mut app = finished_app();
     press(&mut app, "Akube-fl\n");
     assert_eq!(app.scope.namespace.as_deref(), Some("kube-flannel"));
-    assert_eq!(
-        app.visible().len(),
-        1,
-        "only flanneld-waiting is about kube-flannel"
+    let visible = app.visible();
+    let ids: Vec<&str> = visible
+        .iter()
+        .map(|i| app.rows[*i].info.id.as_str())
+        .collect();
+    assert!(ids.contains(&"flanneld-waiting"), "{ids:?}");
+    // As with -n: findings about objects in other namespaces go, cluster-wide ones stay.
+    let shown: Vec<&Finding> = visible
+        .iter()
+        .flat_map(|i| app.rows[*i].scoped_findings())
+        .collect();
+    assert!(shown.iter().all(|f| f
+        .subject
+        .namespace
+        .as_deref()
+        .is_none_or(|n| n == "kube-flannel")));
+    assert!(shown.iter().any(|f| f.subject.namespace.is_none()));
+    let everything: usize = app.rows.iter().map(|r| r.findings().len()).sum();
+    assert!(
+        shown.len() < everything,
+        "other namespaces' findings are hidden"
     );
-    assert_eq!(selected_id(&app), "flanneld-waiting");
 }
 
 #[test]
@@ -465,6 +481,30 @@ fn refresh_interval_triggers_after_each_run() {
     assert!(update::refresh_due(&app));
     update::restart(&mut app);
     assert!(!update::refresh_due(&app), "not while running");
+}
+
+#[test]
+fn an_idle_tui_sleeps_until_something_changes_on_screen() {
+    let mut app = finished_app();
+    assert_eq!(
+        update::next_wake(&app),
+        None,
+        "no timer when nothing moves by itself"
+    );
+    // --refresh: wake when the countdown shows one second less, and for the refresh itself.
+    app.refresh = Some(Duration::from_secs(30));
+    app.clock.now = Duration::from_millis(12_000);
+    let wake = update::next_wake(&app).unwrap();
+    assert_eq!(wake, Duration::from_millis(12_301));
+    assert!(update::on_tick(&mut app, wake), "the countdown moved");
+    app.clock.now = Duration::from_millis(31_000);
+    assert_eq!(update::next_wake(&app), Some(Duration::from_millis(31_300)));
+    update::on_tick(&mut app, Duration::from_millis(31_300));
+    assert!(update::refresh_due(&app));
+    // A run goes on: the spinner turns every 100 ms.
+    update::restart(&mut app);
+    app.clock.now = Duration::from_millis(31_342);
+    assert_eq!(update::next_wake(&app), Some(Duration::from_millis(31_400)));
 }
 
 #[test]

@@ -290,12 +290,44 @@ pub fn on_resize(app: &mut App, width: u16, height: u16) {
 }
 
 /// Advances the clock; returns whether the screen shows something that moved (the spinner and
-/// elapsed counters while a run goes on, the refresh countdown each second).
+/// elapsed counters while a run goes on, the refresh countdown when its whole seconds change).
 pub fn on_tick(app: &mut App, now: Duration) -> bool {
-    let second_changed = app.clock.now.as_secs() != now.as_secs();
+    let before = countdown(app);
     app.clock.now = now;
     app.clock.frame = (now.as_millis() / 100) as u64;
-    app.animating() || (second_changed && app.next_refresh().is_some())
+    app.animating() || countdown(app) != before
+}
+
+/// The refresh countdown as the header shows it (whole seconds left), with `--refresh`.
+fn countdown(app: &App) -> Option<u64> {
+    app.next_refresh()
+        .map(|at| at.saturating_sub(app.clock.now).as_secs())
+}
+
+/// How often the spinner turns while a run goes on.
+pub const SPINNER_STEP: Duration = Duration::from_millis(100);
+
+/// When the event loop must wake if no input and no data arrive (time since start, like
+/// `clock.now`): the next spinner step while a run goes on, the moment the refresh countdown
+/// shows one second less (and the refresh itself), or never. An idle TUI without `--refresh`
+/// sleeps until a key, a paste, a resize or a signal.
+pub fn next_wake(app: &App) -> Option<Duration> {
+    let now = app.clock.now;
+    if app.animating() {
+        let step = SPINNER_STEP.as_millis();
+        let next = (now.as_millis() / step + 1) * step;
+        return Some(Duration::from_millis(
+            u64::try_from(next).unwrap_or(u64::MAX),
+        ));
+    }
+    let due = app.next_refresh()?;
+    if now >= due {
+        return Some(now);
+    }
+    // `as_secs` truncates: the shown value drops just after exactly that many seconds remain.
+    let shown = due.saturating_sub(now).as_secs();
+    let drops = due.saturating_sub(Duration::from_secs(shown)) + Duration::from_millis(1);
+    Some(drops.min(due))
 }
 
 fn back(app: &mut App) -> Option<Effect> {
