@@ -84,10 +84,15 @@ impl Drop for Tmux {
 /// Starts `windoctor --demo` in a 100x30 pane whose shell records the exit code and `stty -a`
 /// afterwards into `dir`; returns the windoctor process id.
 fn launch(tmux: &Tmux, dir: &Path) -> u32 {
+    launch_with(tmux, dir, "")
+}
+
+/// `launch`, with windoctor started through `wrapper` (e.g. `setsid`).
+fn launch_with(tmux: &Tmux, dir: &Path, wrapper: &str) -> u32 {
     let bin = env!("CARGO_BIN_EXE_windoctor");
     let d = dir.display();
     let script = format!(
-        "sh -c 'echo $$ > {d}/pid; exec {bin} --demo' 2>{d}/stderr; echo $? > {d}/rc; stty -a > {d}/stty; sleep 60"
+        "sh -c 'echo $$ > {d}/pid; exec {wrapper} {bin} --demo' 2>{d}/stderr; echo $? > {d}/rc; stty -a > {d}/stty; sleep 60"
     );
     tmux.run(&[
         "new-session",
@@ -225,12 +230,22 @@ fn the_tui_exits_when_its_terminal_goes_away_without_a_sighup() {
         eprintln!("skipping: needs /proc to follow the process");
         return;
     }
+    if Command::new("setsid").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "setsid (util-linux) is required under CI"
+        );
+        eprintln!("skipping: setsid is not installed");
+        return;
+    }
     let Some(tmux) = Tmux::start("gone") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    // The pane's shell is the session leader and gets the hang-up; windoctor, its child, does not.
-    let pid = launch(&tmux, dir.path());
+    // In a session of its own, windoctor gets no SIGHUP when the terminal goes away (as when it
+    // is not the session leader and the shell exits first); its terminal is still the pane's.
+    // Without the hang-up watch it stayed, spinning at a quarter of a core.
+    let pid = launch_with(&tmux, dir.path(), "setsid");
     tmux.run(&["kill-server"]);
     let deadline = Instant::now() + Duration::from_secs(5);
     while running(pid) && Instant::now() < deadline {
