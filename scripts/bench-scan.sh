@@ -91,8 +91,10 @@ measure() {
   local tool="$1" result="$work/time.out" status=0
   case "$tool" in
     windoctor)
+      # The lists only, as kubectl reads them: the node-data phase (reading every Windows node
+      # through the API) is measured by scripts/bench-node-data.sh (section at the end).
       WINDOCTOR_TIMINGS=1 /usr/bin/time -f "%e %M" -o "$result" \
-        "$windoctor" --report json --kubeconfig "$work/kubeconfig" >"$work/report.json" 2>"$work/windoctor.err" || status=$?
+        "$windoctor" --report json --no-node-data --kubeconfig "$work/kubeconfig" >"$work/report.json" 2>"$work/windoctor.err" || status=$?
       # Exit 1 only means findings at or above --fail-on.
       [ "$status" -le 1 ] || { echo "bench-scan: windoctor failed ($status): $(tail -3 "$work/windoctor.err")" >&2; exit 1; }
       # When the last list arrived, and the slowest checks.
@@ -176,3 +178,11 @@ for size in $growth; do bench "${size%:*}" "${size#*:}"; done
     echo "| $factor | ${size%:*} / $m | ${wall[windoctor,$size]} s | ${lists[windoctor,$size]} s | $(mib "${rss[windoctor,$size]}") MiB | ${wall[kubectl,$size]} s | $(mib "${rss[kubectl,$size]}") MiB | $(ratio "${wall[windoctor,$size]}" "${wall[windoctor,$base]}") | $(ratio "${lists[windoctor,$size]}" "${lists[windoctor,$base]}") | $(ratio "${rss[windoctor,$size]}" "${rss[windoctor,$base]}") | $per_pod |"
   done
 } | tee "${out:-/dev/null}"
+
+# --- Node data through the API (issue 10) -------------------------------------------------------
+# The node-data phase (system pod logs and statuses, configz, the kubelet's log directory of every
+# Windows node) on the largest size: its time and memory, with and without it. Kept in its own
+# script so that this one's tables stay comparable with kubectl.
+largest="${sizes##* }"
+"$root/scripts/bench-node-data.sh" --no-build --runs "$runs" --seed "$seed" \
+  --nodes "${largest%:*}" --pods "${largest#*:}" | tee -a "${out:-/dev/null}"

@@ -60,25 +60,36 @@ async fn run(cli: Cli) -> i32 {
     if let Some(Command::Capture { dir }) = &cli.command {
         return crate::commands::capture::run(&plan, dir).await;
     }
-    let threshold = cli.run.fail_on.threshold();
-    let interactive =
-        cli.run.report.is_none() && cli.run.output.is_none() && std::io::stdout().is_terminal();
-    if interactive {
-        return crate::tui::run(&plan, threshold).await;
+    if let Some(Command::NodePayload) = &cli.command {
+        return crate::commands::fleet::node_payload(cli.connection.node.as_deref());
     }
-    let format = match cli.run.report {
+    if let Some(Command::Fleet(args)) = &cli.command {
+        if let Some(code) = crate::commands::fleet::before_run(&plan, args).await {
+            return code;
+        }
+    }
+    let run_args = cli.run_args();
+    let threshold = run_args.fail_on.threshold();
+    let interactive =
+        run_args.report.is_none() && run_args.output.is_none() && std::io::stdout().is_terminal();
+    if interactive {
+        let code = crate::tui::run(&plan, threshold).await;
+        crate::commands::fleet::after_run(&plan).await;
+        return code;
+    }
+    let format = match run_args.report {
         Some(f) => f,
-        None if cli.run.output.is_some() => report::ReportFormat::Json,
+        None if run_args.output.is_some() => report::ReportFormat::Json,
         None => {
             eprintln!("windoctor: stdout is not a terminal, so printing the text report instead of opening the TUI (use --report json|markdown|text|junit|sarif to choose)");
             report::ReportFormat::Text
         }
     };
     let options = report::RenderOptions {
-        verbose: cli.run.verbose,
+        verbose: run_args.verbose,
         threshold,
     };
-    let silence = match &cli.run.silence {
+    let silence = match &run_args.silence {
         None => None,
         Some(path) => match crate::silence::Silence::load(path, &crate::silence::today()) {
             Ok(s) => {
@@ -93,14 +104,18 @@ async fn run(cli: Cli) -> i32 {
             }
         },
     };
-    headless(
+    let mut plan = plan;
+    plan.node_data.progress = std::io::stderr().is_terminal();
+    let code = headless(
         &plan,
         format,
         options,
-        cli.run.output.as_deref(),
+        run_args.output.as_deref(),
         silence.as_ref(),
     )
-    .await
+    .await;
+    crate::commands::fleet::after_run(&plan).await;
+    code
 }
 
 /// Runs every check to the end and prints the report on stdout, or writes it to `output`.

@@ -17,6 +17,7 @@ pub mod engine;
 pub mod exit;
 pub mod facts;
 pub mod findings;
+pub mod fleet;
 pub mod model;
 pub mod plan;
 pub mod probes;

@@ -206,6 +206,7 @@ const ACCESSOR_PATHS: &[(&str, &[&str])] = &[
     ("pod_cidr", &[]),
     ("node_ip", &[]),
     ("build", &[]),
+    ("from_api", &[]),
 ];
 
 #[test]

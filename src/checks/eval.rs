@@ -159,8 +159,32 @@ impl<'a> Eval<'a> {
         &self.findings
     }
 
+    /// The findings, each piece of evidence marked with the source of node data it came through
+    /// (`Origin`): what the check used for that node.
     pub fn into_findings(self) -> Vec<Finding> {
-        self.findings
+        let model = self.model;
+        let mut findings = self.findings;
+        for f in &mut findings {
+            let part = f.node.as_deref().and_then(|n| model.node_part(n));
+            let from_api = part.map(|p| p.origin == crate::facts::node::remote::PartOrigin::Api);
+            for e in &mut f.evidence {
+                if e.origin.is_none() {
+                    e.origin = crate::findings::Origin::of(e, from_api);
+                }
+            }
+            // A node part made from the API says which of its sources could not be read and
+            // what would provide them, wherever a check could not conclude.
+            if let (Some(p), true, Status::Skip | Status::Error) =
+                (part, from_api == Some(true), f.status)
+            {
+                let unread = p.unread_sources();
+                if !unread.is_empty() && !f.message.contains("sources not read") {
+                    f.message
+                        .push_str(&format!(" (sources not read for this node: {unread})"));
+                }
+            }
+        }
+        findings
     }
 
     /// Gives the input if it is ready; otherwise records one `skip` (not captured) or `error` (could
@@ -311,8 +335,13 @@ impl<'a> Eval<'a> {
 
     /// For a node part another tool gathered in part: true when every `node_reads` of this check
     /// was gathered; otherwise records one `skip` per missing read (naming it and why) and gives
-    /// false. Node parts windoctor captured itself always pass.
+    /// false. Node parts windoctor captured itself always pass, and so do parts made from what the
+    /// API serves: the node checks judge those themselves (`NodeView::from_api`), naming the
+    /// sources the API could not give.
     fn node_gate(&mut self, view: &NodeView<'a>) -> bool {
+        if view.from_api() {
+            return true;
+        }
         if view
             .raw
             .files

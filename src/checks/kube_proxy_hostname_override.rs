@@ -148,7 +148,9 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     ev.part("override-mismatch");
     let Some((words, evidence)) = comp.args() else {
         let node = view.name();
-        let reason = if comp.is_present() {
+        let reason = if view.from_api() {
+            "no pod on this node runs kube-proxy.exe with its flags (or logs them), and its Windows service and process are not visible through the API"
+        } else if comp.is_present() {
             "its command line could not be read"
         } else {
             "kube-proxy is neither running nor registered as a service here (see node-ready)"

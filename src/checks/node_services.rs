@@ -12,6 +12,10 @@ use crate::model::node::{process_evidence, service_evidence, Kind, NodeView};
 
 pub fn run(ev: &mut Eval) {
     for view in ev.node_views() {
+        if view.from_api() {
+            api_part(ev, &view);
+            continue;
+        }
         let Some(_services) = ev.node_services(&view) else {
             continue;
         };
@@ -210,6 +214,38 @@ fn judge<'a>(ev: &mut Eval<'a>, view: &NodeView<'a>, kind: Kind, node: &str, pod
             .with_fix(fix);
         }
     }
+}
+
+/// A node part made from what the API serves: the Windows services are not visible, but a
+/// HostProcess pod that runs kube-proxy or flanneld is (its DaemonSet restarts it), as on the node.
+fn api_part<'a>(ev: &mut Eval<'a>, view: &NodeView<'a>) {
+    let node = view.name();
+    let mut kinds = vec![Kind::KubeProxy];
+    if view.flannel_evidence().is_some() {
+        kinds.push(Kind::Flanneld);
+    }
+    let pods = ev.pods();
+    for kind in kinds {
+        if host_process_pod(kind, &node, pods.map(Vec::as_slice)).is_some() {
+            judge(ev, view, kind, &node, pods.map(Vec::as_slice));
+        } else {
+            ev.part("service-stopped");
+            ev.emit(
+                Status::Skip,
+                Subject::node(node.clone()),
+                format!(
+                    "no HostProcess pod runs {} on {node}, and whether it is a Windows service is not visible through the API (run windoctor on the node or `windoctor fleet` to list its services)",
+                    kind.name()
+                ),
+            );
+        }
+    }
+    ev.part("not-registered");
+    ev.emit(
+        Status::Skip,
+        Subject::node(node.clone()),
+        format!("how the kubelet is registered on {node} is not visible through the API (Windows services are listed by windoctor on the node or `windoctor fleet`)"),
+    );
 }
 
 /// A HostProcess pod on the local node that runs `kind` (kube-proxy or flanneld DaemonSets).

@@ -48,7 +48,15 @@ pub async fn run(plan: &RunPlan, dir: &Path) -> i32 {
             {
                 request.suggested_target = server.as_deref().and_then(crate::probes::server_target);
             }
-            node_names = capture_cluster(&conn, &opts, dir, &mut summary).await;
+            node_names = capture_cluster(
+                &conn,
+                &opts,
+                &plan.node_data,
+                plan.fleet.as_ref(),
+                dir,
+                &mut summary,
+            )
+            .await;
         }
         Err(e) => summary
             .problems
@@ -126,17 +134,20 @@ async fn capture_probes(request: &crate::probes::ProbeRequest, dir: &Path, summa
     }
 }
 
-/// Lists every kind and writes `cluster/*.json` (and Windows flannel / kube-proxy pod log tails).
+/// Lists every kind and writes `cluster/*.json`, then each Windows node's data read through the
+/// API (`nodes/NAME/`, system pod log tails under `cluster/logs/`; see commands::node_data).
 /// Returns the Node names, for matching the local host name.
 async fn capture_cluster(
     conn: &Connection,
     opts: &LiveOptions,
+    plan_node_data: &crate::sources::nodeapi::NodeDataOptions,
+    fleet: Option<&crate::fleet::FleetRequest>,
     dir: &Path,
     summary: &mut Summary,
 ) -> Vec<String> {
     let mut node_names = Vec::new();
     let mut pods_raw: Vec<Value> = Vec::new();
-    let mut windows_nodes: Vec<String> = Vec::new();
+    let mut nodes_raw: Vec<Value> = Vec::new();
     for spec in CLUSTER_INPUTS {
         let file = format!("{}.json", spec.bundle);
         if spec.fetch == Fetch::Version {
@@ -152,14 +163,9 @@ async fn capture_cluster(
                     for n in &items {
                         if let Some(name) = n.pointer("/metadata/name").and_then(Value::as_str) {
                             node_names.push(name.to_string());
-                            let os = n
-                                .pointer("/metadata/labels/kubernetes.io~1os")
-                                .and_then(Value::as_str);
-                            if os == Some("windows") {
-                                windows_nodes.push(name.to_string());
-                            }
                         }
                     }
+                    nodes_raw = items.clone();
                 }
                 if spec.name == "pods" {
                     pods_raw = items.clone();
@@ -170,7 +176,13 @@ async fn capture_cluster(
             Err(e) => summary.problems.push(format!("{file}: {e}")),
         }
     }
-    capture_pod_logs(conn, &pods_raw, &windows_nodes, dir, summary).await;
+    if plan_node_data.enabled || fleet.is_some() {
+        let written =
+            super::node_data::capture(conn, &nodes_raw, &pods_raw, plan_node_data, fleet, dir)
+                .await;
+        summary.written.extend(written.written);
+        summary.problems.extend(written.problems);
+    }
     node_names
 }
 
@@ -185,65 +197,6 @@ async fn version(conn: &Connection, opts: &LiveOptions) -> Result<Value, String>
             "cannot read /version: timed out after {}s",
             opts.request_timeout.as_secs()
         )),
-    }
-}
-
-/// Tails of the flannel and kube-proxy pods on Windows nodes, as `cluster/logs/NS/POD/CONTAINER.log`.
-async fn capture_pod_logs(
-    conn: &Connection,
-    pods: &[Value],
-    windows_nodes: &[String],
-    dir: &Path,
-    summary: &mut Summary,
-) {
-    let mut taken = 0;
-    for p in pods {
-        let ns = p
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .unwrap_or("default");
-        let name = p
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let node = p
-            .pointer("/spec/nodeName")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        if !(name.contains("flannel") || name.contains("kube-proxy"))
-            || !windows_nodes.iter().any(|w| w == node)
-        {
-            continue;
-        }
-        let containers: Vec<String> = p
-            .pointer("/spec/containers")
-            .and_then(Value::as_array)
-            .map(|cs| {
-                cs.iter()
-                    .filter_map(|c| c.get("name")?.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        for c in containers {
-            if taken >= 24 {
-                return;
-            }
-            let url =
-                format!("/api/v1/namespaces/{ns}/pods/{name}/log?container={c}&tailLines=2000");
-            let Ok(req) = http::Request::get(&url).body(Vec::new()) else {
-                continue;
-            };
-            match conn.client.request_text(req).await {
-                Ok(text) => {
-                    taken += 1;
-                    let path = format!("cluster/logs/{ns}/{name}/{c}.log");
-                    write_bytes(dir, &path, crate::redact::redact(&text).as_bytes(), summary);
-                }
-                Err(e) => summary
-                    .problems
-                    .push(format!("log of {ns}/{name}/{c}: {e}")),
-            }
-        }
     }
 }
 

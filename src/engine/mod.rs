@@ -36,7 +36,7 @@ impl Gathered {
         let f = &self.world.facts;
         f.cluster.any_ready()
             || f.node.present
-            || f.node_parts.iter().any(|n| n.present)
+            || !f.remote_nodes.is_empty()
             || f.probes.results.is_ready()
     }
 
@@ -105,7 +105,11 @@ async fn run_live(plan: &RunPlan, tx: UnboundedSender<Update>) {
         scheduler.resolve("probes");
     }
     gather::node_part(plan, &mut facts).await;
-    scheduler.resolve("node");
+    // With node data through the API (or a fleet collection), the node checks wait for it (it
+    // starts once the nodes and pods are in); without it, the local part is all there is.
+    if !plan.node_data.enabled && plan.fleet.is_none() {
+        scheduler.resolve("node");
+    }
 
     let conn = match sources::live::connect(&plan.live).await {
         Ok(c) => c,
@@ -138,26 +142,46 @@ async fn run_live(plan: &RunPlan, tx: UnboundedSender<Update>) {
     let mut world = World::new(facts);
 
     let started = Instant::now();
-    let mut set = tokio::task::JoinSet::new();
+    let mut set: tokio::task::JoinSet<Arrived> = tokio::task::JoinSet::new();
     for input in CLUSTER_INPUTS {
         let _ = tx.send(Update::InputStarted(input.name));
     }
     for read in sources::live::fetch_all(&conn.client, &plan.live) {
-        set.spawn(read);
+        set.spawn(async move { Arrived::Cluster(read.await) });
     }
+    let mut node_data = NodeDataPhase::new(plan);
     while let Some(joined) = set.join_next().await {
         let Ok(arrived) = joined else { continue };
         let elapsed = started.elapsed();
-        let (input, outcome) = world.store(arrived);
-        if input == "nodes" {
-            crate::model::resolve_local_node(&mut world.facts, plan.node_name.as_deref());
+        match arrived {
+            Arrived::Cluster(arrived) => {
+                let (input, outcome) = world.store(arrived);
+                if input == "nodes" {
+                    crate::model::resolve_local_node(&mut world.facts, plan.node_name.as_deref());
+                }
+                let _ = tx.send(Update::InputDone {
+                    input,
+                    outcome,
+                    elapsed,
+                });
+                scheduler.resolve(input);
+                node_data.note_arrived(input);
+                if let Some(phase) = node_data.start(&conn.client, &world.facts, plan) {
+                    let _ = tx.send(Update::InputStarted("node"));
+                    set.spawn(phase);
+                }
+            }
+            Arrived::NodeData(parts) => {
+                let count = parts.len();
+                world.store_remote_nodes(parts);
+                let _ = tx.send(Update::InputDone {
+                    input: "node",
+                    outcome: InputOutcome::Ready(count),
+                    elapsed,
+                });
+                scheduler.resolve("node");
+            }
         }
-        let _ = tx.send(Update::InputDone {
-            input,
-            outcome,
-            elapsed,
-        });
-        scheduler.resolve(input);
         world = run_checks(scheduler.take_ready(), world, &tx).await;
     }
     let server = match &conn.source {
@@ -170,6 +194,70 @@ async fn run_live(plan: &RunPlan, tx: UnboundedSender<Update>) {
         world,
         source: conn.source,
     })));
+}
+
+/// What the live run's tasks hand back: a cluster input, or the node parts read through the API.
+enum Arrived {
+    Cluster(crate::facts::cluster::ClusterInput),
+    NodeData(Vec<crate::facts::NodeFacts>),
+}
+
+/// The node-data phase of a live run: starts once the nodes and pods are in (it needs both to
+/// know the Windows nodes and their system pods), at most once.
+struct NodeDataPhase {
+    enabled: bool,
+    nodes: bool,
+    pods: bool,
+    started: bool,
+}
+
+impl NodeDataPhase {
+    fn new(plan: &RunPlan) -> Self {
+        NodeDataPhase {
+            enabled: plan.node_data.enabled || plan.fleet.is_some(),
+            nodes: false,
+            pods: false,
+            started: false,
+        }
+    }
+
+    fn note_arrived(&mut self, input: &str) {
+        match input {
+            "nodes" => self.nodes = true,
+            "pods" => self.pods = true,
+            _ => {}
+        }
+    }
+
+    /// The phase's future, the first time both inputs are in.
+    fn start(
+        &mut self,
+        client: &kube::Client,
+        facts: &Facts,
+        plan: &RunPlan,
+    ) -> Option<impl std::future::Future<Output = Arrived> + Send + 'static> {
+        if !self.enabled || self.started || !self.nodes || !self.pods {
+            return None;
+        }
+        self.started = true;
+        let opts = plan.node_data.clone();
+        let fleet = plan.fleet.clone();
+        let plans = sources::nodeapi::plan_nodes(facts, opts.pods_per_node);
+        let client = client.clone();
+        Some(async move {
+            let parts = crate::fleet::node_parts(&client, plans, &opts, fleet.as_ref()).await;
+            // Parsing a thousand parts is CPU work: off the async workers.
+            let facts = tokio::task::spawn_blocking(move || {
+                parts
+                    .iter()
+                    .map(sources::nodeapi::read_api_part)
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .unwrap_or_default();
+            Arrived::NodeData(facts)
+        })
+    }
 }
 
 /// Runs the active probes when the plan asks for them (never otherwise), reporting them as the

@@ -123,8 +123,9 @@ impl<T: Count> Input<T> {
 pub struct Facts {
     pub cluster: ClusterFacts,
     pub node: NodeFacts,
-    /// Node parts of other Windows nodes (`nodes/NAME/` in a bundle), each named by its part.
-    pub node_parts: Vec<NodeFacts>,
+    /// Node parts of other Windows nodes (`nodes/NAME/` of a bundle, or read through the API in a
+    /// live run), each naming its Node, in name order.
+    pub remote_nodes: Vec<NodeFacts>,
     /// Which collector made the snapshot, when it is another tool's output.
     pub collection: Option<collection::CollectionInfo>,
     pub probes: ProbeFacts,

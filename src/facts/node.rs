@@ -15,6 +15,7 @@ pub mod flannel;
 pub mod kubelet;
 pub mod logs;
 pub mod records;
+pub mod remote;
 pub mod sourcevip;
 pub mod subnet_env;
 
@@ -30,8 +31,6 @@ pub const NOT_CAPTURED: &str =
 pub struct NodeFacts {
     /// True when the source has a node part (`node/node.json` exists or the live collector ran).
     pub present: bool,
-    /// The name of a node part other than the local one (`nodes/NAME/` in a bundle).
-    pub part: Option<String>,
     /// The collector that gathered this node part, when another tool did (node.json
     /// `collected_by`), e.g. `aks-collect-windows-logs`.
     pub collector: Option<String>,
@@ -56,8 +55,20 @@ pub struct NodeFacts {
     pub env: Input<BTreeMap<String, String>>,
     /// The node files the checks read (`node/files/C/...`). Ready whenever the node part is present.
     pub files: Input<NodeFiles>,
-    /// Component log tails (`node/logs/*` and the `*.log` files among `files`).
+    /// Component log tails (`node/logs/*` and the `*.log` files among `files`), plus, for a part
+    /// made from the API, the system pods' log tails (`pod log NS/POD/CONTAINER`) and the kubelet's
+    /// served log files and node log query answers.
     pub logs: Input<Vec<NodeLog>>,
+    /// The Node this part is about, when the bundle layout names it (`nodes/NAME/`).
+    pub node_name: Option<String>,
+    /// Who made the part: windoctor's collector on the node, or what the API serves.
+    pub origin: remote::PartOrigin,
+    /// The system pods on the node with their container statuses (`system-pods.json`).
+    pub system_pods: Input<Vec<remote::SystemPod>>,
+    /// The kubelet's running configuration (`configz.json`).
+    pub configz: Input<remote::Configz>,
+    /// How each source read through the API went for this node (node.json `sources`).
+    pub sources: BTreeMap<remote::RemoteSource, remote::SourceNote>,
 }
 
 impl NodeFacts {
@@ -66,7 +77,6 @@ impl NodeFacts {
         let missing = || NOT_CAPTURED.to_string();
         NodeFacts {
             present: false,
-            part: None,
             collector: None,
             partial: BTreeMap::new(),
             hostname: Input::Missing(missing()),
@@ -79,7 +89,34 @@ impl NodeFacts {
             env: Input::Missing(missing()),
             files: Input::Missing(missing()),
             logs: Input::Missing(missing()),
+            node_name: None,
+            origin: remote::PartOrigin::Node,
+            system_pods: Input::Missing(missing()),
+            configz: Input::Missing(missing()),
+            sources: BTreeMap::new(),
         }
+    }
+
+    /// The outcome recorded for `source`, if it was tried.
+    pub fn source(&self, source: remote::RemoteSource) -> Option<&remote::SourceNote> {
+        self.sources.get(&source)
+    }
+
+    /// One sentence naming the sources that could not be read for this node and what would
+    /// provide them, for messages of checks that found too little (empty when nothing failed).
+    pub fn unread_sources(&self) -> String {
+        let mut parts = Vec::new();
+        for (source, note) in &self.sources {
+            if note.state != remote::SourceState::Read {
+                parts.push(format!(
+                    "{}: {} (needs {})",
+                    source.name(),
+                    note.detail,
+                    source.provided_by()
+                ));
+            }
+        }
+        parts.join("; ")
     }
 }
 

@@ -14,8 +14,9 @@ use crate::facts::k8s::Node;
 use crate::facts::network::{self, NetConf};
 use crate::facts::node::cmdline::{self, Flag};
 use crate::facts::node::records::exe_stem;
+use crate::facts::node::remote::{PartOrigin, SystemPod};
 use crate::facts::node::{
-    cni, containerd, display_win_path, kubelet, sourcevip, subnet_env, FileState, NodeFacts,
+    cni, containerd, display_win_path, kubelet, logs, sourcevip, subnet_env, FileState, NodeFacts,
     NodeFile, NodeFiles, Process, WinService,
 };
 use crate::findings::{Evidence, EvidenceSource};
@@ -79,6 +80,8 @@ impl Kind {
 struct ComponentInfo {
     process: Option<usize>,
     service: Option<usize>,
+    /// The system pod that runs it (a part made from the API), index into `system_pods`.
+    pod: Option<usize>,
     /// The arguments and where they were read, parsed into flags once.
     args: Option<(Vec<String>, Evidence)>,
     flags: Vec<Flag>,
@@ -90,6 +93,8 @@ pub struct Component<'a> {
     pub kind: Kind,
     pub process: Option<&'a Process>,
     pub service: Option<&'a WinService>,
+    /// The system pod running it, as the API shows it (HostProcess kube-proxy, flannel).
+    pub pod: Option<&'a SystemPod>,
     info: &'a ComponentInfo,
 }
 
@@ -155,12 +160,20 @@ fn find_component(raw: &NodeFacts, kind: Kind) -> ComponentInfo {
                     .is_some_and(|p| kind.matches(&exe_stem(p)))
             })
         });
+    let pods = raw.system_pods.ready().map(Vec::as_slice).unwrap_or(&[]);
+    let pod = pods.iter().position(|p| p.runs(kind.name()));
     let args = component_args(
         raw,
         kind,
         process.map(|i| &processes[i]),
         service.map(|i| &services[i]),
-    );
+    )
+    .or_else(|| {
+        if process.is_some() || service.is_some() {
+            return None;
+        }
+        pod_args(raw, kind, &pods[pod?])
+    });
     let flags = args
         .as_ref()
         .map(|(words, _)| cmdline::parse_flags(words))
@@ -168,9 +181,50 @@ fn find_component(raw: &NodeFacts, kind: Kind) -> ComponentInfo {
     ComponentInfo {
         process,
         service,
+        pod,
         args,
         flags,
     }
+}
+
+/// A system pod's command line when its container runs the component's executable, else the
+/// flags the component logged at startup in the pod's log (`FLAG: --name="value"`, the ones that
+/// were given).
+fn pod_args(raw: &NodeFacts, kind: Kind, pod: &SystemPod) -> Option<(Vec<String>, Evidence)> {
+    for c in &pod.containers {
+        let Some(program) = c.command.first() else {
+            continue;
+        };
+        if kind.matches(&exe_stem(program)) {
+            return Some((
+                c.command[1..].to_vec(),
+                Evidence::api(
+                    format!("Pod/{} .spec.containers[{}] command", pod.key(), c.name),
+                    crate::facts::node::logs::shorten(&cmdline::join_for_display(&c.command), 600),
+                ),
+            ));
+        }
+    }
+    let prefix = format!("pod log {}/", pod.key());
+    raw.logs.ready()?.iter().rev().find_map(|log| {
+        if !log.path.starts_with(&prefix) {
+            return None;
+        }
+        let flags = logs::logged_flags(&log.text);
+        let last = flags.last()?;
+        let words: Vec<String> = flags
+            .iter()
+            .filter(|f| !logs::is_unset_flag_value(&f.value))
+            .map(|f| format!("--{}={}", f.name, f.value))
+            .collect();
+        Some((
+            words,
+            Evidence::log(
+                format!("{} line {}", log.path, last.line),
+                last.text.clone(),
+            ),
+        ))
+    })
 }
 
 fn component_args(
@@ -237,6 +291,10 @@ pub struct KubeletSettings {
     pub sources: Vec<String>,
     /// The command lines and files the flags were read from, for evidence of an absent flag.
     pub source_evidence: Vec<Evidence>,
+    /// Whether the kubelet's command line is known, so that a flag missing from `flags` was not
+    /// given. False when only the running configuration (configz) was read: flag-only settings
+    /// (`--windows-priorityclass`, `--pod-infra-container-image`) are not in it.
+    pub flags_known: bool,
 }
 
 impl KubeletSettings {
@@ -258,6 +316,7 @@ fn read_kubelet_settings(raw: &NodeFacts, comp: &ComponentInfo) -> Option<Kubele
         config: None,
         sources: Vec::new(),
         source_evidence: Vec::new(),
+        flags_known: false,
     };
     let files = raw.files.ready();
     if comp.process.is_none() {
@@ -287,8 +346,23 @@ fn read_kubelet_settings(raw: &NodeFacts, comp: &ComponentInfo) -> Option<Kubele
             });
         }
     }
+    settings.flags_known = !settings.flags.is_empty();
     if settings.flags.is_empty() {
-        return None;
+        logged_kubelet_flags(raw, &mut settings);
+    }
+    if settings.flags.is_empty() && !settings.flags_known {
+        let configz = raw.configz.ready()?;
+        let mut config = configz.config.clone();
+        if is_default_eviction_hard(&config.eviction_hard) {
+            config.eviction_hard.clear();
+        }
+        settings.sources.push(configz.reference.clone());
+        settings.source_evidence.push(Evidence::api(
+            configz.reference.clone(),
+            "the kubelet's running configuration",
+        ));
+        settings.config = Some((configz.reference.clone(), Ok(config)));
+        return Some(settings);
     }
     if let Some(path) = settings.value("config").map(str::to_string) {
         let parsed = match files.map(|f| f.state(&path)) {
@@ -299,8 +373,87 @@ fn read_kubelet_settings(raw: &NodeFacts, comp: &ComponentInfo) -> Option<Kubele
             _ => Err("the file does not exist on the node".to_string()),
         };
         settings.config = Some((display_win_path(&path), parsed));
+    } else if let Some(configz) = raw.configz.ready() {
+        // No configuration file read: the running configuration stands in for it.
+        let mut config = configz.config.clone();
+        if is_default_eviction_hard(&config.eviction_hard) {
+            config.eviction_hard.clear();
+        }
+        settings.sources.push(configz.reference.clone());
+        settings.config = Some((configz.reference.clone(), Ok(config)));
     }
     Some(settings)
+}
+
+/// Kubelet flags that exist only on the command line (not in KubeletConfiguration, so configz
+/// never shows them): kubelet's flags (cmd/kubelet/app/options/options.go KubeletFlags) as the
+/// node-api research lists them.
+const FLAG_ONLY: [&str; 4] = [
+    "windows-priorityclass",
+    "pod-infra-container-image",
+    "hostname-override",
+    "node-ip",
+];
+
+/// The flag-only settings from the kubelet's startup log (`FLAG: --name="value"`, printed for
+/// every flag, given or not), when a kubelet log tail holds them: then a flag-only setting absent
+/// there was not given.
+fn logged_kubelet_flags(raw: &NodeFacts, settings: &mut KubeletSettings) {
+    let Some(all) = raw.logs.ready() else {
+        return;
+    };
+    for log in all.iter().filter(|l| l.component == "kubelet") {
+        let flags = logs::logged_flags(&log.text);
+        if !flags.iter().any(|f| FLAG_ONLY.contains(&f.name.as_str())) {
+            continue;
+        }
+        let reference = if log.path.contains(":\\") {
+            display_win_path(&log.path)
+        } else {
+            log.path.clone()
+        };
+        settings.flags_known = true;
+        settings.sources.push(reference.clone());
+        for f in flags.iter().filter(|f| {
+            FLAG_ONLY.contains(&f.name.as_str()) && !logs::is_unset_flag_value(&f.value)
+        }) {
+            let written = format!("--{}={}", f.name, f.value);
+            settings.flags.push(Setting {
+                flag: cmdline::Flag {
+                    name: f.name.clone(),
+                    value: Some(f.value.clone()),
+                    written,
+                },
+                evidence: Evidence::log(format!("{reference} line {}", f.line), f.text.clone()),
+            });
+        }
+        return;
+    }
+}
+
+/// Whether `evictionHard` is what the kubelet fills in when nothing is configured: the Windows
+/// default `memory.available 500Mi, nodefs.available 10%, imagefs.available 15%`
+/// (kubernetes/kubernetes pkg/kubelet/eviction/defaults_windows.go) or the v1beta1 default that
+/// older kubelets report on every OS, `memory.available 100Mi, nodefs.available 10%,
+/// nodefs.inodesFree 5%, imagefs.available 15%` (pkg/kubelet/apis/config/v1beta1/defaults_linux.go).
+/// configz shows the effective configuration, so a default there was not set by anyone.
+fn is_default_eviction_hard(map: &std::collections::BTreeMap<String, String>) -> bool {
+    let is = |pairs: &[(&str, &str)]| {
+        map.len() == pairs.len()
+            && pairs
+                .iter()
+                .all(|(k, v)| map.get(*k).is_some_and(|x| x == v))
+    };
+    is(&[
+        ("memory.available", "500Mi"),
+        ("nodefs.available", "10%"),
+        ("imagefs.available", "15%"),
+    ]) || is(&[
+        ("memory.available", "100Mi"),
+        ("nodefs.available", "10%"),
+        ("nodefs.inodesFree", "5%"),
+        ("imagefs.available", "15%"),
+    ])
 }
 
 // ---------------------------------------------------------------- the node model
@@ -434,7 +587,7 @@ impl<'a> NodeView<'a> {
     /// The name to use for this node in messages and fixes: the matched Node name, else the
     /// recorded host name.
     pub fn name(&self) -> String {
-        if let Some(part) = &self.raw.part {
+        if let Some(part) = &self.raw.node_name {
             return self
                 .node_object()
                 .map(|n| n.name().to_string())
@@ -448,11 +601,21 @@ impl<'a> NodeView<'a> {
             .unwrap_or_else(|| "this node".to_string())
     }
 
-    /// The Node object of this machine (by `--node`, node.json or host name).
+    /// Whether the part was made from what the API serves (not collected on the node).
+    pub fn from_api(&self) -> bool {
+        self.raw.origin == PartOrigin::Api
+    }
+
+    /// The Node object of this part: the Node it names (`nodes/NAME/`), else the local machine's
+    /// (by `--node`, node.json or host name).
     pub fn node_object(&self) -> Option<&'a Node> {
         let facts = self.model.facts;
-        if let Some(part) = &self.raw.part {
-            // A node part of another node (`nodes/NAME/`): its name, else its host name.
+        if let Some(part) = &self.raw.node_name {
+            // A node part of another node (`nodes/NAME/`): the Node of that name, else (another
+            // tool's collection names parts by host name) the Node matching it or its host name.
+            if let Some(n) = self.model.node_named(part) {
+                return Some(n);
+            }
             let nodes = facts.cluster.nodes.ready()?;
             return nodes
                 .iter()
@@ -482,6 +645,7 @@ impl<'a> NodeView<'a> {
                 .process
                 .and_then(|i| self.raw.processes.ready()?.get(i)),
             service: info.service.and_then(|i| self.raw.services.ready()?.get(i)),
+            pod: info.pod.and_then(|i| self.raw.system_pods.ready()?.get(i)),
             info,
         }
     }
@@ -631,6 +795,15 @@ impl<'a> NodeView<'a> {
         }
         if let Some(s) = flanneld.service {
             return Some(service_evidence(s));
+        }
+        if let Some(p) = flanneld.pod {
+            return Some(Evidence::api(
+                format!("Pod/{}", p.key()),
+                format!(
+                    "flannel pod on this node ({})",
+                    p.owner.as_deref().unwrap_or("no owner")
+                ),
+            ));
         }
         for (f, c) in self.cni_configs() {
             if let Ok(c) = c {

@@ -242,6 +242,9 @@ fn header(report: &Report, out: &mut String) {
             );
         }
     }
+    if let Some(fleet) = &report.fleet {
+        fleet_section(fleet, out);
+    }
     out.push('\n');
 }
 
@@ -343,5 +346,33 @@ fn clip(s: &str, max: usize) -> String {
     match flat.char_indices().nth(max) {
         None => flat,
         Some((cut, _)) => format!("{}…", &flat[..cut]),
+    }
+}
+
+/// The fleet table: per check part and status, how many Windows nodes, and the sources not read.
+fn fleet_section(fleet: &super::fleet::FleetReport, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "\n### Windows nodes\n\n{} of {} Windows nodes have node data ({}).\n",
+        fleet.node_parts,
+        fleet.windows_nodes.max(fleet.node_parts),
+        super::fleet_text::origins(fleet)
+    );
+    out.push_str("| status | check | nodes |\n| --- | --- | --- |\n");
+    for c in &fleet.checks {
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} |",
+            c.status.label(),
+            c.code,
+            cell(&c.message)
+        );
+    }
+    let unread = super::fleet_text::unread_sources(fleet, 20);
+    if !unread.is_empty() {
+        out.push_str("\nSources not read:\n\n");
+        for line in unread {
+            let _ = writeln!(out, "- {}", cell(&line));
+        }
     }
 }

@@ -35,6 +35,17 @@ pub fn redact_report(report: &mut Report) {
             *n = redact(n);
         }
     }
+    if let Some(fleet) = &mut report.fleet {
+        for c in &mut fleet.checks {
+            c.message = redact(&c.message);
+            c.example = redact(&c.example);
+        }
+        for n in &mut fleet.nodes {
+            for s in &mut n.sources {
+                s.detail = redact(&s.detail);
+            }
+        }
+    }
     if let Some(server) = &mut report.source.server {
         *server = redact(server);
     }

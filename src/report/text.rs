@@ -43,6 +43,26 @@ pub fn render_with(report: &Report, verbose: bool) -> String {
         let _ = writeln!(out, "{}", collection_line(c));
     }
     let _ = writeln!(out, "findings: {}\n", summary_line(report));
+    if let Some(fleet) = &report.fleet {
+        let _ = writeln!(
+            out,
+            "Windows nodes: {} of {} with node data ({})",
+            fleet.node_parts,
+            fleet.windows_nodes.max(fleet.node_parts),
+            super::fleet_text::origins(fleet)
+        );
+        for c in &fleet.checks {
+            let _ = writeln!(out, "  {:<8} {}", c.status.label(), c.message);
+        }
+        let unread = super::fleet_text::unread_sources(fleet, 10);
+        if !unread.is_empty() {
+            let _ = writeln!(out, "  sources not read:");
+            for line in unread {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+        out.push('\n');
+    }
     let mut ids: Vec<&str> = Vec::new();
     for f in &report.findings {
         if !ids.contains(&f.check.as_str()) {

@@ -133,11 +133,16 @@ fn read_pod_logs(store: &dyn FileStore) -> Vec<PodLog> {
         let parts: Vec<&str> = path.split('/').collect();
         if let [_, _, namespace, pod, file] = parts.as_slice() {
             let container = file.strip_suffix(".log").unwrap_or(file);
+            let (container, previous) = match container.strip_suffix(".previous") {
+                Some(c) => (c, true),
+                None => (container, false),
+            };
             if let Ok(Some(bytes)) = store.read_tail(&path) {
                 logs.push(PodLog {
                     namespace: namespace.to_string(),
                     pod: pod.to_string(),
                     container: container.to_string(),
+                    previous,
                     text: super::text::decode(&bytes),
                 });
             }

@@ -11,6 +11,7 @@ pub mod json_items;
 pub mod kubeobj;
 pub mod live;
 pub mod node;
+pub mod nodeapi;
 pub mod probe_results;
 pub mod snapshot;
 pub mod text;

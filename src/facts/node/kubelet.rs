@@ -41,6 +41,8 @@ pub struct KubeletConfigFile {
     pub eviction_soft: BTreeMap<String, String>,
     pub enforce_node_allocatable: Option<Vec<String>>,
     pub cluster_dns: Vec<String>,
+    /// `cgroupsPerQOS`, when written.
+    pub cgroups_per_qos: Option<bool>,
 }
 
 /// Parses a KubeletConfiguration (YAML or JSON).
@@ -59,6 +61,12 @@ pub fn parse_config_file(text: &str) -> Result<KubeletConfigFile, String> {
             )
         })?
     };
+    parse_config_value(&v)
+}
+
+/// The fields the checks read from a KubeletConfiguration already parsed as JSON (a config file,
+/// or the kubelet's running configuration served at configz).
+pub fn parse_config_value(v: &Value) -> Result<KubeletConfigFile, String> {
     if !v.is_object() {
         return Err("not a KubeletConfiguration object".to_string());
     }
@@ -93,6 +101,7 @@ pub fn parse_config_file(text: &str) -> Result<KubeletConfigFile, String> {
         eviction_soft: map("evictionSoft"),
         enforce_node_allocatable: list("enforceNodeAllocatable"),
         cluster_dns: list("clusterDNS").unwrap_or_default(),
+        cgroups_per_qos: v.get("cgroupsPerQOS").and_then(Value::as_bool),
     })
 }
 

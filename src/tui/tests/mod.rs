@@ -374,6 +374,7 @@ pub fn facts() -> Facts {
         namespace: "kube-flannel".into(),
         pod: FLANNEL_POD.into(),
         container: "kube-flannel".into(),
+        previous: false,
         text: [
             "I0123 04:14:58.000000    4711 main.go:212] CLI flags config: {etcdEndpoints:http://127.0.0.1:4001}",
             "I0123 04:14:59.000000    4711 kube.go:126] Waiting 10m0s for node controller to sync",
