@@ -174,6 +174,10 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     let Some(networks) = ev.node_hns_networks(&view) else {
         return;
     };
+    // The CNI configurations name the networks expected: with unreadable files, one could be missed.
+    if ev.node_files(&view).is_none() {
+        return;
+    }
     let node = view.name();
     ev.part("network-missing");
     let expected = expected_names(&view);

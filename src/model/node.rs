@@ -478,6 +478,8 @@ pub struct NodeModel {
     subnet_env: Option<Parsed<subnet_env::SubnetEnv>>,
     source_vip: Option<Parsed<sourcevip::SourceVip>>,
     source_vip_request: Option<Parsed<Vec<IpNet>>>,
+    /// Files and folders this model reads that exist but could not be read: (path, why).
+    unreadable: Vec<(String, String)>,
 }
 
 impl NodeModel {
@@ -531,6 +533,11 @@ impl NodeModel {
         let source_vip_request = files
             .and_then(|all| all.get(path("source_vip_request")))
             .and_then(|f| Some((index_of(f)?, sourcevip::parse_request(&f.text))));
+        let unreadable = files
+            .map(|all| {
+                unreadable_inputs(all, &components, raw, &kubelet, &containerd_path, &cni_dirs)
+            })
+            .unwrap_or_default();
         NodeModel {
             components,
             kubelet,
@@ -541,8 +548,57 @@ impl NodeModel {
             subnet_env,
             source_vip,
             source_vip_request,
+            unreadable,
         }
     }
+}
+
+/// The files and folders the model reads (the files of checks/data/node-paths.toml, containerd's
+/// and the kubelet's configuration as their flags name them, the start scripts services run, the
+/// CNI folders) that exist on the node but could not be read.
+fn unreadable_inputs(
+    files: &NodeFiles,
+    components: &[ComponentInfo],
+    raw: &NodeFacts,
+    kubelet: &Option<KubeletSettings>,
+    containerd_path: &str,
+    cni_dirs: &[String],
+) -> Vec<(String, String)> {
+    // Every file of checks/data/node-paths.toml, and those the components name.
+    let mut paths: Vec<String> = crate::catalogue::data::node_paths()
+        .files
+        .values()
+        .cloned()
+        .collect();
+    paths.push(containerd_path.to_string());
+    if let Some(config) = kubelet.as_ref().and_then(|k| k.value("config")) {
+        paths.push(config.to_string());
+    }
+    let services = raw.services.ready().map(Vec::as_slice).unwrap_or(&[]);
+    for info in components {
+        if let Some(s) = info.service.and_then(|i| services.get(i)) {
+            paths.extend(
+                s.effective_command()
+                    .iter()
+                    .filter(|w| w.to_ascii_lowercase().ends_with(".ps1"))
+                    .cloned(),
+            );
+        }
+    }
+    let mut out: Vec<(String, String)> = Vec::new();
+    for p in &paths {
+        if files.get(p).is_none() {
+            if let Some(why) = files.unreadable_reason(p) {
+                out.push((display_win_path(p), why.to_string()));
+            }
+        }
+    }
+    for dir in cni_dirs {
+        out.extend(files.unreadable_in_dir(dir, &[".conf", ".conflist", ".json"]));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|(p, _)| seen.insert(crate::facts::node::normalise_win_path(p)));
+    out
 }
 
 /// A node's net-conf.json, read as flanneld reads it: the cluster's parser, and a Network that must
@@ -582,6 +638,11 @@ impl<'a> NodeView<'a> {
 
     pub fn files(&self) -> Option<&'a NodeFiles> {
         self.raw.files.ready()
+    }
+
+    /// Files and folders the node model reads that exist but could not be read: (path, why).
+    pub fn unreadable_inputs(&self) -> &'a [(String, String)] {
+        &self.built.unreadable
     }
 
     /// The name to use for this node in messages and fixes: the matched Node name, else the

@@ -13,6 +13,8 @@ pub fn render(report: &Report) -> String {
 /// The text report; without `verbose`, a summary: problems with their evidence and fixes, and one
 /// line per check that passed or was skipped.
 pub fn render_with(report: &Report, verbose: bool) -> String {
+    // Cluster and node data never reach the terminal with their control characters.
+    let report = &super::redact::for_terminal(report);
     let mut out = String::new();
     let _ = writeln!(
         out,

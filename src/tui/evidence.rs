@@ -147,7 +147,7 @@ fn event_text(g: &Gathered, evidence: &Evidence) -> Option<SourceText> {
         return None;
     }
     // The event the excerpt was made from first, then the others newest first.
-    let made_from = |e: &Event| crate::redact::redact(&e.excerpt()) == evidence.excerpt;
+    let made_from = |e: &Event| crate::output::for_terminal(&e.excerpt()) == evidence.excerpt;
     same.sort_by_key(|e| {
         (
             !made_from(e),

@@ -55,7 +55,9 @@ pub fn apply(app: &mut App, update: Update) {
         }
         Update::Check(result) => {
             let mut findings = result.findings;
-            findings.iter_mut().for_each(crate::redact::redact_finding);
+            findings
+                .iter_mut()
+                .for_each(crate::output::finding_for_terminal);
             app.set_result(&result.id, findings, result.elapsed);
         }
         Update::Finished(gathered) => {
