@@ -220,6 +220,19 @@ fn header(report: &Report, out: &mut String) {
                 .unwrap_or_default()
         );
     }
+    for l in &env.layouts {
+        let _ = writeln!(
+            out,
+            "- **Layout of {}**: {} (`{}`){}",
+            l.node,
+            l.name,
+            l.id,
+            l.cni
+                .as_deref()
+                .map(|c| format!(", CNI {c}"))
+                .unwrap_or_default()
+        );
+    }
     if !env.windows_nodes.is_empty() {
         out.push_str("\n| Windows node | OS image | kernel | runtime | kubelet | Ready |\n| --- | --- | --- | --- | --- | --- |\n");
         for n in env.windows_nodes.iter().take(10) {

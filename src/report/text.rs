@@ -41,6 +41,19 @@ pub fn render_with(report: &Report, verbose: bool) -> String {
             ))
             .unwrap_or_default()
     );
+    for l in &env.layouts {
+        let _ = writeln!(
+            out,
+            "layout of {}: {} ({}){}",
+            l.node,
+            l.name,
+            l.id,
+            l.cni
+                .as_deref()
+                .map(|c| format!(" · CNI {c}"))
+                .unwrap_or_default()
+        );
+    }
     if let Some(c) = &env.collection {
         let _ = writeln!(out, "{}", collection_line(c));
     }

@@ -515,8 +515,8 @@ pub fn api_server_of(kubeconfig: &str) -> Option<String> {
     })
 }
 
-/// Which files and directories to read, from the fixed list and what the components' command
-/// lines name (kubelet `--cni-conf-dir`, `--config`, `--log-dir`, `--kubeconfig`; containerd
+/// Which files and directories to read, from the fixed list, every distribution layout's paths,
+/// and what the components' command lines name (kubelet `--cni-conf-dir`, `--config`, `--log-dir`, `--kubeconfig`; containerd
 /// `--config`; nssm `AppStdout`/`AppStderr`).
 #[derive(Debug, Default, PartialEq)]
 pub struct FilePlan {
@@ -542,6 +542,17 @@ impl FilePlan {
             log_dirs: paths.log_dirs.clone(),
             ..Default::default()
         };
+        // Every distribution layout's files, CNI and log directories (checks/data/layouts.toml): the
+        // layout is detected from what is collected, so all of them are looked at.
+        for layout in &crate::catalogue::data::layouts().layouts {
+            plan.files.extend(layout.mark_files.iter().cloned());
+            plan.files.extend(layout.files.iter().cloned());
+            plan.cni_dirs.extend(layout.cni_dirs.iter().cloned());
+            plan.log_dirs.extend(layout.log_dirs.iter().cloned());
+            for c in &layout.components {
+                plan.logs.extend(c.logs.iter().cloned());
+            }
+        }
         let mut commands: Vec<(String, Vec<String>)> = processes
             .iter()
             .map(|p| (p.stem(), p.command_line.clone()))
@@ -550,6 +561,18 @@ impl FilePlan {
             let cmd = s.effective_command();
             if let Some(program) = cmd.first() {
                 commands.push((records::exe_stem(program), cmd.clone()));
+            }
+            // A wrapper (kube-log-runner.exe, EKS-WindowsServiceHost.exe) runs the component
+            // named further on its command line: follow that component's flags too.
+            for (component, stems) in [
+                ("kubelet", &["kubelet"][..]),
+                ("kube-proxy", &["kube-proxy", "kubeproxy"][..]),
+                ("flanneld", &["flanneld"][..]),
+                ("containerd", &["containerd"][..]),
+            ] {
+                if let Some(i) = cmdline::wrapped_at(&cmd, stems) {
+                    commands.push((component.to_string(), cmd[i..].to_vec()));
+                }
             }
             if let Some(n) = &s.nssm {
                 plan.logs.extend(n.app_stdout.iter().cloned());
@@ -571,6 +594,9 @@ impl FilePlan {
         for (stem, words) in &commands {
             let flags = cmdline::parse_flags(words);
             let value = |name: &str| cmdline::flag(&flags, name).and_then(|f| f.value.clone());
+            // klog's and kube-log-runner's log file (`--log-file`, `-log-file`: GCE
+            // k8s-node-setup.psm1 Start-WorkerServices), whoever carries it.
+            plan.logs.extend(value("log-file"));
             match stem.as_str() {
                 "kubelet" => {
                     plan.cni_dirs.extend(value("cni-conf-dir"));
@@ -578,8 +604,17 @@ impl FilePlan {
                     plan.log_dirs.extend(value("log-dir"));
                     plan.kubeconfig = plan.kubeconfig.take().or(value("kubeconfig"));
                 }
-                "containerd" => plan.files.extend(value("config")),
-                "kube-proxy" | "flanneld" => plan.log_dirs.extend(value("log-dir")),
+                // `-c CONFIG` is containerd's short form (RKE2: rancher/rke2@6ce1a8019e9d0b81eb7a715edbc2b8ac12d26da0:
+                // pkg/executor/pebinary/pebinary.go#L280-L362).
+                "containerd" => plan.files.extend(value("config").or_else(|| value("c"))),
+                "kube-proxy" => {
+                    plan.log_dirs.extend(value("log-dir"));
+                    plan.files.extend(value("config"));
+                }
+                "flanneld" => {
+                    plan.log_dirs.extend(value("log-dir"));
+                    plan.files.extend(value("net-config-path"));
+                }
                 _ => {}
             }
         }
@@ -956,5 +991,56 @@ pub async fn gather_into(
     match collected {
         Some(store) => super::read_node_part(&store, facts),
         None => facts.node = crate::facts::node::NodeFacts::absent(),
+    }
+}
+
+#[cfg(test)]
+mod plan_tests {
+    use super::*;
+    use crate::facts::node::records::{parse_processes, parse_services};
+
+    /// The plan follows flags behind wrappers and the short and distribution-specific flags:
+    /// kube-log-runner's `-log-file` and the kubelet it runs (GKE), containerd's `-c` and flanneld's
+    /// `--net-config-path` (RKE2), kube-proxy's `--config` (OpenShift), and every layout's paths.
+    #[test]
+    fn the_plan_follows_wrappers_and_distribution_flags() {
+        let services = parse_services(
+            r#"[{"Name":"kubelet","State":"Running","StartMode":"Manual","PathName":"C:\\etc\\kubernetes\\node\\bin\\kube-log-runner.exe -log-file=C:\\etc\\kubernetes\\logs\\kubelet.log C:\\etc\\kubernetes\\node\\bin\\kubelet.exe --config=C:\\etc\\kubernetes\\kubelet-config.yaml --v=2"}]"#,
+        )
+        .expect("services parse");
+        let processes = parse_processes(
+            r#"[{"name":"containerd.exe","pid":10,"command_line":["C:\\var\\lib\\rancher\\rke2\\bin\\containerd.exe","-c","C:\\var\\lib\\rancher\\rke2\\agent\\etc\\containerd\\config.toml"]},
+                {"name":"flanneld.exe","pid":11,"command_line":["flanneld.exe","--net-config-path=C:\\var\\lib\\rancher\\rke2\\agent\\flanneld-net-conf.json"]},
+                {"name":"kube-proxy.exe","pid":12,"command_line":["C:\\k\\kube-proxy.exe","--config","C:\\k\\kube-proxy.conf"]}]"#,
+        )
+        .expect("processes parse");
+        let plan = FilePlan::from_components(&processes, &services, |_| None);
+        let has = |list: &[String], p: &str| {
+            list.iter().any(|x| {
+                crate::facts::node::normalise_win_path(x)
+                    == crate::facts::node::normalise_win_path(p)
+            })
+        };
+        assert!(
+            has(&plan.logs, r"C:\etc\kubernetes\logs\kubelet.log"),
+            "{:?}",
+            plan.logs
+        );
+        assert!(has(&plan.files, r"C:\etc\kubernetes\kubelet-config.yaml"));
+        assert!(has(
+            &plan.files,
+            r"C:\var\lib\rancher\rke2\agent\etc\containerd\config.toml"
+        ));
+        assert!(has(
+            &plan.files,
+            r"C:\var\lib\rancher\rke2\agent\flanneld-net-conf.json"
+        ));
+        assert!(has(&plan.files, r"C:\k\kube-proxy.conf"));
+        assert!(has(&plan.cni_dirs, r"C:\ProgramData\Amazon\EKS\cni\config"));
+        assert!(has(&plan.log_dirs, r"C:\CalicoWindows\logs"));
+        assert!(!plan
+            .files
+            .iter()
+            .any(|f| f.to_ascii_lowercase().ends_with(".exe")));
     }
 }
