@@ -20,6 +20,9 @@ pub fn redact_report(report: &mut Report) {
             for c in &mut fix.commands {
                 *c = redact(c);
             }
+            for step in &mut fix.steps {
+                step.command = redact(&step.command);
+            }
         }
     }
     if let Some(c) = &mut report.environment.collection {

@@ -313,6 +313,55 @@ pub struct ReportEvidence {
 pub struct ReportFix {
     pub text: String,
     pub commands: Vec<String>,
+    /// `steps[i]` is `commands[i]` with where it runs, its shell, whether it changes something
+    /// and its alternative group (schema 1.1; absent when the fix carries no step data).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<ReportStep>,
+}
+
+/// One fix command with where and how it runs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportStep {
+    pub command: String,
+    /// workstation, windows-node, linux-node, pod, hypervisor.
+    #[serde(rename = "where")]
+    pub place: &'static str,
+    /// any (bash and PowerShell alike), powershell (5.1 and 7), windows-powershell (5.1 only),
+    /// pwsh (7 only), bash, cmd.
+    pub shell: &'static str,
+    /// True when it changes something; false when it only looks.
+    pub changes: bool,
+    /// Steps of one fix with the same name are alternatives: run one of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alternative: Option<String>,
+}
+
+impl ReportFix {
+    /// The commands grouped by where they run (consecutive commands at one place, in order), each
+    /// command with its marks (`crate::findings::step_marks`); one "Run" group when the fix has no step data.
+    pub fn by_place(&self) -> Vec<(&'static str, Vec<(&str, String)>)> {
+        if self.steps.is_empty() {
+            return vec![(
+                "Run",
+                self.commands
+                    .iter()
+                    .map(|c| (c.as_str(), String::new()))
+                    .collect(),
+            )];
+        }
+        let mut groups: Vec<(&'static str, Vec<(&str, String)>)> = Vec::new();
+        for step in &self.steps {
+            let heading = crate::findings::place_heading(step.place);
+            let shell = crate::findings::Shell::from_str_or_any(step.shell).label();
+            let marks =
+                crate::findings::step_marks(shell, step.changes, step.alternative.as_deref());
+            match groups.last_mut() {
+                Some((h, list)) if *h == heading => list.push((step.command.as_str(), marks)),
+                _ => groups.push((heading, vec![(step.command.as_str(), marks)])),
+            }
+        }
+        groups
+    }
 }
 
 impl ReportFinding {
@@ -343,6 +392,20 @@ impl ReportFinding {
             fix: f.fix.as_ref().map(|x| ReportFix {
                 text: x.text.clone(),
                 commands: x.commands.clone(),
+                steps: if x.steps.is_empty() {
+                    Vec::new()
+                } else {
+                    x.described()
+                        .into_iter()
+                        .map(|(command, meta)| ReportStep {
+                            command: command.to_string(),
+                            place: meta.place.as_str(),
+                            shell: meta.shell.as_str(),
+                            changes: meta.changes,
+                            alternative: meta.alternative,
+                        })
+                        .collect()
+                },
             }),
             docs: f.docs.clone(),
             muted: f.muted.as_ref().map(|m| ReportMuted {

@@ -137,6 +137,7 @@ fn results() -> Vec<(&'static str, Vec<Finding>)> {
                 "Get-Service kubelet, kube-proxy".into(),
                 "Start-Service kubelet; Start-Service kube-proxy".into(),
             ],
+            ..Default::default()
         });
     let ready = finding(
         "node-ready",
@@ -162,6 +163,7 @@ fn results() -> Vec<(&'static str, Vec<Finding>)> {
                 "Restart-Service flanneld".into(),
                 r"Get-Content C:\run\flannel\subnet.env".into(),
             ],
+            ..Default::default()
         });
     let mut image = finding(
         "image-os-match",
@@ -172,6 +174,7 @@ fn results() -> Vec<(&'static str, Vec<Finding>)> {
     image.with_fix(Fix {
         text: "Use the ltsc2022 tag of the image.".into(),
         commands: vec!["kubectl set image pod/iis-0 -n default iis=mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022".into()],
+        ..Default::default()
     });
     vec![
         ("node-ready", vec![ready, not_ready]),

@@ -210,11 +210,26 @@ fn finding_lines(
         if !fix.text.is_empty() {
             lines.extend(text::block(&fix.text, 6, width, Style::new()));
         }
-        if !fix.commands.is_empty() {
-            lines.push(Line::from(Span::styled("    Run", t.title())));
-        }
-        for c in &fix.commands {
-            lines.extend(text::verbatim(c, 6, width, t.command()));
+        for (place, commands) in crate::findings::group_by_place(fix) {
+            let heading = if fix.steps.is_empty() {
+                "Run"
+            } else {
+                place.heading()
+            };
+            lines.push(Line::from(Span::styled(
+                format!("    {heading}"),
+                t.title(),
+            )));
+            for (c, meta) in commands {
+                lines.extend(text::verbatim(c, 6, width, t.command()));
+                let marks = meta.marks();
+                if !fix.steps.is_empty() && !marks.is_empty() {
+                    lines.push(Line::from(Span::styled(
+                        format!("      {marks}"),
+                        t.reference(),
+                    )));
+                }
+            }
         }
     }
     lines.push(Line::default());
