@@ -337,30 +337,49 @@ pub struct ReportStep {
 }
 
 impl ReportFix {
-    /// The commands grouped by where they run (consecutive commands at one place, in order), each
-    /// command with its marks (`crate::findings::step_marks`); one "Run" group when the fix has no step data.
-    pub fn by_place(&self) -> Vec<(&'static str, Vec<(&str, String)>)> {
+    /// The commands grouped by where they run (consecutive commands at one place, in order). A
+    /// group's heading names the place, and its shell when all its commands share one; each command
+    /// carries its remaining marks (`crate::findings::step_marks`). One "Run" group when the fix
+    /// has no step data.
+    pub fn by_place(&self) -> Vec<(String, Vec<(&str, String)>)> {
         if self.steps.is_empty() {
             return vec![(
-                "Run",
+                "Run".to_string(),
                 self.commands
                     .iter()
                     .map(|c| (c.as_str(), String::new()))
                     .collect(),
             )];
         }
-        let mut groups: Vec<(&'static str, Vec<(&str, String)>)> = Vec::new();
+        let mut runs: Vec<Vec<&ReportStep>> = Vec::new();
         for step in &self.steps {
-            let heading = crate::findings::place_heading(step.place);
-            let shell = crate::findings::Shell::from_str_or_any(step.shell).label();
-            let marks =
-                crate::findings::step_marks(shell, step.changes, step.alternative.as_deref());
-            match groups.last_mut() {
-                Some((h, list)) if *h == heading => list.push((step.command.as_str(), marks)),
-                _ => groups.push((heading, vec![(step.command.as_str(), marks)])),
+            match runs.last_mut() {
+                Some(run) if run[0].place == step.place => run.push(step),
+                _ => runs.push(vec![step]),
             }
         }
-        groups
+        runs.into_iter()
+            .map(|run| {
+                let place = crate::findings::place_heading(run[0].place);
+                let shell_of =
+                    |s: &ReportStep| crate::findings::Shell::from_str_or_any(s.shell).label();
+                let shared = run.iter().all(|s| s.shell == run[0].shell);
+                let heading = match shell_of(run[0]) {
+                    label if shared && !label.is_empty() => format!("{place}, {label}"),
+                    _ => place.to_string(),
+                };
+                let commands = run
+                    .iter()
+                    .map(|s| {
+                        let shell = if shared { "" } else { shell_of(s) };
+                        let marks =
+                            crate::findings::step_marks(shell, s.changes, s.alternative.as_deref());
+                        (s.command.as_str(), marks)
+                    })
+                    .collect();
+                (heading, commands)
+            })
+            .collect()
     }
 }
 
