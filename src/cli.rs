@@ -179,8 +179,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "ID,...", value_delimiter = ',')]
     pub skip: Vec<String>,
 
-    /// Exit with 1 when a finding is at or above this status.
-    #[arg(long, value_enum, default_value = "fail")]
+    /// Exit with 1 when a finding is at or above this status (fail > error > warn > info). The
+    /// default counts `error` (a check that could not read its input); `--fail-on fail` accepts
+    /// errors. Exit 3 when nothing could be evaluated, whatever this says.
+    #[arg(long, value_enum, default_value = "error")]
     pub fail_on: FailOn,
 
     /// Mute accepted findings with the rules of FILE (YAML: `mute:` rules naming a check or part,

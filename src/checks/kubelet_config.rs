@@ -103,6 +103,20 @@ fn system_reserved(
     if reserved.is_some_and(|b| b >= TWO_GI) {
         return 0;
     }
+    // Allocatable is capacity minus kube-reserved and system-reserved alike: AKS reserves the
+    // memory through --kube-reserved (Azure/AgentBaker@06836ee2301e362039418c3a7ed0fe6004a641fd:
+    // parts/k8s/kubeletstart.ps1 ConfigArgs `--kube-reserved=cpu=100m,memory=...`).
+    let kube_reserved = s
+        .get("kube-reserved")
+        .and_then(|st| {
+            parse_resource_list(st.flag.value.as_deref().unwrap_or(""))
+                .get("memory")
+                .cloned()
+        })
+        .and_then(|m| quantity_bytes(&m));
+    if found.is_none() && kube_reserved.is_some_and(|b| b >= TWO_GI) {
+        return 0;
+    }
     let fix = ev.fix(
         "system_reserved",
         &[

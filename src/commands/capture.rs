@@ -30,7 +30,7 @@ pub struct Summary {
 
 pub async fn run(plan: &RunPlan, dir: &Path) -> i32 {
     if let Err(e) = std::fs::create_dir_all(dir) {
-        eprintln!("windoctor capture: cannot create {}: {e}", dir.display());
+        crate::safe_eprintln!("windoctor capture: cannot create {}: {e}", dir.display());
         return EXIT_USAGE;
     }
     let mut probe_request = plan.probe.clone();
@@ -39,7 +39,7 @@ pub async fn run(plan: &RunPlan, dir: &Path) -> i32 {
     let mut node_names: Vec<String> = Vec::new();
     match live::connect(&opts).await {
         Ok(conn) => {
-            eprintln!(
+            crate::safe_eprintln!(
                 "windoctor capture: listing the cluster ({})",
                 conn.source.describe()
             );
@@ -89,9 +89,9 @@ pub async fn run(plan: &RunPlan, dir: &Path) -> i32 {
         capture_probes(&request, dir, &mut summary).await;
     }
     for p in &summary.problems {
-        eprintln!("windoctor capture: {p}");
+        crate::safe_eprintln!("windoctor capture: {p}");
     }
-    eprintln!(
+    crate::safe_eprintln!(
         "windoctor capture: wrote {} file(s) to {}; replay with: windoctor --snapshot {}",
         summary.written.len(),
         dir.display(),
@@ -117,7 +117,7 @@ async fn capture_probes(request: &crate::probes::ProbeRequest, dir: &Path, summa
             return;
         }
     };
-    eprintln!("windoctor capture: running the probes you asked for (--probe)");
+    crate::safe_eprintln!("windoctor capture: running the probes you asked for (--probe)");
     let config = crate::probes::ProbeConfig::default();
     let probes = crate::probes::run_phase(request, &facts, &config).await;
     match probes.results {
@@ -192,7 +192,10 @@ async fn version(conn: &Connection, opts: &LiveOptions) -> Result<Value, String>
         .map_err(|e| format!("cannot build the /version request: {e}"))?;
     match tokio::time::timeout(opts.request_timeout, conn.client.request::<Value>(req)).await {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(format!("cannot read /version: {e}")),
+        Ok(Err(e)) => Err(format!(
+            "cannot read /version: {}",
+            crate::sources::kube_error::describe(&e)
+        )),
         Err(_) => Err(format!(
             "cannot read /version: timed out after {}s",
             opts.request_timeout.as_secs()
@@ -222,7 +225,7 @@ pub fn sanitize_object(item: &mut Value, kind: &str) {
     if let Some(meta) = item.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.remove("managedFields");
         if let Some(ann) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
-            ann.remove("kubectl.kubernetes.io/last-applied-configuration");
+            ann.retain(|k, _| crate::facts::k8s::is_allowed_annotation(k));
         }
     }
     match kind {
@@ -268,14 +271,7 @@ fn strip_env(spec: Option<&mut Value>) {
 
 /// Runs every string of `v` through the report redaction.
 pub fn sanitize_value(v: Value) -> Value {
-    match v {
-        Value::String(s) => Value::String(crate::redact::redact(&s)),
-        Value::Array(a) => Value::Array(a.into_iter().map(sanitize_value).collect()),
-        Value::Object(o) => {
-            Value::Object(o.into_iter().map(|(k, v)| (k, sanitize_value(v))).collect())
-        }
-        other => other,
-    }
+    crate::redact::redact_json(v)
 }
 
 /// Records which Node the host is (host name matched against the captured Node names) in

@@ -31,12 +31,13 @@ pub struct Gathered {
 }
 
 impl Gathered {
-    /// True when anything at all could be read: a cluster input, a node part or probe results.
+    /// True when anything the checks judge could be read: a cluster list (`/version` alone only
+    /// says a server answered), an input of the node part, or probe results.
     pub fn evaluated_anything(&self) -> bool {
         let f = &self.world.facts;
-        f.cluster.any_ready()
-            || f.node.present
-            || !f.remote_nodes.is_empty()
+        f.cluster.any_list_ready()
+            || f.node.any_ready()
+            || f.remote_nodes.iter().any(|n| n.any_ready())
             || f.probes.results.is_ready()
     }
 
@@ -316,14 +317,14 @@ pub async fn run_to_end_with(
                     outcome,
                     elapsed,
                 } if timings => {
-                    eprintln!(
+                    crate::safe_eprintln!(
                         "windoctor: timing: input {input} done after {:.3} s: {outcome:?}",
                         elapsed.as_secs_f64()
                     );
                 }
                 Update::Check(r) => {
                     if timings {
-                        eprintln!(
+                        crate::safe_eprintln!(
                             "windoctor: timing: check {} took {:.1} ms (done at {:.3} s)",
                             r.id,
                             r.elapsed.as_secs_f64() * 1000.0,

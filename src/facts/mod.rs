@@ -33,7 +33,13 @@ pub enum SourceKind {
 }
 
 impl SourceKind {
+    /// One line naming the source, for headers, stderr and files written: credentials in the server
+    /// URL (`http://admin:PASS@...`) are redacted and control characters escaped.
     pub fn describe(&self) -> String {
+        crate::output::line_for_terminal(&self.describe_raw())
+    }
+
+    fn describe_raw(&self) -> String {
         match self {
             SourceKind::Live { context, server } => format!(
                 "live: context {} ({})",
@@ -142,5 +148,25 @@ impl Facts {
             .ready()?
             .iter()
             .find(|n| n.metadata.name == name)
+    }
+}
+
+#[cfg(test)]
+mod source_kind_tests {
+    use super::SourceKind;
+
+    #[test]
+    fn descriptions_carry_no_credentials_or_controls() {
+        let live = SourceKind::Live {
+            context: Some("ctx\u{1b}]0;title\u{7}".to_string()),
+            server: Some("http://admin:PASS-w0rd@127.0.0.1:6443/".to_string()),
+        };
+        let text = live.describe();
+        assert!(!text.contains("PASS-w0rd"), "{text}");
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text}"
+        );
+        assert!(text.contains("127.0.0.1:6443"), "{text}");
     }
 }

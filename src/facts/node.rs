@@ -72,6 +72,44 @@ pub struct NodeFacts {
 }
 
 impl NodeFacts {
+    /// A node part that is there but could not be read at all (an unreadable `node/` folder, a
+    /// missing `--node-root`): every input is `Failed` with `why`.
+    pub fn failed(why: &str) -> NodeFacts {
+        let failed = || why.to_string();
+        NodeFacts {
+            present: true,
+            hostname: Input::Failed(failed()),
+            info: Input::Failed(failed()),
+            processes: Input::Failed(failed()),
+            services: Input::Failed(failed()),
+            hns_networks: Input::Failed(failed()),
+            adapters: Input::Failed(failed()),
+            ip_addresses: Input::Failed(failed()),
+            env: Input::Failed(failed()),
+            files: Input::Failed(failed()),
+            logs: Input::Failed(failed()),
+            system_pods: Input::Failed(failed()),
+            configz: Input::Failed(failed()),
+            ..NodeFacts::absent()
+        }
+    }
+
+    /// True when the node part is there and at least one of its inputs could be read.
+    pub fn any_ready(&self) -> bool {
+        self.present
+            && (self.files.is_ready()
+                || self.processes.is_ready()
+                || self.services.is_ready()
+                || self.hns_networks.is_ready()
+                || self.adapters.is_ready()
+                || self.ip_addresses.is_ready()
+                || self.env.is_ready()
+                || self.info.is_ready()
+                || self.system_pods.is_ready()
+                || self.configz.is_ready()
+                || self.logs.is_ready())
+    }
+
     /// Node facts with every input marked as not captured.
     pub fn absent() -> NodeFacts {
         let missing = || NOT_CAPTURED.to_string();
@@ -218,16 +256,46 @@ impl NodeFiles {
         if let Some(f) = self.get(path) {
             return FileState::Present(f);
         }
-        let want = normalise_win_path(path);
-        match self
-            .unreadable
-            .iter()
-            .find(|(p, _)| normalise_win_path(p) == want)
-        {
-            Some((_, why)) => FileState::Unreadable(why),
+        match self.unreadable_reason(path) {
+            Some(why) => FileState::Unreadable(why),
             None if self.covers(path) => FileState::Absent,
             None => FileState::NotCaptured(self.captured_by.as_deref().unwrap_or("the collection")),
         }
+    }
+
+    /// Why `path` could not be read: it, or a folder above it, exists but could not be read.
+    pub fn unreadable_reason(&self, path: &str) -> Option<&str> {
+        let want = normalise_win_path(path);
+        self.unreadable
+            .iter()
+            .find(|(p, _)| {
+                let p = normalise_win_path(p);
+                want == p || want.starts_with(&format!("{}\\", p.trim_end_matches('\\')))
+            })
+            .map(|(_, why)| why.as_str())
+    }
+
+    /// What could not be read directly inside `dir` (files whose names end with one of
+    /// `suffixes`), or `dir` itself or a folder above it when that could not be listed.
+    pub fn unreadable_in_dir(&self, dir: &str, suffixes: &[&str]) -> Vec<(String, String)> {
+        if let Some(why) = self.unreadable_reason(dir) {
+            return vec![(display_win_path(dir), why.to_string())];
+        }
+        let mut prefix = normalise_win_path(dir);
+        if !prefix.ends_with('\\') {
+            prefix.push('\\');
+        }
+        self.unreadable
+            .iter()
+            .filter(|(p, _)| {
+                normalise_win_path(p)
+                    .strip_prefix(&prefix)
+                    .is_some_and(|rest| {
+                        !rest.contains('\\') && suffixes.iter().any(|s| rest.ends_with(s))
+                    })
+            })
+            .cloned()
+            .collect()
     }
 
     /// True when the node part looked at `path` (always, for windoctor's own collector).

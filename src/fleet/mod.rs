@@ -117,10 +117,31 @@ fn say(req: &FleetRequest, line: String) {
 /// Deletes the collector pods an earlier run left in the namespace (found by label). Returns how
 /// many were deleted.
 pub async fn delete_leftovers(client: &Client, req: &FleetRequest) -> Result<usize, String> {
+    delete_selected(client, req, &manifest::selector()).await
+}
+
+/// Deletes the collector pods of this run that are still there: those whose creation the API
+/// server saw but whose answer never reached the task that was cut short.
+async fn delete_this_runs_pods(client: &Client, req: &FleetRequest) -> Result<usize, String> {
+    let selector = format!(
+        "{},{}={}",
+        manifest::selector(),
+        manifest::RUN_LABEL,
+        req.run
+    );
+    delete_selected(client, req, &selector).await
+}
+
+/// Deletes the pods of `req.namespace` that `selector` selects; gives how many.
+async fn delete_selected(
+    client: &Client,
+    req: &FleetRequest,
+    selector: &str,
+) -> Result<usize, String> {
     let url = format!(
         "/api/v1/namespaces/{}/pods?labelSelector={}",
         api::query_value(&req.namespace),
-        api::query_value(&manifest::selector())
+        api::query_value(selector)
     );
     let reply = api::call(client, "GET", &url, None, req.request_timeout).await?;
     if !reply.ok() {
@@ -137,6 +158,8 @@ pub async fn delete_leftovers(client: &Client, req: &FleetRequest) -> Result<usi
             v.get("items").and_then(Value::as_array).map(|items| {
                 items
                     .iter()
+                    // A pod already being deleted (graceful deletion) is not deleted twice.
+                    .filter(|i| i.pointer("/metadata/deletionTimestamp").is_none())
                     .filter_map(|i| i.pointer("/metadata/name").and_then(Value::as_str))
                     .map(str::to_string)
                     .collect()
@@ -211,6 +234,7 @@ pub async fn collect(client: &Client, nodes: &[String], req: &FleetRequest) -> V
     }
     let mut done: Vec<FleetOutcome> = Vec::new();
     let mut interrupted = false;
+    let mut set_finished = false;
     loop {
         tokio::select! {
             next = set.join_next() => match next {
@@ -221,7 +245,10 @@ pub async fn collect(client: &Client, nodes: &[String], req: &FleetRequest) -> V
                     }
                 }
                 Some(Err(_)) => {}
-                None => break,
+                None => {
+                    set_finished = true;
+                    break;
+                }
             },
             _ = tokio::time::sleep_until(deadline) => {
                 say(req, format!("the collection's deadline ({} s) passed: stopping", req.deadline.as_secs()));
@@ -252,10 +279,29 @@ pub async fn collect(client: &Client, nodes: &[String], req: &FleetRequest) -> V
             ),
         }
     }
+    // A task cut short between the pod's creation and its answer never registered the pod: find
+    // the pods of this run by label.
+    let unregistered = if interrupted || !set_finished {
+        match delete_this_runs_pods(client, req).await {
+            Ok(n) => n,
+            Err(e) => {
+                say(
+                    req,
+                    format!("could not look for this run's collector pods: {e} (a later `windoctor fleet` run deletes them)"),
+                );
+                0
+            }
+        }
+    } else {
+        0
+    };
     if interrupted {
         say(
             req,
-            format!("interrupted: {} collector pod(s) deleted", left.len()),
+            format!(
+                "interrupted: {} collector pod(s) deleted",
+                left.len() + unregistered
+            ),
         );
         std::process::exit(130);
     }

@@ -1,6 +1,7 @@
 //! The environment of a run as reports and the TUI header show it: the server version, how many
 //! Linux and Windows nodes, each Windows node's OS, build, runtime, kubelet and readiness, the local
-//! node's host name, OS and network mode, and the pod network as the cluster configures it. Plain
+//! node's host name, OS and network mode, the distribution layout and CNI detected on each node part,
+//! and the pod network as the cluster configures it. Plain
 //! data derived from the model; the report turns it into its own serde type.
 
 use super::Model;
@@ -20,6 +21,21 @@ pub struct EnvironmentSummary {
     /// The node parts of the run (local first, then the other Windows nodes'), with who made each
     /// and how each source read through the API went.
     pub node_parts: Vec<NodePartSummary>,
+    /// The distribution layout detected on each node part (local first), when one is.
+    pub layouts: Vec<NodeLayoutSummary>,
+}
+
+/// The distribution layout and CNI plugin detected on one node part.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeLayoutSummary {
+    pub node: String,
+    /// The layout id of checks/data/layouts.toml, e.g. `rke2`.
+    pub id: String,
+    pub name: String,
+    /// What was found that chose it ("service rke2", "file C:\k\kubeclusterconfig.json").
+    pub marks: Vec<String>,
+    /// The CNI plugin in use, e.g. "Calico (VXLAN or BGP) (C:\...\10-calico.conf)".
+    pub cni: Option<String>,
 }
 
 /// One node part: which Node, made on the node or from the API, and its sources' outcomes.
@@ -82,6 +98,17 @@ impl Model<'_> {
         }
         env.networking = self.networking_summary();
         env.collection = facts.collection.clone();
+        for view in self.node_views() {
+            if let Some(l) = view.layout() {
+                env.layouts.push(NodeLayoutSummary {
+                    node: view.name(),
+                    id: l.id.clone(),
+                    name: l.layout().map(|x| x.name.clone()).unwrap_or_default(),
+                    marks: l.marks.clone(),
+                    cni: view.cni().map(|c| c.describe()),
+                });
+            }
+        }
         for view in self.node_views() {
             use crate::facts::node::remote::{PartOrigin, SourceState};
             env.node_parts.push(NodePartSummary {

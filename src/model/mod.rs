@@ -10,6 +10,7 @@
 
 pub mod environment;
 pub mod index;
+pub mod layout;
 pub mod netplan;
 pub mod node;
 

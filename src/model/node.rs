@@ -1,7 +1,9 @@
 //! One Windows node as the node checks see it, derived once from its node part: where kubelet,
 //! kube-proxy, flanneld and containerd run (process, service, nssm, the start script a service runs)
 //! and with which flags, the kubelet's settings and configuration file, containerd's configuration,
-//! the CNI configurations in effect, and flannel's node files, each parsed once into typed values.
+//! the CNI configurations in effect, and flannel's node files, each parsed once into typed values;
+//! and which distribution's layout the node follows (`layout`), whose CNI directories and files are
+//! read too, and which CNI plugin is in use, with what is normal for it.
 //!
 //! [`NodeModel`] owns what is derived from the node part alone and is built when the node part
 //! arrives. [`NodeView`] adds what needs the cluster too (the Node object, its podCIDR, the IP plan
@@ -244,6 +246,12 @@ fn component_args(
     if kind.matches(&program) {
         return Some((cmd[1..].to_vec(), service_evidence(s)));
     }
+    // A wrapper that runs the component: `kube-log-runner.exe -log-file=... kubelet.exe <flags>`
+    // (GKE, OpenShift) or `EKS-WindowsServiceHost.exe kubelet "...\kubelet.exe" <flags>` (EKS):
+    // the flags are the words after the component's executable (checks/data/layouts.toml).
+    if let Some(i) = wrapped_at(&cmd, kind) {
+        return Some((cmd[i + 1..].to_vec(), service_evidence(s)));
+    }
     // powershell.exe -File C:\k\StartKubelet.ps1: read the script's invocation.
     let script = cmd
         .iter()
@@ -262,6 +270,11 @@ fn component_args(
             ),
         ),
     ))
+}
+
+/// Where a wrapper's command line names the component's executable (`...\kubelet.exe`), if it does.
+pub fn wrapped_at(cmd: &[String], kind: Kind) -> Option<usize> {
+    cmdline::wrapped_at(cmd, kind.aliases())
 }
 
 fn first_line_with(text: &str, needle: &str) -> String {
@@ -469,8 +482,10 @@ type Parsed<T> = (usize, Result<T, String>);
 /// What is derived from one node part alone, computed once when the node part arrives.
 #[derive(Debug, Clone)]
 pub struct NodeModel {
+    layout: Option<super::layout::DetectedLayout>,
     components: Vec<ComponentInfo>,
     kubelet: Option<KubeletSettings>,
+    kube_proxy_config: Option<Parsed<kubelet::KubeProxyConfigFile>>,
     containerd: Option<Parsed<containerd::ContainerdConfig>>,
     cni_dirs: Vec<String>,
     cni: Vec<Parsed<cni::CniConfig>>,
@@ -478,6 +493,8 @@ pub struct NodeModel {
     subnet_env: Option<Parsed<subnet_env::SubnetEnv>>,
     source_vip: Option<Parsed<sourcevip::SourceVip>>,
     source_vip_request: Option<Parsed<Vec<IpNet>>>,
+    /// Files and folders this model reads that exist but could not be read: (path, why).
+    unreadable: Vec<(String, String)>,
 }
 
 impl NodeModel {
@@ -489,13 +506,37 @@ impl NodeModel {
         let index_of = |f: &NodeFile| -> Option<usize> {
             files?.files.iter().position(|g| std::ptr::eq(g, f))
         };
-        let containerd_path = cmdline::flag(&components[Kind::Containerd.index()].flags, "config")
+        let kube_proxy_config = cmdline::flag(&components[Kind::KubeProxy.index()].flags, "config")
+            .and_then(|f| f.value.clone())
+            .and_then(|p| files?.get(&p))
+            .and_then(|f| Some((index_of(f)?, kubelet::parse_kube_proxy_config(&f.text))));
+        let containerd_flags = &components[Kind::Containerd.index()].flags;
+        // `--config` or its short form `-c` (RKE2 starts containerd with `-c`).
+        let containerd_path = cmdline::flag(containerd_flags, "config")
+            .or_else(|| cmdline::flag(containerd_flags, "c"))
             .and_then(|f| f.value.clone())
             .unwrap_or_else(|| path("containerd_config").to_string());
         let containerd = files
             .and_then(|f| f.get(&containerd_path))
             .and_then(|f| Some((index_of(f)?, containerd::parse(&f.text))));
-        let mut cni_dirs: Vec<String> = crate::catalogue::data::node_paths().cni_dirs.clone();
+        let layout = super::layout::detect(raw);
+        // The detected layout's CNI directories first, then the documentation's, then every other
+        // layout's (a node no layout marks may still be any of them).
+        let all_layouts = &crate::catalogue::data::layouts().layouts;
+        let mut cni_dirs: Vec<String> = layout
+            .as_ref()
+            .and_then(|l| l.layout())
+            .map(|l| l.cni_dirs.clone())
+            .unwrap_or_default();
+        cni_dirs.extend(
+            crate::catalogue::data::node_paths()
+                .cni_dirs
+                .iter()
+                .cloned(),
+        );
+        if layout.is_none() {
+            cni_dirs.extend(all_layouts.iter().flat_map(|l| l.cni_dirs.iter().cloned()));
+        }
         if let Some(k) = &kubelet {
             cni_dirs.extend(k.value("cni-conf-dir").map(str::to_string));
         }
@@ -516,10 +557,21 @@ impl NodeModel {
                 }
             }
         }
+        // flanneld's --net-config-path (RKE2: agent\flanneld-net-conf.json,
+        // rancher/rke2@6ce1a8019e9d0b81eb7a715edbc2b8ac12d26da0:pkg/windows/flannel.go#L133), else the
+        // documented places.
+        let net_config_path =
+            cmdline::flag(&components[Kind::Flanneld.index()].flags, "net-config-path")
+                .and_then(|f| f.value.clone());
         let net_conf = files.and_then(|all| {
-            ["net_conf", "net_conf_start_ps1"]
-                .iter()
-                .find_map(|p| all.get(path(p)))
+            net_config_path
+                .as_deref()
+                .and_then(|p| all.get(p))
+                .or_else(|| {
+                    ["net_conf", "net_conf_start_ps1"]
+                        .iter()
+                        .find_map(|p| all.get(path(p)))
+                })
                 .and_then(|f| Some((index_of(f)?, parse_node_net_conf(&f.text))))
         });
         let subnet_env = files
@@ -531,9 +583,16 @@ impl NodeModel {
         let source_vip_request = files
             .and_then(|all| all.get(path("source_vip_request")))
             .and_then(|f| Some((index_of(f)?, sourcevip::parse_request(&f.text))));
+        let unreadable = files
+            .map(|all| {
+                unreadable_inputs(all, &components, raw, &kubelet, &containerd_path, &cni_dirs)
+            })
+            .unwrap_or_default();
         NodeModel {
+            layout,
             components,
             kubelet,
+            kube_proxy_config,
             containerd,
             cni_dirs,
             cni: cni_files,
@@ -541,8 +600,57 @@ impl NodeModel {
             subnet_env,
             source_vip,
             source_vip_request,
+            unreadable,
         }
     }
+}
+
+/// The files and folders the model reads (the files of checks/data/node-paths.toml, containerd's
+/// and the kubelet's configuration as their flags name them, the start scripts services run, the
+/// CNI folders) that exist on the node but could not be read.
+fn unreadable_inputs(
+    files: &NodeFiles,
+    components: &[ComponentInfo],
+    raw: &NodeFacts,
+    kubelet: &Option<KubeletSettings>,
+    containerd_path: &str,
+    cni_dirs: &[String],
+) -> Vec<(String, String)> {
+    // Every file of checks/data/node-paths.toml, and those the components name.
+    let mut paths: Vec<String> = crate::catalogue::data::node_paths()
+        .files
+        .values()
+        .cloned()
+        .collect();
+    paths.push(containerd_path.to_string());
+    if let Some(config) = kubelet.as_ref().and_then(|k| k.value("config")) {
+        paths.push(config.to_string());
+    }
+    let services = raw.services.ready().map(Vec::as_slice).unwrap_or(&[]);
+    for info in components {
+        if let Some(s) = info.service.and_then(|i| services.get(i)) {
+            paths.extend(
+                s.effective_command()
+                    .iter()
+                    .filter(|w| w.to_ascii_lowercase().ends_with(".ps1"))
+                    .cloned(),
+            );
+        }
+    }
+    let mut out: Vec<(String, String)> = Vec::new();
+    for p in &paths {
+        if files.get(p).is_none() {
+            if let Some(why) = files.unreadable_reason(p) {
+                out.push((display_win_path(p), why.to_string()));
+            }
+        }
+    }
+    for dir in cni_dirs {
+        out.extend(files.unreadable_in_dir(dir, &[".conf", ".conflist", ".json"]));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|(p, _)| seen.insert(crate::facts::node::normalise_win_path(p)));
+    out
 }
 
 /// A node's net-conf.json, read as flanneld reads it: the cluster's parser, and a Network that must
@@ -582,6 +690,11 @@ impl<'a> NodeView<'a> {
 
     pub fn files(&self) -> Option<&'a NodeFiles> {
         self.raw.files.ready()
+    }
+
+    /// Files and folders the node model reads that exist but could not be read: (path, why).
+    pub fn unreadable_inputs(&self) -> &'a [(String, String)] {
+        &self.built.unreadable
     }
 
     /// The name to use for this node in messages and fixes: the matched Node name, else the
@@ -668,8 +781,34 @@ impl<'a> NodeView<'a> {
         Some((self.file(*i)?, parsed))
     }
 
-    /// The CNI configuration directories: the defaults, the kubelet's `--cni-conf-dir` and
-    /// containerd's `conf_dir`.
+    /// kube-proxy's KubeProxyConfiguration file (its `--config`), parsed, if present.
+    pub fn kube_proxy_config(
+        &self,
+    ) -> Option<(
+        &'a NodeFile,
+        &'a Result<kubelet::KubeProxyConfigFile, String>,
+    )> {
+        let (i, parsed) = self.built.kube_proxy_config.as_ref()?;
+        Some((self.file(*i)?, parsed))
+    }
+
+    /// The distribution layout detected on this node, with the marks that chose it.
+    pub fn layout(&self) -> Option<&'a super::layout::DetectedLayout> {
+        self.built.layout.as_ref()
+    }
+
+    /// The CNI plugin in use: the first CNI configuration (in the order the runtime reads them)
+    /// whose plugin windoctor knows, with what is normal for that plugin.
+    pub fn cni(&self) -> Option<CniInUse<'a>> {
+        self.cni_configs().into_iter().find_map(|(file, parsed)| {
+            let conf = parsed.as_ref().ok()?;
+            let rules = super::layout::cni_rules(conf)?;
+            Some(CniInUse { file, conf, rules })
+        })
+    }
+
+    /// The CNI configuration directories: the detected layout's, the defaults, the kubelet's
+    /// `--cni-conf-dir` and containerd's `conf_dir`.
     pub fn cni_dirs(&self) -> &'a [String] {
         &self.built.cni_dirs
     }
@@ -988,6 +1127,36 @@ impl<'a> NodeView<'a> {
             }
         }
         self.model.api_server_from_pods()
+    }
+}
+
+/// The CNI configuration in use on a node and what is normal for its plugin.
+#[derive(Debug, Clone, Copy)]
+pub struct CniInUse<'a> {
+    pub file: &'a NodeFile,
+    pub conf: &'a cni::CniConfig,
+    pub rules: &'static crate::catalogue::data::CniRules,
+}
+
+impl CniInUse<'_> {
+    /// "Calico (VXLAN or BGP) (C:\etc\cni\net.d\10-calico.conflist)".
+    pub fn describe(&self) -> String {
+        format!(
+            "{} ({})",
+            self.rules.title,
+            display_win_path(&self.file.path)
+        )
+    }
+    /// Evidence naming the file and the plugin types that chose the rules.
+    pub fn evidence(&self) -> Evidence {
+        Evidence::file(
+            display_win_path(&self.file.path),
+            format!(
+                "\"name\": \"{}\", plugin types {}",
+                self.conf.name.as_deref().unwrap_or(""),
+                self.conf.plugin_types.join(", ")
+            ),
+        )
     }
 }
 

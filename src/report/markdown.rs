@@ -9,6 +9,7 @@
 //! group shows a few subjects in full and counts the rest ("and 480 more nodes; see the JSON
 //! report"), and groups that do not fit are summarised in one line each. Documentation is linked by
 //! its kubernetes.io page; no local path (snapshot directory, files of this machine) is printed.
+//! Every string is printed with its control characters escaped (`crate::output`).
 
 use super::{Report, ReportFinding};
 use crate::findings::Status;
@@ -24,6 +25,8 @@ const SHOWN_PER_GROUP: usize = 3;
 const EXCERPT_CHARS: usize = 600;
 
 pub fn render(report: &Report) -> String {
+    // Pasted into a terminal or an issue, it must not carry control characters from the cluster.
+    let report = &super::redact::for_terminal(report);
     let mut out = String::new();
     header(report, &mut out);
     let problems: Vec<&ReportFinding> = report
@@ -214,6 +217,19 @@ fn header(report: &Report, out: &mut String) {
                 .network_mode
                 .as_deref()
                 .map(|m| format!(", HNS networks {m}"))
+                .unwrap_or_default()
+        );
+    }
+    for l in &env.layouts {
+        let _ = writeln!(
+            out,
+            "- **Layout of {}**: {} (`{}`){}",
+            l.node,
+            l.name,
+            l.id,
+            l.cni
+                .as_deref()
+                .map(|c| format!(", CNI {c}"))
                 .unwrap_or_default()
         );
     }

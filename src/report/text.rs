@@ -13,6 +13,8 @@ pub fn render(report: &Report) -> String {
 /// The text report; without `verbose`, a summary: problems with their evidence and fixes, and one
 /// line per check that passed or was skipped.
 pub fn render_with(report: &Report, verbose: bool) -> String {
+    // Cluster and node data never reach the terminal with their control characters.
+    let report = &super::redact::for_terminal(report);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -39,6 +41,19 @@ pub fn render_with(report: &Report, verbose: bool) -> String {
             ))
             .unwrap_or_default()
     );
+    for l in &env.layouts {
+        let _ = writeln!(
+            out,
+            "layout of {}: {} ({}){}",
+            l.node,
+            l.name,
+            l.id,
+            l.cni
+                .as_deref()
+                .map(|c| format!(" · CNI {c}"))
+                .unwrap_or_default()
+        );
+    }
     if let Some(c) = &env.collection {
         let _ = writeln!(out, "{}", collection_line(c));
     }

@@ -83,6 +83,19 @@ pub struct Environment {
     /// another tool's output (must-gather, collect-windows-logs.ps1, ...). Absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub collection: Option<Collection>,
+    /// The distribution layout detected on each node part (docs/distributions.md). Absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub layouts: Vec<NodeLayout>,
+}
+
+/// The distribution layout and CNI detected on one node part.
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeLayout {
+    pub node: String,
+    pub id: String,
+    pub name: String,
+    pub marks: Vec<String>,
+    pub cni: Option<String>,
 }
 
 /// Where a snapshot taken by another tool came from, and what it lacks.
@@ -238,6 +251,17 @@ impl Environment {
                 .map(|p| p.name.clone())
                 .collect(),
             collection: env.collection.as_ref().map(Collection::from_info),
+            layouts: env
+                .layouts
+                .iter()
+                .map(|l| NodeLayout {
+                    node: l.node.clone(),
+                    id: l.id.clone(),
+                    name: l.name.clone(),
+                    marks: l.marks.clone(),
+                    cni: l.cni.clone(),
+                })
+                .collect(),
         }
     }
 }

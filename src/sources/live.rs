@@ -94,13 +94,17 @@ pub async fn connect(opts: &LiveOptions) -> Result<Connection, String> {
     config.connect_timeout = Some(opts.request_timeout);
     config.write_timeout = Some(opts.request_timeout);
     let server = config.cluster_url.to_string();
-    let client = Client::try_from(config)
-        .map_err(|e| format!("cannot create a client for {server}: {e}"))?;
+    let client = Client::try_from(config).map_err(|e| {
+        format!(
+            "cannot create a client for {server}: {}",
+            super::kube_error::describe(&e)
+        )
+    })?;
     Ok(Connection {
         client,
         source: SourceKind::Live {
             context,
-            server: Some(server),
+            server: Some(crate::redact::server_for_display(&server)),
         },
     })
 }
@@ -345,7 +349,10 @@ fn describe_error(resource: &str, e: &kube::Error) -> String {
                 format!("cannot list {resource}: {reason} ({})", status.message)
             }
         }
-        other => format!("cannot list {resource}: {other}"),
+        other => format!(
+            "cannot list {resource}: {}",
+            super::kube_error::describe(other)
+        ),
     }
 }
 

@@ -5,9 +5,11 @@
 pub mod archive;
 pub mod bundle;
 pub mod collectors;
+pub mod confined;
 pub mod demo;
 pub mod files;
 pub mod json_items;
+pub mod kube_error;
 pub mod kubeobj;
 pub mod live;
 pub mod node;

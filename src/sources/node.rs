@@ -11,7 +11,10 @@
 //! reason the collector recorded in node.json); one that does not parse is `Failed` saying what is
 //! wrong; one node.json lists under `partial` is read but marked as gathered only in part. Logs are
 //! read from `files/`, `logs/`, `node-logs/` (served from C:\var\log), `eventlog/NAME.json` and
-//! the pod log tails `system-pods.json` names.
+//! the pod log tails `system-pods.json` names. Files and folders that exist but cannot be read
+//! (recorded by the collector in node.json, or refused by the bundle's store) are kept as
+//! unreadable, never as absent; a node part that cannot be read at all (its folder, `node.json`, a
+//! missing `--node-root`) fails every node input.
 
 pub mod live;
 pub mod runner;
@@ -147,16 +150,23 @@ fn read_part(
         Ok(Some(b)) => b,
         Ok(None) => return (NodeFacts::absent(), None),
         Err(e) => {
-            let mut node = NodeFacts::absent();
-            node.present = true;
-            node.hostname = Input::Failed(e);
-            return (node, None);
+            return (
+                NodeFacts::failed(&format!("the node part could not be read: {e}")),
+                None,
+            );
         }
     };
+    let text = super::text::decode(&bytes);
+    if text.trim().is_empty() {
+        let shown_path = shown("node/node.json");
+        return (
+            NodeFacts::failed(&super::kubeobj::empty_file(&shown_path, bytes.len())),
+            None,
+        );
+    }
     let mut node = NodeFacts::absent();
     node.present = true;
     let mut recorded = None;
-    let text = super::text::decode(&bytes);
     let meta = match serde_json::from_str::<Value>(text.trim()) {
         Ok(v) if v.is_object() => v,
         Ok(_) => {
@@ -248,6 +258,9 @@ fn read_part(
     let record = |part: &str, path: &str| -> Input<String> {
         let path_shown = shown(path);
         match store.read(path) {
+            Ok(Some(b)) if super::text::decode(&b).trim().is_empty() => {
+                Input::Failed(super::kubeobj::empty_file(path, b.len()))
+            }
             Ok(Some(b)) => Input::Ready(super::text::decode(&b)),
             Ok(None) => match (note("errors", part), note("not_collected", part)) {
                 (Some(e), _) => Input::Failed(format!("{path_shown} could not be collected: {e}")),
@@ -265,7 +278,7 @@ fn read_part(
     node.adapters = parse_with(adapters, records::parse_adapters);
     node.ip_addresses = parse_with(ips, records::parse_ip_addresses);
     node.env = parse_with(env, parse_env);
-    let (mut files, mut logs) = read_files(store);
+    let (mut files, mut logs, mut unreadable_logs) = read_files(store);
     // A translated collection names the collector's file each log was made from: use it as the
     // log's reference, so evidence points at what the user has.
     if let Some(Value::Object(sources)) = meta.get("log_sources") {
@@ -282,10 +295,11 @@ fn read_part(
     }
     if let Some(Value::Object(unreadable)) = meta.get("unreadable_files") {
         for (path, why) in unreadable {
-            files.unreadable.push((
-                path.clone(),
-                why.as_str().unwrap_or("unreadable").to_string(),
-            ));
+            let why = why.as_str().unwrap_or("unreadable").to_string();
+            if may_hold_logs(path) {
+                unreadable_logs.push((path.clone(), why.clone()));
+            }
+            files.unreadable.push((path.clone(), why));
         }
     }
     // A partial node part (another tool's collection, or what the API serves) names what it
@@ -326,8 +340,32 @@ fn read_part(
         Input::Failed(e) => Input::Failed(e),
     };
     read_served_logs(store, &mut files, &mut logs);
-    node.files = Input::Ready(files);
-    node.logs = Input::Ready(logs);
+    // The collector could not read the node's files at all (e.g. `--node-root` does not exist).
+    match note("errors", "files") {
+        Some(why) => {
+            node.files = Input::Failed(format!("node files could not be read: {why}"));
+            node.logs = Input::Failed(format!("node logs could not be read: {why}"));
+        }
+        None => match files_part_refused(store) {
+            Some(why) => {
+                node.files = Input::Failed(format!("node files could not be read: {why}"));
+                node.logs = Input::Failed(format!("node logs could not be read: {why}"));
+            }
+            None => {
+                node.files = Input::Ready(files);
+                node.logs = match unreadable_logs.first() {
+                    None => Input::Ready(logs),
+                    Some((path, why)) => Input::Failed(format!(
+                        "log {path} exists but could not be read ({why}){}",
+                        match unreadable_logs.len() {
+                            1 => String::new(),
+                            n => format!(", and {} more", n - 1),
+                        }
+                    )),
+                };
+            }
+        },
+    }
     (node, recorded)
 }
 
@@ -393,6 +431,18 @@ fn read_served_logs(store: &dyn FileStore, files: &mut NodeFiles, logs: &mut Vec
     }
 }
 
+/// Why the whole `node/files` folder (or a drive in it) cannot be read, if it cannot.
+fn files_part_refused(store: &dyn FileStore) -> Option<String> {
+    store
+        .refused_under("node/files")
+        .into_iter()
+        .find(|(path, _)| {
+            let depth = path.trim_end_matches('/').split('/').count();
+            depth <= 3
+        })
+        .map(|(_, why)| why)
+}
+
 fn parse_with<T>(text: Input<String>, parse: fn(&str) -> Result<T, String>) -> Input<T> {
     match text {
         Input::Ready(t) => match parse(&t) {
@@ -439,14 +489,44 @@ pub fn parse_env(text: &str) -> Result<BTreeMap<String, String>, String> {
         .collect())
 }
 
+/// Whether what is at Windows path `path` is, or may hold, a log the collector reads: a log file,
+/// one of the log folders, or a folder above one.
+fn may_hold_logs(path: &str) -> bool {
+    use crate::facts::node::normalise_win_path;
+    if is_log_name(path.rsplit(['\\', '/']).next().unwrap_or(path)) {
+        return true;
+    }
+    let p = normalise_win_path(path);
+    let p = p.trim_end_matches('\\');
+    crate::catalogue::data::node_paths()
+        .log_dirs
+        .iter()
+        .any(|d| {
+            let d = normalise_win_path(d);
+            d == p || d.starts_with(&format!("{p}\\"))
+        })
+}
+
 fn is_log_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     n.ends_with(".log") || n.contains(".log.") || n.ends_with(".err") || n.ends_with(".out")
 }
 
-fn read_files(store: &dyn FileStore) -> (NodeFiles, Vec<NodeLog>) {
+/// The node files and logs of the bundle, what exists but could not be read (with why) among the
+/// files, and the logs that could not be read. An empty file (other than a log) is unreadable: a
+/// capture never writes one unless the copy went wrong.
+fn read_files(store: &dyn FileStore) -> (NodeFiles, Vec<NodeLog>, Vec<(String, String)>) {
     let mut files = NodeFiles::default();
     let mut logs = Vec::new();
+    let mut unreadable_logs = Vec::new();
+    for (path, why) in store.refused_under("node/files") {
+        if let Some(win) = win_path_of_bundle(&path) {
+            if may_hold_logs(&win) {
+                unreadable_logs.push((win.clone(), why.clone()));
+            }
+            files.unreadable.push((win, why));
+        }
+    }
     for path in store.list("node/files") {
         let Some(win) = win_path_of_bundle(&path) else {
             continue;
@@ -461,6 +541,12 @@ fn read_files(store: &dyn FileStore) -> (NodeFiles, Vec<NodeLog>) {
         match read {
             Ok(Some(bytes)) => {
                 let text = super::text::decode(&bytes);
+                if !log && text.trim().is_empty() {
+                    files
+                        .unreadable
+                        .push((win, super::kubeobj::empty_file(&path, bytes.len())));
+                    continue;
+                }
                 if log {
                     logs.push(NodeLog {
                         component: log_component(&name),
@@ -476,17 +562,25 @@ fn read_files(store: &dyn FileStore) -> (NodeFiles, Vec<NodeLog>) {
                 });
             }
             Ok(None) => {}
-            Err(e) => files.unreadable.push((win, e)),
+            Err(e) => {
+                if log {
+                    unreadable_logs.push((win.clone(), e.clone()));
+                }
+                files.unreadable.push((win, e));
+            }
         }
     }
+    unreadable_logs.extend(store.refused_under("node/logs"));
     for path in store.list("node/logs") {
         let name = path.rsplit('/').next().unwrap_or(&path).to_string();
-        if let Ok(Some(bytes)) = store.read_tail(&path) {
-            logs.push(NodeLog {
+        match store.read_tail(&path) {
+            Ok(Some(bytes)) => logs.push(NodeLog {
                 component: log_component(&name),
                 path: path.clone(),
                 text: super::text::decode(&bytes),
-            });
+            }),
+            Ok(None) => {}
+            Err(e) => unreadable_logs.push((path.clone(), e)),
         }
     }
     // Windows Event Log tails (`eventlog/NAME.json`) are read as logs of `eventlog:NAME`, one
@@ -509,7 +603,7 @@ fn read_files(store: &dyn FileStore) -> (NodeFiles, Vec<NodeLog>) {
             }
         }
     }
-    (files, logs)
+    (files, logs, unreadable_logs)
 }
 
 /// `eventlog/NAME.json` (Get-WinEvent | Select TimeCreated, ProviderName, Id, LevelDisplayName,
