@@ -35,9 +35,6 @@ fn map_strings(report: &mut Report, line: &dyn Fn(&str) -> String, text: &dyn Fn
             for s in &mut n.sources {
                 s.detail = text(&s.detail);
             }
-            for step in &mut fix.steps {
-                step.command = redact(&step.command);
-            }
         }
     }
 }
@@ -112,6 +109,9 @@ fn map_finding(
         fix.text = text(&fix.text);
         for c in &mut fix.commands {
             *c = text(c);
+        }
+        for step in &mut fix.steps {
+            step.command = text(&step.command);
         }
     }
     for d in &mut f.docs {
