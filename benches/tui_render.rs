@@ -125,6 +125,7 @@ fn heavy_app() -> App {
                     commands: vec![format!(
                         "kubectl set image pod/web-{i} -n default web=mcr.microsoft.com/windows/servercore:ltsc2022"
                     )],
+                    ..Default::default()
                 });
                 f
             })

@@ -279,10 +279,195 @@ impl Evidence {
 }
 
 /// What to do about a finding: a sentence and the exact commands, with real values filled in.
+/// `steps[i]` says where and how `commands[i]` runs (empty for fixes built by hand, e.g. in tests).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Fix {
     pub text: String,
     pub commands: Vec<String>,
+    #[serde(default)]
+    pub steps: Vec<StepMeta>,
+}
+
+impl Fix {
+    /// Each command with what is known about it (a workstation command in any shell that only
+    /// looks, when the fix carries no step data).
+    pub fn described(&self) -> Vec<(&str, StepMeta)> {
+        self.commands
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.as_str(), self.steps.get(i).cloned().unwrap_or_default()))
+            .collect()
+    }
+}
+
+/// Where a fix command runs.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Place {
+    /// A machine with kubectl and the cluster's kubeconfig.
+    #[default]
+    Workstation,
+    /// A Windows node of the cluster (an administrator prompt on it).
+    WindowsNode,
+    /// A Linux node of the cluster (a root shell on it).
+    LinuxNode,
+    /// Inside a pod (through `kubectl exec` or a debug container).
+    Pod,
+    /// The hypervisor or cloud console hosting a node's VM (Hyper-V host, vCenter).
+    Hypervisor,
+}
+
+impl Place {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Place::Workstation => "workstation",
+            Place::WindowsNode => "windows-node",
+            Place::LinuxNode => "linux-node",
+            Place::Pod => "pod",
+            Place::Hypervisor => "hypervisor",
+        }
+    }
+    /// A heading for commands that run here.
+    pub fn heading(self) -> &'static str {
+        match self {
+            Place::Workstation => "On your workstation (kubectl)",
+            Place::WindowsNode => "On the Windows node",
+            Place::LinuxNode => "On a Linux node",
+            Place::Pod => "In a pod",
+            Place::Hypervisor => "On the hypervisor host",
+        }
+    }
+}
+
+/// The shell a fix command is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Shell {
+    /// Parses and runs the same in bash and in Windows PowerShell 5.1 / PowerShell 7 (plain
+    /// `kubectl` lines).
+    #[default]
+    Any,
+    /// Windows PowerShell 5.1 and PowerShell 7 alike.
+    Powershell,
+    /// Windows PowerShell 5.1 only (its native argument passing; PowerShell 7.3+ quotes differently).
+    WindowsPowershell,
+    /// PowerShell 7 only.
+    Pwsh,
+    /// bash (or another POSIX shell).
+    Bash,
+    /// cmd.exe.
+    Cmd,
+}
+
+impl Shell {
+    /// The shell named `name` (a `Shell::as_str` value), `Any` for anything else.
+    pub fn from_str_or_any(name: &str) -> Shell {
+        [
+            Shell::Powershell,
+            Shell::WindowsPowershell,
+            Shell::Pwsh,
+            Shell::Bash,
+            Shell::Cmd,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
+        .unwrap_or(Shell::Any)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Shell::Any => "any",
+            Shell::Powershell => "powershell",
+            Shell::WindowsPowershell => "windows-powershell",
+            Shell::Pwsh => "pwsh",
+            Shell::Bash => "bash",
+            Shell::Cmd => "cmd",
+        }
+    }
+    /// How a reader is told the shell ("" for commands that run in any of them).
+    pub fn label(self) -> &'static str {
+        match self {
+            Shell::Any => "",
+            Shell::Powershell => "PowerShell",
+            Shell::WindowsPowershell => "Windows PowerShell 5.1",
+            Shell::Pwsh => "PowerShell 7",
+            Shell::Bash => "bash",
+            Shell::Cmd => "cmd",
+        }
+    }
+}
+
+/// Where and how one fix command runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct StepMeta {
+    #[serde(rename = "where")]
+    pub place: Place,
+    pub shell: Shell,
+    /// True when it changes something (a service, a file, an object); false when it only looks.
+    pub changes: bool,
+    /// Commands of one fix sharing this name are alternatives: run one of them, never all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alternative: Option<String>,
+}
+
+impl StepMeta {
+    /// The marks a reader sees after the command (see `step_marks`).
+    pub fn marks(&self) -> String {
+        step_marks(
+            self.shell.label(),
+            self.changes,
+            self.alternative.as_deref(),
+        )
+    }
+}
+
+/// The marks after a fix command: its shell when it matters, "changes" when it changes something,
+/// and its alternative group ("one of A"); "" for a command any shell runs that only looks.
+pub fn step_marks(shell_label: &str, changes: bool, alternative: Option<&str>) -> String {
+    let mut marks: Vec<String> = Vec::new();
+    if !shell_label.is_empty() {
+        marks.push(shell_label.to_string());
+    }
+    if changes {
+        marks.push("changes".to_string());
+    }
+    if let Some(a) = alternative {
+        marks.push(format!("one of {a}"));
+    }
+    if marks.is_empty() {
+        String::new()
+    } else {
+        format!("[{}]", marks.join(" · "))
+    }
+}
+
+/// The heading of the commands that run at `place` (a `Place::as_str` value).
+pub fn place_heading(place: &str) -> &'static str {
+    [
+        Place::Workstation,
+        Place::WindowsNode,
+        Place::LinuxNode,
+        Place::Pod,
+        Place::Hypervisor,
+    ]
+    .into_iter()
+    .find(|p| p.as_str() == place)
+    .map_or("Run", Place::heading)
+}
+
+/// The commands of a fix grouped by where they run, in their order: consecutive commands at one
+/// place form one group, so a sequence (drain, restart on the node, uncordon) keeps its order.
+pub fn group_by_place(fix: &Fix) -> Vec<(Place, Vec<(&str, StepMeta)>)> {
+    let mut groups: Vec<(Place, Vec<(&str, StepMeta)>)> = Vec::new();
+    for (command, meta) in fix.described() {
+        match groups.last_mut() {
+            Some((p, list)) if *p == meta.place => list.push((command, meta)),
+            _ => groups.push((meta.place, vec![(command, meta)])),
+        }
+    }
+    groups
 }
 
 /// One conclusion of one check about one subject.

@@ -65,11 +65,23 @@ pub fn render_checks_md(metas: &[CheckMeta]) -> String {
             out.push_str("\nFixes (placeholders are filled with the real values):\n");
             for (name, fix) in &m.fixes {
                 let _ = writeln!(out, "\n- *{name}*: {}", fix.text.trim());
-                if !fix.commands.is_empty() {
-                    out.push_str("\n  ```\n");
-                    for c in &fix.commands {
-                        let _ = writeln!(out, "  {c}");
+                let mut place = None;
+                for (c, meta) in fix.steps() {
+                    let Ok(meta) = meta else { continue };
+                    if place != Some(meta.place) {
+                        if place.is_some() {
+                            out.push_str("  ```\n");
+                        }
+                        let _ = writeln!(out, "\n  {}:\n\n  ```", meta.place.heading());
+                        place = Some(meta.place);
                     }
+                    let marks = meta.marks();
+                    if !marks.is_empty() {
+                        let _ = writeln!(out, "  # {marks}");
+                    }
+                    let _ = writeln!(out, "  {c}");
+                }
+                if place.is_some() {
                     out.push_str("  ```\n");
                 }
             }

@@ -11,7 +11,11 @@
 
 pub mod data;
 pub mod docs;
+pub mod fixes;
+pub mod flow;
 pub mod signatures;
+
+pub use fixes::{CommandEntry, FixTemplate};
 
 use include_dir::{include_dir, Dir};
 use regex::Regex;
@@ -76,15 +80,6 @@ impl DocRef {
     pub fn citation(&self) -> String {
         format!("{} § {}", self.file, self.section)
     }
-}
-
-/// A fix template. `{name}` placeholders are filled with values the check supplies.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FixTemplate {
-    pub text: String,
-    #[serde(default)]
-    pub commands: Vec<String>,
 }
 
 /// A worked example: a tiny bundle (relative path -> file content) and what the check must conclude.
@@ -244,13 +239,21 @@ impl CheckMeta {
             self.id
         );
         match self.fixes.get(key) {
-            Some(t) => crate::findings::Fix {
-                text: fill(&t.text, vars),
-                commands: t.commands.iter().map(|c| fill(c, vars)).collect(),
-            },
+            Some(t) => {
+                let steps = t.steps();
+                crate::findings::Fix {
+                    text: fill(&t.text, vars),
+                    commands: steps.iter().map(|(c, _)| fill(c, vars)).collect(),
+                    steps: steps
+                        .into_iter()
+                        .map(|(_, meta)| meta.unwrap_or_default())
+                        .collect(),
+                }
+            }
             None => crate::findings::Fix {
                 text: format!("(windoctor bug: check {} has no fix named {key})", self.id),
                 commands: vec![],
+                steps: vec![],
             },
         }
     }
@@ -331,8 +334,8 @@ pub fn fill(template: &str, vars: &[(&str, &str)]) -> String {
 pub fn placeholders(meta: &CheckMeta) -> Vec<String> {
     let mut out = Vec::new();
     for t in meta.fixes.values() {
-        for text in std::iter::once(&t.text).chain(t.commands.iter()) {
-            let mut rest = text.as_str();
+        for text in std::iter::once(t.text.as_str()).chain(t.command_templates()) {
+            let mut rest = text;
             while let Some(start) = rest.find('{') {
                 let after = &rest[start + 1..];
                 match after.find('}') {

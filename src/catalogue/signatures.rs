@@ -107,6 +107,7 @@ impl Signature {
             (None, Some(text)) => crate::findings::Fix {
                 text: text.clone(),
                 commands: self.commands.clone(),
+                ..Default::default()
             },
             (None, None) => crate::findings::Fix::default(),
         }

@@ -338,7 +338,7 @@ mod tests {
             fix.commands[0],
             "kubectl -n shop set image statefulset/api api=mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2019"
         );
-        assert!(fix.commands[1].contains(r#""node.kubernetes.io/windows-build":"10.0.20348""#));
+        assert!(fix.commands[1].contains("node.kubernetes.io/windows-build: '10.0.20348'"));
     }
 
     #[test]

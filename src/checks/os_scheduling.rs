@@ -224,7 +224,7 @@ mod tests {
         let json = tolerations_json(&existing, &[&taint]);
         assert_eq!(
             json,
-            r#"[{"effect":"NoSchedule","key":"dedicated","operator":"Equal","value":"gpu"},{"effect":"NoSchedule","key":"os","operator":"Equal","value":"windows"}]"#
+            "[{effect: 'NoSchedule', key: 'dedicated', operator: 'Equal', value: 'gpu'}, {effect: 'NoSchedule', key: 'os', operator: 'Equal', value: 'windows'}]"
         );
     }
 
@@ -355,7 +355,7 @@ mod tests {
         assert_eq!(warns[0].subject.name, "windows-1903");
         assert!(warns[0].message.contains("10.0.17763 (win-1)"));
         let fix = warns[0].fix.as_ref().expect("fix");
-        assert!(fix.commands[2].contains(r#""node.kubernetes.io/windows-build":"10.0.17763""#));
+        assert!(fix.commands[2].contains("node.kubernetes.io/windows-build: '10.0.17763'"));
     }
 
     #[test]
@@ -375,7 +375,7 @@ mod tests {
         assert_eq!(fail.subject.kind, "Deployment");
         assert_eq!(
             fail.fix.as_ref().expect("fix").commands[0],
-            r#"kubectl -n default patch deployment/nginx --type merge -p '{"spec":{"template":{"spec":{"nodeSelector":{"kubernetes.io/os":"linux"}}}}}'"#
+            r#"kubectl -n default patch deployment/nginx --type merge -p "{spec: {template: {spec: {nodeSelector: {kubernetes.io/os: 'linux'}}}}}""#
         );
     }
 }

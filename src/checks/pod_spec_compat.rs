@@ -213,7 +213,7 @@ mod tests {
             name: "web".into(),
         };
         let patch = template_patch(&workload, &refs, false).expect("patch");
-        let ops: Value = serde_json::from_str(&patch).expect("json");
+        let ops: Value = serde_saphyr::from_str(&patch).expect("YAML flow");
         let paths: Vec<&str> = ops
             .as_array()
             .expect("array")

@@ -993,7 +993,8 @@ impl<'a> NodeView<'a> {
 
     /// One command that sets `flag` (written `--name=value`) wherever the kubelet's flags live on
     /// this node: nssm's AppParameters, the sc.exe binPath, or kubeadm-flags.env; an existing
-    /// `--name` is replaced.
+    /// `--name` is replaced. A kubelet running in a console is registered with nssm; when nothing
+    /// says how kubelet starts, the command shows its command line.
     pub fn kubelet_flag_command(&self, flag: &str) -> String {
         let name = flag.split('=').next().unwrap_or(flag);
         let comp = self.component(Kind::Kubelet);
@@ -1028,12 +1029,19 @@ impl<'a> NodeView<'a> {
                 "(Get-Content {env_file}) -replace ' ?{name}=[^ \"]*', '' -replace '\"$', ' {flag}\"' | Set-Content {env_file} -Encoding ascii"
             );
         }
+        // A kubelet started in a console stops with the session: register it with the service
+        // manager instead of relaunching it there (the node-services check says why).
         if let Some(p) = comp.process {
             if let Some(program) = p.command_line.first() {
-                return format!("{program} {}", keep(p.args()));
+                return format!(
+                    "Stop-Process -Name kubelet -Force; nssm install kubelet {program}; nssm set kubelet AppParameters {}",
+                    keep(p.args())
+                );
             }
         }
-        format!("add {flag} to the kubelet's command line (start script or service)")
+        format!(
+            "Get-CimInstance Win32_Process -Filter \"Name='kubelet.exe'\" | Select-Object -ExpandProperty CommandLine   # add {flag} where kubelet is started"
+        )
     }
 
     /// The sandbox image as the kubelet (`--pod-infra-container-image`) and containerd (config.toml,

@@ -334,9 +334,19 @@ fn group_block(code: &str, findings: &[&ReportFinding]) -> String {
     }
     if let Some(fix) = &worst.fix {
         let _ = writeln!(out, "\n**Fix:** {}\n", fix.text);
-        if !fix.commands.is_empty() {
+        let mut shown = 0;
+        for (place, commands) in fix.by_place() {
+            if shown >= 8 || commands.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "{place}:");
             out.push_str("```\n");
-            for c in fix.commands.iter().take(8) {
+            for (c, marks) in commands.iter().take(8 - shown) {
+                shown += 1;
+                // Marks go in a comment line above, so that the block stays copyable.
+                if !marks.is_empty() {
+                    let _ = writeln!(out, "# {marks}");
+                }
                 let _ = writeln!(out, "{c}");
             }
             out.push_str("```\n");

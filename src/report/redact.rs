@@ -110,6 +110,9 @@ fn map_finding(
         for c in &mut fix.commands {
             *c = text(c);
         }
+        for step in &mut fix.steps {
+            step.command = text(&step.command);
+        }
     }
     for d in &mut f.docs {
         *d = line(d);

@@ -123,8 +123,12 @@ pub fn render_with(report: &Report, verbose: bool) -> String {
             if let Some(fix) = &f.fix {
                 if f.status.severity() > 0 {
                     let _ = writeln!(out, "             fix: {}", fix.text);
-                    for c in &fix.commands {
-                        let _ = writeln!(out, "               $ {c}");
+                    for (place, commands) in fix.by_place() {
+                        let _ = writeln!(out, "               {place}:");
+                        for (c, marks) in commands {
+                            let sep = if marks.is_empty() { "" } else { "  " };
+                            let _ = writeln!(out, "                 $ {c}{sep}{marks}");
+                        }
                     }
                 }
             }

@@ -337,6 +337,74 @@ pub struct ReportEvidence {
 pub struct ReportFix {
     pub text: String,
     pub commands: Vec<String>,
+    /// `steps[i]` is `commands[i]` with where it runs, its shell, whether it changes something
+    /// and its alternative group (schema 1.1; absent when the fix carries no step data).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<ReportStep>,
+}
+
+/// One fix command with where and how it runs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportStep {
+    pub command: String,
+    /// workstation, windows-node, linux-node, pod, hypervisor.
+    #[serde(rename = "where")]
+    pub place: &'static str,
+    /// any (bash and PowerShell alike), powershell (5.1 and 7), windows-powershell (5.1 only),
+    /// pwsh (7 only), bash, cmd.
+    pub shell: &'static str,
+    /// True when it changes something; false when it only looks.
+    pub changes: bool,
+    /// Steps of one fix with the same name are alternatives: run one of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alternative: Option<String>,
+}
+
+impl ReportFix {
+    /// The commands grouped by where they run (consecutive commands at one place, in order). A
+    /// group's heading names the place, and its shell when all its commands share one; each command
+    /// carries its remaining marks (`crate::findings::step_marks`). One "Run" group when the fix
+    /// has no step data.
+    pub fn by_place(&self) -> Vec<(String, Vec<(&str, String)>)> {
+        if self.steps.is_empty() {
+            return vec![(
+                "Run".to_string(),
+                self.commands
+                    .iter()
+                    .map(|c| (c.as_str(), String::new()))
+                    .collect(),
+            )];
+        }
+        let mut runs: Vec<Vec<&ReportStep>> = Vec::new();
+        for step in &self.steps {
+            match runs.last_mut() {
+                Some(run) if run[0].place == step.place => run.push(step),
+                _ => runs.push(vec![step]),
+            }
+        }
+        runs.into_iter()
+            .map(|run| {
+                let place = crate::findings::place_heading(run[0].place);
+                let shell_of =
+                    |s: &ReportStep| crate::findings::Shell::from_str_or_any(s.shell).label();
+                let shared = run.iter().all(|s| s.shell == run[0].shell);
+                let heading = match shell_of(run[0]) {
+                    label if shared && !label.is_empty() => format!("{place}, {label}"),
+                    _ => place.to_string(),
+                };
+                let commands = run
+                    .iter()
+                    .map(|s| {
+                        let shell = if shared { "" } else { shell_of(s) };
+                        let marks =
+                            crate::findings::step_marks(shell, s.changes, s.alternative.as_deref());
+                        (s.command.as_str(), marks)
+                    })
+                    .collect();
+                (heading, commands)
+            })
+            .collect()
+    }
 }
 
 impl ReportFinding {
@@ -367,6 +435,20 @@ impl ReportFinding {
             fix: f.fix.as_ref().map(|x| ReportFix {
                 text: x.text.clone(),
                 commands: x.commands.clone(),
+                steps: if x.steps.is_empty() {
+                    Vec::new()
+                } else {
+                    x.described()
+                        .into_iter()
+                        .map(|(command, meta)| ReportStep {
+                            command: command.to_string(),
+                            place: meta.place.as_str(),
+                            shell: meta.shell.as_str(),
+                            changes: meta.changes,
+                            alternative: meta.alternative,
+                        })
+                        .collect()
+                },
             }),
             docs: f.docs.clone(),
             muted: f.muted.as_ref().map(|m| ReportMuted {

@@ -244,7 +244,7 @@ fn toleration_text(tolerations: &[Toleration]) -> String {
 }
 
 /// The pod template's tolerations after the fix: the pod's own (without those admission and the
-/// DaemonSet controller add by themselves) plus one per blocking taint, as a JSON array.
+/// DaemonSet controller add by themselves) plus one per blocking taint, as a YAML flow list for `kubectl patch -p` (`crate::catalogue::flow`).
 pub(super) fn tolerations_json(existing: &[Toleration], taints: &[&Taint]) -> String {
     let mut list: Vec<serde_json::Value> = existing
         .iter()
@@ -283,5 +283,5 @@ pub(super) fn tolerations_json(existing: &[Toleration], taints: &[&Taint]) -> St
         m.insert("effect".into(), taint.effect.clone().into());
         list.push(serde_json::Value::Object(m));
     }
-    serde_json::Value::Array(list).to_string()
+    crate::catalogue::flow::yaml_flow(&serde_json::Value::Array(list))
 }

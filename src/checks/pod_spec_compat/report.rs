@@ -29,7 +29,8 @@ fn field_evidence(pod: &Pod, field: &Field) -> Evidence {
     Evidence::api(format!("Pod/{} {path}", pod.key()), field.display.clone())
 }
 
-/// A JSON patch for the workload's pod template (or `None` for workloads without one).
+/// A JSON patch for the workload's pod template, written as a YAML flow list for `kubectl patch -p`
+/// (`crate::catalogue::flow`), or `None` for workloads without one.
 pub(super) fn template_patch(workload: &Workload, fields: &[&Field], declare_os: bool) -> Option<String> {
     if !workload.has_mutable_template() {
         return None;
@@ -51,7 +52,7 @@ pub(super) fn template_patch(workload: &Workload, fields: &[&Field], declare_os:
             json!({"op": "add", "path": "/spec/template/spec/os", "value": {"name": "windows"}}),
         );
     }
-    Some(Value::Array(ops).to_string())
+    Some(crate::catalogue::flow::yaml_flow(&Value::Array(ops)))
 }
 
 fn why_list(fields: &[&Field]) -> String {

@@ -146,6 +146,7 @@ pub fn results() -> Vec<(&'static str, Vec<Finding>)> {
                 "Get-Service kubelet, kube-proxy".into(),
                 "Start-Service kubelet; Start-Service kube-proxy".into(),
             ],
+            ..Default::default()
         });
     let ready = finding(
         "node-ready",
@@ -172,6 +173,7 @@ pub fn results() -> Vec<(&'static str, Vec<Finding>)> {
                 "Restart-Service flanneld".into(),
                 r"Get-Content C:\run\flannel\subnet.env".into(),
             ],
+            ..Default::default()
         });
     let mut waiting = finding(
         "flanneld-waiting",
@@ -187,6 +189,7 @@ pub fn results() -> Vec<(&'static str, Vec<Finding>)> {
         .with_fix(Fix {
             text: "Delete the pod so that its DaemonSet starts a new one.".into(),
             commands: vec![format!("kubectl -n kube-flannel delete pod {FLANNEL_POD}")],
+            ..Default::default()
         });
     let mut image = finding(
         "image-os-match",
@@ -206,6 +209,7 @@ pub fn results() -> Vec<(&'static str, Vec<Finding>)> {
         .with_fix(Fix {
             text: "Use the ltsc2022 tag of the image.".into(),
             commands: vec!["kubectl -n default set image deployment/iis iis=mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022".into()],
+            ..Default::default()
         });
     vec![
         ("node-ready", vec![ready, not_ready]),

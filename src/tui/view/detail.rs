@@ -385,18 +385,37 @@ fn finding_lines(app: &App, f: &Finding, width: usize, lines: &mut Vec<Line<'sta
                 Span::raw("  1-9 copies one · c all · C shows them alone"),
             ]));
         }
-        for (i, c) in fix.commands.iter().enumerate() {
-            for (j, l) in text::verbatim(c, 4, width, t.command())
-                .into_iter()
-                .enumerate()
-            {
-                if j == 0 && i < 9 {
-                    let mut spans = vec![Span::styled(format!("{:>2}  ", i + 1), t.key())];
-                    spans.extend(l.spans.into_iter().skip(1));
-                    lines.push(Line::from(spans));
-                } else {
-                    lines.push(l);
+        // Grouped by where they run (consecutive commands only, so a sequence keeps its order);
+        // the numbers are the commands' places in the fix, which the copy keys use.
+        let mut i = 0;
+        for (place, commands) in crate::findings::group_by_place(fix) {
+            if !fix.steps.is_empty() {
+                lines.push(Line::from(Span::styled(
+                    format!("  {}", place.heading()),
+                    t.heading(),
+                )));
+            }
+            for (c, meta) in commands {
+                for (j, l) in text::verbatim(c, 4, width, t.command())
+                    .into_iter()
+                    .enumerate()
+                {
+                    if j == 0 && i < 9 {
+                        let mut spans = vec![Span::styled(format!("{:>2}  ", i + 1), t.key())];
+                        spans.extend(l.spans.into_iter().skip(1));
+                        lines.push(Line::from(spans));
+                    } else {
+                        lines.push(l);
+                    }
                 }
+                let marks = meta.marks();
+                if !fix.steps.is_empty() && !marks.is_empty() {
+                    lines.push(Line::from(Span::styled(
+                        format!("      {marks}"),
+                        t.reference(),
+                    )));
+                }
+                i += 1;
             }
         }
     }
