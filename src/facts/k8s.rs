@@ -138,6 +138,12 @@ where
     d.deserialize_option(Visit { keep, value })
 }
 
+/// `Some(null)` when the field holds anything but `null`, skipped without being built.
+fn presence<'de, D: Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+    let seen = Option::<serde::de::IgnoredAny>::deserialize(d)?;
+    Ok(seen.map(|_| serde_json::Value::Null))
+}
+
 fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
@@ -291,7 +297,9 @@ pub struct PodSpec {
     pub host_ipc: bool,
     pub share_process_namespace: Option<bool>,
     pub dns_policy: Option<String>,
-    pub security_context: Option<PodSecurityContext>,
+    /// Boxed, like the other sub-objects most pods lack or checks rarely read: a pod that has
+    /// none pays one pointer for it (see `tests/fact_memory.rs`).
+    pub security_context: Option<Box<PodSecurityContext>>,
     #[serde(deserialize_with = "vec_or_null")]
     pub containers: Vec<Container>,
     #[serde(deserialize_with = "vec_or_null")]
@@ -402,7 +410,7 @@ pub struct Container {
     pub args: Vec<String>,
     #[serde(deserialize_with = "vec_or_null")]
     pub env: Vec<EnvVar>,
-    pub security_context: Option<SecurityContext>,
+    pub security_context: Option<Box<SecurityContext>>,
     pub resources: Resources,
     #[serde(deserialize_with = "vec_or_null")]
     pub volume_mounts: Vec<VolumeMount>,
@@ -411,9 +419,9 @@ pub struct Container {
     pub termination_message_path: Option<String>,
     /// Kubelet health probes (the nodeport-self-access check looks for probes that call the node's
     /// own NodePort).
-    pub liveness_probe: Option<ContainerProbe>,
-    pub readiness_probe: Option<ContainerProbe>,
-    pub startup_probe: Option<ContainerProbe>,
+    pub liveness_probe: Option<Box<ContainerProbe>>,
+    pub readiness_probe: Option<Box<ContainerProbe>>,
+    pub startup_probe: Option<Box<ContainerProbe>>,
 }
 
 /// A kubelet health probe: only where it connects (httpGet / tcpSocket host and port).
@@ -572,6 +580,9 @@ pub struct ContainerStatus {
 pub struct ContainerState {
     pub waiting: Option<StateDetail>,
     pub terminated: Option<StateDetail>,
+    /// Whether the container runs: `Some` (holding `null`, not the `startedAt` object, which no
+    /// check reads) when the state says `running`.
+    #[serde(deserialize_with = "presence")]
     pub running: Option<serde_json::Value>,
 }
 
