@@ -16,7 +16,9 @@ pub type Labels = BTreeMap<String, String>;
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ObjectMeta {
+    #[serde(deserialize_with = "object_name")]
     pub name: String,
+    #[serde(deserialize_with = "optional_object_name")]
     pub namespace: Option<String>,
     #[serde(deserialize_with = "null_as_default")]
     pub labels: Labels,
@@ -136,6 +138,27 @@ where
         }
     }
     d.deserialize_option(Visit { keep, value })
+}
+
+/// The longest object name Kubernetes accepts (a DNS subdomain). Names come from the API server or
+/// a bundle and end up in every finding about the object: a longer one is not a Kubernetes name,
+/// and is refused rather than copied into reports.
+pub const MAX_NAME_BYTES: usize = 253;
+
+fn object_name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(optional_object_name(d)?.unwrap_or_default())
+}
+
+fn optional_object_name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let name = Option::<TransientStr<'de>>::deserialize(d)?;
+    match name {
+        Some(n) if n.0.len() > MAX_NAME_BYTES => Err(serde::de::Error::custom(format!(
+            "a name of {} bytes, longer than the {MAX_NAME_BYTES} Kubernetes allows",
+            n.0.len()
+        ))),
+        Some(n) => Ok(Some(n.0.into_owned())),
+        None => Ok(None),
+    }
 }
 
 /// `Some(null)` when the field holds anything but `null`, skipped without being built.
@@ -282,6 +305,7 @@ pub struct Pod {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct PodSpec {
+    #[serde(deserialize_with = "optional_object_name")]
     pub node_name: Option<String>,
     #[serde(deserialize_with = "null_as_default")]
     pub node_selector: Labels,
@@ -873,5 +897,19 @@ mod tests {
         )
         .expect("parses");
         assert_eq!(node.metadata.name, "n");
+    }
+
+    #[test]
+    fn names_longer_than_kubernetes_allows_are_refused() {
+        let long = "w".repeat(MAX_NAME_BYTES + 1);
+        let node = serde_json::from_str::<Node>(&format!(r#"{{"metadata":{{"name":"{long}"}}}}"#));
+        assert!(node.is_err_and(|e| e.to_string().contains("longer than the 253")));
+        let pod = serde_json::from_str::<Pod>(&format!(r#"{{"metadata":{{"name":"p"}},"spec":{{"nodeName":"{long}"}}}}"#));
+        assert!(pod.is_err());
+        let ok: Pod = serde_json::from_str(r#"{"metadata":{"name":null,"namespace":null},"spec":{"nodeName":null}}"#)
+            .expect("nulls are fine");
+        assert_eq!(ok.metadata.name, "");
+        let max = "a".repeat(MAX_NAME_BYTES);
+        assert!(serde_json::from_str::<Node>(&format!(r#"{{"metadata":{{"name":"{max}"}}}}"#)).is_ok());
     }
 }
