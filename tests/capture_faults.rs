@@ -56,7 +56,12 @@ fn judged(report: &Value) -> Vec<String> {
         .into_iter()
         .flatten()
         .filter(|f| f["status"] != "skip")
-        .map(|f| format!("{} {} {} {}", f["check"], f["status"], f["subject"], f["message"]))
+        .map(|f| {
+            format!(
+                "{} {} {} {}",
+                f["check"], f["status"], f["subject"], f["message"]
+            )
+        })
         .collect();
     lines.sort();
     lines
@@ -93,7 +98,8 @@ fn tree(dir: &Path) -> BTreeSet<String> {
 /// Extracts a capture archive (until `--snapshot` reads archives itself) and returns the bundle
 /// folder inside it.
 fn extract(archive: &Path, into: &Path) -> PathBuf {
-    let mut zip = zip::ZipArchive::new(std::fs::File::open(archive).expect("archive")).expect("zip");
+    let mut zip =
+        zip::ZipArchive::new(std::fs::File::open(archive).expect("archive")).expect("zip");
     zip.extract(into).expect("extracts");
     let tops: Vec<PathBuf> = std::fs::read_dir(into)
         .expect("ls")
@@ -118,7 +124,10 @@ fn unreadable_lists_are_recorded_and_replay_as_the_live_errors() {
     let out = capture(tmp.path(), &kc, &bundle, &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("INCOMPLETE: 2 input(s) could not be read"), "{stderr}");
+    assert!(
+        stderr.contains("INCOMPLETE: 2 input(s) could not be read"),
+        "{stderr}"
+    );
     let record: Value =
         serde_json::from_slice(&std::fs::read(bundle.join("capture.json")).expect("capture.json"))
             .expect("json");
@@ -129,11 +138,20 @@ fn unreadable_lists_are_recorded_and_replay_as_the_live_errors() {
         .iter()
         .filter_map(|e| e["path"].as_str())
         .collect();
-    assert_eq!(paths, BTreeSet::from(["cluster/events.json", "cluster/pods.json"]));
-    assert!(!bundle.join("cluster/pods.json").exists(), "no partial list is kept");
+    assert_eq!(
+        paths,
+        BTreeSet::from(["cluster/events.json", "cluster/pods.json"])
+    );
+    assert!(
+        !bundle.join("cluster/pods.json").exists(),
+        "no partial list is kept"
+    );
     let replay = replay_report(tmp.path(), &bundle);
     let errors = |r: &Value| -> Vec<String> {
-        judged(r).into_iter().filter(|l| l.contains("\"error\"")).collect()
+        judged(r)
+            .into_iter()
+            .filter(|l| l.contains("\"error\""))
+            .collect()
     };
     assert!(errors(&live).len() >= 4, "{:#?}", errors(&live));
     assert_eq!(errors(&live), errors(&replay));
@@ -146,14 +164,22 @@ fn a_second_capture_never_mixes_with_the_first_and_symlinks_are_never_followed()
     let tmp = tempfile::tempdir().expect("tempdir");
     let kc = server.write_kubeconfig(tmp.path()).expect("kubeconfig");
     let bundle = tmp.path().join("bundle");
-    assert_eq!(capture(tmp.path(), &kc, &bundle, &[]).status.code(), Some(0));
+    assert_eq!(
+        capture(tmp.path(), &kc, &bundle, &[]).status.code(),
+        Some(0)
+    );
     std::fs::write(bundle.join("notes.txt"), "mine").expect("user file");
     let before = tree(&bundle);
     let again = capture(tmp.path(), &kc, &bundle, &[]);
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("never mixes two captures"));
     assert_eq!(tree(&bundle), before);
-    assert_eq!(std::fs::read_to_string(bundle.join("notes.txt")).ok().as_deref(), Some("mine"));
+    assert_eq!(
+        std::fs::read_to_string(bundle.join("notes.txt"))
+            .ok()
+            .as_deref(),
+        Some("mine")
+    );
 
     #[cfg(unix)]
     {
@@ -168,10 +194,20 @@ fn a_second_capture_never_mixes_with_the_first_and_symlinks_are_never_followed()
             let link = tmp.path().join(link);
             std::os::unix::fs::symlink(&to, &link).expect("symlink");
             let out = capture(tmp.path(), &kc, &link, &[]);
-            assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         assert_eq!(tree(&elsewhere), BTreeSet::from(["precious".to_string()]));
-        assert_eq!(std::fs::read_to_string(elsewhere.join("precious")).ok().as_deref(), Some("keep"));
+        assert_eq!(
+            std::fs::read_to_string(elsewhere.join("precious"))
+                .ok()
+                .as_deref(),
+            Some("keep")
+        );
     }
     let left: Vec<String> = tree(tmp.path())
         .into_iter()
@@ -186,7 +222,11 @@ fn names_from_the_api_cannot_steer_a_path() {
     windoctor_testkit::hostile_data::plant_path_tricks(&mut data).expect("planted");
     for (ns, name, container) in [
         ("../../escape-ns", "kube-proxy-x", "kube-proxy"),
-        ("kube-system", "kube-proxy-../../../../escape-pod", "kube-proxy"),
+        (
+            "kube-system",
+            "kube-proxy-../../../../escape-pod",
+            "kube-proxy",
+        ),
         ("kube-system", "kube-proxy-y", "../../../escape-container"),
     ] {
         data.add(
@@ -228,7 +268,8 @@ fn the_default_archive_replays_to_the_live_findings() {
     let dir = tempfile::tempdir().expect("tempdir");
     let full_bundle = dir.path().join("kubectl");
     data.write_kubectl_bundle(&full_bundle).expect("bundle");
-    let server = FakeApiServer::start_background(data, ServerOptions::new().max_page(97)).expect("server");
+    let server =
+        FakeApiServer::start_background(data, ServerOptions::new().max_page(97)).expect("server");
     let kc = server.write_kubeconfig(dir.path()).expect("kubeconfig");
     let live = live_report(dir.path(), &kc);
 
@@ -237,14 +278,20 @@ fn the_default_archive_replays_to_the_live_findings() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let extracted = extract(&archive, &dir.path().join("x"));
-    assert_eq!(extracted.file_name().and_then(|n| n.to_str()), Some("report"));
+    assert_eq!(
+        extracted.file_name().and_then(|n| n.to_str()),
+        Some("report")
+    );
     let replay = replay_report(dir.path(), &extracted);
     assert_eq!(live["environment"], replay["environment"]);
     assert_eq!(judged(&live), judged(&replay));
 
     // The Windows share is a fraction of the full capture.
     let full = dir.path().join("full.zip");
-    assert_eq!(capture(dir.path(), &kc, &full, &["--full"]).status.code(), Some(0));
+    assert_eq!(
+        capture(dir.path(), &kc, &full, &["--full"]).status.code(),
+        Some(0)
+    );
     let (share, whole) = (
         std::fs::metadata(&archive).expect("size").len(),
         std::fs::metadata(&full).expect("size").len(),
@@ -260,7 +307,13 @@ struct SmallDisk(PathBuf);
 impl SmallDisk {
     fn mount(at: &Path, size: &str) -> Option<SmallDisk> {
         let ok = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "windoctor-test"])
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size}"),
+                "windoctor-test",
+            ])
             .arg(at)
             .stderr(Stdio::null())
             .status()
@@ -288,7 +341,10 @@ fn a_full_disk_fails_loudly_and_leaves_nothing_that_replays() {
     std::fs::create_dir(&disk).expect("mkdir");
     let Some(_mounted) = SmallDisk::mount(&disk, "600k") else {
         let required = std::env::var_os("WINDOCTOR_REQUIRE_ROOT_TESTS").is_some();
-        assert!(!required, "WINDOCTOR_REQUIRE_ROOT_TESTS is set but a tmpfs cannot be mounted");
+        assert!(
+            !required,
+            "WINDOCTOR_REQUIRE_ROOT_TESTS is set but a tmpfs cannot be mounted"
+        );
         eprintln!("skipped: mounting a small tmpfs needs root (CAP_SYS_ADMIN), which this run does not have");
         return;
     };
@@ -329,8 +385,15 @@ fn an_interrupted_capture_leaves_nothing_behind() {
         .expect("kill");
     assert!(killed.success());
     let out = child.wait_with_output().expect("wait");
-    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(tree(tmp.path()).iter().all(|p| !p.starts_with("bundle") && !p.contains("partial")));
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(tree(tmp.path())
+        .iter()
+        .all(|p| !p.starts_with("bundle") && !p.contains("partial")));
 }
 
 #[test]
@@ -338,7 +401,9 @@ fn twenty_thousand_pod_logs_read_in_linear_time() {
     let time_for = |n: usize| -> Duration {
         let dir = tempfile::tempdir().expect("tempdir");
         for i in 0..n {
-            let pod = dir.path().join(format!("cluster/logs/ns-{}/pod-{i}", i % 50));
+            let pod = dir
+                .path()
+                .join(format!("cluster/logs/ns-{}/pod-{i}", i % 50));
             std::fs::create_dir_all(&pod).expect("mkdir");
             std::fs::write(pod.join("c.log"), "line\n").expect("write");
         }

@@ -37,6 +37,16 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
+/// The counter is global: tests that measure with it take turns, or each would count the other's
+/// allocations.
+static MEASURING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn measuring() -> std::sync::MutexGuard<'static, ()> {
+    MEASURING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Bytes kept per parsed object of `file` in the bundle, and the file's bytes per object.
 fn kept_per_object<T: serde::de::DeserializeOwned>(
     bundle: &std::path::Path,
@@ -53,6 +63,7 @@ fn kept_per_object<T: serde::de::DeserializeOwned>(
 
 #[test]
 fn slim_facts_keep_a_fraction_of_each_object() {
+    let _turn = measuring();
     let mut data = ClusterData::generate(&GenerateSpec::new(100, 3_000, 3)).expect("generates");
     let dir = tempfile::tempdir().expect("temp dir");
     data.write_kubectl_bundle(dir.path()).expect("bundle");
@@ -76,6 +87,7 @@ fn slim_facts_keep_a_fraction_of_each_object() {
 fn sieved_pods_keep_little_of_the_pods_off_windows() {
     use windoctor::facts::k8s::Service;
     use windoctor::facts::share::PodSieve;
+    let _turn = measuring();
     let mut data = ClusterData::generate(&GenerateSpec::new(200, 6_000, 5)).expect("generates");
     let dir = tempfile::tempdir().expect("temp dir");
     data.write_kubectl_bundle(dir.path()).expect("bundle");
@@ -84,15 +96,16 @@ fn sieved_pods_keep_little_of_the_pods_off_windows() {
     let before = LIVE.load(Ordering::SeqCst);
     let services: Vec<Service> =
         parse_objects(&read("services.json"), "services.json").expect("services");
-    let service_bytes = usize::try_from(LIVE.load(Ordering::SeqCst) - before).unwrap_or(0)
-        / services.len().max(1);
+    let service_bytes =
+        usize::try_from(LIVE.load(Ordering::SeqCst) - before).unwrap_or(0) / services.len().max(1);
     let pods: Vec<Pod> = parse_objects(&read("pods.json"), "pods.json").expect("pods");
     let mut sieve = PodSieve::new(&nodes, Some(&services));
     let (mut whole, mut other) = ((0usize, 0usize), (0usize, 0usize));
     let mut kept = Vec::with_capacity(pods.len());
     for pod in pods {
-        let original = pod.clone();
+        // What the sifted pod keeps: the copy's allocations, less what the sieve frees of them.
         let before = LIVE.load(Ordering::SeqCst);
+        let original = pod.clone();
         let sifted = sieve.sift(original);
         let after = LIVE.load(Ordering::SeqCst);
         let bytes = usize::try_from(after - before).unwrap_or(0) + std::mem::size_of::<Pod>();
@@ -112,7 +125,14 @@ fn sieved_pods_keep_little_of_the_pods_off_windows() {
         other.0,
         std::mem::size_of::<Pod>()
     );
-    assert!(other.0 > whole.0 * 3, "most pods are off Windows: {whole:?} {other:?}");
+    assert!(
+        other.0 > whole.0 * 3,
+        "most pods are off Windows: {whole:?} {other:?}"
+    );
     assert!(per(other) < 900, "other pods got fatter: {} B", per(other));
-    assert!(per(whole) < 6_600, "whole pods got fatter: {} B", per(whole));
+    assert!(
+        per(whole) < 6_600,
+        "whole pods got fatter: {} B",
+        per(whole)
+    );
 }

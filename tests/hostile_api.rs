@@ -40,22 +40,41 @@ fn windoctor_capped(home: &Path, args: &[&str], limit: Duration) -> (Output, Dur
         .stderr(Stdio::piped())
         .spawn()
         .expect("sh runs");
+    // Drain both pipes while waiting: a report larger than a pipe's buffer would otherwise
+    // block the child forever.
+    let mut stdout = child.stdout.take().expect("stdout piped");
+    let mut stderr = child.stderr.take().expect("stderr piped");
+    let out_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stdout, &mut buf);
+        buf
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stderr, &mut buf);
+        buf
+    });
     let deadline = started + limit;
-    loop {
+    let status = loop {
         match child.try_wait().expect("wait") {
-            Some(_) => break,
+            Some(status) => break status,
             None if Instant::now() > deadline => {
                 let _ = child.kill();
-                let out = child.wait_with_output().expect("output");
+                let _ = child.wait();
+                let stderr = err_reader.join().unwrap_or_default();
                 panic!(
                     "windoctor {args:?} did not finish within {limit:?}; stderr: {}",
-                    String::from_utf8_lossy(&out.stderr)
+                    String::from_utf8_lossy(&stderr)
                 );
             }
             None => std::thread::sleep(Duration::from_millis(50)),
         }
-    }
-    let out = child.wait_with_output().expect("output");
+    };
+    let out = Output {
+        status,
+        stdout: out_reader.join().expect("stdout reader"),
+        stderr: err_reader.join().expect("stderr reader"),
+    };
     (out, started.elapsed())
 }
 
@@ -78,14 +97,20 @@ fn serve(data: ClusterData, options: ServerOptions) -> Served {
 
 /// The JSON report of a live run against `served`, and its exit code; the run must end by itself
 /// (no signal) within `limit`.
-fn report(served: &Served, extra: &[&str], limit: Duration) -> (Value, i32, String) {
+fn live_report(served: &Served, extra: &[&str], limit: Duration) -> (Value, i32, String) {
     let kc = served.kubeconfig.display().to_string();
-    let mut args = vec!["--report", "json", "--kubeconfig", &kc, "--request-timeout", "5"];
+    let mut args = vec!["--report", "json", "--kubeconfig", &kc];
+    if !extra.contains(&"--request-timeout") {
+        args.extend_from_slice(&["--request-timeout", "5"]);
+    }
     args.extend_from_slice(extra);
     let (out, _) = windoctor_capped(served.dir.path(), &args, limit);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let code = out.status.code().unwrap_or_else(|| {
-        panic!("windoctor was killed by a signal ({:?}): {stderr}", out.status)
+        panic!(
+            "windoctor was killed by a signal ({:?}): {stderr}",
+            out.status
+        )
     });
     let report: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("no JSON report ({e}), exit {code}: {stderr}"));
@@ -98,7 +123,11 @@ fn input_errors(report: &Value, name: &str) -> Vec<String> {
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|f| f["status"] == "error" && f["subject"]["kind"] == "Input" && f["subject"]["name"] == name)
+        .filter(|f| {
+            f["status"] == "error"
+                && f["subject"]["kind"] == "Input"
+                && f["subject"]["name"] == name
+        })
         .map(|f| f["message"].as_str().unwrap_or("").to_string())
         .collect()
 }
@@ -112,8 +141,13 @@ fn no_pass_reads(report: &Value, input: &str) {
 
 #[test]
 fn a_lying_remaining_item_count_is_never_used_to_size_memory() {
-    let served = serve(demo(), ServerOptions::new().remaining_item_count(100_000_000).max_page(7));
-    let (report, code, stderr) = report(&served, &[], Duration::from_secs(120));
+    let served = serve(
+        demo(),
+        ServerOptions::new()
+            .remaining_item_count(100_000_000)
+            .max_page(7),
+    );
+    let (report, code, stderr) = live_report(&served, &[], Duration::from_secs(120));
     assert!(matches!(code, 0 | 1), "{stderr}");
     assert!(input_errors(&report, "pods").is_empty(), "{report:#}");
     assert_eq!(report["environment"]["nodes"]["total"], 5);
@@ -123,13 +157,18 @@ fn a_lying_remaining_item_count_is_never_used_to_size_memory() {
 fn endless_pages_end_in_an_error_within_bounded_memory_and_time() {
     let served = serve(
         demo(),
-        ServerOptions::new().endless_pages().hostile_only_for(&["pods"]),
+        ServerOptions::new()
+            .endless_pages()
+            .hostile_only_for(&["pods"]),
     );
-    let (report, _, stderr) = report(&served, &[], Duration::from_secs(120));
+    let (report, _, stderr) = live_report(&served, &[], Duration::from_secs(120));
     no_pass_reads(&report, "pods");
     let why = input_errors(&report, "pods").join(" ");
     assert!(why.contains("twice while paging"), "{why}; {stderr}");
-    assert!(input_errors(&report, "nodes").is_empty(), "other lists are read: {report:#}");
+    assert!(
+        input_errors(&report, "nodes").is_empty(),
+        "other lists are read: {report:#}"
+    );
 }
 
 #[test]
@@ -139,7 +178,13 @@ fn huge_bodies_and_gzip_bombs_are_cut_off() {
         ServerOptions::new().gzip_bomb(2 << 30),
     ] {
         let served = serve(demo(), options.hostile_only_for(&["events"]));
-        let (report, _, stderr) = report(&served, &[], Duration::from_secs(240));
+        // A generous request timeout: this test is about the size bound, and a debug build on a
+        // busy machine may need more than 5 s to move 64 MiB.
+        let (report, _, stderr) = live_report(
+            &served,
+            &["--request-timeout", "120"],
+            Duration::from_secs(240),
+        );
         let why = input_errors(&report, "events").join(" ");
         assert!(why.contains("larger than 64 MiB"), "{why}; {stderr}");
         assert!(input_errors(&report, "pods").is_empty(), "{report:#}");
@@ -156,9 +201,11 @@ fn answers_that_are_not_the_list_asked_for_are_errors_not_an_empty_cluster() {
     ] {
         let served = serve(
             demo(),
-            ServerOptions::new().wrong_kind(wrong).hostile_only_for(&["pods"]),
+            ServerOptions::new()
+                .wrong_kind(wrong)
+                .hostile_only_for(&["pods"]),
         );
-        let (report, _, _) = report(&served, &[], Duration::from_secs(120));
+        let (report, _, _) = live_report(&served, &[], Duration::from_secs(120));
         let why = input_errors(&report, "pods").join(" ");
         assert!(why.contains(want), "{wrong:?}: {why}");
         // No check that reads pods passes on them.
@@ -193,41 +240,83 @@ fn a_huge_node_name_cannot_make_a_huge_report() {
 
 #[test]
 fn throttling_is_waited_out_within_the_deadline_and_named_beyond_it() {
-    let served = serve(demo(), ServerOptions::new().too_many_requests(1, 3).hostile_only_for(&["pods"]));
-    let (report, _, stderr) = report(&served, &[], Duration::from_secs(120));
-    assert!(input_errors(&report, "pods").is_empty(), "429s with Retry-After: 1 are waited out: {stderr}");
+    let served = serve(
+        demo(),
+        ServerOptions::new()
+            .too_many_requests(1, 3)
+            .hostile_only_for(&["pods"]),
+    );
+    let (report, _, stderr) = live_report(&served, &[], Duration::from_secs(120));
+    assert!(
+        input_errors(&report, "pods").is_empty(),
+        "429s with Retry-After: 1 are waited out: {stderr}"
+    );
 
-    let served = serve(demo(), ServerOptions::new().too_many_requests(3600, 100).hostile_only_for(&["pods"]));
+    let served = serve(
+        demo(),
+        ServerOptions::new()
+            .too_many_requests(3600, 100)
+            .hostile_only_for(&["pods"]),
+    );
     let started = Instant::now();
-    let (report, _, _) = report(&served, &[], Duration::from_secs(120));
+    let (report, _, _) = live_report(&served, &[], Duration::from_secs(120));
     let why = input_errors(&report, "pods").join(" ");
-    assert!(why.contains("throttling") && why.contains("429") && why.contains("Retry-After"), "{why}");
-    assert!(started.elapsed() < Duration::from_secs(60), "no hour-long wait");
+    assert!(
+        why.contains("throttling") && why.contains("429") && why.contains("Retry-After"),
+        "{why}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "no hour-long wait"
+    );
 }
 
 #[test]
 fn hung_and_trickling_servers_time_out_and_say_so() {
-    let served = serve(demo(), ServerOptions::new().hang().hostile_only_for(&["pods"]));
-    let (report, _, _) = report(&served, &[], Duration::from_secs(60));
+    let served = serve(
+        demo(),
+        ServerOptions::new().hang().hostile_only_for(&["pods"]),
+    );
+    let (report, _, _) = live_report(&served, &[], Duration::from_secs(60));
     let why = input_errors(&report, "pods").join(" ");
     assert!(why.contains("timed out after 5s"), "{why}");
 
-    let served = serve(demo(), ServerOptions::new().trickle(200).hostile_only_for(&["pods"]));
+    let served = serve(
+        demo(),
+        ServerOptions::new()
+            .trickle(200)
+            .hostile_only_for(&["pods"]),
+    );
     let started = Instant::now();
-    let (report, _, _) = report(&served, &[], Duration::from_secs(60));
+    let (report, _, _) = live_report(&served, &[], Duration::from_secs(60));
     let why = input_errors(&report, "pods").join(" ");
     assert!(why.contains("timed out"), "{why}");
-    assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 fn unreachable_report(server: &str) -> String {
     let dir = tempfile::tempdir().expect("tempdir");
     let kc = dir.path().join("kubeconfig");
-    std::fs::write(&kc, windoctor_testkit::kubeconfig::kubeconfig_yaml(server, "t")).expect("kubeconfig");
+    std::fs::write(
+        &kc,
+        windoctor_testkit::kubeconfig::kubeconfig_yaml(server, "t"),
+    )
+    .expect("kubeconfig");
     let kc = kc.display().to_string();
     let (out, _) = windoctor_capped(
         dir.path(),
-        &["--report", "json", "--kubeconfig", &kc, "--request-timeout", "5"],
+        &[
+            "--report",
+            "json",
+            "--kubeconfig",
+            &kc,
+            "--request-timeout",
+            "5",
+        ],
         Duration::from_secs(60),
     );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
@@ -261,7 +350,14 @@ fn a_hanging_credential_plugin_obeys_the_request_timeout() {
     let kc = kc.display().to_string();
     let (out, took) = windoctor_capped(
         served.dir.path(),
-        &["--report", "json", "--kubeconfig", &kc, "--request-timeout", "3"],
+        &[
+            "--report",
+            "json",
+            "--kubeconfig",
+            &kc,
+            "--request-timeout",
+            "3",
+        ],
         Duration::from_secs(60),
     );
     assert!(took < Duration::from_secs(20), "took {took:?}");

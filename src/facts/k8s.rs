@@ -904,12 +904,18 @@ mod tests {
         let long = "w".repeat(MAX_NAME_BYTES + 1);
         let node = serde_json::from_str::<Node>(&format!(r#"{{"metadata":{{"name":"{long}"}}}}"#));
         assert!(node.is_err_and(|e| e.to_string().contains("longer than the 253")));
-        let pod = serde_json::from_str::<Pod>(&format!(r#"{{"metadata":{{"name":"p"}},"spec":{{"nodeName":"{long}"}}}}"#));
+        let pod = serde_json::from_str::<Pod>(&format!(
+            r#"{{"metadata":{{"name":"p"}},"spec":{{"nodeName":"{long}"}}}}"#
+        ));
         assert!(pod.is_err());
-        let ok: Pod = serde_json::from_str(r#"{"metadata":{"name":null,"namespace":null},"spec":{"nodeName":null}}"#)
-            .expect("nulls are fine");
+        let ok: Pod = serde_json::from_str(
+            r#"{"metadata":{"name":null,"namespace":null},"spec":{"nodeName":null}}"#,
+        )
+        .expect("nulls are fine");
         assert_eq!(ok.metadata.name, "");
         let max = "a".repeat(MAX_NAME_BYTES);
-        assert!(serde_json::from_str::<Node>(&format!(r#"{{"metadata":{{"name":"{max}"}}}}"#)).is_ok());
+        assert!(
+            serde_json::from_str::<Node>(&format!(r#"{{"metadata":{{"name":"{max}"}}}}"#)).is_ok()
+        );
     }
 }

@@ -100,7 +100,13 @@ pub async fn connect(opts: &LiveOptions) -> Result<Connection, String> {
             },
         }
     };
-    config.read_timeout = Some(opts.request_timeout);
+    // No per-read timeout of the client's own: every request runs under `request::get`'s timeout
+    // for all of it, which names what timed out (a hung server is not a connect failure).
+    config.read_timeout = None;
+    // kube's own retry layer waits out 429/503/504 with a backoff of its own, hidden from the
+    // request timeout's message and blind to the deadline: `request::get` retries instead, after
+    // the server's Retry-After and only within the deadline.
+    config.default_retry = false;
     config.connect_timeout = Some(opts.request_timeout);
     config.write_timeout = Some(opts.request_timeout);
     let server = config.cluster_url.to_string();
