@@ -108,6 +108,7 @@ fn heavy_app() -> App {
                     evidence: vec![],
                     fix: None,
                     docs: vec![],
+                    muted: None,
                 };
                 f.evidence(Evidence::event(
                     format!("Event default/web-{i} Failed"),

@@ -4,8 +4,14 @@ change). A report may only grow: every field of the old report must be in the ne
 value (findings in the same order, the same count), new fields are allowed and listed. The snapshot
 path in `source` is ignored (it names the checkout). Exit codes and stderr must match too.
 
-usage: scripts/compare-reports.py BEFORE_DIR AFTER_DIR
+With --codes, a finding's `code` may change (the sub-codes of issue 9 turned `os-scheduling` into
+`os-scheduling/untolerated-taint`): those changes are counted and listed per old -> new code, and
+every other difference still fails.
+
+usage: scripts/compare-reports.py [--codes] BEFORE_DIR AFTER_DIR
 """
+import collections
+import re
 import json
 import pathlib
 import sys
@@ -47,9 +53,16 @@ def strip_index(path):
     return "".join(out)
 
 
+CODE_PATH = re.compile(r"^\$\.findings\[\d+\]\.code: ")
+
+
 def main():
-    before, after = map(pathlib.Path, sys.argv[1:3])
+    args = sys.argv[1:]
+    allow_codes = "--codes" in args
+    args = [a for a in args if a != "--codes"]
+    before, after = map(pathlib.Path, args[:2])
     failed = False
+    all_codes = collections.Counter()
     for old_file in sorted(before.glob("*.json")):
         new_file = after / old_file.name
         if not new_file.exists():
@@ -65,11 +78,27 @@ def main():
             a, b = old_file.with_suffix("." + ext), new_file.with_suffix("." + ext)
             if a.exists() and b.exists() and a.read_text() != b.read_text():
                 problems.append(f"{ext} differs: {a.read_text()[:200]!r} -> {b.read_text()[:200]!r}")
+        codes = collections.Counter()
+        if allow_codes:
+            kept = []
+            for p in problems:
+                if CODE_PATH.match(p):
+                    codes[p.split(": ", 1)[1]] += 1
+                else:
+                    kept.append(p)
+            problems = kept
+            all_codes.update(codes)
         status = "same" if not problems else f"{len(problems)} differences"
+        if codes:
+            status += f" apart from {sum(codes.values())} code changes"
         print(f"{old_file.name}: {status}; {len(old.get('findings', []))} findings; added fields: {', '.join(sorted(added)) or 'none'}")
         for p in problems[:20]:
             print(f"  {p}")
         failed |= bool(problems)
+    if all_codes:
+        print("code changes (old -> new: findings):")
+        for change, n in sorted(all_codes.items()):
+            print(f"  {change}: {n}")
     sys.exit(1 if failed else 0)
 
 

@@ -27,7 +27,7 @@ for b in "$root"/tests/bundles/*/; do
 done
 
 # A generated cluster served by the loopback API server (live path), when fakeapi is built.
-fakeapi="$root/target/release/fakeapi"
+fakeapi="$(dirname "$bin")/fakeapi"
 if [ -x "$fakeapi" ]; then
   tmp="$(mktemp -d)"
   "$fakeapi" --generate nodes=500,pods=15000,seed=1 --kubeconfig-out "$tmp/kc" >"$tmp/url" 2>/dev/null &

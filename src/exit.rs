@@ -17,7 +17,7 @@ pub fn code(evaluated_anything: bool, findings: &[Finding], threshold: Option<u8
         Some(t)
             if findings
                 .iter()
-                .any(|f| f.status.severity() >= t && f.status.severity() > 0) =>
+                .any(|f| !f.is_muted() && f.status.severity() >= t && f.status.severity() > 0) =>
         {
             EXIT_FINDINGS
         }

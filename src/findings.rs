@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// The outcome of one finding, per SPEC section 2.
+/// The outcome of one finding, per docs/report.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -237,9 +237,46 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub fix: Option<Fix>,
     pub docs: Vec<String>,
+    /// Set when an accepted finding is muted (silencing file or `windoctor.io/ignore`
+    /// annotation): it stays in reports, marked, and never changes the exit code.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub muted: Option<Muted>,
+}
+
+/// Why a finding is muted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Muted {
+    pub reason: String,
+    /// `silence file` or `annotation windoctor.io/ignore on <Kind>/<namespace>/<name>`.
+    pub by: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub expires: Option<String>,
 }
 
 impl Finding {
+    /// A stable id: a fingerprint of the check part, the subject and the node, the same in every
+    /// run and format (FNV-1a, 64 bits, as 16 hex digits), so tools can track one finding over time.
+    pub fn id(&self) -> String {
+        let key = format!(
+            "{}|{}|{}|{}|{}",
+            self.code,
+            self.subject.kind,
+            self.subject.namespace.as_deref().unwrap_or(""),
+            self.subject.name,
+            self.node.as_deref().unwrap_or("")
+        );
+        let mut hash: u64 = 0xcbf29ce484222325;
+        for b in key.bytes() {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x100000001b3);
+        }
+        format!("{hash:016x}")
+    }
+
+    pub fn is_muted(&self) -> bool {
+        self.muted.is_some()
+    }
+
     pub fn evidence(&mut self, evidence: Evidence) -> &mut Self {
         self.evidence.push(evidence);
         self
@@ -278,6 +315,7 @@ mod tests {
             evidence: vec![],
             fix: None,
             docs: vec![],
+            muted: None,
         };
         let findings = [mk(Status::Pass), mk(Status::Error), mk(Status::Skip)];
         assert_eq!(row_status(&findings), Some(Status::Error));

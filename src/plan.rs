@@ -32,20 +32,26 @@ pub struct RunPlan {
     pub selection: Selection,
     /// The active probes, when asked for (`--probe`).
     pub probe: Option<ProbeRequest>,
+    /// `-n`: report only findings about objects in this namespace (and cluster-wide ones).
+    pub namespace: Option<String>,
 }
+
+/// `--request-timeout 0` (no timeout, as in kubectl): a limit no request reaches.
+pub const NO_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
 
 impl RunPlan {
     /// The plan the command line asks for. Errors are usage errors (exit 2) saying what to change.
     pub fn from_cli(cli: &Cli) -> Result<RunPlan, String> {
+        let (c, r) = (&cli.connection, &cli.run);
         let selection = Selection {
-            only: cli.only.clone(),
-            skip: cli.skip.clone(),
+            only: r.only.clone(),
+            skip: r.skip.clone(),
         };
         selection.validate()?;
-        let probe = ProbeRequest::from_flags(cli.probe, cli.probe_target.as_deref())?;
-        let source = if cli.demo {
+        let probe = ProbeRequest::from_flags(c.probe, c.probe_target.as_deref())?;
+        let source = if r.demo {
             SourceChoice::Demo
-        } else if let Some(dir) = &cli.snapshot {
+        } else if let Some(dir) = &r.snapshot {
             SourceChoice::Snapshot(dir.clone())
         } else {
             SourceChoice::Live
@@ -53,15 +59,16 @@ impl RunPlan {
         Ok(RunPlan {
             source,
             live: LiveOptions {
-                kubeconfig: cli.kubeconfig.clone(),
-                context: cli.context.clone(),
-                request_timeout: Duration::from_secs(cli.request_timeout.max(1)),
+                kubeconfig: c.kubeconfig.clone(),
+                context: c.context.clone(),
+                request_timeout: c.request_timeout.0.unwrap_or(NO_TIMEOUT),
                 ..Default::default()
             },
-            node_name: cli.node.clone(),
-            node_root: cli.node_root.clone(),
+            node_name: c.node.clone(),
+            node_root: c.node_root.clone(),
             selection,
             probe,
+            namespace: r.namespace.clone(),
         })
     }
 
@@ -74,6 +81,53 @@ impl RunPlan {
             node_root: None,
             selection: Selection::default(),
             probe: None,
+            namespace: None,
         }
     }
+}
+
+/// kubectl's answer to a `--context` the kubeconfig does not have, checked before anything is
+/// read, so that a typo is a usage error (exit 2) instead of a report of connection errors. The
+/// wording is client-go's (`tools/clientcmd`: "context was not found for specified context", "no
+/// server found for cluster", "auth info ... does not exist"). Without `--context`, or when no
+/// kubeconfig can be read (in-cluster runs), there is nothing to check here.
+pub fn check_context(live: &LiveOptions) -> Result<(), String> {
+    use kube::config::Kubeconfig;
+    let Some(context) = live.context.as_deref() else {
+        return Ok(());
+    };
+    let config = match &live.kubeconfig {
+        Some(path) => Kubeconfig::read_from(path)
+            .map_err(|e| format!("cannot read kubeconfig {}: {e}", path.display()))?,
+        None => match Kubeconfig::read() {
+            Ok(c) => c,
+            Err(_) => return Ok(()),
+        },
+    };
+    let Some(ctx) = config
+        .contexts
+        .iter()
+        .find(|c| c.name == context)
+        .and_then(|c| c.context.as_ref())
+    else {
+        let known: Vec<&str> = config.contexts.iter().map(|c| c.name.as_str()).collect();
+        return Err(format!(
+            "Error in configuration: context was not found for specified context: {context} (the kubeconfig has: {}; `kubectl config get-contexts` lists them)",
+            if known.is_empty() { "no contexts".to_string() } else { known.join(", ") }
+        ));
+    };
+    let cluster = ctx.cluster.as_str();
+    if !cluster.is_empty() && !config.clusters.iter().any(|c| c.name == cluster) {
+        return Err(format!(
+            "Error in configuration: no server found for cluster \"{cluster}\" (named by context \"{context}\")"
+        ));
+    }
+    if let Some(user) = ctx.user.as_deref().filter(|u| !u.is_empty()) {
+        if !config.auth_infos.iter().any(|a| a.name == user) {
+            return Err(format!(
+                "Error in configuration: auth info \"{user}\" does not exist (named by context \"{context}\")"
+            ));
+        }
+    }
+    Ok(())
 }

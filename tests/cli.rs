@@ -300,3 +300,50 @@ fn demo_report_validates_and_covers_every_cluster_check() {
         );
     }
 }
+
+#[test]
+fn only_and_skip_take_the_code_of_a_part() {
+    let code = "os-scheduling/linux-daemonset-on-windows";
+    let (all, _) = json_report(&["--demo"]);
+    let of_part = |r: &Value| {
+        r["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["code"] == code)
+            .count()
+    };
+    let total = |r: &Value| r["findings"].as_array().expect("findings").len();
+    assert!(of_part(&all) > 0, "the demo has {code} findings");
+
+    let (skipped, _) = json_report(&["--demo", "--skip", code]);
+    assert_valid(&skipped);
+    assert_eq!(of_part(&skipped), 0);
+    assert_eq!(total(&skipped), total(&all) - of_part(&all));
+
+    let (only, _) = json_report(&["--demo", "--only", code]);
+    assert_valid(&only);
+    let codes: Vec<&str> = only["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert!(
+        !codes.is_empty() && codes.iter().all(|c| *c == code),
+        "{codes:?}"
+    );
+
+    // A typo names the valid codes of that check.
+    windoctor()
+        .args([
+            "--demo",
+            "--report",
+            "json",
+            "--skip",
+            "os-scheduling/linux-daemonset-on-window",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(code));
+}

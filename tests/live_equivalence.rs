@@ -154,6 +154,7 @@ fn live_facts_equal_bundle_facts() {
         node_root: None,
         selection: Default::default(),
         probe: None,
+        namespace: None,
     };
     let (_, gathered) = runtime
         .block_on(windoctor::engine::run_to_end(&plan))

@@ -35,7 +35,22 @@ pub fn render_checks_md(metas: &[CheckMeta]) -> String {
             m.area.as_str()
         );
         out.push_str(m.explanation.trim());
-        out.push_str("\n\nSource:\n");
+        out.push_str("\n\nParts (each finding carries its code; `--only`/`--skip` take it):\n\n");
+        for p in &m.parts {
+            let _ = writeln!(out, "- `{}`: {}", m.code(&p.code), p.title.trim());
+        }
+        let _ = writeln!(
+            out,
+            "- `{}`: an input was not captured or could not be read, or holds nothing to examine",
+            m.code(super::INPUT_PART)
+        );
+        if !m.node_paths.is_empty() {
+            out.push_str("\nNode paths read (`checks/data/node-paths.toml`):\n\n");
+            for name in &m.node_paths {
+                let _ = writeln!(out, "- {}", node_path_text(name));
+            }
+        }
+        out.push_str("\nSource:\n");
         for d in &m.docs {
             match &d.url {
                 Some(url) => {
@@ -60,9 +75,31 @@ pub fn render_checks_md(metas: &[CheckMeta]) -> String {
             }
         }
         if !m.patterns.is_empty() {
-            out.push_str("\nRecognised wordings (regexes):\n\n");
-            for (name, re) in &m.patterns {
-                let _ = writeln!(out, "- `{name}`: `{}`", re.replace('|', "\\|"));
+            out.push_str("\nRecognised wordings (regexes, each tested on its examples):\n");
+            for (name, p) in &m.patterns {
+                let _ = writeln!(
+                    out,
+                    "\n- `{name}`{}: `{}`",
+                    p.about
+                        .as_deref()
+                        .map(|a| format!(" ({})", a.trim()))
+                        .unwrap_or_default(),
+                    code_span(&p.re)
+                );
+                let example = p
+                    .matches
+                    .iter()
+                    .find(|e| e.cite().is_some())
+                    .or(p.matches.first());
+                if let Some(e) = example {
+                    let _ = write!(out, "  e.g. `{}`", code_span(&clip(e.text(), 160)));
+                    match e.cite() {
+                        Some(c) => {
+                            let _ = writeln!(out, " ({c})");
+                        }
+                        None => out.push('\n'),
+                    }
+                }
             }
         }
         if !m.examples.is_empty() {
@@ -73,6 +110,36 @@ pub fn render_checks_md(metas: &[CheckMeta]) -> String {
         }
     }
     out
+}
+
+/// A node path named in `checks/data/node-paths.toml`, as the docs show it.
+fn node_path_text(name: &str) -> String {
+    let paths = super::data::node_paths();
+    if let Some(p) = paths.files.get(name).or(paths.kubeconfigs.get(name)) {
+        return format!("`{p}` ({name})");
+    }
+    let list = match name {
+        "cni_dirs" => &paths.cni_dirs,
+        "log_dirs" => &paths.log_dirs,
+        _ => return format!("{name} (unknown)"),
+    };
+    let shown: Vec<String> = list.iter().map(|p| format!("`{p}`")).collect();
+    format!("{} ({name})", shown.join(", "))
+}
+
+/// Text safe inside a Markdown table-free code span: `|` escaped, backticks replaced.
+fn code_span(text: &str) -> String {
+    text.replace('`', "'")
+        .replace('|', "\\|")
+        .replace('\n', " ")
+}
+
+fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max).collect();
+    format!("{cut}...")
 }
 
 fn scope_letters(m: &CheckMeta) -> String {

@@ -18,12 +18,27 @@ pub fn run(ev: &mut Eval) {
 }
 
 fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
-    let Some(_files) = ev.node_files(&view) else {
+    let Some(files) = ev.node_files(&view) else {
         return;
     };
     let node = view.name();
     let configs = view.cni_configs();
+    if configs.is_empty() && !view.cni_dirs().iter().any(|d| files.covers(d)) {
+        // Not captured: the reserved part for inputs that are not there.
+        ev.part("input");
+        ev.emit(
+            Status::Skip,
+            Subject::node(node),
+            format!(
+                "the CNI configuration directories ({}) were not captured ({} does not collect them)",
+                view.cni_dirs().join(", "),
+                files.captured_by.as_deref().unwrap_or("the collection")
+            ),
+        );
+        return;
+    }
     if configs.is_empty() {
+        ev.part("no-cni-config");
         let dirs = view.cni_dirs().join(", ");
         let fix = ev.fix("no_config", &[("node", &node), ("dirs", &dirs)]);
         ev.emit(
@@ -51,6 +66,7 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         let path = display_win_path(&file.path);
         match parsed {
             Err(why) => {
+                ev.part("config-unusable");
                 let fix = ev.fix(
                     "edit_file",
                     &[("path", &path), ("node", &node), ("entries", "")],
@@ -109,6 +125,7 @@ fn judge(
             ("entries", &quoted(&wanted)),
         ],
     );
+    ev.part("config-unusable");
     if conf.had_comments {
         ev.emit(
             Status::Fail,
@@ -119,6 +136,7 @@ fn judge(
         .with_fix(rewrite_fix.clone());
         return;
     }
+    ev.part("no-outbound-nat");
     if conf.uses("calico") || conf.uses("antrea") || conf.uses("azure-vnet") {
         ev.emit(
             Status::Skip,
@@ -192,6 +210,7 @@ fn judge_policy(
     let mut problems = 0;
     if !placeholders.is_empty() {
         problems += 1;
+        ev.part("placeholder-exception");
         let fix = ev.fix(
             fix_key,
             &[("path", path), ("node", node), ("entries", &entries)],
@@ -244,6 +263,7 @@ fn judge_policy(
     }
     if !missing.is_empty() {
         problems += 1;
+        ev.part("cluster-range-not-excepted");
         let fix = ev.fix(
             fix_key,
             &[("path", path), ("node", node), ("entries", &entries)],
@@ -265,6 +285,7 @@ fn judge_policy(
     }
     if !warn_missing.is_empty() {
         problems += 1;
+        ev.part("management-not-excepted");
         let fix = ev.fix(
             fix_key,
             &[("path", path), ("node", node), ("entries", &entries)],
@@ -286,6 +307,7 @@ fn judge_policy(
     let broad: Vec<&IpNet> = nets.iter().filter(|n| n.prefix_len() <= 8).collect();
     if !broad.is_empty() {
         problems += 1;
+        ev.part("over-broad-exception");
         let fix = ev.fix(
             fix_key,
             &[("path", path), ("node", node), ("entries", &entries)],
@@ -327,6 +349,7 @@ fn judge_policy(
         } else {
             Status::Pass
         };
+        ev.part("cluster-range-not-excepted");
         ev.emit(status, subject(), message)
             .evidence(Evidence::file(reference, listed));
     }

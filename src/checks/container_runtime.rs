@@ -7,11 +7,19 @@
 
 use super::Eval;
 use crate::facts::k8s::Node;
-use crate::facts::versions::{Runtime, Semver};
+use crate::catalogue::data::thresholds;
+use crate::facts::versions::{threshold, Runtime, Semver};
 use crate::findings::{Evidence, Status, Subject};
 
-const CONTAINERD_MINIMUM: Semver = Semver::new(1, 4, 0);
-const DOCKERSHIM_REMOVED: Semver = Semver::new(1, 24, 0);
+/// containerd 1.4.0 (`checks/data/thresholds.toml`).
+fn containerd_minimum() -> Semver {
+    threshold(&thresholds().containerd_minimum)
+}
+
+/// Kubernetes 1.24, the first release without the dockershim (`checks/data/thresholds.toml`).
+fn dockershim_removed() -> Semver {
+    threshold(&thresholds().dockershim_removed)
+}
 
 pub fn run(ev: &mut Eval) {
     let Some((_, windows)) = ev.windows_nodes_or_skip() else {
@@ -27,7 +35,8 @@ pub fn run(ev: &mut Eval) {
         let runtime = Runtime::parse(raw);
         match runtime.name.as_str() {
             "containerd" => match runtime.version {
-                Some(v) if v >= CONTAINERD_MINIMUM => {
+                Some(v) if v >= containerd_minimum() => {
+                    ev.part("containerd-too-old");
                     ev.emit(
                         Status::Pass,
                         Subject::node(name),
@@ -39,6 +48,7 @@ pub fn run(ev: &mut Eval) {
                     .evidence(runtime_evidence);
                 }
                 Some(_) => {
+                    ev.part("containerd-too-old");
                     let version = version_text(raw);
                     let fix = ev.fix(
                         "upgrade_containerd",
@@ -55,6 +65,7 @@ pub fn run(ev: &mut Eval) {
                     .with_fix(fix);
                 }
                 None => {
+                    ev.part("containerd-version-unknown");
                     let fix = ev.fix("check_runtime", &[("node", name)]);
                     ev.emit(
                         Status::Warn,
@@ -67,6 +78,7 @@ pub fn run(ev: &mut Eval) {
             },
             "docker" => docker(ev, node, &runtime, runtime_evidence),
             _ => {
+                ev.part("undocumented-runtime");
                 let fix = ev.fix("check_runtime", &[("node", name)]);
                 let message = if raw.trim().is_empty() {
                     format!("{name} reports no container runtime (.status.nodeInfo.containerRuntimeVersion is empty); Windows nodes need containerd 1.4.0+ or Mirantis Container Runtime")
@@ -84,11 +96,12 @@ pub fn run(ev: &mut Eval) {
 /// A Docker runtime: judged by the kubelet version (or the API server's when the kubelet's is unknown)
 /// and, from 1.24, by whether the kubelet can reach it at all.
 fn docker(ev: &mut Eval, node: &Node, runtime: &Runtime, runtime_evidence: Evidence) {
+    ev.part("dockershim-removed");
     let name = node.name();
     let raw = runtime.raw.as_str();
     let kubelet = node.kubelet_semver();
     // The API server version matters only when the kubelet's does not settle the question.
-    let needs_server = kubelet.is_none_or(|k| k < DOCKERSHIM_REMOVED);
+    let needs_server = kubelet.is_none_or(|k| k < dockershim_removed());
     let server = if needs_server && ev.version().is_some() {
         ev.server_semver()
     } else {
@@ -119,7 +132,7 @@ fn docker(ev: &mut Eval, node: &Node, runtime: &Runtime, runtime_evidence: Evide
         .with_fix(fix);
         return;
     };
-    if effective >= DOCKERSHIM_REMOVED {
+    if effective >= dockershim_removed() {
         let ready = node.condition("Ready");
         let cannot_reach = ready.is_some_and(|c| {
             c.status != "True"
@@ -160,8 +173,9 @@ fn docker(ev: &mut Eval, node: &Node, runtime: &Runtime, runtime_evidence: Evide
         finding.with_fix(fix);
         return;
     }
+    ev.part("dockershim-deprecated");
     let message = match server {
-        Some(s) if s >= DOCKERSHIM_REMOVED => format!(
+        Some(s) if s >= dockershim_removed() => format!(
             "{name} runs Docker ({raw}) through the dockershim of kubelet {kubelet_text}; the dockershim was removed in Kubernetes 1.24, so this node cannot be upgraded to the API server's v{s} without moving to containerd"
         ),
         _ => format!(

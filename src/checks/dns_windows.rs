@@ -20,11 +20,10 @@ pub fn run(ev: &mut Eval) {
     let nodes = ev.nodes();
     if let Some(nodes) = nodes {
         if !nodes.iter().any(Node::is_windows) {
-            ev.emit(
-                Status::Skip,
-                Subject::cluster(),
-                format!("no Windows nodes in the cluster ({} nodes): Windows DNS limitations do not apply", nodes.len()),
-            );
+            ev.not_applicable(format!(
+                "no Windows nodes in the cluster ({} nodes): Windows DNS limitations do not apply",
+                nodes.len()
+            ));
             return;
         }
     }
@@ -46,14 +45,10 @@ pub fn run(ev: &mut Eval) {
             .filter(|p| is_windows_pod(p, &windows_node_names))
             .collect();
         if windows_pods.is_empty() {
-            ev.emit(
-                Status::Skip,
-                Subject::cluster(),
-                format!(
-                    "no Windows pods among the {} pods: pod DNS settings not examined",
-                    pods.len()
-                ),
-            );
+            ev.not_applicable(format!(
+                "no Windows pods among the {} pods: pod DNS settings not examined",
+                pods.len()
+            ));
         } else {
             check_dns_policy(ev, &windows_pods);
             if let Some(services) = services {
@@ -98,6 +93,7 @@ fn workload(pod: &Pod) -> Option<String> {
 }
 
 fn check_dns_policy(ev: &mut Eval, windows_pods: &[&Pod]) {
+    ev.part("host-network-dns-policy");
     // Replicas of one workload make one finding.
     let mut groups: BTreeMap<(String, String), Vec<&Pod>> = BTreeMap::new();
     for pod in windows_pods {
@@ -182,6 +178,7 @@ struct PartialName<'a> {
 }
 
 fn check_partial_names(ev: &mut Eval, windows_pods: &[&Pod], services: &[Service], domain: &str) {
+    ev.part("partially-qualified-name");
     let mut findings: BTreeMap<(String, String, String, String, String), PartialName> =
         BTreeMap::new();
     let mut env_vars = 0usize;
@@ -309,6 +306,7 @@ fn same_ip(a: &str, b: &str) -> bool {
 }
 
 fn check_cluster_dns(ev: &mut Eval, services: &[Service], cms: &[crate::facts::k8s::ConfigMap]) {
+    ev.part("cluster-dns-mismatch");
     let Some(dns) = network::dns_service(services) else {
         ev.emit(
             Status::Skip,

@@ -26,10 +26,13 @@ pub struct Eval<'a> {
     pub meta: &'a CheckMeta,
     findings: Vec<Finding>,
     reported_inputs: BTreeSet<String>,
-    /// The part findings are emitted in (`part`); the check's first part until one is named.
+    /// The part findings are emitted in (`part`); every finding must name one.
     part: Option<&'static str>,
     /// The node whose view was last asked for (node parts), for findings that name no Node.
     node_scope: Option<String>,
+    /// Per node part gathered in part by another tool: whether this check's `node_reads` were all
+    /// gathered (see `node_gate`).
+    gated: BTreeMap<String, bool>,
 }
 
 impl<'a> Eval<'a> {
@@ -41,6 +44,7 @@ impl<'a> Eval<'a> {
             reported_inputs: BTreeSet::new(),
             part: None,
             node_scope: None,
+            gated: BTreeMap::new(),
         }
     }
 
@@ -57,13 +61,21 @@ impl<'a> Eval<'a> {
     }
 
     fn current_code(&self) -> String {
-        match self.part {
-            Some(p) => self.meta.code(p),
-            None => match self.meta.parts.first() {
-                Some(p) => self.meta.code(&p.code),
-                None => self.meta.id.clone(),
-            },
-        }
+        debug_assert!(
+            self.part.is_some(),
+            "check {} emits a finding before naming its part (`ev.part(\"...\")`)",
+            self.meta.id
+        );
+        self.meta
+            .code(self.part.unwrap_or(crate::catalogue::INPUT_PART))
+    }
+
+    /// Runs `f` with findings emitted in the reserved part `input`, then restores the part.
+    fn in_input_part<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        let part = self.part.replace(crate::catalogue::INPUT_PART);
+        let out = f(self);
+        self.part = part;
+        out
     }
 
     /// The Windows node a finding about `subject` is about: the Node it names, the node of the Pod
@@ -91,6 +103,14 @@ impl<'a> Eval<'a> {
         self.model
     }
 
+    /// Records a `skip` saying the inputs hold nothing for the check to examine (no Windows node,
+    /// no Windows pod...), in the part `input`.
+    pub fn not_applicable(&mut self, message: impl Into<String>) {
+        self.in_input_part(|ev| {
+            ev.emit(Status::Skip, Subject::cluster(), message);
+        });
+    }
+
     /// Records a finding and returns it for adding evidence and a fix.
     pub fn emit(
         &mut self,
@@ -111,7 +131,17 @@ impl<'a> Eval<'a> {
             evidence: Vec::new(),
             fix: None,
             docs: self.meta.citations(),
+            muted: None,
         });
+        let muted = self.model.ignore_annotation(
+            &self.findings[self.findings.len() - 1].subject,
+            &self.meta.id,
+            &self.findings[self.findings.len() - 1].code,
+        );
+        if let Some(m) = muted {
+            let last = self.findings.len() - 1;
+            self.findings[last].muted = Some(m);
+        }
         let last = self.findings.len() - 1;
         &mut self.findings[last]
     }
@@ -146,25 +176,25 @@ impl<'a> Eval<'a> {
             Input::Ready(t) => Some(t),
             Input::Missing(what) => {
                 if self.reported_inputs.insert(key.to_string()) {
-                    let part = self.part.replace("input");
-                    self.emit(
-                        Status::Skip,
-                        Subject::new("Input", name),
-                        format!("not evaluated: {what}"),
-                    );
-                    self.part = part;
+                    self.in_input_part(|ev| {
+                        ev.emit(
+                            Status::Skip,
+                            Subject::new("Input", name),
+                            format!("not evaluated: {what}"),
+                        );
+                    });
                 }
                 None
             }
             Input::Failed(why) => {
                 if self.reported_inputs.insert(key.to_string()) {
-                    let part = self.part.replace("input");
-                    self.emit(
-                        Status::Error,
-                        Subject::new("Input", name),
-                        format!("could not be evaluated: {why}"),
-                    );
-                    self.part = part;
+                    self.in_input_part(|ev| {
+                        ev.emit(
+                            Status::Error,
+                            Subject::new("Input", name),
+                            format!("could not be evaluated: {why}"),
+                        );
+                    });
                 }
                 None
             }
@@ -223,19 +253,16 @@ impl<'a> Eval<'a> {
     }
 
     /// All nodes and the Windows ones among them. `None` when nodes could not be read (the
-    /// skip/error is recorded) or when there is no Windows node (a `skip` saying so is recorded).
+    /// skip/error is recorded) or when there is no Windows node (a `skip` saying so is recorded in
+    /// the part `input`: the inputs hold nothing for the check to examine).
     pub fn windows_nodes_or_skip(&mut self) -> Option<(&'a Vec<Node>, Vec<&'a Node>)> {
         let nodes = self.nodes()?;
         let windows = self.model.windows_nodes();
         if windows.is_empty() {
-            self.emit(
-                Status::Skip,
-                Subject::cluster(),
-                format!(
-                    "no Windows nodes in the cluster ({} nodes, none Windows)",
-                    nodes.len()
-                ),
-            );
+            self.not_applicable(format!(
+                "no Windows nodes in the cluster ({} nodes, none Windows)",
+                nodes.len()
+            ));
             return None;
         }
         Some((nodes, windows))
@@ -276,7 +303,74 @@ impl<'a> Eval<'a> {
         let name = view.name();
         let key = format!("node@{name}");
         self.node_scope = Some(name);
+        if !self.node_gate(view) {
+            return None;
+        }
         self.need_keyed("node", &key, input)
+    }
+
+    /// For a node part another tool gathered in part: true when every `node_reads` of this check
+    /// was gathered; otherwise records one `skip` per missing read (naming it and why) and gives
+    /// false. Node parts windoctor captured itself always pass.
+    fn node_gate(&mut self, view: &NodeView<'a>) -> bool {
+        if view
+            .raw
+            .files
+            .ready()
+            .and_then(|f| f.coverage.as_ref())
+            .is_none()
+        {
+            return true;
+        }
+        let name = view.name();
+        if let Some(ok) = self.gated.get(&name) {
+            return *ok;
+        }
+        let lacking: Vec<(String, String)> = self
+            .meta
+            .node_reads
+            .iter()
+            .filter_map(|r| super::node_gate::lacking(view, r))
+            .collect();
+        self.gated.insert(name.clone(), lacking.is_empty());
+        for (input, why) in &lacking {
+            let part = self.part.replace("input");
+            self.emit(
+                Status::Skip,
+                Subject::new("Input", input.clone()),
+                format!("not evaluated on {name}: {input} was not gathered ({why})"),
+            );
+            self.part = part;
+        }
+        lacking.is_empty()
+    }
+
+    /// A record another tool gathered only in part: records one `skip` saying what it lacks and
+    /// gives `None`; otherwise gives the record.
+    fn whole<T>(
+        &mut self,
+        view: &NodeView<'a>,
+        record: &str,
+        value: Option<&'a T>,
+    ) -> Option<&'a T> {
+        let value = value?;
+        let Some(why) = view.raw.partial.get(record) else {
+            return Some(value);
+        };
+        let name = view.name();
+        if self
+            .reported_inputs
+            .insert(format!("partial:{record}@{name}"))
+        {
+            let part = self.part.replace("input");
+            self.emit(
+                Status::Skip,
+                Subject::new("Input", format!("node/{record}")),
+                format!("not evaluated on {name}: node/{record} was gathered only in part ({why})"),
+            );
+            self.part = part;
+        }
+        None
     }
 
     /// The node files (ready whenever the node part is present).
@@ -286,11 +380,15 @@ impl<'a> Eval<'a> {
     pub fn node_processes(&mut self, view: &NodeView<'a>) -> Option<&'a Vec<Process>> {
         self.node_part(view, &view.raw.processes)
     }
+    /// The node's services, when gathered whole (with start modes and paths).
     pub fn node_services(&mut self, view: &NodeView<'a>) -> Option<&'a Vec<WinService>> {
-        self.node_part(view, &view.raw.services)
+        let services = self.node_part(view, &view.raw.services);
+        self.whole(view, "services", services)
     }
+    /// The node's HNS networks, when gathered whole (with types and subnets).
     pub fn node_hns_networks(&mut self, view: &NodeView<'a>) -> Option<&'a Vec<HnsNetwork>> {
-        self.node_part(view, &view.raw.hns_networks)
+        let networks = self.node_part(view, &view.raw.hns_networks);
+        self.whole(view, "hns-networks", networks)
     }
     pub fn node_adapters(&mut self, view: &NodeView<'a>) -> Option<&'a Vec<NetAdapter>> {
         self.node_part(view, &view.raw.adapters)

@@ -3,13 +3,13 @@
 //! or hold no usable address at all. See checks/flannel-sourcevip.toml.
 
 use super::Eval;
+use crate::catalogue::data::node_file;
 use crate::facts::node::sourcevip::SourceVip;
 use crate::facts::node::{display_win_path, FileState, NodeFile};
 use crate::findings::{Evidence, Fix, Status, Subject};
 use crate::model::node::{Kind, NodeView};
 use ipnet::IpNet;
 
-use crate::model::node::{SOURCE_VIP as VIP, SOURCE_VIP_REQUEST as REQUEST};
 
 pub fn run(ev: &mut Eval) {
     for view in ev.node_views() {
@@ -18,10 +18,12 @@ pub fn run(ev: &mut Eval) {
 }
 
 fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
+    let (vip, request) = (node_file("source_vip"), node_file("source_vip_request"));
     let Some(files) = ev.node_files(&view) else {
         return;
     };
     let node = view.name();
+    ev.part("stale-source-vip");
     let pod_cidr = view.pod_cidr();
     let overlay = view
         .raw
@@ -51,8 +53,20 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
             ),
         ))
     });
-    let vip_state = files.state(VIP);
-    let request_state = files.state(REQUEST);
+    let vip_state = files.state(vip);
+    let request_state = files.state(request);
+    if let (FileState::NotCaptured(by), FileState::NotCaptured(_)) = (vip_state, request_state) {
+        if kube_proxy_vip.is_none() {
+            // Not captured: the reserved part for inputs that are not there.
+            ev.part("input");
+            ev.emit(
+                Status::Skip,
+                Subject::node(node),
+                format!("{vip} and {request} were not captured ({by} does not collect them) and kube-proxy's --source-vip is not known: stale source VIP files cannot be ruled out"),
+            );
+            return;
+        }
+    }
     if vip_state == FileState::Absent
         && request_state == FileState::Absent
         && kube_proxy_vip.is_none()
@@ -67,8 +81,8 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
             ),
         };
         ev.emit(Status::Pass, Subject::node(node), why)
-            .evidence(Evidence::file(VIP, "absent from the node"))
-            .evidence(Evidence::file(REQUEST, "absent from the node"));
+            .evidence(Evidence::file(vip, "absent from the node"))
+            .evidence(Evidence::file(request, "absent from the node"));
         return;
     }
     let fix = remove_fix(ev, &view, &node, pod_cidr.as_ref().map(|p| p.0));
@@ -100,12 +114,13 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         FileState::Unreadable(why) => {
             ev.emit(
                 Status::Error,
-                Subject::file(VIP),
-                format!("{VIP} exists but could not be read: {why}"),
+                Subject::file(vip),
+                format!("{vip} exists but could not be read: {why}"),
             );
         }
-        FileState::Absent => {}
+        FileState::Absent | FileState::NotCaptured(_) => {}
     }
+    ev.part("stale-vip-request");
     match request_state {
         FileState::Present(f) => {
             let path = display_win_path(&f.path);
@@ -148,12 +163,13 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         FileState::Unreadable(why) => {
             ev.emit(
                 Status::Error,
-                Subject::file(REQUEST),
-                format!("{REQUEST} exists but could not be read: {why}"),
+                Subject::file(request),
+                format!("{request} exists but could not be read: {why}"),
             );
         }
-        FileState::Absent => {}
+        FileState::Absent | FileState::NotCaptured(_) => {}
     }
+    ev.part("kube-proxy-source-vip");
     if let Some((value, written, evidence)) = kube_proxy_vip {
         match (value.parse::<std::net::IpAddr>(), &reference) {
             (Ok(ip), Some((cidr, cidr_ev))) if !cidr.contains(&ip) => {
@@ -194,6 +210,7 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         if let Some((cidr, _)) = &reference {
             f_msg.push_str(&format!(" (podCIDR {cidr})"));
         }
+        ev.part("stale-source-vip");
         let f = ev.emit(Status::Pass, Subject::node(node), f_msg);
         if let Some((_, e)) = reference {
             f.evidence(e);

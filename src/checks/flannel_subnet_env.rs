@@ -3,12 +3,12 @@
 //! about a missing subnet.env on Windows nodes (cluster part). See checks/flannel-subnet-env.toml.
 
 use super::Eval;
+use crate::catalogue::data::node_file;
 use crate::facts::node::{display_win_path, FileState};
 use crate::findings::{Evidence, Status, Subject};
 use crate::model::node::{Kind, NodeView};
 use ipnet::IpNet;
 
-const PATH: &str = r"C:\run\flannel\subnet.env";
 
 pub fn run(ev: &mut Eval) {
     cluster_part(ev);
@@ -20,6 +20,7 @@ fn cluster_part(ev: &mut Eval) {
     let Some((windows, events)) = ev.windows_nodes_and_events() else {
         return;
     };
+    ev.part("sandbox-subnet-env-missing");
     // Events about a pod count for the pod's node too (the sandbox event's host can be missing).
     let re = ev.pattern("missing_subnet_env");
     let on_nodes = ev.model().events_by_node(
@@ -64,10 +65,12 @@ fn node_part(ev: &mut Eval) {
 }
 
 fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
+    let path = node_file("subnet_env");
     let Some(files) = ev.node_files(&view) else {
         return;
     };
     let node = view.name();
+    ev.part("subnet-env-missing");
     let Some(flannel) = view.flannel_evidence() else {
         ev.emit(
             Status::Skip,
@@ -91,13 +94,23 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     } else {
         "1450"
     };
-    let file = match files.state(PATH) {
+    let file = match files.state(path) {
         FileState::Present(f) => f,
+        FileState::NotCaptured(by) => {
+            // Not captured: the reserved part for inputs that are not there.
+            ev.part("input");
+            ev.emit(
+                Status::Skip,
+                Subject::file(path),
+                format!("{path} was not captured ({by} does not collect it): whether flanneld wrote its lease on {node} is not known"),
+            );
+            return;
+        }
         FileState::Unreadable(why) => {
             ev.emit(
                 Status::Error,
-                Subject::file(PATH),
-                format!("{PATH} exists but could not be read: {why}"),
+                Subject::file(path),
+                format!("{path} exists but could not be read: {why}"),
             );
             return;
         }
@@ -112,12 +125,12 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
             );
             let f = ev.emit(
                 Status::Fail,
-                Subject::file(PATH),
+                Subject::file(path),
                 format!(
-                    "{PATH} does not exist on {node}, which uses flannel: flanneld has not written its lease, so the flannel CNI plugin cannot start any pod"
+                    "{path} does not exist on {node}, which uses flannel: flanneld has not written its lease, so the flannel CNI plugin cannot start any pod"
                 ),
             );
-            f.evidence(Evidence::file(PATH, "absent from the node"))
+            f.evidence(Evidence::file(path, "absent from the node"))
                 .evidence(flannel);
             if let Some((_, e)) = &pod_cidr {
                 f.evidence(e.clone());
@@ -131,6 +144,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         Some((_, parsed)) => parsed.clone(),
         None => Err("the file was not modelled".to_string()),
     };
+    ev.part("subnet-env-invalid");
     let env = match parsed {
         Ok(env) => env,
         Err(why) => {
@@ -180,6 +194,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         .mtu
         .map(|m| m.to_string())
         .unwrap_or_else(|| mtu_default.to_string());
+    ev.part("subnet-outside-network");
     if !crate::model::netplan::covers(&env.network.trunc(), &subnet) {
         let fix = write_fix(
             ev,
@@ -202,6 +217,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         .with_fix(fix);
         return;
     }
+    ev.part("subnet-not-pod-cidr");
     if let Some((cidr, cidr_evidence)) = &pod_cidr {
         if *cidr != subnet {
             let fix = write_fix(ev, &view, &node, Some(*cidr), Some(env.network), &mtu);
@@ -219,6 +235,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
             return;
         }
     }
+    ev.part("network-differs");
     if let Some((cm, net)) = &network {
         if *net != env.network.trunc() {
             let fix = write_fix(
@@ -251,6 +268,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         Some((cidr, _)) => message.push_str(&format!(", matching {node}'s podCIDR {cidr}")),
         None => message.push_str(" (the Node's podCIDR is not known, so it was not compared)"),
     }
+    ev.part("subnet-env-missing");
     let f = ev.emit(Status::Pass, Subject::file(reference.clone()), message);
     f.evidence(Evidence::file(reference, env.subnet_line.clone()));
     if let Some((_, e)) = pod_cidr {

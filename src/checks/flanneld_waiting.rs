@@ -53,15 +53,18 @@ fn judge(ev: &Eval, text: &str) -> Verdict {
 }
 
 fn cluster_part(ev: &mut Eval) {
+    ev.part("waiting-for-network");
     let logs = ev.pod_logs();
+    // Windows flannel pods: named flannel, and named for Windows or logging HNS or the wait.
+    let (flannel_pod, windows_pod) = (ev.pattern("flannel_pod"), ev.pattern("windows_pod"));
+    let (windows_log, waiting) = (ev.pattern("windows_log"), ev.pattern("waiting"));
     let flannel_logs: Vec<_> = logs
         .iter()
         .filter(|l| {
-            l.pod.contains("flannel")
-                && (l.pod.contains("windows")
-                    || l.text.contains("HNS")
-                    || l.text.contains("HostComputeNetwork")
-                    || l.text.contains("Waiting for the Network"))
+            flannel_pod.is_match(&l.pod)
+                && (windows_pod.is_match(&l.pod)
+                    || windows_log.is_match(&l.text)
+                    || waiting.is_match(&l.text))
         })
         .collect();
     for log in flannel_logs {
@@ -112,6 +115,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     let Some(logs) = ev.node_logs(&view) else {
         return;
     };
+    ev.part("waiting-for-network");
     let node = view.name();
     let flanneld = view.component(Kind::Flanneld);
     let nssm_logs: Vec<String> = flanneld

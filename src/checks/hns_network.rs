@@ -18,6 +18,7 @@ fn cluster_part(ev: &mut Eval) {
     let Some((windows, events)) = ev.windows_nodes_and_events() else {
         return;
     };
+    ev.part("sandbox-network-not-found");
     let re = ev.pattern("network_not_found");
     let on_nodes = ev.model().events_by_node(
         &windows,
@@ -174,6 +175,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         return;
     };
     let node = view.name();
+    ev.part("network-missing");
     let expected = expected_names(&view);
     let listed: Vec<String> = networks
         .iter()
@@ -287,6 +289,7 @@ fn judge_network(
                 .any(|a| a.name.eq_ignore_ascii_case(&adapter_name))
         {
             problems += 1;
+            ev.part("adapter-mismatch");
             ev.emit(
                 Status::Fail,
                 subject(),
@@ -302,6 +305,7 @@ fn judge_network(
         }
         if is_pod_network(n) && v_adapters.is_empty() {
             problems += 1;
+            ev.part("no-vethernet");
             ev.emit(
                 Status::Fail,
                 subject(),
@@ -317,6 +321,7 @@ fn judge_network(
         }
     }
     if is_pod_network(n) {
+        ev.part("management-ip");
         match n.management_ip.as_deref().map(|s| (s, s.parse::<IpAddr>())) {
             Some((_, Ok(ip))) if crate::model::node::is_apipa(&ip) => {
                 problems += 1;
@@ -378,6 +383,7 @@ fn judge_network(
         }
     }
     if problems == 0 {
+        ev.part("network-missing");
         let adapter = adapters
             .and_then(|a| a.iter().find(|x| x.name.starts_with("vEthernet (")))
             .map(|a| format!(", adapter {}", a.name))

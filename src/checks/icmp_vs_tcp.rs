@@ -12,6 +12,7 @@ pub fn run(ev: &mut Eval) {
     let Some(results) = ev.probes() else {
         return;
     };
+    ev.part("probe-incomplete");
     let Some(target) = &results.target else {
         let hint = match &results.suggested_target {
             Some(t) => format!(" (the API server {t} is a good target)"),
@@ -134,6 +135,13 @@ pub fn run(ev: &mut Eval) {
         ),
     };
     let fix = fix_name.map(|name| ev.fix(name, &vars));
+    ev.part(match (fix_name, status) {
+        (Some("use_tcp"), _) | (None, Status::Pass) => "icmp-limitation",
+        (Some("port_closed"), _) => "port-closed",
+        (Some("tcp_filtered"), _) => "tcp-filtered",
+        (Some(_), _) => "connectivity-failed",
+        (None, _) => "probe-incomplete",
+    });
     let finding = ev.emit(status, subject, message);
     for e in evidence {
         finding.evidence(e);

@@ -4,13 +4,16 @@
 //! nodes it compares the release each image tag names (`facts::windows::image_release`) with the
 //! node's build, and reads container states and Warning events for the runtime's mismatch, missing
 //! manifest and Linux-image messages. Findings are grouped per workload and image. Tags that name no
-//! Windows release are counted, not guessed at; only runtime messages say anything about them.
+//! Windows release are counted, not guessed at; only runtime messages say anything about them. The
+//! steps are modules below `image_os_match/`: isolation, examining a pod, reporting.
+
+mod examine;
+mod isolation;
+mod report;
 
 use super::Eval;
-use crate::facts::cluster::{is_windows_image_name, same_host, Workload};
-use crate::facts::k8s::{Event, Node, Pod, RuntimeClass};
-use crate::facts::versions::Runtime;
-use crate::facts::windows::{build_label, image_release, release_by_build, Release};
+use crate::facts::cluster::same_host;
+use crate::facts::k8s::{Event, Node, Pod};
 use crate::findings::{Evidence, Status, Subject};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -73,14 +76,10 @@ pub fn run(ev: &mut Eval) {
         })
         .collect();
     if on_windows.is_empty() {
-        ev.emit(
-            Status::Skip,
-            Subject::cluster(),
-            format!(
-                "no pods run on the {} Windows nodes, so no image can be compared with a node build",
-                windows.len()
-            ),
-        );
+        ev.not_applicable(format!(
+            "no pods run on the {} Windows nodes, so no image can be compared with a node build",
+            windows.len()
+        ));
         return;
     }
     let runtimeclasses = if on_windows
@@ -138,12 +137,12 @@ pub fn run(ev: &mut Eval) {
     let mut judged = 0;
     let mut unjudged = BTreeSet::new();
     for (pod, node) in &on_windows {
-        let isolation = isolation_of(ev, pod, node, runtimeclasses.map(Vec::as_slice));
+        let isolation = isolation::isolation_of(ev, pod, node, runtimeclasses.map(Vec::as_slice));
         let pod_events = events_by_pod
             .get(&(pod.namespace().to_string(), pod.name().to_string()))
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let found = examine_pod(ev, pod, node, &isolation, pod_events, &on_linux);
+        let found = examine::examine_pod(ev, pod, node, &isolation, pod_events, &on_linux);
         judged += found.judged;
         unjudged.extend(found.unjudged);
         items.extend(found.items);
@@ -164,6 +163,7 @@ pub fn run(ev: &mut Eval) {
                 unjudged.len()
             )
         };
+        ev.part("wrong-build");
         ev.emit(
             Status::Pass,
             Subject::cluster(),
@@ -174,456 +174,14 @@ pub fn run(ev: &mut Eval) {
         );
         return;
     }
-    report(ev, items);
-}
-
-/// The pod's isolation: Hyper-V through a RuntimeClass whose handler says so, or through the old
-/// annotation where a dockershim kubelet (1.20 or older) still honoured it; process otherwise.
-fn isolation_of(
-    ev: &Eval,
-    pod: &Pod,
-    node: &Node,
-    runtimeclasses: Option<&[RuntimeClass]>,
-) -> Isolation {
-    if let Some(name) = &pod.spec.runtime_class_name {
-        return match runtimeclasses.map(|rcs| rcs.iter().find(|rc| rc.metadata.name == *name)) {
-            None => Isolation::Unknown(format!(
-                "its RuntimeClass {name} could not be read, so its isolation is unknown"
-            )),
-            Some(None) => Isolation::Unknown(format!(
-                "its RuntimeClass {name} does not exist, so its isolation is unknown"
-            )),
-            Some(Some(rc)) if ev.pattern("hyperv_handler").is_match(&rc.handler) => {
-                Isolation::HyperV
-            }
-            Some(Some(_)) => Isolation::Process,
-        };
-    }
-    let annotated = pod
-        .metadata
-        .annotations
-        .get(ISOLATION_ANNOTATION)
-        .is_some_and(|v| v.eq_ignore_ascii_case("hyperv"));
-    let dockershim_honours_it =
-        Runtime::parse(&node.status.node_info.container_runtime_version).name == "docker"
-            && node
-                .kubelet_semver()
-                .is_some_and(|k| k.major == 1 && k.minor <= 20);
-    if annotated && dockershim_honours_it {
-        Isolation::HyperV
-    } else {
-        Isolation::Process
-    }
-}
-
-struct PodFindings<'a> {
-    items: Vec<Item<'a>>,
-    judged: usize,
-    unjudged: Vec<String>,
-}
-
-fn examine_pod<'a>(
-    ev: &Eval,
-    pod: &'a Pod,
-    node: &'a Node,
-    isolation: &Isolation,
-    events: &[&Event],
-    on_linux: &BTreeMap<&str, Evidence>,
-) -> PodFindings<'a> {
-    let build = node.windows_build();
-    let name = node.name();
-    let kernel_evidence = Evidence::api(
-        format!("Node/{name} .status.nodeInfo.kernelVersion"),
-        node.status.node_info.kernel_version.clone(),
-    );
-    let host_process = pod.spec.host_process();
-    let mut out = PodFindings {
-        items: Vec::new(),
-        judged: 0,
-        unjudged: Vec::new(),
-    };
-    // Runtime messages per image: from events and from waiting container states.
-    let mut said: BTreeMap<String, (Problem, Vec<Evidence>)> = BTreeMap::new();
-    let single_image = (pod.spec.all_containers().count() == 1)
-        .then(|| pod.spec.all_containers().next().map(|c| c.image.clone()))
-        .flatten();
-    let mut note = |image: Option<String>, problem: Problem, evidence: Evidence| {
-        let Some(image) = image.or_else(|| single_image.clone()) else {
-            return;
-        };
-        let entry = said.entry(image).or_insert((problem, Vec::new()));
-        entry.0 = entry.0.max(problem);
-        if entry.1.len() < 3 {
-            entry.1.push(evidence);
-        }
-    };
-    for event in events {
-        if let Some(problem) = runtime_problem(ev, &event.message) {
-            note(
-                image_named(ev, &event.message),
-                problem,
-                Evidence::event(event.reference(), event.excerpt()),
-            );
-        }
-    }
-    for (status, waiting) in pod.waiting_containers() {
-        let message = waiting.message.as_deref().unwrap_or("");
-        if let Some(problem) = runtime_problem(ev, message) {
-            let image = pod
-                .spec
-                .all_containers()
-                .find(|c| c.name == status.name)
-                .map(|c| c.image.clone())
-                .or_else(|| image_named(ev, message));
-            note(
-                image,
-                problem,
-                Evidence::api(
-                    format!(
-                        "Pod/{}/{} .status.containerStatuses[{}].state.waiting",
-                        pod.namespace(),
-                        pod.name(),
-                        status.name
-                    ),
-                    format!(
-                        "{}: {}",
-                        waiting.reason.as_deref().unwrap_or(""),
-                        crate::facts::cluster::clip(message, 400)
-                    ),
-                ),
-            );
-        }
-    }
-
-    for container in pod.spec.all_containers() {
-        let image = container.image.as_str();
-        let release = image_release(image);
-        let runtime = said.remove(image);
-        // What the tag says, under the pod's isolation. HostProcess containers run on the host
-        // itself, outside any container OS, so the build rule does not bind them.
-        let tag_problem = match (release, build) {
-            _ if host_process => None,
-            (Some(r), Some(b)) => {
-                out.judged += 1;
-                let tolerated = r.build == b || (*isolation == Isolation::HyperV && r.build < b);
-                (!tolerated).then_some(r)
-            }
-            _ => {
-                if release.is_none() {
-                    out.unjudged.push(image.to_string());
-                }
-                None
-            }
-        };
-        let running = pod
-            .status
-            .container_statuses
-            .iter()
-            .chain(pod.status.init_container_statuses.iter())
-            .any(|s| s.name == container.name && s.state.running.is_some() && s.ready);
-        let list = if pod
-            .spec
-            .init_containers
-            .iter()
-            .any(|c| c.name == container.name)
-        {
-            "initContainers"
-        } else {
-            "containers"
-        };
-        let spec_evidence = Evidence::api(
-            format!(
-                "Pod/{}/{} .spec.{list}[{}].image",
-                pod.namespace(),
-                pod.name(),
-                container.name
-            ),
-            image,
-        );
-        match (tag_problem, runtime) {
-            (_, Some((problem, evidence))) => {
-                // The runtime itself refused the image: that settles it.
-                let problem = match (problem, release) {
-                    (Problem::LinuxImage, _) => Problem::LinuxImage,
-                    (_, Some(r)) => Problem::WrongBuild(Some(r.build)),
-                    (Problem::NoVariant, None) if is_windows_image_name(image) => {
-                        Problem::WrongBuild(None)
-                    }
-                    // The same image runs on a Linux node: it is a Linux image.
-                    (Problem::NoVariant, None) if on_linux.contains_key(image) => {
-                        Problem::LinuxImage
-                    }
-                    (p, None) => p,
-                };
-                let mut all = vec![spec_evidence, kernel_evidence.clone()];
-                all.extend(evidence);
-                if problem == Problem::LinuxImage {
-                    all.extend(on_linux.get(image).cloned());
-                }
-                out.items.push(Item {
-                    pod,
-                    node,
-                    container: container.name.clone(),
-                    problem,
-                    status: Status::Fail,
-                    caveat: None,
-                    evidence: all,
-                });
-            }
-            (Some(r), None) => {
-                let caveat = match isolation {
-                    Isolation::Unknown(why) => Some(why.clone()),
-                    _ if running => Some(
-                        "yet the container is running, so the tag may not tell the image's real build; check the image's os.version"
-                            .to_string(),
-                    ),
-                    _ => None,
-                };
-                let mut evidence = vec![spec_evidence, kernel_evidence.clone()];
-                if let Some(s) = pod
-                    .status
-                    .container_statuses
-                    .iter()
-                    .find(|s| s.name == container.name)
-                {
-                    evidence.push(Evidence::api(
-                        format!(
-                            "Pod/{}/{} .status.containerStatuses[{}]",
-                            pod.namespace(),
-                            pod.name(),
-                            container.name
-                        ),
-                        format!(
-                            "ready={} restartCount={} {}",
-                            s.ready,
-                            s.restart_count,
-                            pod.state_summary()
-                        ),
-                    ));
-                }
-                out.items.push(Item {
-                    pod,
-                    node,
-                    container: container.name.clone(),
-                    problem: Problem::WrongBuild(Some(r.build)),
-                    status: if caveat.is_some() {
-                        Status::Warn
-                    } else {
-                        Status::Fail
-                    },
-                    caveat,
-                    evidence,
-                });
-            }
-            (None, None) => {}
-        }
-    }
-    out
-}
-
-/// The problem a runtime message states, if it states one.
-fn runtime_problem(ev: &Eval, message: &str) -> Option<Problem> {
-    if ev.pattern("linux_image").is_match(message) {
-        Some(Problem::LinuxImage)
-    } else if ev.pattern("os_mismatch").is_match(message) {
-        Some(Problem::WrongBuild(None))
-    } else if ev.pattern("no_manifest").is_match(message) {
-        Some(Problem::NoVariant)
-    } else {
-        None
-    }
-}
-
-fn image_named(ev: &Eval, message: &str) -> Option<String> {
-    ev.pattern("image_reference")
-        .captures(message)
-        .and_then(|c| c.get(1))
-        .map(|m| m.as_str().to_string())
-}
-
-/// The image reference with its release tag segment replaced by the tag of `target`
-/// (`...:4.8-windowsservercore-ltsc2019` -> `...:4.8-windowsservercore-ltsc2022`).
-fn retag(image: &str, from: &Release, target: &Release) -> Option<String> {
-    let slash = image.rfind('/').map_or(0, |i| i + 1);
-    let colon = slash + image[slash..].find(':')?;
-    let (repo, tag) = (&image[..colon], &image[colon + 1..]);
-    let tag = tag.split('@').next()?;
-    let mut out = String::new();
-    let mut replaced = false;
-    let mut start = 0;
-    for segment in tag.split(['-', '_']) {
-        let lower = segment.to_ascii_lowercase();
-        if !replaced && from.tags.contains(&lower.as_str()) {
-            let same_style = target
-                .tags
-                .iter()
-                .find(|t| t.starts_with("ltsc") == lower.starts_with("ltsc"))
-                .or(target.tags.first())?;
-            out.push_str(same_style);
-            replaced = true;
-        } else {
-            out.push_str(segment);
-        }
-        start += segment.len();
-        // The delimiter that follows this segment, if any.
-        if let Some(delimiter) = tag[start..].chars().next() {
-            out.push(delimiter);
-            start += delimiter.len_utf8();
-        }
-    }
-    replaced.then(|| format!("{repo}:{out}"))
-}
-
-fn report(ev: &mut Eval, items: Vec<Item>) {
-    let mut groups: BTreeMap<(String, Workload, String), Vec<Item>> = BTreeMap::new();
-    for item in items {
-        let image = item
-            .pod
-            .spec
-            .all_containers()
-            .find(|c| c.name == item.container)
-            .map(|c| c.image.clone())
-            .unwrap_or_default();
-        groups
-            .entry((item.pod.namespace().to_string(), item.pod.workload(), image))
-            .or_default()
-            .push(item);
-    }
-    for ((namespace, workload, image), group) in groups {
-        let status = group
-            .iter()
-            .map(|i| i.status)
-            .max_by_key(|s| s.row_rank())
-            .unwrap_or(Status::Warn);
-        let problem = group
-            .iter()
-            .map(|i| i.problem)
-            .max()
-            .unwrap_or(Problem::NoVariant);
-        let nodes: BTreeSet<&str> = group.iter().map(|i| i.node.name()).collect();
-        let builds: BTreeSet<u32> = group
-            .iter()
-            .filter_map(|i| i.node.windows_build())
-            .collect();
-        let node_list = nodes.iter().copied().collect::<Vec<_>>().join(", ");
-        let build_list = builds
-            .iter()
-            .map(u32::to_string)
-            .collect::<Vec<_>>()
-            .join("/");
-        let pods: BTreeSet<&str> = group.iter().map(|i| i.pod.name()).collect();
-        let count = match pods.len() {
-            1 => format!("pod {}", pods.iter().next().copied().unwrap_or_default()),
-            n => format!("{n} pods"),
-        };
-        let reference = workload.reference();
-        let caveat = group
-            .iter()
-            .find_map(|i| i.caveat.clone())
-            .filter(|_| status == Status::Warn)
-            .map(|c| format!("; {c}"))
-            .unwrap_or_default();
-        let message = match problem {
-            Problem::WrongBuild(Some(image_build)) => format!(
-                "{reference} in {namespace}: image {image} is built for {} but its pods run on build {build_list} node(s) {node_list} under process isolation ({count}){caveat}",
-                describe(image_build)
-            ),
-            Problem::WrongBuild(None) => format!(
-                "{reference} in {namespace}: the runtime reports that image {image} does not match the Windows build {build_list} of {node_list} ({count})"
-            ),
-            Problem::NoVariant => format!(
-                "{reference} in {namespace}: image {image} has no windows/amd64 variant for build {build_list} on {node_list}: a Linux-only image, or a Windows image not published for this build ({count})"
-            ),
-            Problem::LinuxImage => format!(
-                "{reference} in {namespace}: image {image} is a Linux image but its pods were scheduled on Windows node(s) {node_list} ({count})"
-            ),
-        };
-        let fix = fix_for(ev, &namespace, &workload, &image, &group, problem);
-        let subject = Subject::namespaced(workload.kind_title(), &namespace, &workload.name);
-        let finding = ev.emit(status, subject, message);
-        let mut seen = BTreeSet::new();
-        for item in &group {
-            for e in &item.evidence {
-                if seen.len() < 6 && seen.insert((e.reference.clone(), e.excerpt.clone())) {
-                    finding.evidence(e.clone());
-                }
-            }
-        }
-        finding.with_fix(fix);
-    }
-}
-
-fn describe(build: u32) -> String {
-    match release_by_build(build) {
-        Some(r) => format!("{} (build {build})", r.product),
-        None => format!("build {build}"),
-    }
-}
-
-fn fix_for(
-    ev: &Eval,
-    namespace: &str,
-    workload: &Workload,
-    image: &str,
-    group: &[Item],
-    problem: Problem,
-) -> crate::findings::Fix {
-    let reference = workload.reference();
-    let node_build = group.iter().find_map(|i| i.node.windows_build());
-    let node_build_text = node_build.map_or_else(|| "unknown".to_string(), |b| b.to_string());
-    let node_release = node_build.and_then(release_by_build);
-    let node_release_text = node_release.map_or_else(
-        || format!("build {node_build_text}"),
-        |r| r.product.to_string(),
-    );
-    let node_tag = node_release
-        .and_then(|r| r.tags.first().copied())
-        .unwrap_or("ltsc2022");
-    let container = group
-        .first()
-        .map(|i| i.container.clone())
-        .unwrap_or_default();
-    let base: Vec<(&str, &str)> = vec![
-        ("namespace", namespace),
-        ("workload", &reference),
-        ("image", image),
-        ("node_build", &node_build_text),
-        ("node_release", &node_release_text),
-        ("node_tag", node_tag),
-        ("container", &container),
-    ];
-    if !workload.has_mutable_template() {
-        return ev.fix("recreate", &base);
-    }
-    match problem {
-        Problem::LinuxImage => ev.fix("linux_only", &base),
-        Problem::NoVariant => ev.fix("no_variant", &base),
-        Problem::WrongBuild(None) => ev.fix("rebuild", &base),
-        Problem::WrongBuild(Some(image_build)) => {
-            let image_release = release_by_build(image_build);
-            let image_label = build_label(image_build);
-            let image_release_text = describe(image_build);
-            let suggested = match (image_release, node_release) {
-                (Some(from), Some(to)) => retag(image, from, to),
-                _ => None,
-            };
-            let mut vars = base.clone();
-            vars.push(("image_build", &image_label));
-            vars.push(("image_release", &image_release_text));
-            match &suggested {
-                Some(s) => {
-                    vars.push(("suggested", s));
-                    ev.fix("retag", &vars)
-                }
-                None => ev.fix("pin_build", &vars),
-            }
-        }
-    }
+    report::report(ev, items);
 }
 
 #[cfg(test)]
 mod tests {
+    use super::report::retag;
     use super::*;
+    use crate::facts::windows::release_by_build;
     use crate::findings::Finding;
 
     fn run_on(files: &[(&str, &str)]) -> Vec<Finding> {

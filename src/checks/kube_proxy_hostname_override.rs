@@ -32,6 +32,7 @@ fn cluster_part(ev: &mut Eval) {
     let Some(daemonsets) = ev.daemonsets() else {
         return;
     };
+    ev.part("daemonset-override");
     let windows: Vec<&DaemonSet> = daemonsets
         .iter()
         .filter(|d| is_windows_kube_proxy(d))
@@ -144,6 +145,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         return;
     };
     let comp = view.component(Kind::KubeProxy);
+    ev.part("override-mismatch");
     let Some((words, evidence)) = comp.args() else {
         let node = view.name();
         let reason = if comp.is_present() {
@@ -209,6 +211,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
             e.excerpt = f.written.clone();
             if unexpanded(&value) {
                 let fix = fix_for(ev);
+                ev.part("override-unexpanded");
                 ev.emit(
                     Status::Fail,
                     Subject::node(node.clone()),
@@ -252,6 +255,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
             }
         }
         None => {
+            ev.part("override-missing");
             let fix = fix_for(ev);
             let host = hostname.clone().unwrap_or_default();
             let matches = node_obj.is_some() && host.eq_ignore_ascii_case(&node);

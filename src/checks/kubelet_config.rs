@@ -32,6 +32,7 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         return;
     };
     let node = view.name();
+    ev.part("flags-unknown");
     let Some(settings) = view.kubelet() else {
         ev.emit(
             Status::Skip,
@@ -56,6 +57,7 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     problems += eviction(ev, settings, &node);
     problems += allocatable(ev, &view, settings, &node);
     if problems == 0 {
+        ev.part("system-reserved");
         ev.emit(
             Status::Pass,
             Subject::node(node),
@@ -71,6 +73,7 @@ fn system_reserved(
     node: &str,
     sources: &str,
 ) -> usize {
+    ev.part("system-reserved");
     let from_flag = s.get("system-reserved").map(|st| {
         let value = parse_resource_list(st.flag.value.as_deref().unwrap_or(""))
             .get("memory")
@@ -139,6 +142,7 @@ fn priority_class(
     node: &str,
     sources: &str,
 ) -> usize {
+    ev.part("priority-class");
     match s.get("windows-priorityclass") {
         Some(st) => {
             let v = st
@@ -205,6 +209,7 @@ fn priority_class(
 }
 
 fn eviction(ev: &mut Eval, s: &KubeletSettings, node: &str) -> usize {
+    ev.part("eviction-flags");
     let mut evidence: Vec<Evidence> = ["eviction-hard", "eviction-soft"]
         .iter()
         .filter_map(|f| s.get(f).map(|st| st.evidence.clone()))
@@ -245,6 +250,7 @@ fn eviction(ev: &mut Eval, s: &KubeletSettings, node: &str) -> usize {
 }
 
 fn allocatable(ev: &mut Eval, view: &NodeView, s: &KubeletSettings, node: &str) -> usize {
+    ev.part("node-allocatable");
     let flag = s.get("enforce-node-allocatable");
     let value: Option<(String, Evidence)> = match flag {
         Some(st) => Some((

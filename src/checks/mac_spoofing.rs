@@ -1,7 +1,8 @@
 //! Check `mac-spoofing`: when the node is a virtual machine, MAC address spoofing must be enabled on
 //! its network adapters (by the hypervisor, from outside the VM), or containers' traffic with their
 //! own MAC addresses is dropped. Detects the hypervisor from the node's hardware model, adapter
-//! descriptions and the Node's providerID. See checks/mac-spoofing.toml.
+//! descriptions and the Node's providerID, by the markers of `checks/data/hypervisors.toml`. See
+//! checks/mac-spoofing.toml.
 use super::Eval;
 use crate::findings::{Evidence, Status, Subject};
 use crate::model::node::NodeView;
@@ -16,6 +17,20 @@ enum Platform {
     Physical,
 }
 
+impl Platform {
+    /// The platform a rule of `checks/data/hypervisors.toml` names.
+    fn of(rule: &'static crate::catalogue::data::PlatformRule) -> Platform {
+        use crate::catalogue::data::PlatformKind;
+        match rule.platform {
+            PlatformKind::HyperV => Platform::HyperV,
+            PlatformKind::Vmware => Platform::VMware,
+            PlatformKind::Kvm => Platform::Kvm,
+            PlatformKind::Xen => Platform::Xen,
+            PlatformKind::Cloud => Platform::Cloud(rule.cloud.as_deref().unwrap_or("cloud")),
+        }
+    }
+}
+
 pub fn run(ev: &mut Eval) {
     for view in ev.node_views() {
         run_on(ev, view);
@@ -26,6 +41,7 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     let Some(info) = ev.node_info(&view) else {
         return;
     };
+    ev.part("vm-mac-spoofing");
     let node = view.name();
     let vm_name = view
         .raw
@@ -35,24 +51,10 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         .unwrap_or_else(|| node.split('.').next().unwrap_or(&node).to_string());
     let mut evidence: Vec<Evidence> = Vec::new();
     let mut platform: Option<Platform> = None;
+    let markers = crate::catalogue::data::hypervisors();
     if let Some(provider) = view.node_object().and_then(|n| n.spec.provider_id.clone()) {
-        let p = provider.to_ascii_lowercase();
-        let cloud = if p.starts_with("azure://") {
-            Some("Azure")
-        } else if p.starts_with("aws://") {
-            Some("AWS")
-        } else if p.starts_with("gce://") {
-            Some("Google Cloud")
-        } else if p.starts_with("vsphere://") {
-            platform = Some(Platform::VMware);
-            None
-        } else {
-            None
-        };
-        if let Some(c) = cloud {
-            platform = Some(Platform::Cloud(c));
-        }
-        if platform.is_some() {
+        if let Some(rule) = markers.by_provider_id(&provider) {
+            platform = Some(Platform::of(rule));
             evidence.push(Evidence::api(
                 format!("Node/{node} .spec.providerID"),
                 provider,
@@ -66,26 +68,7 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     );
     let m = model.to_ascii_lowercase();
     if platform.is_none() && !m.trim().is_empty() {
-        platform = if m.contains("amazon ec2") {
-            Some(Platform::Cloud("AWS"))
-        } else if m.contains("google") {
-            Some(Platform::Cloud("Google Cloud"))
-        } else if m.contains("microsoft corporation") && m.contains("virtual machine") {
-            Some(Platform::HyperV)
-        } else if m.contains("vmware") {
-            Some(Platform::VMware)
-        } else if m.contains("qemu")
-            || m.contains("kvm")
-            || m.contains("red hat")
-            || m.contains("openstack")
-            || m.contains("nutanix")
-        {
-            Some(Platform::Kvm)
-        } else if m.contains("xen") {
-            Some(Platform::Xen)
-        } else {
-            None
-        };
+        platform = markers.by_hardware(&m).map(Platform::of);
         evidence.push(Evidence::api(
             "Win32_ComputerSystem Manufacturer/Model",
             model.trim().to_string(),
@@ -93,24 +76,9 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     }
     if let Some(adapters) = view.raw.adapters.ready() {
         for a in adapters {
-            let d = a.interface_description.to_ascii_lowercase();
-            let found = if d.contains("hyper-v network adapter") {
-                Some(Platform::HyperV)
-            } else if d.contains("vmxnet") || d.contains("vmware") {
-                Some(Platform::VMware)
-            } else if d.contains("virtio") {
-                Some(Platform::Kvm)
-            } else if d.contains("xen")
-                || d.contains("aws pv")
-                || d.contains("elastic network adapter")
-            {
-                Some(Platform::Xen)
-            } else {
-                None
-            };
-            if let Some(p) = found {
+            if let Some(rule) = markers.by_adapter(&a.interface_description) {
                 if platform.is_none() {
-                    platform = Some(p);
+                    platform = Some(Platform::of(rule));
                 }
                 evidence.push(Evidence::api(
                     format!("Get-NetAdapter {}", a.name),
@@ -215,6 +183,7 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
             f.with_fix(fix);
         }
         Some(Platform::Cloud(cloud)) => {
+            ev.part("cloud-vm");
             let fix = ev.fix("cloud", &[("cloud", cloud), ("node", &node)]);
             let f = ev.emit(
                 if l2bridge.is_some() { Status::Warn } else { Status::Info },

@@ -10,6 +10,7 @@
 //! fix rendered from the catalogue's templates with real values.
 
 mod eval;
+mod node_gate;
 
 pub use eval::Eval;
 
@@ -32,7 +33,13 @@ pub struct CheckResult {
     pub elapsed: Duration,
 }
 
-/// Which checks to run (`--only` / `--skip`), validated against the catalogue.
+/// Which checks to run and which findings to keep (`--only` / `--skip`), validated against the
+/// catalogue. Each entry is a check id (`os-scheduling`) or a part's code
+/// (`os-scheduling/linux-daemonset-on-windows`, see docs/checks.md):
+/// - `--skip ID` does not run the check; `--skip CODE` runs it and drops that part's findings.
+/// - `--only ID` runs the check with all its findings; `--only CODE` runs its check and keeps only
+///   the findings of the named parts (and of `<check>/input`, which says an input it needed was not
+///   there). Checks no entry names are not run.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
     pub only: Vec<String>,
@@ -40,32 +47,88 @@ pub struct Selection {
 }
 
 impl Selection {
-    /// Rejects ids that are not in the catalogue, naming them and the valid ones.
+    /// Rejects entries that are neither a check id nor the code of one of its parts, naming them
+    /// and what would be valid.
     pub fn validate(&self) -> Result<(), String> {
-        let unknown: Vec<&String> = self
-            .only
-            .iter()
-            .chain(self.skip.iter())
-            .filter(|id| !catalogue::CHECK_IDS.contains(&id.as_str()))
-            .collect();
-        if unknown.is_empty() {
+        let mut problems = Vec::new();
+        for entry in self.only.iter().chain(self.skip.iter()) {
+            if catalogue::CHECK_IDS.contains(&entry.as_str()) {
+                continue;
+            }
+            match entry.split_once('/') {
+                Some((id, part)) => match catalogue::meta(id) {
+                    Some(meta) if meta.has_part(part) => {}
+                    Some(meta) => problems.push(format!(
+                        "unknown code {entry}: the codes of {id} are {}",
+                        meta.codes().join(", ")
+                    )),
+                    None => problems.push(format!("unknown check id {id} in {entry}")),
+                },
+                None => problems.push(format!("unknown check id {entry}")),
+            }
+        }
+        if problems.is_empty() {
             Ok(())
         } else {
             Err(format!(
-                "unknown check id(s): {}. Valid ids: {}",
-                unknown
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                "{}. Valid check ids: {}; a part is named <id>/<part> (listed in docs/checks.md)",
+                problems.join("; "),
                 catalogue::CHECK_IDS.join(", ")
             ))
         }
     }
 
+    /// Whether check `id` runs.
     pub fn includes(&self, id: &str) -> bool {
-        (self.only.is_empty() || self.only.iter().any(|o| o == id))
+        (self.only.is_empty() || self.only.iter().any(|o| o == id || check_of(o) == id))
             && !self.skip.iter().any(|s| s == id)
+    }
+
+    /// Whether a finding with `code` of check `id` is kept.
+    pub fn keeps(&self, id: &str, code: &str) -> bool {
+        if self.skip.iter().any(|s| s == code) {
+            return false;
+        }
+        if self.only.is_empty() || self.only.iter().any(|o| o == id) {
+            return true;
+        }
+        self.only.iter().any(|o| o == code) || code == format!("{id}/{}", catalogue::INPUT_PART)
+    }
+
+    /// The result with only the findings this selection keeps. When none is left, one `skip`
+    /// says so, so that the check's row is never silently empty.
+    pub fn filter(&self, mut result: CheckResult) -> CheckResult {
+        let before = result.findings.len();
+        let id = result.id.clone();
+        result.findings.retain(|f| self.keeps(&id, &f.code));
+        if result.findings.is_empty() && before > 0 {
+            if let Some(meta) = catalogue::meta(&id) {
+                let named: Vec<&str> = self
+                    .only
+                    .iter()
+                    .chain(self.skip.iter())
+                    .filter(|e| check_of(e) == id && e.contains('/'))
+                    .map(String::as_str)
+                    .collect();
+                result.findings.push(Finding {
+                    check: id.clone(),
+                    code: meta.code(catalogue::INPUT_PART),
+                    node: None,
+                    title: meta.title.clone(),
+                    status: Status::Skip,
+                    subject: Subject::cluster(),
+                    message: format!(
+                        "the {before} finding(s) of this check are all outside the selection ({})",
+                        named.join(", ")
+                    ),
+                    evidence: Vec::new(),
+                    fix: None,
+                    docs: meta.citations(),
+                    muted: None,
+                });
+            }
+        }
+        result
     }
 
     pub fn ids(&self) -> Vec<&'static str> {
@@ -75,6 +138,11 @@ impl Selection {
             .filter(|id| self.includes(id))
             .collect()
     }
+}
+
+/// The check id of a selection entry: `os-scheduling/untolerated-taint` -> `os-scheduling`.
+fn check_of(entry: &str) -> &str {
+    entry.split_once('/').map_or(entry, |(id, _)| id)
 }
 
 /// Runs one check on the model.
@@ -88,9 +156,7 @@ pub fn run_one(id: &str, model: Model) -> CheckResult {
             let mut ev = Eval::new(model, meta);
             f(&mut ev);
             if ev.findings().is_empty() {
-                ev.emit(
-                    Status::Skip,
-                    Subject::cluster(),
+                ev.not_applicable(
                     "not applicable: nothing in the inputs for this check to examine",
                 );
             }
@@ -105,6 +171,11 @@ pub fn run_one(id: &str, model: Model) -> CheckResult {
     }
 }
 
+/// Runs one check on the model and keeps the findings `selection` selects.
+pub fn run_selected(id: &str, model: Model, selection: &Selection) -> CheckResult {
+    selection.filter(run_one(id, model))
+}
+
 /// Runs one check on a world (a fresh model over it).
 pub fn run_on(id: &str, world: &World) -> CheckResult {
     run_one(id, Model::new(world))
@@ -116,10 +187,14 @@ pub fn run_all(world: &World, selection: &Selection) -> Vec<Finding> {
     selection
         .ids()
         .into_iter()
-        .flat_map(|id| run_one(id, model).findings)
+        .flat_map(|id| run_selected(id, model, selection).findings)
         .collect()
 }
 
+#[cfg(test)]
+mod catalogue_tests;
+#[cfg(test)]
+mod collection_tests;
 #[cfg(test)]
 mod examples;
 
@@ -173,7 +248,7 @@ mod tests {
         for m in catalogue::catalogue() {
             for i in &m.inputs {
                 assert!(
-                    crate::inputs::all_names().any(|n| n == i),
+                    crate::facts::inputs::all_names().any(|n| n == i),
                     "{} declares unknown input {i}",
                     m.id
                 );
@@ -195,5 +270,71 @@ mod tests {
         assert!(s.validate().is_ok());
         assert!(!s.ids().contains(&"node-ready"));
         assert_eq!(s.ids().len(), catalogue::CHECK_IDS.len() - 1);
+    }
+
+    #[test]
+    fn selection_takes_part_codes_and_names_the_valid_ones_on_a_typo() {
+        let s = Selection {
+            only: vec![],
+            skip: vec!["os-scheduling/linux-daemonset-on-window".into()],
+        };
+        let e = s.validate().unwrap_err();
+        assert!(
+            e.contains("os-scheduling/linux-daemonset-on-windows")
+                && e.contains("os-scheduling/untolerated-taint"),
+            "{e}"
+        );
+        let s = Selection {
+            only: vec!["nope/not-ready".into()],
+            skip: vec![],
+        };
+        assert!(s.validate().unwrap_err().contains("unknown check id nope"));
+
+        // --skip CODE runs the check and drops that part.
+        let s = Selection {
+            only: vec![],
+            skip: vec!["os-scheduling/linux-daemonset-on-windows".into()],
+        };
+        assert!(s.validate().is_ok());
+        assert!(s.ids().contains(&"os-scheduling"));
+        assert!(!s.keeps("os-scheduling", "os-scheduling/linux-daemonset-on-windows"));
+        assert!(s.keeps("os-scheduling", "os-scheduling/untolerated-taint"));
+
+        // --only CODE runs only its check and keeps that part (and the input part).
+        let s = Selection {
+            only: vec!["os-scheduling/untolerated-taint".into()],
+            skip: vec![],
+        };
+        assert_eq!(s.ids(), vec!["os-scheduling"]);
+        assert!(s.keeps("os-scheduling", "os-scheduling/untolerated-taint"));
+        assert!(s.keeps("os-scheduling", "os-scheduling/input"));
+        assert!(!s.keeps("os-scheduling", "os-scheduling/linux-daemonset-on-windows"));
+    }
+
+    #[test]
+    fn filtering_on_the_demo_keeps_the_named_part_only() {
+        let world = World::new(crate::sources::demo::facts());
+        let all = run_all(&world, &Selection::default());
+        let code = "os-scheduling/linux-daemonset-on-windows";
+        assert!(all.iter().any(|f| f.code == code), "the demo has {code}");
+        let skipped = run_all(
+            &world,
+            &Selection {
+                only: vec![],
+                skip: vec![code.into()],
+            },
+        );
+        assert_eq!(
+            skipped.len(),
+            all.len() - all.iter().filter(|f| f.code == code).count()
+        );
+        let only = run_all(
+            &world,
+            &Selection {
+                only: vec![code.into()],
+                skip: vec![],
+            },
+        );
+        assert!(!only.is_empty() && only.iter().all(|f| f.code == code));
     }
 }

@@ -11,6 +11,7 @@ pub fn run(ev: &mut Eval) {
 }
 
 fn cluster_part(ev: &mut Eval) {
+    ev.part("not-ready");
     let Some((_, windows)) = ev.windows_nodes_or_skip() else {
         return;
     };
@@ -86,6 +87,19 @@ fn node_part(ev: &mut Eval) {
 }
 
 fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
+    ev.part("process-missing");
+    // Another tool's collection without a process list may still hold the services' states.
+    let partial = view
+        .raw
+        .files
+        .ready()
+        .is_some_and(|f| f.coverage.is_some());
+    if partial
+        && matches!(view.raw.processes, crate::facts::Input::Missing(_))
+        && view.raw.services.ready().is_some()
+    {
+        return from_services(ev, view);
+    }
     let Some(processes) = ev.node_processes(&view) else {
         return;
     };
@@ -141,6 +155,71 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
                     }
                 }
                 f.with_fix(fix);
+            }
+        }
+    }
+}
+
+/// Node part from the Windows services' states, when the process list was not gathered (a
+/// collector such as collectlogs.ps1 lists services but not processes): a component whose service
+/// is not running fails, one whose service runs passes, one the list does not name is not known.
+fn from_services<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
+    let node = view.name();
+    let why = match &view.raw.processes {
+        crate::facts::Input::Missing(m) | crate::facts::Input::Failed(m) => m.clone(),
+        crate::facts::Input::Ready(_) => String::new(),
+    };
+    let mut kinds = vec![Kind::Kubelet, Kind::KubeProxy];
+    let flannel = view.flannel_evidence();
+    if flannel.is_some() {
+        kinds.push(Kind::Flanneld);
+    }
+    for kind in kinds {
+        let comp = view.component(kind);
+        match comp.service {
+            Some(s) if s.is_running() => {
+                ev.emit(
+                    Status::Pass,
+                    Subject::node(node.clone()),
+                    format!(
+                        "{} runs on {node}: its service {} is Running (the process list was not gathered)",
+                        kind.name(),
+                        s.name
+                    ),
+                )
+                .evidence(service_evidence(s));
+            }
+            Some(s) => {
+                let fix = ev.fix(
+                    "process_missing",
+                    &[
+                        ("process", kind.name()),
+                        ("node", &node),
+                        ("service", &s.name),
+                    ],
+                );
+                ev.emit(
+                    Status::Fail,
+                    Subject::node(node.clone()),
+                    format!(
+                        "{} is not running on {node}: its service {} is {}",
+                        kind.name(),
+                        s.name,
+                        if s.state.is_empty() { "not running" } else { &s.state }
+                    ),
+                )
+                .evidence(service_evidence(s))
+                .with_fix(fix);
+            }
+            None => {
+                ev.emit(
+                    Status::Skip,
+                    Subject::node(node.clone()),
+                    format!(
+                        "whether {} runs on {node} is not known: the process list was not gathered ({why}) and the gathered services do not include it",
+                        kind.name()
+                    ),
+                );
             }
         }
     }

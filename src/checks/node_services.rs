@@ -43,6 +43,7 @@ fn judge<'a>(ev: &mut Eval<'a>, view: &NodeView<'a>, kind: Kind, node: &str, pod
         };
         let subject = Subject::new("Service", s.name.clone());
         if !s.is_automatic() {
+            ev.part("not-automatic");
             let fix = ev.fix("set_automatic", &[("service", &s.name), ("node", node)]);
             ev.emit(
                 Status::Warn,
@@ -64,6 +65,7 @@ fn judge<'a>(ev: &mut Eval<'a>, view: &NodeView<'a>, kind: Kind, node: &str, pod
             let flags = cmdline::parse_flags(cmd.get(1..).unwrap_or(&[]));
             let direct = kind.matches(&program);
             if kind == Kind::Flanneld && direct {
+                ev.part("no-service-control");
                 let fix = ev.fix(
                     "use_nssm",
                     &[
@@ -92,6 +94,7 @@ fn judge<'a>(ev: &mut Eval<'a>, view: &NodeView<'a>, kind: Kind, node: &str, pod
                 return;
             }
             if direct && cmdline::flag(&flags, "windows-service").is_none() {
+                ev.part("no-service-control");
                 let fix = ev.fix(
                     "add_windows_service_flag",
                     &[
@@ -134,6 +137,7 @@ fn judge<'a>(ev: &mut Eval<'a>, view: &NodeView<'a>, kind: Kind, node: &str, pod
             Status::Warn
         };
         let fix = ev.fix("start_service", &[("service", &s.name), ("node", node)]);
+        ev.part("service-stopped");
         let f = ev.emit(status, subject, message);
         f.evidence(service_evidence(s));
         if status != Status::Pass {
@@ -142,6 +146,7 @@ fn judge<'a>(ev: &mut Eval<'a>, view: &NodeView<'a>, kind: Kind, node: &str, pod
         return;
     }
     if let Some(pod) = host_process_pod(kind, node, pods) {
+        ev.part("console-process");
         ev.emit(
             Status::Pass,
             Subject::namespaced("Pod", pod.namespace(), pod.name()),
@@ -159,6 +164,7 @@ fn judge<'a>(ev: &mut Eval<'a>, view: &NodeView<'a>, kind: Kind, node: &str, pod
     let subject = Subject::node(node.to_string());
     match comp.process {
         Some(p) => {
+            ev.part("console-process");
             let program = p
                 .command_line
                 .first()
@@ -186,6 +192,7 @@ fn judge<'a>(ev: &mut Eval<'a>, view: &NodeView<'a>, kind: Kind, node: &str, pod
             .with_fix(fix);
         }
         None => {
+            ev.part("not-registered");
             let program = format!(r"C:\k\{}", kind.exe());
             let fix = ev.fix(
                 "not_registered",

@@ -18,14 +18,10 @@ pub fn run(ev: &mut Eval) {
     let Some(nodes) = ev.nodes() else { return };
     let windows: Vec<&Node> = ev.model().windows_nodes().to_vec();
     if windows.is_empty() {
-        ev.emit(
-            Status::Skip,
-            Subject::cluster(),
-            format!(
-                "no Windows nodes in the cluster ({} nodes, none Windows): the NodePort limitation of Windows nodes does not apply",
-                nodes.len()
-            ),
-        );
+        ev.not_applicable(format!(
+            "no Windows nodes in the cluster ({} nodes, none Windows): the NodePort limitation of Windows nodes does not apply",
+            nodes.len()
+        ));
         return;
     }
     let Some(services) = ev.services() else {
@@ -36,16 +32,13 @@ pub fn run(ev: &mut Eval) {
         .filter(|s| !s.node_ports().is_empty())
         .collect();
     if exposed.is_empty() {
-        ev.emit(
-            Status::Skip,
-            Subject::cluster(),
-            format!(
-                "no NodePort Services among {} Services: nothing is exposed on a NodePort, so NodePort access from a Windows node itself does not matter here",
-                services.len()
-            ),
-        );
+        ev.not_applicable(format!(
+            "no NodePort Services among {} Services: nothing is exposed on a NodePort, so NodePort access from a Windows node itself does not matter here",
+            services.len()
+        ));
         return;
     }
+    ev.part("nodeport-from-node");
     let probes = ev.probes_if_run();
     let focus = ev
         .model()
@@ -88,6 +81,7 @@ pub fn run(ev: &mut Eval) {
     }
 
     if let Some(pods) = ev.pods() {
+        ev.part("health-probe-on-own-nodeport");
         health_probes_on_own_nodeport(ev, pods, &windows, &exposed);
     }
     if let Some(target) = probes.and_then(|r| r.target.as_ref()) {
@@ -103,6 +97,7 @@ pub fn run(ev: &mut Eval) {
         });
         if let (Some(node), Some(svc)) = (hit, svc) {
             let key = format!("{}/{}", svc.namespace(), svc.name());
+            ev.part("probe-target-nodeport");
             ev.emit(
                 Status::Warn,
                 Subject::new("Target", target.spec.clone()),

@@ -15,8 +15,10 @@ use crate::findings::{Evidence, Status, Subject};
 use crate::model::node::NodeView;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The pause version the current documentation recommends.
-const RECOMMENDED: Semver = Semver::new(3, 6, 0);
+/// The pause version the current documentation recommends (`checks/data/thresholds.toml`).
+fn recommended() -> Semver {
+    crate::facts::versions::threshold(&crate::catalogue::data::thresholds().pause_recommended)
+}
 
 pub fn run(ev: &mut Eval) {
     cluster_part(ev);
@@ -71,7 +73,7 @@ fn classify(ev: &Eval, image: &str, build: Option<u32>) -> Verdict {
         .and_then(|c| c.name("version"))
         .and_then(|v| Semver::parse(v.as_str()))
     {
-        return if version < RECOMMENDED {
+        return if version < recommended() {
             Verdict::Outdated(version)
         } else {
             Verdict::Recommended
@@ -93,6 +95,7 @@ fn check_node_images(ev: &mut Eval, node: &Node) {
     let build = node.windows_build();
     let build_text = build.map_or_else(|| "unknown".to_string(), |b| b.to_string());
     let images: BTreeSet<&str> = node.status.images.iter().map(String::as_str).collect();
+    ev.part("wrong-build");
     if images.is_empty() {
         ev.emit(
             Status::Skip,
@@ -150,12 +153,18 @@ fn check_node_images(ev: &mut Eval, node: &Node) {
                 continue;
             }
         };
+        ev.part(if status == Status::Fail {
+            "wrong-build"
+        } else {
+            "outdated-pause"
+        });
         ev.emit(status, Subject::node(name), message)
             .evidence(image_evidence)
             .evidence(kernel_evidence.clone())
             .with_fix(fix);
     }
     if !fine.is_empty() {
+        ev.part("wrong-build");
         let (noun, verb) = if fine.len() == 1 {
             ("pause image", "suits")
         } else {
@@ -211,6 +220,7 @@ fn check_sandbox_events(ev: &mut Eval, nodes: &[Node]) {
             .push(event);
     }
     if groups.is_empty() {
+        ev.part("sandbox-os-mismatch");
         ev.emit(
             Status::Pass,
             Subject::cluster(),
@@ -264,6 +274,10 @@ fn check_sandbox_events(ev: &mut Eval, nodes: &[Node]) {
                 )
             }
         };
+        ev.part(match failure {
+            SandboxFailure::OsMismatch => "sandbox-os-mismatch",
+            SandboxFailure::PullFailed => "sandbox-image-pull-failed",
+        });
         let finding = ev.emit(Status::Fail, Subject::node(&node_name), message);
         for event in group.iter().take(3) {
             finding.evidence(Evidence::event(event.reference(), event.excerpt()));
@@ -291,6 +305,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     let (settings, broken) = view.sandbox_settings();
     let config_broken = broken.is_some();
     if let Some((path, why)) = broken {
+        ev.part("containerd-config-broken");
         let fix = ev.fix(
             "node_fix_containerd_config",
             &[("node", &node), ("path", &path)],
@@ -304,6 +319,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         .with_fix(fix);
     }
     if settings.is_empty() && !config_broken {
+        ev.part("sandbox-image-unset");
         ev.emit(
             Status::Info,
             Subject::node(node.clone()),
@@ -320,6 +336,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         if let (Some(release), Some((b, build_ev))) = (image_release(&s.image), &build) {
             if release.build != *b {
                 problems += 1;
+                ev.part("wrong-build");
                 let target = crate::facts::windows::release_by_build(*b)
                     .and_then(|r| r.tags.first())
                     .map(|t| format!("mcr.microsoft.com/oss/kubernetes/pause:3.6 (multi-arch) or a {t} build"))
@@ -351,6 +368,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     if let [a, b] = settings.as_slice() {
         if !crate::model::node::same_image(&a.image, &b.image) {
             problems += 1;
+            ev.part("sandbox-settings-disagree");
             let apply =
                 view.kubelet_flag_command(&format!("--pod-infra-container-image={}", b.image));
             let fix = ev.fix(
@@ -376,6 +394,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         }
     }
     if problems == 0 {
+        ev.part("wrong-build");
         let list: Vec<String> = settings
             .iter()
             .map(|s| format!("{} = {}", s.setting, s.image))

@@ -11,19 +11,18 @@ use crate::facts::versions::{Runtime, Semver};
 use crate::findings::{Evidence, Status, Subject};
 use crate::model::node::NodeView;
 
-/// Port-forward to Windows pods arrived in Kubernetes 1.15 (seed 001 FAQ).
-const MIN_KUBERNETES: Semver = Semver::new(1, 15, 0);
-/// The first Microsoft pause image with wincat (seed 001 FAQ).
-const MIN_MICROSOFT_PAUSE: Semver = Semver::new(1, 4, 1);
-/// The first upstream pause image with Windows variants (which carry wincat).
-const MIN_UPSTREAM_PAUSE: Semver = Semver::new(3, 4, 0);
+/// Port-forward to Windows pods arrived in Kubernetes 1.15 (seed 001 FAQ; `checks/data/thresholds.toml`).
+fn min_kubernetes() -> Semver {
+    crate::facts::versions::threshold(&crate::catalogue::data::thresholds().port_forward_minimum)
+}
 
 pub fn run(ev: &mut Eval) {
     cluster_part(ev);
     node_part(ev);
 }
 
-/// What a pause image name says about wincat.
+/// What a pause image name says about wincat (the repositories and versions are data in
+/// `checks/data/images.toml`).
 #[derive(Debug, Clone, PartialEq)]
 enum Wincat {
     Has,
@@ -45,35 +44,18 @@ fn split_image(image: &str) -> (String, Option<&str>) {
 fn classify_pause(image: &str) -> Wincat {
     let (repo, tag) = split_image(image);
     let repo = repo.trim_start_matches("docker.io/");
-    let version = tag.and_then(Semver::parse);
-    if repo == "mcr.microsoft.com/k8s/core/pause" {
-        return Wincat::Lacks("the mcr.microsoft.com/k8s/core/pause images predate wincat");
+    let Some(known) = crate::catalogue::data::images().pause(repo) else {
+        return Wincat::Unknown;
+    };
+    if known.wincat == Some(false) {
+        return Wincat::Lacks(&known.why);
     }
-    let microsoft = [
-        "mcr.microsoft.com/oss/kubernetes/pause",
-        "mcr.microsoft.com/oss/v2/kubernetes/pause",
-    ];
-    if microsoft.contains(&repo) {
-        return match version {
-            Some(v) if v >= MIN_MICROSOFT_PAUSE => Wincat::Has,
-            Some(_) => Wincat::Lacks("Microsoft pause images before 1.4.1 have no wincat"),
-            None => Wincat::Unknown,
-        };
+    let since = known.wincat_since.as_deref().and_then(Semver::parse);
+    match (tag.and_then(Semver::parse), since) {
+        (Some(v), Some(since)) if v >= since => Wincat::Has,
+        (Some(_), Some(_)) => Wincat::Lacks(&known.why),
+        _ => Wincat::Unknown,
     }
-    let upstream = [
-        "registry.k8s.io/pause",
-        "k8s.gcr.io/pause",
-        "gcr.io/google_containers/pause",
-        "rancher/mirrored-pause",
-    ];
-    if upstream.contains(&repo) {
-        return match version {
-            Some(v) if v >= MIN_UPSTREAM_PAUSE => Wincat::Has,
-            Some(_) => Wincat::Lacks("upstream pause images before 3.4 have no Windows variant"),
-            None => Wincat::Unknown,
-        };
-    }
-    Wincat::Unknown
 }
 
 fn cluster_part(ev: &mut Eval) {
@@ -81,14 +63,10 @@ fn cluster_part(ev: &mut Eval) {
     let windows: Option<Vec<&Node>> = nodes.map(|n| n.iter().filter(|n| n.is_windows()).collect());
     if let Some(w) = &windows {
         if w.is_empty() {
-            ev.emit(
-                Status::Skip,
-                Subject::cluster(),
-                format!(
-                    "no Windows nodes in the cluster ({} nodes): port-forward to Windows pods does not apply",
-                    nodes.map(Vec::len).unwrap_or(0)
-                ),
-            );
+            ev.not_applicable(format!(
+                "no Windows nodes in the cluster ({} nodes): port-forward to Windows pods does not apply",
+                nodes.map(Vec::len).unwrap_or(0)
+            ));
             return;
         }
     }
@@ -100,6 +78,7 @@ fn cluster_part(ev: &mut Eval) {
 }
 
 fn check_server_version(ev: &mut Eval) {
+    ev.part("server-too-old");
     let Some(version) = ev.version() else { return };
     let shown = if version.git_version.is_empty() {
         format!("{}.{}", version.major, version.minor)
@@ -115,7 +94,7 @@ fn check_server_version(ev: &mut Eval) {
         return;
     };
     let evidence = Evidence::api("GET /version gitVersion", &shown);
-    if semver < MIN_KUBERNETES {
+    if semver < min_kubernetes() {
         let fix = ev.fix("server_old", &[("version", &shown)]);
         ev.emit(
             Status::Fail,
@@ -142,8 +121,9 @@ fn check_nodes(ev: &mut Eval, windows: &[&Node]) {
         let kubelet = &node.status.node_info.kubelet_version;
         let mut node_ok = true;
         if let Some(v) = node.kubelet_semver() {
-            if v < MIN_KUBERNETES {
+            if v < min_kubernetes() {
                 node_ok = false;
+                ev.part("kubelet-too-old");
                 let fix = ev.fix("kubelet_old", &[("node", name), ("version", kubelet)]);
                 ev.emit(
                     Status::Fail,
@@ -157,6 +137,7 @@ fn check_nodes(ev: &mut Eval, windows: &[&Node]) {
                 .with_fix(fix);
             }
         }
+        ev.part("pause-without-wincat");
         let images = &node.status.images;
         if images.is_empty() {
             no_pause_listed.push(name.to_string());
@@ -217,6 +198,7 @@ fn check_nodes(ev: &mut Eval, windows: &[&Node]) {
             .with_fix(fix);
         }
     }
+    ev.part("pause-without-wincat");
     if !fine.is_empty() {
         let mut message = format!(
             "{} Windows node(s) have kubelet 1.15+ and a pause image with wincat: {}",
@@ -243,6 +225,7 @@ fn check_nodes(ev: &mut Eval, windows: &[&Node]) {
 }
 
 fn check_events_and_logs(ev: &mut Eval) {
+    ev.part("wincat-not-found");
     let pattern = ev.pattern("wincat_not_found");
     let fix = ev.fix("wincat_seen", &[]);
     let mut seen = 0;
@@ -318,12 +301,12 @@ fn node_part(ev: &mut Eval) {
 
 fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     use crate::facts::node::logs::last_match;
-    use crate::facts::versions::Semver;
     use crate::findings::Evidence;
     let Some(logs) = ev.node_logs(&view) else {
         return;
     };
     let node = view.name();
+    ev.part("pause-without-wincat");
     let (settings, _) = view.sandbox_settings();
     let re = ev.pattern("wincat_not_found");
     let log_hit = logs
@@ -332,14 +315,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         .find_map(|l| last_match(&l.text, re).map(|m| (l, m)));
     let mut problems = 0;
     for s in &settings {
-        let image = s.image.to_ascii_lowercase();
-        let tag = image.rsplit_once(':').map(|(_, t)| t).unwrap_or("");
-        let version = Semver::parse(tag);
-        let without_wincat = image.contains("kubeletwin/pause")
-            || image.contains("k8s/core/pause")
-            || (image.contains("oss/kubernetes/pause")
-                && version.is_some_and(|v| v < Semver::new(1, 4, 1)));
-        if without_wincat {
+        if let Wincat::Lacks(_) = classify_pause(&s.image) {
             problems += 1;
             let apply = view.sandbox_apply(s, "mcr.microsoft.com/oss/kubernetes/pause:3.6");
             let fix = ev.fix(
@@ -371,6 +347,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     }
     if problems == 0 {
         if let Some((l, m)) = log_hit {
+            ev.part("wincat-not-found");
             let apply = "Get-Content \"C:\\Program Files\\containerd\\config.toml\" | Select-String sandbox".to_string();
             let fix = ev.fix(
                 "node_wincat_image",
@@ -389,6 +366,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
             .evidence(Evidence::log(format!("{} line {}", l.path, m.number), m.text))
             .with_fix(fix);
         } else if !settings.is_empty() {
+            ev.part("pause-without-wincat");
             let mut list: Vec<String> = settings.iter().map(|s| s.image.clone()).collect();
             list.dedup_by(|a, b| crate::model::node::same_image(a, b));
             ev.emit(
@@ -431,7 +409,11 @@ mod tests {
             classify_pause("docker.io/rancher/mirrored-pause:3.6"),
             Wincat::Has
         );
-        assert_eq!(classify_pause("kubeletwin/pause:latest"), Wincat::Unknown);
+        // Built on the node by the old start.ps1 from a nanoserver that only pings (microsoft/SDN).
+        assert!(matches!(
+            classify_pause("kubeletwin/pause:latest"),
+            Wincat::Lacks(_)
+        ));
         assert_eq!(
             classify_pause("harbor.corp.example.com:5000/platform/pause:1.0"),
             Wincat::Unknown
@@ -477,7 +459,7 @@ mod tests {
 
     #[test]
     fn a_stale_old_pause_next_to_a_good_one_passes_and_unknowns_warn() {
-        let nodes = "items:\n- metadata: {name: a, labels: {kubernetes.io/os: windows}}\n  status: {nodeInfo: {kubeletVersion: v1.28.9}, images: [{names: ['mcr.microsoft.com/k8s/core/pause:1.2.0']}, {names: ['registry.k8s.io/pause:3.9']}]}\n- metadata: {name: b, labels: {kubernetes.io/os: windows}}\n  status: {nodeInfo: {kubeletVersion: v1.28.9}, images: [{names: ['mcr.microsoft.com/k8s/core/pause:1.2.0']}, {names: ['kubeletwin/pause:latest']}]}\n- metadata: {name: c, labels: {kubernetes.io/os: windows}}\n  status: {nodeInfo: {kubeletVersion: v1.28.9}}\n";
+        let nodes = "items:\n- metadata: {name: a, labels: {kubernetes.io/os: windows}}\n  status: {nodeInfo: {kubeletVersion: v1.28.9}, images: [{names: ['mcr.microsoft.com/k8s/core/pause:1.2.0']}, {names: ['registry.k8s.io/pause:3.9']}]}\n- metadata: {name: b, labels: {kubernetes.io/os: windows}}\n  status: {nodeInfo: {kubeletVersion: v1.28.9}, images: [{names: ['mcr.microsoft.com/k8s/core/pause:1.2.0']}, {names: ['harbor.corp.example.com:5000/platform/pause:1.0']}]}\n- metadata: {name: c, labels: {kubernetes.io/os: windows}}\n  status: {nodeInfo: {kubeletVersion: v1.28.9}}\n";
         let f = run_check(&[
             ("cluster/version.json", VERSION),
             ("cluster/nodes.yaml", nodes),
@@ -486,7 +468,7 @@ mod tests {
         assert!(with_status(&f, Status::Fail).is_empty(), "{f:?}");
         let warns = with_status(&f, Status::Warn);
         assert_eq!(warns.len(), 1);
-        assert!(warns[0].contains("kubeletwin/pause:latest"));
+        assert!(warns[0].contains("harbor.corp.example.com:5000/platform/pause:1.0"));
         assert!(with_status(&f, Status::Pass)
             .iter()
             .any(|m| m.contains("1 Windows node(s)") && m.contains("c list no pause image")));

@@ -27,6 +27,7 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     let no_proxy = env.get("NO_PROXY").cloned().unwrap_or_default();
     let env_ref = "machine environment ([EnvironmentVariableTarget]::Machine)";
     if http.is_none() && https.is_none() {
+        ev.part("proxy-missing");
         let re = ev.pattern("pull_network_failure");
         let events = ev.events();
         let failures: Vec<_> = events
@@ -77,6 +78,7 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     let mut problems = 0;
     if https.is_none() {
         problems += 1;
+        ev.part("https-proxy-missing");
         let fix = ev.fix(
             "set_https_proxy",
             &[
@@ -92,6 +94,7 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         .evidence(Evidence::process(env_ref, proxy_excerpt.clone()))
         .with_fix(fix);
     }
+    ev.part("no-proxy-incomplete");
     let entries: Vec<String> = no_proxy
         .split(',')
         .map(|s| s.trim().to_string())

@@ -17,16 +17,13 @@ pub fn run(ev: &mut Eval) {
     let Some(nodes) = ev.nodes() else { return };
     let windows: Vec<&Node> = ev.model().windows_nodes().to_vec();
     if windows.is_empty() {
-        ev.emit(
-            Status::Skip,
-            Subject::cluster(),
-            format!(
-                "no Windows nodes in the cluster ({} nodes, none Windows): the ClusterIP limitation of Windows nodes does not apply",
-                nodes.len()
-            ),
-        );
+        ev.not_applicable(format!(
+            "no Windows nodes in the cluster ({} nodes, none Windows): the ClusterIP limitation of Windows nodes does not apply",
+            nodes.len()
+        ));
         return;
     }
+    ev.part("clusterip-from-node");
     let windows_names: Vec<&str> = windows.iter().map(|n| n.name()).collect();
     let probes = ev.probes_if_run();
     let probed: Vec<&ServiceProbe> = probes
@@ -102,14 +99,10 @@ pub fn run(ev: &mut Eval) {
         .collect();
     if backed.is_empty() {
         if probed.is_empty() {
-            ev.emit(
-                Status::Skip,
-                Subject::cluster(),
-                format!(
-                    "no Service with a ClusterIP has Windows backends ({} Services checked): nothing here depends on reaching a ClusterIP from a Windows node",
-                    services.len()
-                ),
-            );
+            ev.not_applicable(format!(
+                "no Service with a ClusterIP has Windows backends ({} Services checked): nothing here depends on reaching a ClusterIP from a Windows node",
+                services.len()
+            ));
         }
         return;
     }
@@ -240,7 +233,7 @@ fn test_fix(
             let tag = node
                 .windows_build()
                 .and_then(crate::facts::windows::release_by_build)
-                .and_then(|r| r.tags.first().copied())
+                .and_then(|r| r.tags.first().map(String::as_str))
                 .unwrap_or("ltsc2022");
             ev.fix(
                 "test_from_new_pod",

@@ -9,14 +9,28 @@ use crate::facts::k8s::{Node, Pod, Service};
 use crate::findings::{Evidence, Status, Subject};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Seed 001: "한 서비스는 최대 64개의 백엔드 파드 또는 고유한 목적지 IP를 지원할 수 있다".
-const MAX_BACKENDS: usize = 64;
-/// Session affinity on Windows: Windows Server vNext Insider Preview build 19551 or later.
-const AFFINITY_MIN_BUILD: u32 = 19551;
-/// Direct server return: Windows Server version 2004.
-const DSR_MIN_BUILD: u32 = 19041;
-/// Preserve-destination: Windows Server version 1903.
-const PRESERVE_DESTINATION_MIN_BUILD: u32 = 18362;
+/// The limits of `checks/data/thresholds.toml` this check applies.
+struct Limits {
+    /// Seed 001: "한 서비스는 최대 64개의 백엔드 파드 또는 고유한 목적지 IP를 지원할 수 있다".
+    max_backends: usize,
+    /// Session affinity on Windows: Windows Server vNext Insider Preview build 19551 or later.
+    affinity_min_build: u32,
+    /// Direct server return: Windows Server version 2004.
+    dsr_min_build: u32,
+    /// Preserve-destination: Windows Server version 1903.
+    preserve_destination_min_build: u32,
+}
+
+fn limits() -> Limits {
+    let t = crate::catalogue::data::thresholds();
+    let build = |n: &crate::catalogue::data::NumberThreshold| u32::try_from(n.value).unwrap_or(u32::MAX);
+    Limits {
+        max_backends: usize::try_from(t.service_max_backends.value).unwrap_or(usize::MAX),
+        affinity_min_build: build(&t.session_affinity_min_build),
+        dsr_min_build: build(&t.dsr_min_build),
+        preserve_destination_min_build: build(&t.preserve_destination_min_build),
+    }
+}
 /// The API server's default for `sessionAffinityConfig.clientIP.timeoutSeconds` with ClientIP.
 const DEFAULT_AFFINITY_TIMEOUT: i64 = 10800;
 
@@ -28,14 +42,10 @@ pub fn run(ev: &mut Eval) {
         .map(|n| (n.name(), n))
         .collect();
     if windows.is_empty() {
-        ev.emit(
-            Status::Skip,
-            Subject::cluster(),
-            format!(
-                "no Windows nodes in the cluster ({} nodes): Windows Service limits do not apply",
-                nodes.len()
-            ),
-        );
+        ev.not_applicable(format!(
+            "no Windows nodes in the cluster ({} nodes): Windows Service limits do not apply",
+            nodes.len()
+        ));
         return;
     }
     let Some(pods) = ev.pods() else { return };
@@ -85,22 +95,22 @@ pub fn run(ev: &mut Eval) {
         check_dsr_features(ev, &ctx);
     }
     if windows_backed == 0 {
-        ev.emit(
-            Status::Skip,
-            Subject::cluster(),
-            format!(
-                "none of the {} Services selects pods running on Windows nodes",
-                services.len()
-            ),
-        );
+        ev.not_applicable(format!(
+            "none of the {} Services selects pods running on Windows nodes",
+            services.len()
+        ));
     } else if within_limit > 0 {
+        ev.part("too-many-backends");
         let largest = largest
             .map(|(k, n)| format!(" (largest: {k} with {n} backend(s))"))
             .unwrap_or_default();
         ev.emit(
             Status::Pass,
             Subject::cluster(),
-            format!("{within_limit} Service(s) with Windows backends within the limit of {MAX_BACKENDS} backends{largest}"),
+            format!(
+                "{within_limit} Service(s) with Windows backends within the limit of {} backends{largest}",
+                limits().max_backends
+            ),
         );
     }
 }
@@ -168,7 +178,9 @@ impl ServiceContext<'_> {
 
 /// Fails over the backend limit; true when within it.
 fn check_backend_count(ev: &mut Eval, ctx: &ServiceContext) -> bool {
-    if ctx.backends <= MAX_BACKENDS {
+    ev.part("too-many-backends");
+    let max_backends = limits().max_backends;
+    if ctx.backends <= max_backends {
         return true;
     }
     let selector = selector_text(ctx.service);
@@ -187,7 +199,7 @@ fn check_backend_count(ev: &mut Eval, ctx: &ServiceContext) -> bool {
         Status::Fail,
         ctx.subject(),
         format!(
-            "Service {} selects {} backend pods ({} on Windows nodes); a Service on Windows supports at most {MAX_BACKENDS}",
+            "Service {} selects {} backend pods ({} on Windows nodes); a Service on Windows supports at most {max_backends}",
             ctx.key, ctx.backends, ctx.on_windows
         ),
     )
@@ -210,11 +222,13 @@ fn selector_text(service: &Service) -> String {
 }
 
 fn check_affinity(ev: &mut Eval, ctx: &ServiceContext) {
+    ev.part("session-affinity");
     let spec = &ctx.service.spec;
     if spec.session_affinity.as_deref() != Some("ClientIP") {
         return;
     }
-    let old = ctx.hosts_below(AFFINITY_MIN_BUILD);
+    let affinity_min_build = limits().affinity_min_build;
+    let old = ctx.hosts_below(affinity_min_build);
     if !old.is_empty() {
         let nodes = old.join(", ");
         let fix = ev.fix(
@@ -224,7 +238,7 @@ fn check_affinity(ev: &mut Eval, ctx: &ServiceContext) {
         ev.emit(
             Status::Warn,
             ctx.subject(),
-            format!("Service {} uses sessionAffinity ClientIP, but Windows nodes {nodes} run builds older than {AFFINITY_MIN_BUILD}, which do not support session affinity", ctx.key),
+            format!("Service {} uses sessionAffinity ClientIP, but Windows nodes {nodes} run builds older than {affinity_min_build}, which do not support session affinity", ctx.key),
         )
         .evidence(Evidence::api(format!("Service/{} .spec.sessionAffinity", ctx.key), "ClientIP"))
         .evidence(ctx.hosts_evidence())
@@ -268,11 +282,12 @@ fn preserves_destination(service: &Service) -> bool {
 }
 
 fn check_dsr_features(ev: &mut Eval, ctx: &ServiceContext) {
+    ev.part("dsr-features");
     let mut features: Vec<(&str, u32, &str, Evidence)> = Vec::new();
     if ctx.service.spec.external_traffic_policy.as_deref() == Some("Local") {
         features.push((
             "externalTrafficPolicy Local (direct server return)",
-            DSR_MIN_BUILD,
+            limits().dsr_min_build,
             "version 2004",
             Evidence::api(
                 format!("Service/{} .spec.externalTrafficPolicy", ctx.key),
@@ -283,7 +298,7 @@ fn check_dsr_features(ev: &mut Eval, ctx: &ServiceContext) {
     if preserves_destination(ctx.service) {
         features.push((
             "preserve-destination",
-            PRESERVE_DESTINATION_MIN_BUILD,
+            limits().preserve_destination_min_build,
             "version 1903",
             Evidence::api(
                 format!("Service/{} .metadata.annotations", ctx.key),
@@ -373,7 +388,7 @@ mod tests {
             hosts: vec![&old, &new, &unknown],
         };
         assert_eq!(
-            ctx.hosts_below(DSR_MIN_BUILD),
+            ctx.hosts_below(limits().dsr_min_build),
             vec!["w2019 (17763)".to_string()]
         );
         assert!(ctx.hosts_below(17000).is_empty());

@@ -22,12 +22,14 @@ enum Skew {
 }
 
 /// The minor versions a kubelet may lag the API server: three, or two for kubelets before 1.25
-/// (for an API server before 1.28 the two rules give the same answer).
+/// (for an API server before 1.28 the two rules give the same answer); the policy is data in
+/// `checks/data/thresholds.toml`.
 fn allowed_lag(kubelet: Semver) -> u32 {
-    if kubelet.major == 1 && kubelet.minor < 25 {
-        2
+    let policy = &crate::catalogue::data::thresholds().kubelet_skew;
+    if kubelet.major == 1 && kubelet.minor < policy.older_before_minor {
+        policy.older_lag
     } else {
-        3
+        policy.lag
     }
 }
 
@@ -66,6 +68,8 @@ pub fn run(ev: &mut Eval) {
     };
     let Some(version) = ev.version() else { return };
     let Some(server) = ev.server_semver() else {
+        // The input was read but cannot be used: reported in the reserved part `input`.
+        ev.part("input");
         ev.emit(
             Status::Error,
             Subject::new("Input", "version"),
@@ -92,6 +96,7 @@ pub fn run(ev: &mut Eval) {
             raw.clone(),
         );
         let Some(kubelet) = Semver::parse(raw) else {
+            ev.part("kubelet-version-unknown");
             ev.emit(
                 Status::Warn,
                 Subject::node(name),
@@ -108,7 +113,13 @@ pub fn run(ev: &mut Eval) {
             ("server", server_text.as_str()),
             ("target", target.as_str()),
         ];
-        match classify(kubelet, server) {
+        let skew = classify(kubelet, server);
+        ev.part(if skew == Skew::TooNew {
+            "kubelet-too-new"
+        } else {
+            "kubelet-too-old"
+        });
+        match skew {
             Skew::TooNew => {
                 let fix = ev.fix("kubelet_too_new", &vars);
                 ev.emit(

@@ -53,6 +53,7 @@ fn check_node(ev: &mut Eval, node: &Node) {
     );
     let mut problems = 0;
 
+    ev.part("unsupported-build");
     let build = node.windows_build();
     let Some(build) = build else {
         let fix = ev.fix("unknown_build", &[("node", name), ("kernel", kernel)]);
@@ -106,7 +107,7 @@ fn check_node(ev: &mut Eval, node: &Node) {
                     "unsupported_build",
                     &[
                         ("node", name),
-                        ("product", release.product),
+                        ("product", &release.product),
                         ("build", &build_text),
                         ("kubelet", kubelet_text),
                         ("supported", &supported_text),
@@ -125,6 +126,7 @@ fn check_node(ev: &mut Eval, node: &Node) {
     }
 
     // The build label.
+    ev.part("build-label");
     let expected = build_label(build);
     let label_ref = format!("Node/{name} .metadata.labels[{BUILD_LABEL}]");
     match node.metadata.labels.get(BUILD_LABEL) {
@@ -159,6 +161,7 @@ fn check_node(ev: &mut Eval, node: &Node) {
     }
 
     if problems == 0 {
+        ev.part("unsupported-build");
         ev.emit(
             Status::Pass,
             Subject::node(name),
@@ -171,6 +174,7 @@ fn check_node(ev: &mut Eval, node: &Node) {
 
 /// Pods carrying the deprecated Hyper-V isolation annotation, one finding per workload.
 fn check_isolation_annotation(ev: &mut Eval, pods: &[Pod]) {
+    ev.part("hyperv-annotation");
     let mut by_workload: BTreeMap<(String, Workload), Vec<&Pod>> = BTreeMap::new();
     for pod in pods {
         if pod.metadata.annotations.contains_key(ISOLATION_ANNOTATION) {
@@ -250,6 +254,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         return;
     };
     let node = view.name();
+    ev.part("unsupported-build");
     let Some(build) = info.build else {
         ev.emit(
             Status::Skip,
@@ -273,6 +278,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     let mut problems = 0;
     if !caption.is_empty() && !caption.to_ascii_lowercase().contains("server") {
         problems += 1;
+        ev.part("client-edition");
         let fix = ev.fix("node_server_os", &[("node", &node), ("caption", &caption)]);
         ev.emit(
             Status::Fail,
@@ -288,6 +294,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         if let Some(reported) = n.windows_build() {
             if reported != build {
                 problems += 1;
+                ev.part("node-object-stale");
                 let fix = ev.fix("node_reregister", &[("node", &name)]);
                 ev.emit(
                     Status::Warn,
@@ -305,6 +312,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         if let Some(label) = n.metadata.labels.get(BUILD_LABEL) {
             if crate::facts::windows::build_of(label) != Some(build) {
                 problems += 1;
+                ev.part("build-label");
                 let fix = ev.fix(
                     "node_relabel",
                     &[("node", &name), ("label", &build_label(build))],
@@ -323,6 +331,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
             let supported = supported_builds(kubelet.minor);
             if !supported.contains(&build) {
                 problems += 1;
+                ev.part("unsupported-build");
                 let list: Vec<String> = supported
                     .iter()
                     .map(|b| {
@@ -354,6 +363,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         }
     }
     if problems == 0 {
+        ev.part("unsupported-build");
         let against = match node_obj {
             Some(n) => format!(
                 ", as Node {} reports, supported by kubelet {}",

@@ -11,8 +11,8 @@ pub(crate) fn offline(plan: &RunPlan) -> Result<Option<(Facts, SourceKind)>, Str
     match &plan.source {
         SourceChoice::Demo => Ok(Some((sources::demo::facts(), SourceKind::Demo))),
         SourceChoice::Snapshot(dir) => {
-            let store = sources::files::DirStore::open(dir)?;
-            let record = sources::bundle::CaptureRecord::read(&store);
+            let store = sources::snapshot::open(dir)?;
+            let record = sources::bundle::CaptureRecord::read(store.as_ref());
             let mut path = dir.display().to_string();
             if record.incomplete() {
                 path.push_str(&format!(
@@ -21,7 +21,7 @@ pub(crate) fn offline(plan: &RunPlan) -> Result<Option<(Facts, SourceKind)>, Str
                 ));
             }
             Ok(Some((
-                sources::bundle::read_bundle(&store),
+                sources::bundle::read_bundle(store.as_ref()),
                 SourceKind::Snapshot { path },
             )))
         }

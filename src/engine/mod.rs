@@ -12,9 +12,9 @@ mod schedule;
 
 use crate::catalogue;
 use crate::checks::CheckResult;
+use crate::facts::inputs::CLUSTER_INPUTS;
 use crate::facts::{Facts, Input, InputOutcome};
 use crate::findings::Finding;
-use crate::inputs::CLUSTER_INPUTS;
 use crate::model::World;
 use crate::plan::RunPlan;
 use crate::sources::{self, SourceKind};
@@ -34,7 +34,10 @@ impl Gathered {
     /// True when anything at all could be read: a cluster input, a node part or probe results.
     pub fn evaluated_anything(&self) -> bool {
         let f = &self.world.facts;
-        f.cluster.any_ready() || f.node.present || f.probes.results.is_ready()
+        f.cluster.any_ready()
+            || f.node.present
+            || f.node_parts.iter().any(|n| n.present)
+            || f.probes.results.is_ready()
     }
 
     /// Runs one check again on what was gathered.
@@ -225,6 +228,14 @@ async fn probe_phase(
 
 /// Runs the engine to the end and returns all findings in catalogue order plus what was gathered.
 pub async fn run_to_end(plan: &RunPlan) -> Result<(Vec<Finding>, Gathered), String> {
+    run_to_end_with(plan, |_| {}).await
+}
+
+/// [`run_to_end`], showing every update to `progress` as it arrives (headless progress lines).
+pub async fn run_to_end_with(
+    plan: &RunPlan,
+    mut progress: impl FnMut(&Update),
+) -> Result<(Vec<Finding>, Gathered), String> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let engine = run(plan, tx);
     // `WINDOCTOR_TIMINGS=1`: when each input arrived and how long each check took, on stderr.
@@ -235,6 +246,7 @@ pub async fn run_to_end(plan: &RunPlan) -> Result<(Vec<Finding>, Gathered), Stri
         let mut gathered = None;
         let mut fatal = None;
         while let Some(u) = rx.recv().await {
+            progress(&u);
             match u {
                 Update::InputDone {
                     input,

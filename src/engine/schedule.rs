@@ -13,6 +13,14 @@ use tokio::sync::mpsc::UnboundedSender;
 pub(crate) struct Scheduler {
     pending: Vec<&'static str>,
     resolved: BTreeSet<String>,
+    selection: Selection,
+}
+
+/// Checks ready to run, with the selection that decides which of their findings are kept
+/// (`--only`/`--skip` may name parts).
+pub(crate) struct Batch {
+    ids: Vec<&'static str>,
+    selection: Selection,
 }
 
 impl Scheduler {
@@ -20,6 +28,7 @@ impl Scheduler {
         Scheduler {
             pending: sel.ids(),
             resolved: BTreeSet::new(),
+            selection: sel.clone(),
         }
     }
 
@@ -28,7 +37,7 @@ impl Scheduler {
     }
 
     /// Removes from pending and returns every check whose inputs are all resolved.
-    pub(crate) fn take_ready(&mut self) -> Vec<&'static str> {
+    pub(crate) fn take_ready(&mut self) -> Batch {
         let resolved = &self.resolved;
         let (ready, waiting): (Vec<&'static str>, Vec<&'static str>) =
             self.pending.iter().partition(|id| {
@@ -36,12 +45,20 @@ impl Scheduler {
                     .is_none_or(|m| m.inputs.iter().all(|i| resolved.contains(i.as_str())))
             });
         self.pending = waiting;
-        ready
+        self.batch(ready)
     }
 
     /// Removes and returns every check still pending.
-    pub(crate) fn take_rest(&mut self) -> Vec<&'static str> {
-        std::mem::take(&mut self.pending)
+    pub(crate) fn take_rest(&mut self) -> Batch {
+        let ids = std::mem::take(&mut self.pending);
+        self.batch(ids)
+    }
+
+    fn batch(&self, ids: Vec<&'static str>) -> Batch {
+        Batch {
+            ids,
+            selection: self.selection.clone(),
+        }
     }
 }
 
@@ -49,17 +66,13 @@ impl Scheduler {
 /// engine future (and the TUI, which polls it on its own task) keeps running meanwhile: on a big
 /// cluster the checks that read every pod take seconds, and the screen must stay alive and show
 /// each of them as it completes. The lists still being read go on in their own tasks.
-pub(crate) async fn run_checks(
-    ids: Vec<&'static str>,
-    world: World,
-    tx: &UnboundedSender<Update>,
-) -> World {
-    if ids.is_empty() {
+pub(crate) async fn run_checks(batch: Batch, world: World, tx: &UnboundedSender<Update>) -> World {
+    if batch.ids.is_empty() {
         return world;
     }
     let tx = tx.clone();
     let joined = tokio::task::spawn_blocking(move || {
-        run_batch(&ids, &world, &tx);
+        run_batch(&batch.ids, &batch.selection, &world, &tx);
         world
     })
     .await;
@@ -78,7 +91,12 @@ const MAX_CHECK_THREADS: usize = 8;
 /// Runs a batch of checks whose inputs are all there, on up to one thread per core, over one
 /// model: checks are pure functions of it, and the indexes a batch needs are built once for all of
 /// its checks. Each result is sent as soon as its check finishes.
-pub(crate) fn run_batch(ids: &[&'static str], world: &World, tx: &UnboundedSender<Update>) {
+pub(crate) fn run_batch(
+    ids: &[&'static str],
+    selection: &Selection,
+    world: &World,
+    tx: &UnboundedSender<Update>,
+) {
     let model = Model::new(world);
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -86,7 +104,7 @@ pub(crate) fn run_batch(ids: &[&'static str], world: &World, tx: &UnboundedSende
         .min(ids.len());
     if threads <= 1 {
         for id in ids {
-            let _ = tx.send(Update::Check(checks::run_one(id, model)));
+            let _ = tx.send(Update::Check(checks::run_selected(id, model, selection)));
         }
         return;
     }
@@ -96,7 +114,7 @@ pub(crate) fn run_batch(ids: &[&'static str], world: &World, tx: &UnboundedSende
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(id) = ids.get(i) else { break };
-                let _ = tx.send(Update::Check(checks::run_one(id, model)));
+                let _ = tx.send(Update::Check(checks::run_selected(id, model, selection)));
             });
         }
     });

@@ -294,15 +294,9 @@ fn os_of(value: &str) -> OsTarget {
     }
 }
 
-/// Image repositories that only ever hold Windows images.
+/// Image repositories that only ever hold Windows images (`checks/data/images.toml`).
 pub fn is_windows_image_name(image: &str) -> bool {
-    let i = image.to_ascii_lowercase();
-    i.contains("mcr.microsoft.com/windows/")
-        || i.contains("/windows/servercore")
-        || i.contains("/windows/nanoserver")
-        || i.contains("windowsservercore")
-        || i.contains("nanoserver")
-        || i.contains("mcr.microsoft.com/dotnet/framework/")
+    crate::catalogue::data::images().is_windows_only(image)
 }
 
 impl Pod {

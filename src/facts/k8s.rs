@@ -45,6 +45,8 @@ pub fn is_allowed_annotation(key: &str) -> bool {
         || key == "node.alpha.kubernetes.io/ttl"
         || key == "kubeadm.alpha.kubernetes.io/cri-socket"
         || key == "volumes.kubernetes.io/controller-managed-attach-detach"
+        // windoctor's own: the checks and parts an operator accepted on this object.
+        || key == "windoctor.io/ignore"
 }
 
 fn allowed_annotations<'de, D: Deserializer<'de>>(d: D) -> Result<Labels, D::Error> {

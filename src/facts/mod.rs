@@ -6,6 +6,8 @@
 //! empty one, so an unreadable input can never turn into a `pass`.
 
 pub mod cluster;
+pub mod collection;
+pub mod inputs;
 pub mod k8s;
 pub mod network;
 pub mod node;
@@ -17,6 +19,33 @@ pub mod windows;
 pub use cluster::ClusterFacts;
 pub use node::NodeFacts;
 pub use probes::ProbeFacts;
+
+/// Which source a run used, for the report header and the TUI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceKind {
+    Live {
+        context: Option<String>,
+        server: Option<String>,
+    },
+    Snapshot {
+        path: String,
+    },
+    Demo,
+}
+
+impl SourceKind {
+    pub fn describe(&self) -> String {
+        match self {
+            SourceKind::Live { context, server } => format!(
+                "live: context {} ({})",
+                context.as_deref().unwrap_or("(in-cluster)"),
+                server.as_deref().unwrap_or("unknown server")
+            ),
+            SourceKind::Snapshot { path } => format!("snapshot: {path}"),
+            SourceKind::Demo => "demo: embedded broken mixed cluster".to_string(),
+        }
+    }
+}
 
 /// One input of the checks and whether it could be had.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,6 +124,10 @@ impl<T: Count> Input<T> {
 pub struct Facts {
     pub cluster: ClusterFacts,
     pub node: NodeFacts,
+    /// Node parts of other Windows nodes (`nodes/NAME/` in a bundle), each named by its part.
+    pub node_parts: Vec<NodeFacts>,
+    /// Which collector made the snapshot, when it is another tool's output.
+    pub collection: Option<collection::CollectionInfo>,
     pub probes: ProbeFacts,
     /// The Node name the local machine is (from `--node`, node.json, or hostname matching).
     pub local_node_name: Option<String>,

@@ -4,7 +4,7 @@
 //!
 //! The node part is optional: `present` is false when no node data was captured at all, and then
 //! every node-side check reports `skip`. When it is present, a file absent from `files` does not
-//! exist on the node (SPEC section 3). The submodules parse the node's own file formats (subnet.env,
+//! exist on the node (docs/bundle.md). The submodules parse the node's own file formats (subnet.env,
 //! SourceVip.json, cni.conf, containerd config.toml, kubelet flags, HNS JSON, klog tails); each
 //! returns `Err` with a sentence saying what is wrong instead of panicking on odd input.
 
@@ -30,6 +30,14 @@ pub const NOT_CAPTURED: &str =
 pub struct NodeFacts {
     /// True when the source has a node part (`node/node.json` exists or the live collector ran).
     pub present: bool,
+    /// The name of a node part other than the local one (`nodes/NAME/` in a bundle).
+    pub part: Option<String>,
+    /// The collector that gathered this node part, when another tool did (node.json
+    /// `collected_by`), e.g. `aks-collect-windows-logs`.
+    pub collector: Option<String>,
+    /// Records gathered only in part, with what they lack (node.json `partial`): checks that need
+    /// the rest report `skip` with this reason.
+    pub partial: BTreeMap<String, String>,
     /// Host name of the local machine as the node part recorded it.
     pub hostname: Input<String>,
     /// OS, hardware and collection details from `node/node.json`.
@@ -58,6 +66,9 @@ impl NodeFacts {
         let missing = || NOT_CAPTURED.to_string();
         NodeFacts {
             present: false,
+            part: None,
+            collector: None,
+            partial: BTreeMap::new(),
             hostname: Input::Missing(missing()),
             info: Input::Missing(missing()),
             processes: Input::Missing(missing()),
@@ -91,19 +102,75 @@ pub struct NodeFiles {
     pub files: Vec<NodeFile>,
     /// Files that exist but could not be read, with the reason.
     pub unreadable: Vec<(String, String)>,
+    /// What the node part covers. `None`: windoctor's own collector read everything the checks
+    /// read, so a file it does not hold does not exist on the node. `Some(paths)`: only these files
+    /// and directories (and everything below them) were looked at, as when the node part was made
+    /// from another tool's collection or from what the API serves: a path outside them was not
+    /// captured, which says nothing about the node.
+    pub coverage: Option<Vec<String>>,
+    /// Who made a partial node part, for messages ("collectlogs.ps1", "the node log API").
+    pub captured_by: Option<String>,
+}
+
+/// `*` (not crossing `\`) and `?` over normalised Windows paths.
+fn win_glob(p: &[u8], s: &[u8]) -> bool {
+    match (p.first(), s.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => {
+            win_glob(&p[1..], s) || (!s.is_empty() && s[0] != b'\\' && win_glob(p, &s[1..]))
+        }
+        (Some(b'?'), Some(c)) if *c != b'\\' => win_glob(&p[1..], &s[1..]),
+        (Some(a), Some(b)) if a == b => win_glob(&p[1..], &s[1..]),
+        _ => false,
+    }
 }
 
 /// What is known about one node path.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum FileState<'a> {
     Present(&'a NodeFile),
-    /// The node part exists and the file is not in it: it does not exist on the node.
+    /// The node part exists and covers the path, and the file is not in it: it does not exist on
+    /// the node.
     Absent,
     Unreadable(&'a str),
+    /// The node part does not cover the path (a partial collection): nothing is known about it.
+    /// The string names who made the node part.
+    NotCaptured(&'a str),
+}
+
+/// In tests: every node path asked for on this thread, so that a test can show the node collector
+/// gathers each file and directory the model and the checks read.
+#[cfg(test)]
+pub mod read_log {
+    use std::cell::RefCell;
+
+    thread_local! {
+        static READS: RefCell<Option<Vec<(bool, String)>>> = const { RefCell::new(None) };
+    }
+
+    /// Starts recording on this thread.
+    pub fn start() {
+        READS.with(|r| *r.borrow_mut() = Some(Vec::new()));
+    }
+
+    /// Stops recording and gives what was asked: `(is_directory, path)`.
+    pub fn take() -> Vec<(bool, String)> {
+        READS.with(|r| r.borrow_mut().take().unwrap_or_default())
+    }
+
+    pub(super) fn note(is_dir: bool, path: &str) {
+        READS.with(|r| {
+            if let Some(v) = r.borrow_mut().as_mut() {
+                v.push((is_dir, path.to_string()));
+            }
+        });
+    }
 }
 
 impl NodeFiles {
     pub fn get(&self, path: &str) -> Option<&NodeFile> {
+        #[cfg(test)]
+        read_log::note(false, path);
         let want = normalise_win_path(path);
         self.files
             .iter()
@@ -121,12 +188,52 @@ impl NodeFiles {
             .find(|(p, _)| normalise_win_path(p) == want)
         {
             Some((_, why)) => FileState::Unreadable(why),
-            None => FileState::Absent,
+            None if self.covers(path) => FileState::Absent,
+            None => FileState::NotCaptured(self.captured_by.as_deref().unwrap_or("the collection")),
         }
+    }
+
+    /// True when the node part looked at `path` (always, for windoctor's own collector).
+    pub fn covers(&self, path: &str) -> bool {
+        let Some(coverage) = &self.coverage else {
+            return true;
+        };
+        let want = normalise_win_path(path);
+        coverage.iter().any(|c| {
+            let c = normalise_win_path(c);
+            // An entry with `*` or `?` is a pattern (`C:\k\*.log*`: the logs of C:\k only).
+            if c.contains(['*', '?']) {
+                return win_glob(c.as_bytes(), want.as_bytes());
+            }
+            want == c
+                || want
+                    .strip_prefix(&c)
+                    .is_some_and(|rest| rest.starts_with('\\'))
+        })
+    }
+
+    /// True when the node part looked at every file of the folder `dir` (always, for windoctor's
+    /// own collector): the folder, or one above it, or `dir\*`, is covered.
+    pub fn covers_dir(&self, dir: &str) -> bool {
+        let Some(coverage) = &self.coverage else {
+            return true;
+        };
+        let want = normalise_win_path(dir);
+        let all = format!("{want}\\*");
+        coverage.iter().any(|c| {
+            let c = normalise_win_path(c);
+            c == all
+                || want == c
+                || want
+                    .strip_prefix(&c)
+                    .is_some_and(|rest| rest.starts_with('\\'))
+        })
     }
 
     /// Files directly inside `dir` (not below it) whose names end with one of `suffixes`.
     pub fn in_dir(&self, dir: &str, suffixes: &[&str]) -> Vec<&NodeFile> {
+        #[cfg(test)]
+        read_log::note(true, dir);
         let mut prefix = normalise_win_path(dir);
         if !prefix.ends_with('\\') {
             prefix.push('\\');
@@ -184,7 +291,7 @@ pub fn display_win_path(path: &str) -> String {
     }
 }
 
-/// `C:\k\SourceVip.json` -> `node/files/C/k/SourceVip.json` (the bundle layout of SPEC section 3).
+/// `C:\k\SourceVip.json` -> `node/files/C/k/SourceVip.json` (the bundle layout of docs/bundle.md).
 pub fn bundle_path(win_path: &str) -> Option<String> {
     let p = display_win_path(win_path);
     let (drive, rest) = p.split_once(":\\")?;
@@ -290,6 +397,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn coverage_patterns_of_a_collector() {
+        let files = NodeFiles {
+            coverage: Some(vec![
+                r"C:\k\*.log*".into(),
+                r"C:\k\azurecni\netconf\10-azure.conflist".into(),
+                r"C:\etc\cni\net.d\*".into(),
+            ]),
+            captured_by: Some("x.ps1".into()),
+            ..Default::default()
+        };
+        assert!(files.covers(r"c:\K\kubelet.err.log"));
+        assert!(files.covers(r"C:\k\kubelet.err-1.log"));
+        assert!(!files.covers(r"C:\k\sub\kubelet.log"));
+        assert!(!files.covers(r"C:\k\SourceVip.json"));
+        assert!(files.covers_dir(r"C:\etc\cni\net.d"));
+        assert!(!files.covers_dir(r"C:\k\azurecni\netconf"));
+        assert!(!files.covers_dir(r"C:\k"));
+        assert_eq!(files.state(r"C:\k\flanneld.log"), FileState::Absent);
+        assert_eq!(
+            files.state(r"C:\run\flannel\subnet.env"),
+            FileState::NotCaptured("x.ps1")
+        );
+        assert!(NodeFiles::default().covers_dir(r"C:\k\cni\config"));
+    }
+
+    #[test]
     fn windows_paths_map_to_bundle_paths_and_back() {
         assert_eq!(
             bundle_path(r"C:\k\SourceVip.json").as_deref(),
@@ -325,6 +458,7 @@ mod tests {
                 size: 2,
             }],
             unreadable: vec![(r"C:\k\cni\config\cni.conf".into(), "denied".into())],
+            ..Default::default()
         };
         assert!(matches!(
             files.state(r"C:\K\SourceVip.json"),
@@ -337,6 +471,33 @@ mod tests {
         );
         assert_eq!(files.in_dir(r"C:\k", &[".json"]).len(), 1);
         assert_eq!(files.in_dir(r"C:\", &[".json"]).len(), 0);
+    }
+
+    #[test]
+    fn a_partial_node_part_says_nothing_about_what_it_did_not_look_at() {
+        let files = NodeFiles {
+            coverage: Some(vec![
+                r"C:\k".into(),
+                r"C:\var\log\kubelet\kubelet.log".into(),
+            ]),
+            captured_by: Some("collectlogs.ps1".into()),
+            ..Default::default()
+        };
+        assert_eq!(files.state(r"C:\k\SourceVip.json"), FileState::Absent);
+        assert_eq!(files.state(r"C:\K\cni\config\cni.conf"), FileState::Absent);
+        assert_eq!(
+            files.state(r"C:\var\log\kubelet\kubelet.log"),
+            FileState::Absent
+        );
+        assert_eq!(
+            files.state(r"C:\run\flannel\subnet.env"),
+            FileState::NotCaptured("collectlogs.ps1")
+        );
+        // A directory's name as a prefix of another name is not coverage.
+        assert_eq!(
+            files.state(r"C:\kx\file"),
+            FileState::NotCaptured("collectlogs.ps1")
+        );
     }
 
     #[test]

@@ -41,6 +41,12 @@ impl fmt::Display for Semver {
     }
 }
 
+/// A version threshold of `checks/data/thresholds.toml` (e.g. `containerd_minimum`). The data test
+/// rules out thresholds that do not parse; one that did would read as 0.0.0 and never be crossed.
+pub fn threshold(t: &crate::catalogue::data::VersionThreshold) -> Semver {
+    Semver::parse(&t.version).unwrap_or(Semver::new(0, 0, 0))
+}
+
 /// A node's container runtime as reported in `.status.nodeInfo.containerRuntimeVersion`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Runtime {

@@ -1,79 +1,17 @@
 //! Windows Server releases: build numbers, release names as container image tags spell them, and
-//! which Kubernetes versions support which release (seed docs 000 § 윈도우 운영 체제 버전 호환성,
-//! 001 § 윈도우 OS 버전 지원, 004 § 동일 클러스터에서 여러 윈도우 버전을 조작하는 방법).
+//! which Kubernetes versions support which release. The tables are data, with their sources, in
+//! `checks/data/windows.toml` (seed docs 000 § 윈도우 운영 체제 버전 호환성, 001 § 윈도우 OS 버전
+//! 지원, 004 § 동일 클러스터에서 여러 윈도우 버전을 조작하는 방법).
 
-/// One Windows Server release.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Release {
-    /// Build number, e.g. 17763.
-    pub build: u32,
-    /// Product name, e.g. "Windows Server 2019".
-    pub product: &'static str,
-    /// Tags container images use for it, e.g. `ltsc2019`, `1809`.
-    pub tags: &'static [&'static str],
-    /// Long-term servicing channel (LTSC) or semi-annual (SAC).
-    pub ltsc: bool,
+pub use crate::catalogue::data::Release;
+
+/// The Windows Server releases windoctor knows (`checks/data/windows.toml`).
+pub fn releases() -> &'static [Release] {
+    &crate::catalogue::data::windows().releases
 }
 
-pub const RELEASES: &[Release] = &[
-    Release {
-        build: 17134,
-        product: "Windows Server version 1803",
-        tags: &["1803"],
-        ltsc: false,
-    },
-    Release {
-        build: 17763,
-        product: "Windows Server 2019 / version 1809",
-        tags: &["ltsc2019", "1809"],
-        ltsc: true,
-    },
-    Release {
-        build: 18362,
-        product: "Windows Server version 1903",
-        tags: &["1903"],
-        ltsc: false,
-    },
-    Release {
-        build: 18363,
-        product: "Windows Server version 1909",
-        tags: &["1909"],
-        ltsc: false,
-    },
-    Release {
-        build: 19041,
-        product: "Windows Server version 2004",
-        tags: &["2004"],
-        ltsc: false,
-    },
-    Release {
-        build: 19042,
-        product: "Windows Server version 20H2",
-        tags: &["20h2"],
-        ltsc: false,
-    },
-    Release {
-        build: 20348,
-        product: "Windows Server 2022",
-        tags: &["ltsc2022"],
-        ltsc: true,
-    },
-    Release {
-        build: 25398,
-        product: "Windows Server version 23H2",
-        tags: &["23h2"],
-        ltsc: false,
-    },
-    Release {
-        build: 26100,
-        product: "Windows Server 2025",
-        tags: &["ltsc2025"],
-        ltsc: true,
-    },
-];
-
 pub fn release_by_build(build: u32) -> Option<&'static Release> {
-    RELEASES.iter().find(|r| r.build == build)
+    releases().iter().find(|r| r.build == build)
 }
 
 /// The build number in a kernel version or build label: `10.0.17763.6054` or `10.0.17763` -> 17763.
@@ -106,8 +44,8 @@ pub fn image_release(image: &str) -> Option<&'static Release> {
         return release_by_build(b);
     }
     for segment in tag.split(['-', '_']) {
-        for r in RELEASES {
-            if r.tags.contains(&segment) {
+        for r in releases() {
+            if r.tags.iter().any(|t| t == segment) {
                 return Some(r);
             }
         }
@@ -116,17 +54,10 @@ pub fn image_release(image: &str) -> Option<&'static Release> {
 }
 
 /// Windows releases each Kubernetes minor version supports, from the seed tables: 1.17-1.20 (doc 001),
-/// and the current page (doc 000: 2019, 2022 and 20H2). Kubernetes versions after the tables inherit
-/// the current list. Returns `None` for versions before the tables (1.14-1.16: 2019/1809 only).
+/// and the current page (doc 000: 2019, 2022 and 20H2); earlier and later minors as
+/// `checks/data/windows.toml` records them with their sources.
 pub fn supported_builds(kube_minor: u32) -> &'static [u32] {
-    match kube_minor {
-        0..=16 => &[17763],
-        17 => &[17763],
-        18 => &[17763, 18362, 18363],
-        19 | 20 => &[17763, 18363, 19041],
-        21..=24 => &[17763, 19041, 19042, 20348],
-        _ => &[17763, 19042, 20348, 25398, 26100],
-    }
+    crate::catalogue::data::windows().supported_builds(kube_minor)
 }
 
 #[cfg(test)]

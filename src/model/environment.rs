@@ -15,6 +15,10 @@ pub struct EnvironmentSummary {
     pub local_node: Option<LocalNodeSummary>,
     /// Pod network as far as the cluster shows it, e.g. "flannel vxlan, network 10.244.0.0/16".
     pub networking: Option<String>,
+    /// Which collector made the snapshot, when it is another tool's output, and what it lacks.
+    pub collection: Option<crate::facts::collection::CollectionInfo>,
+    /// The other node parts of the run (`nodes/NAME/`), by name.
+    pub node_parts: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +68,12 @@ impl Model<'_> {
             }
         }
         env.networking = self.networking_summary();
+        env.collection = facts.collection.clone();
+        env.node_parts = facts
+            .node_parts
+            .iter()
+            .filter_map(|n| n.part.clone())
+            .collect();
         if facts.node.present {
             env.local_node = Some(LocalNodeSummary {
                 hostname: facts.node.hostname.ready().cloned(),

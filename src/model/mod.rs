@@ -32,6 +32,8 @@ pub struct World {
     pub facts: Facts,
     /// The local node part's model, when the facts have a node part.
     local: Option<NodeModel>,
+    /// The models of the other node parts (`facts.node_parts`), in the same order.
+    parts: Vec<NodeModel>,
     derived: Derived,
 }
 
@@ -45,6 +47,9 @@ struct Derived {
     windows_hosts: OnceLock<HostSet>,
     plan: OnceLock<ClusterPlan>,
     cluster_net_conf: OnceLock<Option<(String, NetConf)>>,
+    /// Objects carrying `windoctor.io/ignore`, by (kind, namespace, name): the checks and parts
+    /// the annotation names. Pods also lend theirs to their workload.
+    ignores: OnceLock<std::collections::HashMap<(String, String, String), Vec<String>>>,
 }
 
 impl World {
@@ -53,6 +58,7 @@ impl World {
         let mut world = World {
             facts,
             local: None,
+            parts: Vec::new(),
             derived: Derived::default(),
         };
         world.node_part_changed();
@@ -66,6 +72,7 @@ impl World {
             .node
             .present
             .then(|| NodeModel::build(&self.facts.node));
+        self.parts = self.facts.node_parts.iter().map(NodeModel::build).collect();
     }
 
     /// Stores an arrived cluster input and forgets what was derived from the old value.
@@ -77,11 +84,14 @@ impl World {
                 d.windows = OnceLock::new();
                 d.node_table = OnceLock::new();
                 d.windows_hosts = OnceLock::new();
+                d.ignores = OnceLock::new();
             }
             "pods" => {
                 d.pod_table = OnceLock::new();
                 d.plan = OnceLock::new();
+                d.ignores = OnceLock::new();
             }
+            "services" | "daemonsets" => d.ignores = OnceLock::new(),
             "configmaps" => {
                 d.plan = OnceLock::new();
                 d.cluster_net_conf = OnceLock::new();
@@ -98,6 +108,7 @@ impl World {
 pub struct Model<'a> {
     facts: &'a Facts,
     local: Option<&'a NodeModel>,
+    parts: &'a [NodeModel],
     derived: &'a Derived,
 }
 
@@ -106,6 +117,7 @@ impl<'a> Model<'a> {
         Model {
             facts: &world.facts,
             local: world.local.as_ref(),
+            parts: &world.parts,
             derived: &world.derived,
         }
     }
@@ -280,12 +292,94 @@ impl<'a> Model<'a> {
             })
     }
 
-    /// The node parts of this run, each with its model: today the local node's, when captured.
+    /// The node parts of this run, each with its model: the local node's, when captured, then
+    /// those of other nodes (`nodes/NAME/` of a bundle).
     pub fn node_views(&self) -> Vec<NodeView<'a>> {
         self.local
             .map(|built| NodeView::new(*self, &self.facts.node, built))
             .into_iter()
+            .chain(
+                self.facts
+                    .node_parts
+                    .iter()
+                    .zip(self.parts)
+                    .map(|(raw, built)| NodeView::new(*self, raw, built)),
+            )
             .collect()
+    }
+
+    /// The mute an object's `windoctor.io/ignore` annotation puts on a finding of `check` (code
+    /// `code`) about `subject`, if it names the check or the code.
+    pub fn ignore_annotation(
+        &self,
+        subject: &crate::findings::Subject,
+        check: &str,
+        code: &str,
+    ) -> Option<crate::findings::Muted> {
+        let ignores = self.derived.ignores.get_or_init(|| self.collect_ignores());
+        if ignores.is_empty() {
+            return None;
+        }
+        let key = (
+            subject.kind.clone(),
+            subject.namespace.clone().unwrap_or_default(),
+            subject.name.clone(),
+        );
+        let names = ignores.get(&key)?;
+        names
+            .iter()
+            .any(|n| n == check || n == code)
+            .then(|| crate::findings::Muted {
+                reason: format!(
+                    "accepted by the annotation {}={} on {}",
+                    crate::silence::IGNORE_ANNOTATION,
+                    names.join(","),
+                    subject.display()
+                ),
+                by: "annotation".to_string(),
+                expires: None,
+            })
+    }
+
+    fn collect_ignores(&self) -> std::collections::HashMap<(String, String, String), Vec<String>> {
+        use crate::silence::{ignored_by_annotation, IGNORE_ANNOTATION};
+        let mut out = std::collections::HashMap::new();
+        let c = &self.facts.cluster;
+        let mut add =
+            |kind: &str, ns: Option<&str>, name: &str, meta: &crate::facts::k8s::ObjectMeta| {
+                if let Some(v) = meta.annotations.get(IGNORE_ANNOTATION) {
+                    out.insert(
+                        (
+                            kind.to_string(),
+                            ns.unwrap_or("").to_string(),
+                            name.to_string(),
+                        ),
+                        ignored_by_annotation(v),
+                    );
+                }
+            };
+        for n in c.nodes.ready().into_iter().flatten() {
+            add("Node", None, n.name(), &n.metadata);
+        }
+        for s in c.services.ready().into_iter().flatten() {
+            add("Service", Some(s.namespace()), s.name(), &s.metadata);
+        }
+        for d in c.daemonsets.ready().into_iter().flatten() {
+            add(
+                "DaemonSet",
+                d.metadata.namespace.as_deref(),
+                &d.metadata.name,
+                &d.metadata,
+            );
+        }
+        for p in c.pods.ready().into_iter().flatten() {
+            if p.metadata.annotations.contains_key(IGNORE_ANNOTATION) {
+                add("Pod", Some(p.namespace()), p.name(), &p.metadata);
+                let w = p.workload();
+                add(w.kind_title(), Some(p.namespace()), &w.name, &p.metadata);
+            }
+        }
+        out
     }
 
     /// The Node the local machine is, if both are known.

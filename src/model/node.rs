@@ -121,10 +121,12 @@ impl<'a> Component<'a> {
 }
 
 pub fn process_evidence(p: &Process) -> Evidence {
-    Evidence::process(
-        format!("process {} (pid {})", p.name, p.pid),
-        crate::facts::node::logs::shorten(&p.display(), 600),
-    )
+    let excerpt = if p.command_line.is_empty() {
+        "(the process list records no command line)".to_string()
+    } else {
+        crate::facts::node::logs::shorten(&p.display(), 600)
+    };
+    Evidence::process(format!("process {} (pid {})", p.name, p.pid), excerpt)
 }
 
 pub fn service_evidence(s: &WinService) -> Evidence {
@@ -177,7 +179,9 @@ fn component_args(
     process: Option<&Process>,
     service: Option<&WinService>,
 ) -> Option<(Vec<String>, Evidence)> {
-    if let Some(p) = process {
+    // A process without a command line (a collector's process table, or one windoctor could not
+    // open) says the component runs, not with which flags.
+    if let Some(p) = process.filter(|p| !p.command_line.is_empty()) {
         return Some((p.args().to_vec(), process_evidence(p)));
     }
     let s = service?;
@@ -248,9 +252,6 @@ impl KubeletSettings {
     }
 }
 
-/// The path of kubeadm's flags file on Windows nodes.
-pub const KUBEADM_FLAGS_ENV: &str = r"C:\var\lib\kubelet\kubeadm-flags.env";
-
 fn read_kubelet_settings(raw: &NodeFacts, comp: &ComponentInfo) -> Option<KubeletSettings> {
     let mut settings = KubeletSettings {
         flags: Vec::new(),
@@ -260,7 +261,7 @@ fn read_kubelet_settings(raw: &NodeFacts, comp: &ComponentInfo) -> Option<Kubele
     };
     let files = raw.files.ready();
     if comp.process.is_none() {
-        if let Some(f) = files.and_then(|f| f.get(KUBEADM_FLAGS_ENV)) {
+        if let Some(f) = files.and_then(|f| f.get(path("kubeadm_flags_env"))) {
             if let Ok(words) = kubelet::parse_kubeadm_flags_env(&f.text) {
                 settings.sources.push(display_win_path(&f.path));
                 settings.source_evidence.push(Evidence::file(
@@ -293,6 +294,8 @@ fn read_kubelet_settings(raw: &NodeFacts, comp: &ComponentInfo) -> Option<Kubele
         let parsed = match files.map(|f| f.state(&path)) {
             Some(FileState::Present(f)) => kubelet::parse_config_file(&f.text),
             Some(FileState::Unreadable(why)) => Err(why.to_string()),
+            // Not gathered by a partial collection: nothing to say about it.
+            Some(FileState::NotCaptured(_)) => return Some(settings),
             _ => Err("the file does not exist on the node".to_string()),
         };
         settings.config = Some((display_win_path(&path), parsed));
@@ -302,17 +305,10 @@ fn read_kubelet_settings(raw: &NodeFacts, comp: &ComponentInfo) -> Option<Kubele
 
 // ---------------------------------------------------------------- the node model
 
-/// The default containerd configuration file on Windows.
-pub const CONTAINERD_CONFIG: &str = r"C:\Program Files\containerd\config.toml";
-/// CNI configuration directories windoctor looks in before the kubelet and containerd name others.
-pub const DEFAULT_CNI_DIRS: [&str; 2] = [r"C:\k\cni\config", r"C:\etc\cni\net.d"];
-/// flannel's subnet file on Windows.
-pub const SUBNET_ENV: &str = r"C:\run\flannel\subnet.env";
-/// The source VIP files the flannel start scripts keep (start.ps1 layout).
-pub const SOURCE_VIP: &str = r"C:\k\SourceVip.json";
-pub const SOURCE_VIP_REQUEST: &str = r"C:\k\SourceVipRequest.json";
-/// Where the Windows flanneld reads net-conf.json: the HostProcess and start.ps1 layouts.
-pub const NET_CONF_PATHS: [&str; 2] = [r"C:\etc\kube-flannel\net-conf.json", r"C:\k\net-conf.json"];
+/// A node path of `checks/data/node-paths.toml` by name.
+fn path(name: &str) -> &'static str {
+    crate::catalogue::data::node_file(name)
+}
 
 /// A parsed node file: which file (index into the node's files) and what it parsed to.
 type Parsed<T> = (usize, Result<T, String>);
@@ -342,11 +338,11 @@ impl NodeModel {
         };
         let containerd_path = cmdline::flag(&components[Kind::Containerd.index()].flags, "config")
             .and_then(|f| f.value.clone())
-            .unwrap_or_else(|| CONTAINERD_CONFIG.to_string());
+            .unwrap_or_else(|| path("containerd_config").to_string());
         let containerd = files
             .and_then(|f| f.get(&containerd_path))
             .and_then(|f| Some((index_of(f)?, containerd::parse(&f.text))));
-        let mut cni_dirs: Vec<String> = DEFAULT_CNI_DIRS.iter().map(|s| s.to_string()).collect();
+        let mut cni_dirs: Vec<String> = crate::catalogue::data::node_paths().cni_dirs.clone();
         if let Some(k) = &kubelet {
             cni_dirs.extend(k.value("cni-conf-dir").map(str::to_string));
         }
@@ -368,19 +364,19 @@ impl NodeModel {
             }
         }
         let net_conf = files.and_then(|all| {
-            NET_CONF_PATHS
+            ["net_conf", "net_conf_start_ps1"]
                 .iter()
-                .find_map(|p| all.get(p))
+                .find_map(|p| all.get(path(p)))
                 .and_then(|f| Some((index_of(f)?, parse_node_net_conf(&f.text))))
         });
         let subnet_env = files
-            .and_then(|all| all.get(SUBNET_ENV))
+            .and_then(|all| all.get(path("subnet_env")))
             .and_then(|f| Some((index_of(f)?, subnet_env::parse(&f.text))));
         let source_vip = files
-            .and_then(|all| all.get(SOURCE_VIP))
+            .and_then(|all| all.get(path("source_vip")))
             .and_then(|f| Some((index_of(f)?, sourcevip::parse(&f.text))));
         let source_vip_request = files
-            .and_then(|all| all.get(SOURCE_VIP_REQUEST))
+            .and_then(|all| all.get(path("source_vip_request")))
             .and_then(|f| Some((index_of(f)?, sourcevip::parse_request(&f.text))));
         NodeModel {
             components,
@@ -438,6 +434,12 @@ impl<'a> NodeView<'a> {
     /// The name to use for this node in messages and fixes: the matched Node name, else the
     /// recorded host name.
     pub fn name(&self) -> String {
+        if let Some(part) = &self.raw.part {
+            return self
+                .node_object()
+                .map(|n| n.name().to_string())
+                .unwrap_or_else(|| part.clone());
+        }
         self.model
             .facts
             .local_node_name
@@ -449,6 +451,17 @@ impl<'a> NodeView<'a> {
     /// The Node object of this machine (by `--node`, node.json or host name).
     pub fn node_object(&self) -> Option<&'a Node> {
         let facts = self.model.facts;
+        if let Some(part) = &self.raw.part {
+            // A node part of another node (`nodes/NAME/`): its name, else its host name.
+            let nodes = facts.cluster.nodes.ready()?;
+            return nodes
+                .iter()
+                .find(|n| same_host(n.name(), part))
+                .or_else(|| {
+                    let host = self.raw.hostname.ready()?;
+                    nodes.iter().find(|n| same_host(n.name(), host))
+                });
+        }
         if let Some(n) = facts.local_node() {
             return Some(n);
         }
@@ -633,8 +646,8 @@ impl<'a> NodeView<'a> {
             }
         }
         if let Some(files) = self.files() {
-            for path in [SUBNET_ENV, NET_CONF_PATHS[0]] {
-                if let Some(f) = files.get(path) {
+            for name in ["subnet_env", "net_conf"] {
+                if let Some(f) = files.get(path(name)) {
                     return Some(Evidence::file(display_win_path(&f.path), "present"));
                 }
             }
@@ -686,12 +699,8 @@ impl<'a> NodeView<'a> {
                 };
             }
         }
-        if self
-            .files()
-            .and_then(|f| f.get(KUBEADM_FLAGS_ENV))
-            .is_some()
-        {
-            let env_file = KUBEADM_FLAGS_ENV;
+        let env_file = path("kubeadm_flags_env");
+        if self.files().and_then(|f| f.get(env_file)).is_some() {
             return format!(
                 "(Get-Content {env_file}) -replace ' ?{name}=[^ \"]*', '' -replace '\"$', ' {flag}\"' | Set-Content {env_file} -Encoding ascii"
             );
@@ -790,7 +799,10 @@ impl<'a> NodeView<'a> {
             if let Some(host) = url_host(&server) {
                 return Some((
                     host,
-                    Evidence::file(r"C:\k\config", format!("server: {server}")),
+                    Evidence::file(
+                        crate::catalogue::data::node_paths().kubeconfig("node_kubeconfig"),
+                        format!("server: {server}"),
+                    ),
                 ));
             }
         }

@@ -8,7 +8,6 @@
 
 pub mod cluster;
 pub mod icmp;
-pub mod record;
 pub mod target;
 pub mod tcp;
 
@@ -105,7 +104,7 @@ pub async fn run_phase(req: &ProbeRequest, facts: &Facts, cfg: &ProbeConfig) -> 
             from: hostname::get()
                 .ok()
                 .map(|h| h.to_string_lossy().into_owned()),
-            collected_at: Some(crate::report::now_rfc3339()),
+            collected_at: Some(crate::clock::now_rfc3339()),
             target,
             suggested_target: req.suggested_target.clone(),
             nodeport,

@@ -3,17 +3,18 @@
 //! (`redact`), and one writer module per format. Every writer receives an already-redacted `Report`.
 
 pub mod json;
+pub mod junit;
 pub mod markdown;
 mod redact;
+pub mod sarif;
 pub mod text;
 mod types;
 
 pub use types::*;
 
-use crate::engine::Gathered;
+use crate::facts::SourceKind;
 use crate::findings::{Finding, Status};
 use crate::model::environment::EnvironmentSummary;
-use crate::sources::SourceKind;
 use std::collections::BTreeMap;
 
 pub const SCHEMA: &str = "windoctor.report/v1";
@@ -24,14 +25,38 @@ pub enum ReportFormat {
     Json,
     Markdown,
     Text,
+    /// JUnit XML (one suite per check, one case per finding).
+    Junit,
+    /// SARIF 2.1.0 (one rule per check part, one result per finding).
+    Sarif,
+}
+
+/// How to render: what the text report shows, and the `--fail-on` threshold JUnit follows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RenderOptions {
+    /// The text report lists passes, skips and every finding's evidence.
+    pub verbose: bool,
+    /// `--fail-on` as a severity (`None`: never): findings at or above it are JUnit failures.
+    pub threshold: Option<u8>,
 }
 
 impl ReportFormat {
     pub fn render(self, report: &Report) -> String {
+        self.render_with(
+            report,
+            &RenderOptions {
+                verbose: true,
+                threshold: Some(Status::Fail.severity()),
+            },
+        )
+    }
+    pub fn render_with(self, report: &Report, options: &RenderOptions) -> String {
         match self {
             ReportFormat::Json => json::render(report),
             ReportFormat::Markdown => markdown::render(report),
-            ReportFormat::Text => text::render(report),
+            ReportFormat::Text => text::render_with(report, options.verbose),
+            ReportFormat::Junit => junit::render(report, options.threshold),
+            ReportFormat::Sarif => sarif::render(report),
         }
     }
     pub fn extension(self) -> &'static str {
@@ -39,14 +64,10 @@ impl ReportFormat {
             ReportFormat::Json => "json",
             ReportFormat::Markdown => "md",
             ReportFormat::Text => "txt",
+            ReportFormat::Junit => "xml",
+            ReportFormat::Sarif => "sarif",
         }
     }
-}
-
-/// The report of a finished run: its environment from the model of what was gathered.
-pub fn from_run(gathered: &Gathered, findings: Vec<Finding>) -> Report {
-    let environment = gathered.environment();
-    build(&environment, &gathered.source, findings, now_rfc3339())
 }
 
 /// Assembles the report from findings and the environment summary, then redacts every string that
@@ -64,6 +85,14 @@ pub fn build(
             findings.iter().filter(|f| f.status == s).count(),
         );
     }
+    let muted = findings.iter().filter(|f| f.is_muted()).count();
+    if muted > 0 {
+        summary.insert("muted", muted);
+    }
+    let mut environment = Environment::from_summary(environment);
+    if let Some(c) = environment.collection.as_mut() {
+        c.add_check_lacks(&findings);
+    }
     let mut report = Report {
         schema: SCHEMA,
         tool: Tool {
@@ -72,22 +101,22 @@ pub fn build(
         },
         generated_at,
         source: Source::from_kind(source),
-        environment: Environment::from_summary(environment),
+        environment,
         summary,
         findings: findings.iter().map(ReportFinding::from_finding).collect(),
     };
+    // Two findings of one part about one subject (e.g. a pass and a skip of a cluster-wide part)
+    // share a fingerprint: the later ones get `-2`, `-3`... in report order, which is stable.
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for f in &mut report.findings {
+        let n = seen.entry(f.id.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            f.id = format!("{}-{n}", f.id);
+        }
+    }
     redact::redact_report(&mut report);
     report
-}
-
-/// Current UTC time in RFC 3339, or the value of `WINDOCTOR_NOW` (for reproducible output).
-pub fn now_rfc3339() -> String {
-    if let Ok(fixed) = std::env::var("WINDOCTOR_NOW") {
-        return fixed;
-    }
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
 }
 
 #[cfg(test)]

@@ -7,6 +7,12 @@ use crate::findings::row_status_of;
 use std::fmt::Write;
 
 pub fn render(report: &Report) -> String {
+    render_with(report, true)
+}
+
+/// The text report; without `verbose`, a summary: problems with their evidence and fixes, and one
+/// line per check that passed or was skipped.
+pub fn render_with(report: &Report, verbose: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -33,7 +39,10 @@ pub fn render(report: &Report) -> String {
             ))
             .unwrap_or_default()
     );
-    let _ = writeln!(out, "{}\n", summary_line(report));
+    if let Some(c) = &env.collection {
+        let _ = writeln!(out, "{}", collection_line(c));
+    }
+    let _ = writeln!(out, "findings: {}\n", summary_line(report));
     let mut ids: Vec<&str> = Vec::new();
     for f in &report.findings {
         if !ids.contains(&f.check.as_str()) {
@@ -48,15 +57,26 @@ pub fn render(report: &Report) -> String {
             continue;
         };
         let _ = writeln!(out, "{:<8} {} — {}", row.label(), id, findings[0].title);
+        if !verbose && row.severity() == 0 {
+            // A check that found nothing to report: its row says so; -v lists what it checked.
+            continue;
+        }
         for f in findings {
+            if !verbose && f.status.severity() == 0 {
+                continue;
+            }
             let _ = writeln!(
                 out,
-                "    {:<8} {}: {}",
+                "    {:<8} {}: {}{}",
                 f.status.label(),
                 f.subject.display(),
-                f.message
+                f.message,
+                f.muted
+                    .as_ref()
+                    .map(|m| format!(" (muted: {})", m.reason))
+                    .unwrap_or_default()
             );
-            for e in &f.evidence {
+            for e in f.evidence.iter().take(if verbose { usize::MAX } else { 3 }) {
                 let _ = writeln!(
                     out,
                     "             [{}] {}: {}",
@@ -74,6 +94,9 @@ pub fn render(report: &Report) -> String {
                 }
             }
         }
+    }
+    if !verbose {
+        out.push_str("\n(rows are checks, worst finding first; -v also lists passes, skips and all evidence)\n");
     }
     out
 }
@@ -113,4 +136,27 @@ fn one_line(s: &str) -> String {
     } else {
         flat
     }
+}
+
+/// "Collected by AKS collect-windows-logs.ps1 (node akswin000000) · not gathered: ..." for a
+/// snapshot that is another tool's output.
+pub fn collection_line(c: &super::Collection) -> String {
+    let mut names: Vec<String> = Vec::new();
+    for p in &c.parts {
+        let n = match &p.node {
+            Some(node) => format!("{} (node {node})", p.name),
+            None => p.name.clone(),
+        };
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    let mut missing: Vec<&str> = c.not_gathered.iter().map(|n| n.input.as_str()).collect();
+    missing.sort();
+    missing.dedup();
+    let mut line = format!("Collected by {}", names.join(", "));
+    if !missing.is_empty() {
+        line.push_str(&format!(" · not gathered: {}", missing.join(", ")));
+    }
+    line
 }

@@ -2,9 +2,9 @@
 //! the report's own: built from findings and the environment summary, so the internal types can
 //! change without changing what tools that read reports see.
 
+use crate::facts::SourceKind;
 use crate::findings::{Finding, Status};
 use crate::model::environment::EnvironmentSummary;
-use crate::sources::SourceKind;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -69,6 +69,104 @@ pub struct Environment {
     pub local_node: Option<LocalNode>,
     /// Pod network as far as the cluster shows it, e.g. "flannel vxlan (VNI 4096, port 4789)".
     pub networking: Option<String>,
+    /// Node parts of other nodes the snapshot holds (`nodes/NAME/`), by name. Absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub node_parts: Vec<String>,
+    /// The collector that made the snapshot and what its collection lacks, when the snapshot is
+    /// another tool's output (must-gather, collect-windows-logs.ps1, ...). Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collection: Option<Collection>,
+}
+
+/// Where a snapshot taken by another tool came from, and what it lacks.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Collection {
+    /// The collectors that made it (their mapping ids, e.g. `aks-collect-windows-logs`).
+    pub collectors: Vec<String>,
+    /// One entry per part found: collector, its name and the script/commit the mapping was read
+    /// from, the folder of the snapshot it is in, and the node part it became.
+    pub parts: Vec<CollectionPart>,
+    /// Inputs the collection does not have, and why.
+    pub not_gathered: Vec<Lacked>,
+    /// Inputs it has only in part, and what is missing.
+    pub partial: Vec<Lacked>,
+    /// Per check, the inputs it lacked (its `skip` findings about inputs).
+    pub checks: Vec<CheckLacked>,
+    /// What was skipped while reading the snapshot (nested archives, evtx files, refused entries).
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CollectionPart {
+    pub collector: String,
+    pub name: String,
+    pub source: String,
+    pub root: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Lacked {
+    pub input: String,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckLacked {
+    pub check: String,
+    pub lacked: Vec<Lacked>,
+}
+
+impl Collection {
+    fn from_info(info: &crate::facts::collection::CollectionInfo) -> Collection {
+        let lacked = |n: &crate::facts::collection::NotGathered| Lacked {
+            input: n.input.clone(),
+            reason: n.reason.clone(),
+            node: n.node.clone(),
+        };
+        Collection {
+            collectors: info.collectors().iter().map(|c| c.to_string()).collect(),
+            parts: info
+                .parts
+                .iter()
+                .map(|p| CollectionPart {
+                    collector: p.collector.clone(),
+                    name: p.name.clone(),
+                    source: p.source.clone(),
+                    root: p.root.clone(),
+                    node: p.node.clone(),
+                })
+                .collect(),
+            not_gathered: info.not_gathered.iter().map(lacked).collect(),
+            partial: info.partial.iter().map(lacked).collect(),
+            checks: Vec::new(),
+            notes: info.notes.clone(),
+        }
+    }
+
+    /// Fills `checks` from the findings: every `skip` about an input, grouped by check.
+    pub fn add_check_lacks(&mut self, findings: &[Finding]) {
+        for f in findings {
+            if f.status != Status::Skip || !f.code.ends_with("/input") {
+                continue;
+            }
+            let entry = Lacked {
+                input: f.subject.name.clone(),
+                reason: f.message.clone(),
+                node: f.node.clone(),
+            };
+            match self.checks.iter_mut().find(|c| c.check == f.check) {
+                Some(c) => c.lacked.push(entry),
+                None => self.checks.push(CheckLacked {
+                    check: f.check.clone(),
+                    lacked: vec![entry],
+                }),
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
@@ -126,6 +224,8 @@ impl Environment {
                 network_mode: l.network_mode.clone(),
             }),
             networking: env.networking.clone(),
+            node_parts: env.node_parts.clone(),
+            collection: env.collection.as_ref().map(Collection::from_info),
         }
     }
 }
@@ -133,6 +233,8 @@ impl Environment {
 /// One finding as the report shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReportFinding {
+    /// Stable across runs: a fingerprint of the code, the subject and the node.
+    pub id: String,
     pub check: String,
     /// `<check>/<part>`: the part of the check the finding is about.
     pub code: String,
@@ -147,6 +249,18 @@ pub struct ReportFinding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<ReportFix>,
     pub docs: Vec<String>,
+    /// Present when the finding was accepted (silencing file or annotation): it does not change
+    /// the exit code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub muted: Option<ReportMuted>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportMuted {
+    pub reason: String,
+    pub by: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -185,6 +299,7 @@ pub struct ReportFix {
 impl ReportFinding {
     pub fn from_finding(f: &Finding) -> ReportFinding {
         ReportFinding {
+            id: f.id(),
             check: f.check.clone(),
             code: f.code.clone(),
             node: f.node.clone(),
@@ -210,6 +325,11 @@ impl ReportFinding {
                 commands: x.commands.clone(),
             }),
             docs: f.docs.clone(),
+            muted: f.muted.as_ref().map(|m| ReportMuted {
+                reason: m.reason.clone(),
+                by: m.by.clone(),
+                expires: m.expires.clone(),
+            }),
         }
     }
 }

@@ -1,29 +1,36 @@
-//! The offline source: reads a bundle (SPEC section 3) from any `FileStore` into `Facts`.
+//! The offline source: reads a bundle (docs/bundle.md) from any `FileStore` into `Facts`.
 //!
 //! Every file is optional. An absent cluster file makes its input `Missing` (checks `skip` and name
 //! it); a file that cannot be parsed makes it `Failed` with what is wrong (checks report `error`).
 //! A bundle written by `windoctor capture` carries `capture.json`: each input it lists as not read
 //! is `Failed` with the reason the live run had, and when the capture says it is incomplete, an
 //! absent cluster file is `Failed` too, never a `skip` that could pass for a healthy cluster.
-//! Each file is read once; big lists are streamed item by item, and pods go through the pod sieve
-//! (`facts::share`) once the Nodes and Services are read, as in a live run.
+//! A bundle translated from another tool's collection carries `collection.json` (which collector
+//! made it, and why inputs are missing): its reasons replace the generic "was not captured" in the
+//! messages of the inputs it lacks. Each file is read once; big lists are streamed item by item,
+//! and pods go through the pod sieve (`facts::share`) once the Nodes and Services are read, as in a
+//! live run.
 
 use super::files::FileStore;
 use super::json_items;
 use super::kubeobj::{parse_objects, parse_version};
 use crate::facts::cluster::{ClusterFacts, ClusterInput};
+use crate::facts::collection::CollectionInfo;
+use crate::facts::inputs::{InputSpec, CLUSTER_INPUTS};
 use crate::facts::k8s::{Pod, PodLog, ServerVersion};
 use crate::facts::share::PodSieve;
 use crate::facts::{Facts, Input};
-use crate::inputs::{InputSpec, CLUSTER_INPUTS};
 use serde::de::DeserializeOwned;
 
 /// Reads the cluster part and the node part of a bundle.
 pub fn read_bundle(store: &dyn FileStore) -> Facts {
-    let mut facts = Facts::default();
+    let mut facts = Facts {
+        collection: read_collection(store),
+        ..Default::default()
+    };
     read_cluster_part(store, &mut facts);
     super::node::read_node_part(store, &mut facts);
-    facts.probes = crate::probes::record::read_from_bundle(store);
+    facts.probes = crate::sources::probe_results::read_from_bundle(store);
     facts
 }
 
@@ -257,6 +264,16 @@ macro_rules! define_read_cluster_input {
 }
 crate::cluster_inputs!(define_read_cluster_input);
 
+macro_rules! define_explain_all {
+    ($($name:ident: $ty:ty, $fetch:expr, $bundle:literal, $kubectl:literal, $kind:literal, $api:literal;)*) => {
+        /// Gives every cluster input the collection's reason for its absence, or its read error.
+        fn explain_all(c: &mut ClusterFacts, info: &CollectionInfo) {
+            $(explain(&mut c.$name, stringify!($name), info);)*
+        }
+    };
+}
+crate::cluster_inputs!(define_explain_all);
+
 /// Reads every cluster input of the table from the bundle, each file once: the pods last, through
 /// the sieve made from the Nodes and Services.
 fn read_cluster_part(store: &dyn FileStore, facts: &mut Facts) {
@@ -274,6 +291,32 @@ fn read_cluster_part(store: &dyn FileStore, facts: &mut Facts) {
         c.store(input);
     }
     c.logs = read_pod_logs(store);
+    if let Some(info) = &facts.collection {
+        explain_all(&mut facts.cluster, info);
+    }
+}
+
+/// `collection.json`, when the bundle was translated from a collector's output.
+fn read_collection(store: &dyn FileStore) -> Option<CollectionInfo> {
+    let bytes = store.read("collection.json").ok()??;
+    match serde_json::from_str(&super::text::decode(&bytes)) {
+        Ok(info) => Some(info),
+        Err(e) => {
+            eprintln!("windoctor: collection.json of the snapshot is not readable: {e}");
+            None
+        }
+    }
+}
+
+/// Gives a cluster input the collection's reason for its absence, or its read error.
+fn explain<T>(input: &mut Input<T>, name: &str, info: &CollectionInfo) {
+    if let Some(e) = info.cluster_error(name) {
+        *input = Input::Failed(format!(
+            "cluster/{name} could not be read from the collection: {e}"
+        ));
+    } else if let (Input::Missing(_), Some(why)) = (&input, info.cluster_reason(name)) {
+        *input = Input::Missing(format!("cluster/{name} was not gathered: {why}"));
+    }
 }
 
 /// `<stem>.json`, `.yaml` or `.yml`, whichever exists.

@@ -1,10 +1,15 @@
-//! The node part of a bundle (`node/`): what was captured on the Windows node.
+//! The node parts of a bundle: `node/` (what was captured on the Windows node windoctor ran on)
+//! and `nodes/NAME/` (node parts of other nodes, each with its own `node.json`).
 //!
-//! `node/node.json` marks the node part as present; from then on a file absent under `node/files/`
-//! means the file does not exist on the node (SPEC section 3). The live collector (`live`) writes
-//! the same layout into memory and hands it to `read_node_part`, so live runs, captures and replays
-//! share this one reader. A record file that is absent is `Missing` (or `Failed` with the reason the
-//! collector recorded in node.json); one that does not parse is `Failed` saying what is wrong.
+//! `node.json` marks a node part as present; from then on a file absent under `files/` means the
+//! file does not exist on the node (docs/bundle.md) — unless `node.json` has `coverage`, which a
+//! collection translated from another tool's output has: then only the paths it covers are known
+//! absent, and the others are not captured (`FileState::NotCaptured`). The live collector (`live`)
+//! writes the same layout into memory and hands it to `read_node_part`, so live runs, captures and
+//! replays share this one reader. A record file that is absent is `Missing` (or `Failed` with the
+//! reason the collector recorded in node.json); one that does not parse is `Failed` saying what is
+//! wrong; one node.json lists under `partial` is read but marked as gathered only in part. Logs are
+//! read from `files/`, `logs/`, `node-logs/` (served from C:\var\log) and `eventlog/NAME.json`.
 
 pub mod live;
 pub mod runner;
@@ -29,17 +34,51 @@ pub const RECORD_FILES: [(&str, &str); 6] = [
 ];
 
 pub fn read_node_part(store: &dyn FileStore, facts: &mut Facts) {
-    let bytes = match store.read("node/node.json") {
-        Ok(Some(b)) => b,
-        Ok(None) => {
-            facts.node = NodeFacts::absent();
-            return;
+    match read_part(store, "node") {
+        Some((node, node_name)) => {
+            facts.node = node;
+            if facts.local_node_name.is_none() {
+                facts.local_node_name = node_name;
+            }
         }
+        None => facts.node = NodeFacts::absent(),
+    }
+    facts.node_parts = read_node_parts(store);
+}
+
+/// The node parts of other nodes: every `nodes/NAME/` holding a `node.json`, each named NAME.
+pub fn read_node_parts(store: &dyn FileStore) -> Vec<NodeFacts> {
+    let mut names: Vec<String> = Vec::new();
+    for path in store.list("nodes") {
+        let parts: Vec<&str> = path.split('/').collect();
+        if let [_, name, file] = parts.as_slice() {
+            if file.eq_ignore_ascii_case("node.json") && !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+        }
+    }
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let (mut node, _) = read_part(store, &format!("nodes/{name}"))?;
+            node.part = Some(name);
+            Some(node)
+        })
+        .collect()
+}
+
+/// Reads the node part under `prefix` (`node` or `nodes/NAME`): its facts and the Node name its
+/// node.json records. `None` when it has no node.json.
+fn read_part(store: &dyn FileStore, prefix: &str) -> Option<(NodeFacts, Option<String>)> {
+    let meta_path = format!("{prefix}/node.json");
+    let bytes = match store.read(&meta_path) {
+        Ok(Some(b)) => b,
+        Ok(None) => return None,
         Err(e) => {
-            facts.node = NodeFacts::absent();
-            facts.node.present = true;
-            facts.node.hostname = Input::Failed(e);
-            return;
+            let mut node = NodeFacts::absent();
+            node.present = true;
+            node.hostname = Input::Failed(e);
+            return Some((node, None));
         }
     };
     let mut node = NodeFacts::absent();
@@ -48,42 +87,57 @@ pub fn read_node_part(store: &dyn FileStore, facts: &mut Facts) {
     let meta = match serde_json::from_str::<Value>(text.trim()) {
         Ok(v) if v.is_object() => v,
         Ok(_) => {
-            node.hostname = Input::Failed("node/node.json is not a JSON object".to_string());
+            node.hostname = Input::Failed(format!("{meta_path} is not a JSON object"));
             Value::Null
         }
         Err(e) => {
-            node.hostname = Input::Failed(format!("node/node.json is not valid JSON: {e}"));
+            node.hostname = Input::Failed(format!("{meta_path} is not valid JSON: {e}"));
             Value::Null
         }
     };
-    if meta.is_object() {
-        node.hostname = match meta.get("hostname") {
-            Some(Value::String(h)) if !h.trim().is_empty() => Input::Ready(h.trim().to_string()),
-            Some(Value::Null) | None => Input::Missing(
-                "node/node.json records no hostname (captured off the node: pass --node NAME)"
-                    .to_string(),
-            ),
-            Some(_) => Input::Failed("node/node.json \"hostname\" is not a string".to_string()),
-        };
-        node.info = Input::Ready(records::NodeInfo::from_json(&meta));
-        if facts.local_node_name.is_none() {
-            facts.local_node_name = meta
-                .get("node_name")
-                .and_then(Value::as_str)
-                .filter(|n| !n.trim().is_empty())
-                .map(str::to_string);
-        }
-    } else {
-        node.info = Input::Failed("node/node.json could not be read".to_string());
-    }
+    let mut node_name = None;
     let note = |kind: &str, part: &str| -> Option<String> {
         meta.get(kind)
             .and_then(|m| m.get(part))
             .and_then(Value::as_str)
             .map(str::to_string)
     };
-    let record = |part: &str, path: &str| -> Input<String> {
-        match store.read(path) {
+    if meta.is_object() {
+        node.hostname = match meta.get("hostname") {
+            Some(Value::String(h)) if !h.trim().is_empty() => Input::Ready(h.trim().to_string()),
+            Some(Value::Null) | None => Input::Missing(format!(
+                "{meta_path} records no hostname (captured off the node: pass --node NAME)"
+            )),
+            Some(_) => Input::Failed(format!("{meta_path} \"hostname\" is not a string")),
+        };
+        node.info = match note("not_collected", "info") {
+            Some(why) if meta.get("os").is_none() => {
+                Input::Missing(format!("the node's OS details were not collected: {why}"))
+            }
+            _ => Input::Ready(records::NodeInfo::from_json(&meta)),
+        };
+        node_name = meta
+            .get("node_name")
+            .and_then(Value::as_str)
+            .filter(|n| !n.trim().is_empty())
+            .map(str::to_string);
+        node.collector = meta
+            .get("collected_by")
+            .and_then(|c| c.get("collector"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        if let Some(Value::Object(partial)) = meta.get("partial") {
+            for (k, v) in partial {
+                node.partial
+                    .insert(k.clone(), v.as_str().unwrap_or("partial").to_string());
+            }
+        }
+    } else {
+        node.info = Input::Failed(format!("{meta_path} could not be read"));
+    }
+    let record = |part: &str, file: &str| -> Input<String> {
+        let path = format!("{prefix}/{file}");
+        match store.read(&path) {
             Ok(Some(b)) => Input::Ready(super::text::decode(&b)),
             Ok(None) => match (note("errors", part), note("not_collected", part)) {
                 (Some(e), _) => Input::Failed(format!("{path} could not be collected: {e}")),
@@ -94,14 +148,28 @@ pub fn read_node_part(store: &dyn FileStore, facts: &mut Facts) {
         }
     };
     let [processes, services, hns, adapters, ips, env] =
-        RECORD_FILES.map(|(part, path)| record(part, path));
+        RECORD_FILES.map(|(part, path)| record(part, path.strip_prefix("node/").unwrap_or(path)));
     node.processes = parse_with(processes, records::parse_processes);
     node.services = parse_with(services, records::parse_services);
     node.hns_networks = parse_with(hns, records::parse_hns);
     node.adapters = parse_with(adapters, records::parse_adapters);
     node.ip_addresses = parse_with(ips, records::parse_ip_addresses);
     node.env = parse_with(env, parse_env);
-    let (mut files, logs) = read_files(store);
+    let (mut files, mut logs) = read_files(store, prefix);
+    // A translated collection names the collector's file each log was made from: use it as the
+    // log's reference, so evidence points at what the user has.
+    if let Some(Value::Object(sources)) = meta.get("sources") {
+        for log in &mut logs {
+            let rel = log
+                .path
+                .strip_prefix(&format!("{prefix}/"))
+                .unwrap_or(&log.path)
+                .to_string();
+            if let Some(from) = sources.get(&rel).and_then(Value::as_str) {
+                log.path = from.to_string();
+            }
+        }
+    }
     if let Some(Value::Object(unreadable)) = meta.get("unreadable_files") {
         for (path, why) in unreadable {
             files.unreadable.push((
@@ -110,9 +178,24 @@ pub fn read_node_part(store: &dyn FileStore, facts: &mut Facts) {
             ));
         }
     }
+    // A partial node part (another tool's collection, or what the API serves) names what it
+    // covers; without `coverage`, a file it does not hold does not exist on the node.
+    if let Some(Value::Array(coverage)) = meta.get("coverage") {
+        files.coverage = Some(
+            coverage
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+        );
+        files.captured_by = meta
+            .get("collector")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+    }
     node.files = Input::Ready(files);
     node.logs = Input::Ready(logs);
-    facts.node = node;
+    Some((node, node_name))
 }
 
 fn parse_with<T>(text: Input<String>, parse: fn(&str) -> Result<T, String>) -> Input<T> {
@@ -166,11 +249,15 @@ fn is_log_name(name: &str) -> bool {
     n.ends_with(".log") || n.contains(".log.") || n.ends_with(".err") || n.ends_with(".out")
 }
 
-fn read_files(store: &dyn FileStore) -> (NodeFiles, Vec<NodeLog>) {
+fn read_files(store: &dyn FileStore, prefix: &str) -> (NodeFiles, Vec<NodeLog>) {
     let mut files = NodeFiles::default();
     let mut logs = Vec::new();
-    for path in store.list("node/files") {
-        let Some(win) = win_path_of_bundle(&path) else {
+    let files_dir = format!("{prefix}/files/");
+    for path in store.list(&format!("{prefix}/files")) {
+        let Some(rest) = path.get(files_dir.len()..) else {
+            continue;
+        };
+        let Some(win) = win_path_of_bundle(&format!("node/files/{rest}")) else {
             continue;
         };
         let name = path.rsplit('/').next().unwrap_or(&path).to_string();
@@ -201,7 +288,7 @@ fn read_files(store: &dyn FileStore) -> (NodeFiles, Vec<NodeLog>) {
             Err(e) => files.unreadable.push((win, e)),
         }
     }
-    for path in store.list("node/logs") {
+    for path in store.list(&format!("{prefix}/logs")) {
         let name = path.rsplit('/').next().unwrap_or(&path).to_string();
         if let Ok(Some(bytes)) = store.read_tail(&path) {
             logs.push(NodeLog {
@@ -211,7 +298,62 @@ fn read_files(store: &dyn FileStore) -> (NodeFiles, Vec<NodeLog>) {
             });
         }
     }
+    // Files the kubelet serves from C:\var\log (`nodes/NAME/node-logs/PATH`).
+    let served = format!("{prefix}/node-logs/");
+    for path in store.list(&format!("{prefix}/node-logs")) {
+        let Some(rest) = path.get(served.len()..) else {
+            continue;
+        };
+        let name = path.rsplit('/').next().unwrap_or(&path).to_string();
+        if let Ok(Some(bytes)) = store.read_tail(&path) {
+            logs.push(NodeLog {
+                component: log_component(&name),
+                path: format!("C:\\var\\log\\{}", rest.replace('/', "\\")),
+                text: super::text::decode(&bytes),
+            });
+        }
+    }
+    // Windows Event Log tails (`eventlog/NAME.json`) are read as logs of `eventlog:NAME`, one
+    // line per event, so checks that look for a wording in logs see event messages too.
+    let events = format!("{prefix}/eventlog/");
+    for path in store.list(&format!("{prefix}/eventlog")) {
+        let Some(rest) = path.get(events.len()..) else {
+            continue;
+        };
+        let Some(log_name) = rest.strip_suffix(".json").filter(|n| !n.contains('/')) else {
+            continue;
+        };
+        if let Ok(Some(bytes)) = store.read_tail(&path) {
+            if let Some(text) = eventlog_text(&super::text::decode(&bytes)) {
+                logs.push(NodeLog {
+                    component: format!("eventlog:{log_name}"),
+                    path: path.clone(),
+                    text,
+                });
+            }
+        }
+    }
     (files, logs)
+}
+
+/// `eventlog/NAME.json` (Get-WinEvent | Select TimeCreated, ProviderName, Id, LevelDisplayName,
+/// Message | ConvertTo-Json) as log lines: `TimeCreated Level Provider Id: Message`.
+fn eventlog_text(json: &str) -> Option<String> {
+    let v = records::parse_json(json, "eventlog").ok()?;
+    let mut out = String::new();
+    for e in records::items(&v) {
+        let field = |k: &str| records::text(e, &[k]).unwrap_or_default();
+        let message = field("Message").replace("\r\n", " ").replace('\n', " ");
+        out.push_str(&format!(
+            "{} {} {} {}: {}\n",
+            field("TimeCreated"),
+            field("LevelDisplayName"),
+            field("ProviderName"),
+            field("Id"),
+            message
+        ));
+    }
+    Some(out)
 }
 
 #[cfg(test)]

@@ -1,30 +1,22 @@
 //! Text decoding for files as Windows writes them: UTF-8 with or without BOM, UTF-16LE/BE with BOM
 //! (PowerShell 5 `>` redirection and `Out-File` default), and CRLF line ends.
 
-/// Decodes bytes into a `String`, honouring a UTF-8 or UTF-16 byte-order mark, detecting BOM-less
-/// UTF-16LE (every other byte zero), replacing invalid sequences, and normalising CRLF to LF.
+/// Decodes bytes into a `String`, honouring a UTF-8 or UTF-16 byte-order mark (encoding_rs),
+/// detecting BOM-less UTF-16LE (every other byte zero, as some PowerShell pipelines write it),
+/// replacing invalid sequences, and normalising CRLF to LF.
 pub fn decode(bytes: &[u8]) -> String {
-    let text = if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        String::from_utf8_lossy(rest).into_owned()
-    } else if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        utf16(rest, u16::from_le_bytes)
-    } else if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        utf16(rest, u16::from_be_bytes)
-    } else if looks_like_utf16le(bytes) {
-        utf16(bytes, u16::from_le_bytes)
-    } else {
-        String::from_utf8_lossy(bytes).into_owned()
+    let encoding = match encoding_rs::Encoding::for_bom(bytes) {
+        Some((encoding, _)) => encoding,
+        None if looks_like_utf16le(bytes) => encoding_rs::UTF_16LE,
+        None => encoding_rs::UTF_8,
     };
+    // Removes the BOM of the encoding it was told, and only that one.
+    let (text, _) = encoding.decode_with_bom_removal(bytes);
     if text.contains('\r') {
         text.replace("\r\n", "\n")
     } else {
-        text
+        text.into_owned()
     }
-}
-
-fn utf16(bytes: &[u8], from: fn([u8; 2]) -> u16) -> String {
-    let units: Vec<u16> = bytes.chunks_exact(2).map(|c| from([c[0], c[1]])).collect();
-    String::from_utf16_lossy(&units)
 }
 
 fn looks_like_utf16le(bytes: &[u8]) -> bool {

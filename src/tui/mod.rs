@@ -24,7 +24,7 @@ mod tests;
 use crate::engine::{self, Update};
 use crate::findings::Status;
 use crate::plan::RunPlan;
-use crate::report::{self, ReportFormat};
+use crate::report::ReportFormat;
 use futures_util::StreamExt;
 use ratatui::crossterm::event::{Event, EventStream};
 use state::{App, CheckInfo, Tone};
@@ -225,7 +225,7 @@ fn carry_out(
             }
         }
         Effect::Export(format) => {
-            let now = report::now_rfc3339();
+            let now = crate::clock::now_rfc3339();
             let stem = format!("windoctor-report-{}", export::file_stamp(&now));
             let written = export::report_text(app, format, now)
                 .and_then(|text| write_here(&stem, format.extension(), &text));
@@ -233,11 +233,13 @@ fn carry_out(
                 ReportFormat::Json => "JSON report",
                 ReportFormat::Markdown => "Markdown report",
                 ReportFormat::Text => "text report",
+                ReportFormat::Junit => "JUnit report",
+                ReportFormat::Sarif => "SARIF report",
             };
             finish_write(app, kind, written);
         }
         Effect::WriteFixes => {
-            let now = report::now_rfc3339();
+            let now = crate::clock::now_rfc3339();
             let stem = format!("windoctor-fixes-{}", export::file_stamp(&now));
             let text = export::fixes_markdown(app, &now);
             finish_write(app, "fixes", write_here(&stem, "md", &text));

@@ -9,8 +9,8 @@ use crate::catalogue::{Area, CheckMeta, DocRef};
 use crate::checks::Selection;
 use crate::engine::Gathered;
 use crate::facts::InputOutcome;
+use crate::facts::SourceKind;
 use crate::findings::{self, Finding, Status};
-use crate::sources::SourceKind;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -486,6 +486,7 @@ mod tests {
             evidence: vec![],
             fix: None,
             docs: vec![],
+            muted: None,
         }
     }
 

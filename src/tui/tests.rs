@@ -14,9 +14,9 @@ use crate::engine::Gathered;
 use crate::engine::Update;
 use crate::facts::Facts;
 use crate::facts::InputOutcome;
+use crate::facts::SourceKind;
 use crate::findings::{Evidence, Finding, Fix, Status, Subject};
 use crate::report::ReportFormat;
-use crate::sources::SourceKind;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers, MouseEvent, MouseEventKind,
@@ -54,6 +54,7 @@ fn finding(id: &str, status: Status, subject: Subject, message: &str) -> Finding
         evidence: vec![],
         fix: None,
         docs: vec![],
+        muted: None,
     }
 }
 

@@ -8,9 +8,9 @@
 
 use super::output::{OutFile, Output};
 use super::sanitize;
+use crate::facts::inputs::{Fetch, InputSpec, CLUSTER_INPUTS};
 use crate::facts::k8s::{Node, Pod, Service};
 use crate::facts::share::{PodSieve, Share};
-use crate::inputs::{Fetch, InputSpec, CLUSTER_INPUTS};
 use crate::sources::bundle::CaptureError;
 use crate::sources::live::paging::{self, item_key, ListSink};
 use crate::sources::live::{self, request, LiveOptions};

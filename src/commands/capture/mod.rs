@@ -1,4 +1,4 @@
-//! `windoctor capture [PATH] [--full]`: writes a bundle (SPEC section 3) that `windoctor --snapshot
+//! `windoctor capture [PATH] [--full]`: writes a bundle (docs/bundle.md) that `windoctor --snapshot
 //! PATH` replays with the same findings.
 //!
 //! By default it writes the Windows share of the cluster, what the checks need, as one `.zip`
@@ -32,7 +32,7 @@ pub use sanitize::{as_list, sanitize_object, sanitize_value};
 
 use crate::exit::{EXIT_NOTHING_EVALUATED, EXIT_OK, EXIT_USAGE};
 use crate::facts::cluster::same_host;
-use crate::inputs::CLUSTER_INPUTS;
+use crate::facts::inputs::CLUSTER_INPUTS;
 use crate::plan::RunPlan;
 use crate::sources::bundle::{CaptureError, CAPTURE_RECORD};
 use crate::sources::files::{FileStore, MemoryStore};
@@ -297,7 +297,8 @@ async fn capture_probes(
     let probes = crate::probes::run_phase(request, &facts, &config).await;
     match probes.results {
         Input::Ready(results) => {
-            let json = crate::redact::redact(&crate::probes::record::to_bundle_json(&results));
+            let json =
+                crate::redact::redact(&crate::sources::probe_results::to_bundle_json(&results));
             match out.write(BUNDLE_FILE, json.as_bytes()) {
                 Ok(()) => outcome.written.push(BUNDLE_FILE.to_string()),
                 Err(e) => failure.set(e),

@@ -2,67 +2,18 @@
 //! the way `CommandLineToArgvW` does, splitting `kubeadm-flags.env` values the way a shell does, and
 //! reading Go-style flags (`--name=value`, `--name value`, `-v=2`) out of the words.
 
-/// Splits a Windows command line into words with the `CommandLineToArgvW` rules: whitespace
-/// separates words outside double quotes; `2n` backslashes before a quote give `n` backslashes and
-/// the quote toggles quoting, `2n+1` give `n` and a literal quote; `""` inside quotes is a quote.
+/// Splits a Windows command line into words with the `CommandLineToArgvW` rules (the winsplit
+/// crate): whitespace separates words outside double quotes; `2n` backslashes before a quote give
+/// `n` backslashes and the quote toggles quoting, `2n+1` give `n` and a literal quote; `""` inside
+/// quotes is a quote.
 pub fn split_windows(line: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
-    let mut quoted = false;
-    let chars: Vec<char> = line.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        match c {
-            '\\' => {
-                let start = i;
-                while i < chars.len() && chars[i] == '\\' {
-                    i += 1;
-                }
-                let n = i - start;
-                if i < chars.len() && chars[i] == '"' {
-                    cur.extend(std::iter::repeat_n('\\', n / 2));
-                    if n % 2 == 1 {
-                        cur.push('"');
-                        i += 1;
-                    }
-                } else {
-                    cur.extend(std::iter::repeat_n('\\', n));
-                }
-                in_word = true;
-                continue;
-            }
-            '"' => {
-                if quoted && chars.get(i + 1) == Some(&'"') {
-                    cur.push('"');
-                    i += 1;
-                } else {
-                    quoted = !quoted;
-                }
-                in_word = true;
-            }
-            c if c.is_whitespace() && !quoted => {
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            c => {
-                cur.push(c);
-                in_word = true;
-            }
-        }
-        i += 1;
-    }
-    if in_word {
-        words.push(cur);
-    }
-    words
+    winsplit::split(line)
 }
 
 /// Splits a value the way a POSIX shell would (single and double quotes, backslash escapes outside
-/// single quotes), for `KUBELET_KUBEADM_ARGS="..."` in kubeadm-flags.env.
+/// single quotes), for `KUBELET_KUBEADM_ARGS="..."` in kubeadm-flags.env. Not shlex: a backslash
+/// that escapes nothing special is kept, because these files hold Windows paths (`C:\k\x`) that a
+/// POSIX splitter would turn into `C:kx`.
 pub fn split_shell(line: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut cur = String::new();

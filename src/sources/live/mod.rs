@@ -13,10 +13,10 @@ pub mod paging;
 pub mod request;
 
 use crate::facts::cluster::ClusterInput;
+use crate::facts::inputs::{Fetch, InputSpec};
 use crate::facts::k8s::{Pod, ServerVersion};
 use crate::facts::share::PodSieve;
 use crate::facts::Input;
-use crate::inputs::{Fetch, InputSpec};
 use crate::sources::SourceKind;
 use futures_util::future::BoxFuture;
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -415,7 +415,7 @@ impl FromLive for Vec<Pod> {
     }
 }
 
-pub use crate::inputs::WARNING_EVENTS;
+pub use crate::facts::inputs::WARNING_EVENTS;
 
 macro_rules! define_fetch_all {
     ($($name:ident: $ty:ty, $fetch:expr, $bundle:literal, $kubectl:literal, $kind:literal, $api:literal;)*) => {

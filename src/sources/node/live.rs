@@ -2,7 +2,7 @@
 //! gathers processes (sysinfo), services (PowerShell's Win32_Service with nssm parameters, else
 //! `sc.exe qc/query`), HNS networks, adapters, IP addresses, the allow-listed machine environment,
 //! OS details, and the files and log tails the checks read, and writes them as a bundle node part
-//! (SPEC section 3) into memory. `read_node_part` then parses that exactly as it parses a saved
+//! (docs/bundle.md) into memory. `read_node_part` then parses that exactly as it parses a saved
 //! bundle, and `windoctor capture` writes the same bytes to disk, so a replay sees what the live
 //! run saw.
 //!
@@ -18,32 +18,6 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-
-/// Node files the checks read, at their usual Windows paths.
-pub const FIXED_FILES: &[&str] = &[
-    r"C:\k\SourceVip.json",
-    r"C:\k\SourceVipRequest.json",
-    r"C:\run\flannel\subnet.env",
-    r"C:\etc\kube-flannel\net-conf.json",
-    r"C:\k\net-conf.json",
-    r"C:\Program Files\containerd\config.toml",
-    r"C:\var\lib\kubelet\kubeadm-flags.env",
-    r"C:\var\lib\kubelet\config.yaml",
-    r"C:\k\StartKubelet.ps1",
-    r"C:\k\start-kubelet.ps1",
-];
-
-/// Directories whose CNI configurations are read (plus those the kubelet and containerd name).
-pub const CNI_DIRS: &[&str] = &[r"C:\k\cni\config", r"C:\etc\cni\net.d"];
-
-/// Directories whose newest log files are tailed.
-pub const LOG_DIRS: &[&str] = &[
-    r"C:\k",
-    r"C:\var\log\kubelet",
-    r"C:\var\log\kube-proxy",
-    r"C:\var\log\flanneld",
-    r"C:\var\log\containerd",
-];
 
 /// Process and service names the collector keeps (others are never recorded).
 fn is_relevant_name(name: &str) -> bool {
@@ -162,12 +136,12 @@ impl CollectOptions {
                 None
             },
             node_name: node_name.map(str::to_string),
-            collected_at: crate::report::now_rfc3339(),
+            collected_at: crate::clock::now_rfc3339(),
         }
     }
 }
 
-/// The PowerShell commands of SPEC section 3 (each ends in ConvertTo-Json).
+/// The PowerShell commands of docs/bundle.md (each ends in ConvertTo-Json).
 pub fn commands() -> Vec<NodeCommand> {
     let services = r#"$names = '^(kubelet|kube-?proxy|flanneld|containerd|docker|csi-proxy|rke2|calico|felix|antrea|wins)'
 $items = @(Get-CimInstance Win32_Service | Where-Object { $_.Name -match $names -or $_.PathName -match 'kube|flannel|containerd|nssm' } | ForEach-Object {
@@ -322,7 +296,11 @@ pub fn collect(
         root: opts.root.clone(),
         other_drives: opts.other_drives,
     };
-    let plan = FilePlan::from_components(&found_processes, &found_services, &fs);
+    let plan = FilePlan::from_components(&found_processes, &found_services, |p| {
+        fs.read(p, false)
+            .ok()
+            .map(|b| crate::sources::text::decode(&b))
+    });
     let mut wanted: Vec<(String, bool)> = plan.files.iter().map(|p| (p.clone(), false)).collect();
     for dir in &plan.cni_dirs {
         wanted.extend(
@@ -522,15 +500,18 @@ pub struct FilePlan {
 }
 
 impl FilePlan {
+    /// The plan for a node whose components are `processes` and `services`; `read` gives the text
+    /// of a node file (the files that name other files: kubeadm-flags.env, containerd's config).
     pub fn from_components(
         processes: &[Process],
         services: &[records::WinService],
-        fs: &NodeRoot,
+        read: impl Fn(&str) -> Option<String>,
     ) -> FilePlan {
+        let paths = crate::catalogue::data::node_paths();
         let mut plan = FilePlan {
-            files: FIXED_FILES.iter().map(|s| s.to_string()).collect(),
-            cni_dirs: CNI_DIRS.iter().map(|s| s.to_string()).collect(),
-            log_dirs: LOG_DIRS.iter().map(|s| s.to_string()).collect(),
+            files: paths.files.values().cloned().collect(),
+            cni_dirs: paths.cni_dirs.clone(),
+            log_dirs: paths.log_dirs.clone(),
             ..Default::default()
         };
         let mut commands: Vec<(String, Vec<String>)> = processes
@@ -546,12 +527,16 @@ impl FilePlan {
                 plan.logs.extend(n.app_stdout.iter().cloned());
                 plan.logs.extend(n.app_stderr.iter().cloned());
             }
+            // A service that runs a PowerShell script (StartKubelet.ps1): the script holds the flags.
+            plan.files.extend(
+                cmd.iter()
+                    .filter(|w| w.to_ascii_lowercase().ends_with(".ps1"))
+                    .cloned(),
+            );
         }
         // kubeadm-flags.env feeds the kubelet too.
-        if let Ok(bytes) = fs.read(r"C:\var\lib\kubelet\kubeadm-flags.env", false) {
-            if let Ok(words) = crate::facts::node::kubelet::parse_kubeadm_flags_env(
-                &crate::sources::text::decode(&bytes),
-            ) {
+        if let Some(text) = read(crate::catalogue::data::node_file("kubeadm_flags_env")) {
+            if let Ok(words) = crate::facts::node::kubelet::parse_kubeadm_flags_env(&text) {
                 commands.push(("kubelet".to_string(), words));
             }
         }
@@ -571,17 +556,19 @@ impl FilePlan {
             }
         }
         if plan.kubeconfig.is_none() {
-            plan.kubeconfig = Some(r"C:\k\config".to_string());
+            plan.kubeconfig = Some(
+                crate::catalogue::data::node_paths()
+                    .kubeconfig("node_kubeconfig")
+                    .to_string(),
+            );
         }
         // containerd's own CNI directories.
         for cfg in plan.files.clone() {
             if !cfg.to_ascii_lowercase().ends_with(".toml") {
                 continue;
             }
-            if let Ok(bytes) = fs.read(&cfg, false) {
-                if let Ok(c) =
-                    crate::facts::node::containerd::parse(&crate::sources::text::decode(&bytes))
-                {
+            if let Some(text) = read(&cfg) {
+                if let Ok(c) = crate::facts::node::containerd::parse(&text) {
                     plan.cni_dirs
                         .extend(c.cni_conf_dirs.into_iter().map(|(d, _)| d));
                 }

@@ -48,28 +48,28 @@ macro_rules! cluster_inputs {
     ($callback:ident) => {
         $callback! {
             version: $crate::facts::k8s::ServerVersion,
-                $crate::inputs::Fetch::Version,
+                $crate::facts::inputs::Fetch::Version,
                 "cluster/version", "kubectl version -o json", "", "";
             nodes: Vec<$crate::facts::k8s::Node>,
-                $crate::inputs::Fetch::List { path: "/api/v1/nodes", query: "" },
+                $crate::facts::inputs::Fetch::List { path: "/api/v1/nodes", query: "" },
                 "cluster/nodes", "kubectl get nodes -o json", "Node", "v1";
             pods: Vec<$crate::facts::k8s::Pod>,
-                $crate::inputs::Fetch::List { path: "/api/v1/pods", query: "" },
+                $crate::facts::inputs::Fetch::List { path: "/api/v1/pods", query: "" },
                 "cluster/pods", "kubectl get pods -A -o json", "Pod", "v1";
             events: Vec<$crate::facts::k8s::Event>,
-                $crate::inputs::Fetch::List { path: "/api/v1/events", query: $crate::inputs::WARNING_EVENTS },
+                $crate::facts::inputs::Fetch::List { path: "/api/v1/events", query: $crate::facts::inputs::WARNING_EVENTS },
                 "cluster/events", "kubectl get events -A -o json", "Event", "v1";
             services: Vec<$crate::facts::k8s::Service>,
-                $crate::inputs::Fetch::List { path: "/api/v1/services", query: "" },
+                $crate::facts::inputs::Fetch::List { path: "/api/v1/services", query: "" },
                 "cluster/services", "kubectl get services -A -o json", "Service", "v1";
             daemonsets: Vec<$crate::facts::k8s::DaemonSet>,
-                $crate::inputs::Fetch::List { path: "/apis/apps/v1/daemonsets", query: "" },
+                $crate::facts::inputs::Fetch::List { path: "/apis/apps/v1/daemonsets", query: "" },
                 "cluster/daemonsets", "kubectl get daemonsets -A -o json", "DaemonSet", "apps/v1";
             configmaps: Vec<$crate::facts::k8s::ConfigMap>,
-                $crate::inputs::Fetch::ConfigMaps,
+                $crate::facts::inputs::Fetch::ConfigMaps,
                 "cluster/configmaps", "kubectl get configmaps -A -o json", "ConfigMap", "v1";
             runtimeclasses: Vec<$crate::facts::k8s::RuntimeClass>,
-                $crate::inputs::Fetch::List { path: "/apis/node.k8s.io/v1/runtimeclasses", query: "" },
+                $crate::facts::inputs::Fetch::List { path: "/apis/node.k8s.io/v1/runtimeclasses", query: "" },
                 "cluster/runtimeclasses", "kubectl get runtimeclasses -o json", "RuntimeClass", "node.k8s.io/v1";
         }
     };

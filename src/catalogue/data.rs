@@ -1,0 +1,446 @@
+//! Data tables of `checks/data/`, compiled in and parsed once, each entry with its source beside it:
+//! the Windows node paths the node model and the collector share (`node-paths.toml`; code reads a
+//! path by its name), Windows releases and the builds each Kubernetes minor supports
+//! (`windows.toml`), known images (`images.toml`), hypervisor and cloud markers (`hypervisors.toml`),
+//! version and number thresholds (`thresholds.toml`) and the securityContext fields Windows ignores
+//! (`pod-fields.toml`). docs/catalogue.md describes the formats.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// `checks/data/node-paths.toml`: named files, CNI configuration directories and log directories.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodePaths {
+    pub files: BTreeMap<String, String>,
+    /// In the order they are searched.
+    pub cni_dirs: Vec<String>,
+    pub log_dirs: Vec<String>,
+    /// Kubeconfigs read for their `server:` line only; never copied.
+    pub kubeconfigs: BTreeMap<String, String>,
+}
+
+impl NodePaths {
+    /// The path of file `name`, or an empty string (which matches no file) for an unknown name:
+    /// the catalogue test rules unknown names out before a release.
+    pub fn file(&self, name: &str) -> &str {
+        debug_assert!(
+            self.files.contains_key(name),
+            "checks/data/node-paths.toml has no file named {name}"
+        );
+        self.files.get(name).map(String::as_str).unwrap_or("")
+    }
+
+    /// The path of kubeconfig `name` (read for its `server:` line only).
+    pub fn kubeconfig(&self, name: &str) -> &str {
+        debug_assert!(
+            self.kubeconfigs.contains_key(name),
+            "checks/data/node-paths.toml has no kubeconfig named {name}"
+        );
+        self.kubeconfigs.get(name).map(String::as_str).unwrap_or("")
+    }
+}
+
+/// One Windows Server release (`[[release]]` of `windows.toml`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Release {
+    /// Build number, e.g. 17763.
+    pub build: u32,
+    /// Product name, e.g. "Windows Server 2019 / version 1809".
+    pub product: String,
+    /// Tags container images use for it, lower case, e.g. `ltsc2019`, `1809`.
+    pub tags: Vec<String>,
+    /// Long-term servicing channel (LTSC) or semi-annual (SAC).
+    pub ltsc: bool,
+    pub source: String,
+}
+
+/// The builds Kubernetes minors `from..=to` support (`[[supported]]` of `windows.toml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupportedBuilds {
+    pub from: u32,
+    /// Inclusive; absent for "and every later minor".
+    #[serde(default)]
+    pub to: Option<u32>,
+    pub builds: Vec<u32>,
+    pub source: String,
+}
+
+/// `checks/data/windows.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowsData {
+    #[serde(rename = "release")]
+    pub releases: Vec<Release>,
+    pub supported: Vec<SupportedBuilds>,
+}
+
+impl WindowsData {
+    /// The builds Kubernetes minor `minor` supports: the first row that holds it.
+    pub fn supported_builds(&self, minor: u32) -> &[u32] {
+        self.supported
+            .iter()
+            .find(|r| r.from <= minor && r.to.is_none_or(|to| minor <= to))
+            .map(|r| r.builds.as_slice())
+            .unwrap_or_default()
+    }
+}
+
+/// A marker of image references that only ever hold Windows images.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowsOnlyImage {
+    /// Lower-case substring of the reference.
+    pub contains: String,
+    pub source: String,
+}
+
+/// A pause image repository and whether its images carry wincat.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PauseImage {
+    /// Lower case, without tag, e.g. `mcr.microsoft.com/oss/kubernetes/pause`.
+    pub repository: String,
+    /// The first tag version with wincat.
+    #[serde(default)]
+    pub wincat_since: Option<String>,
+    /// `false` for repositories whose images never carry it.
+    #[serde(default)]
+    pub wincat: Option<bool>,
+    /// Why an image of it lacks wincat, as a finding says it.
+    pub why: String,
+    pub source: String,
+}
+
+/// `checks/data/images.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImagesData {
+    pub windows_only: Vec<WindowsOnlyImage>,
+    pub pause: Vec<PauseImage>,
+}
+
+impl ImagesData {
+    /// The reference names a repository that only ever holds Windows images.
+    pub fn is_windows_only(&self, image: &str) -> bool {
+        let i = image.to_ascii_lowercase();
+        self.windows_only.iter().any(|m| i.contains(&m.contains))
+    }
+
+    /// The pause repository `repository` (lower case, no tag, no `docker.io/`), when known.
+    pub fn pause(&self, repository: &str) -> Option<&PauseImage> {
+        self.pause.iter().find(|p| p.repository == repository)
+    }
+}
+
+/// What a node runs on, as `hypervisors.toml` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PlatformKind {
+    HyperV,
+    Vmware,
+    Kvm,
+    Xen,
+    Cloud,
+}
+
+/// A rule of `hypervisors.toml`: `prefix` (providerID) or `contains` (all of these substrings).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformRule {
+    #[serde(default)]
+    pub prefix: Option<String>,
+    #[serde(default)]
+    pub contains: Vec<String>,
+    pub platform: PlatformKind,
+    /// The provider's name, for `platform = "cloud"`.
+    #[serde(default)]
+    pub cloud: Option<String>,
+    pub source: String,
+}
+
+impl PlatformRule {
+    /// Whether `text` (lower case) matches the rule.
+    pub fn matches(&self, text: &str) -> bool {
+        match &self.prefix {
+            Some(p) => text.starts_with(p.as_str()),
+            None => {
+                !self.contains.is_empty() && self.contains.iter().all(|c| text.contains(c.as_str()))
+            }
+        }
+    }
+}
+
+/// `checks/data/hypervisors.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HypervisorData {
+    pub provider_id: Vec<PlatformRule>,
+    pub hardware: Vec<PlatformRule>,
+    pub adapter: Vec<PlatformRule>,
+}
+
+impl HypervisorData {
+    fn first<'a>(rules: &'a [PlatformRule], text: &str) -> Option<&'a PlatformRule> {
+        let lower = text.to_ascii_lowercase();
+        rules.iter().find(|r| r.matches(&lower))
+    }
+    /// The rule a Node's providerID matches.
+    pub fn by_provider_id(&self, provider_id: &str) -> Option<&PlatformRule> {
+        Self::first(&self.provider_id, provider_id)
+    }
+    /// The rule "Manufacturer Model" matches.
+    pub fn by_hardware(&self, model: &str) -> Option<&PlatformRule> {
+        Self::first(&self.hardware, model)
+    }
+    /// The rule an adapter's InterfaceDescription matches.
+    pub fn by_adapter(&self, description: &str) -> Option<&PlatformRule> {
+        Self::first(&self.adapter, description)
+    }
+}
+
+/// A version threshold, e.g. `1.4.0`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionThreshold {
+    pub version: String,
+    pub source: String,
+}
+
+/// A number threshold.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NumberThreshold {
+    pub value: u64,
+    pub source: String,
+}
+
+/// The kubelet side of the version skew policy.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkewPolicy {
+    pub lag: u32,
+    pub older_lag: u32,
+    pub older_before_minor: u32,
+    pub source: String,
+}
+
+/// `checks/data/thresholds.toml`: one field per threshold.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Thresholds {
+    pub containerd_minimum: VersionThreshold,
+    pub dockershim_removed: VersionThreshold,
+    pub pause_recommended: VersionThreshold,
+    pub port_forward_minimum: VersionThreshold,
+    pub kubelet_skew: SkewPolicy,
+    pub service_max_backends: NumberThreshold,
+    pub session_affinity_min_build: NumberThreshold,
+    pub dsr_min_build: NumberThreshold,
+    pub preserve_destination_min_build: NumberThreshold,
+    pub flannel_vni: NumberThreshold,
+    pub flannel_port: NumberThreshold,
+}
+
+/// A securityContext field Windows ignores.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IgnoredField {
+    pub field: String,
+    pub why: String,
+    pub source: String,
+}
+
+/// `checks/data/pod-fields.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PodFields {
+    pub pod_security_context: Vec<IgnoredField>,
+    pub container_security_context: Vec<IgnoredField>,
+}
+
+fn load<T: for<'de> Deserialize<'de>>(name: &str) -> Result<T, String> {
+    let file = super::CHECK_FILES
+        .get_file(format!("data/{name}"))
+        .ok_or_else(|| format!("checks/data/{name} is missing"))?;
+    let text = file
+        .contents_utf8()
+        .ok_or_else(|| format!("checks/data/{name} is not UTF-8"))?;
+    toml::from_str(text).map_err(|e| format!("checks/data/{name}: {e}"))
+}
+
+/// The node paths table, loaded once. Panics only if the compiled-in data is broken, which the
+/// test suite rules out before a release.
+pub fn node_paths() -> &'static NodePaths {
+    static PATHS: OnceLock<NodePaths> = OnceLock::new();
+    PATHS.get_or_init(|| match load("node-paths.toml") {
+        Ok(p) => p,
+        Err(e) => panic!("the compiled-in node paths are invalid: {e}"),
+    })
+}
+
+/// Loads `checks/data/<name>` once into `cell`. Panics only if the compiled-in data is broken,
+/// which the test suite rules out before a release.
+fn once<T: for<'de> Deserialize<'de>>(cell: &'static OnceLock<T>, name: &str) -> &'static T {
+    cell.get_or_init(|| match load(name) {
+        Ok(t) => t,
+        Err(e) => panic!("the compiled-in data table is invalid: {e}"),
+    })
+}
+
+/// `checks/data/windows.toml`, loaded once.
+pub fn windows() -> &'static WindowsData {
+    static CELL: OnceLock<WindowsData> = OnceLock::new();
+    once(&CELL, "windows.toml")
+}
+
+/// `checks/data/images.toml`, loaded once.
+pub fn images() -> &'static ImagesData {
+    static CELL: OnceLock<ImagesData> = OnceLock::new();
+    once(&CELL, "images.toml")
+}
+
+/// `checks/data/hypervisors.toml`, loaded once.
+pub fn hypervisors() -> &'static HypervisorData {
+    static CELL: OnceLock<HypervisorData> = OnceLock::new();
+    once(&CELL, "hypervisors.toml")
+}
+
+/// `checks/data/thresholds.toml`, loaded once.
+pub fn thresholds() -> &'static Thresholds {
+    static CELL: OnceLock<Thresholds> = OnceLock::new();
+    once(&CELL, "thresholds.toml")
+}
+
+/// `checks/data/pod-fields.toml`, loaded once.
+pub fn pod_fields() -> &'static PodFields {
+    static CELL: OnceLock<PodFields> = OnceLock::new();
+    once(&CELL, "pod-fields.toml")
+}
+
+/// Shorthand for `node_paths().file(name)`.
+pub fn node_file(name: &str) -> &'static str {
+    node_paths().file(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_paths_load_and_are_windows_paths() {
+        let p = load::<NodePaths>("node-paths.toml").unwrap_or_else(|e| panic!("{e}"));
+        for path in p
+            .files
+            .values()
+            .chain(p.cni_dirs.iter())
+            .chain(p.log_dirs.iter())
+            .chain(p.kubeconfigs.values())
+        {
+            assert!(
+                path.len() > 3 && path.as_bytes()[1] == b':' && path.as_bytes()[2] == b'\\',
+                "{path} is not a Windows path"
+            );
+        }
+        assert_eq!(node_file("subnet_env"), r"C:\run\flannel\subnet.env");
+    }
+
+    /// Every table loads, every entry names its source, and the values are usable.
+    #[test]
+    fn every_data_table_loads_and_cites_its_sources() {
+        let w = load::<WindowsData>("windows.toml").unwrap_or_else(|e| panic!("{e}"));
+        let mut sources: Vec<&str> = w.releases.iter().map(|r| r.source.as_str()).collect();
+        sources.extend(w.supported.iter().map(|r| r.source.as_str()));
+        for r in &w.releases {
+            assert!(r.tags.iter().all(|t| *t == t.to_ascii_lowercase()), "{r:?}");
+        }
+        for (minor, _) in (0..40).map(|m| (m, ())) {
+            let builds = w.supported_builds(minor);
+            assert!(!builds.is_empty(), "no builds for 1.{minor}");
+            for b in builds {
+                assert!(
+                    w.releases.iter().any(|r| r.build == *b),
+                    "build {b} has no [[release]]"
+                );
+            }
+        }
+        let i = load::<ImagesData>("images.toml").unwrap_or_else(|e| panic!("{e}"));
+        sources.extend(i.windows_only.iter().map(|m| m.source.as_str()));
+        for p in &i.pause {
+            sources.push(&p.source);
+            assert!(
+                p.wincat_since.is_some() != (p.wincat == Some(false)),
+                "{}: set exactly one of wincat_since and wincat = false",
+                p.repository
+            );
+            assert_eq!(p.repository, p.repository.to_ascii_lowercase());
+        }
+        let h = load::<HypervisorData>("hypervisors.toml").unwrap_or_else(|e| panic!("{e}"));
+        for r in h.provider_id.iter().chain(&h.hardware).chain(&h.adapter) {
+            sources.push(&r.source);
+            assert!(
+                r.prefix.is_some() || !r.contains.is_empty(),
+                "{r:?} matches nothing"
+            );
+            assert_eq!(
+                r.platform == PlatformKind::Cloud,
+                r.cloud.is_some(),
+                "{r:?}"
+            );
+        }
+        let t = load::<Thresholds>("thresholds.toml").unwrap_or_else(|e| panic!("{e}"));
+        for v in [
+            &t.containerd_minimum,
+            &t.dockershim_removed,
+            &t.pause_recommended,
+            &t.port_forward_minimum,
+        ] {
+            sources.push(&v.source);
+            let parts: Vec<&str> = v.version.split('.').collect();
+            assert!(
+                parts.len() == 3 && parts.iter().all(|p| p.parse::<u32>().is_ok()),
+                "{} is not MAJOR.MINOR.PATCH",
+                v.version
+            );
+        }
+        sources.push(&t.kubelet_skew.source);
+        let f = load::<PodFields>("pod-fields.toml").unwrap_or_else(|e| panic!("{e}"));
+        sources.extend(
+            f.pod_security_context
+                .iter()
+                .chain(&f.container_security_context)
+                .map(|x| x.source.as_str()),
+        );
+        for s in sources {
+            assert!(s.trim().len() > 10, "a data entry cites no source: {s:?}");
+        }
+    }
+
+    #[test]
+    fn lookups_follow_the_tables() {
+        assert_eq!(windows().supported_builds(17), &[17763]);
+        assert_eq!(
+            windows().supported_builds(22),
+            &[17763, 19041, 19042, 20348]
+        );
+        assert!(windows().supported_builds(40).contains(&26100));
+        assert!(images().is_windows_only("mcr.microsoft.com/windows/servercore:ltsc2019"));
+        assert!(!images().is_windows_only("nginx:1.27"));
+        assert_eq!(
+            hypervisors()
+                .by_adapter("Microsoft Hyper-V Network Adapter #2")
+                .map(|r| r.platform),
+            Some(PlatformKind::HyperV)
+        );
+        assert_eq!(
+            hypervisors()
+                .by_provider_id("azure:///subscriptions/x")
+                .and_then(|r| r.cloud.as_deref()),
+            Some("Azure")
+        );
+        assert_eq!(thresholds().flannel_vni.value, 4096);
+    }
+}
