@@ -286,7 +286,10 @@ fn the_default_archive_replays_to_the_live_findings() {
     let replay = replay_report(dir.path(), &archive);
     assert_eq!(live["environment"], replay["environment"]);
     assert_eq!(judged(&live), judged(&replay));
-    assert_eq!(judged(&live), judged(&replay_report(dir.path(), &extracted)));
+    assert_eq!(
+        judged(&live),
+        judged(&replay_report(dir.path(), &extracted))
+    );
 
     // The Windows share is a fraction of the full capture.
     let full = dir.path().join("full.zip");

@@ -198,6 +198,11 @@ fn answers_that_are_not_the_list_asked_for_are_errors_not_an_empty_cluster() {
         (WrongKind::NotAList, "sent a Pod"),
         (WrongKind::StatusOk, "Status instead of the PodList"),
         (WrongKind::NullItems, "`items: null`"),
+        (WrongKind::Html, "an HTML page, not the PodList"),
+        (
+            WrongKind::Redirect,
+            "redirect (HTTP 302) to https://login.example.com/oauth2/start",
+        ),
     ] {
         let served = serve(
             demo(),
@@ -215,6 +220,20 @@ fn answers_that_are_not_the_list_asked_for_are_errors_not_an_empty_cluster() {
             }
         }
     }
+}
+
+#[test]
+fn status_errors_name_the_code_and_the_apis_message() {
+    let served = serve(
+        demo(),
+        ServerOptions::new().status("pods", 500).forbid("events"),
+    );
+    let (report, _, _) = live_report(&served, &[], Duration::from_secs(120));
+    let pods = input_errors(&report, "pods").join(" ");
+    assert!(pods.contains("cannot list pods: HTTP 500"), "{pods}");
+    let events = input_errors(&report, "events").join(" ");
+    assert!(events.contains("forbidden"), "{events}");
+    assert!(input_errors(&report, "nodes").is_empty(), "{report:#}");
 }
 
 #[test]

@@ -327,6 +327,9 @@ fn parse_page<T: DeserializeOwned, S: ListSink<T>>(
     if let Err(e) = parsed {
         return Err(match shape.item_error.take() {
             Some(why) => why,
+            None if looks_like_html(body) => format!(
+                "the answer is an HTML page, not the {list_kind} (a proxy or a sign-in page answered instead of the API server: point the kubeconfig's server at the API server itself, or sign in to the proxy first)"
+            ),
             None => format!("invalid list response: {e}"),
         });
     }
@@ -340,6 +343,20 @@ fn parse_page<T: DeserializeOwned, S: ListSink<T>>(
         )),
         _ => Ok(Page { continue_token }),
     }
+}
+
+/// Whether a body that is not JSON starts like an HTML page.
+fn looks_like_html(body: &[u8]) -> bool {
+    let start: Vec<u8> = body
+        .iter()
+        .copied()
+        .skip_while(u8::is_ascii_whitespace)
+        .take(15)
+        .map(|b| b.to_ascii_lowercase())
+        .collect();
+    start.starts_with(b"<!doctype html")
+        || start.starts_with(b"<html")
+        || start.starts_with(b"<head")
 }
 
 fn clip(text: &str, max: usize) -> String {

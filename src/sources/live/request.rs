@@ -30,6 +30,8 @@ pub enum GetError {
     TooLarge(usize),
     /// The API server answered with an HTTP error: its code and (the start of) its body.
     Status { code: u16, body: Vec<u8> },
+    /// The answer was a redirect (3xx), which is never followed: its code and `Location`.
+    Redirect { code: u16, location: String },
     /// Anything else, worded for the operator ("connection refused: ...", "timed out ...").
     Failed(String),
 }
@@ -42,6 +44,10 @@ impl GetError {
                 bytes_text(*max)
             ),
             GetError::Status { code, body } => describe_status(*code, body),
+            GetError::Redirect { code, location } => format!(
+                "the server answered with a redirect (HTTP {code}) to {}, which windoctor does not follow: a proxy in front of the API server may want a browser sign-in; point the kubeconfig's server at the API server itself",
+                if location.is_empty() { "nowhere".to_string() } else { clip(location, 200) }
+            ),
             GetError::Failed(why) => why.clone(),
         }
     }
@@ -131,6 +137,12 @@ pub async fn get(client: &Client, url: &str, bounds: Bounds) -> Result<Vec<u8>, 
                 answer.status.canonical_reason().unwrap_or("")
             )));
         }
+        if answer.status.is_redirection() {
+            return Err(GetError::Redirect {
+                code: answer.status.as_u16(),
+                location: answer.location.unwrap_or_default(),
+            });
+        }
         return Err(GetError::Status {
             code: answer.status.as_u16(),
             body: answer.body,
@@ -149,6 +161,7 @@ fn seconds_text(d: Duration) -> String {
 struct Answer {
     status: http::StatusCode,
     retry_after: Option<Duration>,
+    location: Option<String>,
     body: Vec<u8>,
 }
 
@@ -169,6 +182,10 @@ async fn once(client: &Client, url: &str, max_bytes: usize) -> Result<Answer, Ge
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(Duration::from_secs);
+    let location = response
+        .headers()
+        .get(http::header::LOCATION)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let limit = if status.is_success() {
         max_bytes
     } else {
@@ -197,6 +214,7 @@ async fn once(client: &Client, url: &str, max_bytes: usize) -> Result<Answer, Ge
     Ok(Answer {
         status,
         retry_after,
+        location,
         body: bytes,
     })
 }
