@@ -179,7 +179,7 @@ check() { # check LABEL VALUE LIMIT UNIT
 }
 
 {
-  echo "windoctor $("$windoctor" --version 2>/dev/null | head -1 || echo '?'), $(nproc) CPUs, median of $runs runs, seed $seed"
+  echo "$("$windoctor" --version 2>/dev/null | head -1 || echo windoctor), $(nproc) CPUs, median of $runs runs, seed $seed"
   echo
   echo "Wall time, CPU time (user + system) and peak RSS; x = the figure over the floor's."
   echo

@@ -244,6 +244,46 @@ impl ArchiveStore {
     }
 }
 
+/// The sending end of a streamed entry: each write is one chunk for the reader.
+struct ChunkWriter(std::sync::mpsc::SyncSender<Vec<u8>>);
+
+impl std::io::Write for ChunkWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.send(buf.to_vec()).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the reader stopped")
+        })?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The receiving end: the chunks in order, then the end of the stream.
+struct ChunkReader {
+    rx: std::sync::mpsc::Receiver<Vec<u8>>,
+    chunk: Vec<u8>,
+    at: usize,
+}
+
+impl Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.chunk.len() {
+            match self.rx.recv() {
+                Ok(next) => {
+                    self.chunk = next;
+                    self.at = 0;
+                }
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.at);
+        buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
 /// Streams the entry of the archive file `path` whose safe name is `wanted` into `out`, at most
 /// `limit` bytes decompressed (a big JSON list of a capture archive, read item by item).
 fn stream_entry(
@@ -295,13 +335,21 @@ impl FileStore for ArchiveStore {
             Stored::Dropped(_) if path.to_ascii_lowercase().ends_with(".json") => {}
             _ => return None,
         }
-        let (reader, mut writer) = std::io::pipe().ok()?;
+        // A few chunks in flight at most: memory stays bounded however large the entry is.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
         let wanted = path.to_string();
         std::thread::spawn(move || {
-            // A failure closes the pipe early: the parser then reports a truncated list.
-            let _ = stream_entry(&file, kind, &wanted, limit, &mut writer);
+            // A failure ends the stream early: the parser then reports a truncated list.
+            let mut writer = std::io::BufWriter::with_capacity(256 * 1024, ChunkWriter(tx));
+            if stream_entry(&file, kind, &wanted, limit, &mut writer).is_ok() {
+                let _ = std::io::Write::flush(&mut writer);
+            }
         });
-        Some(Box::new(std::io::BufReader::with_capacity(1 << 20, reader)))
+        Some(Box::new(std::io::BufReader::new(ChunkReader {
+            rx,
+            chunk: Vec::new(),
+            at: 0,
+        })))
     }
 
     fn paths(&self) -> Vec<String> {
