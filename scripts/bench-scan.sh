@@ -100,20 +100,22 @@ timed() {
   awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' <(tail -1 "$work/time.out")
 }
 
-# measure WHAT: one run of WHAT; prints "wall_s cpu_s rss_kib size_bytes".
+# measure WHAT: one run of WHAT; prints "wall_s cpu_s rss_kib size_bytes". Scan and capture read
+# the lists only, as the floor does: the node-data phase (reading every Windows node through the
+# API) is measured by scripts/bench-node-data.sh (section at the end).
 measure() {
   local kc="$work/kubeconfig" line size=0
   case "$1" in
     floor) line="$(timed 0 "$rawfetch" --kubeconfig "$kc")" ;;
-    scan) line="$(timed "0 1" "$windoctor" --report json --kubeconfig "$kc")" ;;
+    scan) line="$(timed "0 1" "$windoctor" --report json --no-node-data --kubeconfig "$kc")" ;;
     capture)
       rm -rf "$work/full"
-      line="$(timed 0 "$windoctor" capture "$work/full" --full --kubeconfig "$kc")"
+      line="$(timed 0 "$windoctor" capture "$work/full" --full --no-node-data --kubeconfig "$kc")"
       size="$(du -sb "$work/full" | cut -f1)"
       ;;
     archive)
       rm -f "$work/share.zip"
-      line="$(timed 0 "$windoctor" capture "$work/share.zip" --kubeconfig "$kc")"
+      line="$(timed 0 "$windoctor" capture "$work/share.zip" --no-node-data --kubeconfig "$kc")"
       size="$(stat -c %s "$work/share.zip")"
       ;;
     replay) line="$(timed "0 1" "$windoctor" --report json --snapshot "$work/full")" ;;
@@ -221,3 +223,10 @@ check() { # check LABEL VALUE LIMIT UNIT
     check "replay of the archive, peak RSS" "$(mib "${rss[replay-archive,$k]}")" 256 " MiB"
   done
 } | tee "${out:-/dev/null}"
+
+# --- Node data through the API (issue 10) -------------------------------------------------------
+# The node-data phase (system pod logs and statuses, configz, the kubelet's log directory of every
+# Windows node) on the largest size: its time and memory, with and without it. Kept in its own
+# script so that this one's tables stay comparable with the floor.
+"$root/scripts/bench-node-data.sh" --no-build --runs "$runs" --seed "$seed" \
+  --nodes "${largest%:*}" --pods "${largest#*:}" | tee -a "${out:-/dev/null}"

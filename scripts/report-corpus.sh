@@ -33,7 +33,7 @@ if [ -x "$fakeapi" ]; then
   "$fakeapi" --generate nodes=500,pods=15000,seed=1 --kubeconfig-out "$tmp/kc" >"$tmp/url" 2>/dev/null &
   pid=$!
   trap 'kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
-  for _ in $(seq 100); do [ -s "$tmp/kc" ] && break; sleep 0.1; done
+  for _ in $(seq 600); do [ -s "$tmp/kc" ] && break; sleep 0.1; done
   run live-generated-500 --kubeconfig "$tmp/kc"
   # The server URL carries a random port: keep it out of the comparison.
   python3 - "$out/live-generated-500.json" <<'PY'

@@ -22,7 +22,7 @@ pub fn main_with(cli: Cli, argv0: Option<&str>) -> i32 {
             return match man.render(&mut std::io::stdout()) {
                 Ok(()) => EXIT_OK,
                 Err(e) => {
-                    eprintln!("windoctor: cannot write the man page: {e}");
+                    crate::safe_eprintln!("windoctor: cannot write the man page: {e}");
                     EXIT_USAGE
                 }
             };
@@ -36,7 +36,7 @@ pub fn main_with(cli: Cli, argv0: Option<&str>) -> i32 {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("windoctor: cannot start the async runtime: {e}");
+            crate::safe_eprintln!("windoctor: cannot start the async runtime: {e}");
             return EXIT_USAGE;
         }
     };
@@ -51,13 +51,13 @@ async fn run(cli: Cli) -> i32 {
     let plan = match RunPlan::from_cli(&cli) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("windoctor: {e}");
+            crate::safe_eprintln!("windoctor: {e}");
             return EXIT_USAGE;
         }
     };
     if plan.source == crate::plan::SourceChoice::Live {
         if let Err(e) = crate::plan::check_context(&plan.live) {
-            eprintln!("{e}");
+            crate::safe_eprintln!("{e}");
             return EXIT_USAGE;
         }
     }
@@ -69,47 +69,62 @@ async fn run(cli: Cli) -> i32 {
         };
         return crate::commands::capture::run(&plan, path.as_deref(), scope).await;
     }
-    let threshold = cli.run.fail_on.threshold();
-    let interactive =
-        cli.run.report.is_none() && cli.run.output.is_none() && std::io::stdout().is_terminal();
-    if interactive {
-        return crate::tui::run(&plan, threshold).await;
+    if let Some(Command::NodePayload) = &cli.command {
+        return crate::commands::fleet::node_payload(cli.connection.node.as_deref());
     }
-    let format = match cli.run.report {
+    if let Some(Command::Fleet(args)) = &cli.command {
+        if let Some(code) = crate::commands::fleet::before_run(&plan, args).await {
+            return code;
+        }
+    }
+    let run_args = cli.run_args();
+    let threshold = run_args.fail_on.threshold();
+    let interactive =
+        run_args.report.is_none() && run_args.output.is_none() && std::io::stdout().is_terminal();
+    if interactive {
+        let code = crate::tui::run(&plan, threshold).await;
+        crate::commands::fleet::after_run(&plan).await;
+        return code;
+    }
+    let format = match run_args.report {
         Some(f) => f,
-        None if cli.run.output.is_some() => report::ReportFormat::Json,
+        None if run_args.output.is_some() => report::ReportFormat::Json,
         None => {
-            eprintln!("windoctor: stdout is not a terminal, so printing the text report instead of opening the TUI (use --report json|markdown|text|junit|sarif to choose)");
+            crate::safe_eprintln!("windoctor: stdout is not a terminal, so printing the text report instead of opening the TUI (use --report json|markdown|text|junit|sarif to choose)");
             report::ReportFormat::Text
         }
     };
     let options = report::RenderOptions {
-        verbose: cli.run.verbose,
+        verbose: run_args.verbose,
         threshold,
     };
-    let silence = match &cli.run.silence {
+    let silence = match &run_args.silence {
         None => None,
         Some(path) => match crate::silence::Silence::load(path, &crate::silence::today()) {
             Ok(s) => {
                 for e in &s.expired {
-                    eprintln!("windoctor: {}: {e}", path.display());
+                    crate::safe_eprintln!("windoctor: {}: {e}", path.display());
                 }
                 Some(s)
             }
             Err(e) => {
-                eprintln!("windoctor: {e}");
+                crate::safe_eprintln!("windoctor: {e}");
                 return EXIT_USAGE;
             }
         },
     };
-    headless(
+    let mut plan = plan;
+    plan.node_data.progress = std::io::stderr().is_terminal();
+    let code = headless(
         &plan,
         format,
         options,
-        cli.run.output.as_deref(),
+        run_args.output.as_deref(),
         silence.as_ref(),
     )
-    .await
+    .await;
+    crate::commands::fleet::after_run(&plan).await;
+    code
 }
 
 /// Runs every check to the end and prints the report on stdout, or writes it to `output`.
@@ -126,12 +141,12 @@ async fn headless(
     let (findings, gathered) = match ran {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("windoctor: {e}");
+            crate::safe_eprintln!("windoctor: {e}");
             return EXIT_USAGE;
         }
     };
     if let Err(e) = check_node_name(plan, &gathered) {
-        eprintln!("windoctor: {e}");
+        crate::safe_eprintln!("windoctor: {e}");
         return EXIT_USAGE;
     }
     let mut findings = scope_to_namespace(findings, plan.namespace.as_deref());
@@ -162,14 +177,21 @@ async fn headless(
         }
     };
     if let Err(e) = written {
-        eprintln!("windoctor: {e}");
+        crate::safe_eprintln!("windoctor: {e}");
         return EXIT_USAGE;
     }
     if code == EXIT_NOTHING_EVALUATED {
         if let crate::facts::Input::Failed(why) = &gathered.world.facts.cluster.version {
-            eprintln!("windoctor: {why}");
+            crate::safe_eprintln!("windoctor: {why}");
         }
-        eprintln!("windoctor: nothing could be evaluated: no cluster was reachable and no node data was found");
+        let errors = report.summary.get("error").copied().unwrap_or(0);
+        if gathered.evaluated_anything() {
+            crate::safe_eprintln!("windoctor: nothing could be evaluated: no check reached a verdict ({errors} error finding(s); the report says what could not be read)");
+        } else if gathered.world.facts.cluster.version.is_ready() {
+            crate::safe_eprintln!("windoctor: nothing could be evaluated: the API server answered /version but no list could be read, and no node data was read ({errors} error finding(s); the report says why)");
+        } else {
+            crate::safe_eprintln!("windoctor: nothing could be evaluated: no cluster was reachable and no node data was read");
+        }
     }
     code
 }

@@ -47,7 +47,46 @@ pub struct Cli {
     pub connection: ConnectionArgs,
 
     #[command(flatten)]
+    pub scope: ScopeArgs,
+
+    #[command(flatten)]
     pub run: RunArgs,
+}
+
+impl Cli {
+    /// The run options in force: those given after `fleet` win over those given before it.
+    pub fn run_args(&self) -> RunArgs {
+        match &self.command {
+            Some(Command::Fleet(f)) => self.run.clone().overridden_by(&f.run),
+            _ => self.run.clone(),
+        }
+    }
+}
+
+impl RunArgs {
+    /// These options with every one `later` sets replacing ours.
+    fn overridden_by(mut self, later: &RunArgs) -> RunArgs {
+        if later.report.is_some() {
+            self.report = later.report;
+        }
+        if later.output.is_some() {
+            self.output.clone_from(&later.output);
+        }
+        if !later.only.is_empty() {
+            self.only.clone_from(&later.only);
+        }
+        if !later.skip.is_empty() {
+            self.skip.clone_from(&later.skip);
+        }
+        if later.fail_on != FailOn::Fail {
+            self.fail_on = later.fail_on;
+        }
+        if later.silence.is_some() {
+            self.silence.clone_from(&later.silence);
+        }
+        self.verbose |= later.verbose;
+        self
+    }
 }
 
 /// How to reach the cluster and which node this machine is: every subcommand takes these.
@@ -78,22 +117,24 @@ pub struct ConnectionArgs {
     #[arg(long, global = true)]
     pub probe: bool,
 
+    /// Do not read Windows nodes' data through the API (system pod logs and statuses, the kubelet's
+    /// configz and log directory): only the cluster lists and this machine's node part are read.
+    #[arg(long, global = true)]
+    pub no_node_data: bool,
+
+    /// Deadline of the node-data phase (reading every Windows node through the API), in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120, global = true)]
+    pub node_data_deadline: u64,
+
     /// Target of the connectivity probe, HOST[:PORT] (only with --probe).
     #[arg(long, value_name = "HOST[:PORT]", global = true)]
     pub probe_target: Option<String>,
 }
 
-/// What a checklist run reads, runs and prints (not taken by the subcommands).
+/// Where a checklist run reads from and which namespaces it reports on (not taken by the
+/// subcommands).
 #[derive(Debug, Clone, Args)]
-pub struct RunArgs {
-    /// Print a report instead of opening the TUI.
-    #[arg(long, value_enum)]
-    pub report: Option<ReportFormat>,
-
-    /// Write the report to FILE (UTF-8, no byte order mark, whatever the shell) instead of stdout.
-    #[arg(short = 'o', long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-
+pub struct ScopeArgs {
     /// Run on a saved bundle (a directory, or a .zip/.tar.gz of one) instead of the live cluster;
     /// also reads the output of must-gather, AKS collect-windows-logs.ps1, microsoft/SDN
     /// collectlogs.ps1, aks-periscope and the EKS log collector (docs/collectors.md).
@@ -103,14 +144,6 @@ pub struct RunArgs {
     /// Run on the demo bundle embedded in the binary (a broken mixed cluster).
     #[arg(long, conflicts_with_all = ["kubeconfig", "context"])]
     pub demo: bool,
-
-    /// Run only these checks or parts (comma-separated ids, e.g. node-ready,os-scheduling/untolerated-taint).
-    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
-    pub only: Vec<String>,
-
-    /// Skip these checks or parts (comma-separated ids).
-    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
-    pub skip: Vec<String>,
 
     /// Only report findings about objects in this namespace (cluster-wide findings are kept).
     #[arg(
@@ -124,9 +157,32 @@ pub struct RunArgs {
     /// Report findings about objects in every namespace (the default).
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
+}
 
-    /// Exit with 1 when a finding is at or above this status.
-    #[arg(long, value_enum, default_value = "fail")]
+/// Which checks a checklist run runs and how it prints them: taken by the top level and by
+/// `windoctor fleet`, which runs the checklist too.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Print a report instead of opening the TUI.
+    #[arg(long, value_enum)]
+    pub report: Option<ReportFormat>,
+
+    /// Write the report to FILE (UTF-8, no byte order mark, whatever the shell) instead of stdout.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Run only these checks or parts (comma-separated ids, e.g. node-ready,os-scheduling/untolerated-taint).
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub only: Vec<String>,
+
+    /// Skip these checks or parts (comma-separated ids).
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub skip: Vec<String>,
+
+    /// Exit with 1 when a finding is at or above this status (fail > error > warn > info). The
+    /// default counts `error` (a check that could not read its input); `--fail-on fail` accepts
+    /// errors. Exit 3 when nothing could be evaluated, whatever this says.
+    #[arg(long, value_enum, default_value = "error")]
     pub fail_on: FailOn,
 
     /// Mute accepted findings with the rules of FILE (YAML: `mute:` rules naming a check or part,
@@ -160,6 +216,59 @@ pub enum Command {
     },
     /// Print the manual page (roff) on stdout: `windoctor man > windoctor.1`.
     Man,
+    /// Collect every Windows node with a short-lived HostProcess pod per node, then run the
+    /// checklist (or write a bundle with --capture). Creates and deletes pods in NAMESPACE: the
+    /// only windoctor mode that writes to the cluster.
+    Fleet(Box<FleetArgs>),
+    /// Print this node's node part as a fleet collector payload (run by windoctor.exe inside a
+    /// fleet collector pod; see --collector-image).
+    #[command(hide = true)]
+    NodePayload,
+}
+
+/// Options of `windoctor fleet`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FleetArgs {
+    /// Namespace for the collector pods; it must admit privileged (HostProcess) pods, e.g.
+    /// labelled pod-security.kubernetes.io/enforce=privileged (assets/rbac/fleet.yaml).
+    #[arg(long, value_name = "NS")]
+    pub namespace: String,
+
+    /// Collect only these nodes (comma-separated Node names; default: every Windows node).
+    #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
+    pub nodes: Vec<String>,
+
+    /// Run windoctor.exe from this image instead of the embedded PowerShell collector (an image
+    /// built FROM the HostProcess base image with windoctor.exe at its root).
+    #[arg(long, value_name = "IMAGE")]
+    pub collector_image: Option<String>,
+
+    /// Nodes collected at once.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub concurrency: usize,
+
+    /// Per node: the pod's activeDeadlineSeconds and how long windoctor waits for it, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub node_timeout: u64,
+
+    /// Deadline of the whole collection, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 900)]
+    pub timeout: u64,
+
+    /// Print the collector pod manifests (a v1 List) and exit, creating nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Write a bundle to DIR (as `windoctor capture DIR`) instead of running the checklist.
+    #[arg(long, value_name = "DIR")]
+    pub capture: Option<PathBuf>,
+
+    /// Only delete collector pods earlier runs left in NAMESPACE, then exit.
+    #[arg(long)]
+    pub cleanup: bool,
+
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -265,9 +374,9 @@ mod tests {
     #[test]
     fn kubectl_namespace_flags_and_plugin_name() {
         let cli = Cli::parse_from(["windoctor", "-n", "web", "--report", "json"]);
-        assert_eq!(cli.run.namespace.as_deref(), Some("web"));
+        assert_eq!(cli.scope.namespace.as_deref(), Some("web"));
         let cli = Cli::parse_from(["windoctor", "-A"]);
-        assert!(cli.run.all_namespaces);
+        assert!(cli.scope.all_namespaces);
         assert!(Cli::try_parse_from(["windoctor", "-n", "a", "-A"]).is_err());
         assert_eq!(
             program_name(Some("/usr/local/bin/kubectl-windoctor")),

@@ -166,6 +166,69 @@ impl EvidenceSource {
     }
 }
 
+/// Which source of node data a piece of evidence came through: collected on the node (by
+/// windoctor on the node, or by a fleet collector pod), a pod log tail, the kubelet's configz or
+/// log directory (node log query included), or an API object (Node, Pod status and spec, events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Origin {
+    Node,
+    PodLog,
+    Configz,
+    NodeLog,
+    Api,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Node => "node",
+            Origin::PodLog => "pod-log",
+            Origin::Configz => "configz",
+            Origin::NodeLog => "node-log",
+            Origin::Api => "api",
+        }
+    }
+
+    /// The origin of `evidence`, judged from how its reference is written (`pod log NS/POD/C`,
+    /// `GET /api/v1/nodes/NAME/proxy/configz`, `node log query ?query=...`) and, for node files,
+    /// logs, processes and services, from who made the node part it came from: `from_api` is
+    /// `Some(true)` for a part made from what the API serves, `Some(false)` for one collected on
+    /// the node, `None` when the finding is about no node part.
+    pub fn of(evidence: &Evidence, from_api: Option<bool>) -> Option<Origin> {
+        let r = evidence.reference.as_str();
+        if r.starts_with("pod log ") {
+            return Some(Origin::PodLog);
+        }
+        if r.contains("/proxy/configz") {
+            return Some(Origin::Configz);
+        }
+        if r.starts_with("node log query") {
+            return Some(Origin::NodeLog);
+        }
+        match evidence.source {
+            EvidenceSource::Api | EvidenceSource::Event => {
+                // Get-HnsNetwork, Get-NetIPAddress and the OS build are read on the node.
+                let on_node = r.starts_with("Get-") || r.starts_with("Win32_");
+                Some(if on_node && from_api != Some(true) {
+                    Origin::Node
+                } else {
+                    Origin::Api
+                })
+            }
+            EvidenceSource::Probe => None,
+            EvidenceSource::File
+            | EvidenceSource::Log
+            | EvidenceSource::Process
+            | EvidenceSource::Service => match from_api {
+                Some(true) => Some(Origin::NodeLog),
+                Some(false) => Some(Origin::Node),
+                None => None,
+            },
+        }
+    }
+}
+
 /// One piece of evidence: where to look (`reference`, e.g. `Node/win-1 .status.nodeInfo.kernelVersion`)
 /// and the exact excerpt seen there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -174,6 +237,9 @@ pub struct Evidence {
     #[serde(rename = "ref")]
     pub reference: String,
     pub excerpt: String,
+    /// Which source of node data it came through (set when the check's findings are collected).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub origin: Option<Origin>,
 }
 
 impl Evidence {
@@ -186,6 +252,7 @@ impl Evidence {
             source,
             reference: reference.into(),
             excerpt: excerpt.into(),
+            origin: None,
         }
     }
     pub fn api(reference: impl Into<String>, excerpt: impl Into<String>) -> Self {

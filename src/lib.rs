@@ -4,8 +4,10 @@
 //! input table (`facts::inputs`), produce `facts`; the `model` derives what checks share (per-node views, indexes,
 //! the IP plan, the environment); the `checks` (metadata in `catalogue`, compiled from
 //! `checks/*.toml`) turn the model into `findings`; the front-ends (`report` writers and the `tui`)
-//! consume findings and the environment summary only. `app` turns the command line into a `plan`
-//! and dispatches; the `engine` runs a plan; `commands` holds capture.
+//! consume findings and the environment summary only; `redact` and `output` are the last gate of
+//! every string they print or write (secrets redacted, control characters escaped). `app` turns
+//! the command line into a `plan` and dispatches; the `engine` runs a plan; `commands` holds
+//! capture.
 
 pub mod app;
 pub mod catalogue;
@@ -17,7 +19,9 @@ pub mod engine;
 pub mod exit;
 pub mod facts;
 pub mod findings;
+pub mod fleet;
 pub mod model;
+pub mod output;
 pub mod plan;
 pub mod probes;
 pub mod progress;

@@ -6,6 +6,7 @@ use crate::checks::Selection;
 use crate::cli::Cli;
 use crate::probes::ProbeRequest;
 use crate::sources::live::LiveOptions;
+use crate::sources::nodeapi::NodeDataOptions;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -34,6 +35,10 @@ pub struct RunPlan {
     pub probe: Option<ProbeRequest>,
     /// `-n`: report only findings about objects in this namespace (and cluster-wide ones).
     pub namespace: Option<String>,
+    /// Node data of every Windows node through the API (on unless `--no-node-data`).
+    pub node_data: NodeDataOptions,
+    /// The opt-in fleet collection (`windoctor fleet`): HostProcess collector pods.
+    pub fleet: Option<crate::fleet::FleetRequest>,
 }
 
 /// `--request-timeout 0` (no timeout, as in kubectl): a limit no request reaches.
@@ -42,16 +47,17 @@ pub const NO_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
 impl RunPlan {
     /// The plan the command line asks for. Errors are usage errors (exit 2) saying what to change.
     pub fn from_cli(cli: &Cli) -> Result<RunPlan, String> {
-        let (c, r) = (&cli.connection, &cli.run);
+        let (c, run, scope) = (&cli.connection, cli.run_args(), &cli.scope);
+        let r = &run;
         let selection = Selection {
             only: r.only.clone(),
             skip: r.skip.clone(),
         };
         selection.validate()?;
         let probe = ProbeRequest::from_flags(c.probe, c.probe_target.as_deref())?;
-        let source = if r.demo {
+        let source = if scope.demo {
             SourceChoice::Demo
-        } else if let Some(dir) = &r.snapshot {
+        } else if let Some(dir) = &scope.snapshot {
             SourceChoice::Snapshot(dir.clone())
         } else {
             SourceChoice::Live
@@ -68,7 +74,22 @@ impl RunPlan {
             node_root: c.node_root.clone(),
             selection,
             probe,
-            namespace: r.namespace.clone(),
+            namespace: scope.namespace.clone(),
+            node_data: NodeDataOptions {
+                enabled: !c.no_node_data,
+                deadline: Duration::from_secs(c.node_data_deadline.max(1)),
+                // Node data requests are small: at most 30 s each whatever --request-timeout says.
+                request_timeout: c
+                    .request_timeout
+                    .0
+                    .unwrap_or(NO_TIMEOUT)
+                    .clamp(Duration::from_secs(1), Duration::from_secs(30)),
+                ..Default::default()
+            },
+            fleet: match &cli.command {
+                Some(crate::cli::Command::Fleet(args)) => Some(fleet_request(args, cli)?),
+                _ => None,
+            },
         })
     }
 
@@ -82,6 +103,8 @@ impl RunPlan {
             selection: Selection::default(),
             probe: None,
             namespace: None,
+            node_data: NodeDataOptions::default(),
+            fleet: None,
         }
     }
 }
@@ -130,4 +153,30 @@ pub fn check_context(live: &LiveOptions) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The fleet collection `windoctor fleet` asks for.
+fn fleet_request(
+    args: &crate::cli::FleetArgs,
+    cli: &Cli,
+) -> Result<crate::fleet::FleetRequest, String> {
+    if args.namespace.trim().is_empty() {
+        return Err("--namespace must name the namespace for the collector pods".to_string());
+    }
+    let mut req = crate::fleet::FleetRequest::new(args.namespace.trim());
+    req.nodes = args
+        .nodes
+        .iter()
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .collect();
+    if let Some(image) = &args.collector_image {
+        req.collector = crate::fleet::Collector::Image(image.clone());
+    }
+    req.concurrency = args.concurrency.clamp(1, 64);
+    req.node_timeout = Duration::from_secs(args.node_timeout.max(30));
+    req.deadline = Duration::from_secs(args.timeout.max(30));
+    req.request_timeout = cli.connection.request_timeout.0.unwrap_or(NO_TIMEOUT);
+    req.handle_signals = true;
+    Ok(req)
 }

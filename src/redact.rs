@@ -1,32 +1,154 @@
-//! Redaction of text: the last gate before anything is printed or written. Facts already leave out Secret
-//! data, environment values and most annotations; this pass scrubs what could still slip into free
-//! text (event messages, log lines, command lines, file excerpts): bearer tokens, JWTs, PEM blocks,
-//! kubeconfig credential fields, `password=`-style pairs and credentials in URLs.
+//! Redaction of text: the last gate before anything is printed or written. Facts already leave out
+//! Secret data, environment values and most annotations; this pass scrubs what could still slip into
+//! free text (event messages, log lines, command lines, file excerpts, error messages) and into the
+//! JSON a capture writes: bearer/basic/token `Authorization` headers, cookies, JWTs, PEM blocks,
+//! kubeconfig credential fields, `password=`/`token:`-style pairs (also JSON-escaped, as in a Debug
+//! print), registry credentials in containerd's and Docker's configuration (`auth`, `password`,
+//! `identitytoken`), secret-bearing command-line flags (`--token X`, `-Password X`),
+//! `ConvertTo-SecureString "X"`, `curl -u user:pass`, and credentials in URLs (`scheme://user:pass@`).
+//!
+//! [`redact`] works on text; [`redact_json`] on a JSON value (each string, plus the value after a
+//! secret flag in an argument array and the value of a secret-named key or environment entry).
 
-use regex::Regex;
+use regex::{Captures, Regex};
+use serde_json::Value;
 use std::sync::OnceLock;
 
 pub const REDACTED: &str = "<redacted>";
 
-fn rules() -> &'static [(Regex, &'static str)] {
-    static RULES: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
+/// Key names whose value is a credential (`key: value`, `key=value`, `"key": "value"`).
+const SECRET_KEYS: &str = "client-key-data|client-certificate-data|certificate-authority-data|id-token|refresh-token|access-token|identitytoken|identity_token|registrytoken|registry_token|token|password|passwd|pwd|secret|client-secret|api[_-]?key|access[_-]?key|private[_-]?key|auth";
+
+/// Parts of flag names that mark the flag's value as a credential.
+const SECRET_FLAG_WORDS: [&str; 9] = [
+    "token",
+    "password",
+    "passwd",
+    "secret",
+    "apikey",
+    "api-key",
+    "api_key",
+    "credential",
+    "securestring",
+];
+
+/// Flag name endings that name where a credential is, not the credential (`--token-file`).
+const NOT_SECRET_FLAG_ENDINGS: [&str; 7] = ["file", "path", "dir", "ttl", "hash", "name", "mode"];
+
+/// Whether a command-line flag (`--token`, `-Password`, `--bootstrap-token`) carries a credential
+/// as its value.
+pub fn is_secret_flag(flag: &str) -> bool {
+    let name = flag.trim_start_matches('-').to_ascii_lowercase();
+    if name.is_empty() || !flag.starts_with('-') {
+        return false;
+    }
+    SECRET_FLAG_WORDS.iter().any(|w| name.contains(w))
+        && !NOT_SECRET_FLAG_ENDINGS.iter().any(|e| name.ends_with(e))
+}
+
+/// Whether a key (an environment variable, a JSON/TOML key) names a credential.
+pub fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase().replace('-', "_");
+    [
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "api_key",
+        "apikey",
+        "access_key",
+        "private_key",
+        "credential",
+        "client_key_data",
+        "identitytoken",
+        "auth",
+        "cookie",
+        "authorization",
+    ]
+    .iter()
+    .any(|w| k.contains(w))
+        && ![
+            "file", "path", "dir", "ttl", "hash", "name", "mode", "ref", "seconds", "type",
+        ]
+        .iter()
+        .any(|e| k.ends_with(e))
+}
+
+/// How a rule rewrites one match.
+type Rewrite = fn(&Captures) -> String;
+type Rule = (Regex, Rewrite);
+
+fn rules() -> &'static [Rule] {
+    static RULES: OnceLock<Vec<Rule>> = OnceLock::new();
     RULES.get_or_init(|| {
-        let raw: [(&str, &str); 7] = [
-            (r"(?s)-----BEGIN [A-Z ]+-----.*?-----END [A-Z ]+-----", "<redacted PEM block>"),
-            (r"(?i)(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}", "$1 <redacted>"),
-            (r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}", "<redacted JWT>"),
+        let keep_prefix = |c: &Captures| format!("{}{REDACTED}", &c[1]);
+        let raw: Vec<(String, Rewrite)> = vec![
             (
-                r#"(?i)((?:client-key-data|client-certificate-data|certificate-authority-data|token|id-token|refresh-token)["']?\s*[:=]\s*["']?)[A-Za-z0-9+/=._-]{8,}"#,
-                "${1}<redacted>",
+                r"(?s)-----BEGIN [A-Z ]+-----.*?-----END [A-Z ]+-----".into(),
+                |_| "<redacted PEM block>".to_string(),
             ),
             (
-                r#"(?i)((?:password|passwd|pwd|secret|api[_-]?key|access[_-]?key|private[_-]?key|token)["']?\s*[:=]\s*["']?)[^\s"',;&]+"#,
-                "${1}<redacted>",
+                r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*)?".into(),
+                |_| "<redacted JWT>".to_string(),
             ),
-            (r"(?i)(--(?:token|password|bootstrap-token)[= ])\S+", "${1}<redacted>"),
-            (r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@", "${1}<redacted>@"),
+            // Authorization: Bearer|Basic|token|Digest|Negotiate X (any scheme, or none).
+            (
+                r#"(?i)(\b(?:proxy-)?authorization\\?["']?[ \t]*[:=][ \t]*\\?["']?[ \t]*(?:(?:bearer|basic|token|digest|negotiate|ntlm|aws4-hmac-sha256)[ \t]+)?)[^\s"'\\,;]+"#.into(),
+                keep_prefix,
+            ),
+            (
+                r"(?i)\b((?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]{8,}".into(),
+                keep_prefix,
+            ),
+            // Cookie: / Set-Cookie: everything to the end of the line (or string).
+            (
+                r#"(?i)(\b(?:set-)?cookie\\?["']?[ \t]*[:=][ \t]*)[^\r\n"'\\]+"#.into(),
+                keep_prefix,
+            ),
+            // ConvertTo-SecureString "X" / -String 'X' / $plain
+            (
+                r#"(?i)(\bConvertTo-SecureString[ \t]+(?:-String[ \t]+)?)(?:"[^"\r\n]*"|'[^'\r\n]*'|[^\s"'|;)]+)"#.into(),
+                keep_prefix,
+            ),
+            // curl -u user:pass, --user, --proxy-user
+            (
+                r#"(?i)((?:^|[\s"'])(?:-u|-U|--user|--proxy-user)(?:=|[ \t]+)["']?)[^\s"':]+:[^\s"']+"#.into(),
+                keep_prefix,
+            ),
+            // key: value, key=value, "key": "value", \"key\": \"value\" (quotes kept).
+            (
+                format!(
+                    r#"(?i)((?:{SECRET_KEYS})\\?["']?[ \t]*[:=][ \t]*)(?:(\\?")[^"\\\r\n]*(\\?")|(')[^'\r\n]*(')|[^\s"'\\,;&<]+)"#
+                ),
+                |c: &Captures| {
+                    let group = |i: usize| c.get(i).map_or("", |m| m.as_str());
+                    format!("{}{}{}{REDACTED}{}{}", group(1), group(2), group(4), group(3), group(5))
+                },
+            ),
+            // Flags whose value is a credential: --token X, --token=X, -Password X, -Password:X.
+            (
+                r#"((?:^|[\s"'(\[,])--?[A-Za-z][A-Za-z0-9_-]*(?:=|:|[ \t]+))("[^"\r\n]*"|'[^'\r\n]*'|[^\s"',;<-][^\s"',;]*)"#.into(),
+                |c: &Captures| {
+                    let prefix = &c[1];
+                    let flag = prefix
+                        .trim_start_matches(|ch: char| !ch.is_ascii() || "\t\n\r \"'([,".contains(ch))
+                        .trim_end_matches(|ch: char| ch == '=' || ch == ':' || ch.is_whitespace());
+                    if is_secret_flag(flag) {
+                        format!("{prefix}{REDACTED}")
+                    } else {
+                        c[0].to_string()
+                    }
+                },
+            ),
+            // Credentials in URLs: scheme://user:pass@host, scheme://token@host.
+            (
+                r#"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@"'<>]+@"#.into(),
+                |c: &Captures| format!("{}{REDACTED}@", &c[1]),
+            ),
         ];
-        raw.iter().filter_map(|(re, with)| Regex::new(re).ok().map(|r| (r, *with))).collect()
+        raw.into_iter()
+            .filter_map(|(re, with)| Regex::new(&re).ok().map(|r| (r, with)))
+            .collect()
     })
 }
 
@@ -35,34 +157,100 @@ pub fn redact(text: &str) -> String {
     let mut out = text.to_string();
     for (re, with) in rules() {
         if re.is_match(&out) {
-            out = re.replace_all(&out, *with).into_owned();
+            out = re.replace_all(&out, |c: &Captures| with(c)).into_owned();
         }
     }
     out
 }
 
-/// Redacts every string of a finding, for front-ends that show findings themselves (the TUI).
+/// A JSON value with every credential replaced: each string goes through [`redact`]; in an array of
+/// strings the element after a secret flag (`["-Password", "X"]`, `["--token", "X"]`) is replaced;
+/// the value of a secret-named key (`"password": "X"`) and of a secret-named environment entry
+/// (`{"name": "DB_PASSWORD", "value": "X"}`) is replaced.
+pub fn redact_json(v: Value) -> Value {
+    match v {
+        Value::String(s) => Value::String(redact(&s)),
+        Value::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            let mut after_secret_flag = false;
+            for item in items {
+                let flag = item.as_str().is_some_and(is_secret_flag);
+                if after_secret_flag && item.is_string() {
+                    out.push(Value::String(REDACTED.to_string()));
+                } else {
+                    out.push(redact_json(item));
+                }
+                after_secret_flag = flag;
+            }
+            Value::Array(out)
+        }
+        Value::Object(o) => {
+            let secret_entry = o
+                .get("name")
+                .and_then(Value::as_str)
+                .is_some_and(is_secret_key);
+            Value::Object(
+                o.into_iter()
+                    .map(|(k, v)| {
+                        let hide = (is_secret_key(&k) && v.is_string())
+                            || (secret_entry && k == "value" && v.is_string());
+                        let v = if hide {
+                            Value::String(REDACTED.to_string())
+                        } else {
+                            redact_json(v)
+                        };
+                        (k, v)
+                    })
+                    .collect(),
+            )
+        }
+        other => other,
+    }
+}
+
+/// Redacts every string of a finding. Front-ends that show findings on a terminal use
+/// [`crate::output::finding_for_terminal`], which also escapes control characters.
 pub fn redact_finding(f: &mut crate::findings::Finding) {
-    f.message = redact(&f.message);
+    let all = |s: &mut String| *s = redact(s);
+    all(&mut f.subject.name);
+    if let Some(ns) = &mut f.subject.namespace {
+        all(ns);
+    }
+    all(&mut f.message);
     for e in &mut f.evidence {
-        e.reference = redact(&e.reference);
-        e.excerpt = redact(&e.excerpt);
+        all(&mut e.reference);
+        all(&mut e.excerpt);
     }
     if let Some(fix) = &mut f.fix {
-        fix.text = redact(&fix.text);
-        for c in &mut fix.commands {
-            *c = redact(c);
-        }
+        all(&mut fix.text);
+        fix.commands.iter_mut().for_each(all);
     }
+}
+
+/// A server URL for display: credentials in it removed (`http://admin:PASS@host` ->
+/// `http://<redacted>@host`).
+pub fn server_for_display(url: &str) -> String {
+    redact(url)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    /// Each input must lose its secret and say `<redacted`.
+    fn assert_scrubbed(cases: &[(&str, &str)]) {
+        for (input, secret) in cases {
+            let out = redact(input);
+            assert!(!out.contains(secret), "{input:?} -> {out:?}");
+            assert!(out.contains("<redacted"), "{input:?} -> {out:?}");
+            assert_eq!(redact(&out), out, "redaction is stable: {input:?}");
+        }
+    }
 
     #[test]
     fn scrubs_common_secret_shapes() {
-        let cases = [
+        assert_scrubbed(&[
             (
                 "Authorization: Bearer abcdefghijklmnop123",
                 "abcdefghijklmnop123",
@@ -86,21 +274,107 @@ mod tests {
                 "kubelet.exe --bootstrap-token=abcdef.0123456789abcdef",
                 "0123456789abcdef",
             ),
-        ];
-        for (input, secret) in cases {
-            let out = redact(input);
-            assert!(!out.contains(secret), "{input:?} -> {out:?}");
-            assert!(out.contains("<redacted"), "{input:?} -> {out:?}");
-        }
+        ]);
+    }
+
+    /// The shapes issue 15 found leaking.
+    #[test]
+    fn scrubs_headers_flags_powershell_registry_and_url_credentials() {
+        assert_scrubbed(&[
+            ("curl -H 'Authorization: token ghp_s3cretvalue'", "ghp_s3cretvalue"),
+            ("authorization=Basic dXNlcjpwYXNz", "dXNlcjpwYXNz"),
+            ("Proxy-Authorization: Negotiate YIIabc123", "YIIabc123"),
+            ("probe sent Cookie: session=c00kie-in-event; theme=dark", "c00kie"),
+            ("Set-Cookie: sid=abc123def; Path=/; HttpOnly", "abc123def"),
+            ("powershell.exe -Password P@ssw0rd-in-args -Verbose", "P@ssw0rd"),
+            ("New-LocalUser -Password:'Sw0rdfish!'", "Sw0rdfish"),
+            (
+                "$p = ConvertTo-SecureString \"SecureString-in-event\" -AsPlainText -Force",
+                "SecureString-in-event",
+            ),
+            (
+                "ConvertTo-SecureString -String 'pl41n' -AsPlainText",
+                "pl41n",
+            ),
+            (
+                "[plugins.\"io.containerd.grpc.v1.cri\".registry.configs.\"r.io\".auth]\n  auth = \"dXNlcjpzZWNyZXQ=\"",
+                "dXNlcjpzZWNyZXQ=",
+            ),
+            ("  password = \"reg-pass-1\"\n", "reg-pass-1"),
+            ("  identitytoken = \"idt-xyz-987\"", "idt-xyz-987"),
+            (r#"{"auths":{"r.io":{"auth":"dXNlcjpwdw=="}}}"#, "dXNlcjpwdw=="),
+            ("curl -u admin:hunter2 https://10.0.0.1", "hunter2"),
+            ("curl --user=admin:hunter2 x", "hunter2"),
+            ("kubectl --token abcdef0123456789 get pods", "abcdef0123456789"),
+            ("kubectl --token=\"quoted token\" get pods", "quoted token"),
+            ("kube-proxy --api-key=K3Y-value", "K3Y-value"),
+            ("server: http://admin:PASS@127.0.0.1:6443", "PASS"),
+            ("cannot create a client for https://tok3n@10.0.0.1/", "tok3n"),
+            (
+                r#"Output { stdout: "{\"status\":{\"token\":\"exec-plugin-t0ken\"}}" }"#,
+                "exec-plugin-t0ken",
+            ),
+        ]);
+    }
+
+    #[test]
+    fn json_stays_json_after_redaction() {
+        let text = r#"{"user":"bob","password":"hunter2","nested":{"token":"abcdefghij"}}"#;
+        let out = redact(text);
+        let v: Value = serde_json::from_str(&out).expect("still JSON");
+        assert_eq!(v["password"], "<redacted>");
+        assert_eq!(v["nested"]["token"], "<redacted>");
+        assert_eq!(v["user"], "bob");
     }
 
     #[test]
     fn leaves_ordinary_text_alone() {
-        let s = "kubelet.exe --pod-infra-container-image=mcr.microsoft.com/oss/kubernetes/pause:3.6 --cluster-dns=10.96.0.10";
-        assert_eq!(redact(s), s);
-        assert_eq!(
-            redact("http://proxy.example.com:3128"),
-            "http://proxy.example.com:3128"
-        );
+        for s in [
+            "kubelet.exe --pod-infra-container-image=mcr.microsoft.com/oss/kubernetes/pause:3.6 --cluster-dns=10.96.0.10",
+            "http://proxy.example.com:3128",
+            "kubelet --token-ttl=24h0m0s --service-account-key-file=C:\\k\\sa.key --authorization-mode=Webhook",
+            "ping -n 1 -w 1000 10.0.0.2",
+            "Back-off restarting failed container app in pod web_default(1234)",
+            "--discovery-token-ca-cert-hash sha256:abc",
+        ] {
+            assert_eq!(redact(s), s);
+        }
+    }
+
+    #[test]
+    fn json_arguments_keys_and_env_entries() {
+        let v = redact_json(json!({
+            "args": ["--token", "argtok-1", "-Password", "argpw-2", "--v=2", "--token=argtok-3"],
+            "env": [{"name": "DB_PASSWORD", "value": "envpw-4"}, {"name": "NODE", "value": "win-1"}],
+            "password": "keypw-5",
+            "secretName": "keep-me",
+            "automountServiceAccountToken": true,
+            "msg": "Authorization: Bearer abcdefghijklmnopq"
+        }));
+        let text = v.to_string();
+        for secret in [
+            "argtok-1",
+            "argpw-2",
+            "argtok-3",
+            "envpw-4",
+            "keypw-5",
+            "abcdefghijklmnopq",
+        ] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert_eq!(v["args"][4], "--v=2");
+        assert_eq!(v["env"][1]["value"], "win-1");
+        assert_eq!(v["secretName"], "keep-me");
+        assert_eq!(v["automountServiceAccountToken"], true);
+    }
+
+    #[test]
+    fn secret_flags_and_keys() {
+        assert!(is_secret_flag("--token") && is_secret_flag("-Password"));
+        assert!(is_secret_flag("--bootstrap-token") && is_secret_flag("-ClientSecret"));
+        assert!(!is_secret_flag("--token-file") && !is_secret_flag("token"));
+        assert!(!is_secret_flag("--v") && !is_secret_flag("--discovery-token-ca-cert-hash"));
+        assert!(is_secret_key("DB_PASSWORD") && is_secret_key("identitytoken"));
+        assert!(!is_secret_key("secretName") && !is_secret_key("NODE_NAME"));
     }
 }

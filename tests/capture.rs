@@ -9,6 +9,8 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use windoctor_testkit::{ClusterData, FakeApiServer, ServerOptions};
 
+mod probes_support;
+
 /// The demo's cluster part: every cluster-side check has something to say about it.
 fn demo_bundle() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo")
@@ -121,6 +123,12 @@ fn http_target() -> (u16, std::thread::JoinHandle<()>) {
 
 #[test]
 fn capture_with_probe_records_results_that_the_replay_judges() {
+    // The replay judges ICMP too: it needs ping or an ICMP socket (skips without, unless required).
+    if probes_support::skip_without_icmp(
+        "capture_with_probe_records_results_that_the_replay_judges",
+    ) {
+        return;
+    }
     let data = ClusterData::from_bundle_dir(demo_bundle()).expect("demo loads");
     let server = FakeApiServer::start_background(data, ServerOptions::new()).expect("server");
     let tmp = tempfile::tempdir().expect("tempdir");

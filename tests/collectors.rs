@@ -148,8 +148,11 @@ fn aks_zip_and_folder() {
         let facts = &world.facts;
         let c = collection_of(facts);
         assert_eq!(c.collectors(), vec!["aks-collect-windows-logs"], "{rel}");
-        assert_eq!(facts.node_parts.len(), 1);
-        assert_eq!(facts.node_parts[0].part.as_deref(), Some("akswin000000"));
+        assert_eq!(facts.remote_nodes.len(), 1);
+        assert_eq!(
+            facts.remote_nodes[0].node_name.as_deref(),
+            Some("akswin000000")
+        );
         // Evidence from processes.txt (UTF-16LE Get-Process table).
         find(
             &r,
@@ -158,7 +161,7 @@ fn aks_zip_and_folder() {
             "kubelet runs on akswin000000 (pid 4412)",
         );
         // The planted CNS failure reaches the node's kubelet log as the checks read it.
-        let logs = facts.node_parts[0].logs.ready().expect("logs");
+        let logs = facts.remote_nodes[0].logs.ready().expect("logs");
         let kubelet = logs
             .iter()
             .find(|l| l.path == r"C:\k\kubelet.err.log")
@@ -173,7 +176,7 @@ fn aks_zip_and_folder() {
             && l.text
                 .contains("The Kubelet service entered the stopped state.")));
         // UTF-16LE kubeclusterconfig.json and the ASCII conflist are node files.
-        let files = facts.node_parts[0].files.ready().expect("files");
+        let files = facts.remote_nodes[0].files.ready().expect("files");
         assert_eq!(
             files
                 .get(r"C:\k\kubeclusterconfig.json")
@@ -188,14 +191,31 @@ fn aks_zip_and_folder() {
         // Services are running-only (scqueryex.txt), HNS v2 has no ManagementIP: skip, not judge.
         find(&r, "node-services", Status::Skip, "gathered only in part");
         find(&r, "hns-network", Status::Skip, "HNS v2 (HCN) schema");
+        // The AKS layout's conflist (C:\k\azurecni\netconf) is gathered: it is read, and with
+        // neither the cluster's CIDRs nor the node's address it is neither passed nor failed.
+        find(
+            &r,
+            "cni-exception-list",
+            Status::Info,
+            "coverage was not checked",
+        );
+        assert!(
+            statuses(&r, "cni-exception-list")
+                .iter()
+                .all(|s| matches!(s, Status::Info | Status::Skip)),
+            "{rel}: {:?}",
+            statuses(&r, "cni-exception-list")
+        );
+        let env = windoctor::model::Model::new(&world).environment();
+        assert_eq!(
+            env.layouts.first().map(|l| l.id.as_str()),
+            Some("aks"),
+            "{rel}"
+        );
         node_findings_are_grounded(
             &r,
             "akswin000000",
-            &[
-                &FLAG_AND_FILE_CHECKS[..],
-                &["hns-network", "cni-exception-list"],
-            ]
-            .concat(),
+            &[&FLAG_AND_FILE_CHECKS[..], &["hns-network"]].concat(),
         );
     }
 }
@@ -206,7 +226,10 @@ fn sdn_collectlogs_folder_and_zip() {
         let (r, world) = run(&fixture(rel));
         let facts = &world.facts;
         assert_eq!(collection_of(facts).collectors(), vec!["sdn-collectlogs"]);
-        assert_eq!(facts.node_parts[0].part.as_deref(), Some("win-node-01"));
+        assert_eq!(
+            facts.remote_nodes[0].node_name.as_deref(),
+            Some("win-node-01")
+        );
         // The planted failure: kube-proxy's service is stopped (windowsServices.txt, UTF-16LE).
         let f = find(
             &r,
@@ -229,10 +252,10 @@ fn sdn_collectlogs_folder_and_zip() {
             "collectlogs.ps1 copies no Kubernetes node files",
         );
         // The HNS networks (v2 with a ProviderAddress policy) and ipconfig's host addresses.
-        let nets = facts.node_parts[0].hns_networks.ready().expect("hns");
+        let nets = facts.remote_nodes[0].hns_networks.ready().expect("hns");
         assert_eq!(nets[0].name, "External");
         assert_eq!(nets[0].management_ip.as_deref(), Some("192.168.1.21"));
-        let ips = facts.node_parts[0].ip_addresses.ready().expect("ips");
+        let ips = facts.remote_nodes[0].ip_addresses.ready().expect("ips");
         assert_eq!(ips[0].ip_address, "192.168.1.21");
         // Without the CNI configuration, which network flannel wants is not known: no verdict.
         assert!(statuses(&r, "hns-network")
@@ -256,8 +279,8 @@ fn eks_zip_with_backslash_names_and_folder() {
         let (r, world) = run(&fixture(rel));
         let facts = &world.facts;
         assert_eq!(collection_of(facts).collectors(), vec!["eks-log-collector"]);
-        let node = &facts.node_parts[0];
-        assert_eq!(node.part.as_deref(), Some("EC2AMAZ-8K2LJ7Q"));
+        let node = &facts.remote_nodes[0];
+        assert_eq!(node.node_name.as_deref(), Some("EC2AMAZ-8K2LJ7Q"));
         // kubelet's klog lines come from the EKS event log export (CSV Message column).
         let logs = node.logs.ready().expect("logs");
         let kubelet = logs
@@ -301,8 +324,8 @@ fn must_gather_folder_and_tar_gz() {
             "{rel}"
         );
         assert_eq!(facts.cluster.nodes.ready().map(Vec::len), Some(2));
-        let node = &facts.node_parts[0];
-        assert_eq!(node.part.as_deref(), Some("winworker-5fnbz"));
+        let node = &facts.remote_nodes[0];
+        assert_eq!(node.node_name.as_deref(), Some("winworker-5fnbz"));
         // The node-prefixed kube-proxy log, split by node and read as C:\var\log\....
         let logs = node.logs.ready().expect("logs");
         let kp = logs
@@ -360,18 +383,21 @@ fn aks_periscope_blob_tree_and_node_zip() {
             "{rel}"
         );
         assert_eq!(
-            facts.node_parts.len(),
+            facts.remote_nodes.len(),
             1,
             "{rel}: the zip duplicates the blobs"
         );
-        assert_eq!(facts.node_parts[0].part.as_deref(), Some("akswin000000"));
+        assert_eq!(
+            facts.remote_nodes[0].node_name.as_deref(),
+            Some("akswin000000")
+        );
         find(
             &r,
             "node-ready",
             Status::Pass,
             "kube-proxy runs on akswin000000",
         );
-        let logs = facts.node_parts[0].logs.ready().expect("logs");
+        let logs = facts.remote_nodes[0].logs.ready().expect("logs");
         assert!(logs
             .iter()
             .any(|l| l.text.contains("Failed to get IP address from CNS")));
@@ -399,9 +425,9 @@ fn several_nodes_in_one_collection() {
     std::fs::write(&log, text).expect("write");
     let facts = facts_of(&mg);
     let names: Vec<&str> = facts
-        .node_parts
+        .remote_nodes
         .iter()
-        .filter_map(|n| n.part.as_deref())
+        .filter_map(|n| n.node_name.as_deref())
         .collect();
     assert_eq!(names, vec!["winworker-5fnbz", "winworker-7qx2m"]);
 
@@ -420,9 +446,9 @@ fn several_nodes_in_one_collection() {
     let (r, world) = run(&two);
     let names: Vec<&str> = world
         .facts
-        .node_parts
+        .remote_nodes
         .iter()
-        .filter_map(|n| n.part.as_deref())
+        .filter_map(|n| n.node_name.as_deref())
         .collect();
     assert_eq!(names, vec!["akswin000000", "akswin000001"]);
     find(
@@ -531,7 +557,7 @@ fn no_check_passes_or_fails_on_an_uncovered_path() {
         );
     }
     let facts = facts_of(&with);
-    let files = facts.node_parts[0].files.ready().expect("files");
+    let files = facts.remote_nodes[0].files.ready().expect("files");
     assert!(matches!(
         files.state(r"C:\run\flannel\subnet.env"),
         windoctor::facts::node::FileState::NotCaptured(r) if r == "the test collector"

@@ -136,7 +136,9 @@ fn healthy_overlay_node_passes_every_node_check() {
         "cni-exception-list",
         Status::Pass,
         Status::Pass,
-        "management 10.0.0.0/24",
+        // win-overlay needs the cluster and service CIDRs excepted, not the management subnet
+        // (microsoft/SDN helper.psm1#L408-L483; checks/data/layouts.toml [[cni]] overlay).
+        "cover cluster 10.244.0.0/16, service 10.96.0.0/12",
     );
     expect(
         &r,

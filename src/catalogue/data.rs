@@ -2,8 +2,9 @@
 //! the Windows node paths the node model and the collector share (`node-paths.toml`; code reads a
 //! path by its name), Windows releases and the builds each Kubernetes minor supports
 //! (`windows.toml`), known images (`images.toml`), hypervisor and cloud markers (`hypervisors.toml`),
-//! version and number thresholds (`thresholds.toml`) and the securityContext fields Windows ignores
-//! (`pod-fields.toml`). docs/catalogue.md describes the formats.
+//! version and number thresholds (`thresholds.toml`), the securityContext fields Windows ignores
+//! (`pod-fields.toml`) and the node layouts of the distributions and what is normal for each CNI
+//! (`layouts.toml`). docs/catalogue.md describes the formats.
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -262,6 +263,119 @@ pub struct PodFields {
     pub container_security_context: Vec<IgnoredField>,
 }
 
+/// One component of a distribution's layout: how it runs and where it logs.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayoutComponent {
+    pub kind: String,
+    pub runs_as: String,
+    pub logs: Vec<String>,
+    pub source: String,
+}
+
+/// One distribution's Windows node layout (`[[layout]]` of `layouts.toml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Layout {
+    pub id: String,
+    pub name: String,
+    /// Service names (any case) that mark this layout.
+    pub mark_services: Vec<String>,
+    /// Executable stems (any case, no `.exe`) that mark this layout.
+    pub mark_processes: Vec<String>,
+    /// Files whose presence marks this layout.
+    pub mark_files: Vec<String>,
+    /// CNI configuration directories, in the order they are searched.
+    pub cni_dirs: Vec<String>,
+    /// Configuration files the collector gathers on such a node.
+    pub files: Vec<String>,
+    pub log_dirs: Vec<String>,
+    pub hns_module: String,
+    /// Why Manual services are normal here (who starts them); empty when they are not.
+    pub manual_start: String,
+    /// Services whose child processes the node components are.
+    pub starter_services: Vec<String>,
+    /// Pods get addresses the cloud provider's own network delivers (no MAC spoofing needed).
+    pub provider_network: bool,
+    pub source: String,
+    #[serde(rename = "component")]
+    pub components: Vec<LayoutComponent>,
+}
+
+/// What is normal for one CNI plugin (`[[cni]]` of `layouts.toml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CniRules {
+    pub id: String,
+    pub title: String,
+    /// CNI plugin types (any case) this entry applies to.
+    pub types: Vec<String>,
+    /// CNI network names (any case) this entry applies to.
+    pub names: Vec<String>,
+    /// "conf-name", "re:REGEX" or "type:TYPE": how its HNS network is found.
+    pub network: String,
+    /// What the OutBoundNAT exceptions (or a route policy) must cover: cluster, service, management.
+    pub exceptions: Vec<String>,
+    /// "file" (the exceptions are in the configuration), "endpoint" (the plugin writes them on
+    /// each endpoint) or "plugin" (it NATs by other means).
+    pub exceptions_by: String,
+    pub pods_in_node_network: bool,
+    pub network_on_first_pod: bool,
+    /// A ROUTE / SDNRoute policy for a range stands in for its OutBoundNAT exception.
+    pub route_covers: bool,
+    pub source: String,
+}
+
+impl CniRules {
+    /// Whether the rules apply to a configuration of `name` with plugin `types`.
+    pub fn applies(&self, name: Option<&str>, types: &[String]) -> bool {
+        name.is_some_and(|n| self.names.iter().any(|x| x.eq_ignore_ascii_case(n)))
+            || types
+                .iter()
+                .any(|t| self.types.iter().any(|x| x.eq_ignore_ascii_case(t)))
+    }
+    pub fn needs(&self, what: &str) -> bool {
+        self.exceptions.iter().any(|e| e == what)
+    }
+}
+
+/// OutBoundNAT exception ranges a layout writes on purpose.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ByDesignExceptions {
+    pub layout: String,
+    pub ranges: Vec<String>,
+    pub source: String,
+}
+
+/// `checks/data/layouts.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Layouts {
+    #[serde(rename = "layout")]
+    pub layouts: Vec<Layout>,
+    pub cni: Vec<CniRules>,
+    pub by_design_exceptions: Vec<ByDesignExceptions>,
+}
+
+impl Layouts {
+    pub fn get(&self, id: &str) -> Option<&Layout> {
+        self.layouts.iter().find(|l| l.id == id)
+    }
+    /// The CNI rules for a configuration of `name` with plugin `types`.
+    pub fn cni_for(&self, name: Option<&str>, types: &[String]) -> Option<&CniRules> {
+        self.cni.iter().find(|c| c.applies(name, types))
+    }
+    /// The exception ranges layout `id` writes on purpose.
+    pub fn by_design(&self, id: &str) -> &[String] {
+        self.by_design_exceptions
+            .iter()
+            .find(|b| b.layout == id)
+            .map(|b| b.ranges.as_slice())
+            .unwrap_or_default()
+    }
+}
+
 fn load<T: for<'de> Deserialize<'de>>(name: &str) -> Result<T, String> {
     let file = super::CHECK_FILES
         .get_file(format!("data/{name}"))
@@ -319,6 +433,12 @@ pub fn thresholds() -> &'static Thresholds {
 pub fn pod_fields() -> &'static PodFields {
     static CELL: OnceLock<PodFields> = OnceLock::new();
     once(&CELL, "pod-fields.toml")
+}
+
+/// `checks/data/layouts.toml`, loaded once.
+pub fn layouts() -> &'static Layouts {
+    static CELL: OnceLock<Layouts> = OnceLock::new();
+    once(&CELL, "layouts.toml")
 }
 
 /// Shorthand for `node_paths().file(name)`.
@@ -414,6 +534,67 @@ mod tests {
                 .chain(&f.container_security_context)
                 .map(|x| x.source.as_str()),
         );
+        let l = load::<Layouts>("layouts.toml").unwrap_or_else(|e| panic!("{e}"));
+        for layout in &l.layouts {
+            sources.push(&layout.source);
+            sources.extend(layout.components.iter().map(|c| c.source.as_str()));
+            assert!(
+                !layout.mark_services.is_empty()
+                    || !layout.mark_processes.is_empty()
+                    || !layout.mark_files.is_empty(),
+                "layout {} has no mark",
+                layout.id
+            );
+            for path in layout
+                .mark_files
+                .iter()
+                .chain(&layout.cni_dirs)
+                .chain(&layout.files)
+                .chain(&layout.log_dirs)
+            {
+                assert!(
+                    path.len() > 3 && path.as_bytes()[1] == b':' && !path.ends_with(".exe"),
+                    "layout {}: {path} is not a Windows path of a non-executable",
+                    layout.id
+                );
+            }
+        }
+        for c in &l.cni {
+            sources.push(&c.source);
+            assert!(
+                !c.types.is_empty() || !c.names.is_empty(),
+                "{} matches nothing",
+                c.id
+            );
+            assert!(
+                c.network == "conf-name"
+                    || c.network.starts_with("type:")
+                    || c.network
+                        .strip_prefix("re:")
+                        .is_some_and(|r| regex::Regex::new(r).is_ok()),
+                "{}: network {:?}",
+                c.id,
+                c.network
+            );
+            assert!(
+                ["file", "endpoint", "plugin"].contains(&c.exceptions_by.as_str()),
+                "{}",
+                c.id
+            );
+            for e in &c.exceptions {
+                assert!(
+                    ["cluster", "service", "management"].contains(&e.as_str()),
+                    "{e}"
+                );
+            }
+        }
+        for b in &l.by_design_exceptions {
+            sources.push(&b.source);
+            assert!(l.get(&b.layout).is_some(), "no layout {}", b.layout);
+            for r in &b.ranges {
+                assert!(r.parse::<ipnet::IpNet>().is_ok(), "{r}");
+            }
+        }
         for s in sources {
             assert!(s.trim().len() > 10, "a data entry cites no source: {s:?}");
         }

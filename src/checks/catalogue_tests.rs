@@ -186,6 +186,11 @@ const ACCESSOR_PATHS: &[(&str, &[&str])] = &[
     ("source_vip_request", &["source_vip_request"]),
     ("cni_configs", &["cni_dirs"]),
     ("cni_dirs", &["cni_dirs"]),
+    ("cni", &["cni_dirs"]),
+    // The files of checks/data/layouts.toml, which the collector's plan holds for every node (the
+    // collection test proves it), and the file kube-proxy's --config names (the plan follows it).
+    ("layout", &[]),
+    ("kube_proxy_config", &[]),
     ("service_cidr", &["cni_dirs"]),
     (
         "cluster_cidr",
@@ -206,6 +211,7 @@ const ACCESSOR_PATHS: &[(&str, &[&str])] = &[
     ("pod_cidr", &[]),
     ("node_ip", &[]),
     ("build", &[]),
+    ("from_api", &[]),
 ];
 
 #[test]

@@ -1,7 +1,10 @@
 //! Check `cni-exception-list`: the OutBoundNAT exceptions of every CNI configuration on the node
-//! (v1 `ExceptionList`, v2 `Settings.Exceptions`) cover the cluster CIDR, the service CIDR and the
-//! management subnet, hold no unreplaced placeholders and no over-broad ranges, and the file is
-//! strict JSON. See checks/cni-exception-list.toml.
+//! (v1 `ExceptionList`, v2 `Settings.Exceptions`) cover what that CNI plugin needs excepted
+//! (checks/data/layouts.toml `[[cni]]`: flannel overlay the cluster and service CIDRs, L2Bridge also
+//! the management subnet, Calico and OVN hybrid overlay the service CIDR, azure-vnet the cluster
+//! CIDR; for azure-vnet and L2Bridge a ROUTE/SDNRoute policy covers its prefix too; vpc-bridge and antrea keep no exceptions in
+//! the file), hold no unreplaced placeholders and no over-broad ranges (except those the
+//! distribution writes on purpose), and the file is strict JSON. See checks/cni-exception-list.toml.
 
 use super::Eval;
 use crate::facts::node::cni::{CniConfig, OutboundNat, PolicySchema};
@@ -88,6 +91,7 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
                 service.as_ref(),
                 &service_ips,
                 management.as_ref(),
+                view.layout().map(|l| l.id.as_str()),
             ),
         }
     }
@@ -103,6 +107,7 @@ fn judge(
     service: Option<&Sourced>,
     service_ips: &[(std::net::IpAddr, String)],
     management: Option<&Sourced>,
+    view_layout: Option<&str>,
 ) {
     let path = display_win_path(&file.path);
     let subject = || Subject::file(path.clone());
@@ -115,14 +120,22 @@ fn judge(
                 .filter_map(|e| crate::model::netplan::as_net(e))
         })
         .collect();
-    let wanted = wanted_entries(cluster, service, management, &existing);
     // The fix for a file that must be rewritten: the ExceptionList this cluster needs.
-    let rewrite_fix = ev.fix(
+    let comment_fix = ev.fix(
         "edit_file",
         &[
             ("path", &path),
             ("node", node),
-            ("entries", &quoted(&wanted)),
+            (
+                "entries",
+                &quoted(&wanted_entries(
+                    cluster,
+                    service,
+                    management,
+                    &existing,
+                    [true; 3],
+                )),
+            ),
         ],
     );
     ev.part("config-unusable");
@@ -133,21 +146,78 @@ fn judge(
             format!("{path} contains # or // comments (as in the FAQ's annotated ExceptionList): the CNI plugin reads strict JSON and fails on every pod sandbox"),
         )
         .evidence(Evidence::file(path.clone(), comment_line(&file.text)))
-        .with_fix(rewrite_fix.clone());
+        .with_fix(comment_fix);
         return;
     }
     ev.part("no-outbound-nat");
-    if conf.uses("calico") || conf.uses("antrea") || conf.uses("azure-vnet") {
+    let rules = crate::model::layout::cni_rules(conf);
+    if let Some(r) = rules.filter(|r| r.exceptions_by != "file") {
+        let how = if r.exceptions_by == "endpoint" {
+            "writes the OutBoundNAT exceptions on each pod's endpoint when the pod is created (from the configuration's VPC and service CIDRs), not in this file"
+        } else {
+            "translates outbound pod traffic itself, without an OutBoundNAT policy"
+        };
         ev.emit(
             Status::Skip,
             subject(),
-            format!(
-                "{path} uses {} which manages its own outbound NAT: the win-bridge/win-overlay ExceptionList does not apply",
-                conf.plugin_types.join("/")
-            ),
+            format!("{path} is {}: the plugin {how}, so there is no exception list to check", r.title),
         );
         return;
     }
+    if conf.outbound_nat.is_empty() && rules.is_some_and(|r| r.id == "azure-vnet") {
+        // AKS' DisableWindowsOutboundNat writes no OutBoundNAT at all (Azure/AgentBaker@06836ee2301e362039418c3a7ed0fe6004a641fd:
+        // staging/cse/windows/azurecnifunc.ps1#L61-L79).
+        ev.emit(
+            Status::Info,
+            subject(),
+            format!("{path} (azure-vnet) has no OutBoundNAT policy: the node pool was created with Windows outbound NAT disabled, so pods leave with their own VNet address"),
+        )
+        .evidence(Evidence::file(path.clone(), format!("plugins {}", conf.plugin_types.join(", "))));
+        return;
+    }
+    // What this CNI needs excepted; an unknown plugin is judged as the documentation's flannel.
+    let need = |what: &str, default: bool| rules.map(|r| r.needs(what)).unwrap_or(default);
+    let node_address = management.map(|m| m.net);
+    let cluster = cluster.filter(|_| need("cluster", true));
+    let service = service.filter(|_| need("service", true));
+    let management = management.filter(|_| need("management", true));
+    let needed = [
+        need("cluster", true),
+        need("service", true),
+        need("management", true),
+    ];
+    let routes: Vec<IpNet> = conf
+        .routes
+        .iter()
+        .filter(|_| rules.is_some_and(|r| r.route_covers))
+        .filter_map(|r| crate::model::netplan::as_net(&r.destination_prefix))
+        .collect();
+    // With azure-vnet the VNet range the node lives in is excepted on purpose (azurecnifunc.ps1
+    // #L104-L147: ExceptionList = cluster CIDR + VNet CIDR), however broad.
+    let node_network: Option<IpNet> =
+        node_address.filter(|_| rules.is_some_and(|r| r.pods_in_node_network));
+    let mut by_design: Vec<IpNet> = view_layout
+        .map(|id| crate::catalogue::data::layouts().by_design(id))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| r.parse::<IpNet>().ok())
+        .collect();
+    if let Some(own) = node_network {
+        by_design.extend(
+            existing
+                .iter()
+                .filter(|n| crate::model::netplan::covers(n, &own)),
+        );
+    }
+    let wanted = wanted_entries(cluster, service, management, &existing, needed);
+    let rewrite_fix = ev.fix(
+        "edit_file",
+        &[
+            ("path", &path),
+            ("node", node),
+            ("entries", &quoted(&wanted)),
+        ],
+    );
     if conf.outbound_nat.is_empty() {
         ev.emit(
             Status::Warn,
@@ -161,6 +231,15 @@ fn judge(
         .with_fix(rewrite_fix);
         return;
     }
+    let service_ips: &[(std::net::IpAddr, String)] = if needed[1] { service_ips } else { &[] };
+    let context = Context {
+        routes: &routes,
+        by_design: &by_design,
+        needed,
+        cni: rules.map(|r| r.title.as_str()),
+        node_network_unknown: node_address.is_none()
+            && rules.is_some_and(|r| r.pods_in_node_network),
+    };
     for nat in &conf.outbound_nat {
         judge_policy(
             ev,
@@ -171,6 +250,7 @@ fn judge(
             service,
             service_ips,
             management,
+            &context,
         );
     }
 }
@@ -185,6 +265,7 @@ fn judge_policy(
     service: Option<&Sourced>,
     service_ips: &[(std::net::IpAddr, String)],
     management: Option<&Sourced>,
+    context: &Context,
 ) {
     let reference = format!("{path} {}", nat.location);
     let listed = format!("[{}]", quoted(&nat.exceptions));
@@ -196,7 +277,13 @@ fn judge_policy(
             None => placeholders.push(e),
         }
     }
-    let entries = quoted(&wanted_entries(cluster, service, management, &nets));
+    let entries = quoted(&wanted_entries(
+        cluster,
+        service,
+        management,
+        &nets,
+        context.needed,
+    ));
     let schema = match nat.schema {
         PolicySchema::V1 => "v1",
         PolicySchema::V2 => "v2",
@@ -228,8 +315,10 @@ fn judge_policy(
         .evidence(Evidence::file(reference.clone(), listed.clone()))
         .with_fix(fix);
     }
+    // A ROUTE / SDNRoute policy sends its prefix through the overlay or the host, un-NATed, too.
     let covered = |target: &IpNet| {
         nets.iter()
+            .chain(context.routes)
             .any(|n| crate::model::netplan::covers(n, target))
     };
     let mut missing: Vec<(String, Evidence)> = Vec::new();
@@ -273,8 +362,12 @@ fn judge_policy(
             Status::Fail,
             subject(),
             format!(
-                "{path}: OutBoundNAT exceptions ({schema}) do not cover {}: pod traffic to it is NATed, which breaks the no-NAT rule of Kubernetes networking",
-                what.join(" or ")
+                "{path}: OutBoundNAT exceptions ({schema}) do not cover {}{}: pod traffic to it is NATed, which breaks the no-NAT rule of Kubernetes networking",
+                what.join(" or "),
+                context
+                    .cni
+                    .map(|c| format!(" (which {c} needs excepted)"))
+                    .unwrap_or_default()
             ),
         );
         f.evidence(Evidence::file(reference.clone(), listed.clone()));
@@ -304,8 +397,25 @@ fn judge_policy(
         }
         f.with_fix(fix);
     }
-    let broad: Vec<&IpNet> = nets.iter().filter(|n| n.prefix_len() <= 8).collect();
-    if !broad.is_empty() {
+    let broad: Vec<&IpNet> = nets
+        .iter()
+        .filter(|n| n.prefix_len() <= 8 && !context.by_design.contains(n))
+        .collect();
+    if !broad.is_empty() && context.node_network_unknown {
+        // azure-vnet / vpc-bridge except the node's own VNet on purpose; without the node's
+        // address it cannot be told whether this is that range.
+        ev.part("over-broad-exception");
+        ev.emit(
+            Status::Info,
+            subject(),
+            format!(
+                "{path}: OutBoundNAT exception {} is broad; with {} it may be the node's own virtual network, which is excepted on purpose, but the node's address is not known here to tell",
+                broad.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", "),
+                context.cni.unwrap_or("this CNI")
+            ),
+        )
+        .evidence(Evidence::file(reference.clone(), listed.clone()));
+    } else if !broad.is_empty() {
         problems += 1;
         ev.part("over-broad-exception");
         let fix = ev.fix(
@@ -355,6 +465,20 @@ fn judge_policy(
     }
 }
 
+/// What the CNI in use needs, for judging one OutBoundNAT policy.
+struct Context<'a> {
+    /// ROUTE / SDNRoute destination prefixes of the same configuration.
+    routes: &'a [IpNet],
+    /// Ranges the node's distribution excepts on purpose (never "over-broad" there).
+    by_design: &'a [IpNet],
+    /// Whether the cluster CIDR, the service CIDR and the management subnet must be excepted.
+    needed: [bool; 3],
+    /// The CNI's title, when windoctor knows the plugin.
+    cni: Option<&'a str>,
+    /// The CNI gives pods addresses of the node's network, and the node's address is not known.
+    node_network_unknown: bool,
+}
+
 /// The entries a correct list holds, in the FAQ's order (cluster, service, management), then the
 /// other valid entries already there; unknown CIDRs are named so the operator fills them in.
 fn wanted_entries(
@@ -362,13 +486,20 @@ fn wanted_entries(
     service: Option<&Sourced>,
     management: Option<&Sourced>,
     existing: &[IpNet],
+    needed: [bool; 3],
 ) -> Vec<String> {
     let mut wanted: Vec<String> = Vec::new();
-    for (s, unknown) in [
+    for ((s, unknown), needed) in [
         (cluster, "<cluster CIDR>"),
         (service, "<service CIDR>"),
         (management, "<management subnet>"),
-    ] {
+    ]
+    .into_iter()
+    .zip(needed)
+    {
+        if !needed {
+            continue;
+        }
         match s {
             Some(s) => wanted.push(s.net.to_string()),
             None => {
@@ -385,7 +516,11 @@ fn wanted_entries(
             wanted.push(s);
         }
     }
-    if cluster.is_none() && !existing.is_empty() && existing.iter().all(|n| n.prefix_len() > 16) {
+    if needed[0]
+        && cluster.is_none()
+        && !existing.is_empty()
+        && existing.iter().all(|n| n.prefix_len() > 16)
+    {
         wanted.insert(0, "<cluster CIDR>".to_string());
     }
     wanted

@@ -159,8 +159,32 @@ impl<'a> Eval<'a> {
         &self.findings
     }
 
+    /// The findings, each piece of evidence marked with the source of node data it came through
+    /// (`Origin`): what the check used for that node.
     pub fn into_findings(self) -> Vec<Finding> {
-        self.findings
+        let model = self.model;
+        let mut findings = self.findings;
+        for f in &mut findings {
+            let part = f.node.as_deref().and_then(|n| model.node_part(n));
+            let from_api = part.map(|p| p.origin == crate::facts::node::remote::PartOrigin::Api);
+            for e in &mut f.evidence {
+                if e.origin.is_none() {
+                    e.origin = crate::findings::Origin::of(e, from_api);
+                }
+            }
+            // A node part made from the API says which of its sources could not be read and
+            // what would provide them, wherever a check could not conclude.
+            if let (Some(p), true, Status::Skip | Status::Error) =
+                (part, from_api == Some(true), f.status)
+            {
+                let unread = p.unread_sources();
+                if !unread.is_empty() && !f.message.contains("sources not read") {
+                    f.message
+                        .push_str(&format!(" (sources not read for this node: {unread})"));
+                }
+            }
+        }
+        findings
     }
 
     /// Gives the input if it is ready; otherwise records one `skip` (not captured) or `error` (could
@@ -232,9 +256,24 @@ impl<'a> Eval<'a> {
         self.need("runtimeclasses", &self.model.facts().cluster.runtimeclasses)
     }
 
-    /// Pod logs a bundle holds (`cluster/logs/`); empty when none were captured.
-    pub fn pod_logs(&self) -> &'a [PodLog] {
-        &self.model.facts().cluster.logs
+    /// Pod logs a bundle holds (`cluster/logs/`); empty when none were captured. Logs that are in
+    /// the bundle but cannot be read are recorded as one `error` naming them: what they hold is
+    /// unknown, so the check cannot vouch for them.
+    pub fn pod_logs(&mut self) -> &'a [PodLog] {
+        let cluster = &self.model.facts().cluster;
+        if !cluster.unreadable_logs.is_empty() && self.reported_inputs.insert("logs".to_string()) {
+            let part = self.part.replace("input");
+            self.emit(
+                Status::Error,
+                Subject::new("Input", "logs"),
+                format!(
+                    "could not be evaluated: {}",
+                    summarise_unreadable(&cluster.unreadable_logs)
+                ),
+            );
+            self.part = part;
+        }
+        &cluster.logs
     }
 
     /// The API server's version as a semantic version, when `/version` was read and parses.
@@ -311,8 +350,13 @@ impl<'a> Eval<'a> {
 
     /// For a node part another tool gathered in part: true when every `node_reads` of this check
     /// was gathered; otherwise records one `skip` per missing read (naming it and why) and gives
-    /// false. Node parts windoctor captured itself always pass.
+    /// false. Node parts windoctor captured itself always pass, and so do parts made from what the
+    /// API serves: the node checks judge those themselves (`NodeView::from_api`), naming the
+    /// sources the API could not give.
     fn node_gate(&mut self, view: &NodeView<'a>) -> bool {
+        if view.from_api() {
+            return true;
+        }
         if view
             .raw
             .files
@@ -373,9 +417,28 @@ impl<'a> Eval<'a> {
         None
     }
 
-    /// The node files (ready whenever the node part is present).
+    /// The node files (ready whenever the node part is present). `None`, with one `error` naming
+    /// them, when a file or folder the node model reads exists but could not be read: whatever the
+    /// check concluded from the rest could rest on what was not read.
     pub fn node_files(&mut self, view: &NodeView<'a>) -> Option<&'a NodeFiles> {
-        self.node_part(view, &view.raw.files)
+        let files = self.node_part(view, &view.raw.files)?;
+        let blocked = view.unreadable_inputs();
+        if blocked.is_empty() {
+            return Some(files);
+        }
+        if self
+            .reported_inputs
+            .insert(format!("node-files@{}", view.name()))
+        {
+            let part = self.part.replace("input");
+            self.emit(
+                Status::Error,
+                Subject::new("Input", "node"),
+                format!("could not be evaluated: {}", summarise_unreadable(blocked)),
+            );
+            self.part = part;
+        }
+        None
     }
     pub fn node_processes(&mut self, view: &NodeView<'a>) -> Option<&'a Vec<Process>> {
         self.node_part(view, &view.raw.processes)
@@ -405,4 +468,30 @@ impl<'a> Eval<'a> {
     pub fn node_info(&mut self, view: &NodeView<'a>) -> Option<&'a NodeInfo> {
         self.node_part(view, &view.raw.info)
     }
+}
+
+/// The first few of `list` (path and why), and how many more there are.
+fn summarise_unreadable(list: &[(String, String)]) -> String {
+    const SHOWN: usize = 3;
+    let shown: Vec<String> = list
+        .iter()
+        .take(SHOWN)
+        .map(|(path, why)| {
+            if why.contains(path.as_str()) {
+                why.clone()
+            } else {
+                format!("{path}: {why}")
+            }
+        })
+        .collect();
+    let more = list.len().saturating_sub(SHOWN);
+    format!(
+        "{}{} (they exist but could not be read)",
+        shown.join("; "),
+        if more > 0 {
+            format!("; and {more} more")
+        } else {
+            String::new()
+        }
+    )
 }

@@ -25,11 +25,28 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     let node = view.name();
     ev.part("stale-source-vip");
     let pod_cidr = view.pod_cidr();
-    let overlay = view
-        .raw
-        .hns_networks
-        .ready()
-        .and_then(|ns| ns.iter().find(|n| n.type_.eq_ignore_ascii_case("overlay")));
+    // The pod network: the one the CNI in use names, else the first Overlay network that is not
+    // the bootstrap network `External` (microsoft/SDN@242fb0c3190dbb08d7f9406727be18322218e537:
+    // Kubernetes/windows/helper.psm1#L96-L118 and Calico's node-service.ps1#L116-L135 create it).
+    let cni = view.cni();
+    let cni_network = cni.and_then(|c| crate::model::layout::NetworkMatch::of(c.rules, c.conf));
+    let networks = view.raw.hns_networks.ready();
+    let overlay = networks.and_then(|ns| {
+        cni_network
+            .as_ref()
+            .and_then(|m| ns.iter().find(|n| m.matches(&n.name, &n.type_)))
+            .or_else(|| {
+                ns.iter().find(|n| {
+                    n.type_.eq_ignore_ascii_case("overlay") && !n.name.eq_ignore_ascii_case("external")
+                })
+            })
+    });
+    // Calico's HNS subnet is the node's IPAM block, not Node.spec.podCIDR
+    // (projectcalico/calico@87c15906f20c4ca1fda55af92295e7678b0cc0b2: node/pkg/lifecycle/startup/startup_windows.go).
+    let pod_cidr = match cni.filter(|c| c.rules.id == "calico") {
+        Some(_) => None,
+        None => pod_cidr,
+    };
     let kube_proxy_vip = view
         .component(Kind::KubeProxy)
         .flag("source-vip")

@@ -67,8 +67,29 @@ fn cluster_part(ev: &mut Eval) {
                     || waiting.is_match(&l.text))
         })
         .collect();
+    // Pods on a node whose part holds their log: the node part judges them, as on the node.
+    let judged_by_node: std::collections::BTreeSet<String> = ev
+        .model()
+        .node_views()
+        .iter()
+        .filter_map(|v| v.raw.logs.ready())
+        .flatten()
+        .filter(|l| l.path.starts_with("pod log "))
+        .map(|l| l.path.trim_end_matches(" (previous)").to_string())
+        .collect();
     for log in flannel_logs {
-        let reference = format!("pod log {}/{}/{}", log.namespace, log.pod, log.container);
+        let reference = crate::facts::node::remote::pod_log_reference(
+            &log.namespace,
+            &log.pod,
+            &log.container,
+            log.previous,
+        );
+        if judged_by_node.contains(&format!(
+            "pod log {}/{}/{}",
+            log.namespace, log.pod, log.container
+        )) {
+            continue;
+        }
         match judge(ev, &log.text) {
             Verdict::Stuck { last_wait, waits } => {
                 let fix = ev.fix(

@@ -6,6 +6,7 @@
 use super::Eval;
 use crate::facts::node::{display_win_path, HnsNetwork, NetAdapter};
 use crate::findings::{Evidence, Status, Subject};
+use crate::model::layout::NetworkMatch;
 use crate::model::node::{Kind, NodeView};
 use std::net::IpAddr;
 
@@ -107,35 +108,63 @@ fn cluster_part(ev: &mut Eval) {
     }
 }
 
-/// Network names the node's components expect, each with where it was read.
-fn expected_names(view: &NodeView) -> Vec<(String, Evidence)> {
-    let mut out: Vec<(String, Evidence)> = Vec::new();
+/// The HNS networks the node's components expect, each with where it was read and, when it comes
+/// from a CNI configuration windoctor knows, that CNI's rules.
+fn expected_networks<'a>(view: &NodeView<'a>) -> Vec<Expected> {
+    let mut out: Vec<Expected> = Vec::new();
     for (f, c) in view.cni_configs() {
         if let Ok(c) = c {
-            if let Some(name) = &c.name {
-                out.push((
-                    name.clone(),
-                    Evidence::file(display_win_path(&f.path), format!("\"name\": \"{name}\"")),
-                ));
+            let rules = crate::model::layout::cni_rules(c);
+            let wanted = match rules {
+                Some(r) => NetworkMatch::of(r, c),
+                None => c.name.clone().map(NetworkMatch::Name),
+            };
+            if let Some(wanted) = wanted {
+                out.push(Expected {
+                    wanted,
+                    evidence: Evidence::file(
+                        display_win_path(&f.path),
+                        format!(
+                            "\"name\": \"{}\", plugin types {}",
+                            c.name.as_deref().unwrap_or(""),
+                            c.plugin_types.join(", ")
+                        ),
+                    ),
+                    rules,
+                });
             }
         }
     }
+    let mut named = |value: String, evidence: Evidence| {
+        // Calico sets KUBE_NETWORK to a pattern (Calico.*) for felix (projectcalico/calico@87c15906f20c4ca1fda55af92295e7678b0cc0b2:
+        // node/windows-packaging/CalicoWindows/config.ps1#L24; rancher/rke2@6ce1a8019e9d0b81eb7a715edbc2b8ac12d26da0:pkg/windows/calico.go#L180).
+        let wanted = if value.contains('*') {
+            NetworkMatch::Pattern(format!("(?i)^(?:{value})$"))
+        } else {
+            NetworkMatch::Name(value)
+        };
+        out.push(Expected {
+            wanted,
+            evidence,
+            rules: None,
+        });
+    };
     if let Some((f, evidence)) = view.component(Kind::KubeProxy).flag("network-name") {
         if let Some(v) = f.value.clone().filter(|v| !v.is_empty()) {
             let mut e = evidence.clone();
             e.excerpt = f.written.clone();
-            out.push((v, e));
+            named(v, e);
         }
     }
     if let Some(v) = view.raw.env.ready().and_then(|env| env.get("KUBE_NETWORK")) {
-        out.push((
+        named(
             v.clone(),
             Evidence::new(
                 crate::findings::EvidenceSource::Process,
                 "machine environment KUBE_NETWORK",
                 v.clone(),
             ),
-        ));
+        );
     }
     if let Some(s) = view.component(Kind::KubeProxy).service {
         if let Some(v) = s.nssm.as_ref().and_then(|n| {
@@ -143,18 +172,41 @@ fn expected_names(view: &NodeView) -> Vec<(String, Evidence)> {
                 .iter()
                 .find_map(|l| l.strip_prefix("KUBE_NETWORK=").map(str::to_string))
         }) {
-            out.push((
+            named(
                 v.clone(),
                 Evidence::service(
                     format!("service {} AppEnvironmentExtra", s.name),
                     format!("KUBE_NETWORK={v}"),
                 ),
-            ));
+            );
         }
     }
-    let mut seen = std::collections::BTreeSet::new();
-    out.retain(|(n, _)| seen.insert(n.to_ascii_lowercase()));
-    out
+    // One entry per network: a pattern and a name it matches are the same network.
+    let mut kept: Vec<Expected> = Vec::new();
+    for e in out {
+        let same = kept.iter_mut().find(|k| match (&k.wanted, &e.wanted) {
+            (NetworkMatch::Name(a), NetworkMatch::Name(b)) => a.eq_ignore_ascii_case(b),
+            (NetworkMatch::Pattern(_), NetworkMatch::Name(n)) => k.wanted.matches(n, ""),
+            (NetworkMatch::Name(n), NetworkMatch::Pattern(_)) => e.wanted.matches(n, ""),
+            (a, b) => a == b,
+        });
+        match same {
+            Some(k) => {
+                if k.rules.is_none() {
+                    k.rules = e.rules;
+                }
+            }
+            None => kept.push(e),
+        }
+    }
+    kept
+}
+
+/// One HNS network the node's components expect.
+struct Expected {
+    wanted: NetworkMatch,
+    evidence: Evidence,
+    rules: Option<&'static crate::catalogue::data::CniRules>,
 }
 
 fn is_pod_network(n: &HnsNetwork) -> bool {
@@ -174,9 +226,13 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     let Some(networks) = ev.node_hns_networks(&view) else {
         return;
     };
+    // The CNI configurations name the networks expected: with unreadable files, one could be missed.
+    if ev.node_files(&view).is_none() {
+        return;
+    }
     let node = view.name();
     ev.part("network-missing");
-    let expected = expected_names(&view);
+    let expected = expected_networks(&view);
     let listed: Vec<String> = networks
         .iter()
         .map(|n| format!("{} ({})", n.name, n.type_))
@@ -214,13 +270,51 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
             }
         }
     }
-    for (name, evidence) in &expected {
-        match networks.iter().find(|n| n.name.eq_ignore_ascii_case(name)) {
+    for e in &expected {
+        match networks
+            .iter()
+            .find(|n| e.wanted.matches(&n.name, &n.type_))
+        {
             Some(n) => judged.push(n),
             None => {
+                let name = e.wanted.describe();
+                // azure-vnet creates its network at the first pod's ADD: no pod, no network yet.
+                if e.rules.is_some_and(|r| r.network_on_first_pod) {
+                    let pods_with_network = view
+                        .node_object()
+                        .and_then(|n| {
+                            let pods = view.model.ready_pods()?;
+                            Some(
+                                pods.iter()
+                                    .filter(|p| {
+                                        p.spec.node_name.as_deref() == Some(n.name())
+                                            && !p.spec.host_network
+                                            && p.status.pod_ip.is_some()
+                                    })
+                                    .count(),
+                            )
+                        });
+                    if pods_with_network.unwrap_or(0) == 0 {
+                        let rules = e.rules.map(|r| r.title.as_str()).unwrap_or_default();
+                        ev.emit(
+                            Status::Info,
+                            Subject::new("HnsNetwork", name.clone()),
+                            format!(
+                                "HNS network {name} does not exist on {node} yet (Get-HnsNetwork shows: {listed}): {rules} creates it when the first pod gets a network, and {}",
+                                match pods_with_network {
+                                    Some(_) => "no pod on this node has a pod IP yet",
+                                    None => "the pods of the node were not captured",
+                                }
+                            ),
+                        )
+                        .evidence(e.evidence.clone())
+                        .evidence(Evidence::api("Get-HnsNetwork", listed.clone()));
+                        continue;
+                    }
+                }
                 let fix = ev.fix(
                     "recreate_network",
-                    &[("node", &node), ("network", name), ("adapter", &physical)],
+                    &[("node", &node), ("network", &name), ("adapter", &physical)],
                 );
                 ev.emit(
                     Status::Fail,
@@ -229,7 +323,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
                         "HNS network {name} does not exist on {node} (Get-HnsNetwork shows: {listed}): creating the virtual network failed, so kubelet finds no network adapter for pods"
                     ),
                 )
-                .evidence(evidence.clone())
+                .evidence(e.evidence.clone())
                 .evidence(Evidence::api("Get-HnsNetwork", listed.clone()))
                 .with_fix(fix);
             }

@@ -148,7 +148,9 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     ev.part("override-mismatch");
     let Some((words, evidence)) = comp.args() else {
         let node = view.name();
-        let reason = if comp.is_present() {
+        let reason = if view.from_api() {
+            "no pod on this node runs kube-proxy.exe with its flags (or logs them), and its Windows service and process are not visible through the API"
+        } else if comp.is_present() {
             "its command line could not be read"
         } else {
             "kube-proxy is neither running nor registered as a service here (see node-ready)"
@@ -204,11 +206,32 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
             ],
         )
     };
-    match cmdline::flag(flags, "hostname-override") {
-        Some(f) => {
-            let value = f.value.clone().unwrap_or_default();
-            let mut e = evidence.clone();
-            e.excerpt = f.written.clone();
+    // The flag, else `hostnameOverride` of the KubeProxyConfiguration `--config` names (OpenShift
+    // WMCO keeps it there: pkg/servicescm/services.go#L153-L194).
+    let from_flag = cmdline::flag(flags, "hostname-override").map(|f| {
+        let mut e = evidence.clone();
+        e.excerpt = f.written.clone();
+        (f.value.clone().unwrap_or_default(), f.written.clone(), e)
+    });
+    let from_config = || {
+        let (file, parsed) = view.kube_proxy_config()?;
+        let value = parsed.as_ref().ok()?.hostname_override.clone()?;
+        Some((
+            value.clone(),
+            format!("hostnameOverride: {value}"),
+            Evidence::file(
+                crate::facts::node::display_win_path(&file.path),
+                format!("hostnameOverride: {value}"),
+            ),
+        ))
+    };
+    match from_flag.or_else(from_config) {
+        Some((value, written, e)) => {
+            let f = cmdline::Flag {
+                name: "hostname-override".to_string(),
+                value: Some(value.clone()),
+                written,
+            };
             if unexpanded(&value) {
                 let fix = fix_for(ev);
                 ev.part("override-unexpanded");

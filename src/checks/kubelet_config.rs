@@ -34,11 +34,12 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     let node = view.name();
     ev.part("flags-unknown");
     let Some(settings) = view.kubelet() else {
-        ev.emit(
-            Status::Skip,
-            Subject::node(node),
-            "the kubelet's flags were not found on this node (no kubelet process, service or kubeadm-flags.env)",
-        );
+        let message = if view.from_api() {
+            "the kubelet's configuration was not read for this node (configz, or the FLAG lines of a kubelet log the kubelet serves)"
+        } else {
+            "the kubelet's flags were not found on this node (no kubelet process, service or kubeadm-flags.env)"
+        };
+        ev.emit(Status::Skip, Subject::node(node), message);
         return;
     };
     if let Some((path, Err(why))) = &settings.config {
@@ -58,11 +59,12 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     problems += allocatable(ev, &view, settings, &node);
     if problems == 0 {
         ev.part("system-reserved");
-        ev.emit(
-            Status::Pass,
-            Subject::node(node),
-            format!("kubelet flags follow the Windows advice (read from {sources}): system-reserved memory at least 2Gi, --windows-priorityclass at ABOVE_NORMAL_PRIORITY_CLASS or higher, no eviction flags"),
-        );
+        let message = if settings.flags_known {
+            format!("kubelet flags follow the Windows advice (read from {sources}): system-reserved memory at least 2Gi, --windows-priorityclass at ABOVE_NORMAL_PRIORITY_CLASS or higher, no eviction flags")
+        } else {
+            format!("the kubelet's running configuration follows the Windows advice (read from {sources}): system-reserved memory at least 2Gi, no eviction thresholds; --windows-priorityclass is a command-line flag that configz does not show, so it was not checked")
+        };
+        ev.emit(Status::Pass, Subject::node(node), message);
     }
 }
 
@@ -99,6 +101,20 @@ fn system_reserved(
         .as_ref()
         .and_then(|(v, _)| v.as_deref().and_then(quantity_bytes));
     if reserved.is_some_and(|b| b >= TWO_GI) {
+        return 0;
+    }
+    // Allocatable is capacity minus kube-reserved and system-reserved alike: AKS reserves the
+    // memory through --kube-reserved (Azure/AgentBaker@06836ee2301e362039418c3a7ed0fe6004a641fd:
+    // parts/k8s/kubeletstart.ps1 ConfigArgs `--kube-reserved=cpu=100m,memory=...`).
+    let kube_reserved = s
+        .get("kube-reserved")
+        .and_then(|st| {
+            parse_resource_list(st.flag.value.as_deref().unwrap_or(""))
+                .get("memory")
+                .cloned()
+        })
+        .and_then(|m| quantity_bytes(&m));
+    if found.is_none() && kube_reserved.is_some_and(|b| b >= TWO_GI) {
         return 0;
     }
     let fix = ev.fix(
@@ -181,6 +197,8 @@ fn priority_class(
                 }
             }
         }
+        // Flag-only: configz does not show it, so its absence there says nothing.
+        None if !s.flags_known => 0,
         None => {
             let fix = ev.fix(
                 "priority_class",
@@ -272,11 +290,14 @@ fn allocatable(ev: &mut Eval, view: &NodeView, s: &KubeletSettings, node: &str) 
             })
         }),
     };
-    let cgroups_off = s
-        .value("cgroups-per-qos")
-        .is_some_and(|v| v.eq_ignore_ascii_case("false"));
+    let cgroups_off = match s.value("cgroups-per-qos") {
+        Some(v) => v.eq_ignore_ascii_case("false"),
+        None => s.config_file().and_then(|c| c.cgroups_per_qos) == Some(false),
+    };
     let enforced = match &value {
-        Some((v, _)) => !v.trim().is_empty(),
+        // `none` turns enforcement off (KubeletConfiguration enforceNodeAllocatable: "none",
+        // "pods", "system-reserved", "kube-reserved"; kubernetes/kubelet config/v1beta1/types.go).
+        Some((v, _)) => !v.trim().is_empty() && !v.trim().eq_ignore_ascii_case("none"),
         // The kubelet's default is "pods".
         None => true,
     };

@@ -185,8 +185,18 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         Some(Platform::Cloud(cloud)) => {
             ev.part("cloud-vm");
             let fix = ev.fix("cloud", &[("cloud", cloud), ("node", &node)]);
+            // The distribution's own CNI gives pods addresses the provider's network delivers
+            // (checks/data/layouts.toml provider_network): its L2Bridge network is as designed.
+            let provider_network = view
+                .layout()
+                .and_then(|l| l.layout())
+                .is_some_and(|l| l.provider_network);
             let f = ev.emit(
-                if l2bridge.is_some() { Status::Warn } else { Status::Info },
+                if l2bridge.is_some() && !provider_network {
+                    Status::Warn
+                } else {
+                    Status::Info
+                },
                 subject,
                 format!(
                     "{node} is a {cloud} virtual machine: MAC address spoofing cannot be switched on there, so pod traffic must not rely on container MAC addresses reaching the provider's network (use an overlay or the provider's CNI).{bridge_note}"

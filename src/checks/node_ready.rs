@@ -88,6 +88,10 @@ fn node_part(ev: &mut Eval) {
 
 fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     ev.part("process-missing");
+    if view.from_api() {
+        api_part_of(ev, view);
+        return;
+    }
     // Another tool's collection without a process list may still hold the services' states.
     let partial = view
         .raw
@@ -223,4 +227,130 @@ fn from_services<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
             }
         }
     }
+}
+
+/// A node part made from what the API serves: no process list, but the system pods that run
+/// kube-proxy and flanneld (HostProcess pods are host processes) with their container statuses
+/// and log tails. The kubelet is judged by the Node's Ready condition (cluster part).
+fn api_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
+    let node = view.name();
+    let mut kinds = vec![Kind::KubeProxy];
+    if view.flannel_evidence().is_some() {
+        kinds.push(Kind::Flanneld);
+    }
+    for kind in kinds {
+        let comp = view.component(kind);
+        let Some(pod) = comp.pod else {
+            ev.emit(
+                Status::Skip,
+                Subject::node(node.clone()),
+                format!(
+                    "whether {} runs on {node} is not visible through the API: no pod runs it there (it may run as a Windows service; the node's processes are listed by windoctor on the node or `windoctor fleet`)",
+                    kind.name()
+                ),
+            );
+            continue;
+        };
+        let stopped = pod
+            .containers
+            .iter()
+            .find(|c| c.state.kind != "running");
+        match stopped {
+            None => {
+                let restarts: i64 = pod.containers.iter().map(|c| c.restart_count).sum();
+                let f = ev.emit(
+                    Status::Pass,
+                    Subject::node(node.clone()),
+                    format!(
+                        "{} runs on {node} (pod {}, {} container(s) running, {restarts} restart(s))",
+                        kind.name(),
+                        pod.key(),
+                        pod.containers.len()
+                    ),
+                );
+                for c in &pod.containers {
+                    f.evidence(container_evidence(&pod.key(), c));
+                }
+            }
+            Some(c) => {
+                let state = c.state.describe();
+                let fix = ev.fix(
+                    "pod_not_running",
+                    &[
+                        ("process", kind.name()),
+                        ("node", &node),
+                        ("namespace", &pod.namespace),
+                        ("pod", &pod.name),
+                        ("container", &c.name),
+                        ("state", &state),
+                    ],
+                );
+                let last = c
+                    .last_terminated
+                    .as_ref()
+                    .map(|t| format!("; last termination: {}", t.describe()))
+                    .unwrap_or_default();
+                let logged = last_error_line(&view, &pod.namespace, &pod.name, &c.name);
+                let f = ev.emit(
+                    Status::Fail,
+                    Subject::node(node.clone()),
+                    format!(
+                        "{} is not running on {node}: container {} of pod {} is {state} ({} restart(s){last})",
+                        kind.name(),
+                        c.name,
+                        pod.key(),
+                        c.restart_count
+                    ),
+                );
+                f.evidence(container_evidence(&pod.key(), c));
+                if let Some(e) = logged {
+                    f.evidence(e);
+                }
+                f.with_fix(fix);
+            }
+        }
+    }
+}
+
+fn container_evidence(pod: &str, c: &crate::facts::node::remote::ContainerRecord) -> Evidence {
+    let mut excerpt = format!(
+        "state={} ready={} restartCount={}",
+        c.state.describe(),
+        c.ready,
+        c.restart_count
+    );
+    if let Some(t) = &c.last_terminated {
+        excerpt.push_str(&format!(" lastState={}", t.describe()));
+    }
+    Evidence::api(
+        format!("Pod/{pod} .status.containerStatuses[{}]", c.name),
+        excerpt,
+    )
+}
+
+/// The last error line (klog `E`/`F`, or a line saying error/failed) of the container's previous
+/// log tail, else its current one.
+fn last_error_line(view: &NodeView, namespace: &str, pod: &str, container: &str) -> Option<Evidence> {
+    use crate::facts::node::remote::pod_log_reference;
+    let logs = view.raw.logs.ready()?;
+    for previous in [true, false] {
+        let reference = pod_log_reference(namespace, pod, container, previous);
+        let Some(log) = logs.iter().find(|l| l.path == reference) else {
+            continue;
+        };
+        let hit = log.text.lines().enumerate().filter(|(_, l)| {
+            let t = l.trim_start();
+            (t.starts_with('E') || t.starts_with('F'))
+                && t.get(1..5).is_some_and(|d| d.chars().all(|c| c.is_ascii_digit()))
+                || t.to_ascii_lowercase().contains("error")
+                || t.to_ascii_lowercase().contains("failed")
+        }).last();
+        if let Some((i, line)) = hit {
+            return Some(Evidence::log(
+                format!("{reference} line {}", i + 1),
+                crate::facts::node::logs::shorten(line.trim_end(), 400),
+            ));
+        }
+    }
+    None
 }

@@ -1,6 +1,8 @@
 //! Check `node-services`: kubelet, kube-proxy and (with flannel) flanneld are registered as Windows
 //! services with automatic start (sc.exe or nssm), or run as HostProcess pods, rather than as
-//! console processes that die with their PowerShell window. See checks/node-services.toml.
+//! console processes that die with their PowerShell window. A distribution whose own starter starts
+//! Manual services (AKS, GKE, OpenShift) or runs the components as children of its service (RKE2)
+//! is judged by its layout (checks/data/layouts.toml). See checks/node-services.toml.
 
 use super::Eval;
 use crate::facts::cluster::same_host;
@@ -12,6 +14,10 @@ use crate::model::node::{process_evidence, service_evidence, Kind, NodeView};
 
 pub fn run(ev: &mut Eval) {
     for view in ev.node_views() {
+        if view.from_api() {
+            api_part(ev, &view);
+            continue;
+        }
         let Some(_services) = ev.node_services(&view) else {
             continue;
         };
@@ -42,7 +48,12 @@ fn judge<'a>(ev: &mut Eval<'a>, view: &NodeView<'a>, kind: Kind, node: &str, pod
             "sc.exe".to_string()
         };
         let subject = Subject::new("Service", s.name.clone());
-        if !s.is_automatic() {
+        // Distributions whose own starter starts Manual services (checks/data/layouts.toml).
+        let starter = view
+            .layout()
+            .and_then(|l| l.layout())
+            .filter(|l| !l.manual_start.is_empty());
+        if !s.is_automatic() && starter.is_none() {
             ev.part("not-automatic");
             let fix = ev.fix("set_automatic", &[("service", &s.name), ("node", node)]);
             ev.emit(
@@ -121,6 +132,12 @@ fn judge<'a>(ev: &mut Eval<'a>, view: &NodeView<'a>, kind: Kind, node: &str, pod
             "{name} is registered as Windows service {} ({how}) with start mode {}",
             s.name, s.start_mode
         );
+        if let Some(layout) = starter.filter(|_| !s.is_automatic()) {
+            message.push_str(&format!(
+                ", as on every {} node: {}",
+                layout.name, layout.manual_start
+            ));
+        }
         if !s.is_running() {
             message.push_str(&format!(
                 ", but it is {} now (see node-ready)",
@@ -162,6 +179,30 @@ fn judge<'a>(ev: &mut Eval<'a>, view: &NodeView<'a>, kind: Kind, node: &str, pod
         return;
     }
     let subject = Subject::node(node.to_string());
+    // RKE2 runs the node components as children of its one service (checks/data/layouts.toml).
+    let starter = view.layout().and_then(|l| l.layout()).and_then(|l| {
+        let services = view.raw.services.ready()?;
+        l.starter_services.iter().find_map(|name| {
+            services
+                .iter()
+                .find(|s| s.name.eq_ignore_ascii_case(name) && s.is_automatic())
+                .map(|s| (l, s))
+        })
+    });
+    if let (Some(p), Some((layout, svc))) = (comp.process, starter) {
+        ev.part("console-process");
+        ev.emit(
+            Status::Pass,
+            Subject::new("Service", svc.name.clone()),
+            format!(
+                "{name} runs as process {} (pid {}), started and restarted by service {} (start mode {}), as on every {} node",
+                p.name, p.pid, svc.name, svc.start_mode, layout.name
+            ),
+        )
+        .evidence(service_evidence(svc))
+        .evidence(process_evidence(p));
+        return;
+    }
     match comp.process {
         Some(p) => {
             ev.part("console-process");
@@ -210,6 +251,38 @@ fn judge<'a>(ev: &mut Eval<'a>, view: &NodeView<'a>, kind: Kind, node: &str, pod
             .with_fix(fix);
         }
     }
+}
+
+/// A node part made from what the API serves: the Windows services are not visible, but a
+/// HostProcess pod that runs kube-proxy or flanneld is (its DaemonSet restarts it), as on the node.
+fn api_part<'a>(ev: &mut Eval<'a>, view: &NodeView<'a>) {
+    let node = view.name();
+    let mut kinds = vec![Kind::KubeProxy];
+    if view.flannel_evidence().is_some() {
+        kinds.push(Kind::Flanneld);
+    }
+    let pods = ev.pods();
+    for kind in kinds {
+        if host_process_pod(kind, &node, pods.map(Vec::as_slice)).is_some() {
+            judge(ev, view, kind, &node, pods.map(Vec::as_slice));
+        } else {
+            ev.part("service-stopped");
+            ev.emit(
+                Status::Skip,
+                Subject::node(node.clone()),
+                format!(
+                    "no HostProcess pod runs {} on {node}, and whether it is a Windows service is not visible through the API (run windoctor on the node or `windoctor fleet` to list its services)",
+                    kind.name()
+                ),
+            );
+        }
+    }
+    ev.part("not-registered");
+    ev.emit(
+        Status::Skip,
+        Subject::node(node.clone()),
+        format!("how the kubelet is registered on {node} is not visible through the API (Windows services are listed by windoctor on the node or `windoctor fleet`)"),
+    );
 }
 
 /// A HostProcess pod on the local node that runs `kind` (kube-proxy or flanneld DaemonSets).

@@ -318,6 +318,15 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         .evidence(Evidence::file(path, why))
         .with_fix(fix);
     }
+    if settings.is_empty() && !config_broken && view.from_api() {
+        ev.part("sandbox-image-unset");
+        ev.emit(
+            Status::Skip,
+            Subject::node(node.clone()),
+            format!("the sandbox image {node} uses is not visible through the API: containerd's config.toml is not served, and no kubelet log the kubelet serves shows --pod-infra-container-image"),
+        );
+        return;
+    }
     if settings.is_empty() && !config_broken {
         ev.part("sandbox-image-unset");
         ev.emit(

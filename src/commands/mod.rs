@@ -1,3 +1,5 @@
 //! Subcommands other than the checklist run itself: `capture` writes a bundle.
 
 pub mod capture;
+pub mod fleet;
+pub mod node_data;

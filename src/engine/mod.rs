@@ -31,12 +31,13 @@ pub struct Gathered {
 }
 
 impl Gathered {
-    /// True when anything at all could be read: a cluster input, a node part or probe results.
+    /// True when anything the checks judge could be read: a cluster list (`/version` alone only
+    /// says a server answered), an input of the node part, or probe results.
     pub fn evaluated_anything(&self) -> bool {
         let f = &self.world.facts;
-        f.cluster.any_ready()
-            || f.node.present
-            || f.node_parts.iter().any(|n| n.present)
+        f.cluster.any_list_ready()
+            || f.node.any_ready()
+            || f.remote_nodes.iter().any(|n| n.any_ready())
             || f.probes.results.is_ready()
     }
 
@@ -105,7 +106,11 @@ async fn run_live(plan: &RunPlan, tx: UnboundedSender<Update>) {
         scheduler.resolve("probes");
     }
     gather::node_part(plan, &mut facts).await;
-    scheduler.resolve("node");
+    // With node data through the API (or a fleet collection), the node checks wait for it (it
+    // starts once the nodes and pods are in); without it, the local part is all there is.
+    if !plan.node_data.enabled && plan.fleet.is_none() {
+        scheduler.resolve("node");
+    }
 
     let conn = match sources::live::connect(&plan.live).await {
         Ok(c) => c,
@@ -138,31 +143,51 @@ async fn run_live(plan: &RunPlan, tx: UnboundedSender<Update>) {
     let mut world = World::new(facts);
 
     let started = Instant::now();
-    let mut set = tokio::task::JoinSet::new();
+    let mut set: tokio::task::JoinSet<Arrived> = tokio::task::JoinSet::new();
     for input in CLUSTER_INPUTS {
         let _ = tx.send(Update::InputStarted(input.name));
     }
     let (mut ctx, sieve) = sources::live::FetchContext::with_sieve();
     let mut sieve = Some(sieve);
     for read in sources::live::fetch_all(&conn.client, &plan.live, &mut ctx) {
-        set.spawn(read);
+        set.spawn(async move { Arrived::Cluster(read.await) });
     }
+    let mut node_data = NodeDataPhase::new(plan);
     while let Some(joined) = set.join_next().await {
         let Ok(arrived) = joined else { continue };
         let elapsed = started.elapsed();
-        let (input, outcome) = world.store(arrived);
-        if input == "nodes" {
-            crate::model::resolve_local_node(&mut world.facts, plan.node_name.as_deref());
+        match arrived {
+            Arrived::Cluster(arrived) => {
+                let (input, outcome) = world.store(arrived);
+                if input == "nodes" {
+                    crate::model::resolve_local_node(&mut world.facts, plan.node_name.as_deref());
+                }
+                if matches!(input, "nodes" | "services") {
+                    send_sieve(&mut sieve, &world.facts.cluster);
+                }
+                let _ = tx.send(Update::InputDone {
+                    input,
+                    outcome,
+                    elapsed,
+                });
+                scheduler.resolve(input);
+                node_data.note_arrived(input);
+                if let Some(phase) = node_data.start(&conn.client, &world.facts, plan) {
+                    let _ = tx.send(Update::InputStarted("node"));
+                    set.spawn(phase);
+                }
+            }
+            Arrived::NodeData(parts) => {
+                let count = parts.len();
+                world.store_remote_nodes(parts);
+                let _ = tx.send(Update::InputDone {
+                    input: "node",
+                    outcome: InputOutcome::Ready(count),
+                    elapsed,
+                });
+                scheduler.resolve("node");
+            }
         }
-        if matches!(input, "nodes" | "services") {
-            send_sieve(&mut sieve, &world.facts.cluster);
-        }
-        let _ = tx.send(Update::InputDone {
-            input,
-            outcome,
-            elapsed,
-        });
-        scheduler.resolve(input);
         world = run_checks(scheduler.take_ready(), world, &tx).await;
     }
     let server = match &conn.source {
@@ -194,6 +219,70 @@ fn send_sieve(
             crate::facts::share::PodSieve::new(nodes, cluster.services.ready().map(Vec::as_slice))
         });
         let _ = tx.send(made);
+    }
+}
+
+/// What the live run's tasks hand back: a cluster input, or the node parts read through the API.
+enum Arrived {
+    Cluster(crate::facts::cluster::ClusterInput),
+    NodeData(Vec<crate::facts::NodeFacts>),
+}
+
+/// The node-data phase of a live run: starts once the nodes and pods are in (it needs both to
+/// know the Windows nodes and their system pods), at most once.
+struct NodeDataPhase {
+    enabled: bool,
+    nodes: bool,
+    pods: bool,
+    started: bool,
+}
+
+impl NodeDataPhase {
+    fn new(plan: &RunPlan) -> Self {
+        NodeDataPhase {
+            enabled: plan.node_data.enabled || plan.fleet.is_some(),
+            nodes: false,
+            pods: false,
+            started: false,
+        }
+    }
+
+    fn note_arrived(&mut self, input: &str) {
+        match input {
+            "nodes" => self.nodes = true,
+            "pods" => self.pods = true,
+            _ => {}
+        }
+    }
+
+    /// The phase's future, the first time both inputs are in.
+    fn start(
+        &mut self,
+        client: &kube::Client,
+        facts: &Facts,
+        plan: &RunPlan,
+    ) -> Option<impl std::future::Future<Output = Arrived> + Send + 'static> {
+        if !self.enabled || self.started || !self.nodes || !self.pods {
+            return None;
+        }
+        self.started = true;
+        let opts = plan.node_data.clone();
+        let fleet = plan.fleet.clone();
+        let plans = sources::nodeapi::plan_nodes(facts, opts.pods_per_node);
+        let client = client.clone();
+        Some(async move {
+            let parts = crate::fleet::node_parts(&client, plans, &opts, fleet.as_ref()).await;
+            // Parsing a thousand parts is CPU work: off the async workers.
+            let facts = tokio::task::spawn_blocking(move || {
+                parts
+                    .iter()
+                    .map(sources::nodeapi::read_api_part)
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .unwrap_or_default();
+            Arrived::NodeData(facts)
+        })
     }
 }
 
@@ -253,14 +342,14 @@ pub async fn run_to_end_with(
                     outcome,
                     elapsed,
                 } if timings => {
-                    eprintln!(
+                    crate::safe_eprintln!(
                         "windoctor: timing: input {input} done after {:.3} s: {outcome:?}",
                         elapsed.as_secs_f64()
                     );
                 }
                 Update::Check(r) => {
                     if timings {
-                        eprintln!(
+                        crate::safe_eprintln!(
                             "windoctor: timing: check {} took {:.1} ms (done at {:.3} s)",
                             r.id,
                             r.elapsed.as_secs_f64() * 1000.0,

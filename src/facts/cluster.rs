@@ -18,6 +18,8 @@ macro_rules! define_cluster_facts {
             $(pub $name: Input<$ty>,)*
             /// Pod logs captured in a bundle (optional; empty when none).
             pub logs: Vec<PodLog>,
+            /// Pod logs that are in the bundle but could not be read: (path, why).
+            pub unreadable_logs: Vec<(String, String)>,
         }
 
         /// One cluster input as a source delivers it.
@@ -31,6 +33,12 @@ macro_rules! define_cluster_facts {
             /// True when at least one cluster input could be read.
             pub fn any_ready(&self) -> bool {
                 false $(|| self.$name.is_ready())*
+            }
+
+            /// True when at least one cluster list could be read (`/version` alone answers that a
+            /// server is there, not what is in the cluster).
+            pub fn any_list_ready(&self) -> bool {
+                false $(|| (!matches!($fetch, crate::facts::inputs::Fetch::Version) && self.$name.is_ready()))*
             }
 
             /// Marks every cluster input as failed for the same reason (no connection).

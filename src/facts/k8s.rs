@@ -599,6 +599,20 @@ pub struct ContainerStatus {
     pub ready: bool,
     pub restart_count: i64,
     pub state: ContainerState,
+    /// How the previous instance ended (`lastState.terminated`), for crash loops. Boxed: most
+    /// containers never restarted, and pods are the bulk of a big cluster's facts.
+    #[serde(rename = "lastState", deserialize_with = "last_terminated")]
+    pub last_terminated: Option<Box<StateDetail>>,
+}
+
+fn last_terminated<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Box<StateDetail>>, D::Error> {
+    #[derive(Deserialize, Default)]
+    #[serde(default)]
+    struct LastState {
+        terminated: Option<StateDetail>,
+    }
+    let last: Option<LastState> = Option::deserialize(d)?;
+    Ok(last.and_then(|l| l.terminated).map(Box::new))
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -818,12 +832,15 @@ pub struct RuntimeClassScheduling {
     pub tolerations: Vec<Toleration>,
 }
 
-/// A pod log captured in a bundle (`cluster/logs/NS/POD/CONTAINER.log`), tail only.
+/// A pod log captured in a bundle (`cluster/logs/NS/POD/CONTAINER.log`, or
+/// `CONTAINER.previous.log` for the terminated instance), tail only.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PodLog {
     pub namespace: String,
     pub pod: String,
     pub container: String,
+    /// The previous (terminated) instance's log.
+    pub previous: bool,
     pub text: String,
 }
 

@@ -34,7 +34,13 @@ pub enum SourceKind {
 }
 
 impl SourceKind {
+    /// One line naming the source, for headers, stderr and files written: credentials in the server
+    /// URL (`http://admin:PASS@...`) are redacted and control characters escaped.
     pub fn describe(&self) -> String {
+        crate::output::line_for_terminal(&self.describe_raw())
+    }
+
+    fn describe_raw(&self) -> String {
         match self {
             SourceKind::Live { context, server } => format!(
                 "live: context {} ({})",
@@ -124,8 +130,9 @@ impl<T: Count> Input<T> {
 pub struct Facts {
     pub cluster: ClusterFacts,
     pub node: NodeFacts,
-    /// Node parts of other Windows nodes (`nodes/NAME/` in a bundle), each named by its part.
-    pub node_parts: Vec<NodeFacts>,
+    /// Node parts of other Windows nodes (`nodes/NAME/` of a bundle, or read through the API in a
+    /// live run), each naming its Node, in name order.
+    pub remote_nodes: Vec<NodeFacts>,
     /// Which collector made the snapshot, when it is another tool's output.
     pub collection: Option<collection::CollectionInfo>,
     pub probes: ProbeFacts,
@@ -142,5 +149,25 @@ impl Facts {
             .ready()?
             .iter()
             .find(|n| n.metadata.name == name)
+    }
+}
+
+#[cfg(test)]
+mod source_kind_tests {
+    use super::SourceKind;
+
+    #[test]
+    fn descriptions_carry_no_credentials_or_controls() {
+        let live = SourceKind::Live {
+            context: Some("ctx\u{1b}]0;title\u{7}".to_string()),
+            server: Some("http://admin:PASS-w0rd@127.0.0.1:6443/".to_string()),
+        };
+        let text = live.describe();
+        assert!(!text.contains("PASS-w0rd"), "{text}");
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text}"
+        );
+        assert!(text.contains("127.0.0.1:6443"), "{text}");
     }
 }

@@ -15,6 +15,7 @@ pub mod flannel;
 pub mod kubelet;
 pub mod logs;
 pub mod records;
+pub mod remote;
 pub mod sourcevip;
 pub mod subnet_env;
 
@@ -30,8 +31,6 @@ pub const NOT_CAPTURED: &str =
 pub struct NodeFacts {
     /// True when the source has a node part (`node/node.json` exists or the live collector ran).
     pub present: bool,
-    /// The name of a node part other than the local one (`nodes/NAME/` in a bundle).
-    pub part: Option<String>,
     /// The collector that gathered this node part, when another tool did (node.json
     /// `collected_by`), e.g. `aks-collect-windows-logs`.
     pub collector: Option<String>,
@@ -56,17 +55,66 @@ pub struct NodeFacts {
     pub env: Input<BTreeMap<String, String>>,
     /// The node files the checks read (`node/files/C/...`). Ready whenever the node part is present.
     pub files: Input<NodeFiles>,
-    /// Component log tails (`node/logs/*` and the `*.log` files among `files`).
+    /// Component log tails (`node/logs/*` and the `*.log` files among `files`), plus, for a part
+    /// made from the API, the system pods' log tails (`pod log NS/POD/CONTAINER`) and the kubelet's
+    /// served log files and node log query answers.
     pub logs: Input<Vec<NodeLog>>,
+    /// The Node this part is about, when the bundle layout names it (`nodes/NAME/`).
+    pub node_name: Option<String>,
+    /// Who made the part: windoctor's collector on the node, or what the API serves.
+    pub origin: remote::PartOrigin,
+    /// The system pods on the node with their container statuses (`system-pods.json`).
+    pub system_pods: Input<Vec<remote::SystemPod>>,
+    /// The kubelet's running configuration (`configz.json`).
+    pub configz: Input<remote::Configz>,
+    /// How each source read through the API went for this node (node.json `sources`).
+    pub sources: BTreeMap<remote::RemoteSource, remote::SourceNote>,
 }
 
 impl NodeFacts {
+    /// A node part that is there but could not be read at all (an unreadable `node/` folder, a
+    /// missing `--node-root`): every input is `Failed` with `why`.
+    pub fn failed(why: &str) -> NodeFacts {
+        let failed = || why.to_string();
+        NodeFacts {
+            present: true,
+            hostname: Input::Failed(failed()),
+            info: Input::Failed(failed()),
+            processes: Input::Failed(failed()),
+            services: Input::Failed(failed()),
+            hns_networks: Input::Failed(failed()),
+            adapters: Input::Failed(failed()),
+            ip_addresses: Input::Failed(failed()),
+            env: Input::Failed(failed()),
+            files: Input::Failed(failed()),
+            logs: Input::Failed(failed()),
+            system_pods: Input::Failed(failed()),
+            configz: Input::Failed(failed()),
+            ..NodeFacts::absent()
+        }
+    }
+
+    /// True when the node part is there and at least one of its inputs could be read.
+    pub fn any_ready(&self) -> bool {
+        self.present
+            && (self.files.is_ready()
+                || self.processes.is_ready()
+                || self.services.is_ready()
+                || self.hns_networks.is_ready()
+                || self.adapters.is_ready()
+                || self.ip_addresses.is_ready()
+                || self.env.is_ready()
+                || self.info.is_ready()
+                || self.system_pods.is_ready()
+                || self.configz.is_ready()
+                || self.logs.is_ready())
+    }
+
     /// Node facts with every input marked as not captured.
     pub fn absent() -> NodeFacts {
         let missing = || NOT_CAPTURED.to_string();
         NodeFacts {
             present: false,
-            part: None,
             collector: None,
             partial: BTreeMap::new(),
             hostname: Input::Missing(missing()),
@@ -79,7 +127,34 @@ impl NodeFacts {
             env: Input::Missing(missing()),
             files: Input::Missing(missing()),
             logs: Input::Missing(missing()),
+            node_name: None,
+            origin: remote::PartOrigin::Node,
+            system_pods: Input::Missing(missing()),
+            configz: Input::Missing(missing()),
+            sources: BTreeMap::new(),
         }
+    }
+
+    /// The outcome recorded for `source`, if it was tried.
+    pub fn source(&self, source: remote::RemoteSource) -> Option<&remote::SourceNote> {
+        self.sources.get(&source)
+    }
+
+    /// One sentence naming the sources that could not be read for this node and what would
+    /// provide them, for messages of checks that found too little (empty when nothing failed).
+    pub fn unread_sources(&self) -> String {
+        let mut parts = Vec::new();
+        for (source, note) in &self.sources {
+            if note.state != remote::SourceState::Read {
+                parts.push(format!(
+                    "{}: {} (needs {})",
+                    source.name(),
+                    note.detail,
+                    source.provided_by()
+                ));
+            }
+        }
+        parts.join("; ")
     }
 }
 
@@ -181,16 +256,46 @@ impl NodeFiles {
         if let Some(f) = self.get(path) {
             return FileState::Present(f);
         }
-        let want = normalise_win_path(path);
-        match self
-            .unreadable
-            .iter()
-            .find(|(p, _)| normalise_win_path(p) == want)
-        {
-            Some((_, why)) => FileState::Unreadable(why),
+        match self.unreadable_reason(path) {
+            Some(why) => FileState::Unreadable(why),
             None if self.covers(path) => FileState::Absent,
             None => FileState::NotCaptured(self.captured_by.as_deref().unwrap_or("the collection")),
         }
+    }
+
+    /// Why `path` could not be read: it, or a folder above it, exists but could not be read.
+    pub fn unreadable_reason(&self, path: &str) -> Option<&str> {
+        let want = normalise_win_path(path);
+        self.unreadable
+            .iter()
+            .find(|(p, _)| {
+                let p = normalise_win_path(p);
+                want == p || want.starts_with(&format!("{}\\", p.trim_end_matches('\\')))
+            })
+            .map(|(_, why)| why.as_str())
+    }
+
+    /// What could not be read directly inside `dir` (files whose names end with one of
+    /// `suffixes`), or `dir` itself or a folder above it when that could not be listed.
+    pub fn unreadable_in_dir(&self, dir: &str, suffixes: &[&str]) -> Vec<(String, String)> {
+        if let Some(why) = self.unreadable_reason(dir) {
+            return vec![(display_win_path(dir), why.to_string())];
+        }
+        let mut prefix = normalise_win_path(dir);
+        if !prefix.ends_with('\\') {
+            prefix.push('\\');
+        }
+        self.unreadable
+            .iter()
+            .filter(|(p, _)| {
+                normalise_win_path(p)
+                    .strip_prefix(&prefix)
+                    .is_some_and(|rest| {
+                        !rest.contains('\\') && suffixes.iter().any(|s| rest.ends_with(s))
+                    })
+            })
+            .cloned()
+            .collect()
     }
 
     /// True when the node part looked at `path` (always, for windoctor's own collector).

@@ -1,6 +1,7 @@
 //! The environment of a run as reports and the TUI header show it: the server version, how many
 //! Linux and Windows nodes, each Windows node's OS, build, runtime, kubelet and readiness, the local
-//! node's host name, OS and network mode, and the pod network as the cluster configures it. Plain
+//! node's host name, OS and network mode, the distribution layout and CNI detected on each node part,
+//! and the pod network as the cluster configures it. Plain
 //! data derived from the model; the report turns it into its own serde type.
 
 use super::Model;
@@ -17,8 +18,36 @@ pub struct EnvironmentSummary {
     pub networking: Option<String>,
     /// Which collector made the snapshot, when it is another tool's output, and what it lacks.
     pub collection: Option<crate::facts::collection::CollectionInfo>,
-    /// The other node parts of the run (`nodes/NAME/`), by name.
-    pub node_parts: Vec<String>,
+    /// The node parts of the run (local first, then the other Windows nodes'), with who made each
+    /// and how each source read through the API went.
+    pub node_parts: Vec<NodePartSummary>,
+    /// The distribution layout detected on each node part (local first), when one is.
+    pub layouts: Vec<NodeLayoutSummary>,
+}
+
+/// The distribution layout and CNI plugin detected on one node part.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeLayoutSummary {
+    pub node: String,
+    /// The layout id of checks/data/layouts.toml, e.g. `rke2`.
+    pub id: String,
+    pub name: String,
+    /// What was found that chose it ("service rke2", "file C:\k\kubeclusterconfig.json").
+    pub marks: Vec<String>,
+    /// The CNI plugin in use, e.g. "Calico (VXLAN or BGP) (C:\...\10-calico.conf)".
+    pub cni: Option<String>,
+}
+
+/// One node part: which Node, made on the node or from the API, and its sources' outcomes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodePartSummary {
+    pub name: String,
+    /// Whether it is the part of the node windoctor ran on (`node/`), not `nodes/NAME/`.
+    pub local: bool,
+    /// `node` (collected on the node: locally or by a fleet collector pod) or `api`.
+    pub origin: &'static str,
+    /// `(source, state, detail)` for each source read through the API.
+    pub sources: Vec<(&'static str, &'static str, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -69,11 +98,41 @@ impl Model<'_> {
         }
         env.networking = self.networking_summary();
         env.collection = facts.collection.clone();
-        env.node_parts = facts
-            .node_parts
-            .iter()
-            .filter_map(|n| n.part.clone())
-            .collect();
+        for view in self.node_views() {
+            if let Some(l) = view.layout() {
+                env.layouts.push(NodeLayoutSummary {
+                    node: view.name(),
+                    id: l.id.clone(),
+                    name: l.layout().map(|x| x.name.clone()).unwrap_or_default(),
+                    marks: l.marks.clone(),
+                    cni: view.cni().map(|c| c.describe()),
+                });
+            }
+        }
+        for view in self.node_views() {
+            use crate::facts::node::remote::{PartOrigin, SourceState};
+            env.node_parts.push(NodePartSummary {
+                name: view.name(),
+                local: std::ptr::eq(view.raw, &facts.node),
+                origin: match view.raw.origin {
+                    PartOrigin::Api => "api",
+                    PartOrigin::Node => "node",
+                },
+                sources: view
+                    .raw
+                    .sources
+                    .iter()
+                    .map(|(s, n)| {
+                        let state = match n.state {
+                            SourceState::Read => "read",
+                            SourceState::Missing => "missing",
+                            SourceState::Failed => "failed",
+                        };
+                        (s.name(), state, n.detail.clone())
+                    })
+                    .collect(),
+            });
+        }
         if facts.node.present {
             env.local_node = Some(LocalNodeSummary {
                 hostname: facts.node.hostname.ready().cloned(),

@@ -10,6 +10,7 @@
 
 pub mod environment;
 pub mod index;
+pub mod layout;
 pub mod netplan;
 pub mod node;
 
@@ -32,8 +33,8 @@ pub struct World {
     pub facts: Facts,
     /// The local node part's model, when the facts have a node part.
     local: Option<NodeModel>,
-    /// The models of the other node parts (`facts.node_parts`), in the same order.
-    parts: Vec<NodeModel>,
+    /// The models of the other nodes' parts, one per `facts.remote_nodes` entry.
+    remote: Vec<NodeModel>,
     derived: Derived,
 }
 
@@ -58,21 +59,42 @@ impl World {
         let mut world = World {
             facts,
             local: None,
-            parts: Vec::new(),
+            remote: Vec::new(),
             derived: Derived::default(),
         };
         world.node_part_changed();
         world
     }
 
-    /// Rebuilds the node models after the node part of the facts was replaced.
+    /// Rebuilds the node models after the node parts of the facts were replaced. A part of
+    /// another node that is the local machine's Node is merged into the local part first.
     pub fn node_part_changed(&mut self) {
+        merge_local_into_one(&mut self.facts);
         self.local = self
             .facts
             .node
             .present
             .then(|| NodeModel::build(&self.facts.node));
-        self.parts = self.facts.node_parts.iter().map(NodeModel::build).collect();
+        self.remote = self
+            .facts
+            .remote_nodes
+            .iter()
+            .map(NodeModel::build)
+            .collect();
+    }
+
+    /// Stores the node parts read through the API (or collected by the fleet) for other nodes,
+    /// replacing earlier ones of the same Node, and models them.
+    pub fn store_remote_nodes(&mut self, parts: Vec<crate::facts::NodeFacts>) {
+        for part in parts {
+            let name = part.node_name.clone();
+            self.facts.remote_nodes.retain(|p| p.node_name != name);
+            self.facts.remote_nodes.push(part);
+        }
+        self.facts
+            .remote_nodes
+            .sort_by(|a, b| a.node_name.cmp(&b.node_name));
+        self.node_part_changed();
     }
 
     /// Stores an arrived cluster input and forgets what was derived from the old value.
@@ -108,7 +130,7 @@ impl World {
 pub struct Model<'a> {
     facts: &'a Facts,
     local: Option<&'a NodeModel>,
-    parts: &'a [NodeModel],
+    remote: &'a [NodeModel],
     derived: &'a Derived,
 }
 
@@ -117,7 +139,7 @@ impl<'a> Model<'a> {
         Model {
             facts: &world.facts,
             local: world.local.as_ref(),
-            parts: &world.parts,
+            remote: &world.remote,
             derived: &world.derived,
         }
     }
@@ -293,16 +315,18 @@ impl<'a> Model<'a> {
     }
 
     /// The node parts of this run, each with its model: the local node's, when captured, then
-    /// those of other nodes (`nodes/NAME/` of a bundle).
+    /// every other Windows node's (read through the API or collected by the fleet), by name.
     pub fn node_views(&self) -> Vec<NodeView<'a>> {
-        self.local
-            .map(|built| NodeView::new(*self, &self.facts.node, built))
+        let local = self
+            .local
+            .map(|built| NodeView::new(*self, &self.facts.node, built));
+        local
             .into_iter()
             .chain(
                 self.facts
-                    .node_parts
+                    .remote_nodes
                     .iter()
-                    .zip(self.parts)
+                    .zip(self.remote.iter())
                     .map(|(raw, built)| NodeView::new(*self, raw, built)),
             )
             .collect()
@@ -382,6 +406,20 @@ impl<'a> Model<'a> {
         out
     }
 
+    /// The node part about Node `name`, if there is one.
+    pub fn node_part(&self, name: &str) -> Option<&'a crate::facts::NodeFacts> {
+        if let Some(part) = self
+            .facts
+            .remote_nodes
+            .iter()
+            .find(|p| p.node_name.as_deref() == Some(name))
+        {
+            return Some(part);
+        }
+        let local = self.facts.local_node_name.as_deref()?;
+        (self.facts.node.present && local == name).then_some(&self.facts.node)
+    }
+
     /// The Node the local machine is, if both are known.
     pub fn local_node(&self) -> Option<&'a Node> {
         self.facts.local_node()
@@ -403,6 +441,45 @@ impl<'a> Model<'a> {
     pub fn ready_nodes(&self) -> Option<&'a [Node]> {
         self.facts.cluster.nodes.ready().map(Vec::as_slice)
     }
+}
+
+/// Merges the part of another node that is the local machine's Node into the local part: the
+/// local collection stays, and what the API added (system pods, configz, pod log tails, node log
+/// query answers, source outcomes) joins it.
+fn merge_local_into_one(facts: &mut Facts) {
+    use crate::facts::Input;
+    if !facts.node.present {
+        return;
+    }
+    let Some(local) = facts.local_node_name.clone() else {
+        return;
+    };
+    let Some(i) = facts
+        .remote_nodes
+        .iter()
+        .position(|p| p.node_name.as_deref() == Some(local.as_str()))
+    else {
+        return;
+    };
+    let other = facts.remote_nodes.remove(i);
+    let node = &mut facts.node;
+    if !node.system_pods.is_ready() {
+        node.system_pods = other.system_pods;
+    }
+    if !node.configz.is_ready() {
+        node.configz = other.configz;
+    }
+    if let (Input::Ready(mine), Input::Ready(theirs)) = (&mut node.logs, other.logs) {
+        mine.extend(
+            theirs
+                .into_iter()
+                .filter(|l| l.path.starts_with("pod log ") || l.path.starts_with("node log query")),
+        );
+    }
+    for (k, v) in other.sources {
+        node.sources.entry(k).or_insert(v);
+    }
+    node.node_name.get_or_insert(local);
 }
 
 /// Decides which Node the local machine is: `--node`, else the node part's own record, else the

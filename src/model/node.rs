@@ -1,7 +1,9 @@
 //! One Windows node as the node checks see it, derived once from its node part: where kubelet,
 //! kube-proxy, flanneld and containerd run (process, service, nssm, the start script a service runs)
 //! and with which flags, the kubelet's settings and configuration file, containerd's configuration,
-//! the CNI configurations in effect, and flannel's node files, each parsed once into typed values.
+//! the CNI configurations in effect, and flannel's node files, each parsed once into typed values;
+//! and which distribution's layout the node follows (`layout`), whose CNI directories and files are
+//! read too, and which CNI plugin is in use, with what is normal for it.
 //!
 //! [`NodeModel`] owns what is derived from the node part alone and is built when the node part
 //! arrives. [`NodeView`] adds what needs the cluster too (the Node object, its podCIDR, the IP plan
@@ -14,8 +16,9 @@ use crate::facts::k8s::Node;
 use crate::facts::network::{self, NetConf};
 use crate::facts::node::cmdline::{self, Flag};
 use crate::facts::node::records::exe_stem;
+use crate::facts::node::remote::{PartOrigin, SystemPod};
 use crate::facts::node::{
-    cni, containerd, display_win_path, kubelet, sourcevip, subnet_env, FileState, NodeFacts,
+    cni, containerd, display_win_path, kubelet, logs, sourcevip, subnet_env, FileState, NodeFacts,
     NodeFile, NodeFiles, Process, WinService,
 };
 use crate::findings::{Evidence, EvidenceSource};
@@ -79,6 +82,8 @@ impl Kind {
 struct ComponentInfo {
     process: Option<usize>,
     service: Option<usize>,
+    /// The system pod that runs it (a part made from the API), index into `system_pods`.
+    pod: Option<usize>,
     /// The arguments and where they were read, parsed into flags once.
     args: Option<(Vec<String>, Evidence)>,
     flags: Vec<Flag>,
@@ -90,6 +95,8 @@ pub struct Component<'a> {
     pub kind: Kind,
     pub process: Option<&'a Process>,
     pub service: Option<&'a WinService>,
+    /// The system pod running it, as the API shows it (HostProcess kube-proxy, flannel).
+    pub pod: Option<&'a SystemPod>,
     info: &'a ComponentInfo,
 }
 
@@ -155,12 +162,20 @@ fn find_component(raw: &NodeFacts, kind: Kind) -> ComponentInfo {
                     .is_some_and(|p| kind.matches(&exe_stem(p)))
             })
         });
+    let pods = raw.system_pods.ready().map(Vec::as_slice).unwrap_or(&[]);
+    let pod = pods.iter().position(|p| p.runs(kind.name()));
     let args = component_args(
         raw,
         kind,
         process.map(|i| &processes[i]),
         service.map(|i| &services[i]),
-    );
+    )
+    .or_else(|| {
+        if process.is_some() || service.is_some() {
+            return None;
+        }
+        pod_args(raw, kind, &pods[pod?])
+    });
     let flags = args
         .as_ref()
         .map(|(words, _)| cmdline::parse_flags(words))
@@ -168,9 +183,50 @@ fn find_component(raw: &NodeFacts, kind: Kind) -> ComponentInfo {
     ComponentInfo {
         process,
         service,
+        pod,
         args,
         flags,
     }
+}
+
+/// A system pod's command line when its container runs the component's executable, else the
+/// flags the component logged at startup in the pod's log (`FLAG: --name="value"`, the ones that
+/// were given).
+fn pod_args(raw: &NodeFacts, kind: Kind, pod: &SystemPod) -> Option<(Vec<String>, Evidence)> {
+    for c in &pod.containers {
+        let Some(program) = c.command.first() else {
+            continue;
+        };
+        if kind.matches(&exe_stem(program)) {
+            return Some((
+                c.command[1..].to_vec(),
+                Evidence::api(
+                    format!("Pod/{} .spec.containers[{}] command", pod.key(), c.name),
+                    crate::facts::node::logs::shorten(&cmdline::join_for_display(&c.command), 600),
+                ),
+            ));
+        }
+    }
+    let prefix = format!("pod log {}/", pod.key());
+    raw.logs.ready()?.iter().rev().find_map(|log| {
+        if !log.path.starts_with(&prefix) {
+            return None;
+        }
+        let flags = logs::logged_flags(&log.text);
+        let last = flags.last()?;
+        let words: Vec<String> = flags
+            .iter()
+            .filter(|f| !logs::is_unset_flag_value(&f.value))
+            .map(|f| format!("--{}={}", f.name, f.value))
+            .collect();
+        Some((
+            words,
+            Evidence::log(
+                format!("{} line {}", log.path, last.line),
+                last.text.clone(),
+            ),
+        ))
+    })
 }
 
 fn component_args(
@@ -190,6 +246,12 @@ fn component_args(
     if kind.matches(&program) {
         return Some((cmd[1..].to_vec(), service_evidence(s)));
     }
+    // A wrapper that runs the component: `kube-log-runner.exe -log-file=... kubelet.exe <flags>`
+    // (GKE, OpenShift) or `EKS-WindowsServiceHost.exe kubelet "...\kubelet.exe" <flags>` (EKS):
+    // the flags are the words after the component's executable (checks/data/layouts.toml).
+    if let Some(i) = wrapped_at(&cmd, kind) {
+        return Some((cmd[i + 1..].to_vec(), service_evidence(s)));
+    }
     // powershell.exe -File C:\k\StartKubelet.ps1: read the script's invocation.
     let script = cmd
         .iter()
@@ -208,6 +270,11 @@ fn component_args(
             ),
         ),
     ))
+}
+
+/// Where a wrapper's command line names the component's executable (`...\kubelet.exe`), if it does.
+pub fn wrapped_at(cmd: &[String], kind: Kind) -> Option<usize> {
+    cmdline::wrapped_at(cmd, kind.aliases())
 }
 
 fn first_line_with(text: &str, needle: &str) -> String {
@@ -237,6 +304,10 @@ pub struct KubeletSettings {
     pub sources: Vec<String>,
     /// The command lines and files the flags were read from, for evidence of an absent flag.
     pub source_evidence: Vec<Evidence>,
+    /// Whether the kubelet's command line is known, so that a flag missing from `flags` was not
+    /// given. False when only the running configuration (configz) was read: flag-only settings
+    /// (`--windows-priorityclass`, `--pod-infra-container-image`) are not in it.
+    pub flags_known: bool,
 }
 
 impl KubeletSettings {
@@ -258,6 +329,7 @@ fn read_kubelet_settings(raw: &NodeFacts, comp: &ComponentInfo) -> Option<Kubele
         config: None,
         sources: Vec::new(),
         source_evidence: Vec::new(),
+        flags_known: false,
     };
     let files = raw.files.ready();
     if comp.process.is_none() {
@@ -287,8 +359,23 @@ fn read_kubelet_settings(raw: &NodeFacts, comp: &ComponentInfo) -> Option<Kubele
             });
         }
     }
+    settings.flags_known = !settings.flags.is_empty();
     if settings.flags.is_empty() {
-        return None;
+        logged_kubelet_flags(raw, &mut settings);
+    }
+    if settings.flags.is_empty() && !settings.flags_known {
+        let configz = raw.configz.ready()?;
+        let mut config = configz.config.clone();
+        if is_default_eviction_hard(&config.eviction_hard) {
+            config.eviction_hard.clear();
+        }
+        settings.sources.push(configz.reference.clone());
+        settings.source_evidence.push(Evidence::api(
+            configz.reference.clone(),
+            "the kubelet's running configuration",
+        ));
+        settings.config = Some((configz.reference.clone(), Ok(config)));
+        return Some(settings);
     }
     if let Some(path) = settings.value("config").map(str::to_string) {
         let parsed = match files.map(|f| f.state(&path)) {
@@ -299,8 +386,87 @@ fn read_kubelet_settings(raw: &NodeFacts, comp: &ComponentInfo) -> Option<Kubele
             _ => Err("the file does not exist on the node".to_string()),
         };
         settings.config = Some((display_win_path(&path), parsed));
+    } else if let Some(configz) = raw.configz.ready() {
+        // No configuration file read: the running configuration stands in for it.
+        let mut config = configz.config.clone();
+        if is_default_eviction_hard(&config.eviction_hard) {
+            config.eviction_hard.clear();
+        }
+        settings.sources.push(configz.reference.clone());
+        settings.config = Some((configz.reference.clone(), Ok(config)));
     }
     Some(settings)
+}
+
+/// Kubelet flags that exist only on the command line (not in KubeletConfiguration, so configz
+/// never shows them): kubelet's flags (cmd/kubelet/app/options/options.go KubeletFlags) as the
+/// node-api research lists them.
+const FLAG_ONLY: [&str; 4] = [
+    "windows-priorityclass",
+    "pod-infra-container-image",
+    "hostname-override",
+    "node-ip",
+];
+
+/// The flag-only settings from the kubelet's startup log (`FLAG: --name="value"`, printed for
+/// every flag, given or not), when a kubelet log tail holds them: then a flag-only setting absent
+/// there was not given.
+fn logged_kubelet_flags(raw: &NodeFacts, settings: &mut KubeletSettings) {
+    let Some(all) = raw.logs.ready() else {
+        return;
+    };
+    for log in all.iter().filter(|l| l.component == "kubelet") {
+        let flags = logs::logged_flags(&log.text);
+        if !flags.iter().any(|f| FLAG_ONLY.contains(&f.name.as_str())) {
+            continue;
+        }
+        let reference = if log.path.contains(":\\") {
+            display_win_path(&log.path)
+        } else {
+            log.path.clone()
+        };
+        settings.flags_known = true;
+        settings.sources.push(reference.clone());
+        for f in flags.iter().filter(|f| {
+            FLAG_ONLY.contains(&f.name.as_str()) && !logs::is_unset_flag_value(&f.value)
+        }) {
+            let written = format!("--{}={}", f.name, f.value);
+            settings.flags.push(Setting {
+                flag: cmdline::Flag {
+                    name: f.name.clone(),
+                    value: Some(f.value.clone()),
+                    written,
+                },
+                evidence: Evidence::log(format!("{reference} line {}", f.line), f.text.clone()),
+            });
+        }
+        return;
+    }
+}
+
+/// Whether `evictionHard` is what the kubelet fills in when nothing is configured: the Windows
+/// default `memory.available 500Mi, nodefs.available 10%, imagefs.available 15%`
+/// (kubernetes/kubernetes pkg/kubelet/eviction/defaults_windows.go) or the v1beta1 default that
+/// older kubelets report on every OS, `memory.available 100Mi, nodefs.available 10%,
+/// nodefs.inodesFree 5%, imagefs.available 15%` (pkg/kubelet/apis/config/v1beta1/defaults_linux.go).
+/// configz shows the effective configuration, so a default there was not set by anyone.
+fn is_default_eviction_hard(map: &std::collections::BTreeMap<String, String>) -> bool {
+    let is = |pairs: &[(&str, &str)]| {
+        map.len() == pairs.len()
+            && pairs
+                .iter()
+                .all(|(k, v)| map.get(*k).is_some_and(|x| x == v))
+    };
+    is(&[
+        ("memory.available", "500Mi"),
+        ("nodefs.available", "10%"),
+        ("imagefs.available", "15%"),
+    ]) || is(&[
+        ("memory.available", "100Mi"),
+        ("nodefs.available", "10%"),
+        ("nodefs.inodesFree", "5%"),
+        ("imagefs.available", "15%"),
+    ])
 }
 
 // ---------------------------------------------------------------- the node model
@@ -316,8 +482,10 @@ type Parsed<T> = (usize, Result<T, String>);
 /// What is derived from one node part alone, computed once when the node part arrives.
 #[derive(Debug, Clone)]
 pub struct NodeModel {
+    layout: Option<super::layout::DetectedLayout>,
     components: Vec<ComponentInfo>,
     kubelet: Option<KubeletSettings>,
+    kube_proxy_config: Option<Parsed<kubelet::KubeProxyConfigFile>>,
     containerd: Option<Parsed<containerd::ContainerdConfig>>,
     cni_dirs: Vec<String>,
     cni: Vec<Parsed<cni::CniConfig>>,
@@ -325,6 +493,8 @@ pub struct NodeModel {
     subnet_env: Option<Parsed<subnet_env::SubnetEnv>>,
     source_vip: Option<Parsed<sourcevip::SourceVip>>,
     source_vip_request: Option<Parsed<Vec<IpNet>>>,
+    /// Files and folders this model reads that exist but could not be read: (path, why).
+    unreadable: Vec<(String, String)>,
 }
 
 impl NodeModel {
@@ -336,13 +506,37 @@ impl NodeModel {
         let index_of = |f: &NodeFile| -> Option<usize> {
             files?.files.iter().position(|g| std::ptr::eq(g, f))
         };
-        let containerd_path = cmdline::flag(&components[Kind::Containerd.index()].flags, "config")
+        let kube_proxy_config = cmdline::flag(&components[Kind::KubeProxy.index()].flags, "config")
+            .and_then(|f| f.value.clone())
+            .and_then(|p| files?.get(&p))
+            .and_then(|f| Some((index_of(f)?, kubelet::parse_kube_proxy_config(&f.text))));
+        let containerd_flags = &components[Kind::Containerd.index()].flags;
+        // `--config` or its short form `-c` (RKE2 starts containerd with `-c`).
+        let containerd_path = cmdline::flag(containerd_flags, "config")
+            .or_else(|| cmdline::flag(containerd_flags, "c"))
             .and_then(|f| f.value.clone())
             .unwrap_or_else(|| path("containerd_config").to_string());
         let containerd = files
             .and_then(|f| f.get(&containerd_path))
             .and_then(|f| Some((index_of(f)?, containerd::parse(&f.text))));
-        let mut cni_dirs: Vec<String> = crate::catalogue::data::node_paths().cni_dirs.clone();
+        let layout = super::layout::detect(raw);
+        // The detected layout's CNI directories first, then the documentation's, then every other
+        // layout's (a node no layout marks may still be any of them).
+        let all_layouts = &crate::catalogue::data::layouts().layouts;
+        let mut cni_dirs: Vec<String> = layout
+            .as_ref()
+            .and_then(|l| l.layout())
+            .map(|l| l.cni_dirs.clone())
+            .unwrap_or_default();
+        cni_dirs.extend(
+            crate::catalogue::data::node_paths()
+                .cni_dirs
+                .iter()
+                .cloned(),
+        );
+        if layout.is_none() {
+            cni_dirs.extend(all_layouts.iter().flat_map(|l| l.cni_dirs.iter().cloned()));
+        }
         if let Some(k) = &kubelet {
             cni_dirs.extend(k.value("cni-conf-dir").map(str::to_string));
         }
@@ -363,10 +557,21 @@ impl NodeModel {
                 }
             }
         }
+        // flanneld's --net-config-path (RKE2: agent\flanneld-net-conf.json,
+        // rancher/rke2@6ce1a8019e9d0b81eb7a715edbc2b8ac12d26da0:pkg/windows/flannel.go#L133), else the
+        // documented places.
+        let net_config_path =
+            cmdline::flag(&components[Kind::Flanneld.index()].flags, "net-config-path")
+                .and_then(|f| f.value.clone());
         let net_conf = files.and_then(|all| {
-            ["net_conf", "net_conf_start_ps1"]
-                .iter()
-                .find_map(|p| all.get(path(p)))
+            net_config_path
+                .as_deref()
+                .and_then(|p| all.get(p))
+                .or_else(|| {
+                    ["net_conf", "net_conf_start_ps1"]
+                        .iter()
+                        .find_map(|p| all.get(path(p)))
+                })
                 .and_then(|f| Some((index_of(f)?, parse_node_net_conf(&f.text))))
         });
         let subnet_env = files
@@ -378,9 +583,16 @@ impl NodeModel {
         let source_vip_request = files
             .and_then(|all| all.get(path("source_vip_request")))
             .and_then(|f| Some((index_of(f)?, sourcevip::parse_request(&f.text))));
+        let unreadable = files
+            .map(|all| {
+                unreadable_inputs(all, &components, raw, &kubelet, &containerd_path, &cni_dirs)
+            })
+            .unwrap_or_default();
         NodeModel {
+            layout,
             components,
             kubelet,
+            kube_proxy_config,
             containerd,
             cni_dirs,
             cni: cni_files,
@@ -388,8 +600,57 @@ impl NodeModel {
             subnet_env,
             source_vip,
             source_vip_request,
+            unreadable,
         }
     }
+}
+
+/// The files and folders the model reads (the files of checks/data/node-paths.toml, containerd's
+/// and the kubelet's configuration as their flags name them, the start scripts services run, the
+/// CNI folders) that exist on the node but could not be read.
+fn unreadable_inputs(
+    files: &NodeFiles,
+    components: &[ComponentInfo],
+    raw: &NodeFacts,
+    kubelet: &Option<KubeletSettings>,
+    containerd_path: &str,
+    cni_dirs: &[String],
+) -> Vec<(String, String)> {
+    // Every file of checks/data/node-paths.toml, and those the components name.
+    let mut paths: Vec<String> = crate::catalogue::data::node_paths()
+        .files
+        .values()
+        .cloned()
+        .collect();
+    paths.push(containerd_path.to_string());
+    if let Some(config) = kubelet.as_ref().and_then(|k| k.value("config")) {
+        paths.push(config.to_string());
+    }
+    let services = raw.services.ready().map(Vec::as_slice).unwrap_or(&[]);
+    for info in components {
+        if let Some(s) = info.service.and_then(|i| services.get(i)) {
+            paths.extend(
+                s.effective_command()
+                    .iter()
+                    .filter(|w| w.to_ascii_lowercase().ends_with(".ps1"))
+                    .cloned(),
+            );
+        }
+    }
+    let mut out: Vec<(String, String)> = Vec::new();
+    for p in &paths {
+        if files.get(p).is_none() {
+            if let Some(why) = files.unreadable_reason(p) {
+                out.push((display_win_path(p), why.to_string()));
+            }
+        }
+    }
+    for dir in cni_dirs {
+        out.extend(files.unreadable_in_dir(dir, &[".conf", ".conflist", ".json"]));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|(p, _)| seen.insert(crate::facts::node::normalise_win_path(p)));
+    out
 }
 
 /// A node's net-conf.json, read as flanneld reads it: the cluster's parser, and a Network that must
@@ -431,10 +692,15 @@ impl<'a> NodeView<'a> {
         self.raw.files.ready()
     }
 
+    /// Files and folders the node model reads that exist but could not be read: (path, why).
+    pub fn unreadable_inputs(&self) -> &'a [(String, String)] {
+        &self.built.unreadable
+    }
+
     /// The name to use for this node in messages and fixes: the matched Node name, else the
     /// recorded host name.
     pub fn name(&self) -> String {
-        if let Some(part) = &self.raw.part {
+        if let Some(part) = &self.raw.node_name {
             return self
                 .node_object()
                 .map(|n| n.name().to_string())
@@ -448,11 +714,21 @@ impl<'a> NodeView<'a> {
             .unwrap_or_else(|| "this node".to_string())
     }
 
-    /// The Node object of this machine (by `--node`, node.json or host name).
+    /// Whether the part was made from what the API serves (not collected on the node).
+    pub fn from_api(&self) -> bool {
+        self.raw.origin == PartOrigin::Api
+    }
+
+    /// The Node object of this part: the Node it names (`nodes/NAME/`), else the local machine's
+    /// (by `--node`, node.json or host name).
     pub fn node_object(&self) -> Option<&'a Node> {
         let facts = self.model.facts;
-        if let Some(part) = &self.raw.part {
-            // A node part of another node (`nodes/NAME/`): its name, else its host name.
+        if let Some(part) = &self.raw.node_name {
+            // A node part of another node (`nodes/NAME/`): the Node of that name, else (another
+            // tool's collection names parts by host name) the Node matching it or its host name.
+            if let Some(n) = self.model.node_named(part) {
+                return Some(n);
+            }
             let nodes = facts.cluster.nodes.ready()?;
             return nodes
                 .iter()
@@ -482,6 +758,7 @@ impl<'a> NodeView<'a> {
                 .process
                 .and_then(|i| self.raw.processes.ready()?.get(i)),
             service: info.service.and_then(|i| self.raw.services.ready()?.get(i)),
+            pod: info.pod.and_then(|i| self.raw.system_pods.ready()?.get(i)),
             info,
         }
     }
@@ -504,8 +781,34 @@ impl<'a> NodeView<'a> {
         Some((self.file(*i)?, parsed))
     }
 
-    /// The CNI configuration directories: the defaults, the kubelet's `--cni-conf-dir` and
-    /// containerd's `conf_dir`.
+    /// kube-proxy's KubeProxyConfiguration file (its `--config`), parsed, if present.
+    pub fn kube_proxy_config(
+        &self,
+    ) -> Option<(
+        &'a NodeFile,
+        &'a Result<kubelet::KubeProxyConfigFile, String>,
+    )> {
+        let (i, parsed) = self.built.kube_proxy_config.as_ref()?;
+        Some((self.file(*i)?, parsed))
+    }
+
+    /// The distribution layout detected on this node, with the marks that chose it.
+    pub fn layout(&self) -> Option<&'a super::layout::DetectedLayout> {
+        self.built.layout.as_ref()
+    }
+
+    /// The CNI plugin in use: the first CNI configuration (in the order the runtime reads them)
+    /// whose plugin windoctor knows, with what is normal for that plugin.
+    pub fn cni(&self) -> Option<CniInUse<'a>> {
+        self.cni_configs().into_iter().find_map(|(file, parsed)| {
+            let conf = parsed.as_ref().ok()?;
+            let rules = super::layout::cni_rules(conf)?;
+            Some(CniInUse { file, conf, rules })
+        })
+    }
+
+    /// The CNI configuration directories: the detected layout's, the defaults, the kubelet's
+    /// `--cni-conf-dir` and containerd's `conf_dir`.
     pub fn cni_dirs(&self) -> &'a [String] {
         &self.built.cni_dirs
     }
@@ -631,6 +934,15 @@ impl<'a> NodeView<'a> {
         }
         if let Some(s) = flanneld.service {
             return Some(service_evidence(s));
+        }
+        if let Some(p) = flanneld.pod {
+            return Some(Evidence::api(
+                format!("Pod/{}", p.key()),
+                format!(
+                    "flannel pod on this node ({})",
+                    p.owner.as_deref().unwrap_or("no owner")
+                ),
+            ));
         }
         for (f, c) in self.cni_configs() {
             if let Ok(c) = c {
@@ -807,6 +1119,36 @@ impl<'a> NodeView<'a> {
             }
         }
         self.model.api_server_from_pods()
+    }
+}
+
+/// The CNI configuration in use on a node and what is normal for its plugin.
+#[derive(Debug, Clone, Copy)]
+pub struct CniInUse<'a> {
+    pub file: &'a NodeFile,
+    pub conf: &'a cni::CniConfig,
+    pub rules: &'static crate::catalogue::data::CniRules,
+}
+
+impl CniInUse<'_> {
+    /// "Calico (VXLAN or BGP) (C:\etc\cni\net.d\10-calico.conflist)".
+    pub fn describe(&self) -> String {
+        format!(
+            "{} ({})",
+            self.rules.title,
+            display_win_path(&self.file.path)
+        )
+    }
+    /// Evidence naming the file and the plugin types that chose the rules.
+    pub fn evidence(&self) -> Evidence {
+        Evidence::file(
+            display_win_path(&self.file.path),
+            format!(
+                "\"name\": \"{}\", plugin types {}",
+                self.conf.name.as_deref().unwrap_or(""),
+                self.conf.plugin_types.join(", ")
+            ),
+        )
     }
 }
 

@@ -1,8 +1,9 @@
-//! ICMP echo without administrator rights: on Linux an unprivileged ICMP datagram socket where the
-//! kernel allows it (`net.ipv4.ping_group_range`), otherwise the platform's ping program (`ping.exe`
-//! on Windows, `ping` elsewhere), one echo per attempt with a short timeout. When neither is
-//! possible the record's outcome is `unavailable` and its reply says why, so the check can report
-//! `error` instead of mistaking "could not send" for "no reply".
+//! ICMP echo: on Linux an unprivileged ICMP datagram socket where the kernel allows it
+//! (`net.ipv4.ping_group_range`), else a raw ICMP socket where this process may open one (root or
+//! CAP_NET_RAW), otherwise the platform's ping program (`ping.exe` on Windows, `ping` elsewhere),
+//! one echo per attempt with a short timeout. When none is possible the record's outcome is
+//! `unavailable` and its reply says why, so the check can report `error` instead of mistaking
+//! "could not send" for "no reply".
 //!
 //! ping's output is localised on Windows, so success there is judged by the exit code together with
 //! a `TTL=` reply line, which every language keeps; elsewhere by iputils/busybox exit codes.
@@ -206,13 +207,15 @@ fn interpret_windows(success: bool, text: &str) -> (Outcome, String) {
 
 #[cfg(target_os = "linux")]
 mod socket {
-    //! The unprivileged ICMP datagram socket (`socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP)`): the
-    //! kernel fills in the identifier and hands back only our own replies.
+    //! ICMP sockets: the unprivileged datagram kind (`socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP)`),
+    //! whose kernel fills in the identifier and hands back only our own replies, else the raw kind
+    //! (`SOCK_RAW`, root or CAP_NET_RAW), whose replies are matched by source, identifier and
+    //! sequence.
 
     use crate::facts::probes::{Outcome, ProbeRecord};
     use socket2::{Domain, Protocol, Socket, Type};
     use std::io::ErrorKind;
-    use std::net::{IpAddr, SocketAddr, UdpSocket};
+    use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
     use std::time::{Duration, Instant};
 
     fn ping_group_range() -> String {
@@ -237,8 +240,10 @@ mod socket {
         !(sum as u16)
     }
 
-    fn echo_request(seq: u16) -> Vec<u8> {
-        let mut packet = vec![8u8, 0, 0, 0, 0, 0];
+    /// An echo request; a datagram socket overwrites `ident` with its own.
+    fn echo_request(ident: u16, seq: u16) -> Vec<u8> {
+        let mut packet = vec![8u8, 0, 0, 0];
+        packet.extend_from_slice(&ident.to_be_bytes());
         packet.extend_from_slice(&seq.to_be_bytes());
         packet.extend_from_slice(b"windoctor probe");
         let sum = checksum(&packet);
@@ -246,17 +251,84 @@ mod socket {
         packet
     }
 
-    /// `Err` when the socket cannot be used here (then the ping program is tried).
-    pub fn echo(addr: IpAddr, timeout: Duration, attempts: u32) -> Result<ProbeRecord, String> {
-        let IpAddr::V4(_) = addr else {
-            return Err("the unprivileged ICMP socket is used for IPv4 only".to_string());
+    /// The kind of ICMP socket open.
+    #[derive(Debug, Clone, Copy)]
+    enum Flavor {
+        /// `SOCK_DGRAM`: the kernel sets the identifier and hands back our replies only, without
+        /// the IP header.
+        Datagram,
+        /// `SOCK_RAW` (root or CAP_NET_RAW): we set the identifier and read whole IP packets.
+        Raw { ident: u16 },
+    }
+
+    impl Flavor {
+        fn describe(self) -> &'static str {
+            match self {
+                Flavor::Datagram => "unprivileged ICMP socket",
+                Flavor::Raw { .. } => "raw ICMP socket",
+            }
+        }
+    }
+
+    /// An identifier for raw echoes that differs between probes running at once.
+    fn next_ident() -> u16 {
+        use std::sync::atomic::{AtomicU16, Ordering};
+        static NEXT: AtomicU16 = AtomicU16::new(0);
+        (std::process::id() as u16) ^ NEXT.fetch_add(0x9e37, Ordering::Relaxed)
+    }
+
+    /// An ICMP socket: the unprivileged datagram kind where `ping_group_range` allows it, else a
+    /// raw one where this process may open it (root, CAP_NET_RAW). `Err` says why neither.
+    fn open() -> Result<(Socket, Flavor), String> {
+        let dgram = match Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::ICMPV4)) {
+            Ok(s) => return Ok((s, Flavor::Datagram)),
+            Err(e) => e,
         };
-        let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::ICMPV4)).map_err(|e| {
-            format!(
-                "unprivileged ICMP sockets are not allowed here ({e}; net.ipv4.ping_group_range = {})",
+        match Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4)) {
+            Ok(s) => Ok((s, Flavor::Raw { ident: next_ident() })),
+            Err(raw) => Err(format!(
+                "unprivileged ICMP sockets are not allowed here ({dgram}; net.ipv4.ping_group_range = {}) and a raw ICMP socket needs root or CAP_NET_RAW ({raw})",
                 ping_group_range()
-            )
-        })?;
+            )),
+        }
+    }
+
+    /// The ICMP message of a received datagram: after the IP header for a raw socket, as it is for a
+    /// datagram socket. `None` when it is too short or not from `from`.
+    fn icmp_of(packet: &[u8], flavor: Flavor, from: Ipv4Addr) -> Option<&[u8]> {
+        match flavor {
+            Flavor::Datagram => Some(packet),
+            Flavor::Raw { .. } => {
+                let first = *packet.first()?;
+                if first >> 4 != 4 {
+                    return None;
+                }
+                let ihl = usize::from(first & 0x0f) * 4;
+                if ihl < 20 || packet.len() < ihl + 8 || packet[12..16] != from.octets() {
+                    return None;
+                }
+                Some(&packet[ihl..])
+            }
+        }
+    }
+
+    /// Whether `icmp` is the echo reply to request `seq` (for a raw socket, with our identifier).
+    fn is_reply(icmp: &[u8], flavor: Flavor, seq: u16) -> bool {
+        icmp.len() >= 8
+            && icmp[0] == 0
+            && icmp[6..8] == seq.to_be_bytes()
+            && match flavor {
+                Flavor::Datagram => true,
+                Flavor::Raw { ident } => icmp[4..6] == ident.to_be_bytes(),
+            }
+    }
+
+    /// `Err` when no ICMP socket can be used here (then the ping program is tried).
+    pub fn echo(addr: IpAddr, timeout: Duration, attempts: u32) -> Result<ProbeRecord, String> {
+        let IpAddr::V4(v4) = addr else {
+            return Err("ICMP sockets are used for IPv4 only".to_string());
+        };
+        let (socket, flavor) = open()?;
         socket
             .connect(&SocketAddr::new(addr, 0).into())
             .map_err(|e| format!("cannot address {addr} with an ICMP socket: {e}"))?;
@@ -264,7 +336,8 @@ mod socket {
         let started = Instant::now();
         let mut record = ProbeRecord::new(
             format!(
-                "ICMP echo request to {addr} (unprivileged ICMP socket, {} s timeout per attempt)",
+                "ICMP echo request to {addr} ({}, {} s timeout per attempt)",
+                flavor.describe(),
                 timeout.as_secs_f32()
             ),
             Outcome::NoReply,
@@ -274,7 +347,11 @@ mod socket {
             record.attempts = attempt;
             let seq = attempt as u16;
             let sent_at = Instant::now();
-            if let Err(e) = udp.send(&echo_request(seq)) {
+            let ident = match flavor {
+                Flavor::Raw { ident } => ident,
+                Flavor::Datagram => 0,
+            };
+            if let Err(e) = udp.send(&echo_request(ident, seq)) {
                 (record.outcome, record.reply) = classify(&e);
                 continue;
             }
@@ -291,15 +368,19 @@ mod socket {
                     break 'attempts;
                 }
                 match udp.recv(&mut buf) {
-                    Ok(n) if n >= 8 && buf[0] == 0 && buf[6..8] == seq.to_be_bytes() => {
-                        record.outcome = Outcome::Ok;
-                        record.reply = format!(
-                            "echo reply from {addr}: icmp_seq={seq} time={:.1} ms",
-                            sent_at.elapsed().as_secs_f64() * 1000.0
-                        );
-                        break 'attempts;
+                    Ok(n) => {
+                        let Some(icmp) = icmp_of(&buf[..n], flavor, v4) else {
+                            continue;
+                        };
+                        if is_reply(icmp, flavor, seq) {
+                            record.outcome = Outcome::Ok;
+                            record.reply = format!(
+                                "echo reply from {addr}: icmp_seq={seq} time={:.1} ms",
+                                sent_at.elapsed().as_secs_f64() * 1000.0
+                            );
+                            break 'attempts;
+                        }
                     }
-                    Ok(_) => continue,
                     Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                         continue
                     }
@@ -329,9 +410,49 @@ mod socket {
 
         #[test]
         fn echo_request_checksums_to_zero() {
-            let p = echo_request(7);
+            let p = echo_request(0xbeef, 7);
             assert_eq!(p[0], 8);
+            assert_eq!(p[4..6], [0xbe, 0xef]);
             assert_eq!(checksum(&p), 0);
+        }
+
+        /// A raw socket reads whole IP packets: the reply is found after the header, by source,
+        /// identifier and sequence; our own request (seen on loopback) is not a reply.
+        #[test]
+        fn raw_replies_are_matched_by_source_identifier_and_sequence() {
+            let from = Ipv4Addr::new(10, 0, 0, 2);
+            let flavor = Flavor::Raw { ident: 0x1234 };
+            let mut reply = echo_request(0x1234, 3);
+            reply[0] = 0;
+            let mut packet = vec![
+                0x45, 0, 0, 0, 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1,
+            ];
+            packet.extend_from_slice(&reply);
+            let icmp = icmp_of(&packet, flavor, from).expect("from the target");
+            assert!(is_reply(icmp, flavor, 3));
+            assert!(!is_reply(icmp, flavor, 4));
+            assert!(!is_reply(icmp, Flavor::Raw { ident: 0x4321 }, 3));
+            assert!(icmp_of(&packet, flavor, Ipv4Addr::new(10, 0, 0, 9)).is_none());
+            let mut request = packet.clone();
+            request[20] = 8;
+            assert!(!is_reply(
+                icmp_of(&request, flavor, from).expect("icmp"),
+                flavor,
+                3
+            ));
+            assert!(icmp_of(&packet[..10], flavor, from).is_none());
+        }
+
+        /// Where this process may open an ICMP socket of either kind, loopback answers through it.
+        #[test]
+        fn loopback_answers_through_whichever_socket_opens() {
+            if open().is_err() {
+                eprintln!("skipping: no ICMP socket may be opened here");
+                return;
+            }
+            let r = echo(IpAddr::V4(Ipv4Addr::LOCALHOST), Duration::from_secs(2), 2)
+                .expect("socket opens");
+            assert_eq!(r.outcome, Outcome::Ok, "{r:?}");
         }
     }
 }

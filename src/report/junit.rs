@@ -2,13 +2,16 @@
 //! Pipelines, GitHub test reporters). One test suite per check, one test case per finding (named by
 //! its code and subject). A finding at or above `--fail-on` is a `<failure>` (`error` findings an
 //! `<error>`), a skip is `<skipped>`, and everything else passes with its message as system-out,
-//! so the XML agrees with windoctor's exit code. Written with the quick-junit crate.
+//! so the XML agrees with windoctor's exit code. Written with the quick-junit crate; control
+//! characters from cluster data are escaped first (`crate::output`).
 
 use super::{Report, ReportFinding};
 use crate::findings::Status;
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
 pub fn render(report: &Report, threshold: Option<u8>) -> String {
+    // XML 1.0 cannot carry most control characters, and CI pages show these strings: escaped.
+    let report = &super::redact::for_terminal(report);
     let mut suites = quick_junit::Report::new("windoctor");
     let mut ids: Vec<&str> = Vec::new();
     for f in &report.findings {

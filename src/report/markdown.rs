@@ -9,6 +9,7 @@
 //! group shows a few subjects in full and counts the rest ("and 480 more nodes; see the JSON
 //! report"), and groups that do not fit are summarised in one line each. Documentation is linked by
 //! its kubernetes.io page; no local path (snapshot directory, files of this machine) is printed.
+//! Every string is printed with its control characters escaped (`crate::output`).
 
 use super::{Report, ReportFinding};
 use crate::findings::Status;
@@ -24,6 +25,8 @@ const SHOWN_PER_GROUP: usize = 3;
 const EXCERPT_CHARS: usize = 600;
 
 pub fn render(report: &Report) -> String {
+    // Pasted into a terminal or an issue, it must not carry control characters from the cluster.
+    let report = &super::redact::for_terminal(report);
     let mut out = String::new();
     header(report, &mut out);
     let problems: Vec<&ReportFinding> = report
@@ -217,6 +220,19 @@ fn header(report: &Report, out: &mut String) {
                 .unwrap_or_default()
         );
     }
+    for l in &env.layouts {
+        let _ = writeln!(
+            out,
+            "- **Layout of {}**: {} (`{}`){}",
+            l.node,
+            l.name,
+            l.id,
+            l.cni
+                .as_deref()
+                .map(|c| format!(", CNI {c}"))
+                .unwrap_or_default()
+        );
+    }
     if !env.windows_nodes.is_empty() {
         out.push_str("\n| Windows node | OS image | kernel | runtime | kubelet | Ready |\n| --- | --- | --- | --- | --- | --- |\n");
         for n in env.windows_nodes.iter().take(10) {
@@ -241,6 +257,9 @@ fn header(report: &Report, out: &mut String) {
                 env.windows_nodes.len()
             );
         }
+    }
+    if let Some(fleet) = &report.fleet {
+        fleet_section(fleet, out);
     }
     out.push('\n');
 }
@@ -343,5 +362,33 @@ fn clip(s: &str, max: usize) -> String {
     match flat.char_indices().nth(max) {
         None => flat,
         Some((cut, _)) => format!("{}…", &flat[..cut]),
+    }
+}
+
+/// The fleet table: per check part and status, how many Windows nodes, and the sources not read.
+fn fleet_section(fleet: &super::fleet::FleetReport, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "\n### Windows nodes\n\n{} of {} Windows nodes have node data ({}).\n",
+        fleet.node_parts,
+        fleet.windows_nodes.max(fleet.node_parts),
+        super::fleet_text::origins(fleet)
+    );
+    out.push_str("| status | check | nodes |\n| --- | --- | --- |\n");
+    for c in &fleet.checks {
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} |",
+            c.status.label(),
+            c.code,
+            cell(&c.message)
+        );
+    }
+    let unread = super::fleet_text::unread_sources(fleet, 20);
+    if !unread.is_empty() {
+        out.push_str("\nSources not read:\n\n");
+        for line in unread {
+            let _ = writeln!(out, "- {}", cell(&line));
+        }
     }
 }

@@ -2,6 +2,8 @@
 //! `Finding` and the model), built from findings and an environment summary, redacted as a whole
 //! (`redact`), and one writer module per format. Every writer receives an already-redacted `Report`.
 
+pub mod fleet;
+mod fleet_text;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -18,6 +20,8 @@ use crate::model::environment::EnvironmentSummary;
 use std::collections::BTreeMap;
 
 pub const SCHEMA: &str = "windoctor.report/v1";
+/// The schema's version within v1 (docs/report.md lists what each adds).
+pub const SCHEMA_VERSION: &str = "1.1";
 
 /// The output formats of `--report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -85,6 +89,7 @@ pub fn build(
             findings.iter().filter(|f| f.status == s).count(),
         );
     }
+    let fleet = fleet::build(environment, &findings);
     let muted = findings.iter().filter(|f| f.is_muted()).count();
     if muted > 0 {
         summary.insert("muted", muted);
@@ -95,6 +100,7 @@ pub fn build(
     }
     let mut report = Report {
         schema: SCHEMA,
+        schema_version: SCHEMA_VERSION,
         tool: Tool {
             name: "windoctor",
             version: env!("CARGO_PKG_VERSION"),
@@ -104,6 +110,7 @@ pub fn build(
         environment,
         summary,
         findings: findings.iter().map(ReportFinding::from_finding).collect(),
+        fleet,
     };
     // Two findings of one part about one subject (e.g. a pass and a skip of a cluster-wide part)
     // share a fingerprint: the later ones get `-2`, `-3`... in report order, which is stable.

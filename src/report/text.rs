@@ -13,6 +13,8 @@ pub fn render(report: &Report) -> String {
 /// The text report; without `verbose`, a summary: problems with their evidence and fixes, and one
 /// line per check that passed or was skipped.
 pub fn render_with(report: &Report, verbose: bool) -> String {
+    // Cluster and node data never reach the terminal with their control characters.
+    let report = &super::redact::for_terminal(report);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -39,10 +41,43 @@ pub fn render_with(report: &Report, verbose: bool) -> String {
             ))
             .unwrap_or_default()
     );
+    for l in &env.layouts {
+        let _ = writeln!(
+            out,
+            "layout of {}: {} ({}){}",
+            l.node,
+            l.name,
+            l.id,
+            l.cni
+                .as_deref()
+                .map(|c| format!(" · CNI {c}"))
+                .unwrap_or_default()
+        );
+    }
     if let Some(c) = &env.collection {
         let _ = writeln!(out, "{}", collection_line(c));
     }
     let _ = writeln!(out, "findings: {}\n", summary_line(report));
+    if let Some(fleet) = &report.fleet {
+        let _ = writeln!(
+            out,
+            "Windows nodes: {} of {} with node data ({})",
+            fleet.node_parts,
+            fleet.windows_nodes.max(fleet.node_parts),
+            super::fleet_text::origins(fleet)
+        );
+        for c in &fleet.checks {
+            let _ = writeln!(out, "  {:<8} {}", c.status.label(), c.message);
+        }
+        let unread = super::fleet_text::unread_sources(fleet, 10);
+        if !unread.is_empty() {
+            let _ = writeln!(out, "  sources not read:");
+            for line in unread {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+        out.push('\n');
+    }
     let mut ids: Vec<&str> = Vec::new();
     for f in &report.findings {
         if !ids.contains(&f.check.as_str()) {

@@ -11,12 +11,19 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub schema: &'static str,
+    /// The version of the schema within v1: `1.1` adds the fleet report, evidence origins and
+    /// finding sources (docs/report.md). Additive: v1 readers ignore the new fields.
+    pub schema_version: &'static str,
     pub tool: Tool,
     pub generated_at: String,
     pub source: Source,
     pub environment: Environment,
     pub summary: BTreeMap<&'static str, usize>,
     pub findings: Vec<ReportFinding>,
+    /// Findings per Windows node and aggregated per check, when the run holds node data of
+    /// Windows nodes (read through the API, collected by the fleet, or on the node).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<super::fleet::FleetReport>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -76,6 +83,19 @@ pub struct Environment {
     /// another tool's output (must-gather, collect-windows-logs.ps1, ...). Absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub collection: Option<Collection>,
+    /// The distribution layout detected on each node part (docs/distributions.md). Absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub layouts: Vec<NodeLayout>,
+}
+
+/// The distribution layout and CNI detected on one node part.
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeLayout {
+    pub node: String,
+    pub id: String,
+    pub name: String,
+    pub marks: Vec<String>,
+    pub cni: Option<String>,
 }
 
 /// Where a snapshot taken by another tool came from, and what it lacks.
@@ -224,8 +244,24 @@ impl Environment {
                 network_mode: l.network_mode.clone(),
             }),
             networking: env.networking.clone(),
-            node_parts: env.node_parts.clone(),
+            node_parts: env
+                .node_parts
+                .iter()
+                .filter(|p| !p.local)
+                .map(|p| p.name.clone())
+                .collect(),
             collection: env.collection.as_ref().map(Collection::from_info),
+            layouts: env
+                .layouts
+                .iter()
+                .map(|l| NodeLayout {
+                    node: l.node.clone(),
+                    id: l.id.clone(),
+                    name: l.name.clone(),
+                    marks: l.marks.clone(),
+                    cni: l.cni.clone(),
+                })
+                .collect(),
         }
     }
 }
@@ -249,6 +285,10 @@ pub struct ReportFinding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<ReportFix>,
     pub docs: Vec<String>,
+    /// The sources of node data the finding's evidence came through (`node`, `pod-log`,
+    /// `configz`, `node-log`, `api`), each once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<&'static str>,
     /// Present when the finding was accepted (silencing file or annotation): it does not change
     /// the exit code.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -288,6 +328,9 @@ pub struct ReportEvidence {
     #[serde(rename = "ref")]
     pub reference: String,
     pub excerpt: String,
+    /// Which source of node data it came through: node, pod-log, configz, node-log, api.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -318,6 +361,7 @@ impl ReportFinding {
                     source: e.source.as_str(),
                     reference: e.reference.clone(),
                     excerpt: e.excerpt.clone(),
+                    origin: e.origin.map(|o| o.as_str()),
                 })
                 .collect(),
             fix: f.fix.as_ref().map(|x| ReportFix {
@@ -330,6 +374,13 @@ impl ReportFinding {
                 by: m.by.clone(),
                 expires: m.expires.clone(),
             }),
+            sources: {
+                let mut origins: Vec<crate::findings::Origin> =
+                    f.evidence.iter().filter_map(|e| e.origin).collect();
+                origins.sort();
+                origins.dedup();
+                origins.into_iter().map(|o| o.as_str()).collect()
+            },
         }
     }
 }

@@ -1,8 +1,9 @@
 //! The offline source: reads a bundle (docs/bundle.md) from any `FileStore` into `Facts`.
 //!
 //! Every file is optional. An absent cluster file makes its input `Missing` (checks `skip` and name
-//! it); a file that cannot be parsed makes it `Failed` with what is wrong (checks report `error`).
-//! A bundle written by `windoctor capture` carries `capture.json`: each input it lists as not read
+//! it); a file that cannot be parsed, is empty, or is there but cannot be read (permissions, a
+//! directory, a link out of the bundle) makes it `Failed` with what is wrong (checks report
+//! `error`). A bundle written by `windoctor capture` carries `capture.json`: each input it lists as not read
 //! is `Failed` with the reason the live run had, and when the capture says it is incomplete, an
 //! absent cluster file is `Failed` too, never a `skip` that could pass for a healthy cluster.
 //! A bundle translated from another tool's collection carries `collection.json` (which collector
@@ -124,16 +125,18 @@ pub trait FromBundle: Sized {
 
 impl FromBundle for ServerVersion {
     fn read(store: &dyn FileStore, spec: &InputSpec, _: &mut BundleContext) -> Input<Self> {
-        match find_first(store, spec.bundle) {
-            None => Input::Missing(format!("{}.json was not captured", spec.bundle)),
-            Some(path) => match store.read(&path) {
-                Ok(Some(bytes)) => match parse_version(&bytes, &path) {
-                    Ok(v) => Input::Ready(v),
-                    Err(e) => Input::Failed(e),
-                },
-                Ok(None) => Input::Missing(format!("{path} was not captured")),
+        let path = match locate(store, spec.bundle) {
+            Ok(Some(path)) => path,
+            Ok(None) => return Input::Missing(format!("{}.json was not captured", spec.bundle)),
+            Err(why) => return Input::Failed(why),
+        };
+        match store.read(&path) {
+            Ok(Some(bytes)) => match parse_version(&bytes, &path) {
+                Ok(v) => Input::Ready(v),
                 Err(e) => Input::Failed(e),
             },
+            Ok(None) => Input::Missing(format!("{path} was not captured")),
+            Err(e) => Input::Failed(e),
         }
     }
 }
@@ -145,12 +148,16 @@ fn read_items<T: DeserializeOwned>(
     spec: &InputSpec,
     each: &mut dyn FnMut(T) -> Result<(), String>,
 ) -> Input<()> {
-    let Some(path) = find_first(store, spec.bundle) else {
-        return Input::Missing(format!(
-            "{b}.json was not captured (make it with `{how} > {b}.json`)",
-            b = spec.bundle,
-            how = spec.kubectl
-        ));
+    let path = match locate(store, spec.bundle) {
+        Ok(Some(path)) => path,
+        Ok(None) => {
+            return Input::Missing(format!(
+                "{b}.json was not captured (make it with `{how} > {b}.json`)",
+                b = spec.bundle,
+                how = spec.kubectl
+            ))
+        }
+        Err(why) => return Input::Failed(why),
     };
     if let Some(reader) = store.json_stream(&path) {
         return match json_items::parse_items_each(reader, &path, each) {
@@ -290,7 +297,7 @@ fn read_cluster_part(store: &dyn FileStore, facts: &mut Facts) {
     if let Some(input) = read_cluster_input(store, "pods", &record, &mut ctx) {
         c.store(input);
     }
-    c.logs = read_pod_logs(store);
+    (c.logs, c.unreadable_logs) = read_pod_logs(store);
     if let Some(info) = &facts.collection {
         explain_all(&mut facts.cluster, info);
     }
@@ -319,32 +326,54 @@ fn explain<T>(input: &mut Input<T>, name: &str, info: &CollectionInfo) {
     }
 }
 
-/// `<stem>.json`, `.yaml` or `.yml`, whichever exists.
-fn find_first(store: &dyn FileStore, stem: &str) -> Option<String> {
-    ["json", "yaml", "yml"]
+/// `<stem>.json`, `.yaml` or `.yml`, whichever exists; `Err` when none is readable but one of them
+/// (or the folder holding them) is there and cannot be read: a directory, a link out of the bundle,
+/// a folder without permission.
+fn locate(store: &dyn FileStore, stem: &str) -> Result<Option<String>, String> {
+    let exts = ["json", "yaml", "yml"];
+    if let Some(found) = exts
         .iter()
         .find_map(|ext| store.find(&format!("{stem}.{ext}")))
+    {
+        return Ok(Some(found));
+    }
+    match exts
+        .iter()
+        .find_map(|ext| store.refused(&format!("{stem}.{ext}")))
+    {
+        Some(why) => Err(why),
+        None => Ok(None),
+    }
 }
 
-fn read_pod_logs(store: &dyn FileStore) -> Vec<PodLog> {
+/// Pod log tails under `cluster/logs/NS/POD/CONTAINER.log`, and those that are there but cannot be
+/// read (with why), so that log-reading checks report `error` for them.
+fn read_pod_logs(store: &dyn FileStore) -> (Vec<PodLog>, Vec<(String, String)>) {
     let mut logs = Vec::new();
+    let mut unreadable = store.refused_under("cluster/logs");
     for path in store.list("cluster/logs") {
         let parts: Vec<&str> = path.split('/').collect();
         if let [_, _, namespace, pod, file] = parts.as_slice() {
             let container = file.strip_suffix(".log").unwrap_or(file);
+            let (container, previous) = match container.strip_suffix(".previous") {
+                Some(c) => (c, true),
+                None => (container, false),
+            };
             // `list` gives real paths: read each directly (a case-insensitive lookup per file would
             // make 20,000 logs quadratic).
-            if let Ok(bytes) = store.read_exact(&path, Some(super::files::LOG_TAIL_BYTES)) {
-                logs.push(PodLog {
+            match store.read_exact(&path, Some(super::files::LOG_TAIL_BYTES)) {
+                Ok(bytes) => logs.push(PodLog {
                     namespace: namespace.to_string(),
                     pod: pod.to_string(),
                     container: container.to_string(),
+                    previous,
                     text: super::text::decode(&bytes),
-                });
+                }),
+                Err(why) => unreadable.push((path.clone(), why)),
             }
         }
     }
-    logs
+    (logs, unreadable)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ pub fn parse_objects<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<Ve
     let text = super::text::decode(bytes);
     let trimmed = text.trim_start();
     if trimmed.is_empty() {
-        return Ok(Vec::new());
+        return Err(empty_file(what, bytes.len()));
     }
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
         parse_json(trimmed, what)
@@ -46,6 +46,7 @@ fn parse_yaml<T: DeserializeOwned>(text: &str, what: &str) -> Result<Vec<T>, Str
     // Documents are parsed one by one, straight into the target type, so that YAML 1.1 scalars such as
     // `y` or `on` stay strings where the type wants a string.
     let mut out = Vec::new();
+    let mut documents = 0;
     for doc in split_documents(text) {
         if doc
             .lines()
@@ -53,6 +54,7 @@ fn parse_yaml<T: DeserializeOwned>(text: &str, what: &str) -> Result<Vec<T>, Str
         {
             continue;
         }
+        documents += 1;
         match serde_saphyr::from_str::<ListShape<T>>(doc) {
             Ok(ListShape { items: Some(items) }) => out.extend(items),
             Ok(ListShape { items: None }) => out.push(
@@ -62,7 +64,21 @@ fn parse_yaml<T: DeserializeOwned>(text: &str, what: &str) -> Result<Vec<T>, Str
             Err(e) => return Err(format!("{what}: neither JSON nor valid YAML: {e}")),
         }
     }
+    if documents == 0 {
+        return Err(format!(
+            "{what} holds no object, only comments or document markers: capture it again (an empty list is written as {{\"items\": []}})"
+        ));
+    }
     Ok(out)
+}
+
+/// The error for a file with nothing in it: an empty list is `{"items": []}`, never an empty file,
+/// so an empty file is a capture that went wrong (a full disk, an interrupted write).
+pub fn empty_file(what: &str, bytes: usize) -> String {
+    format!(
+        "{what} is empty ({bytes} bytes{}): it was not written completely; capture it again (an empty list is written as {{\"items\": []}})",
+        if bytes == 0 { "" } else { ", only whitespace" }
+    )
 }
 
 fn split_documents(text: &str) -> Vec<&str> {
@@ -83,6 +99,9 @@ fn split_documents(text: &str) -> Vec<&str> {
 /// Parses `GET /version` or `kubectl version -o json` (which wraps it in `serverVersion`).
 pub fn parse_version(bytes: &[u8], what: &str) -> Result<crate::facts::k8s::ServerVersion, String> {
     let text = super::text::decode(bytes);
+    if text.trim().is_empty() {
+        return Err(empty_file(what, bytes.len()));
+    }
     let value: serde_json::Value = if text.trim_start().starts_with('{') {
         serde_json::from_str(&text).map_err(|e| format!("{what}: not valid JSON: {e}"))?
     } else {
@@ -132,9 +151,25 @@ mod tests {
         assert!(parse_objects::<Node>(b"{not json", "bad.json")
             .unwrap_err()
             .contains("bad.json"));
-        assert!(parse_objects::<Node>(b"", "empty")
-            .expect("empty")
+        // Nothing at all is a capture that went wrong, never an empty list.
+        for nothing in [
+            &b""[..],
+            b"  \r\n\t",
+            b"\xEF\xBB\xBF\n",
+            b"# only a comment\n---\n",
+        ] {
+            let e = parse_objects::<Node>(nothing, "cluster/events.json").unwrap_err();
+            assert!(
+                e.contains("cluster/events.json") && e.contains("capture it again"),
+                "{e}"
+            );
+        }
+        assert!(parse_objects::<Node>(br#"{"items":[]}"#, "e")
+            .expect("list")
             .is_empty());
+        assert!(parse_version(b"\n", "cluster/version.json")
+            .unwrap_err()
+            .contains("empty"));
     }
 
     #[test]

@@ -5,12 +5,15 @@
 pub mod archive;
 pub mod bundle;
 pub mod collectors;
+pub mod confined;
 pub mod demo;
 pub mod files;
 pub mod json_items;
+pub mod kube_error;
 pub mod kubeobj;
 pub mod live;
 pub mod node;
+pub mod nodeapi;
 pub mod probe_results;
 pub mod snapshot;
 pub mod text;

@@ -1,5 +1,6 @@
 //! The node parts of a bundle: `node/` (what was captured on the Windows node windoctor ran on)
-//! and `nodes/NAME/` (node parts of other nodes, each with its own `node.json`).
+//! and `nodes/NAME/` (node parts of other nodes: from the API, a fleet collection or another tool's
+//! collection, each with its own `node.json`).
 //!
 //! `node.json` marks a node part as present; from then on a file absent under `files/` means the
 //! file does not exist on the node (docs/bundle.md) — unless `node.json` has `coverage`, which a
@@ -9,14 +10,18 @@
 //! replays share this one reader. A record file that is absent is `Missing` (or `Failed` with the
 //! reason the collector recorded in node.json); one that does not parse is `Failed` saying what is
 //! wrong; one node.json lists under `partial` is read but marked as gathered only in part. Logs are
-//! read from `files/`, `logs/`, `node-logs/` (served from C:\var\log) and `eventlog/NAME.json`.
+//! read from `files/`, `logs/`, `node-logs/` (served from C:\var\log), `eventlog/NAME.json` and
+//! the pod log tails `system-pods.json` names. Files and folders that exist but cannot be read
+//! (recorded by the collector in node.json, or refused by the bundle's store) are kept as
+//! unreadable, never as absent; a node part that cannot be read at all (its folder, `node.json`, a
+//! missing `--node-root`) fails every node input.
 
 pub mod live;
 pub mod runner;
 
 use super::files::FileStore;
 use crate::facts::node::{
-    is_allowed_env_key, log_component, records, strip_url_credentials, win_path_of_bundle,
+    is_allowed_env_key, log_component, records, remote, strip_url_credentials, win_path_of_bundle,
     NodeFacts, NodeFile, NodeFiles, NodeLog,
 };
 use crate::facts::{Facts, Input};
@@ -33,94 +38,175 @@ pub const RECORD_FILES: [(&str, &str); 6] = [
     ("env", "node/env.json"),
 ];
 
+/// Reads the bundle's node parts: the local one (`node/`) into `facts.node` (and the Node name it
+/// records), and every other Windows node's (`nodes/NAME/`) into `facts.remote_nodes`.
 pub fn read_node_part(store: &dyn FileStore, facts: &mut Facts) {
-    match read_part(store, "node") {
-        Some((node, node_name)) => {
-            facts.node = node;
-            if facts.local_node_name.is_none() {
-                facts.local_node_name = node_name;
-            }
-        }
-        None => facts.node = NodeFacts::absent(),
+    let read_log = |path: &str| store.read_tail(path).ok().flatten();
+    let (node, recorded) = read_part(store, &read_log, "node/", None);
+    if facts.local_node_name.is_none() {
+        facts.local_node_name = recorded;
     }
-    facts.node_parts = read_node_parts(store);
+    facts.node = node;
+    facts.remote_nodes = read_remote_parts(store);
 }
 
-/// The node parts of other nodes: every `nodes/NAME/` holding a `node.json`, each named NAME.
-pub fn read_node_parts(store: &dyn FileStore) -> Vec<NodeFacts> {
-    let mut names: Vec<String> = Vec::new();
-    for path in store.list("nodes") {
-        let parts: Vec<&str> = path.split('/').collect();
-        if let [_, name, file] = parts.as_slice() {
-            if file.eq_ignore_ascii_case("node.json") && !names.iter().any(|n| n == name) {
-                names.push(name.to_string());
+/// Reads every `nodes/NAME/` part of `store`, in name order. The store's paths are grouped once,
+/// so reading a thousand parts costs one pass over them.
+pub fn read_remote_parts(store: &dyn FileStore) -> Vec<NodeFacts> {
+    let mut parts: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut logs: BTreeMap<String, String> = BTreeMap::new();
+    for path in store.paths() {
+        let norm = path.replace('\\', "/");
+        let lower = norm.to_ascii_lowercase();
+        if let Some(rest) = lower.strip_prefix("nodes/") {
+            if let Some((name, _)) = rest.split_once('/') {
+                // The Node name as written in the path (node names are lower case).
+                let real = &norm["nodes/".len().."nodes/".len() + name.len()];
+                parts.entry(real.to_string()).or_default().push(path);
             }
+        } else if lower.starts_with("cluster/logs/") {
+            logs.insert(lower, path);
         }
     }
-    names
+    let read_log = |path: &str| {
+        let real = logs.get(&path.replace('\\', "/").to_ascii_lowercase())?;
+        store
+            .read_exact(real, Some(super::files::LOG_TAIL_BYTES))
+            .ok()
+    };
+    parts
         .into_iter()
-        .filter_map(|name| {
-            let (mut node, _) = read_part(store, &format!("nodes/{name}"))?;
-            node.part = Some(name);
+        .filter_map(|(name, paths)| {
+            let part = PartStore::new(store, &format!("nodes/{name}/"), paths);
+            if !part.exists("node/node.json") {
+                return None;
+            }
+            let label = format!("nodes/{name}/");
+            let (mut node, _) = read_part(&part, &read_log, &label, Some(&name));
+            node.node_name = Some(name);
             Some(node)
         })
         .collect()
 }
 
-/// Reads the node part under `prefix` (`node` or `nodes/NAME`): its facts and the Node name its
-/// node.json records. `None` when it has no node.json.
-fn read_part(store: &dyn FileStore, prefix: &str) -> Option<(NodeFacts, Option<String>)> {
-    let meta_path = format!("{prefix}/node.json");
-    let bytes = match store.read(&meta_path) {
+/// Reads the node part of Node `name` from a store laid out as one part (`node/...`, with the pod
+/// log tails it names under `cluster/logs/...`), as the node-data phase and the fleet make them.
+pub fn read_part_store(store: &dyn FileStore, name: &str) -> NodeFacts {
+    let read_log = |path: &str| store.read_tail(path).ok().flatten();
+    let (mut node, _) = read_part(store, &read_log, &format!("nodes/{name}/"), Some(name));
+    node.node_name = Some(name.to_string());
+    node
+}
+
+/// One `nodes/NAME/` directory of a bundle seen as a node part (`node/...`).
+struct PartStore<'a> {
+    inner: &'a dyn FileStore,
+    base: String,
+    /// Real paths in `inner`, each under `base`.
+    real: Vec<String>,
+}
+
+impl<'a> PartStore<'a> {
+    fn new(inner: &'a dyn FileStore, base: &str, real: Vec<String>) -> Self {
+        PartStore {
+            inner,
+            base: base.to_string(),
+            real,
+        }
+    }
+}
+
+impl FileStore for PartStore<'_> {
+    fn paths(&self) -> Vec<String> {
+        self.real
+            .iter()
+            .map(|p| format!("node/{}", &p[self.base.len().min(p.len())..]))
+            .collect()
+    }
+
+    fn read_exact(&self, path: &str, tail: Option<u64>) -> Result<Vec<u8>, String> {
+        let rest = path.strip_prefix("node/").unwrap_or(path);
+        self.inner
+            .read_exact(&format!("{}{rest}", &self.base), tail)
+    }
+
+    fn describe(&self) -> String {
+        format!("{} {}", self.inner.describe(), self.base)
+    }
+}
+
+/// Reads one node part laid out under `node/` of `store`. `read_log` reads the pod log tails
+/// its `system-pods.json` names (`cluster/logs/...`); `label` is how messages name the part's
+/// directory (`node/`, `nodes/win-1/`); `node` the Node it is about, when the layout says.
+/// Returns the part and the Node name its node.json records.
+fn read_part(
+    store: &dyn FileStore,
+    read_log: &dyn Fn(&str) -> Option<Vec<u8>>,
+    label: &str,
+    node_hint: Option<&str>,
+) -> (NodeFacts, Option<String>) {
+    let shown = |p: &str| p.replacen("node/", label, 1);
+    let bytes = match store.read("node/node.json") {
         Ok(Some(b)) => b,
-        Ok(None) => return None,
+        Ok(None) => return (NodeFacts::absent(), None),
         Err(e) => {
-            let mut node = NodeFacts::absent();
-            node.present = true;
-            node.hostname = Input::Failed(e);
-            return Some((node, None));
+            return (
+                NodeFacts::failed(&format!("the node part could not be read: {e}")),
+                None,
+            );
         }
     };
+    let text = super::text::decode(&bytes);
+    if text.trim().is_empty() {
+        let shown_path = shown("node/node.json");
+        return (
+            NodeFacts::failed(&super::kubeobj::empty_file(&shown_path, bytes.len())),
+            None,
+        );
+    }
     let mut node = NodeFacts::absent();
     node.present = true;
-    let text = super::text::decode(&bytes);
+    let mut recorded = None;
     let meta = match serde_json::from_str::<Value>(text.trim()) {
         Ok(v) if v.is_object() => v,
         Ok(_) => {
-            node.hostname = Input::Failed(format!("{meta_path} is not a JSON object"));
+            node.hostname =
+                Input::Failed(format!("{} is not a JSON object", shown("node/node.json")));
             Value::Null
         }
         Err(e) => {
-            node.hostname = Input::Failed(format!("{meta_path} is not valid JSON: {e}"));
+            node.hostname = Input::Failed(format!(
+                "{} is not valid JSON: {e}",
+                shown("node/node.json")
+            ));
             Value::Null
         }
-    };
-    let mut node_name = None;
-    let note = |kind: &str, part: &str| -> Option<String> {
-        meta.get(kind)
-            .and_then(|m| m.get(part))
-            .and_then(Value::as_str)
-            .map(str::to_string)
     };
     if meta.is_object() {
         node.hostname = match meta.get("hostname") {
             Some(Value::String(h)) if !h.trim().is_empty() => Input::Ready(h.trim().to_string()),
             Some(Value::Null) | None => Input::Missing(format!(
-                "{meta_path} records no hostname (captured off the node: pass --node NAME)"
+                "{} records no hostname (captured off the node: pass --node NAME)",
+                shown("node/node.json")
             )),
-            Some(_) => Input::Failed(format!("{meta_path} \"hostname\" is not a string")),
+            Some(_) => Input::Failed(format!(
+                "{} \"hostname\" is not a string",
+                shown("node/node.json")
+            )),
         };
-        node.info = match note("not_collected", "info") {
-            Some(why) if meta.get("os").is_none() => {
-                Input::Missing(format!("the node's OS details were not collected: {why}"))
-            }
-            _ => Input::Ready(records::NodeInfo::from_json(&meta)),
-        };
-        node_name = meta
+        node.info = Input::Ready(records::NodeInfo::from_json(&meta));
+        recorded = meta
             .get("node_name")
             .and_then(Value::as_str)
             .filter(|n| !n.trim().is_empty())
             .map(str::to_string);
+        if let Some(why) = meta
+            .pointer("/not_collected/info")
+            .and_then(Value::as_str)
+            .filter(|_| meta.get("os").is_none())
+        {
+            node.info = Input::Missing(format!("the node's OS details were not collected: {why}"));
+        }
         node.collector = meta
             .get("collected_by")
             .and_then(|c| c.get("collector"))
@@ -132,37 +218,74 @@ fn read_part(store: &dyn FileStore, prefix: &str) -> Option<(NodeFacts, Option<S
                     .insert(k.clone(), v.as_str().unwrap_or("partial").to_string());
             }
         }
+        if meta.get("origin").and_then(Value::as_str) == Some(remote::API_ORIGIN) {
+            node.origin = remote::PartOrigin::Api;
+            // The OS details come from the node's own collector only.
+            let who = node_hint.or(recorded.as_deref()).unwrap_or("this node");
+            node.info = match meta.pointer("/errors/system").and_then(Value::as_str) {
+                Some(e) => Input::Failed(format!(
+                    "the OS details of {who} could not be collected: {e}"
+                )),
+                None => {
+                    let why = meta
+                        .pointer("/not_collected/system")
+                        .and_then(Value::as_str)
+                        .unwrap_or("not served by the Kubernetes API");
+                    Input::Missing(format!("the OS details of {who} were not collected: {why}"))
+                }
+            };
+        }
+        if let Some(Value::Object(sources)) = meta.get("sources") {
+            for (name, note) in sources {
+                let (Some(source), Ok(note)) = (
+                    remote::RemoteSource::parse(name),
+                    serde_json::from_value::<remote::SourceNote>(note.clone()),
+                ) else {
+                    continue;
+                };
+                node.sources.insert(source, note);
+            }
+        }
     } else {
-        node.info = Input::Failed(format!("{meta_path} could not be read"));
+        node.info = Input::Failed(format!("{} could not be read", shown("node/node.json")));
     }
-    let record = |part: &str, file: &str| -> Input<String> {
-        let path = format!("{prefix}/{file}");
-        match store.read(&path) {
+    let note = |kind: &str, part: &str| -> Option<String> {
+        meta.get(kind)
+            .and_then(|m| m.get(part))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let record = |part: &str, path: &str| -> Input<String> {
+        let path_shown = shown(path);
+        match store.read(path) {
+            Ok(Some(b)) if super::text::decode(&b).trim().is_empty() => {
+                Input::Failed(super::kubeobj::empty_file(path, b.len()))
+            }
             Ok(Some(b)) => Input::Ready(super::text::decode(&b)),
             Ok(None) => match (note("errors", part), note("not_collected", part)) {
-                (Some(e), _) => Input::Failed(format!("{path} could not be collected: {e}")),
-                (None, Some(m)) => Input::Missing(format!("{path} was not collected: {m}")),
-                (None, None) => Input::Missing(format!("{path} was not captured")),
+                (Some(e), _) => Input::Failed(format!("{path_shown} could not be collected: {e}")),
+                (None, Some(m)) => Input::Missing(format!("{path_shown} was not collected: {m}")),
+                (None, None) => Input::Missing(format!("{path_shown} was not captured")),
             },
             Err(e) => Input::Failed(e),
         }
     };
     let [processes, services, hns, adapters, ips, env] =
-        RECORD_FILES.map(|(part, path)| record(part, path.strip_prefix("node/").unwrap_or(path)));
+        RECORD_FILES.map(|(part, path)| record(part, path));
     node.processes = parse_with(processes, records::parse_processes);
     node.services = parse_with(services, records::parse_services);
     node.hns_networks = parse_with(hns, records::parse_hns);
     node.adapters = parse_with(adapters, records::parse_adapters);
     node.ip_addresses = parse_with(ips, records::parse_ip_addresses);
     node.env = parse_with(env, parse_env);
-    let (mut files, mut logs) = read_files(store, prefix);
+    let (mut files, mut logs, mut unreadable_logs) = read_files(store);
     // A translated collection names the collector's file each log was made from: use it as the
     // log's reference, so evidence points at what the user has.
-    if let Some(Value::Object(sources)) = meta.get("sources") {
+    if let Some(Value::Object(sources)) = meta.get("log_sources") {
         for log in &mut logs {
             let rel = log
                 .path
-                .strip_prefix(&format!("{prefix}/"))
+                .strip_prefix("node/")
                 .unwrap_or(&log.path)
                 .to_string();
             if let Some(from) = sources.get(&rel).and_then(Value::as_str) {
@@ -172,10 +295,11 @@ fn read_part(store: &dyn FileStore, prefix: &str) -> Option<(NodeFacts, Option<S
     }
     if let Some(Value::Object(unreadable)) = meta.get("unreadable_files") {
         for (path, why) in unreadable {
-            files.unreadable.push((
-                path.clone(),
-                why.as_str().unwrap_or("unreadable").to_string(),
-            ));
+            let why = why.as_str().unwrap_or("unreadable").to_string();
+            if may_hold_logs(path) {
+                unreadable_logs.push((path.clone(), why.clone()));
+            }
+            files.unreadable.push((path.clone(), why));
         }
     }
     // A partial node part (another tool's collection, or what the API serves) names what it
@@ -193,9 +317,130 @@ fn read_part(store: &dyn FileStore, prefix: &str) -> Option<(NodeFacts, Option<S
             .and_then(Value::as_str)
             .map(str::to_string);
     }
-    node.files = Input::Ready(files);
-    node.logs = Input::Ready(logs);
-    Some((node, node_name))
+    let name = node_hint.map(str::to_string).or_else(|| recorded.clone());
+    node.system_pods = match record("system-pods", "node/system-pods.json") {
+        Input::Ready(text) => match remote::parse_system_pods(&text) {
+            Ok(pods) => {
+                logs.extend(system_pod_logs(&pods, read_log));
+                Input::Ready(pods)
+            }
+            Err(e) => Input::Failed(e),
+        },
+        Input::Missing(m) => Input::Missing(m),
+        Input::Failed(e) => Input::Failed(e),
+    };
+    node.configz = match record("configz", "node/configz.json") {
+        Input::Ready(text) => {
+            match remote::parse_configz(&text, name.as_deref().unwrap_or("this node")) {
+                Ok(c) => Input::Ready(c),
+                Err(e) => Input::Failed(e),
+            }
+        }
+        Input::Missing(m) => Input::Missing(m),
+        Input::Failed(e) => Input::Failed(e),
+    };
+    read_served_logs(store, &mut files, &mut logs);
+    // The collector could not read the node's files at all (e.g. `--node-root` does not exist).
+    match note("errors", "files") {
+        Some(why) => {
+            node.files = Input::Failed(format!("node files could not be read: {why}"));
+            node.logs = Input::Failed(format!("node logs could not be read: {why}"));
+        }
+        None => match files_part_refused(store) {
+            Some(why) => {
+                node.files = Input::Failed(format!("node files could not be read: {why}"));
+                node.logs = Input::Failed(format!("node logs could not be read: {why}"));
+            }
+            None => {
+                node.files = Input::Ready(files);
+                node.logs = match unreadable_logs.first() {
+                    None => Input::Ready(logs),
+                    Some((path, why)) => Input::Failed(format!(
+                        "log {path} exists but could not be read ({why}){}",
+                        match unreadable_logs.len() {
+                            1 => String::new(),
+                            n => format!(", and {} more", n - 1),
+                        }
+                    )),
+                };
+            }
+        },
+    }
+    (node, recorded)
+}
+
+/// The log tails of the system pods' containers, as node logs named `pod log NS/POD/CONTAINER`
+/// (`... (previous)` for the terminated instance).
+fn system_pod_logs(
+    pods: &[remote::SystemPod],
+    read_log: &dyn Fn(&str) -> Option<Vec<u8>>,
+) -> Vec<NodeLog> {
+    let mut out = Vec::new();
+    for pod in pods {
+        for c in &pod.containers {
+            for (path, previous) in [(&c.previous_log, true), (&c.log, false)] {
+                let Some(bytes) = path.as_deref().and_then(read_log) else {
+                    continue;
+                };
+                out.push(NodeLog {
+                    component: pod.component.clone(),
+                    path: remote::pod_log_reference(&pod.namespace, &pod.name, &c.name, previous),
+                    text: super::text::decode(&bytes),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// What the kubelet served from its log directory (`node/node-logs/PATH`, the file
+/// `C:\var\log\PATH`) and node log query answers (`node/node-logs/query/QUERY.log`).
+fn read_served_logs(store: &dyn FileStore, files: &mut NodeFiles, logs: &mut Vec<NodeLog>) {
+    for path in store.list("node/node-logs") {
+        let rel = &path["node/node-logs/".len().min(path.len())..];
+        let name = rel.rsplit('/').next().unwrap_or(rel).to_string();
+        let Ok(Some(bytes)) = store.read_tail(&path) else {
+            continue;
+        };
+        let text = super::text::decode(&bytes);
+        if let Some(query) = rel
+            .strip_prefix("query/")
+            .and_then(|q| q.strip_suffix(".log"))
+        {
+            logs.push(NodeLog {
+                component: log_component(query),
+                path: remote::node_log_query_reference(query),
+                text,
+            });
+            continue;
+        }
+        let win = format!(r"{}\{}", remote::KUBELET_LOG_DIR, rel.replace('/', "\\"));
+        if is_log_name(&name) {
+            logs.push(NodeLog {
+                component: log_component(&name),
+                path: win.clone(),
+                text: text.clone(),
+            });
+        }
+        files.files.push(NodeFile {
+            path: win,
+            encoding: super::text::encoding_name(&bytes),
+            text,
+            size: bytes.len(),
+        });
+    }
+}
+
+/// Why the whole `node/files` folder (or a drive in it) cannot be read, if it cannot.
+fn files_part_refused(store: &dyn FileStore) -> Option<String> {
+    store
+        .refused_under("node/files")
+        .into_iter()
+        .find(|(path, _)| {
+            let depth = path.trim_end_matches('/').split('/').count();
+            depth <= 3
+        })
+        .map(|(_, why)| why)
 }
 
 fn parse_with<T>(text: Input<String>, parse: fn(&str) -> Result<T, String>) -> Input<T> {
@@ -244,20 +489,46 @@ pub fn parse_env(text: &str) -> Result<BTreeMap<String, String>, String> {
         .collect())
 }
 
+/// Whether what is at Windows path `path` is, or may hold, a log the collector reads: a log file,
+/// one of the log folders, or a folder above one.
+fn may_hold_logs(path: &str) -> bool {
+    use crate::facts::node::normalise_win_path;
+    if is_log_name(path.rsplit(['\\', '/']).next().unwrap_or(path)) {
+        return true;
+    }
+    let p = normalise_win_path(path);
+    let p = p.trim_end_matches('\\');
+    crate::catalogue::data::node_paths()
+        .log_dirs
+        .iter()
+        .any(|d| {
+            let d = normalise_win_path(d);
+            d == p || d.starts_with(&format!("{p}\\"))
+        })
+}
+
 fn is_log_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     n.ends_with(".log") || n.contains(".log.") || n.ends_with(".err") || n.ends_with(".out")
 }
 
-fn read_files(store: &dyn FileStore, prefix: &str) -> (NodeFiles, Vec<NodeLog>) {
+/// The node files and logs of the bundle, what exists but could not be read (with why) among the
+/// files, and the logs that could not be read. An empty file (other than a log) is unreadable: a
+/// capture never writes one unless the copy went wrong.
+fn read_files(store: &dyn FileStore) -> (NodeFiles, Vec<NodeLog>, Vec<(String, String)>) {
     let mut files = NodeFiles::default();
     let mut logs = Vec::new();
-    let files_dir = format!("{prefix}/files/");
-    for path in store.list(&format!("{prefix}/files")) {
-        let Some(rest) = path.get(files_dir.len()..) else {
-            continue;
-        };
-        let Some(win) = win_path_of_bundle(&format!("node/files/{rest}")) else {
+    let mut unreadable_logs = Vec::new();
+    for (path, why) in store.refused_under("node/files") {
+        if let Some(win) = win_path_of_bundle(&path) {
+            if may_hold_logs(&win) {
+                unreadable_logs.push((win.clone(), why.clone()));
+            }
+            files.unreadable.push((win, why));
+        }
+    }
+    for path in store.list("node/files") {
+        let Some(win) = win_path_of_bundle(&path) else {
             continue;
         };
         let name = path.rsplit('/').next().unwrap_or(&path).to_string();
@@ -270,6 +541,12 @@ fn read_files(store: &dyn FileStore, prefix: &str) -> (NodeFiles, Vec<NodeLog>) 
         match read {
             Ok(Some(bytes)) => {
                 let text = super::text::decode(&bytes);
+                if !log && text.trim().is_empty() {
+                    files
+                        .unreadable
+                        .push((win, super::kubeobj::empty_file(&path, bytes.len())));
+                    continue;
+                }
                 if log {
                     logs.push(NodeLog {
                         component: log_component(&name),
@@ -285,38 +562,31 @@ fn read_files(store: &dyn FileStore, prefix: &str) -> (NodeFiles, Vec<NodeLog>) 
                 });
             }
             Ok(None) => {}
-            Err(e) => files.unreadable.push((win, e)),
+            Err(e) => {
+                if log {
+                    unreadable_logs.push((win.clone(), e.clone()));
+                }
+                files.unreadable.push((win, e));
+            }
         }
     }
-    for path in store.list(&format!("{prefix}/logs")) {
+    unreadable_logs.extend(store.refused_under("node/logs"));
+    for path in store.list("node/logs") {
         let name = path.rsplit('/').next().unwrap_or(&path).to_string();
-        if let Ok(Some(bytes)) = store.read_tail(&path) {
-            logs.push(NodeLog {
+        match store.read_tail(&path) {
+            Ok(Some(bytes)) => logs.push(NodeLog {
                 component: log_component(&name),
                 path: path.clone(),
                 text: super::text::decode(&bytes),
-            });
-        }
-    }
-    // Files the kubelet serves from C:\var\log (`nodes/NAME/node-logs/PATH`).
-    let served = format!("{prefix}/node-logs/");
-    for path in store.list(&format!("{prefix}/node-logs")) {
-        let Some(rest) = path.get(served.len()..) else {
-            continue;
-        };
-        let name = path.rsplit('/').next().unwrap_or(&path).to_string();
-        if let Ok(Some(bytes)) = store.read_tail(&path) {
-            logs.push(NodeLog {
-                component: log_component(&name),
-                path: format!("C:\\var\\log\\{}", rest.replace('/', "\\")),
-                text: super::text::decode(&bytes),
-            });
+            }),
+            Ok(None) => {}
+            Err(e) => unreadable_logs.push((path.clone(), e)),
         }
     }
     // Windows Event Log tails (`eventlog/NAME.json`) are read as logs of `eventlog:NAME`, one
     // line per event, so checks that look for a wording in logs see event messages too.
-    let events = format!("{prefix}/eventlog/");
-    for path in store.list(&format!("{prefix}/eventlog")) {
+    let events = "node/eventlog/";
+    for path in store.list("node/eventlog") {
         let Some(rest) = path.get(events.len()..) else {
             continue;
         };
@@ -333,7 +603,7 @@ fn read_files(store: &dyn FileStore, prefix: &str) -> (NodeFiles, Vec<NodeLog>) 
             }
         }
     }
-    (files, logs)
+    (files, logs, unreadable_logs)
 }
 
 /// `eventlog/NAME.json` (Get-WinEvent | Select TimeCreated, ProviderName, Id, LevelDisplayName,

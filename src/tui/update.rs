@@ -49,7 +49,9 @@ pub fn apply(app: &mut App, update: Update) {
         }
         Update::Check(result) => {
             let mut findings = result.findings;
-            findings.iter_mut().for_each(crate::redact::redact_finding);
+            findings
+                .iter_mut()
+                .for_each(crate::output::finding_for_terminal);
             if let Some(row) = app.row_mut(&result.id) {
                 row.state = RowState::Done {
                     findings,

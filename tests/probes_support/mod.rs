@@ -138,19 +138,46 @@ pub fn statuses(report: &serde_json::Value, check: &str) -> Vec<String> {
         .collect()
 }
 
-/// True when this machine can send ICMP echoes without privileges: a ping program, or an ICMP
-/// datagram socket the kernel allows.
+/// True when this process can send ICMP echoes: a ping program, an ICMP datagram socket the kernel
+/// allows, or a raw ICMP socket (root or CAP_NET_RAW).
 pub fn icmp_available() -> bool {
     let ping = std::process::Command::new("ping")
         .arg("-V")
         .output()
         .is_ok();
-    ping || socket2::Socket::new(
-        socket2::Domain::IPV4,
-        socket2::Type::DGRAM,
-        Some(socket2::Protocol::ICMPV4),
-    )
-    .is_ok()
+    let socket = |kind| {
+        socket2::Socket::new(socket2::Domain::IPV4, kind, Some(socket2::Protocol::ICMPV4)).is_ok()
+    };
+    ping || socket(socket2::Type::DGRAM) || socket(socket2::Type::RAW)
+}
+
+/// Whether a test that needs `tool` must run rather than skip: `.ci/run` installs the extra tools
+/// and sets `WINDOCTOR_REQUIRE_EXTRA_TOOLS=1` (or the older `WINDOCTOR_REQUIRE_NETNS_TESTS=1`).
+pub fn extras_required() -> bool {
+    [
+        "WINDOCTOR_REQUIRE_EXTRA_TOOLS",
+        "WINDOCTOR_REQUIRE_NETNS_TESTS",
+    ]
+    .iter()
+    .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty() && x != "0"))
+}
+
+/// Skips (returns true, saying why) when this process cannot send ICMP echoes, unless the extras
+/// are required (then it fails).
+pub fn skip_without_icmp(test: &str) -> bool {
+    if icmp_available() {
+        return false;
+    }
+    let why = "no ping program, no unprivileged ICMP socket (net.ipv4.ping_group_range) and no raw ICMP socket (root or CAP_NET_RAW)";
+    if extras_required() {
+        panic!(
+            "{test}: ICMP is required here (WINDOCTOR_REQUIRE_EXTRA_TOOLS) but unavailable: {why}"
+        );
+    }
+    eprintln!(
+        "skipping {test}: {why}; install iputils-ping (scripts/probe-test-deps.sh) to run it"
+    );
+    true
 }
 
 /// A nodes.json with one Windows node at `ip` (and a Linux node), as kubectl writes it.

@@ -25,6 +25,14 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     ev.part("node-net-conf");
     let cluster = view.model.cluster_net_conf();
     let local = view.net_conf();
+    if local.is_none() && view.from_api() {
+        ev.emit(
+            Status::Skip,
+            Subject::node(node),
+            "the node's flannel net-conf.json, CNI configuration and HNS networks are not served by the Kubernetes API (the cluster's net-conf.json is judged by the cluster part)",
+        );
+        return;
+    }
     if local.is_none() && view.flannel_evidence().is_none() {
         ev.emit(
             Status::Skip,

@@ -1,6 +1,7 @@
 //! The node part of ip-plan (`node-host-overlap`, `node-cluster-dns`, `node-kube-proxy-cidr`): the
-//! node's own network against the cluster and service subnets, and the kubelet's and kube-proxy's
-//! settings against them.
+//! node's own network against the cluster and service subnets (judged by the CNI in use: with
+//! vpc-bridge or azure-vnet pods live in the node's network, so the node lies in the cluster range by
+//! design), and the kubelet's and kube-proxy's settings against them.
 
 use crate::checks::Eval;
 use crate::findings::{Status, Subject};
@@ -37,8 +38,32 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
     let host: Option<(IpNet, Evidence)> = view
         .management_subnet()
         .or_else(|| view.node_ip().map(|(ip, e)| (IpNet::from(ip), e)));
+    // With a CNI that gives pods addresses of the node's own network (vpc-bridge, azure-vnet), the
+    // cluster CIDR is that network: the node's address lies in it by design.
+    let cni = view.cni();
+    let pods_in_node_network = cni.filter(|c| c.rules.pods_in_node_network);
+    if let (Some((host_net, host_ev)), Some(c), Some(cl)) = (&host, pods_in_node_network, &cluster) {
+        if overlaps(host_net, &cl.net) {
+            ev.part("node-host-overlap");
+            ev.emit(
+                Status::Info,
+                Subject::node(node.clone()),
+                format!(
+                    "{node}'s own network {host_net} lies in the cluster CIDR {}: normal for {}, which gives pods addresses of the node's network",
+                    cl.net,
+                    c.describe()
+                ),
+            )
+            .evidence(host_ev.clone())
+            .evidence(cl.evidence.clone())
+            .evidence(c.evidence());
+        }
+    }
     if let Some((host_net, host_ev)) = &host {
         for (what, s) in [("cluster CIDR", &cluster), ("service CIDR", &service)] {
+            if what == "cluster CIDR" && pods_in_node_network.is_some() {
+                continue;
+            }
             if let Some(s) = s {
                 if overlaps(host_net, &s.net) {
                     problems += 1;

@@ -47,6 +47,9 @@ pub struct Cluster {
     /// The Services (slim), for planning probes.
     pub services: Vec<Service>,
     pub logs: Vec<LogTarget>,
+    /// The system pods of the Windows nodes (`sources::nodeapi::system_pod`), whole, for the
+    /// node-data part (`commands::node_data`).
+    pub system_pods: Vec<Pod>,
     /// Inputs that could not be read, and why (as the live run words it).
     pub errors: Vec<CaptureError>,
     /// Bundle paths written.
@@ -77,12 +80,13 @@ enum Role {
 }
 
 /// The pod list's writer state: the sieve (once the Nodes and Services are in), the Windows node
-/// names, and the pods whose logs to fetch.
+/// names, the pods whose logs to fetch and the Windows nodes' system pods.
 #[derive(Default)]
 struct PodsRole {
     sieve: Option<PodSieve>,
     windows: HashSet<String>,
     logs: Vec<LogTarget>,
+    system: Vec<Pod>,
 }
 
 /// Writes a list file item by item: `{"apiVersion":"v1","kind":"List","items":[` ... `]}`.
@@ -195,11 +199,17 @@ impl ListSink<Box<RawValue>> for ListWriter {
                     sieve,
                     windows,
                     logs,
+                    system,
                 } = pods.as_mut();
                 let pod: Pod = parse(&raw, kind)?;
                 let key = item_key(pod.metadata.namespace.as_deref(), pod.name());
                 if let Some(target) = log_target(&pod, windows) {
                     logs.push(target);
+                }
+                if let Some(node) = pod.node_name().filter(|n| windows.contains(*n)) {
+                    if crate::sources::nodeapi::system_pod(&pod, node).is_some() {
+                        system.push(pod.clone());
+                    }
                 }
                 let share = match sieve {
                     Some(s) => s.judge(&pod),
@@ -245,7 +255,7 @@ enum Done {
     Written(String),
     Nodes(Vec<Node>, String),
     Services(Vec<Service>, String),
-    Pods(Vec<LogTarget>, String),
+    Pods(Box<PodsRole>, String),
     NotRead(CaptureError),
 }
 
@@ -305,7 +315,7 @@ async fn capture_list(job: Job, spec: InputSpec, role: Role, sieve: Option<Sieve
         Ok(writer) => match writer.close() {
             Ok((Role::Nodes(nodes), path)) => Done::Nodes(nodes, path),
             Ok((Role::Services(services), path)) => Done::Services(services, path),
-            Ok((Role::Pods(pods), path)) => Done::Pods(pods.logs, path),
+            Ok((Role::Pods(pods), path)) => Done::Pods(pods, path),
             Ok((Role::Plain, path)) => Done::Written(path),
             Err(why) => not_read(why),
         },
@@ -436,8 +446,9 @@ pub async fn capture_cluster(
                 cluster.written.push(path);
                 services_done = true;
             }
-            Done::Pods(logs, path) => {
-                cluster.logs = logs;
+            Done::Pods(pods, path) => {
+                cluster.logs = pods.logs;
+                cluster.system_pods = pods.system;
                 cluster.written.push(path);
             }
             Done::NotRead(e) => {

@@ -32,12 +32,14 @@ pub struct Logs {
     pub skipped: Vec<CaptureError>,
 }
 
-/// Fetches and writes the tails of `targets`' containers.
+/// Fetches and writes the tails of `targets`' containers, but for the paths in `written` (the
+/// node-data part's system pod logs).
 pub async fn capture_logs(
     client: &Client,
     opts: &LiveOptions,
     out: &Output,
     targets: &[LogTarget],
+    written: &[String],
     failure: &WriteFailure,
 ) -> Logs {
     let mut logs = Logs::default();
@@ -62,8 +64,11 @@ pub async fn capture_logs(
                 });
                 continue;
             }
-            taken += 1;
             let path = format!("cluster/logs/{}/{}/{}.log", t.namespace, t.pod, c);
+            if written.contains(&path) {
+                continue;
+            }
+            taken += 1;
             let url = format!(
                 "/api/v1/namespaces/{}/pods/{}/log?container={}&tailLines={TAIL_LINES}&limitBytes={MAX_LOG_BYTES}",
                 t.namespace,

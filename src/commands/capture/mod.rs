@@ -5,8 +5,10 @@
 //! archive small enough to attach to a GitHub issue (`./windoctor-capture-<time>.zip`, or
 //! `PATH.zip`); a `PATH` without `.zip` is a new directory. `--full` writes every object of the
 //! lists read. The cluster part is streamed page by page into the files as it arrives ([`lists`]),
-//! sanitized and redacted ([`sanitize`]); the flannel and kube-proxy log tails of Windows nodes
-//! follow ([`logs`]). The node part is the live node collector's output (on a Windows node, or from
+//! sanitized and redacted ([`sanitize`]); then the data of every Windows node read through the
+//! API (`commands::node_data`: `nodes/NAME/` parts and the system pods' log tails, unless
+//! `--no-node-data`), and the flannel and kube-proxy log tails of Windows nodes it did not write
+//! ([`logs`]). The node part is the live node collector's output (on a Windows node, or from
 //! `--node-root DIR`), written byte for byte, so a replay parses exactly what the live run parsed.
 //! With `--probe`, the probe phase runs on the captured facts and its results become
 //! `probes/results.json`.
@@ -74,7 +76,7 @@ pub async fn run(plan: &RunPlan, target: Option<&Path>, scope: Scope) -> i32 {
     let out = match Output::create(&target) {
         Ok(out) => Arc::new(out),
         Err(e) => {
-            eprintln!("windoctor capture: {e}");
+            crate::safe_eprintln!("windoctor capture: {e}");
             return EXIT_USAGE;
         }
     };
@@ -83,21 +85,21 @@ pub async fn run(plan: &RunPlan, target: Option<&Path>, scope: Scope) -> i32 {
         outcome = capture(plan, &out, scope, &failure) => outcome,
         signal = interrupted() => {
             out.abandon();
-            eprintln!("windoctor capture: interrupted ({signal}); nothing was kept");
+            crate::safe_eprintln!("windoctor capture: interrupted ({signal}); nothing was kept");
             return 130;
         }
     };
     if let Some(why) = failure.get() {
         out.abandon();
-        eprintln!("windoctor capture: {why}");
-        eprintln!(
+        crate::safe_eprintln!("windoctor capture: {why}");
+        crate::safe_eprintln!(
             "windoctor capture: the capture failed and nothing was kept at {} (free space or choose another place, and run it again)",
             target.display()
         );
         return EXIT_NOTHING_EVALUATED;
     }
     for note in &outcome.notes {
-        eprintln!("windoctor capture: {note}");
+        crate::safe_eprintln!("windoctor capture: {note}");
     }
     let cluster_read = CLUSTER_INPUTS
         .iter()
@@ -106,9 +108,9 @@ pub async fn run(plan: &RunPlan, target: Option<&Path>, scope: Scope) -> i32 {
     if !cluster_read && !node_written {
         out.abandon();
         for e in &outcome.errors {
-            eprintln!("windoctor capture: {}: {}", e.path, e.reason);
+            crate::safe_eprintln!("windoctor capture: {}: {}", e.path, e.reason);
         }
-        eprintln!("windoctor capture: nothing could be captured; nothing was kept");
+        crate::safe_eprintln!("windoctor capture: nothing could be captured; nothing was kept");
         return EXIT_NOTHING_EVALUATED;
     }
     let record = json!({
@@ -121,28 +123,28 @@ pub async fn run(plan: &RunPlan, target: Option<&Path>, scope: Scope) -> i32 {
     let record = serde_json::to_vec_pretty(&record).unwrap_or_default();
     if let Err(why) = out.write(CAPTURE_RECORD, &record) {
         out.abandon();
-        eprintln!("windoctor capture: {why}; nothing was kept");
+        crate::safe_eprintln!("windoctor capture: {why}; nothing was kept");
         return EXIT_NOTHING_EVALUATED;
     }
     let path = match out.finish() {
         Ok(path) => path,
         Err(why) => {
-            eprintln!("windoctor capture: {why}");
+            crate::safe_eprintln!("windoctor capture: {why}");
             return EXIT_NOTHING_EVALUATED;
         }
     };
     for e in &outcome.logs_skipped {
-        eprintln!("windoctor capture: note: {}: {}", e.path, e.reason);
+        crate::safe_eprintln!("windoctor capture: note: {}: {}", e.path, e.reason);
     }
     for e in &outcome.errors {
-        eprintln!("windoctor capture: not captured: {}: {}", e.path, e.reason);
+        crate::safe_eprintln!("windoctor capture: not captured: {}: {}", e.path, e.reason);
     }
     let size = std::fs::metadata(&path)
         .ok()
         .filter(|m| m.is_file())
         .map(|m| format!(" ({:.1} MB)", m.len() as f64 / 1e6))
         .unwrap_or_default();
-    eprintln!(
+    crate::safe_eprintln!(
         "windoctor capture: wrote {} file(s) to {}{size}{}; replay with: windoctor --snapshot {}",
         outcome.written.len() + 1,
         path.display(),
@@ -197,7 +199,7 @@ async fn capture(
     let mut cluster = lists::Cluster::default();
     match live::connect(&opts).await {
         Ok(conn) => {
-            eprintln!(
+            crate::safe_eprintln!(
                 "windoctor capture: listing the cluster ({}) into {}",
                 conn.source.describe(),
                 out.target().display()
@@ -208,11 +210,36 @@ async fn capture(
                 request.suggested_target = server.as_deref().and_then(crate::probes::server_target);
             }
             cluster = lists::capture_cluster(&conn.client, &opts, out, scope, failure).await;
-            let logs = logs::capture_logs(&conn.client, &opts, out, &cluster.logs, failure).await;
             outcome.written.append(&mut cluster.written);
             outcome.errors.append(&mut cluster.errors);
-            outcome.written.extend(logs.written);
-            outcome.logs_skipped.extend(logs.skipped);
+            if (plan.node_data.enabled || plan.fleet.is_some()) && failure.get().is_none() {
+                let nodes = super::node_data::capture(
+                    &conn.client,
+                    &cluster.nodes,
+                    std::mem::take(&mut cluster.system_pods),
+                    &plan.node_data,
+                    plan.fleet.as_ref(),
+                    out,
+                    failure,
+                )
+                .await;
+                outcome.written.extend(nodes.written);
+                outcome.logs_skipped.extend(nodes.skipped);
+            }
+            if failure.get().is_none() {
+                // The flannel and kube-proxy tails the node-data part did not write already.
+                let logs = logs::capture_logs(
+                    &conn.client,
+                    &opts,
+                    out,
+                    &cluster.logs,
+                    &outcome.written,
+                    failure,
+                )
+                .await;
+                outcome.written.extend(logs.written);
+                outcome.logs_skipped.extend(logs.skipped);
+            }
         }
         Err(e) => {
             for input in CLUSTER_INPUTS {
@@ -292,7 +319,7 @@ async fn capture_probes(
         crate::sources::node::read_node_part(store, &mut facts);
     }
     crate::model::resolve_local_node(&mut facts, plan.node_name.as_deref());
-    eprintln!("windoctor capture: running the probes you asked for (--probe)");
+    crate::safe_eprintln!("windoctor capture: running the probes you asked for (--probe)");
     let config = crate::probes::ProbeConfig::default();
     let probes = crate::probes::run_phase(request, &facts, &config).await;
     match probes.results {

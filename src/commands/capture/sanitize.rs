@@ -1,9 +1,9 @@
 //! What capture writes of each object: kubectl's shape (`apiVersion` and `kind` on every item of a
-//! `List`), without what must not leave the cluster (managed fields, the last-applied-configuration
-//! annotation, ConfigMap keys windoctor does not read, environment variable values: only the
-//! service-like host names windoctor reads from them are kept), every string through the same
-//! redaction as the reports. Other pods of the Windows share (`facts::share`) are written as the
-//! few fields the run keeps of them.
+//! `List`), without what must not leave the cluster (managed fields, the annotations windoctor does
+//! not read (`facts::k8s::is_allowed_annotation`), ConfigMap keys windoctor does not read,
+//! environment variable values: only the service-like host names windoctor reads from them are
+//! kept), every string through the same redaction as the reports (`redact::redact_json`). Other
+//! pods of the Windows share (`facts::share`) are written as the few fields the run keeps of them.
 
 use crate::facts::k8s::Pod;
 use crate::facts::share::other_pod;
@@ -34,7 +34,7 @@ pub fn sanitize_object(item: &mut Value, kind: &str) {
     if let Some(meta) = item.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.remove("managedFields");
         if let Some(ann) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
-            ann.remove("kubectl.kubernetes.io/last-applied-configuration");
+            ann.retain(|k, _| crate::facts::k8s::is_allowed_annotation(k));
         }
     }
     match kind {
@@ -80,14 +80,7 @@ fn strip_env(spec: Option<&mut Value>) {
 
 /// Runs every string of `v` through the report redaction.
 pub fn sanitize_value(v: Value) -> Value {
-    match v {
-        Value::String(s) => Value::String(crate::redact::redact(&s)),
-        Value::Array(a) => Value::Array(a.into_iter().map(sanitize_value).collect()),
-        Value::Object(o) => {
-            Value::Object(o.into_iter().map(|(k, v)| (k, sanitize_value(v))).collect())
-        }
-        other => other,
-    }
+    crate::redact::redact_json(v)
 }
 
 /// An other pod of the Windows share as it is written: what the run keeps of it (namespace, name,

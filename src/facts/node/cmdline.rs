@@ -129,6 +129,12 @@ pub fn flag<'a>(flags: &'a [Flag], name: &str) -> Option<&'a Flag> {
 
 fn unquote(value: &str) -> String {
     let v = value.trim();
+    // Only quote characters: an empty value quoted once per shell it went through, e.g. AKS's
+    // `--enforce-node-allocatable=""""` (kubeclusterconfig.json ConfigArgs through kubeletstart.ps1,
+    // Azure/AgentBaker@06836ee2301e362039418c3a7ed0fe6004a641fd:parts/k8s/kubeletstart.ps1#L46-L63).
+    if !v.is_empty() && v.chars().all(|c| matches!(c, '"' | '\'' | '`')) {
+        return String::new();
+    }
     for q in ['"', '\''] {
         if v.len() >= 2 && v.starts_with(q) && v.ends_with(q) {
             return v[1..v.len() - 1].to_string();
@@ -163,6 +169,21 @@ pub fn script_invocation(script: &str, program: &str) -> Option<Vec<String>> {
         words.extend(split_shell(rest).into_iter().filter(|w| w.starts_with('-')));
     }
     found.then_some(words)
+}
+
+/// Where a wrapper's command line (`kube-log-runner.exe -log-file=... C:\...\kubelet.exe <flags>`,
+/// `EKS-WindowsServiceHost.exe kubelet "C:\...\kubelet.exe" <flags>`) names an executable whose
+/// stem is one of `stems` (lower case), if it does: the flags are the words after it.
+pub fn wrapped_at(cmd: &[String], stems: &[&str]) -> Option<usize> {
+    cmd.iter().enumerate().skip(1).find_map(|(i, w)| {
+        let stem = super::records::exe_stem(w);
+        let exe = w
+            .trim()
+            .trim_matches('"')
+            .to_ascii_lowercase()
+            .ends_with(".exe");
+        (exe && stems.contains(&stem.as_str())).then_some(i)
+    })
 }
 
 #[cfg(test)]

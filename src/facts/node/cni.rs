@@ -136,12 +136,17 @@ fn walk(v: &Value, path: String, conf: &mut CniConfig) {
                         location: join(&path, "ExceptionList"),
                     });
                 } else if let Some(settings) = get_ci(v, "Settings") {
+                    // OpenShift WMCO writes `settings.exceptionList` in its v2 win-overlay conf
+                    // (openshift/windows-machine-config-operator@0be4b9ccb94d8450f918724a93fb4c7d89d6eefe:
+                    // pkg/nodeconfig/payload/payload.go#L150-L204); the others `Settings.Exceptions`.
+                    let (list, key) = match get_ci(settings, "Exceptions") {
+                        Some(l) => (Some(l), "Settings.Exceptions"),
+                        None => (get_ci(settings, "ExceptionList"), "settings.exceptionList"),
+                    };
                     conf.outbound_nat.push(OutboundNat {
                         schema: PolicySchema::V2,
-                        exceptions: get_ci(settings, "Exceptions")
-                            .map(strings)
-                            .unwrap_or_default(),
-                        location: join(&path, "Settings.Exceptions"),
+                        exceptions: list.map(strings).unwrap_or_default(),
+                        location: join(&path, key),
                     });
                 } else {
                     conf.outbound_nat.push(OutboundNat {

@@ -41,6 +41,8 @@ pub struct KubeletConfigFile {
     pub eviction_soft: BTreeMap<String, String>,
     pub enforce_node_allocatable: Option<Vec<String>>,
     pub cluster_dns: Vec<String>,
+    /// `cgroupsPerQOS`, when written.
+    pub cgroups_per_qos: Option<bool>,
 }
 
 /// Parses a KubeletConfiguration (YAML or JSON).
@@ -59,6 +61,12 @@ pub fn parse_config_file(text: &str) -> Result<KubeletConfigFile, String> {
             )
         })?
     };
+    parse_config_value(&v)
+}
+
+/// The fields the checks read from a KubeletConfiguration already parsed as JSON (a config file,
+/// or the kubelet's running configuration served at configz).
+pub fn parse_config_value(v: &Value) -> Result<KubeletConfigFile, String> {
     if !v.is_object() {
         return Err("not a KubeletConfiguration object".to_string());
     }
@@ -93,6 +101,7 @@ pub fn parse_config_file(text: &str) -> Result<KubeletConfigFile, String> {
         eviction_soft: map("evictionSoft"),
         enforce_node_allocatable: list("enforceNodeAllocatable"),
         cluster_dns: list("clusterDNS").unwrap_or_default(),
+        cgroups_per_qos: v.get("cgroupsPerQOS").and_then(Value::as_bool),
     })
 }
 
@@ -172,4 +181,53 @@ mod tests {
             Some("2Gi")
         );
     }
+}
+
+/// The settings windoctor reads from a KubeProxyConfiguration file (kube-proxy `--config`), e.g.
+/// OpenShift WMCO's `C:\k\kube-proxy.conf`, which holds `hostnameOverride` and `winkernel.sourceVip`
+/// instead of flags (openshift/windows-machine-config-operator@0be4b9ccb94d8450f918724a93fb4c7d89d6eefe:
+/// pkg/servicescm/services.go#L153-L194).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct KubeProxyConfigFile {
+    pub hostname_override: Option<String>,
+    pub cluster_cidr: Option<String>,
+    pub source_vip: Option<String>,
+    pub network_name: Option<String>,
+}
+
+/// Parses a KubeProxyConfiguration (YAML or JSON).
+pub fn parse_kube_proxy_config(text: &str) -> Result<KubeProxyConfigFile, String> {
+    let t = text.trim_start_matches('\u{feff}');
+    if t.trim().is_empty() {
+        return Err("the file is empty".to_string());
+    }
+    let v: Value = if t.trim_start().starts_with('{') {
+        serde_json::from_str(t).map_err(|e| format!("not valid JSON: {e}"))?
+    } else {
+        serde_saphyr::from_str(t).map_err(|e| {
+            format!(
+                "not valid YAML: {}",
+                e.to_string().lines().next().unwrap_or("")
+            )
+        })?
+    };
+    if !v.is_object() {
+        return Err("not a KubeProxyConfiguration object".to_string());
+    }
+    let text_at = |path: &[&str]| -> Option<String> {
+        let mut cur = &v;
+        for key in path {
+            cur = cur.get(*key)?;
+        }
+        cur.as_str()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    Ok(KubeProxyConfigFile {
+        hostname_override: text_at(&["hostnameOverride"]),
+        cluster_cidr: text_at(&["clusterCIDR"]),
+        source_vip: text_at(&["winkernel", "sourceVip"]),
+        network_name: text_at(&["winkernel", "networkName"]),
+    })
 }

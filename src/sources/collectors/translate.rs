@@ -807,7 +807,7 @@ fn write_node(out: &mut Out, name: &str, mut n: NodeOut) {
         meta.insert("errors".into(), json!(n.errors));
     }
     if !n.sources.is_empty() {
-        meta.insert("sources".into(), json!(n.sources));
+        meta.insert("log_sources".into(), json!(n.sources));
     }
     out.files.insert(
         format!("nodes/{name}/node.json"),

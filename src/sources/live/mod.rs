@@ -109,7 +109,8 @@ pub async fn connect(opts: &LiveOptions) -> Result<Connection, String> {
     config.default_retry = false;
     config.connect_timeout = Some(opts.request_timeout);
     config.write_timeout = Some(opts.request_timeout);
-    let server = config.cluster_url.to_string();
+    // Credentials in the URL (`https://user:PASS@host`) never reach a message or a report.
+    let server = crate::redact::server_for_display(&config.cluster_url.to_string());
     // Building the client runs the kubeconfig's exec credential plugin, if it has one, and waits
     // for it: on the blocking pool, within the request timeout, so a plugin that hangs cannot.
     let timeout = opts.request_timeout;

@@ -263,9 +263,14 @@ fn clip(text: &str, max: usize) -> String {
 }
 
 /// Says what went wrong below HTTP: refused, unreachable, DNS, TLS, connect timeout, or the
-/// kubeconfig's credential plugin, from the error and its sources.
+/// kubeconfig's credential plugin, from the error and its sources. Credentials never appear: an
+/// authentication error (an exec plugin's output may be the token) is described by
+/// `kube_error::describe`, and every other text is redacted.
 pub fn describe_client_error(e: &kube::Error) -> String {
-    match e {
+    if let Some(safe) = crate::sources::kube_error::describe_auth_in(e) {
+        return safe;
+    }
+    let text = match e {
         kube::Error::Api(status) => describe_status(
             status.code,
             &serde_json::to_vec(
@@ -273,12 +278,9 @@ pub fn describe_client_error(e: &kube::Error) -> String {
             )
             .unwrap_or_default(),
         ),
-        kube::Error::Auth(auth) => format!(
-            "the kubeconfig's credentials could not be obtained: {}",
-            describe_chain(auth)
-        ),
         other => describe_chain(other),
-    }
+    };
+    crate::redact::redact(&text)
 }
 
 /// Classifies an error by walking its sources.

@@ -7,7 +7,10 @@
 //! run saw.
 //!
 //! Off Windows only files are read (from `--node-root`); the other parts are recorded as not
-//! collected, with the reason, in node.json. Everything outside `C:\` paths is behind the
+//! collected, with the reason, in node.json. Files and folders that exist but cannot be read
+//! (permissions, a folder where a file is expected, a link out of `--node-root`) are recorded as
+//! `unreadable_files`, and a node root that cannot be read at all as `errors.files`, so the reader
+//! reports `error` for them and never mistakes them for absent files. Everything outside `C:\` paths is behind the
 //! `CommandRunner` and `ProcessLister` traits, so the parsing is tested with canned outputs.
 
 use super::runner::{CommandRunner, NodeCommand, SystemRunner};
@@ -292,44 +295,20 @@ pub fn collect(
         }
     }
 
-    let fs = NodeRoot {
-        root: opts.root.clone(),
-        other_drives: opts.other_drives,
-    };
-    let plan = FilePlan::from_components(&found_processes, &found_services, |p| {
-        fs.read(p, false)
-            .ok()
-            .map(|b| crate::sources::text::decode(&b))
-    });
-    let mut wanted: Vec<(String, bool)> = plan.files.iter().map(|p| (p.clone(), false)).collect();
-    for dir in &plan.cni_dirs {
-        wanted.extend(
-            fs.list(dir, &[".conf", ".conflist", ".json"], 32)
-                .into_iter()
-                .map(|p| (p, false)),
-        );
-    }
-    wanted.extend(plan.logs.iter().map(|p| (p.clone(), true)));
-    for dir in &plan.log_dirs {
-        wanted.extend(fs.newest_logs(dir, 6).into_iter().map(|p| (p, true)));
-    }
-    let mut unreadable = serde_json::Map::new();
-    for (path, tail) in wanted {
-        if let Err((path, why)) = copy_file(&fs, &path, tail, &mut store) {
-            unreadable.insert(path, why.into());
+    let fs = NodeRoot::new(opts.root.clone(), opts.other_drives);
+    match fs.check() {
+        // Nothing can be read: every node file input fails with why (never "absent", which
+        // checks would judge as the node's state).
+        Err(why) => {
+            errors.insert("files".into(), why.into());
         }
-    }
-    if !unreadable.is_empty() {
-        node_json["unreadable_files"] = Value::Object(unreadable);
-    }
-    if let Some(server) = plan
-        .kubeconfig
-        .as_deref()
-        .and_then(|p| fs.read(p, false).ok())
-    {
-        node_json["api_server"] = api_server_of(&crate::sources::text::decode(&server))
-            .map(Value::String)
-            .unwrap_or(Value::Null);
+        Ok(()) => collect_files(
+            &fs,
+            &found_processes,
+            &found_services,
+            &mut store,
+            &mut node_json,
+        ),
     }
     if !errors.is_empty() {
         node_json["errors"] = Value::Object(errors);
@@ -339,6 +318,62 @@ pub fn collect(
     }
     put_json(&mut store, "node/node.json", &node_json);
     store
+}
+
+/// Copies the files and log tails the checks read into `store`, recording in `node_json` what
+/// exists but could not be read (`unreadable_files`) and the API server of the node's kubeconfig.
+fn collect_files(
+    fs: &NodeRoot,
+    processes: &[Process],
+    services: &[records::WinService],
+    store: &mut MemoryStore,
+    node_json: &mut Value,
+) {
+    let plan = FilePlan::from_components(processes, services, |p| {
+        fs.read(p, false)
+            .ok()
+            .map(|b| crate::sources::text::decode(&b))
+    });
+    let mut unreadable = serde_json::Map::new();
+    let mut wanted: Vec<(String, bool)> = plan.files.iter().map(|p| (p.clone(), false)).collect();
+    for dir in &plan.cni_dirs {
+        match fs.list_checked(dir, &[".conf", ".conflist", ".json"], 32) {
+            Ok(found) => wanted.extend(found.into_iter().map(|p| (p, false))),
+            Err((dir, why)) => {
+                unreadable.insert(dir, why.into());
+            }
+        }
+    }
+    wanted.extend(plan.logs.iter().map(|p| (p.clone(), true)));
+    for dir in &plan.log_dirs {
+        match fs.newest_logs_checked(dir, 6) {
+            Ok(found) => wanted.extend(found.into_iter().map(|p| (p, true))),
+            Err((dir, why)) => {
+                unreadable.insert(dir, why.into());
+            }
+        }
+    }
+    for (path, tail) in wanted {
+        if let Err((path, why)) = copy_file(fs, &path, tail, store) {
+            unreadable.insert(path, why.into());
+        }
+    }
+    if let Some(kubeconfig) = plan.kubeconfig.as_deref() {
+        match fs.read(kubeconfig, false) {
+            Ok(text) => {
+                node_json["api_server"] = api_server_of(&crate::sources::text::decode(&text))
+                    .map(|s| Value::String(crate::redact::server_for_display(&s)))
+                    .unwrap_or(Value::Null);
+            }
+            Err(why) if !matches!(fs.locate(kubeconfig), Located::Absent) => {
+                unreadable.insert(crate::facts::node::display_win_path(kubeconfig), why.into());
+            }
+            Err(_) => {}
+        }
+    }
+    if !unreadable.is_empty() {
+        node_json["unreadable_files"] = redact_strings(Value::Object(unreadable));
+    }
 }
 
 /// Writes a JSON record with every string redacted (redacting the serialized text could cut into
@@ -362,14 +397,7 @@ fn put_text(store: &mut MemoryStore, path: &str, text: &str) {
 }
 
 fn redact_strings(v: Value) -> Value {
-    match v {
-        Value::String(s) => Value::String(crate::redact::redact(&s)),
-        Value::Array(a) => Value::Array(a.into_iter().map(redact_strings).collect()),
-        Value::Object(o) => {
-            Value::Object(o.into_iter().map(|(k, v)| (k, redact_strings(v))).collect())
-        }
-        other => other,
-    }
+    crate::redact::redact_json(v)
 }
 
 fn processes_json(list: &[Process]) -> Value {
@@ -487,8 +515,8 @@ pub fn api_server_of(kubeconfig: &str) -> Option<String> {
     })
 }
 
-/// Which files and directories to read, from the fixed list and what the components' command
-/// lines name (kubelet `--cni-conf-dir`, `--config`, `--log-dir`, `--kubeconfig`; containerd
+/// Which files and directories to read, from the fixed list, every distribution layout's paths,
+/// and what the components' command lines name (kubelet `--cni-conf-dir`, `--config`, `--log-dir`, `--kubeconfig`; containerd
 /// `--config`; nssm `AppStdout`/`AppStderr`).
 #[derive(Debug, Default, PartialEq)]
 pub struct FilePlan {
@@ -514,6 +542,17 @@ impl FilePlan {
             log_dirs: paths.log_dirs.clone(),
             ..Default::default()
         };
+        // Every distribution layout's files, CNI and log directories (checks/data/layouts.toml): the
+        // layout is detected from what is collected, so all of them are looked at.
+        for layout in &crate::catalogue::data::layouts().layouts {
+            plan.files.extend(layout.mark_files.iter().cloned());
+            plan.files.extend(layout.files.iter().cloned());
+            plan.cni_dirs.extend(layout.cni_dirs.iter().cloned());
+            plan.log_dirs.extend(layout.log_dirs.iter().cloned());
+            for c in &layout.components {
+                plan.logs.extend(c.logs.iter().cloned());
+            }
+        }
         let mut commands: Vec<(String, Vec<String>)> = processes
             .iter()
             .map(|p| (p.stem(), p.command_line.clone()))
@@ -522,6 +561,18 @@ impl FilePlan {
             let cmd = s.effective_command();
             if let Some(program) = cmd.first() {
                 commands.push((records::exe_stem(program), cmd.clone()));
+            }
+            // A wrapper (kube-log-runner.exe, EKS-WindowsServiceHost.exe) runs the component
+            // named further on its command line: follow that component's flags too.
+            for (component, stems) in [
+                ("kubelet", &["kubelet"][..]),
+                ("kube-proxy", &["kube-proxy", "kubeproxy"][..]),
+                ("flanneld", &["flanneld"][..]),
+                ("containerd", &["containerd"][..]),
+            ] {
+                if let Some(i) = cmdline::wrapped_at(&cmd, stems) {
+                    commands.push((component.to_string(), cmd[i..].to_vec()));
+                }
             }
             if let Some(n) = &s.nssm {
                 plan.logs.extend(n.app_stdout.iter().cloned());
@@ -543,6 +594,9 @@ impl FilePlan {
         for (stem, words) in &commands {
             let flags = cmdline::parse_flags(words);
             let value = |name: &str| cmdline::flag(&flags, name).and_then(|f| f.value.clone());
+            // klog's and kube-log-runner's log file (`--log-file`, `-log-file`: GCE
+            // k8s-node-setup.psm1 Start-WorkerServices), whoever carries it.
+            plan.logs.extend(value("log-file"));
             match stem.as_str() {
                 "kubelet" => {
                     plan.cni_dirs.extend(value("cni-conf-dir"));
@@ -550,8 +604,17 @@ impl FilePlan {
                     plan.log_dirs.extend(value("log-dir"));
                     plan.kubeconfig = plan.kubeconfig.take().or(value("kubeconfig"));
                 }
-                "containerd" => plan.files.extend(value("config")),
-                "kube-proxy" | "flanneld" => plan.log_dirs.extend(value("log-dir")),
+                // `-c CONFIG` is containerd's short form (RKE2: rancher/rke2@6ce1a8019e9d0b81eb7a715edbc2b8ac12d26da0:
+                // pkg/executor/pebinary/pebinary.go#L280-L362).
+                "containerd" => plan.files.extend(value("config").or_else(|| value("c"))),
+                "kube-proxy" => {
+                    plan.log_dirs.extend(value("log-dir"));
+                    plan.files.extend(value("config"));
+                }
+                "flanneld" => {
+                    plan.log_dirs.extend(value("log-dir"));
+                    plan.files.extend(value("net-config-path"));
+                }
                 _ => {}
             }
         }
@@ -589,118 +652,261 @@ impl FilePlan {
 
 /// The node's file system seen through Windows paths: `C:\x` is `root\x`, found without regard to
 /// case (a copy of a Windows disk on Linux keeps the case it was written with).
+///
+/// Reads never leave the root when it stands for `C:\` (`--node-root`, or any run off the node): a
+/// symbolic link is followed only when it leads inside the root (checked again on the file actually
+/// opened, `crate::sources::confined`); one leading out is reported as unreadable, with why, and
+/// never read. A folder that cannot be listed is unreadable too, never "absent".
 pub struct NodeRoot {
     pub root: PathBuf,
     pub other_drives: bool,
 }
 
+/// Where a Windows path is on this machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Located {
+    /// Host path and the Windows path as spelled on disk.
+    Found(PathBuf, String),
+    /// Nothing is there.
+    Absent,
+    /// Something is there (the Windows path named) and cannot be read: why.
+    Unreadable(String, String),
+}
+
 impl NodeRoot {
-    /// The host path of a Windows path, if it exists.
+    pub fn new(root: PathBuf, other_drives: bool) -> NodeRoot {
+        NodeRoot { root, other_drives }
+    }
+
+    /// Whether reads must stay inside `root` (everything but the node's own drives).
+    fn confined(&self) -> Option<crate::sources::confined::Root> {
+        if self.other_drives {
+            None
+        } else {
+            crate::sources::confined::Root::open(&self.root).ok()
+        }
+    }
+
+    /// Why the root cannot be read as a node's `C:\`, if it cannot (it does not exist, is not a
+    /// folder, cannot be listed).
+    pub fn check(&self) -> Result<(), String> {
+        if self.other_drives {
+            return Ok(());
+        }
+        crate::sources::confined::Root::open(&self.root)
+            .map(|_| ())
+            .map_err(|e| format!("the node root {e}"))
+    }
+
+    /// The host path of a Windows path, if it exists and can be read.
     pub fn resolve(&self, win_path: &str) -> Option<(PathBuf, String)> {
+        match self.locate(win_path) {
+            Located::Found(host, win) => Some((host, win)),
+            _ => None,
+        }
+    }
+
+    /// Where a Windows path is: found (inside the root), absent, or there but unreadable.
+    pub fn locate(&self, win_path: &str) -> Located {
         let display = crate::facts::node::display_win_path(win_path);
-        let (drive, rest) = display
+        let Some((drive, rest)) = display
             .split_once(":\\")
-            .or_else(|| display.strip_suffix(':').map(|d| (d, "")))?;
+            .or_else(|| display.strip_suffix(':').map(|d| (d, "")))
+        else {
+            return Located::Absent;
+        };
         let parts: Vec<&str> = rest.split('\\').filter(|s| !s.is_empty()).collect();
         if parts.iter().any(|p| *p == ".." || *p == ".") {
-            return None;
+            return Located::Absent;
         }
         let mut cur = if drive.eq_ignore_ascii_case("C") {
             self.root.clone()
         } else if self.other_drives {
             PathBuf::from(format!("{drive}:\\"))
         } else {
-            return None;
+            return Located::Absent;
         };
+        let confined = self.confined();
+        if !self.other_drives && confined.is_none() {
+            return Located::Unreadable("C:\\".to_string(), self.check().err().unwrap_or_default());
+        }
         let mut real = vec![drive.to_ascii_uppercase()];
+        let win_of = |real: &[String]| format!("{}:\\{}", real[0], real[1..].join("\\"));
         for part in parts {
             // The name as it is on disk (exact match first, then ignoring case), so that bundles
             // keep the real spelling even on a case-insensitive file system.
-            let on_disk = std::fs::read_dir(&cur).ok().and_then(|entries| {
-                let names: Vec<String> = entries
+            let names: Vec<String> = match std::fs::read_dir(&cur) {
+                Ok(entries) => entries
                     .flatten()
                     .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect();
-                names
-                    .iter()
-                    .find(|n| n.as_str() == part)
-                    .or_else(|| names.iter().find(|n| n.eq_ignore_ascii_case(part)))
-                    .cloned()
-            });
-            let name = match on_disk {
+                    .collect(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Located::Absent,
+                Err(e) if cur.is_dir() || e.kind() == std::io::ErrorKind::PermissionDenied => {
+                    return Located::Unreadable(
+                        win_of(&real),
+                        format!("cannot list {}: {e}", win_of(&real)),
+                    )
+                }
+                // A file where a folder is expected: nothing is below it.
+                Err(_) => return Located::Absent,
+            };
+            let name = names
+                .iter()
+                .find(|n| n.as_str() == part)
+                .or_else(|| names.iter().find(|n| n.eq_ignore_ascii_case(part)))
+                .cloned();
+            let name = match name {
                 Some(n) => n,
-                None if cur.join(part).exists() => part.to_string(),
-                None => return None,
+                None if std::fs::symlink_metadata(cur.join(part)).is_ok() => part.to_string(),
+                None => return Located::Absent,
             };
             cur = cur.join(&name);
             real.push(name);
+            if let Some(root) = &confined {
+                match root.resolve(&cur) {
+                    Ok(_) => {}
+                    Err(crate::sources::confined::Refused::Absent) => return Located::Absent,
+                    Err(crate::sources::confined::Refused::Unreadable(why)) => {
+                        let win = win_of(&real);
+                        let why = why.replace(&cur.display().to_string(), &win);
+                        return Located::Unreadable(win, why);
+                    }
+                }
+            }
         }
-        let win = format!("{}:\\{}", real[0], real[1..].join("\\"));
-        Some((cur, win))
+        Located::Found(cur, win_of(&real))
     }
 
     /// Reads a file (whole, or its tail for logs).
     pub fn read(&self, win_path: &str, tail: bool) -> Result<Vec<u8>, String> {
-        let (path, _) = self
-            .resolve(win_path)
-            .ok_or_else(|| format!("{win_path} does not exist"))?;
-        read_host_file(&path, tail)
+        match self.locate(win_path) {
+            Located::Found(path, win) => self.read_host(&path, &win, tail),
+            Located::Absent => Err(format!("{win_path} does not exist")),
+            Located::Unreadable(_, why) => Err(why),
+        }
+    }
+
+    fn read_host(&self, path: &Path, win: &str, tail: bool) -> Result<Vec<u8>, String> {
+        match self.confined() {
+            Some(root) => match root.open_file(path) {
+                Ok(file) => read_open_file(file, path, tail),
+                Err(crate::sources::confined::Refused::Absent) => {
+                    Err(format!("{win} does not exist"))
+                }
+                Err(crate::sources::confined::Refused::Unreadable(why)) => {
+                    Err(why.replace(&path.display().to_string(), win))
+                }
+            },
+            None => {
+                if path.is_dir() {
+                    return Err(format!("{win} is a directory, not a file"));
+                }
+                let file = std::fs::File::open(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                read_open_file(file, path, tail)
+            }
+        }
     }
 
     /// Files directly in `dir` whose names end with one of `suffixes`, at most `limit`.
     pub fn list(&self, dir: &str, suffixes: &[&str], limit: usize) -> Vec<String> {
-        let Some((path, win)) = self.resolve(dir) else {
-            return Vec::new();
-        };
-        let Ok(entries) = std::fs::read_dir(&path) else {
-            return Vec::new();
+        self.list_checked(dir, suffixes, limit).unwrap_or_default()
+    }
+
+    /// Like `list`; `Err((dir, why))` when the folder exists but cannot be listed. Symbolic links
+    /// are listed too (reading one decides whether it may be followed).
+    pub fn list_checked(
+        &self,
+        dir: &str,
+        suffixes: &[&str],
+        limit: usize,
+    ) -> Result<Vec<String>, (String, String)> {
+        let entries = match self.entries(dir)? {
+            Some(e) => e,
+            None => return Ok(Vec::new()),
         };
         let mut out: Vec<String> = entries
-            .flatten()
-            .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| {
-                let l = n.to_ascii_lowercase();
+            .into_iter()
+            .filter(|(_, kind, _)| kind.is_file() || kind.is_symlink())
+            .map(|(win, _, _)| win)
+            .filter(|w| {
+                let l = w.to_ascii_lowercase();
                 suffixes.iter().any(|s| l.ends_with(s))
             })
-            .map(|n| format!("{}\\{n}", win.trim_end_matches('\\')))
             .collect();
         out.sort();
         out.truncate(limit);
-        out
+        Ok(out)
+    }
+
+    /// The entries of a folder: (Windows path, type, modification time). `Ok(None)` when absent.
+    #[allow(clippy::type_complexity)]
+    fn entries(
+        &self,
+        dir: &str,
+    ) -> Result<Option<Vec<(String, std::fs::FileType, std::time::SystemTime)>>, (String, String)>
+    {
+        let (path, win) = match self.locate(dir) {
+            Located::Found(p, w) => (p, w),
+            Located::Absent => return Ok(None),
+            Located::Unreadable(w, why) => return Err((w, why)),
+        };
+        if !path.is_dir() {
+            return Ok(None);
+        }
+        let entries = std::fs::read_dir(&path)
+            .map_err(|e| (win.clone(), format!("cannot list {win}: {e}")))?;
+        Ok(Some(
+            entries
+                .flatten()
+                .filter_map(|e| {
+                    let kind = e.file_type().ok()?;
+                    let modified = e
+                        .metadata()
+                        .and_then(|m| m.modified())
+                        .unwrap_or(std::time::UNIX_EPOCH);
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    Some((
+                        format!("{}\\{name}", win.trim_end_matches('\\')),
+                        kind,
+                        modified,
+                    ))
+                })
+                .collect(),
+        ))
     }
 
     /// The newest log files in `dir` (by modification time), at most `limit`.
     pub fn newest_logs(&self, dir: &str, limit: usize) -> Vec<String> {
-        let Some((path, win)) = self.resolve(dir) else {
-            return Vec::new();
-        };
-        let Ok(entries) = std::fs::read_dir(&path) else {
-            return Vec::new();
+        self.newest_logs_checked(dir, limit).unwrap_or_default()
+    }
+
+    /// Like `newest_logs`; `Err((dir, why))` when the folder exists but cannot be listed.
+    pub fn newest_logs_checked(
+        &self,
+        dir: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, (String, String)> {
+        let entries = match self.entries(dir)? {
+            Some(e) => e,
+            None => return Ok(Vec::new()),
         };
         let mut logs: Vec<(std::time::SystemTime, String)> = entries
-            .flatten()
-            .filter_map(|e| {
-                let meta = e.metadata().ok()?;
-                let name = e.file_name().to_string_lossy().into_owned();
-                let l = name.to_ascii_lowercase();
-                let is_log = l.ends_with(".log") || l.contains(".log.");
-                (meta.is_file() && is_log).then(|| {
-                    (
-                        meta.modified().unwrap_or(std::time::UNIX_EPOCH),
-                        format!("{}\\{name}", win.trim_end_matches('\\')),
-                    )
-                })
+            .into_iter()
+            .filter(|(win, kind, _)| {
+                let l = win.to_ascii_lowercase();
+                let name = l.rsplit('\\').next().unwrap_or(&l);
+                (kind.is_file() || kind.is_symlink())
+                    && (name.ends_with(".log") || name.contains(".log."))
             })
+            .map(|(win, _, modified)| (modified, win))
             .collect();
         logs.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        logs.into_iter().take(limit).map(|(_, p)| p).collect()
+        Ok(logs.into_iter().take(limit).map(|(_, p)| p).collect())
     }
 }
 
-fn read_host_file(path: &Path, tail: bool) -> Result<Vec<u8>, String> {
-    let mut f =
-        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+fn read_open_file(mut f: std::fs::File, path: &Path, tail: bool) -> Result<Vec<u8>, String> {
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     let limit = if tail { LOG_TAIL_BYTES } else { MAX_FILE_BYTES };
     if len > limit {
@@ -720,26 +926,28 @@ fn read_host_file(path: &Path, tail: bool) -> Result<Vec<u8>, String> {
     Ok(buf)
 }
 
-/// Copies one node file into the store. `Err((path, why))` when it exists but cannot be read.
+/// Copies one node file into the store. `Err((path, why))` when it exists but cannot be read (a
+/// folder where a file is expected, permissions, a link out of the node root).
 fn copy_file(
     fs: &NodeRoot,
     win_path: &str,
     tail: bool,
     store: &mut MemoryStore,
 ) -> Result<(), (String, String)> {
-    let Some((host, real_win)) = fs.resolve(win_path) else {
-        return Ok(());
+    let (host, real_win) = match fs.locate(win_path) {
+        Located::Found(host, win) => (host, win),
+        Located::Absent => return Ok(()),
+        Located::Unreadable(win, why) => return Err((win, why)),
     };
-    if !host.is_file() {
-        return Ok(());
-    }
     let Some(bundle) = crate::facts::node::bundle_path(&real_win) else {
         return Ok(());
     };
     if store.files.contains_key(&bundle) {
         return Ok(());
     }
-    let bytes = read_host_file(&host, tail).map_err(|e| (real_win.clone(), e))?;
+    let bytes = fs
+        .read_host(&host, &real_win, tail)
+        .map_err(|e| (real_win.clone(), e))?;
     // Files keep their bytes (encoding and line ends are evidence), unless redaction changed
     // something: then the redacted text is stored.
     let decoded = crate::sources::text::decode(&bytes);
@@ -783,5 +991,56 @@ pub async fn gather_into(
     match collected {
         Some(store) => super::read_node_part(&store, facts),
         None => facts.node = crate::facts::node::NodeFacts::absent(),
+    }
+}
+
+#[cfg(test)]
+mod plan_tests {
+    use super::*;
+    use crate::facts::node::records::{parse_processes, parse_services};
+
+    /// The plan follows flags behind wrappers and the short and distribution-specific flags:
+    /// kube-log-runner's `-log-file` and the kubelet it runs (GKE), containerd's `-c` and flanneld's
+    /// `--net-config-path` (RKE2), kube-proxy's `--config` (OpenShift), and every layout's paths.
+    #[test]
+    fn the_plan_follows_wrappers_and_distribution_flags() {
+        let services = parse_services(
+            r#"[{"Name":"kubelet","State":"Running","StartMode":"Manual","PathName":"C:\\etc\\kubernetes\\node\\bin\\kube-log-runner.exe -log-file=C:\\etc\\kubernetes\\logs\\kubelet.log C:\\etc\\kubernetes\\node\\bin\\kubelet.exe --config=C:\\etc\\kubernetes\\kubelet-config.yaml --v=2"}]"#,
+        )
+        .expect("services parse");
+        let processes = parse_processes(
+            r#"[{"name":"containerd.exe","pid":10,"command_line":["C:\\var\\lib\\rancher\\rke2\\bin\\containerd.exe","-c","C:\\var\\lib\\rancher\\rke2\\agent\\etc\\containerd\\config.toml"]},
+                {"name":"flanneld.exe","pid":11,"command_line":["flanneld.exe","--net-config-path=C:\\var\\lib\\rancher\\rke2\\agent\\flanneld-net-conf.json"]},
+                {"name":"kube-proxy.exe","pid":12,"command_line":["C:\\k\\kube-proxy.exe","--config","C:\\k\\kube-proxy.conf"]}]"#,
+        )
+        .expect("processes parse");
+        let plan = FilePlan::from_components(&processes, &services, |_| None);
+        let has = |list: &[String], p: &str| {
+            list.iter().any(|x| {
+                crate::facts::node::normalise_win_path(x)
+                    == crate::facts::node::normalise_win_path(p)
+            })
+        };
+        assert!(
+            has(&plan.logs, r"C:\etc\kubernetes\logs\kubelet.log"),
+            "{:?}",
+            plan.logs
+        );
+        assert!(has(&plan.files, r"C:\etc\kubernetes\kubelet-config.yaml"));
+        assert!(has(
+            &plan.files,
+            r"C:\var\lib\rancher\rke2\agent\etc\containerd\config.toml"
+        ));
+        assert!(has(
+            &plan.files,
+            r"C:\var\lib\rancher\rke2\agent\flanneld-net-conf.json"
+        ));
+        assert!(has(&plan.files, r"C:\k\kube-proxy.conf"));
+        assert!(has(&plan.cni_dirs, r"C:\ProgramData\Amazon\EKS\cni\config"));
+        assert!(has(&plan.log_dirs, r"C:\CalicoWindows\logs"));
+        assert!(!plan
+            .files
+            .iter()
+            .any(|f| f.to_ascii_lowercase().ends_with(".exe")));
     }
 }

@@ -1,0 +1,244 @@
+//! Which Windows nodes to read and which of their pods are system pods, found by what they are:
+//! a pod on a Windows node that runs a node component (kube-proxy, flannel, calico-node,
+//! azure-cns, csi-proxy, antrea-agent, judged from container names, images and commands) and is
+//! owned by a DaemonSet or runs as HostProcess, and any HostProcess pod.
+
+use crate::facts::k8s::{ContainerState, Pod};
+use crate::facts::node::remote::{component_of, ContainerRecord, StateRecord, SystemPod};
+use crate::facts::Facts;
+use std::collections::BTreeMap;
+
+/// One Windows node to read and its system pods (statuses from the pod list; logs to fetch).
+#[derive(Debug, Clone)]
+pub struct NodePlan {
+    pub node: String,
+    pub pods: Vec<SystemPod>,
+}
+
+/// Every Windows node of `facts` (none when the node list could not be read), with at most
+/// `pods_per_node` system pods each, kube-proxy and flannel first.
+pub fn plan_nodes(facts: &Facts, pods_per_node: usize) -> Vec<NodePlan> {
+    let Some(nodes) = facts.cluster.nodes.ready() else {
+        return Vec::new();
+    };
+    let mut plans: BTreeMap<&str, Vec<SystemPod>> = nodes
+        .iter()
+        .filter(|n| n.is_windows())
+        .map(|n| (n.name(), Vec::new()))
+        .collect();
+    if let Some(pods) = facts.cluster.pods.ready() {
+        for pod in pods {
+            let Some(node) = pod.node_name() else {
+                continue;
+            };
+            let Some(list) = plans.get_mut(node) else {
+                continue;
+            };
+            if let Some(record) = system_pod(pod, node) {
+                list.push(record);
+            }
+        }
+    }
+    plans
+        .into_iter()
+        .map(|(node, mut pods)| {
+            let rank = |p: &SystemPod| match p.component.as_str() {
+                "kube-proxy" => 0,
+                "flanneld" => 1,
+                "hostprocess" => 3,
+                _ => 2,
+            };
+            pods.sort_by(|a, b| rank(a).cmp(&rank(b)).then(a.key().cmp(&b.key())));
+            pods.truncate(pods_per_node);
+            NodePlan {
+                node: node.to_string(),
+                pods,
+            }
+        })
+        .collect()
+}
+
+/// The system pod record of `pod` on `node`, or `None` when it is an ordinary workload.
+pub fn system_pod(pod: &Pod, node: &str) -> Option<SystemPod> {
+    let spec = &pod.spec;
+    let host_process = spec.host_process();
+    let owner = pod
+        .metadata
+        .owner_references
+        .iter()
+        .find(|o| o.kind == "DaemonSet")
+        .map(|o| format!("DaemonSet/{}", o.name));
+    let names: Vec<&str> = std::iter::once(pod.name())
+        .chain(spec.containers.iter().map(|c| c.name.as_str()))
+        .chain(owner.as_deref())
+        .collect();
+    let images: Vec<&str> = spec.containers.iter().map(|c| c.image.as_str()).collect();
+    let commands: Vec<&str> = spec
+        .containers
+        .iter()
+        .flat_map(|c| c.command.iter().chain(c.args.iter()))
+        .map(String::as_str)
+        .collect();
+    // A Linux DaemonSet that landed on the node (its program is a Unix path, `/opt/bin/flanneld`)
+    // runs no Windows component there: it is a workload problem the cluster checks report.
+    let unix_program = spec
+        .containers
+        .iter()
+        .filter_map(|c| c.command.first())
+        .any(|p| p.starts_with('/'));
+    let component =
+        component_of(&names, &images, &commands).filter(|_| !unix_program || host_process);
+    let system = match component {
+        Some(_) => owner.is_some() || host_process || is_system_namespace(pod.namespace()),
+        None => host_process,
+    };
+    if !system {
+        return None;
+    }
+    let containers = spec
+        .containers
+        .iter()
+        .map(|c| {
+            let status = pod
+                .status
+                .container_statuses
+                .iter()
+                .find(|s| s.name == c.name);
+            let command: Vec<String> = c
+                .command
+                .iter()
+                .chain(c.args.iter())
+                .map(|w| expand_node_name(w, &c.env, node))
+                .collect();
+            ContainerRecord {
+                name: c.name.clone(),
+                image: c.image.clone(),
+                command,
+                ready: status.is_some_and(|s| s.ready),
+                restart_count: status.map(|s| s.restart_count).unwrap_or(0),
+                state: status
+                    .map(|s| state_record(&s.state))
+                    .unwrap_or_else(|| StateRecord {
+                        kind: "waiting".to_string(),
+                        reason: Some("no status yet".to_string()),
+                        ..Default::default()
+                    }),
+                last_terminated: status.and_then(|s| {
+                    s.last_terminated.as_deref().map(|t| StateRecord {
+                        kind: "terminated".to_string(),
+                        reason: t.reason.clone(),
+                        message: t.message.clone(),
+                        exit_code: t.exit_code,
+                        finished_at: None,
+                    })
+                }),
+                ..Default::default()
+            }
+        })
+        .collect();
+    Some(SystemPod {
+        namespace: pod.namespace().to_string(),
+        name: pod.name().to_string(),
+        component: component.unwrap_or("hostprocess").to_string(),
+        host_process,
+        owner,
+        phase: pod.status.phase.clone(),
+        containers,
+    })
+}
+
+fn is_system_namespace(ns: &str) -> bool {
+    matches!(
+        ns,
+        "kube-system" | "kube-flannel" | "calico-system" | "tigera-operator" | "kube-proxy"
+    )
+}
+
+fn state_record(state: &ContainerState) -> StateRecord {
+    if let Some(t) = &state.terminated {
+        return StateRecord {
+            kind: "terminated".to_string(),
+            reason: t.reason.clone(),
+            message: t.message.clone(),
+            exit_code: t.exit_code,
+            finished_at: None,
+        };
+    }
+    if let Some(w) = &state.waiting {
+        return StateRecord {
+            kind: "waiting".to_string(),
+            reason: w.reason.clone(),
+            message: w.message.clone(),
+            ..Default::default()
+        };
+    }
+    StateRecord {
+        kind: if state.running.is_some() {
+            "running"
+        } else {
+            "unknown"
+        }
+        .to_string(),
+        ..Default::default()
+    }
+}
+
+/// `$(NODE_NAME)` where the container's env takes NODE_NAME from `spec.nodeName`, expanded as
+/// the kubelet expands variable references in command and args.
+fn expand_node_name(word: &str, env: &[crate::facts::k8s::EnvVar], node: &str) -> String {
+    let mut out = word.to_string();
+    for e in env {
+        if e.field_ref.as_deref() == Some("spec.nodeName") {
+            out = out.replace(&format!("$({})", e.name), node);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(json: &str) -> Pod {
+        serde_json::from_str(json).expect("pod")
+    }
+
+    #[test]
+    fn finds_system_pods_by_what_they_are() {
+        let kp = pod(
+            r#"{"metadata":{"name":"kube-proxy-windows-x","namespace":"kube-system",
+            "ownerReferences":[{"kind":"DaemonSet","name":"kube-proxy-windows"}]},
+          "spec":{"nodeName":"win-1","securityContext":{"windowsOptions":{"hostProcess":true}},
+            "containers":[{"name":"kube-proxy","image":"sigwindowstools/kube-proxy:v1.32.4-flannel-hostprocess",
+              "command":["kube-proxy.exe"],"args":["--hostname-override=$(NODE_NAME)"],
+              "env":[{"name":"NODE_NAME","valueFrom":{"fieldRef":{"fieldPath":"spec.nodeName"}}}]}]},
+          "status":{"phase":"Running","containerStatuses":[{"name":"kube-proxy","ready":false,"restartCount":7,
+            "state":{"waiting":{"reason":"CrashLoopBackOff","message":"back-off 5m0s restarting failed container"}},
+            "lastState":{"terminated":{"reason":"Error","exitCode":1,"finishedAt":"2026-11-20T09:00:00Z"}}}]}}"#,
+        );
+        let r = system_pod(&kp, "win-1").expect("system pod");
+        assert_eq!(r.component, "kube-proxy");
+        assert!(r.host_process);
+        assert_eq!(r.owner.as_deref(), Some("DaemonSet/kube-proxy-windows"));
+        let c = &r.containers[0];
+        assert_eq!(c.command, ["kube-proxy.exe", "--hostname-override=win-1"]);
+        assert_eq!(c.restart_count, 7);
+        assert_eq!(c.state.reason.as_deref(), Some("CrashLoopBackOff"));
+        assert_eq!(
+            c.last_terminated.as_ref().and_then(|t| t.exit_code),
+            Some(1)
+        );
+        // An ordinary workload is not one, a HostProcess pod of anything is.
+        let web = pod(
+            r#"{"metadata":{"name":"web","namespace":"default"},"spec":{"nodeName":"win-1","containers":[{"name":"iis","image":"mcr.microsoft.com/windows/servercore/iis"}]}}"#,
+        );
+        assert!(system_pod(&web, "win-1").is_none());
+        let hpc = pod(
+            r#"{"metadata":{"name":"agent","namespace":"monitoring"},"spec":{"nodeName":"win-1","securityContext":{"windowsOptions":{"hostProcess":true}},"containers":[{"name":"agent","image":"example/agent"}]}}"#,
+        );
+        assert_eq!(
+            system_pod(&hpc, "win-1").map(|p| p.component),
+            Some("hostprocess".to_string())
+        );
+    }
+}

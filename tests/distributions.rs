@@ -1,0 +1,351 @@
+//! Windows nodes of each distribution (AKS, EKS, GKE, RKE2 with Calico and with flannel, kubeadm with
+//! HostProcess flannel, OpenShift WMCO, Calico manual and HostProcess, microsoft/SDN flannel), run
+//! through the binary as `--snapshot DIR --report json`: every healthy bundle gives no `fail` and
+//! no `warn` beyond the few that are true on that node, each broken bundle is caught by the right
+//! check and part, and the report's environment names the layout detected. The bundles are under
+//! tests/bundles/<layout>-healthy and <layout>-<fault> (written by make_distribution_bundles.py from
+//! samples of each distribution's public scripts; docs/distributions.md cites them).
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn bundle(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/bundles")
+        .join(name)
+}
+
+/// The JSON report of `--snapshot bundle`.
+fn report(name: &str) -> Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_windoctor"))
+        .stdin(std::process::Stdio::null())
+        .env_remove("KUBECONFIG")
+        .env("NO_COLOR", "1")
+        .env("WINDOCTOR_NOW", "2026-11-20T10:00:00Z")
+        .arg("--snapshot")
+        .arg(bundle(name))
+        .args(["--report", "json"])
+        .output()
+        .expect("windoctor runs");
+    let text = String::from_utf8(out.stdout).expect("UTF-8 report");
+    serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "{name}: no JSON report ({e}); stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn findings(r: &Value) -> Vec<(String, String, String)> {
+    r["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["status"].as_str().unwrap_or("").to_string(),
+                f["code"].as_str().unwrap_or("").to_string(),
+                f["message"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn dump(r: &Value) -> String {
+    findings(r)
+        .iter()
+        .filter(|(s, _, _)| s != "pass" && s != "skip")
+        .map(|(s, c, m)| format!("  {s} {c}: {m}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The layout the environment names for the local node part.
+fn layout(r: &Value) -> (String, Option<String>) {
+    let l = &r["environment"]["layouts"][0];
+    (
+        l["id"].as_str().unwrap_or("").to_string(),
+        l["cni"].as_str().map(str::to_string),
+    )
+}
+
+/// (bundle, layout id, phrase the CNI description holds, warns that are true on that node)
+const HEALTHY: &[(&str, &str, &str, &[&str])] = &[
+    ("aks-healthy", "aks", "azure-vnet", &[]),
+    // EKS sets no system-reserved memory: the documentation's advice holds there.
+    (
+        "eks-healthy",
+        "eks",
+        "vpc-bridge",
+        &["kubelet-config/system-reserved"],
+    ),
+    (
+        "gke-healthy",
+        "gke",
+        "sdnbridge",
+        &["kubelet-config/system-reserved"],
+    ),
+    (
+        "rke2-healthy",
+        "rke2",
+        "Calico",
+        &["kubelet-config/system-reserved"],
+    ),
+    (
+        "rke2-flannel-healthy",
+        "rke2",
+        "Overlay",
+        &["kubelet-config/system-reserved"],
+    ),
+    // kubeadm itself warns that containerd's sandbox image differs from the one it pins.
+    (
+        "kubeadm-hostprocess-healthy",
+        "kubeadm-hostprocess",
+        "Overlay",
+        &[
+            "kubelet-config/system-reserved",
+            "pause-image/sandbox-settings-disagree",
+        ],
+    ),
+    (
+        "openshift-wmco-healthy",
+        "openshift-wmco",
+        "OVN-Kubernetes hybrid overlay",
+        &[],
+    ),
+    (
+        "calico-manual-healthy",
+        "calico-manual",
+        "Calico",
+        &["kubelet-config/system-reserved"],
+    ),
+    (
+        "calico-hostprocess-healthy",
+        "calico-hostprocess",
+        "Calico",
+        &["kubelet-config/system-reserved"],
+    ),
+    // The documentation's own advice: write VNI and port out in net-conf.json.
+    (
+        "sdn-flannel-healthy",
+        "sdn-flannel",
+        "Overlay",
+        &[
+            "kubelet-config/system-reserved",
+            "flannel-vxlan/node-net-conf",
+        ],
+    ),
+];
+
+#[test]
+fn healthy_nodes_of_every_distribution_give_no_fail() {
+    for (name, id, cni, allowed_warns) in HEALTHY {
+        let r = report(name);
+        let all = findings(&r);
+        assert!(!all.is_empty(), "{name}: no findings");
+        let fails: Vec<_> = all.iter().filter(|(s, _, _)| s == "fail").collect();
+        assert!(fails.is_empty(), "{name} has fails:\n{}", dump(&r));
+        let errors: Vec<_> = all.iter().filter(|(s, _, _)| s == "error").collect();
+        assert!(errors.is_empty(), "{name} has errors:\n{}", dump(&r));
+        for (_, code, message) in all.iter().filter(|(s, _, _)| s == "warn") {
+            assert!(
+                allowed_warns.contains(&code.as_str()),
+                "{name}: unexpected warn {code}: {message}\n{}",
+                dump(&r)
+            );
+        }
+        let (found, cni_in_use) = layout(&r);
+        assert_eq!(&found, id, "{name}: layout\n{}", r["environment"]);
+        assert!(
+            cni_in_use.as_deref().is_some_and(|c| c.contains(cni)),
+            "{name}: CNI {cni_in_use:?} should mention {cni}"
+        );
+    }
+}
+
+/// (bundle, layout id, status, code, phrase of the message)
+const BROKEN: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "aks-azure-network-missing",
+        "aks",
+        "fail",
+        "hns-network/network-missing",
+        "HNS network azure does not exist on akswin000002",
+    ),
+    (
+        "eks-vpcbr-missing",
+        "eks",
+        "fail",
+        "hns-network/network-missing",
+        "vpcbr",
+    ),
+    (
+        "gke-exception-list-no-cluster",
+        "gke",
+        "fail",
+        "cni-exception-list/cluster-range-not-excepted",
+        "the cluster CIDR 10.64.0.0/14",
+    ),
+    (
+        "rke2-cni-conf-dir-wrong",
+        "rke2",
+        "warn",
+        "cni-exception-list/no-cni-config",
+        r"C:\var\lib\rancher\rke2\agent\etc\cni",
+    ),
+    (
+        "kubeadm-hostprocess-no-lease",
+        "kubeadm-hostprocess",
+        "fail",
+        "hns-network/network-missing",
+        "HNS network flannel.4096 does not exist",
+    ),
+    (
+        "kubeadm-hostprocess-no-lease",
+        "kubeadm-hostprocess",
+        "fail",
+        "flannel-subnet-env/subnet-env-missing",
+        r"C:\run\flannel\subnet.env does not exist",
+    ),
+    (
+        "openshift-wmco-hybrid-overlay-missing",
+        "openshift-wmco",
+        "fail",
+        "hns-network/network-missing",
+        "OVNKubernetesHybridOverlayNetwork",
+    ),
+    (
+        "calico-manual-calico-network-missing",
+        "calico-manual",
+        "fail",
+        "hns-network/network-missing",
+        "HNS network Calico does not exist",
+    ),
+    (
+        "calico-hostprocess-exception-list-empty",
+        "calico-hostprocess",
+        "fail",
+        "cni-exception-list/cluster-range-not-excepted",
+        "the service CIDR 10.96.0.0/12 (which Calico",
+    ),
+    (
+        "sdn-flannel-wrong-network-name",
+        "sdn-flannel",
+        "fail",
+        "hns-network/network-missing",
+        "HNS network cbr0 does not exist",
+    ),
+];
+
+#[test]
+fn broken_nodes_are_caught_by_the_right_check_and_part() {
+    for (name, id, status, code, phrase) in BROKEN {
+        let r = report(name);
+        assert!(
+            findings(&r)
+                .iter()
+                .any(|(s, c, m)| s == status && c == code && m.contains(phrase)),
+            "{name}: no {status} {code} mentioning {phrase:?}:\n{}",
+            dump(&r)
+        );
+        assert_eq!(&layout(&r).0, id, "{name}: layout");
+    }
+}
+
+#[test]
+fn every_distribution_has_a_healthy_and_a_broken_bundle() {
+    let layouts: Vec<&str> = HEALTHY.iter().map(|(_, id, _, _)| *id).collect();
+    for id in [
+        "aks",
+        "eks",
+        "gke",
+        "rke2",
+        "kubeadm-hostprocess",
+        "openshift-wmco",
+        "calico-manual",
+        "calico-hostprocess",
+        "sdn-flannel",
+    ] {
+        assert!(layouts.contains(&id), "no healthy bundle for {id}");
+        assert!(
+            BROKEN.iter().any(|(_, l, _, _, _)| *l == id),
+            "no broken bundle for {id}"
+        );
+    }
+}
+
+/// The text and markdown reports name the detected layout too.
+#[test]
+fn text_and_markdown_name_the_layout() {
+    for (format, phrase) in [
+        (
+            "text",
+            "layout of ip-10-0-45-17.eu-west-1.compute.internal: Amazon EKS",
+        ),
+        (
+            "markdown",
+            "**Layout of ip-10-0-45-17.eu-west-1.compute.internal**: Amazon EKS",
+        ),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_windoctor"))
+            .stdin(std::process::Stdio::null())
+            .env_remove("KUBECONFIG")
+            .env("NO_COLOR", "1")
+            .arg("--snapshot")
+            .arg(bundle("eks-healthy"))
+            .args(["--report", format])
+            .output()
+            .expect("windoctor runs");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains(phrase),
+            "{format} report lacks {phrase:?}:\n{text}"
+        );
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// azure-vnet creates its HNS network at the first pod's ADD: a missing `azure` network on a node
+/// where no pod's network was seen is `info`, never `fail`.
+#[test]
+fn azure_network_missing_without_pods_is_info() {
+    let dir = std::env::temp_dir().join(format!("windoctor-aks-nopods-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(&bundle("aks-azure-network-missing"), &dir);
+    std::fs::remove_file(dir.join("cluster/pods.json")).expect("pods.json there");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_windoctor"))
+        .stdin(std::process::Stdio::null())
+        .env_remove("KUBECONFIG")
+        .arg("--snapshot")
+        .arg(&dir)
+        .args(["--report", "json"])
+        .output()
+        .expect("windoctor runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    let r: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let all = findings(&r);
+    assert!(
+        all.iter().any(|(s, c, m)| s == "info"
+            && c == "hns-network/network-missing"
+            && m.contains("creates it when the first pod gets a network")),
+        "{}",
+        dump(&r)
+    );
+    assert!(
+        !all.iter()
+            .any(|(s, c, _)| s == "fail" && c.starts_with("hns-network/")),
+        "{}",
+        dump(&r)
+    );
+}
