@@ -85,6 +85,9 @@ impl RunArgs {
             self.silence.clone_from(&later.silence);
         }
         self.verbose |= later.verbose;
+        if later.refresh.is_some() {
+            self.refresh = later.refresh;
+        }
         self
     }
 }
@@ -193,6 +196,27 @@ pub struct RunArgs {
     /// Text report: also list passes and skips, and every finding's evidence.
     #[arg(short = 'v', long)]
     pub verbose: bool,
+
+    /// In the TUI, read the cluster (and node) again and rerun every check this long after each
+    /// run ends, e.g. 30s, 5m (at least 5s); findings that appeared or went away are marked.
+    #[arg(long, value_name = "INTERVAL", value_parser = parse_refresh, conflicts_with = "report")]
+    pub refresh: Option<std::time::Duration>,
+}
+
+/// `--refresh`: a duration such as `30s`, `5m`, `1h 30m` (a bare number is seconds), at least 5 s.
+fn parse_refresh(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let d = match text.parse::<u64>() {
+        Ok(secs) => std::time::Duration::from_secs(secs),
+        Err(_) => humantime::parse_duration(text)
+            .map_err(|e| format!("{e}; write it like 30s, 5m or 1h"))?,
+    };
+    if d < std::time::Duration::from_secs(5) {
+        return Err(
+            "the refresh interval must be at least 5s (a run reads the whole cluster)".into(),
+        );
+    }
+    Ok(d)
 }
 
 #[derive(Debug, Subcommand)]
@@ -351,6 +375,20 @@ pub fn command_for(argv0: Option<&str>) -> clap::Command {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn refresh_takes_units_or_seconds_and_refuses_tiny_intervals() {
+        let d = |s: &str| parse_refresh(s).map(|d| d.as_secs());
+        assert_eq!(d("30s"), Ok(30));
+        assert_eq!(d("5m"), Ok(300));
+        assert_eq!(d("1h 30m"), Ok(5400));
+        assert_eq!(d("45"), Ok(45));
+        assert!(d("1s").unwrap_err().contains("at least 5s"));
+        assert!(d("soon").unwrap_err().contains("30s, 5m"));
+        let cli = Cli::try_parse_from(["windoctor", "--refresh", "1m"]).unwrap();
+        assert_eq!(cli.run.refresh, Some(std::time::Duration::from_secs(60)));
+        assert!(Cli::try_parse_from(["windoctor", "--refresh", "1m", "--report", "json"]).is_err());
+    }
+
     use super::*;
     use clap::Parser;
 

@@ -33,6 +33,8 @@ pub struct RunPlan {
     pub selection: Selection,
     /// The active probes, when asked for (`--probe`).
     pub probe: Option<ProbeRequest>,
+    /// `--refresh`: the TUI reruns this long after each run ends.
+    pub refresh: Option<Duration>,
     /// `-n`: report only findings about objects in this namespace (and cluster-wide ones).
     pub namespace: Option<String>,
     /// Node data of every Windows node through the API (on unless `--no-node-data`).
@@ -74,6 +76,7 @@ impl RunPlan {
             node_root: c.node_root.clone(),
             selection,
             probe,
+            refresh: r.refresh,
             namespace: scope.namespace.clone(),
             node_data: NodeDataOptions {
                 enabled: !c.no_node_data,
@@ -102,6 +105,7 @@ impl RunPlan {
             node_root: None,
             selection: Selection::default(),
             probe: None,
+            refresh: None,
             namespace: None,
             node_data: NodeDataOptions::default(),
             fleet: None,

@@ -90,11 +90,23 @@ fn statuses(results: &[(String, Vec<Finding>)], check: &str) -> Vec<Status> {
 }
 
 /// The node part of a translated collection: every finding about it that is not a `skip`
-/// carries evidence; checks whose node reads the collector lacks only `skip` on it.
+/// carries evidence; checks whose node reads the collector lacks only `skip` on it, apart from
+/// the failure signatures matched in the logs it did gather (docs/signatures.md), which cite them.
 fn node_findings_are_grounded(results: &[(String, Vec<Finding>)], node: &str, never: &[&str]) {
     for (id, findings) in results {
         for f in findings {
             if f.node.as_deref() != Some(node) || f.status == Status::Skip {
+                continue;
+            }
+            if f.message.contains("(failure signature ") {
+                assert!(
+                    f.evidence.iter().any(|e| matches!(
+                        e.source,
+                        windoctor::findings::EvidenceSource::Log
+                            | windoctor::findings::EvidenceSource::Event
+                    )),
+                    "{id}: signature finding without a log line: {f:?}"
+                );
                 continue;
             }
             assert!(
@@ -191,6 +203,8 @@ fn aks_zip_and_folder() {
         // Services are running-only (scqueryex.txt), HNS v2 has no ManagementIP: skip, not judge.
         find(&r, "node-services", Status::Skip, "gathered only in part");
         find(&r, "hns-network", Status::Skip, "HNS v2 (HCN) schema");
+        // The planted hcnOpenNamespace failure of azure-vnet.log is recognised by its signature.
+        find(&r, "hns-network", Status::Fail, "hcn-element-not-found");
         // The AKS layout's conflist (C:\k\azurecni\netconf) is gathered: it is read, and with
         // neither the cluster's CIDRs nor the node's address it is neither passed nor failed.
         find(
@@ -309,6 +323,8 @@ fn eks_zip_with_backslash_names_and_folder() {
         assert!(files
             .get(r"C:\ProgramData\Amazon\EKS\cni\config\vpc-bridge.conf")
             .is_some());
+        // The planted vpc-bridge failure in the kubelet event log is recognised by its signature.
+        find(&r, "ip-plan", Status::Fail, "eks-pod-missing-ip-label");
         node_findings_are_grounded(&r, "EC2AMAZ-8K2LJ7Q", &FLAG_AND_FILE_CHECKS);
     }
 }

@@ -160,6 +160,7 @@ fn live_facts_equal_bundle_facts() {
         node_root: None,
         selection: Default::default(),
         probe: None,
+        refresh: None,
         namespace: None,
         node_data: Default::default(),
         fleet: None,

@@ -355,3 +355,74 @@ fn cli_capture_with_node_root_replays_to_the_same_node_findings() {
     assert!(!live.is_empty());
     assert_eq!(live, replay);
 }
+
+/// The Event Log command's answer (one JSON object, tail name -> events, as the Windows PowerShell
+/// 5.1 script prints it) becomes `node/eventlog/NAME.json` files, read back as typed Event Log
+/// facts whose entries are matched against the failure signatures; names the plan did not ask for
+/// are dropped.
+#[test]
+fn the_event_log_tails_are_collected_and_become_evidence() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (opts, runner, processes) = fake_node(dir.path());
+    let answer = r#"{
+    "kubelet":  [],
+    "System":  [
+        {
+            "TimeCreated":  "\/Date(1765018800000)\/",
+            "ProviderName":  "Service Control Manager",
+            "Id":  7023,
+            "LevelDisplayName":  "Error",
+            "Message":  "The kubelet service terminated with the following error: \r\nThe service did not respond to the start or control request in a timely fashion."
+        }
+    ],
+    "..\\evil":  []
+}"#;
+    let runner = runner.answer("eventlog", answer);
+    let mut store = collect(&opts, &runner, &processes);
+    let paths = store.paths();
+    assert!(
+        paths.iter().any(|p| p == "node/eventlog/System.json"),
+        "{paths:?}"
+    );
+    assert!(paths.iter().any(|p| p == "node/eventlog/kubelet.json"));
+    assert!(!paths.iter().any(|p| p.contains("evil")), "{paths:?}");
+    cluster_store(&mut store);
+    let world = facts_of(&store);
+    let Input::Ready(tails) = &world.facts.node.eventlogs else {
+        panic!("{:?}", world.facts.node.eventlogs)
+    };
+    assert_eq!(tails.len(), 2);
+    let found = findings(&world);
+    assert!(
+        found
+            .iter()
+            .any(|f| f.code == "node-services/service-stopped"
+                && f.evidence
+                    .iter()
+                    .any(|e| e.reference.starts_with("eventlog/System"))),
+        "{found:#?}"
+    );
+}
+
+/// The Event Log script is plain Windows PowerShell 5.1: Get-WinEvent with a filter hashtable per
+/// tail, bounded by -MaxEvents, never failing the whole command for a provider that is absent.
+#[test]
+fn the_event_log_script_is_bounded_and_asks_for_each_tail() {
+    let script = windoctor::sources::node::live::eventlog_command();
+    for want in [
+        "$tails = [ordered]@{}",
+        "ProviderName = 'kubelet'",
+        "ProviderName = 'kube-proxy'",
+        "ProviderName = 'containerd'",
+        "ProviderName = 'docker'",
+        "ProviderName = 'rke2'",
+        "LogName = 'Microsoft-Windows-Host-Network-Service-Admin'",
+        "LogName = 'System'; ProviderName = 'Service Control Manager'; Id = 7023,7024,7031,7034",
+        "-MaxEvents 200 -ErrorAction SilentlyContinue",
+        "Select-Object TimeCreated, ProviderName, Id, LevelDisplayName, Message",
+        "ConvertTo-Json -InputObject $tails -Depth 3",
+    ] {
+        assert!(script.contains(want), "{want:?} not in\n{script}");
+    }
+    assert_eq!(script.matches("Get-WinEvent").count(), 7);
+}

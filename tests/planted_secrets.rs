@@ -300,6 +300,7 @@ async fn tui_outputs(label: &str, kubeconfig: &Path, root: &Path, out: &mut Vec<
         node_root: Some(root.to_path_buf()),
         selection: selection.clone(),
         probe: None,
+        refresh: None,
         namespace: None,
         // Node data through the API stays on (the default): its sources are sinks too.
         node_data: Default::default(),
@@ -340,11 +341,14 @@ async fn tui_outputs(label: &str, kubeconfig: &Path, root: &Path, out: &mut Vec<
     terminal.draw(|f| view::render(f, &app)).expect("draw");
     screens.push_str(&terminal.backend().to_string());
     for row in &app.rows {
-        for line in view::detail::build(&app, row, 150).lines {
-            for span in line.spans {
-                screens.push_str(&span.content);
+        // The pane of every finding of the check, as the details show the selected one.
+        for entry in app.entries(row) {
+            for line in view::detail::pane_lines(&app, row, Some(entry), 150) {
+                for span in line.spans {
+                    screens.push_str(&span.content);
+                }
+                screens.push('\n');
             }
-            screens.push('\n');
         }
     }
     out.push(Output {

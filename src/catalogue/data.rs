@@ -20,6 +20,32 @@ pub struct NodePaths {
     pub log_dirs: Vec<String>,
     /// Kubeconfigs read for their `server:` line only; never copied.
     pub kubeconfigs: BTreeMap<String, String>,
+    /// The Windows Event Log tails the node collector reads.
+    pub eventlog: EventLogPlan,
+}
+
+/// `[eventlog]` of `node-paths.toml`: bounded Get-WinEvent tails, each saved as
+/// `node/eventlog/<name>.json`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventLogPlan {
+    /// `-MaxEvents` of every tail (newest first).
+    pub max_events: u32,
+    pub tail: Vec<EventLogQuery>,
+}
+
+/// One Get-WinEvent query: a log, a provider, or both, optionally only some event ids.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventLogQuery {
+    /// The bundle file stem.
+    pub name: String,
+    #[serde(default)]
+    pub log: Option<String>,
+    #[serde(default)]
+    pub provider: Option<String>,
+    #[serde(default)]
+    pub ids: Vec<u32>,
 }
 
 impl NodePaths {

@@ -112,6 +112,76 @@ pub fn render_checks_md(metas: &[CheckMeta]) -> String {
     out
 }
 
+/// Renders `docs/signatures.md`: the failure-signature library (`checks/signatures/`), per check.
+pub fn render_signatures_md(lib: &super::signatures::Library, metas: &[CheckMeta]) -> String {
+    let mut out = String::new();
+    out.push_str("# windoctor failure signatures\n\n");
+    out.push_str("<!-- Generated from checks/signatures/*.toml by `WINDOCTOR_BLESS=1 cargo test docs_signatures_md_is_current`. Do not edit by hand. -->\n\n");
+    out.push_str(
+        "windoctor matches these wordings against every text source it has: node log files, Windows \
+         Event Log entries, pod logs of pods on Windows nodes, events about Windows nodes and their \
+         pods, and container termination and waiting messages. A match becomes a finding of the \
+         check and part named, with the matched line as evidence. Each signature was seen in a real \
+         public issue or source (cited) and is tested against near misses that must not match. A \
+         signature marked *judged by* is left to that pattern of its check, which reads the \
+         wording with more context.\n\n",
+    );
+    out.push_str("| check | signatures |\n| --- | --- |\n");
+    let mut total = 0;
+    for m in metas {
+        let n = lib.signatures.iter().filter(|s| s.check == m.id).count();
+        total += n;
+        let _ = writeln!(out, "| [`{}`](#{}) | {n} |", m.id, m.id);
+    }
+    let _ = writeln!(out, "| **total** | **{total}** |");
+    for m in metas {
+        let _ = write!(out, "\n## {}\n\n{}\n", m.id, m.title);
+        for s in lib.signatures.iter().filter(|s| s.check == m.id) {
+            let _ = write!(
+                out,
+                "\n### `{}`\n\n- code `{}`, status **{}**, from `checks/signatures/{}.toml`; seen in: {}\n- regex: `{}`\n- meaning: {}\n",
+                s.id,
+                m.code(&s.part),
+                s.status,
+                s.component,
+                s.sources.join(", "),
+                code_span(&s.pattern.re),
+                s.meaning.trim()
+            );
+            let fix = s.fix(m);
+            if !fix.text.is_empty() {
+                let _ = writeln!(out, "- fix: {}", fix.text.trim());
+            }
+            if let Some(p) = &s.judged_by {
+                let _ = writeln!(out, "- judged by the check's pattern `{p}`");
+            }
+            if !s.overrides.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "- more specific than (replaces on a line both match): {}",
+                    s.overrides
+                        .iter()
+                        .map(|o| format!("`{o}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            for e in &s.pattern.matches {
+                let _ = writeln!(
+                    out,
+                    "- example ({}): `{}`",
+                    e.cite().unwrap_or("constructed"),
+                    code_span(&clip(e.text(), 300))
+                );
+            }
+            for e in &s.pattern.nomatch {
+                let _ = writeln!(out, "- near miss: `{}`", code_span(&clip(e.text(), 300)));
+            }
+        }
+    }
+    out
+}
+
 /// A node path named in `checks/data/node-paths.toml`, as the docs show it.
 fn node_path_text(name: &str) -> String {
     let paths = super::data::node_paths();
@@ -162,6 +232,24 @@ fn scope_letters(m: &CheckMeta) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn docs_signatures_md_is_current() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/signatures.md");
+        let want = render_signatures_md(
+            crate::catalogue::signatures::library(),
+            crate::catalogue::catalogue(),
+        );
+        if std::env::var_os("WINDOCTOR_BLESS").is_some() {
+            std::fs::write(&path, &want).expect("write docs/signatures.md");
+            return;
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            have == want,
+            "docs/signatures.md is stale: run `WINDOCTOR_BLESS=1 cargo test docs_signatures_md_is_current` and commit it"
+        );
+    }
 
     #[test]
     fn docs_checks_md_is_current() {

@@ -11,6 +11,7 @@
 
 pub mod data;
 pub mod docs;
+pub mod signatures;
 
 use include_dir::{include_dir, Dir};
 use regex::Regex;
@@ -146,6 +147,9 @@ pub enum PatternExample {
         cite: Option<String>,
         #[serde(default)]
         capture: Option<String>,
+        /// For a near miss: why it must not match.
+        #[serde(default)]
+        why: Option<String>,
     },
 }
 
@@ -604,6 +608,58 @@ mod tests {
         assert!(!is_citation("microsoft/SDN"));
     }
 
+    /// The problems of one pattern (`here` names it): fewer than one `match` and one `nomatch`
+    /// example, no cited `match`, a malformed citation, a `match` it misses or captures wrongly, a
+    /// near miss it matches. Gives the number of examples run. Signatures use it too.
+    pub(crate) fn pattern_problems(
+        here: &str,
+        p: &PatternMeta,
+        re: &Regex,
+        problems: &mut Vec<String>,
+    ) -> usize {
+        let mut ran = 0;
+        if p.matches.is_empty() || p.nomatch.is_empty() {
+            problems.push(format!(
+                "{here}: needs at least one `match` and one `nomatch` example"
+            ));
+        }
+        if !p.matches.iter().any(|e| e.cite().is_some()) {
+            problems.push(format!(
+                "{here}: no `match` example cites where it was seen"
+            ));
+        }
+        for e in p.matches.iter().chain(p.nomatch.iter()) {
+            if let Some(c) = e.cite() {
+                if !is_citation(c) {
+                    problems.push(format!(
+                        "{here}: citation {c:?} is not owner/repo#N or owner/repo@commit:path"
+                    ));
+                }
+            }
+        }
+        for e in &p.matches {
+            ran += 1;
+            if !re.is_match(e.text()) {
+                problems.push(format!("{here}: does not match {:?}", e.text()));
+            } else if let Some(want) = e.capture() {
+                let got = captured(re, e.text());
+                if got != Some(want) {
+                    problems.push(format!(
+                        "{here}: captures {got:?} from {:?}, not {want:?}",
+                        e.text()
+                    ));
+                }
+            }
+        }
+        for e in &p.nomatch {
+            ran += 1;
+            if re.is_match(e.text()) {
+                problems.push(format!("{here}: matches the near miss {:?}", e.text()));
+            }
+        }
+        ran
+    }
+
     /// Every pattern matches each of its `match` examples (giving the `capture` where one is
     /// stated) and none of its `nomatch` near misses; every pattern has at least one real example
     /// with a well-formed citation.
@@ -613,45 +669,8 @@ mod tests {
         let mut ran = 0;
         for m in catalogue() {
             for (name, p) in &m.patterns {
-                let re = m.pattern(name);
                 let here = format!("checks/{}.toml [patterns.{name}]", m.id);
-                if p.matches.is_empty() || p.nomatch.is_empty() {
-                    problems.push(format!(
-                        "{here}: needs at least one `match` and one `nomatch` example"
-                    ));
-                }
-                if !p.matches.iter().any(|e| e.cite().is_some()) {
-                    problems.push(format!(
-                        "{here}: no `match` example cites where it was seen"
-                    ));
-                }
-                for e in p.matches.iter().chain(p.nomatch.iter()) {
-                    if let Some(c) = e.cite() {
-                        if !is_citation(c) {
-                            problems.push(format!("{here}: citation {c:?} is not owner/repo#N or owner/repo@commit:path"));
-                        }
-                    }
-                }
-                for e in &p.matches {
-                    ran += 1;
-                    if !re.is_match(e.text()) {
-                        problems.push(format!("{here}: does not match {:?}", e.text()));
-                    } else if let Some(want) = e.capture() {
-                        let got = captured(re, e.text());
-                        if got != Some(want) {
-                            problems.push(format!(
-                                "{here}: captures {got:?} from {:?}, not {want:?}",
-                                e.text()
-                            ));
-                        }
-                    }
-                }
-                for e in &p.nomatch {
-                    ran += 1;
-                    if re.is_match(e.text()) {
-                        problems.push(format!("{here}: matches the near miss {:?}", e.text()));
-                    }
-                }
+                ran += pattern_problems(&here, p, m.pattern(name), &mut problems);
             }
         }
         assert!(ran > 50, "only {ran} pattern examples ran");

@@ -187,6 +187,84 @@ impl<'a> Eval<'a> {
         findings
     }
 
+    /// Records one finding per failure signature of this check seen in the run's text sources
+    /// (`crate::model::signatures`): in the signature's part, with its status, meaning and fix, and
+    /// the matched line as evidence. A line the check already shows as evidence is not repeated.
+    pub fn signature_findings(&mut self) {
+        let lib = crate::catalogue::signatures::library();
+        let mut hits: Vec<(Subject, &'a crate::model::signatures::Hit)> = Vec::new();
+        for view in self.model.node_views() {
+            let name = view.name();
+            for hit in view.signature_hits() {
+                hits.push((Subject::node(name.clone()), hit));
+            }
+        }
+        for hit in self.model.cluster_signature_hits() {
+            if let Some(subject) = &hit.subject {
+                hits.push((subject.clone(), hit));
+            }
+        }
+        let saved = self.part;
+        // The same line read in two places (a log file and the Event Log it was exported from) is
+        // one finding with two pieces of evidence.
+        let mut emitted: BTreeMap<(usize, String, String), usize> = BTreeMap::new();
+        for (subject, hit) in hits {
+            let sig = &lib.signatures[hit.signature];
+            if sig.check != self.meta.id || self.shows_line(&hit.line) {
+                continue;
+            }
+            let same = (
+                hit.signature,
+                subject.display(),
+                hit.line
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .chars()
+                    .take(200)
+                    .collect::<String>(),
+            );
+            let evidence =
+                crate::findings::Evidence::new(hit.source, hit.reference.clone(), hit.line.clone());
+            if let Some(&i) = emitted.get(&same) {
+                self.findings[i].evidence.push(evidence);
+                continue;
+            }
+            emitted.insert(same, self.findings.len());
+            self.part = Some(sig.part.as_str());
+            let fix = sig.fix(self.meta);
+            let times = match hit.count {
+                1 => "once".to_string(),
+                n => format!("{n} times"),
+            };
+            let finding = self.emit(
+                sig.status(),
+                subject,
+                format!(
+                    "{} (failure signature {}, seen {times})",
+                    sig.meaning.trim_end_matches('.'),
+                    sig.id
+                ),
+            );
+            finding.evidence.push(evidence);
+            if !fix.text.is_empty() {
+                finding.fix = Some(fix);
+            }
+        }
+        self.part = saved;
+    }
+
+    /// True when a finding of this check already shows `line` as evidence.
+    fn shows_line(&self, line: &str) -> bool {
+        let line = line.trim_end_matches('…');
+        self.findings.iter().any(|f| {
+            f.evidence.iter().any(|e| {
+                let seen = e.excerpt.trim_end_matches('…');
+                seen.contains(line) || (seen.len() > 40 && line.contains(seen))
+            })
+        })
+    }
+
     /// Gives the input if it is ready; otherwise records one `skip` (not captured) or `error` (could
     /// not be read) finding naming it, once per `key`, and gives `None`.
     fn need_keyed<T>(&mut self, name: &str, key: &str, input: &'a Input<T>) -> Option<&'a T> {

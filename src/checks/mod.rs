@@ -155,6 +155,7 @@ pub fn run_one(id: &str, model: Model) -> CheckResult {
         (Some(meta), Some((_, f))) => {
             let mut ev = Eval::new(model, meta);
             f(&mut ev);
+            ev.signature_findings();
             if ev.findings().is_empty() {
                 ev.not_applicable(
                     "not applicable: nothing in the inputs for this check to examine",

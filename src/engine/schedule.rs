@@ -9,6 +9,9 @@ use crate::model::{Model, World};
 use std::collections::BTreeSet;
 use tokio::sync::mpsc::UnboundedSender;
 
+/// The inputs whose text the failure signatures are matched against.
+const SIGNATURE_SOURCES: [&str; 4] = ["node", "events", "pods", "logs"];
+
 /// Tracks which inputs are resolved and which selected checks have run.
 pub(crate) struct Scheduler {
     pending: Vec<&'static str>,
@@ -37,12 +40,16 @@ impl Scheduler {
     }
 
     /// Removes from pending and returns every check whose inputs are all resolved.
+    /// A check also waits for the text sources its failure signatures are matched against
+    /// (`crate::model::signatures`): the node parts, events, pods and pod logs.
     pub(crate) fn take_ready(&mut self) -> Batch {
         let resolved = &self.resolved;
         let (ready, waiting): (Vec<&'static str>, Vec<&'static str>) =
             self.pending.iter().partition(|id| {
-                catalogue::meta(id)
-                    .is_none_or(|m| m.inputs.iter().all(|i| resolved.contains(i.as_str())))
+                catalogue::meta(id).is_none_or(|m| {
+                    m.inputs.iter().all(|i| resolved.contains(i.as_str()))
+                        && SIGNATURE_SOURCES.iter().all(|i| resolved.contains(*i))
+                })
             });
         self.pending = waiting;
         self.batch(ready)

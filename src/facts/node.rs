@@ -11,6 +11,7 @@
 pub mod cmdline;
 pub mod cni;
 pub mod containerd;
+pub mod eventlog;
 pub mod flannel;
 pub mod kubelet;
 pub mod logs;
@@ -59,6 +60,8 @@ pub struct NodeFacts {
     /// made from the API, the system pods' log tails (`pod log NS/POD/CONTAINER`) and the kubelet's
     /// served log files and node log query answers.
     pub logs: Input<Vec<NodeLog>>,
+    /// Windows Event Log tails (`node/eventlog/NAME.json`): `Missing` when none was gathered.
+    pub eventlogs: Input<Vec<eventlog::EventLogTail>>,
     /// The Node this part is about, when the bundle layout names it (`nodes/NAME/`).
     pub node_name: Option<String>,
     /// Who made the part: windoctor's collector on the node, or what the API serves.
@@ -127,6 +130,7 @@ impl NodeFacts {
             env: Input::Missing(missing()),
             files: Input::Missing(missing()),
             logs: Input::Missing(missing()),
+            eventlogs: Input::Missing(missing()),
             node_name: None,
             origin: remote::PartOrigin::Node,
             system_pods: Input::Missing(missing()),

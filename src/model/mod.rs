@@ -13,6 +13,7 @@ pub mod index;
 pub mod layout;
 pub mod netplan;
 pub mod node;
+pub mod signatures;
 
 use crate::facts::cluster::ClusterInput;
 use crate::facts::k8s::{ConfigMap, Event, Node, Pod};
@@ -51,6 +52,8 @@ struct Derived {
     /// Objects carrying `windoctor.io/ignore`, by (kind, namespace, name): the checks and parts
     /// the annotation names. Pods also lend theirs to their workload.
     ignores: OnceLock<std::collections::HashMap<(String, String, String), Vec<String>>>,
+    /// The failure signatures seen in events, pod logs and container messages about Windows nodes.
+    signature_hits: OnceLock<Vec<signatures::Hit>>,
 }
 
 impl World {
@@ -101,6 +104,10 @@ impl World {
     pub fn store(&mut self, arrived: ClusterInput) -> (&'static str, InputOutcome) {
         let (name, outcome) = self.facts.cluster.store(arrived);
         let d = &mut self.derived;
+        match name {
+            "nodes" | "pods" | "events" => d.signature_hits = OnceLock::new(),
+            _ => {}
+        }
         match name {
             "nodes" => {
                 d.windows = OnceLock::new();
@@ -165,6 +172,34 @@ impl<'a> Model<'a> {
             .ready()
             .map(Vec::as_slice)
             .unwrap_or(&[])
+    }
+
+    /// The failure signatures seen in the cluster's text sources about Windows nodes (events,
+    /// pod logs, container termination and waiting messages), matched once.
+    pub fn cluster_signature_hits(&self) -> &'a [signatures::Hit] {
+        let facts = self.facts;
+        let model = *self;
+        self.derived.signature_hits.get_or_init(|| {
+            let hosts = model.windows_hosts();
+            let pods = model.pod_index();
+            let on_windows = |ns: &str, name: &str| {
+                pods.get(ns, name)
+                    .and_then(|p| p.node_name())
+                    .is_some_and(|n| hosts.contains(n))
+            };
+            signatures::scan_cluster(
+                facts
+                    .cluster
+                    .events
+                    .ready()
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]),
+                model.pods_slice(),
+                &facts.cluster.logs,
+                &|n: &str| hosts.contains(n),
+                &on_windows,
+            )
+        })
     }
 
     /// The Windows nodes, in list order (empty when nodes could not be read).

@@ -493,6 +493,8 @@ pub struct NodeModel {
     subnet_env: Option<Parsed<subnet_env::SubnetEnv>>,
     source_vip: Option<Parsed<sourcevip::SourceVip>>,
     source_vip_request: Option<Parsed<Vec<IpNet>>>,
+    /// The failure signatures seen in the node's log tails and Event Log entries.
+    signature_hits: Vec<super::signatures::Hit>,
     /// Files and folders this model reads that exist but could not be read: (path, why).
     unreadable: Vec<(String, String)>,
 }
@@ -600,6 +602,10 @@ impl NodeModel {
             subnet_env,
             source_vip,
             source_vip_request,
+            signature_hits: super::signatures::scan_node(
+                raw.logs.ready().map(Vec::as_slice).unwrap_or(&[]),
+                raw.eventlogs.ready().map(Vec::as_slice).unwrap_or(&[]),
+            ),
             unreadable,
         }
     }
@@ -699,6 +705,11 @@ impl<'a> NodeView<'a> {
 
     /// The name to use for this node in messages and fixes: the matched Node name, else the
     /// recorded host name.
+    /// The failure signatures seen in this node's log tails and Event Log entries.
+    pub fn signature_hits(&self) -> &'a [super::signatures::Hit] {
+        &self.built.signature_hits
+    }
+
     pub fn name(&self) -> String {
         if let Some(part) = &self.raw.node_name {
             return self

@@ -366,6 +366,7 @@ fn read_part(
             }
         },
     }
+    node.eventlogs = read_eventlogs(store, label, &meta);
     (node, recorded)
 }
 
@@ -429,6 +430,63 @@ fn read_served_logs(store: &dyn FileStore, files: &mut NodeFiles, logs: &mut Vec
             size: bytes.len(),
         });
     }
+}
+
+/// The typed Event Log tails of a node part (`eventlog/NAME.json`). None gathered is `Missing`
+/// (with the collector's reason from node.json `not_collected`/`errors` `eventlog`, when it gave
+/// one); files that do not parse are skipped, and `Failed` names them when none parsed.
+fn read_eventlogs(
+    store: &dyn FileStore,
+    label: &str,
+    meta: &Value,
+) -> Input<Vec<crate::facts::node::eventlog::EventLogTail>> {
+    use crate::facts::node::eventlog::{self, EventLogTail};
+    let dir = "node/eventlog/";
+    let mut tails = Vec::new();
+    let mut broken = Vec::new();
+    for path in store.list("node/eventlog") {
+        let Some(name) = path
+            .get(dir.len()..)
+            .and_then(|rest| rest.strip_suffix(".json"))
+            .filter(|n| !n.contains('/'))
+        else {
+            continue;
+        };
+        let shown = path.replacen("node/", label, 1);
+        match store.read(&path) {
+            Ok(Some(bytes)) if bytes.len() > eventlog::MAX_FILE_BYTES => broken.push(format!(
+                "{shown} is {} bytes, more than the {} an Event Log tail may have",
+                bytes.len(),
+                eventlog::MAX_FILE_BYTES
+            )),
+            Ok(Some(bytes)) => match eventlog::parse(&super::text::decode(&bytes), &shown) {
+                Ok(events) => tails.push(EventLogTail {
+                    name: name.to_string(),
+                    path: shown,
+                    events,
+                }),
+                Err(e) => broken.push(e),
+            },
+            Ok(None) => {}
+            Err(e) => broken.push(format!("{shown}: {e}")),
+        }
+    }
+    if tails.is_empty() && !broken.is_empty() {
+        return Input::Failed(broken.join("; "));
+    }
+    if tails.is_empty() {
+        let note = |kind: &str| meta.get(kind)?.get("eventlog")?.as_str();
+        if let Some(why) = note("errors") {
+            return Input::Failed(format!("the Windows Event Log could not be read: {why}"));
+        }
+        return Input::Missing(match note("not_collected") {
+            Some(why) => format!("the Windows Event Log was not gathered: {why}"),
+            None => format!(
+                "the Windows Event Log was not gathered ({label}eventlog/*.json holds nothing)"
+            ),
+        });
+    }
+    Input::Ready(tails)
 }
 
 /// Why the whole `node/files` folder (or a drive in it) cannot be read, if it cannot.

@@ -1,5 +1,5 @@
 //! Files written from inside the TUI: the report (JSON or Markdown, the same writers as `--report`)
-//! and a Markdown file with every fix, each in a new file in the current directory whose name carries
+//! and a Markdown file with every fix in the scope on screen, each in a new file in the current directory whose name carries
 //! the time (`windoctor-report-20260123-041640.json`); an existing file is never overwritten.
 
 use super::state::App;
@@ -28,10 +28,10 @@ pub fn report_text(
     Ok(format.render(&report))
 }
 
-/// Every finding that is not a pass or skip and has a fix, worst first, as Markdown.
+/// Every finding in scope that is not a pass or skip and has a fix, worst first, as Markdown.
 pub fn fixes_markdown(app: &App, generated_at: &str) -> String {
     let mut findings: Vec<_> = app
-        .all_findings()
+        .scoped_findings()
         .into_iter()
         .filter(|f| !matches!(f.status, Status::Pass | Status::Skip))
         .collect();
@@ -47,6 +47,12 @@ pub fn fixes_markdown(app: &App, generated_at: &str) -> String {
         out.push_str(&format!(", local node {node}"));
     }
     out.push_str(".\n");
+    if !app.scope.is_everything() {
+        out.push_str(&format!(
+            "\nOnly findings about {} (the scope picked in the TUI).\n",
+            app.scope.describe()
+        ));
+    }
     let pending = app.pending();
     if pending > 0 {
         out.push_str(&format!(

@@ -1,16 +1,19 @@
 //! The TUI's model: one row per selected check (in catalogue order, all pending at start), what the
-//! engine has reported about the source and its inputs, and the operator's view of it (screen,
-//! selection, filters, search, sort, scroll positions, the last notice). Time and the spinner frame
-//! are plain fields (`Clock`) set by the event loop, so rendering is a pure function of this state and
-//! tests can fix them.
+//! engine has reported about the source and its inputs, the scope (node, namespace), and the
+//! operator's view of it (screen, selection, filters, search, sort, the screens opened from a check,
+//! the last notice). Time and the spinner frame are plain fields (`Clock`) set by the event loop, so
+//! rendering is a pure function of this state and tests can fix them.
 
+use super::row::{Entry, Row};
+use super::scope::Scope;
+use super::screens::{CommandsView, DetailView, EvidenceView, FindingSort, ObjectView, Picker};
 use super::theme::Theme;
 use crate::catalogue::{Area, CheckMeta, DocRef};
 use crate::checks::Selection;
 use crate::engine::Gathered;
 use crate::facts::InputOutcome;
 use crate::facts::SourceKind;
-use crate::findings::{self, Finding, Status};
+use crate::findings::{Finding, Status};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -57,64 +60,6 @@ impl CheckInfo {
     }
 }
 
-#[derive(Debug, Clone)]
-pub enum RowState {
-    Pending,
-    Done {
-        findings: Vec<Finding>,
-        elapsed: Duration,
-    },
-}
-
-/// One check of the checklist.
-#[derive(Debug, Clone)]
-pub struct Row {
-    pub info: CheckInfo,
-    pub state: RowState,
-}
-
-impl Row {
-    /// The row's status, `None` while pending. A finished check without findings counts as skipped.
-    pub fn status(&self) -> Option<Status> {
-        match &self.state {
-            RowState::Pending => None,
-            RowState::Done { findings, .. } => {
-                Some(findings::row_status(findings).unwrap_or(Status::Skip))
-            }
-        }
-    }
-
-    pub fn findings(&self) -> &[Finding] {
-        match &self.state {
-            RowState::Pending => &[],
-            RowState::Done { findings, .. } => findings,
-        }
-    }
-
-    /// Findings worst first (stable within a status), the order the detail view lists them in.
-    pub fn findings_worst_first(&self) -> Vec<&Finding> {
-        let mut out: Vec<&Finding> = self.findings().iter().collect();
-        out.sort_by_key(|f| std::cmp::Reverse(f.status.row_rank()));
-        out
-    }
-
-    /// Whether `needle` (lower case) occurs in anything the row shows.
-    fn mentions(&self, needle: &str) -> bool {
-        let hit = |s: &str| s.to_lowercase().contains(needle);
-        hit(&self.info.id)
-            || hit(&self.info.title)
-            || hit(self.info.area.as_str())
-            || self.findings().iter().any(|f| {
-                hit(&f.message)
-                    || hit(&f.subject.display())
-                    || hit(f.status.as_str())
-                    || f.evidence
-                        .iter()
-                        .any(|e| hit(&e.excerpt) || hit(&e.reference))
-            })
-    }
-}
-
 /// How far one input has come.
 #[derive(Debug, Clone, PartialEq)]
 pub enum InputState {
@@ -131,8 +76,24 @@ pub enum RunState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
     Checklist,
+    /// The findings table of the selected check and the selected finding.
     Detail,
+    /// The whole text of one piece of evidence.
+    Evidence,
+    /// The summary of an object a finding is about.
+    Object,
+    /// Only the fix commands, without borders.
+    Commands,
     Help,
+}
+
+/// Which text input keys go to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Typing {
+    /// The checklist search (`/` on the checklist).
+    ChecklistSearch,
+    /// The findings search (`/` in the details).
+    FindingSearch,
 }
 
 /// Which statuses the checklist shows.
@@ -230,11 +191,26 @@ impl SortMode {
     }
 }
 
-/// Time as the view sees it: `now` since the TUI started, and the spinner frame.
+/// Time as the view sees it: `now` since the TUI started, the spinner frame, and the wall-clock
+/// time the TUI started at (for "read at" in the header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Clock {
     pub now: Duration,
     pub frame: u64,
+    pub started_at: Option<time::OffsetDateTime>,
+}
+
+impl Clock {
+    /// `14:03:05 UTC`: the wall-clock time at `at` since the TUI started.
+    pub fn wall(&self, at: Duration) -> Option<String> {
+        let t = self.started_at? + at;
+        Some(format!(
+            "{:02}:{:02}:{:02} UTC",
+            t.hour(),
+            t.minute(),
+            t.second()
+        ))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -259,22 +235,34 @@ pub struct App {
     pub local_node: Option<String>,
     pub inputs: BTreeMap<String, InputState>,
     pub run: RunState,
-    /// The facts of the last finished run, for export and reruns of one check.
+    /// Runs started so far (1 for the first).
+    pub runs: u32,
+    /// When the last finished run ended (`clock.now` then).
+    pub read_at: Option<Duration>,
+    /// `--refresh`: rerun every this long after a run ends.
+    pub refresh: Option<Duration>,
+    /// The facts of the last finished run, for export, reruns of one check, evidence and objects;
+    /// kept while a new run goes on.
     pub gathered: Option<Box<Gathered>>,
+    pub scope: Scope,
     pub screen: Screen,
     /// Where Help returns to.
     pub help_return: Screen,
     pub status_filter: StatusFilter,
     pub area_filter: Option<Area>,
     pub search: String,
-    pub searching: bool,
+    /// The text input keys go to, if any.
+    pub typing: Option<Typing>,
     pub sort: SortMode,
     /// The selected check id (kept across sorting and filtering).
     pub selected: Option<String>,
     pub list_offset: usize,
-    pub detail_scroll: usize,
-    /// Index into the selected check's findings, worst first.
-    pub detail_finding: usize,
+    pub detail: DetailView,
+    pub evidence: Option<EvidenceView>,
+    pub object: Option<ObjectView>,
+    pub commands: Option<CommandsView>,
+    /// The node or namespace picker, when open (over any screen).
+    pub picker: Option<Picker>,
     pub help_scroll: usize,
     pub notice: Option<Notice>,
     pub mouse_captured: bool,
@@ -290,31 +278,32 @@ impl App {
     pub fn new(checks: Vec<CheckInfo>, theme: Theme) -> App {
         let selected = checks.first().map(|c| c.id.clone());
         App {
-            rows: checks
-                .into_iter()
-                .map(|info| Row {
-                    info,
-                    state: RowState::Pending,
-                })
-                .collect(),
+            rows: checks.into_iter().map(Row::new).collect(),
             source: None,
             local_node: None,
             inputs: BTreeMap::new(),
             run: RunState::Running {
                 since: Duration::ZERO,
             },
+            runs: 1,
+            read_at: None,
+            refresh: None,
             gathered: None,
+            scope: Scope::default(),
             screen: Screen::Checklist,
             help_return: Screen::Checklist,
             status_filter: StatusFilter::All,
             area_filter: None,
             search: String::new(),
-            searching: false,
+            typing: None,
             sort: SortMode::Status,
             selected,
             list_offset: 0,
-            detail_scroll: 0,
-            detail_finding: 0,
+            detail: DetailView::default(),
+            evidence: None,
+            object: None,
+            commands: None,
+            picker: None,
             help_scroll: 0,
             notice: None,
             mouse_captured: true,
@@ -325,19 +314,53 @@ impl App {
         }
     }
 
-    /// Indices into `rows` of the rows the filters and search admit, in the chosen order.
+    /// Narrows everything to `scope`.
+    pub fn set_scope(&mut self, scope: Scope) {
+        for r in &mut self.rows {
+            r.rescope(&scope);
+        }
+        self.scope = scope;
+        self.list_offset = 0;
+        self.detail.selected = 0;
+        self.detail.offset = 0;
+        self.detail.scroll = 0;
+    }
+
+    /// Records the findings of check `id` for the current run.
+    pub fn set_result(&mut self, id: &str, findings: Vec<Finding>, elapsed: Duration) {
+        let scope = self.scope.clone();
+        if let Some(row) = self.rows.iter_mut().find(|r| r.info.id == id) {
+            row.set_done(findings, elapsed, &scope);
+        }
+    }
+
+    /// Whether the scope leaves anything of `r` to show (a check that has never reported always).
+    pub fn in_scope(&self, r: &Row) -> bool {
+        self.scope.is_everything()
+            || r.status().is_none()
+            || !r.scoped.is_empty()
+            || !r.scoped_gone.is_empty()
+    }
+
+    /// Indices into `rows` of the rows the scope, filters and search admit, in the chosen order.
     pub fn visible(&self) -> Vec<usize> {
         let needle = self.search.trim().to_lowercase();
         let mut idx: Vec<usize> = (0..self.rows.len())
             .filter(|i| {
                 let r = &self.rows[*i];
-                self.status_filter.admits(r.status())
+                self.in_scope(r)
+                    && self.status_filter.admits(r.scoped_status())
                     && self.area_filter.is_none_or(|a| a == r.info.area)
                     && (needle.is_empty() || r.mentions(&needle))
             })
             .collect();
-        let badness =
-            |i: &usize| std::cmp::Reverse(self.rows[*i].status().map_or(0, |s| s.row_rank() + 1));
+        let badness = |i: &usize| {
+            std::cmp::Reverse(
+                self.rows[*i]
+                    .scoped_status()
+                    .map_or(0, |s| s.row_rank() + 1),
+            )
+        };
         match self.sort {
             SortMode::Status => idx.sort_by_key(badness),
             SortMode::Area => idx.sort_by_key(|i| (self.rows[*i].info.area, badness(i))),
@@ -369,35 +392,123 @@ impl App {
         self.rows.iter_mut().find(|r| r.info.id == id)
     }
 
-    /// Count of rows per status (pending rows under `None`).
+    /// The findings table of `row`: findings in scope matching the findings search, sorted; the
+    /// findings that went away since the previous run last.
+    pub fn entries(&self, row: &Row) -> Vec<Entry> {
+        let needle = self.detail.search.trim().to_lowercase();
+        let mut current: Vec<usize> = row
+            .scoped
+            .iter()
+            .copied()
+            .filter(|i| needle.is_empty() || row.finding_matches(*i, &needle))
+            .collect();
+        let findings = row.findings();
+        sort_findings(&mut current, |i| &findings[i], self.detail.sort);
+        let mut gone: Vec<usize> = row
+            .scoped_gone
+            .iter()
+            .copied()
+            .filter(|i| {
+                needle.is_empty()
+                    || row.gone[*i].message.to_lowercase().contains(&needle)
+                    || row.gone[*i]
+                        .subject
+                        .display()
+                        .to_lowercase()
+                        .contains(&needle)
+            })
+            .collect();
+        sort_findings(&mut gone, |i| &row.gone[i], self.detail.sort);
+        if self.detail.reverse {
+            current.reverse();
+            gone.reverse();
+        }
+        current
+            .into_iter()
+            .map(Entry::Current)
+            .chain(gone.into_iter().map(Entry::Gone))
+            .collect()
+    }
+
+    /// The selected check and the finding selected in its table.
+    pub fn selected_finding(&self) -> Option<(&Row, Entry, &Finding)> {
+        let row = self.selected_row()?;
+        let entries = self.entries(row);
+        let entry = *entries.get(self.detail.selected.min(entries.len().checked_sub(1)?))?;
+        Some((row, entry, row.entry(entry)?))
+    }
+
+    /// Checks per status (never-run checks under `None`), among the checks in scope.
     pub fn counts(&self) -> BTreeMap<Option<Status>, usize> {
         let mut out = BTreeMap::new();
-        for r in &self.rows {
-            *out.entry(r.status()).or_insert(0) += 1;
+        for r in self.rows.iter().filter(|r| self.in_scope(r)) {
+            *out.entry(r.scoped_status()).or_insert(0) += 1;
         }
         out
     }
 
-    pub fn pending(&self) -> usize {
-        self.rows.iter().filter(|r| r.status().is_none()).count()
+    /// Findings in scope per status.
+    pub fn finding_counts(&self) -> BTreeMap<Status, usize> {
+        let mut out = BTreeMap::new();
+        for r in &self.rows {
+            for f in r.scoped_findings() {
+                *out.entry(f.status).or_insert(0) += 1;
+            }
+        }
+        out
     }
 
-    /// All findings of finished rows, in catalogue order.
+    /// Findings in scope that appeared and went away since the previous run.
+    pub fn changes(&self) -> (usize, usize) {
+        self.rows.iter().fold((0, 0), |(n, g), r| {
+            let (rn, rg) = r.changes();
+            (n + rn, g + rg)
+        })
+    }
+
+    /// Checks that have not reported in the current run.
+    pub fn pending(&self) -> usize {
+        self.rows.iter().filter(|r| r.is_pending()).count()
+    }
+
+    /// All findings shown (the current run's, or the previous run's while a check runs again), in
+    /// catalogue order, whatever the scope.
     pub fn all_findings(&self) -> Vec<Finding> {
+        self.rows_in_catalogue_order()
+            .iter()
+            .flat_map(|r| r.findings().iter().cloned())
+            .collect()
+    }
+
+    /// The findings in scope, in catalogue order.
+    pub fn scoped_findings(&self) -> Vec<Finding> {
+        self.rows_in_catalogue_order()
+            .iter()
+            .flat_map(|r| r.scoped_findings().cloned())
+            .collect()
+    }
+
+    fn rows_in_catalogue_order(&self) -> Vec<&Row> {
         let mut rows: Vec<&Row> = self.rows.iter().collect();
         rows.sort_by_key(|r| {
             crate::catalogue::CHECK_IDS
                 .iter()
                 .position(|id| *id == r.info.id)
         });
-        rows.iter()
-            .flat_map(|r| r.findings().iter().cloned())
-            .collect()
+        rows
     }
 
     /// Whether something on screen moves with time (spinner, elapsed counters).
     pub fn animating(&self) -> bool {
         matches!(self.run, RunState::Running { .. })
+    }
+
+    /// When the next automatic refresh starts (`clock.now` then), with `--refresh`.
+    pub fn next_refresh(&self) -> Option<Duration> {
+        match (self.refresh, self.run) {
+            (Some(every), RunState::Finished { .. }) => Some(self.read_at? + every),
+            _ => None,
+        }
     }
 
     /// The spinner character for the current frame: ASCII plus the box-drawing bar every console
@@ -434,6 +545,21 @@ impl App {
             }
         }
         Waiting::Inputs(waiting)
+    }
+}
+
+/// Sorts finding indices by `sort`: worst first (then by subject), or by subject, node or message.
+fn sort_findings<'f>(idx: &mut [usize], get: impl Fn(usize) -> &'f Finding, sort: FindingSort) {
+    let worst = |f: &Finding| std::cmp::Reverse(f.status.row_rank());
+    match sort {
+        FindingSort::Status => {
+            idx.sort_by_cached_key(|i| (worst(get(*i)), get(*i).subject.display()))
+        }
+        FindingSort::Subject => idx.sort_by_cached_key(|i| get(*i).subject.display()),
+        FindingSort::Node => {
+            idx.sort_by_cached_key(|i| (get(*i).node.clone().is_none(), get(*i).node.clone()))
+        }
+        FindingSort::Message => idx.sort_by(|a, b| get(*a).message.cmp(&get(*b).message)),
     }
 }
 
@@ -500,16 +626,20 @@ mod tests {
             ],
             Theme::MONO,
         );
-        let done = |f: Vec<Finding>| RowState::Done {
-            findings: f,
-            elapsed: Duration::ZERO,
-        };
-        app.rows[0].state = done(vec![finding("a", Status::Pass, "fine")]);
-        app.rows[1].state = done(vec![
-            finding("b", Status::Pass, "ok"),
-            finding("b", Status::Fail, "subnet.env is missing"),
-        ]);
-        app.rows[2].state = done(vec![]);
+        app.set_result(
+            "a",
+            vec![finding("a", Status::Pass, "fine")],
+            Duration::ZERO,
+        );
+        app.set_result(
+            "b",
+            vec![
+                finding("b", Status::Pass, "ok"),
+                finding("b", Status::Fail, "subnet.env is missing"),
+            ],
+            Duration::ZERO,
+        );
+        app.set_result("c", vec![], Duration::ZERO);
         app
     }
 
@@ -540,6 +670,67 @@ mod tests {
         app.area_filter = None;
         app.search = "SUBNET".into();
         assert_eq!(app.visible(), vec![1]);
+    }
+
+    #[test]
+    fn scope_hides_checks_without_findings_in_it_and_counts_follow() {
+        let mut app = app();
+        app.rows[0].set_done(
+            vec![{
+                let mut f = finding("a", Status::Warn, "on win-2");
+                f.node = Some("win-2".into());
+                f.subject = Subject::node("win-2");
+                f
+            }],
+            Duration::ZERO,
+            &Scope::default(),
+        );
+        app.set_scope(Scope {
+            node: Some("win-2".into()),
+            namespace: None,
+        });
+        // a has a finding about win-2; d has never reported; b and c have nothing about it.
+        let ids: Vec<&str> = app
+            .visible()
+            .iter()
+            .map(|i| app.rows[*i].info.id.as_str())
+            .collect();
+        assert_eq!(ids, ["a", "d"]);
+        assert_eq!(app.counts().get(&Some(Status::Warn)), Some(&1));
+        assert_eq!(app.counts().get(&Some(Status::Fail)), None);
+        assert_eq!(app.finding_counts().values().sum::<usize>(), 1);
+        app.set_scope(Scope::default());
+        assert_eq!(app.finding_counts().values().sum::<usize>(), 3);
+    }
+
+    #[test]
+    fn the_findings_table_sorts_and_filters() {
+        let mut app = app();
+        let row = |app: &App| app.rows[1].clone();
+        let r = row(&app);
+        let first = |app: &App, r: &Row| r.entry(app.entries(r)[0]).unwrap().message.clone();
+        assert_eq!(first(&app, &r), "subnet.env is missing");
+        app.detail.reverse = true;
+        assert_eq!(first(&app, &r), "ok");
+        app.detail.reverse = false;
+        app.detail.sort = FindingSort::Message;
+        assert_eq!(first(&app, &r), "ok");
+        app.detail.search = "SUBNET".into();
+        assert_eq!(app.entries(&r).len(), 1);
+    }
+
+    #[test]
+    fn wall_clock_reads_in_utc() {
+        let clock = Clock {
+            now: Duration::ZERO,
+            frame: 0,
+            started_at: Some(time::macros::datetime!(2026-01-23 04:16:40 UTC)),
+        };
+        assert_eq!(
+            clock.wall(Duration::from_secs(65)).as_deref(),
+            Some("04:17:45 UTC")
+        );
+        assert_eq!(Clock::default().wall(Duration::ZERO), None);
     }
 
     #[test]

@@ -1,10 +1,14 @@
-//! Terminal setup and teardown: raw mode, the alternate screen, mouse capture, hidden cursor. The
-//! terminal is restored on every way out: normal return (the `Session` guard's `Drop`), early
-//! returns and errors (same guard), and panics (a panic hook that restores before the panic message
-//! is printed, so the message is readable and the shell is usable). Restoring twice is harmless.
+//! Terminal setup and teardown: raw mode, the alternate screen, mouse capture, bracketed paste,
+//! hidden cursor. The terminal is restored on every way out: normal return (the `Session` guard's
+//! `Drop`), early returns and errors (same guard), panics (a panic hook that restores before the
+//! panic message is printed, so the message is readable and the shell is usable), and termination
+//! signals (the event loop stops on SIGTERM, SIGHUP, SIGINT and SIGQUIT, see `signals`, and drops
+//! the guard). Restoring twice is harmless.
 
 use ratatui::backend::CrosstermBackend;
-use ratatui::crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use ratatui::crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
 use ratatui::crossterm::terminal::{
     disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
 };
@@ -27,6 +31,17 @@ pub fn panicked() -> bool {
     PANICKED.load(Ordering::SeqCst)
 }
 
+/// Woken by the panic hook, so that the event loop, which sleeps while nothing happens, learns of
+/// a panic on another thread at once.
+static PANIC_NOTICE: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// Completes when some thread has panicked since the TUI started.
+pub async fn panic_notice() {
+    while !panicked() {
+        PANIC_NOTICE.notified().await;
+    }
+}
+
 /// Owns the TUI mode of the terminal; dropping it restores the terminal.
 pub struct Session {
     pub terminal: Tui,
@@ -39,7 +54,13 @@ impl Session {
         enable_raw_mode()?;
         ACTIVE.store(true, Ordering::SeqCst);
         let mut stdout = io::stdout();
-        let entered = execute!(stdout, EnterAlternateScreen, cursor::Hide).and_then(|_| {
+        let entered = execute!(
+            stdout,
+            EnterAlternateScreen,
+            cursor::Hide,
+            EnableBracketedPaste
+        )
+        .and_then(|_| {
             if mouse {
                 execute!(stdout, EnableMouseCapture)
             } else {
@@ -91,6 +112,7 @@ pub fn restore() {
     let _ = execute!(
         stdout,
         DisableMouseCapture,
+        DisableBracketedPaste,
         LeaveAlternateScreen,
         cursor::Show
     );
@@ -105,6 +127,7 @@ fn install_panic_hook() {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             PANICKED.store(true, Ordering::SeqCst);
+            PANIC_NOTICE.notify_one();
             restore();
             previous(info);
         }));

@@ -163,6 +163,7 @@ ConvertTo-Json -InputObject @(Get-HnsNetwork) -Depth 10"#;
 $ubr = (Get-ItemProperty 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion' -ErrorAction SilentlyContinue).UBR
 [pscustomobject]@{ os = [pscustomobject]@{ caption = $os.Caption; version = $os.Version; build = $os.BuildNumber; ubr = $ubr }; computer = [pscustomobject]@{ manufacturer = $cs.Manufacturer; model = $cs.Model; hypervisor_present = $cs.HypervisorPresent } } | ConvertTo-Json -Depth 3"#;
     vec![
+        NodeCommand::powershell("eventlog", &eventlog_command()),
         NodeCommand::powershell("services", services),
         NodeCommand::powershell("hns-networks", hns),
         NodeCommand::powershell("net-adapters", adapters),
@@ -170,6 +171,63 @@ $ubr = (Get-ItemProperty 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion' -E
         NodeCommand::powershell("env", env),
         NodeCommand::powershell("system", system),
     ]
+}
+
+/// The Windows PowerShell 5.1 command that reads the Event Log tails of `node-paths.toml`
+/// `[eventlog]`: one JSON object, each tail's name -> its events (`Select TimeCreated, ProviderName,
+/// Id, LevelDisplayName, Message`, newest first). A provider or log that does not exist on the node
+/// gives an empty tail.
+pub fn eventlog_command() -> String {
+    let plan = &crate::catalogue::data::node_paths().eventlog;
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    let mut script = String::from("$tails = [ordered]@{}\n");
+    for q in &plan.tail {
+        let mut filter = Vec::new();
+        if let Some(log) = &q.log {
+            filter.push(format!("LogName = {}", quote(log)));
+        }
+        if let Some(provider) = &q.provider {
+            filter.push(format!("ProviderName = {}", quote(provider)));
+        }
+        if !q.ids.is_empty() {
+            let ids: Vec<String> = q.ids.iter().map(u32::to_string).collect();
+            filter.push(format!("Id = {}", ids.join(",")));
+        }
+        script.push_str(&format!(
+            "$tails[{}] = @(Get-WinEvent -FilterHashtable @{{ {} }} -MaxEvents {} -ErrorAction SilentlyContinue | Select-Object TimeCreated, ProviderName, Id, LevelDisplayName, Message)\n",
+            quote(&q.name),
+            filter.join("; "),
+            plan.max_events
+        ));
+    }
+    script.push_str("ConvertTo-Json -InputObject $tails -Depth 3");
+    script
+}
+
+/// Writes each tail of the `eventlog` command's output as `node/eventlog/NAME.json`.
+fn put_eventlogs(store: &mut MemoryStore, output: &[u8]) -> Result<(), String> {
+    let text = crate::sources::text::decode(output);
+    let v = records::parse_json(&text, "the Event Log tails")?;
+    let Value::Object(tails) = v else {
+        return Err("the Event Log tails are not a JSON object".to_string());
+    };
+    let names: Vec<&str> = crate::catalogue::data::node_paths()
+        .eventlog
+        .tail
+        .iter()
+        .map(|q| q.name.as_str())
+        .collect();
+    for (name, events) in tails {
+        // Only the names the plan asked for become file names.
+        if let Some(name) = names.iter().find(|n| **n == name) {
+            let events = match events {
+                Value::Null => Value::Array(Vec::new()),
+                other => other,
+            };
+            put_json(store, &format!("node/eventlog/{name}.json"), &events);
+        }
+    }
+    Ok(())
 }
 
 /// Services sc.exe is asked about when PowerShell cannot list them.
@@ -272,6 +330,9 @@ pub fn collect(
                 }
             }
         }
+        if let Err(e) = get("eventlog").and_then(|b| put_eventlogs(&mut store, &b)) {
+            errors.insert("eventlog".into(), e.into());
+        }
         match get("env").and_then(|b| super::parse_env(&crate::sources::text::decode(&b))) {
             Ok(env) => put_json(&mut store, "node/env.json", &json!(env)),
             Err(e) => {
@@ -293,6 +354,7 @@ pub fn collect(
         for (part, _) in super::RECORD_FILES {
             not_collected.insert(part.into(), opts.not_queried_because.clone().into());
         }
+        not_collected.insert("eventlog".into(), opts.not_queried_because.clone().into());
     }
 
     let fs = NodeRoot::new(opts.root.clone(), opts.other_drives);

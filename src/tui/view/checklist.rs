@@ -1,8 +1,11 @@
 //! The checklist: one row per check with its status (glyph and word), area, id, and the one line
-//! that matters (the worst finding's message, what a pending check waits for, or the error of the
-//! input it needed). The box title says how the list is sorted and filtered.
+//! that matters (the worst finding's message in scope and, while searching, matching the search;
+//! what a pending check waits for, or the error of the input it needed; what changed since the
+//! previous run). Status and counts follow the scope. The box title says how the list is scoped,
+//! sorted and filtered.
 
-use super::super::state::{format_elapsed, App, Row, RunState, Screen, SortMode, Waiting};
+use super::super::row::Row;
+use super::super::state::{format_elapsed, App, RunState, Screen, SortMode, Waiting};
 use super::text;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
@@ -35,7 +38,7 @@ pub fn clamp_offset(offset: usize, selected: usize, len: usize, rows: usize) -> 
 
 /// The status cell: the label of a finished row, or the spinner for a pending one.
 fn status_label(app: &App, row: &Row) -> String {
-    match row.status() {
+    match row.scoped_status() {
         Some(s) => s.label().to_string(),
         None => format!("{} WAIT", app.spinner()),
     }
@@ -64,16 +67,37 @@ pub fn result_line(app: &App, row: &Row) -> (String, Style) {
             ),
         };
     }
-    let findings = row.findings_worst_first();
-    let Some(worst) = findings.first() else {
-        return ("finished without findings".to_string(), Style::new());
+    let needle = app.search.trim().to_lowercase();
+    let mut shown: Vec<usize> = row.scoped.clone();
+    if !needle.is_empty() && shown.iter().any(|i| row.finding_matches(*i, &needle)) {
+        shown.retain(|i| row.finding_matches(*i, &needle));
+    }
+    let findings = row.findings();
+    let worst = shown
+        .iter()
+        .copied()
+        .max_by_key(|i| (findings[*i].status.row_rank(), std::cmp::Reverse(*i)));
+    let (new, gone) = row.changes();
+    let mut text = String::new();
+    if row.is_refreshing() {
+        text.push_str(&format!("{} ", app.spinner()));
+    }
+    if new + gone > 0 {
+        text.push_str(&format!("+{new} −{gone} · "));
+    }
+    let Some(worst) = worst else {
+        text.push_str(if gone > 0 {
+            "no finding in scope any more"
+        } else {
+            "finished without findings"
+        });
+        return (text, Style::new());
     };
-    let more = findings.len() - 1;
-    let text = if more > 0 {
-        format!("{} (+{more} more)", worst.message)
-    } else {
-        worst.message.clone()
-    };
+    text.push_str(&findings[worst].message);
+    let more = shown.len() - 1;
+    if more > 0 {
+        text.push_str(&format!(" (+{more} more)"));
+    }
     (text, Style::new())
 }
 
@@ -81,13 +105,15 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let t = app.theme;
     let visible = app.visible();
     let focused = app.screen == Screen::Checklist;
-    let mut title = format!(
-        " Checks {}/{} · sort: {} · filter: {}",
-        visible.len(),
-        app.rows.len(),
+    let mut title = format!(" Checks {}/{}", visible.len(), app.rows.len());
+    if !app.scope.is_everything() {
+        title.push_str(&format!(" about {}", app.scope.describe()));
+    }
+    title.push_str(&format!(
+        " · sort: {} · filter: {}",
         app.sort.label(),
         app.status_filter.label()
-    );
+    ));
     if let Some(a) = app.area_filter {
         title.push_str(&format!(" · area: {}", a.as_str()));
     }
@@ -121,10 +147,17 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     if visible.is_empty() {
         let msg = if app.rows.is_empty() {
             "No check is selected (--only/--skip left none)."
+        } else if !app.scope.is_everything() {
+            "No check has a finding in this scope that matches the filter or search. x clears the filters; N or A changes the scope."
         } else {
             "No check matches the filter or search. Press x to clear them."
         };
-        frame.render_widget(Paragraph::new(format!(" {msg}")).block(block), area);
+        frame.render_widget(
+            Paragraph::new(format!(" {msg}"))
+                .wrap(ratatui::widgets::Wrap { trim: false })
+                .block(block),
+            area,
+        );
         return;
     }
 
@@ -170,7 +203,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
                 Cell::from(marker),
                 Cell::from(Span::styled(
                     status_label(app, row),
-                    t.row_status(row.status()),
+                    t.row_status(row.scoped_status()),
                 )),
             ];
             if show_area {

@@ -29,8 +29,11 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
     let t = app.theme;
     let mut out: Vec<Line<'static>> = text::block(
         "windoctor runs the Kubernetes Windows troubleshooting checklist. Each row is one check; \
-         open it (Enter) to read why it failed, the evidence, and the fix commands with your \
-         cluster's values, then copy the fix (c) or write all fixes to a file (w).",
+         open it (Enter) for its findings: pick one to read why it failed, open its evidence \
+         (Enter) or the object it is about (o), and copy its fix (c) or one command (1-9). N \
+         narrows everything to one Windows node, A to one namespace; R reads the cluster again \
+         and marks findings that appeared (+) or went away (−). The header counts checks (one \
+         status per check: its worst finding) and findings.",
         1,
         width,
         Style::new(),
@@ -38,7 +41,11 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
     for ctx in [
         Context::Checklist,
         Context::Detail,
+        Context::Evidence,
+        Context::Object,
+        Context::Commands,
         Context::Search,
+        Context::Picker,
         Context::Global,
     ] {
         out.push(Line::default());

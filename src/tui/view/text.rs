@@ -77,6 +77,26 @@ pub fn wrap(text: &str, max: usize) -> Vec<String> {
     out
 }
 
+/// Cuts one line into pieces of at most `max` columns, keeping every character (spacing included);
+/// an empty line gives one empty piece. For logs and files, whose spacing matters.
+pub fn wrap_chars(line: &str, max: usize) -> Vec<String> {
+    let max = max.max(1);
+    let mut out = Vec::new();
+    let mut piece = String::new();
+    let mut used = 0;
+    for c in line.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > max && !piece.is_empty() {
+            out.push(std::mem::take(&mut piece));
+            used = 0;
+        }
+        piece.push(c);
+        used += w;
+    }
+    out.push(piece);
+    out
+}
+
 /// Wraps `text` into lines of `width` columns, each starting with `indent` spaces, in `style`.
 pub fn block(text: &str, indent: usize, width: usize, style: Style) -> Vec<Line<'static>> {
     let pad = " ".repeat(indent);
@@ -129,6 +149,13 @@ mod tests {
         assert_eq!(truncate("short", 8), "short");
         assert_eq!(truncate("트러블슈팅", 5), "트러…");
         assert_eq!(width("✓ PASS"), 6);
+    }
+
+    #[test]
+    fn wrap_chars_keeps_spacing() {
+        assert_eq!(wrap_chars("ab  cd", 3), ["ab ", " cd"]);
+        assert_eq!(wrap_chars("", 3), [""]);
+        assert_eq!(wrap_chars("트러블", 4), ["트러", "블"]);
     }
 
     #[test]
