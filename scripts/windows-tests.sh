@@ -46,6 +46,8 @@ WINE=$(wine_bin)
 
 # 3. The Windows build of the library, binary and tests.
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
+# Wine needs an absolute prefix; CARGO_TARGET_DIR may be relative or absolute.
+case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$PWD/$TARGET_DIR" ;; esac
 OUT="$TARGET_DIR/$TARGET/debug"
 say "building for $TARGET (cargo test --no-run)"
 cargo test --target "$TARGET" --no-run --quiet "$@"
@@ -61,7 +63,7 @@ fi
 cmp -s "$STUB" "$OUT/deps/bcryptprimitives.dll" 2>/dev/null || cp "$STUB" "$OUT/deps/"
 
 # 5. A Wine prefix of our own, initialised once.
-export WINEPREFIX=${WINDOCTOR_WINEPREFIX:-$PWD/$TARGET_DIR/wine-prefix}
+export WINEPREFIX=${WINDOCTOR_WINEPREFIX:-$TARGET_DIR/wine-prefix}
 export WINEDEBUG=-all
 if [ ! -f "$WINEPREFIX/system.reg" ]; then
   say "initialising the Wine prefix $WINEPREFIX"
