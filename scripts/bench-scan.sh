@@ -1,38 +1,46 @@
 #!/usr/bin/env bash
-# Benchmark: the full headless scan (`windoctor --report json`) against
-# `kubectl get nodes,pods,events,services,daemonsets,configmaps -A -o json`,
-# both reading the same generated cluster from the loopback fake API server
-# (`fakeapi --generate`). Prints wall time and peak RSS (GNU time) for each
-# size, their ratios, and the cost growth of windoctor at 1x, 2x and 4x.
+# Benchmark: windoctor against the raw-fetch floor on generated clusters.
 #
-# usage: scripts/bench-scan.sh [--runs N] [--seed S] [--sizes "N:M ..."]
-#                              [--growth "N:M N:M N:M"] [--no-build] [--out FILE]
-#   --runs N      measured runs per tool and size (default 3, after a light warm-up)
-#   --sizes       nodes:pods pairs of the comparison table (default "500:15000 5000:150000")
-#   --growth      three nodes:pods pairs at 1x, 2x, 4x (default "1250:37500 2500:75000 5000:150000")
+# For each cluster (served on 127.0.0.1 by `fakeapi --generate`), measures
+# with GNU time (wall, CPU = user + system, peak RSS), median of --runs runs:
+#   floor    `rawfetch`: fetches and inflates the pages the scan reads (same
+#            page size, same concurrency, gzip), parses nothing
+#   scan     `windoctor --report json`
+#   capture  `windoctor capture DIR --full` (every object, a folder) and its size
+#   archive  `windoctor capture FILE.zip` (the default: the Windows share for a
+#            bug report) and its size
+#   replay   `windoctor --snapshot` of that folder and of that archive
+# and prints every figure beside the floor's, then the targets of the
+# 5,000-node / 150,000-pod rows (met or missed, with the figure).
+#
+# usage: scripts/bench-scan.sh [--runs N] [--seed S] [--growth "N:M N:M N:M"]
+#                              [--shares "P ..."] [--no-build] [--out FILE]
+#   --runs N      measured runs per tool and cluster (default 3, after a warm-up)
+#   --growth      three nodes:pods sizes at 1x, 2x, 4x with 10% Windows nodes
+#                 (default "1250:37500 2500:75000 5000:150000")
+#   --shares      Windows percentages also measured at the largest size
+#                 (default "1"; the 10% row is the 4x row)
 #   --no-build    use the existing release binaries
 #   --out FILE    also write the markdown tables to FILE
-# Environment: KUBECTL (default: the v1.32 build behind the gcloud kubectl
-# dispatcher when present, else `kubectl` on PATH).
-#
-# Everything listens on 127.0.0.1 only; the server is stopped on exit.
+# Binaries come from ${CARGO_TARGET_DIR:-target}/release. Everything listens
+# on 127.0.0.1 only; the server is stopped and the scratch folder removed on exit.
 set -euo pipefail
 
 runs=3
 seed=1
-sizes="500:15000 5000:150000"
 growth="1250:37500 2500:75000 5000:150000"
+shares="1"
 build=1
 out=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs="$2"; shift 2 ;;
     --seed) seed="$2"; shift 2 ;;
-    --sizes) sizes="$2"; shift 2 ;;
     --growth) growth="$2"; shift 2 ;;
+    --shares) shares="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
     --out) out="$2"; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "bench-scan: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -42,21 +50,15 @@ cd "$root"
 if [ "$build" = 1 ]; then
   cargo build --release -p windoctor -p windoctor-testkit >&2
 fi
-windoctor="$root/target/release/windoctor"
-fakeapi="$root/target/release/fakeapi"
-for bin in "$windoctor" "$fakeapi"; do
+target="${CARGO_TARGET_DIR:-$root/target}"
+case "$target" in /*) ;; *) target="$root/$target" ;; esac
+windoctor="$target/release/windoctor"
+fakeapi="$target/release/fakeapi"
+rawfetch="$target/release/rawfetch"
+for bin in "$windoctor" "$fakeapi" "$rawfetch"; do
   [ -x "$bin" ] || { echo "bench-scan: $bin is missing (run without --no-build)" >&2; exit 2; }
 done
 [ -x /usr/bin/time ] || { echo "bench-scan: GNU time (/usr/bin/time) is required: apt-get install time" >&2; exit 2; }
-
-if [ -z "${KUBECTL:-}" ]; then
-  KUBECTL="$(command -v kubectl || true)"
-  if [ -n "$KUBECTL" ]; then
-    real="$(readlink -f "$KUBECTL")"
-    [ -x "$(dirname "$real")/kubectl.1.32" ] && KUBECTL="$(dirname "$real")/kubectl.1.32"
-  fi
-fi
-[ -n "$KUBECTL" ] && [ -x "$KUBECTL" ] || { echo "bench-scan: kubectl not found; set KUBECTL" >&2; exit 2; }
 
 work="$(mktemp -d)"
 server_pid=""
@@ -70,11 +72,10 @@ stop_server() {
 cleanup() { stop_server; rm -rf "$work"; }
 trap cleanup EXIT
 
-# start_server NODES PODS: generates the cluster and waits (bounded) for the URL.
+# start_server SPEC: generates the cluster of `--generate SPEC` and waits (bounded) for it.
 start_server() {
-  rm -f "$work/url" "$work/kubeconfig"
-  "$fakeapi" --generate "nodes=$1,pods=$2,seed=$seed" --kubeconfig-out "$work/kubeconfig" \
-    >"$work/url" 2>"$work/fakeapi.log" &
+  rm -f "$work/kubeconfig"
+  "$fakeapi" --generate "$1" --kubeconfig-out "$work/kubeconfig" >"$work/url" 2>"$work/fakeapi.log" &
   server_pid=$!
   for _ in $(seq 1 1200); do
     if [ -s "$work/kubeconfig" ]; then return 0; fi
@@ -86,103 +87,146 @@ start_server() {
   echo "bench-scan: fakeapi did not start within 600 s" >&2; exit 1
 }
 
-# measure NAME: runs the tool once under GNU time, appends "wall_s rss_kib".
-measure() {
-  local tool="$1" result="$work/time.out" status=0
-  case "$tool" in
-    windoctor)
-      # The lists only, as kubectl reads them: the node-data phase (reading every Windows node
-      # through the API) is measured by scripts/bench-node-data.sh (section at the end).
-      WINDOCTOR_TIMINGS=1 /usr/bin/time -f "%e %M" -o "$result" \
-        "$windoctor" --report json --no-node-data --kubeconfig "$work/kubeconfig" >"$work/report.json" 2>"$work/windoctor.err" || status=$?
-      # Exit 1 only means findings at or above --fail-on.
-      [ "$status" -le 1 ] || { echo "bench-scan: windoctor failed ($status): $(tail -3 "$work/windoctor.err")" >&2; exit 1; }
-      # When the last list arrived, and the slowest checks.
-      lists="$(sed -n 's/^windoctor: timing: input .* done after \([0-9.]*\) s.*/\1/p' "$work/windoctor.err" | sort -g | tail -1)"
-      echo "$(tail -1 "$result") ${lists:-0}"
-      return 0
-      ;;
-    kubectl)
-      HOME="$work" /usr/bin/time -f "%e %M" -o "$result" \
-        "$KUBECTL" --kubeconfig "$work/kubeconfig" --cache-dir "$work/kube-cache" \
-        get nodes,pods,events,services,daemonsets,configmaps -A -o json >"$work/kubectl.json" 2>"$work/tool.err" || status=$?
-      [ "$status" = 0 ] || { echo "bench-scan: kubectl failed ($status): $(tail -3 "$work/tool.err")" >&2; exit 1; }
-      ;;
+# timed OK_CODES CMD...: runs CMD under GNU time; prints "wall_s cpu_s rss_kib". Exit codes
+# other than those in OK_CODES (e.g. "0 1": 1 only means findings) end the benchmark.
+timed() {
+  local ok="$1" status=0
+  shift
+  /usr/bin/time -f "%e %U %S %M" -o "$work/time.out" "$@" >"$work/stdout" 2>"$work/stderr" || status=$?
+  case " $ok " in
+    *" $status "*) ;;
+    *) echo "bench-scan: $* failed ($status): $(tail -3 "$work/stderr")" >&2; exit 1 ;;
   esac
-  echo "$(tail -1 "$result") 0"
+  awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' <(tail -1 "$work/time.out")
+}
+
+# measure WHAT: one run of WHAT; prints "wall_s cpu_s rss_kib size_bytes". Scan and capture read
+# the lists only, as the floor does: the node-data phase (reading every Windows node through the
+# API) is measured by scripts/bench-node-data.sh (section at the end).
+measure() {
+  local kc="$work/kubeconfig" line size=0
+  case "$1" in
+    floor) line="$(timed 0 "$rawfetch" --kubeconfig "$kc")" ;;
+    scan) line="$(timed "0 1" "$windoctor" --report json --no-node-data --kubeconfig "$kc")" ;;
+    capture)
+      rm -rf "$work/full"
+      line="$(timed 0 "$windoctor" capture "$work/full" --full --no-node-data --kubeconfig "$kc")"
+      size="$(du -sb "$work/full" | cut -f1)"
+      ;;
+    archive)
+      rm -f "$work/share.zip"
+      line="$(timed 0 "$windoctor" capture "$work/share.zip" --no-node-data --kubeconfig "$kc")"
+      size="$(stat -c %s "$work/share.zip")"
+      ;;
+    replay) line="$(timed "0 1" "$windoctor" --report json --snapshot "$work/full")" ;;
+    replay-archive) line="$(timed "0 1" "$windoctor" --report json --snapshot "$work/share.zip")" ;;
+  esac
+  echo "$line $size"
 }
 
 # median of the numbers on stdin
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
-declare -A wall rss lists
-# bench NODES PODS: fills wall[tool,N:M] and rss[tool,N:M] with medians.
+tools="floor scan capture archive replay replay-archive"
+declare -A wall cpu rss size
+# bench KEY SPEC: fills wall/cpu/rss/size[tool,KEY] with medians.
 bench() {
-  local n="$1" m="$2" key="$1:$2"
-  if [ -n "${wall[windoctor,$key]:-}" ]; then return 0; fi
-  echo "bench-scan: generating nodes=$n pods=$m seed=$seed ..." >&2
-  start_server "$n" "$m"
-  # Warm-up: the binaries into the page cache, kubectl's discovery cache filled.
+  local key="$1" spec="$2"
+  echo "bench-scan: generating $spec ..." >&2
+  start_server "$spec"
+  "$rawfetch" --kubeconfig "$work/kubeconfig" >/dev/null
   "$windoctor" --report json --kubeconfig "$work/kubeconfig" --only version-skew >/dev/null 2>&1 || true
-  HOME="$work" "$KUBECTL" --kubeconfig "$work/kubeconfig" --cache-dir "$work/kube-cache" \
-    get namespaces -o name >/dev/null 2>&1 || true
-  : >"$work/windoctor.times"
-  : >"$work/kubectl.times"
+  for tool in $tools; do : >"$work/$tool.times"; done
   for i in $(seq 1 "$runs"); do
-    for tool in windoctor kubectl; do
+    for tool in $tools; do
       line="$(measure "$tool")"
       echo "$line" >>"$work/$tool.times"
-      read -r w r l <<<"$line"
-      echo "bench-scan:   $n/$m run $i $tool: wall $w s, peak RSS $(( r / 1024 )) MiB$([ "$tool" = windoctor ] && echo ", lists done at $l s")" >&2
+      read -r w c r s <<<"$line"
+      echo "bench-scan:   $key run $i $tool: wall $w s, CPU $c s, peak RSS $((r / 1024)) MiB$([ "$s" != 0 ] && echo ", $s bytes")" >&2
     done
   done
-  for tool in windoctor kubectl; do
+  for tool in $tools; do
     wall[$tool,$key]="$(cut -d' ' -f1 "$work/$tool.times" | median)"
-    rss[$tool,$key]="$(cut -d' ' -f2 "$work/$tool.times" | median)"
-    lists[$tool,$key]="$(cut -d' ' -f3 "$work/$tool.times" | median)"
+    cpu[$tool,$key]="$(cut -d' ' -f2 "$work/$tool.times" | median)"
+    rss[$tool,$key]="$(cut -d' ' -f3 "$work/$tool.times" | median)"
+    size[$tool,$key]="$(cut -d' ' -f4 "$work/$tool.times" | median)"
   done
-  echo "bench-scan:   slowest checks of the last windoctor run: $(sed -n 's/^windoctor: timing: check \([^ ]*\) took \([0-9.]*\) ms.*/\2 \1/p' "$work/windoctor.err" | sort -gr | head -5 | awk '{printf "%s %.0f ms; ", $2, $1}')" >&2
-  echo "bench-scan:   kubectl printed $(grep -c '^            "kind": "Pod",' "$work/kubectl.json" || true) pods; windoctor's report: $(tr -d '\n ' <"$work/report.json" | grep -o '"summary":{[^}]*}')" >&2
+  echo "bench-scan:   last scan's summary: $(tr -d '\n ' <"$work/stdout" | grep -o '"summary":{[^}]*}' || true)" >&2
   stop_server
 }
 
 mib() { awk -v k="$1" 'BEGIN {printf "%.0f", k/1024}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
+mb() { awk -v b="$1" 'BEGIN {printf "%.1f", b/1000000}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a/b; else print "-"}'; }
 
-for size in $sizes; do bench "${size%:*}" "${size#*:}"; done
-for size in $growth; do bench "${size%:*}" "${size#*:}"; done
+rows=()
+set -- $growth
+[ $# = 3 ] || { echo "bench-scan: --growth takes three nodes:pods sizes" >&2; exit 2; }
+factor=1
+for s in $growth; do
+  key="${factor}x ${s%:*}/${s#*:} 10%"
+  rows+=("$key")
+  bench "$key" "nodes=${s%:*},pods=${s#*:},seed=$seed"
+  factor=$((factor * 2))
+done
+largest="${3}"
+for p in $shares; do
+  key="4x ${largest%:*}/${largest#*:} ${p}%"
+  rows+=("$key")
+  bench "$key" "nodes=${largest%:*},pods=${largest#*:},seed=$seed,windows=$p"
+done
+
+check() { # check LABEL VALUE LIMIT UNIT
+  awk -v l="$1" -v v="$2" -v m="$3" -v u="$4" 'BEGIN {printf "| %s | %s%s | <= %s%s | %s |\n", l, v, u, m, u, (v <= m ? "met" : "MISSED")}'
+}
 
 {
-  echo "windoctor $("$windoctor" --version 2>/dev/null | head -1 || echo '?'), kubectl $("$KUBECTL" version --client 2>/dev/null | head -1), $(nproc) CPUs, median of $runs runs, seed $seed"
+  echo "$("$windoctor" --version 2>/dev/null | head -1 || echo windoctor), $(nproc) CPUs, median of $runs runs, seed $seed"
   echo
-  echo "| nodes / pods | windoctor wall | kubectl wall | wall ratio | windoctor peak RSS | kubectl peak RSS | RSS ratio |"
-  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-  for size in $sizes; do
-    n="${size%:*}"; m="${size#*:}"
-    echo "| $n / $m | ${wall[windoctor,$size]} s | ${wall[kubectl,$size]} s | $(ratio "${wall[windoctor,$size]}" "${wall[kubectl,$size]}") | $(mib "${rss[windoctor,$size]}") MiB | $(mib "${rss[kubectl,$size]}") MiB | $(ratio "${rss[windoctor,$size]}" "${rss[kubectl,$size]}") |"
+  echo "Wall time, CPU time (user + system) and peak RSS; x = the figure over the floor's."
+  echo
+  echo "| cluster (size nodes/pods Windows) | floor wall | floor CPU | floor RSS | scan wall | x | scan CPU | x | scan RSS |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  for k in "${rows[@]}"; do
+    echo "| $k | ${wall[floor,$k]} s | ${cpu[floor,$k]} s | $(mib "${rss[floor,$k]}") MiB | ${wall[scan,$k]} s | $(ratio "${wall[scan,$k]}" "${wall[floor,$k]}") | ${cpu[scan,$k]} s | $(ratio "${cpu[scan,$k]}" "${cpu[floor,$k]}") | $(mib "${rss[scan,$k]}") MiB |"
   done
   echo
-  echo "Cost growth (relative to the first row; \"lists done\" = when the last list arrived, before the checks that need it ran; per-pod memory = RSS growth / pod growth):"
+  echo "| cluster | full capture wall | x floor | RSS | folder size | archive (default) wall | x floor | RSS | archive size |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  for k in "${rows[@]}"; do
+    echo "| $k | ${wall[capture,$k]} s | $(ratio "${wall[capture,$k]}" "${wall[floor,$k]}") | $(mib "${rss[capture,$k]}") MiB | $(mb "${size[capture,$k]}") MB | ${wall[archive,$k]} s | $(ratio "${wall[archive,$k]}" "${wall[floor,$k]}") | $(mib "${rss[archive,$k]}") MiB | $(mb "${size[archive,$k]}") MB |"
+  done
   echo
-  echo "| size | nodes / pods | windoctor wall | windoctor lists done | windoctor RSS | kubectl wall | kubectl RSS | windoctor wall x | lists x | windoctor RSS x | windoctor KiB per added pod |"
-  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-  set -- $growth
-  base="$1"; base_pods="${base#*:}"
-  for size in $growth; do
-    m="${size#*:}"
-    factor="$(awk -v a="$m" -v b="$base_pods" 'BEGIN {printf "%gx", a/b}')"
-    per_pod="-"
-    if [ "$m" != "$base_pods" ]; then
-      per_pod="$(awk -v r="${rss[windoctor,$size]}" -v r0="${rss[windoctor,$base]}" -v p="$m" -v p0="$base_pods" 'BEGIN {printf "%.2f", (r-r0)/(p-p0)}')"
-    fi
-    echo "| $factor | ${size%:*} / $m | ${wall[windoctor,$size]} s | ${lists[windoctor,$size]} s | $(mib "${rss[windoctor,$size]}") MiB | ${wall[kubectl,$size]} s | $(mib "${rss[kubectl,$size]}") MiB | $(ratio "${wall[windoctor,$size]}" "${wall[windoctor,$base]}") | $(ratio "${lists[windoctor,$size]}" "${lists[windoctor,$base]}") | $(ratio "${rss[windoctor,$size]}" "${rss[windoctor,$base]}") | $per_pod |"
+  echo "| cluster | replay folder wall | x scan | RSS | replay archive wall | x scan | RSS |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+  for k in "${rows[@]}"; do
+    echo "| $k | ${wall[replay,$k]} s | $(ratio "${wall[replay,$k]}" "${wall[scan,$k]}") | $(mib "${rss[replay,$k]}") MiB | ${wall[replay-archive,$k]} s | $(ratio "${wall[replay-archive,$k]}" "${wall[scan,$k]}") | $(mib "${rss[replay-archive,$k]}") MiB |"
+  done
+  for k in "${rows[@]}"; do
+    case "$k" in 4x*) ;; *) continue ;; esac
+    echo
+    echo "Targets at $k:"
+    echo
+    echo "| target | measured | limit | |"
+    echo "| --- | ---: | ---: | --- |"
+    check "scan wall / floor wall" "$(ratio "${wall[scan,$k]}" "${wall[floor,$k]}")" 1.3 "x"
+    check "scan CPU / floor CPU" "$(ratio "${cpu[scan,$k]}" "${cpu[floor,$k]}")" 2.5 "x"
+    check "scan peak RSS" "$(mib "${rss[scan,$k]}")" 256 " MiB"
+    check "full capture peak RSS" "$(mib "${rss[capture,$k]}")" 128 " MiB"
+    check "full capture wall / floor wall" "$(ratio "${wall[capture,$k]}" "${wall[floor,$k]}")" 1.5 "x"
+    check "archive capture peak RSS" "$(mib "${rss[archive,$k]}")" 128 " MiB"
+    check "archive capture wall / floor wall" "$(ratio "${wall[archive,$k]}" "${wall[floor,$k]}")" 1.5 "x"
+    check "archive size" "$(mb "${size[archive,$k]}")" 25 " MB"
+    check "replay of the folder, wall / scan wall" "$(ratio "${wall[replay,$k]}" "${wall[scan,$k]}")" 1.0 "x"
+    check "replay of the folder, peak RSS" "$(mib "${rss[replay,$k]}")" 256 " MiB"
+    check "replay of the archive, wall / scan wall" "$(ratio "${wall[replay-archive,$k]}" "${wall[scan,$k]}")" 1.0 "x"
+    check "replay of the archive, peak RSS" "$(mib "${rss[replay-archive,$k]}")" 256 " MiB"
   done
 } | tee "${out:-/dev/null}"
 
 # --- Node data through the API (issue 10) -------------------------------------------------------
 # The node-data phase (system pod logs and statuses, configz, the kubelet's log directory of every
 # Windows node) on the largest size: its time and memory, with and without it. Kept in its own
-# script so that this one's tables stay comparable with kubectl.
-largest="${sizes##* }"
+# script so that this one's tables stay comparable with the floor.
 "$root/scripts/bench-node-data.sh" --no-build --runs "$runs" --seed "$seed" \
   --nodes "${largest%:*}" --pods "${largest#*:}" | tee -a "${out:-/dev/null}"

@@ -40,7 +40,11 @@ pub fn main_with(cli: Cli, argv0: Option<&str>) -> i32 {
             return EXIT_USAGE;
         }
     };
-    runtime.block_on(run(cli))
+    let code = runtime.block_on(run(cli));
+    // Work still blocked (a kubeconfig credential plugin that hangs past --request-timeout, a read
+    // of a stuck file) must not hold the exit: everything the run reports is already out.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    code
 }
 
 async fn run(cli: Cli) -> i32 {
@@ -57,8 +61,13 @@ async fn run(cli: Cli) -> i32 {
             return EXIT_USAGE;
         }
     }
-    if let Some(Command::Capture { dir }) = &cli.command {
-        return crate::commands::capture::run(&plan, dir).await;
+    if let Some(Command::Capture { path, full }) = &cli.command {
+        let scope = if *full {
+            crate::commands::capture::Scope::Full
+        } else {
+            crate::commands::capture::Scope::WindowsShare
+        };
+        return crate::commands::capture::run(&plan, path.as_deref(), scope).await;
     }
     if let Some(Command::NodePayload) = &cli.command {
         return crate::commands::fleet::node_payload(cli.connection.node.as_deref());

@@ -37,7 +37,7 @@ Windows node, and shows each finding with its evidence and a fix.\n\nWith no --r
 interactive TUI (when stdout is a terminal).",
     after_help = "Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; 2 usage or \
 configuration error; 3 nothing could be evaluated.\n\n\
-Examples:\n  windoctor --demo\n  windoctor --report json -o report.json\n  windoctor --snapshot ./bundle --report markdown\n  windoctor capture ./bundle\n  windoctor completions bash > /etc/bash_completion.d/windoctor"
+Examples:\n  windoctor --demo\n  windoctor --report json -o report.json\n  windoctor --snapshot ./bundle --report markdown\n  windoctor capture                  # a .zip for a bug report\n  windoctor capture ./bundle --full  # every object, as a directory\n  windoctor completions bash > /etc/bash_completion.d/windoctor"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -221,10 +221,17 @@ fn parse_refresh(text: &str) -> Result<std::time::Duration, String> {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write a bundle of the cluster (and, on a Windows node, the node) to DIR for offline runs.
+    /// Write a bundle of the cluster (and, on a Windows node, the node) for offline runs and bug
+    /// reports: by default the Windows share of the cluster as one .zip archive to attach to an
+    /// issue (replay it with --snapshot).
     Capture {
-        /// Directory to write the bundle into (created if absent).
-        dir: PathBuf,
+        /// Where to write: FILE.zip (an archive) or a new directory [default:
+        /// ./windoctor-capture-<time>.zip]. Never an existing file or non-empty directory.
+        path: Option<PathBuf>,
+        /// Capture every object of the lists read, not only the Windows share (pods on or aimed
+        /// at Windows nodes whole, the others as name, namespace, node and phase).
+        #[arg(long)]
+        full: bool,
     },
     /// Print shell completions for SHELL (bash, zsh, fish, powershell, elvish) on stdout.
     Completions {

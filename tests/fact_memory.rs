@@ -37,6 +37,16 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
+/// The counter is global: tests that measure with it take turns, or each would count the other's
+/// allocations.
+static MEASURING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn measuring() -> std::sync::MutexGuard<'static, ()> {
+    MEASURING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Bytes kept per parsed object of `file` in the bundle, and the file's bytes per object.
 fn kept_per_object<T: serde::de::DeserializeOwned>(
     bundle: &std::path::Path,
@@ -53,6 +63,7 @@ fn kept_per_object<T: serde::de::DeserializeOwned>(
 
 #[test]
 fn slim_facts_keep_a_fraction_of_each_object() {
+    let _turn = measuring();
     let mut data = ClusterData::generate(&GenerateSpec::new(100, 3_000, 3)).expect("generates");
     let dir = tempfile::tempdir().expect("temp dir");
     data.write_kubectl_bundle(dir.path()).expect("bundle");
@@ -68,4 +79,60 @@ fn slim_facts_keep_a_fraction_of_each_object() {
     // requested from the allocator): a 150,000-pod scan keeps under 1 GB of pod facts.
     assert!(pod_bytes < 6_600, "pods got fatter: {pod_bytes} B each");
     assert!(node_bytes < 8_000, "nodes got fatter: {node_bytes} B each");
+}
+
+/// Bytes kept per pod after the pod sieve (`facts::share`), split into pods kept whole and the
+/// others, on a generated cluster with a tenth of its nodes Windows; and per Service.
+#[test]
+fn sieved_pods_keep_little_of_the_pods_off_windows() {
+    use windoctor::facts::k8s::Service;
+    use windoctor::facts::share::PodSieve;
+    let _turn = measuring();
+    let mut data = ClusterData::generate(&GenerateSpec::new(200, 6_000, 5)).expect("generates");
+    let dir = tempfile::tempdir().expect("temp dir");
+    data.write_kubectl_bundle(dir.path()).expect("bundle");
+    let read = |file: &str| std::fs::read(dir.path().join("cluster").join(file)).expect("file");
+    let nodes: Vec<Node> = parse_objects(&read("nodes.json"), "nodes.json").expect("nodes");
+    let before = LIVE.load(Ordering::SeqCst);
+    let services: Vec<Service> =
+        parse_objects(&read("services.json"), "services.json").expect("services");
+    let service_bytes =
+        usize::try_from(LIVE.load(Ordering::SeqCst) - before).unwrap_or(0) / services.len().max(1);
+    let pods: Vec<Pod> = parse_objects(&read("pods.json"), "pods.json").expect("pods");
+    let mut sieve = PodSieve::new(&nodes, Some(&services));
+    let (mut whole, mut other) = ((0usize, 0usize), (0usize, 0usize));
+    let mut kept = Vec::with_capacity(pods.len());
+    for pod in pods {
+        // What the sifted pod keeps: the copy's allocations, less what the sieve frees of them.
+        let before = LIVE.load(Ordering::SeqCst);
+        let original = pod.clone();
+        let sifted = sieve.sift(original);
+        let after = LIVE.load(Ordering::SeqCst);
+        let bytes = usize::try_from(after - before).unwrap_or(0) + std::mem::size_of::<Pod>();
+        if sifted == pod {
+            whole = (whole.0 + 1, whole.1 + bytes);
+        } else {
+            other = (other.0 + 1, other.1 + bytes);
+        }
+        kept.push(sifted);
+    }
+    let per = |(n, b): (usize, usize)| b / n.max(1);
+    eprintln!(
+        "kept per pod: {} B whole ({} pods), {} B other ({} pods), Pod itself {} B; per Service {service_bytes} B",
+        per(whole),
+        whole.0,
+        per(other),
+        other.0,
+        std::mem::size_of::<Pod>()
+    );
+    assert!(
+        other.0 > whole.0 * 3,
+        "most pods are off Windows: {whole:?} {other:?}"
+    );
+    assert!(per(other) < 900, "other pods got fatter: {} B", per(other));
+    assert!(
+        per(whole) < 6_600,
+        "whole pods got fatter: {} B",
+        per(whole)
+    );
 }

@@ -451,7 +451,11 @@ fn capture_writes_what_the_api_gave_and_the_replay_finds_the_same() {
     let (live, _) = runtime
         .block_on(windoctor::engine::run_to_end(&plan))
         .expect("the live run finishes");
-    let code = runtime.block_on(windoctor::commands::capture::run(&plan, &bundle));
+    let code = runtime.block_on(windoctor::commands::capture::run(
+        &plan,
+        Some(&bundle),
+        windoctor::commands::capture::Scope::Full,
+    ));
     assert_eq!(code, 0);
     for path in [
         "nodes/win-1/node.json",

@@ -60,7 +60,13 @@ pub async fn before_run(plan: &RunPlan, args: &FleetArgs) -> Option<i32> {
         });
     }
     if let Some(dir) = &args.capture {
-        let code = crate::commands::capture::run(plan, dir).await;
+        // As `windoctor capture DIR`: the Windows share (the default scope).
+        let code = crate::commands::capture::run(
+            plan,
+            Some(dir.as_path()),
+            crate::commands::capture::Scope::WindowsShare,
+        )
+        .await;
         after_run(plan).await;
         return Some(code);
     }

@@ -12,11 +12,17 @@ pub(crate) fn offline(plan: &RunPlan) -> Result<Option<(Facts, SourceKind)>, Str
         SourceChoice::Demo => Ok(Some((sources::demo::facts(), SourceKind::Demo))),
         SourceChoice::Snapshot(dir) => {
             let store = sources::snapshot::open(dir)?;
+            let record = sources::bundle::CaptureRecord::read(store.as_ref());
+            let mut path = dir.display().to_string();
+            if record.incomplete() {
+                path.push_str(&format!(
+                    " (incomplete capture: capture.json lists {} error(s))",
+                    record.errors.len()
+                ));
+            }
             Ok(Some((
                 sources::bundle::read_bundle(store.as_ref()),
-                SourceKind::Snapshot {
-                    path: dir.display().to_string(),
-                },
+                SourceKind::Snapshot { path },
             )))
         }
         SourceChoice::Live => Ok(None),

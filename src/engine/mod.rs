@@ -147,7 +147,9 @@ async fn run_live(plan: &RunPlan, tx: UnboundedSender<Update>) {
     for input in CLUSTER_INPUTS {
         let _ = tx.send(Update::InputStarted(input.name));
     }
-    for read in sources::live::fetch_all(&conn.client, &plan.live) {
+    let (mut ctx, sieve) = sources::live::FetchContext::with_sieve();
+    let mut sieve = Some(sieve);
+    for read in sources::live::fetch_all(&conn.client, &plan.live, &mut ctx) {
         set.spawn(async move { Arrived::Cluster(read.await) });
     }
     let mut node_data = NodeDataPhase::new(plan);
@@ -159,6 +161,9 @@ async fn run_live(plan: &RunPlan, tx: UnboundedSender<Update>) {
                 let (input, outcome) = world.store(arrived);
                 if input == "nodes" {
                     crate::model::resolve_local_node(&mut world.facts, plan.node_name.as_deref());
+                }
+                if matches!(input, "nodes" | "services") {
+                    send_sieve(&mut sieve, &world.facts.cluster);
                 }
                 let _ = tx.send(Update::InputDone {
                     input,
@@ -195,6 +200,26 @@ async fn run_live(plan: &RunPlan, tx: UnboundedSender<Update>) {
         world,
         source: conn.source,
     })));
+}
+
+/// Sends the pod list its sieve once the Nodes and the Services are both resolved (ready or not):
+/// pods are parsed only then, and only their Windows share is kept whole (`facts::share`).
+fn send_sieve(
+    sieve: &mut Option<sources::live::SieveSender>,
+    cluster: &crate::facts::ClusterFacts,
+) {
+    let resolved = |i: &Input<_>| !matches!(i, Input::Missing(m) if m == "input not collected");
+    let services_resolved =
+        !matches!(&cluster.services, Input::Missing(m) if m == "input not collected");
+    if !resolved(&cluster.nodes) || !services_resolved {
+        return;
+    }
+    if let Some(tx) = sieve.take() {
+        let made = cluster.nodes.ready().map(|nodes| {
+            crate::facts::share::PodSieve::new(nodes, cluster.services.ready().map(Vec::as_slice))
+        });
+        let _ = tx.send(made);
+    }
 }
 
 /// What the live run's tasks hand back: a cluster input, or the node parts read through the API.

@@ -6,6 +6,7 @@ use super::k8s::{Event, Node, Pod, PodLog, PodSpec, Service};
 use super::versions::Semver;
 use super::windows;
 use super::{Input, InputOutcome};
+use std::collections::HashSet;
 
 macro_rules! define_cluster_facts {
     ($($name:ident: $ty:ty, $fetch:expr, $bundle:literal, $kubectl:literal, $kind:literal, $api:literal;)*) => {
@@ -99,6 +100,46 @@ pub fn same_host(a: &str, b: &str) -> bool {
         s.split('.').next().unwrap_or("")
     }
     (a.contains('.') != b.contains('.')) && short(a).eq_ignore_ascii_case(short(b))
+}
+
+/// A set of node names answering `same_host` membership in constant time: exact names (any case),
+/// and a short name against an FQDN either way round.
+#[derive(Debug, Default)]
+pub struct HostSet {
+    full: HashSet<String>,
+    short_of_fqdn: HashSet<String>,
+    short_names: HashSet<String>,
+}
+
+impl HostSet {
+    pub fn new<'n>(names: impl IntoIterator<Item = &'n str>) -> Self {
+        let mut set = HostSet::default();
+        for name in names {
+            let lower = name.trim().to_ascii_lowercase();
+            match lower.split_once('.') {
+                Some((short, _)) => {
+                    set.short_of_fqdn.insert(short.to_string());
+                }
+                None => {
+                    set.short_names.insert(lower.clone());
+                }
+            }
+            set.full.insert(lower);
+        }
+        set
+    }
+
+    /// True when some name in the set is the `same_host` as `name`.
+    pub fn contains(&self, name: &str) -> bool {
+        let lower = name.trim().to_ascii_lowercase();
+        if self.full.contains(&lower) {
+            return true;
+        }
+        match lower.split_once('.') {
+            Some((short, _)) => self.short_names.contains(short),
+            None => self.short_of_fqdn.contains(&lower),
+        }
+    }
 }
 
 pub const OS_LABEL: &str = "kubernetes.io/os";

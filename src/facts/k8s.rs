@@ -16,7 +16,9 @@ pub type Labels = BTreeMap<String, String>;
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ObjectMeta {
+    #[serde(deserialize_with = "object_name")]
     pub name: String,
+    #[serde(deserialize_with = "optional_object_name")]
     pub namespace: Option<String>,
     #[serde(deserialize_with = "null_as_default")]
     pub labels: Labels,
@@ -138,6 +140,33 @@ where
         }
     }
     d.deserialize_option(Visit { keep, value })
+}
+
+/// The longest object name Kubernetes accepts (a DNS subdomain). Names come from the API server or
+/// a bundle and end up in every finding about the object: a longer one is not a Kubernetes name,
+/// and is refused rather than copied into reports.
+pub const MAX_NAME_BYTES: usize = 253;
+
+fn object_name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(optional_object_name(d)?.unwrap_or_default())
+}
+
+fn optional_object_name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let name = Option::<TransientStr<'de>>::deserialize(d)?;
+    match name {
+        Some(n) if n.0.len() > MAX_NAME_BYTES => Err(serde::de::Error::custom(format!(
+            "a name of {} bytes, longer than the {MAX_NAME_BYTES} Kubernetes allows",
+            n.0.len()
+        ))),
+        Some(n) => Ok(Some(n.0.into_owned())),
+        None => Ok(None),
+    }
+}
+
+/// `Some(null)` when the field holds anything but `null`, skipped without being built.
+fn presence<'de, D: Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+    let seen = Option::<serde::de::IgnoredAny>::deserialize(d)?;
+    Ok(seen.map(|_| serde_json::Value::Null))
 }
 
 fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
@@ -278,6 +307,7 @@ pub struct Pod {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct PodSpec {
+    #[serde(deserialize_with = "optional_object_name")]
     pub node_name: Option<String>,
     #[serde(deserialize_with = "null_as_default")]
     pub node_selector: Labels,
@@ -293,7 +323,9 @@ pub struct PodSpec {
     pub host_ipc: bool,
     pub share_process_namespace: Option<bool>,
     pub dns_policy: Option<String>,
-    pub security_context: Option<PodSecurityContext>,
+    /// Boxed, like the other sub-objects most pods lack or checks rarely read: a pod that has
+    /// none pays one pointer for it (see `tests/fact_memory.rs`).
+    pub security_context: Option<Box<PodSecurityContext>>,
     #[serde(deserialize_with = "vec_or_null")]
     pub containers: Vec<Container>,
     #[serde(deserialize_with = "vec_or_null")]
@@ -404,7 +436,7 @@ pub struct Container {
     pub args: Vec<String>,
     #[serde(deserialize_with = "vec_or_null")]
     pub env: Vec<EnvVar>,
-    pub security_context: Option<SecurityContext>,
+    pub security_context: Option<Box<SecurityContext>>,
     pub resources: Resources,
     #[serde(deserialize_with = "vec_or_null")]
     pub volume_mounts: Vec<VolumeMount>,
@@ -413,9 +445,9 @@ pub struct Container {
     pub termination_message_path: Option<String>,
     /// Kubelet health probes (the nodeport-self-access check looks for probes that call the node's
     /// own NodePort).
-    pub liveness_probe: Option<ContainerProbe>,
-    pub readiness_probe: Option<ContainerProbe>,
-    pub startup_probe: Option<ContainerProbe>,
+    pub liveness_probe: Option<Box<ContainerProbe>>,
+    pub readiness_probe: Option<Box<ContainerProbe>>,
+    pub startup_probe: Option<Box<ContainerProbe>>,
 }
 
 /// A kubelet health probe: only where it connects (httpGet / tcpSocket host and port).
@@ -588,6 +620,9 @@ fn last_terminated<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Box<StateDe
 pub struct ContainerState {
     pub waiting: Option<StateDetail>,
     pub terminated: Option<StateDetail>,
+    /// Whether the container runs: `Some` (holding `null`, not the `startedAt` object, which no
+    /// check reads) when the state says `running`.
+    #[serde(deserialize_with = "presence")]
     pub running: Option<serde_json::Value>,
 }
 
@@ -881,5 +916,25 @@ mod tests {
         )
         .expect("parses");
         assert_eq!(node.metadata.name, "n");
+    }
+
+    #[test]
+    fn names_longer_than_kubernetes_allows_are_refused() {
+        let long = "w".repeat(MAX_NAME_BYTES + 1);
+        let node = serde_json::from_str::<Node>(&format!(r#"{{"metadata":{{"name":"{long}"}}}}"#));
+        assert!(node.is_err_and(|e| e.to_string().contains("longer than the 253")));
+        let pod = serde_json::from_str::<Pod>(&format!(
+            r#"{{"metadata":{{"name":"p"}},"spec":{{"nodeName":"{long}"}}}}"#
+        ));
+        assert!(pod.is_err());
+        let ok: Pod = serde_json::from_str(
+            r#"{"metadata":{"name":null,"namespace":null},"spec":{"nodeName":null}}"#,
+        )
+        .expect("nulls are fine");
+        assert_eq!(ok.metadata.name, "");
+        let max = "a".repeat(MAX_NAME_BYTES);
+        assert!(
+            serde_json::from_str::<Node>(&format!(r#"{{"metadata":{{"name":"{max}"}}}}"#)).is_ok()
+        );
     }
 }

@@ -12,6 +12,7 @@ pub mod k8s;
 pub mod network;
 pub mod node;
 pub mod probes;
+pub mod share;
 pub mod versions;
 pub mod windows;
 

@@ -8,9 +8,10 @@
 //! checks; the views (`PodIndex`, `PodLookup`, `NodeIndex`) pair a table with its list.
 
 use crate::facts::cluster::same_host;
+pub use crate::facts::cluster::HostSet;
 use crate::facts::k8s::{Event, Node, Pod, Service};
 use std::collections::hash_map::RandomState;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::BuildHasher;
 
 /// Pods by `(namespace, name)`, by namespace, by node and by `(namespace, label, value)`, as
@@ -221,46 +222,6 @@ impl<'a> PodLookup<'a> {
                         .all(|(k, v)| p.metadata.labels.get(k) == Some(v))
             })
             .collect()
-    }
-}
-
-/// A set of node names answering `same_host` membership in constant time: exact names (any case),
-/// and a short name against an FQDN either way round.
-#[derive(Debug, Default)]
-pub struct HostSet {
-    full: HashSet<String>,
-    short_of_fqdn: HashSet<String>,
-    short_names: HashSet<String>,
-}
-
-impl HostSet {
-    pub fn new<'n>(names: impl IntoIterator<Item = &'n str>) -> Self {
-        let mut set = HostSet::default();
-        for name in names {
-            let lower = name.trim().to_ascii_lowercase();
-            match lower.split_once('.') {
-                Some((short, _)) => {
-                    set.short_of_fqdn.insert(short.to_string());
-                }
-                None => {
-                    set.short_names.insert(lower.clone());
-                }
-            }
-            set.full.insert(lower);
-        }
-        set
-    }
-
-    /// True when some name in the set is the `same_host` as `name`.
-    pub fn contains(&self, name: &str) -> bool {
-        let lower = name.trim().to_ascii_lowercase();
-        if self.full.contains(&lower) {
-            return true;
-        }
-        match lower.split_once('.') {
-            Some((short, _)) => self.short_names.contains(short),
-            None => self.short_of_fqdn.contains(&lower),
-        }
     }
 }
 

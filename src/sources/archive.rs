@@ -148,6 +148,9 @@ pub struct ArchiveStore {
     entries: BTreeMap<String, Stored>,
     notes: Vec<String>,
     kept: u64,
+    /// The archive file and its kind, when the store was opened from one: JSON entries too large
+    /// to keep are streamed from it again (`json_stream`).
+    file: Option<(std::path::PathBuf, Kind, u64)>,
 }
 
 impl ArchiveStore {
@@ -163,7 +166,9 @@ impl ArchiveStore {
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let mut reader = Reading::new(limits, filter);
         reader.read_archive(kind, Source::File(file), "", 0)?;
-        Ok(reader.finish(path.display().to_string()))
+        let mut store = reader.finish(path.display().to_string());
+        store.file = Some((path.to_path_buf(), kind, limits.max_read_bytes));
+        Ok(store)
     }
 
     /// Reads archive bytes already in memory (tests, nested archives).
@@ -239,7 +244,114 @@ impl ArchiveStore {
     }
 }
 
+/// The sending end of a streamed entry: each write is one chunk for the reader.
+struct ChunkWriter(std::sync::mpsc::SyncSender<Vec<u8>>);
+
+impl std::io::Write for ChunkWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.send(buf.to_vec()).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the reader stopped")
+        })?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The receiving end: the chunks in order, then the end of the stream.
+struct ChunkReader {
+    rx: std::sync::mpsc::Receiver<Vec<u8>>,
+    chunk: Vec<u8>,
+    at: usize,
+}
+
+impl Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.chunk.len() {
+            match self.rx.recv() {
+                Ok(next) => {
+                    self.chunk = next;
+                    self.at = 0;
+                }
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.at);
+        buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// Streams the entry of the archive file `path` whose safe name is `wanted` into `out`, at most
+/// `limit` bytes decompressed (a big JSON list of a capture archive, read item by item).
+fn stream_entry(
+    path: &Path,
+    kind: Kind,
+    wanted: &str,
+    limit: u64,
+    out: &mut dyn std::io::Write,
+) -> Result<(), String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    match kind {
+        Kind::Zip => {
+            let mut zip = zip::ZipArchive::new(file).map_err(|e| e.to_string())?;
+            for i in 0..zip.len() {
+                let mut entry = zip.by_index(i).map_err(|e| e.to_string())?;
+                if safe_name(entry.name()).as_deref() == Ok(wanted) {
+                    std::io::copy(&mut (&mut entry).take(limit), out).map_err(|e| e.to_string())?;
+                    return Ok(());
+                }
+            }
+        }
+        Kind::TarGz | Kind::Tar => {
+            let reader: Box<dyn Read> = if kind == Kind::TarGz {
+                Box::new(flate2::read::GzDecoder::new(file))
+            } else {
+                Box::new(file)
+            };
+            let mut tar = tar::Archive::new(reader);
+            for entry in tar.entries().map_err(|e| e.to_string())? {
+                let mut entry = entry.map_err(|e| e.to_string())?;
+                let name = entry.path_bytes().into_owned();
+                if safe_name(&String::from_utf8_lossy(&name)).as_deref() == Ok(wanted) {
+                    std::io::copy(&mut (&mut entry).take(limit), out).map_err(|e| e.to_string())?;
+                    return Ok(());
+                }
+            }
+        }
+    }
+    Err(format!("{wanted} is not in the archive"))
+}
+
 impl FileStore for ArchiveStore {
+    /// A `.json` entry too large to keep in memory (the pods list of a big cluster's capture) is
+    /// streamed from the archive file again, on a thread that inflates it into a pipe, so that the
+    /// bundle reader parses it item by item as it does a file in a folder.
+    fn json_stream(&self, path: &str) -> Option<Box<dyn std::io::BufRead + '_>> {
+        let (file, kind, limit) = self.file.clone()?;
+        match self.entries.get(path)? {
+            Stored::Dropped(_) if path.to_ascii_lowercase().ends_with(".json") => {}
+            _ => return None,
+        }
+        // A few chunks in flight at most: memory stays bounded however large the entry is.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+        let wanted = path.to_string();
+        std::thread::spawn(move || {
+            // A failure ends the stream early: the parser then reports a truncated list.
+            let mut writer = std::io::BufWriter::with_capacity(256 * 1024, ChunkWriter(tx));
+            if stream_entry(&file, kind, &wanted, limit, &mut writer).is_ok() {
+                let _ = std::io::Write::flush(&mut writer);
+            }
+        });
+        Some(Box::new(std::io::BufReader::new(ChunkReader {
+            rx,
+            chunk: Vec::new(),
+            at: 0,
+        })))
+    }
+
     fn paths(&self) -> Vec<String> {
         self.entries.keys().cloned().collect()
     }
@@ -359,6 +471,7 @@ impl Reading {
             entries: self.entries,
             notes: self.notes,
             kept: self.kept,
+            file: None,
         }
     }
 
@@ -770,6 +883,38 @@ mod tests {
             w.finish().expect("finish");
         }
         out.into_inner()
+    }
+
+    #[test]
+    fn json_lists_too_large_to_keep_are_streamed_from_the_archive_file() {
+        let pods = format!(
+            "{{\"kind\":\"PodList\",\"items\":[{}]}}",
+            vec!["{\"metadata\":{\"name\":\"p\"}}"; 400].join(",")
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("capture.zip");
+        std::fs::write(
+            &path,
+            zip_of(&[
+                ("report/cluster/pods.json", pods.as_bytes()),
+                ("report/cluster/big.log", &[b'x'; 5000]),
+            ]),
+        )
+        .expect("write");
+        let limits = Limits {
+            max_file_bytes: 1024,
+            ..Limits::default()
+        };
+        let store = ArchiveStore::open(&path, limits, no_filter).expect("opens");
+        assert!(store.read_exact("report/cluster/pods.json", None).is_err());
+        let mut streamed = String::new();
+        store
+            .json_stream("report/cluster/pods.json")
+            .expect("streamed")
+            .read_to_string(&mut streamed)
+            .expect("reads");
+        assert_eq!(streamed, pods);
+        assert!(store.json_stream("report/cluster/big.log").is_none());
     }
 
     #[test]

@@ -3,16 +3,23 @@
 //! Every file is optional. An absent cluster file makes its input `Missing` (checks `skip` and name
 //! it); a file that cannot be parsed, is empty, or is there but cannot be read (permissions, a
 //! directory, a link out of the bundle) makes it `Failed` with what is wrong (checks report
-//! `error`). Each file is read once. A bundle translated from another tool's collection carries
-//! `collection.json` (which collector made it, and why inputs are missing): its reasons replace the
-//! generic "was not captured" in the messages of the inputs it lacks.
+//! `error`). A bundle written by `windoctor capture` carries `capture.json`: each input it lists as not read
+//! is `Failed` with the reason the live run had, and when the capture says it is incomplete, an
+//! absent cluster file is `Failed` too, never a `skip` that could pass for a healthy cluster.
+//! A bundle translated from another tool's collection carries `collection.json` (which collector
+//! made it, and why inputs are missing): its reasons replace the generic "was not captured" in the
+//! messages of the inputs it lacks. Each file is read once; big lists are streamed item by item,
+//! and pods go through the pod sieve (`facts::share`) once the Nodes and Services are read, as in a
+//! live run.
 
 use super::files::FileStore;
 use super::json_items;
 use super::kubeobj::{parse_objects, parse_version};
+use crate::facts::cluster::{ClusterFacts, ClusterInput};
 use crate::facts::collection::CollectionInfo;
-use crate::facts::inputs::InputSpec;
-use crate::facts::k8s::{PodLog, ServerVersion};
+use crate::facts::inputs::{InputSpec, CLUSTER_INPUTS};
+use crate::facts::k8s::{Pod, PodLog, ServerVersion};
+use crate::facts::share::PodSieve;
 use crate::facts::{Facts, Input};
 use serde::de::DeserializeOwned;
 
@@ -28,13 +35,96 @@ pub fn read_bundle(store: &dyn FileStore) -> Facts {
     facts
 }
 
+/// What `capture.json` says about the capture that wrote the bundle.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(default)]
+pub struct CaptureRecord {
+    /// Whether everything was read and written.
+    pub complete: Option<bool>,
+    /// What could not be read or written, and why.
+    pub errors: Vec<CaptureError>,
+}
+
+/// One entry of `capture.json`'s `errors`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct CaptureError {
+    /// The bundle path that is absent or partial, e.g. `cluster/pods.json`.
+    pub path: String,
+    pub reason: String,
+}
+
+/// The bundle file capture records its outcome in.
+pub const CAPTURE_RECORD: &str = "capture.json";
+
+impl CaptureRecord {
+    /// `capture.json` of the bundle; the default (no record) when absent. A record that cannot be
+    /// parsed counts as an incomplete capture.
+    pub fn read(store: &dyn FileStore) -> CaptureRecord {
+        match store.read(CAPTURE_RECORD) {
+            Ok(None) => CaptureRecord::default(),
+            Ok(Some(bytes)) => serde_json::from_slice(&bytes).unwrap_or_else(|e| CaptureRecord {
+                complete: Some(false),
+                errors: vec![CaptureError {
+                    path: CAPTURE_RECORD.to_string(),
+                    reason: format!("not valid JSON: {e}"),
+                }],
+            }),
+            Err(e) => CaptureRecord {
+                complete: Some(false),
+                errors: vec![CaptureError {
+                    path: CAPTURE_RECORD.to_string(),
+                    reason: e,
+                }],
+            },
+        }
+    }
+
+    /// True when capture said it did not finish or could not read everything.
+    pub fn incomplete(&self) -> bool {
+        self.complete == Some(false)
+    }
+
+    /// The recorded reason an input's file was not captured, if any.
+    fn error_for(&self, spec: &InputSpec) -> Option<&CaptureError> {
+        self.errors.iter().find(|e| {
+            let path = e.path.replace('\\', "/");
+            let path = path.trim_start_matches("./");
+            path.eq_ignore_ascii_case(spec.bundle)
+                || ["json", "yaml", "yml"]
+                    .iter()
+                    .any(|ext| path.eq_ignore_ascii_case(&format!("{}.{ext}", spec.bundle)))
+        })
+    }
+
+    /// An input as read from the bundle, corrected by what the capture recorded about it.
+    fn apply<T>(&self, spec: &InputSpec, read: Input<T>) -> Input<T> {
+        if let Some(e) = self.error_for(spec) {
+            return Input::Failed(e.reason.clone());
+        }
+        match read {
+            Input::Missing(_) if self.incomplete() => Input::Failed(format!(
+                "{}.json is absent from an incomplete capture (capture.json says complete: false)",
+                spec.bundle
+            )),
+            other => other,
+        }
+    }
+}
+
+/// What the readers of the input table share: the pod sieve, once Nodes and Services are read.
+#[derive(Debug, Default)]
+pub struct BundleContext {
+    pub sieve: Option<PodSieve>,
+}
+
 /// A fact type the bundle reader can read for an input row.
 pub trait FromBundle: Sized {
-    fn read(store: &dyn FileStore, spec: &InputSpec) -> Input<Self>;
+    fn read(store: &dyn FileStore, spec: &InputSpec, ctx: &mut BundleContext) -> Input<Self>;
 }
 
 impl FromBundle for ServerVersion {
-    fn read(store: &dyn FileStore, spec: &InputSpec) -> Input<Self> {
+    fn read(store: &dyn FileStore, spec: &InputSpec, _: &mut BundleContext) -> Input<Self> {
         let path = match locate(store, spec.bundle) {
             Ok(Some(path)) => path,
             Ok(None) => return Input::Missing(format!("{}.json was not captured", spec.bundle)),
@@ -51,58 +141,167 @@ impl FromBundle for ServerVersion {
     }
 }
 
-impl<T: DeserializeOwned> FromBundle for Vec<T> {
-    fn read(store: &dyn FileStore, spec: &InputSpec) -> Input<Self> {
-        let path = match locate(store, spec.bundle) {
-            Ok(Some(path)) => path,
-            Ok(None) => {
-                return Input::Missing(format!(
-                    "{b}.json was not captured (make it with `{how} > {b}.json`)",
-                    b = spec.bundle,
-                    how = spec.kubectl
-                ))
-            }
-            Err(why) => return Input::Failed(why),
-        };
-        if let Some(reader) = store.json_stream(&path) {
-            return match json_items::parse_items(reader, &path) {
-                Ok(items) => Input::Ready(items),
-                Err(e) => Input::Failed(e),
-            };
+/// Reads the list file of `spec`, handing each item to `each` (streamed when the store streams
+/// it, else parsed whole).
+fn read_items<T: DeserializeOwned>(
+    store: &dyn FileStore,
+    spec: &InputSpec,
+    each: &mut dyn FnMut(T) -> Result<(), String>,
+) -> Input<()> {
+    let path = match locate(store, spec.bundle) {
+        Ok(Some(path)) => path,
+        Ok(None) => {
+            return Input::Missing(format!(
+                "{b}.json was not captured (make it with `{how} > {b}.json`)",
+                b = spec.bundle,
+                how = spec.kubectl
+            ))
         }
-        match store.read(&path) {
-            Ok(Some(bytes)) => match parse_objects(&bytes, &path) {
-                Ok(items) => Input::Ready(items),
-                Err(e) => Input::Failed(e),
-            },
-            Ok(None) => Input::Missing(format!("{path} was not captured")),
+        Err(why) => return Input::Failed(why),
+    };
+    if let Some(reader) = store.json_stream(&path) {
+        return match json_items::parse_items_each(reader, &path, each) {
+            Ok(()) => Input::Ready(()),
             Err(e) => Input::Failed(e),
-        }
+        };
+    }
+    match store.read(&path) {
+        Ok(Some(bytes)) => match parse_objects::<T>(&bytes, &path) {
+            Ok(items) => {
+                for item in items {
+                    if let Err(e) = each(item) {
+                        return Input::Failed(format!("{path}: {e}"));
+                    }
+                }
+                Input::Ready(())
+            }
+            Err(e) => Input::Failed(e),
+        },
+        Ok(None) => Input::Missing(format!("{path} was not captured")),
+        Err(e) => Input::Failed(e),
     }
 }
 
-macro_rules! define_read_cluster_part {
+/// Lists of every kind but pods: collected as they come.
+macro_rules! from_bundle_collected {
+    ($($t:ty),*) => {
+        $(impl FromBundle for Vec<$t> {
+            fn read(store: &dyn FileStore, spec: &InputSpec, _: &mut BundleContext) -> Input<Self> {
+                let mut items = Vec::new();
+                read_items::<$t>(store, spec, &mut |item| {
+                    items.push(item);
+                    Ok(())
+                })
+                .map(|()| {
+                    items.shrink_to_fit();
+                    items
+                })
+            }
+        })*
+    };
+}
+from_bundle_collected!(
+    crate::facts::k8s::Node,
+    crate::facts::k8s::Event,
+    crate::facts::k8s::Service,
+    crate::facts::k8s::DaemonSet,
+    crate::facts::k8s::ConfigMap,
+    crate::facts::k8s::RuntimeClass
+);
+
+/// Pods, through the sieve of the context when there is one.
+impl FromBundle for Vec<Pod> {
+    fn read(store: &dyn FileStore, spec: &InputSpec, ctx: &mut BundleContext) -> Input<Self> {
+        let mut sieve = ctx.sieve.take();
+        let mut pods = Vec::new();
+        let read = read_items::<Pod>(store, spec, &mut |pod| {
+            pods.push(match &mut sieve {
+                Some(s) => s.sift(pod),
+                None => pod,
+            });
+            Ok(())
+        });
+        read.map(|()| {
+            if let Some(s) = sieve {
+                s.finish(&mut pods);
+            }
+            pods.shrink_to_fit();
+            pods
+        })
+    }
+}
+
+/// The sieve for the pods of a cluster whose Nodes (and maybe Services) are read; `None` keeps
+/// every pod whole (the Nodes could not be read).
+pub fn pod_sieve(cluster: &ClusterFacts) -> Option<PodSieve> {
+    let nodes = cluster.nodes.ready()?;
+    Some(PodSieve::new(
+        nodes,
+        cluster.services.ready().map(Vec::as_slice),
+    ))
+}
+
+macro_rules! define_read_cluster_input {
     ($($name:ident: $ty:ty, $fetch:expr, $bundle:literal, $kubectl:literal, $kind:literal, $api:literal;)*) => {
-        /// Reads every cluster input of the table from the bundle, each file once.
-        fn read_cluster_part(store: &dyn FileStore, facts: &mut Facts) {
-            let c = &mut facts.cluster;
-            c.origin = Some(store.describe());
-            $(c.$name = <$ty as FromBundle>::read(store, &InputSpec {
-                name: stringify!($name),
-                fetch: $fetch,
-                bundle: $bundle,
-                kubectl: $kubectl,
-                kind: $kind,
-                api_version: $api,
-            });)*
-            (c.logs, c.unreadable_logs) = read_pod_logs(store);
-            if let Some(info) = &facts.collection {
-                $(explain(&mut c.$name, stringify!($name), info);)*
+        /// Reads the cluster input `name` of the table from the bundle, as capture recorded it.
+        /// Pods go through `ctx`'s sieve, if it has one.
+        pub fn read_cluster_input(
+            store: &dyn FileStore,
+            name: &str,
+            record: &CaptureRecord,
+            ctx: &mut BundleContext,
+        ) -> Option<ClusterInput> {
+            match name {
+                $(stringify!($name) => {
+                    let spec = InputSpec {
+                        name: stringify!($name),
+                        fetch: $fetch,
+                        bundle: $bundle,
+                        kubectl: $kubectl,
+                        kind: $kind,
+                        api_version: $api,
+                    };
+                    let read = <$ty as FromBundle>::read(store, &spec, ctx);
+                    Some(ClusterInput::$name(record.apply(&spec, read)))
+                })*
+                _ => None,
             }
         }
     };
 }
-crate::cluster_inputs!(define_read_cluster_part);
+crate::cluster_inputs!(define_read_cluster_input);
+
+macro_rules! define_explain_all {
+    ($($name:ident: $ty:ty, $fetch:expr, $bundle:literal, $kubectl:literal, $kind:literal, $api:literal;)*) => {
+        /// Gives every cluster input the collection's reason for its absence, or its read error.
+        fn explain_all(c: &mut ClusterFacts, info: &CollectionInfo) {
+            $(explain(&mut c.$name, stringify!($name), info);)*
+        }
+    };
+}
+crate::cluster_inputs!(define_explain_all);
+
+/// Reads every cluster input of the table from the bundle, each file once: the pods last, through
+/// the sieve made from the Nodes and Services.
+fn read_cluster_part(store: &dyn FileStore, facts: &mut Facts) {
+    let record = CaptureRecord::read(store);
+    let c = &mut facts.cluster;
+    c.origin = Some(store.describe());
+    let mut ctx = BundleContext::default();
+    for spec in CLUSTER_INPUTS.iter().filter(|s| s.name != "pods") {
+        if let Some(input) = read_cluster_input(store, spec.name, &record, &mut ctx) {
+            c.store(input);
+        }
+    }
+    ctx.sieve = pod_sieve(c);
+    if let Some(input) = read_cluster_input(store, "pods", &record, &mut ctx) {
+        c.store(input);
+    }
+    (c.logs, c.unreadable_logs) = read_pod_logs(store);
+    if let Some(info) = &facts.collection {
+        explain_all(&mut facts.cluster, info);
+    }
+}
 
 /// `collection.json`, when the bundle was translated from a collector's output.
 fn read_collection(store: &dyn FileStore) -> Option<CollectionInfo> {
@@ -160,15 +359,16 @@ fn read_pod_logs(store: &dyn FileStore) -> (Vec<PodLog>, Vec<(String, String)>) 
                 Some(c) => (c, true),
                 None => (container, false),
             };
-            match store.read_tail(&path) {
-                Ok(Some(bytes)) => logs.push(PodLog {
+            // `list` gives real paths: read each directly (a case-insensitive lookup per file would
+            // make 20,000 logs quadratic).
+            match store.read_exact(&path, Some(super::files::LOG_TAIL_BYTES)) {
+                Ok(bytes) => logs.push(PodLog {
                     namespace: namespace.to_string(),
                     pod: pod.to_string(),
                     container: container.to_string(),
                     previous,
                     text: super::text::decode(&bytes),
                 }),
-                Ok(None) => {}
                 Err(why) => unreadable.push((path.clone(), why)),
             }
         }

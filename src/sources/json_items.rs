@@ -16,12 +16,24 @@ use std::io::Read;
 const READ_BYTES: usize = 8 * 1024 * 1024;
 
 /// Parses the items of the JSON list read from `reader` into `T`s. `what` names the file.
-pub fn parse_items<T: DeserializeOwned>(
+pub fn parse_items<T: DeserializeOwned>(reader: impl Read, what: &str) -> Result<Vec<T>, String> {
+    let mut items = Vec::new();
+    parse_items_each(reader, what, &mut |item: T| {
+        items.push(item);
+        Ok(())
+    })?;
+    Ok(items)
+}
+
+/// Parses the items of the JSON list read from `reader` one by one and hands each to `each`
+/// (which may stop the list with an error). `what` names the file.
+pub fn parse_items_each<T: DeserializeOwned>(
     mut reader: impl Read,
     what: &str,
-) -> Result<Vec<T>, String> {
+    each: &mut dyn FnMut(T) -> Result<(), String>,
+) -> Result<(), String> {
     let mut scanner = Scanner::default();
-    let mut items = Vec::new();
+    let mut count = 0usize;
     let mut buf: Vec<u8> = Vec::with_capacity(READ_BYTES);
     let mut chunk = vec![0u8; READ_BYTES];
     loop {
@@ -36,9 +48,9 @@ pub fn parse_items<T: DeserializeOwned>(
         scanner
             .scan(&buf, scanned, &mut |item| {
                 let parsed = serde_json::from_slice::<T>(item)
-                    .map_err(|e| format!("item {} is not a valid object: {e}", items.len()))?;
-                items.push(parsed);
-                Ok(())
+                    .map_err(|e| format!("item {count} is not a valid object: {e}"))?;
+                count += 1;
+                each(parsed)
             })
             .map_err(|e| format!("{what}: {e}"))?;
         // Keep only the item in progress (if any); everything before it is done with.
@@ -46,8 +58,7 @@ pub fn parse_items<T: DeserializeOwned>(
         buf.drain(..keep_from);
         scanner.item_start = scanner.item_start.map(|_| 0);
     }
-    scanner.finish().map_err(|e| format!("{what}: {e}"))?;
-    Ok(items)
+    scanner.finish().map_err(|e| format!("{what}: {e}"))
 }
 
 /// Where the scan is in the document.

@@ -20,6 +20,12 @@ pub fn describe(e: &kube::Error) -> String {
     }
 }
 
+/// The safe description of the authentication error inside `e`, if there is one (see [`describe`]);
+/// `None` for every other error, which the caller may classify itself.
+pub fn describe_auth_in(e: &kube::Error) -> Option<String> {
+    auth_error(e).map(describe_auth)
+}
+
 /// The authentication error inside `e`, whether kube returns it directly or wrapped by the
 /// middleware (`Error::Service`) as it does for requests.
 fn auth_error(e: &kube::Error) -> Option<&AuthError> {

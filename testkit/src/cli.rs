@@ -18,8 +18,9 @@ Serves a cluster as a Kubernetes API on 127.0.0.1 and runs until killed.
 Prints the server URL as the first line of stdout.
 
   --bundle DIR          support bundle to serve (DIR/cluster/*.json|yaml)
-  --generate SPEC       serve a synthetic cluster: nodes=N,pods=M,seed=S
-                        (a tenth of the nodes Windows; deterministic per seed)
+  --generate SPEC       serve a synthetic cluster: nodes=N,pods=M,seed=S[,windows=P]
+                        (P percent of the nodes Windows, default 10; deterministic
+                        per seed)
   --write-bundle DIR    also write the served cluster as a kubectl-made bundle
   --port N              port to listen on (default: any free port)
   --kubeconfig-out PATH write a kubeconfig for the server to PATH

@@ -32,6 +32,12 @@ pub enum WrongKind {
     StatusOk,
     /// 200 with `"items": null` and a continue token, every page.
     NullItems,
+    /// 200 with an HTML page (`text/html`), as a login proxy or a load
+    /// balancer's error page answers.
+    Html,
+    /// 302 Found to another address, as a proxy in front of the API server
+    /// that wants a browser login does.
+    Redirect,
 }
 
 /// The hostile modes in force.
@@ -167,6 +173,14 @@ fn wrong_kind(
 ) -> Result<Reply, ApiError> {
     let rv = data.resource_version();
     match wrong {
+        // As an OAuth proxy's sign-in page: a proxy answers instead of the API server.
+        WrongKind::Html => Ok(Reply::bytes(
+            200,
+            "text/html; charset=utf-8",
+            b"<!DOCTYPE html><html><head><title>Sign in</title></head><body>Sign in to continue</body></html>".to_vec(),
+        )),
+        WrongKind::Redirect => Ok(Reply::bytes(302, "text/html; charset=utf-8", b"<a href=\"https://login.example.com/oauth2/start\">Found</a>.".to_vec())
+            .with_header("location", "https://login.example.com/oauth2/start")),
         WrongKind::OtherList => {
             let other = if kind == ResourceKind::ConfigMaps {
                 ResourceKind::Pods

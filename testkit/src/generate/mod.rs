@@ -32,15 +32,18 @@ use crate::resource::ResourceKind;
 
 pub(crate) use rng::{timestamp, Rng};
 
-/// What to generate: `nodes=N,pods=M,seed=S`.
+/// What to generate: `nodes=N,pods=M,seed=S[,windows=P]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GenerateSpec {
-    /// Number of nodes; a tenth (at least one) are Windows.
+    /// Number of nodes; `windows_percent` of them (at least one) are Windows.
     pub nodes: usize,
     /// Number of pods, daemonset pods included.
     pub pods: usize,
     /// Seed of every random choice.
     pub seed: u64,
+    /// Percentage of the nodes that run Windows (default 10). Workloads follow the nodes: a
+    /// Deployment is a Windows one with this probability.
+    pub windows_percent: u32,
 }
 
 impl Default for GenerateSpec {
@@ -49,6 +52,7 @@ impl Default for GenerateSpec {
             nodes: 50,
             pods: 1_500,
             seed: 1,
+            windows_percent: 10,
         }
     }
 }
@@ -56,12 +60,23 @@ impl Default for GenerateSpec {
 impl GenerateSpec {
     /// A spec of `nodes` nodes and `pods` pods from `seed`.
     pub fn new(nodes: usize, pods: usize, seed: u64) -> GenerateSpec {
-        GenerateSpec { nodes, pods, seed }
+        GenerateSpec {
+            nodes,
+            pods,
+            seed,
+            windows_percent: 10,
+        }
     }
 
-    /// Parses `nodes=N,pods=M,seed=S` (any order; absent keys keep the
-    /// defaults of 50 nodes, 1,500 pods, seed 1). Numbers may use `_` or a
-    /// `k` suffix: `pods=150k`.
+    /// The same spec with `percent` of the nodes Windows.
+    pub fn windows_percent(mut self, percent: u32) -> GenerateSpec {
+        self.windows_percent = percent;
+        self
+    }
+
+    /// Parses `nodes=N,pods=M,seed=S,windows=P` (any order; absent keys
+    /// keep the defaults of 50 nodes, 1,500 pods, seed 1, 10 percent Windows
+    /// nodes). Numbers may use `_` or a `k` suffix: `pods=150k`.
     pub fn parse(text: &str) -> anyhow::Result<GenerateSpec> {
         let mut spec = GenerateSpec::default();
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -74,7 +89,17 @@ impl GenerateSpec {
                 "nodes" => spec.nodes = usize::try_from(number)?,
                 "pods" => spec.pods = usize::try_from(number)?,
                 "seed" => spec.seed = number,
-                other => bail!("unknown --generate key {other:?} (expected nodes, pods, seed)"),
+                "windows" => {
+                    spec.windows_percent = u32::try_from(number)?;
+                    if spec.windows_percent > 100 {
+                        bail!(
+                            "windows={number} in --generate is a percentage of the nodes (0-100)"
+                        );
+                    }
+                }
+                other => {
+                    bail!("unknown --generate key {other:?} (expected nodes, pods, seed, windows)")
+                }
             }
         }
         if spec.nodes == 0 {
@@ -83,12 +108,15 @@ impl GenerateSpec {
         Ok(spec)
     }
 
-    /// How many of the nodes run Windows.
+    /// How many of the nodes run Windows: `windows_percent` of them, at
+    /// least one.
     pub fn windows_nodes(&self) -> usize {
         if self.nodes == 0 {
             0
         } else {
-            (self.nodes / 10).max(1)
+            (self.nodes * self.windows_percent.min(100) as usize / 100)
+                .max(1)
+                .min(self.nodes)
         }
     }
 
@@ -104,7 +132,11 @@ impl fmt::Display for GenerateSpec {
             f,
             "nodes={},pods={},seed={}",
             self.nodes, self.pods, self.seed
-        )
+        )?;
+        if self.windows_percent != 10 {
+            write!(f, ",windows={}", self.windows_percent)?;
+        }
+        Ok(())
     }
 }
 
@@ -308,6 +340,13 @@ mod tests {
         assert!(GenerateSpec::parse("widgets=3").is_err());
         assert!(GenerateSpec::parse("nodes").is_err());
         assert!(GenerateSpec::parse("nodes=x").is_err());
+        let one = GenerateSpec::parse("nodes=5000,pods=150k,seed=1,windows=1")?;
+        assert_eq!(one, GenerateSpec::new(5000, 150_000, 1).windows_percent(1));
+        assert_eq!(one.windows_nodes(), 50);
+        assert_eq!(one.to_string(), "nodes=5000,pods=150000,seed=1,windows=1");
+        assert_eq!(GenerateSpec::new(5000, 10, 1).windows_nodes(), 500);
+        assert_eq!(GenerateSpec::new(5, 10, 1).windows_nodes(), 1);
+        assert!(GenerateSpec::parse("windows=101").is_err());
         Ok(())
     }
 

@@ -1,0 +1,487 @@
+//! Capturing the cluster part: every list of the input table read page by page (the live source's
+//! pager, with all its checks and bounds) and written item by item as it arrives, so no list is
+//! ever held. Lists are read concurrently; pods wait for the Nodes and Services and go through the
+//! pod sieve (`facts::share`): with the Windows share (the default), pods on or aimed at Windows are
+//! written whole and the others as the few fields a run keeps of them; with `--full`, every pod
+//! whole. Each list that cannot be read is recorded (and its partial file dropped) so the replay
+//! reports the same `error` as the live run; a write error stops the capture.
+
+use super::output::{OutFile, Output};
+use super::sanitize;
+use crate::facts::inputs::{Fetch, InputSpec, CLUSTER_INPUTS};
+use crate::facts::k8s::{Node, Pod, Service};
+use crate::facts::share::{PodSieve, Share};
+use crate::sources::bundle::CaptureError;
+use crate::sources::live::paging::{self, item_key, ListSink};
+use crate::sources::live::{self, request, LiveOptions};
+use kube::Client;
+use serde_json::value::RawValue;
+use serde_json::Value;
+use std::collections::HashSet;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Which pods a capture writes whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The Windows share: what a run keeps (the default).
+    WindowsShare,
+    /// Every object of every list.
+    Full,
+}
+
+/// A pod whose logs capture fetches: flannel and kube-proxy on Windows nodes.
+#[derive(Debug, Clone)]
+pub struct LogTarget {
+    pub namespace: String,
+    pub pod: String,
+    pub containers: Vec<String>,
+}
+
+/// What the cluster part of a capture gave.
+#[derive(Debug, Default)]
+pub struct Cluster {
+    /// The Nodes (slim), for naming the local node and planning probes.
+    pub nodes: Vec<Node>,
+    /// The Services (slim), for planning probes.
+    pub services: Vec<Service>,
+    pub logs: Vec<LogTarget>,
+    /// The system pods of the Windows nodes (`sources::nodeapi::system_pod`), whole, for the
+    /// node-data part (`commands::node_data`).
+    pub system_pods: Vec<Pod>,
+    /// Inputs that could not be read, and why (as the live run words it).
+    pub errors: Vec<CaptureError>,
+    /// Bundle paths written.
+    pub written: Vec<String>,
+}
+
+/// The first write error of the capture, shared by every list: once set, the capture stops.
+#[derive(Debug, Clone, Default)]
+pub struct WriteFailure(Arc<Mutex<Option<String>>>);
+
+impl WriteFailure {
+    pub fn set(&self, why: String) {
+        if let Ok(mut slot) = self.0.lock() {
+            slot.get_or_insert(why);
+        }
+    }
+    pub fn get(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|s| s.clone())
+    }
+}
+
+/// What a list's writer does with its items besides writing them.
+enum Role {
+    Plain,
+    Nodes(Vec<Node>),
+    Services(Vec<Service>),
+    Pods(Box<PodsRole>),
+}
+
+/// The pod list's writer state: the sieve (once the Nodes and Services are in), the Windows node
+/// names, the pods whose logs to fetch and the Windows nodes' system pods.
+#[derive(Default)]
+struct PodsRole {
+    sieve: Option<PodSieve>,
+    windows: HashSet<String>,
+    logs: Vec<LogTarget>,
+    system: Vec<Pod>,
+}
+
+/// Writes a list file item by item: `{"apiVersion":"v1","kind":"List","items":[` ... `]}`.
+struct ListWriter {
+    file: OutFile,
+    kind: &'static str,
+    api_version: &'static str,
+    items: usize,
+    role: Role,
+    scope: Scope,
+    failure: WriteFailure,
+}
+
+impl ListWriter {
+    fn new(
+        out: &Output,
+        spec: &InputSpec,
+        role: Role,
+        scope: Scope,
+        failure: &WriteFailure,
+    ) -> Result<ListWriter, String> {
+        let path = format!("{}.json", spec.bundle);
+        let mut file = out.file(&path)?;
+        file.write_all(b"{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[")
+            .map_err(|e| format!("cannot write {path}: {e}"))?;
+        Ok(ListWriter {
+            file,
+            kind: spec.kind,
+            api_version: spec.api_version,
+            items: 0,
+            role,
+            scope,
+            failure: failure.clone(),
+        })
+    }
+
+    fn put(&mut self, value: &Value) -> Result<(), String> {
+        let sep: &[u8] = if self.items == 0 { b"\n" } else { b",\n" };
+        self.items += 1;
+        let written = self
+            .file
+            .write_all(sep)
+            .and_then(|()| serde_json::to_writer(&mut self.file, value).map_err(Into::into));
+        written.map_err(|e| {
+            let why = format!("cannot write {}: {e}", self.file.path());
+            self.failure.set(why.clone());
+            why
+        })
+    }
+
+    /// Closes the list; a write error is recorded as the capture's failure.
+    fn close(mut self) -> Result<(Role, String), String> {
+        let path = self.file.path().to_string();
+        let end = self.file.write_all(b"\n]}\n");
+        let done = end
+            .map_err(|e| format!("cannot write {path}: {e}"))
+            .and_then(|()| self.file.finish());
+        match done {
+            Ok(()) => Ok((self.role, path)),
+            Err(why) => {
+                self.failure.set(why.clone());
+                Err(why)
+            }
+        }
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(raw: &RawValue, kind: &str) -> Result<T, String> {
+    serde_json::from_str(raw.get()).map_err(|e| format!("a {kind} of the list is not valid: {e}"))
+}
+
+fn key_of(v: &Value) -> u64 {
+    item_key(
+        v.pointer("/metadata/namespace").and_then(Value::as_str),
+        v.pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or(""),
+    )
+}
+
+impl ListSink<Box<RawValue>> for ListWriter {
+    fn take(&mut self, raw: Box<RawValue>) -> Result<u64, String> {
+        if let Some(why) = self.failure.get() {
+            return Err(why);
+        }
+        let (kind, api_version) = (self.kind, self.api_version);
+        let whole = |raw: &RawValue| -> Result<Value, String> {
+            Ok(sanitize::item(parse(raw, kind)?, kind, api_version))
+        };
+        let (value, key) = match &mut self.role {
+            Role::Plain => {
+                let v = whole(&raw)?;
+                let key = key_of(&v);
+                (v, key)
+            }
+            Role::Nodes(nodes) => {
+                let node: Node = parse(&raw, kind)?;
+                let key = item_key(None, node.name());
+                nodes.push(node);
+                (whole(&raw)?, key)
+            }
+            Role::Services(services) => {
+                let service: Service = parse(&raw, kind)?;
+                let key = item_key(service.metadata.namespace.as_deref(), service.name());
+                services.push(service);
+                (whole(&raw)?, key)
+            }
+            Role::Pods(pods) => {
+                let PodsRole {
+                    sieve,
+                    windows,
+                    logs,
+                    system,
+                } = pods.as_mut();
+                let pod: Pod = parse(&raw, kind)?;
+                let key = item_key(pod.metadata.namespace.as_deref(), pod.name());
+                if let Some(target) = log_target(&pod, windows) {
+                    logs.push(target);
+                }
+                if let Some(node) = pod.node_name().filter(|n| windows.contains(*n)) {
+                    if crate::sources::nodeapi::system_pod(&pod, node).is_some() {
+                        system.push(pod.clone());
+                    }
+                }
+                let share = match sieve {
+                    Some(s) => s.judge(&pod),
+                    None => Share::Whole,
+                };
+                let value = match (share, self.scope, sieve.as_ref()) {
+                    (
+                        Share::Other {
+                            contributes,
+                            selected_by,
+                        },
+                        Scope::WindowsShare,
+                        Some(s),
+                    ) => sanitize::other_pod_item(pod, contributes, s.labels_for(&selected_by)),
+                    _ => whole(&raw)?,
+                };
+                (value, key)
+            }
+        };
+        self.put(&value)?;
+        Ok(key)
+    }
+}
+
+/// flannel and kube-proxy pods on Windows nodes, whose log tails capture fetches.
+fn log_target(pod: &Pod, windows: &HashSet<String>) -> Option<LogTarget> {
+    let name = pod.name();
+    if !(name.contains("flannel") || name.contains("kube-proxy")) {
+        return None;
+    }
+    if !windows.contains(pod.node_name()?) {
+        return None;
+    }
+    Some(LogTarget {
+        namespace: pod.namespace().to_string(),
+        pod: name.to_string(),
+        containers: pod.spec.containers.iter().map(|c| c.name.clone()).collect(),
+    })
+}
+
+/// What one input's task gives back.
+enum Done {
+    Written(String),
+    Nodes(Vec<Node>, String),
+    Services(Vec<Service>, String),
+    Pods(Box<PodsRole>, String),
+    NotRead(CaptureError),
+}
+
+/// What every list's task shares.
+#[derive(Clone)]
+struct Job {
+    client: Client,
+    opts: LiveOptions,
+    out: Arc<Output>,
+    scope: Scope,
+    failure: WriteFailure,
+}
+
+/// The sieve and the Windows node names, sent to the pod list.
+type SieveReceiver = tokio::sync::oneshot::Receiver<(Option<PodSieve>, HashSet<String>)>;
+
+/// Reads and writes one list input with `role`; the pod list waits for `sieve`.
+async fn capture_list(job: Job, spec: InputSpec, role: Role, sieve: Option<SieveReceiver>) -> Done {
+    let Job {
+        client,
+        opts,
+        out,
+        scope,
+        failure,
+    } = job;
+    let path = format!("{}.json", spec.bundle);
+    let not_read = |reason: String| {
+        Done::NotRead(CaptureError {
+            path: format!("{}.json", spec.bundle),
+            reason,
+        })
+    };
+    if spec.fetch == Fetch::ConfigMaps {
+        return capture_configmaps(client, spec, opts, out, failure).await;
+    }
+    let Some(list) = live::list_request(&spec).into_iter().next() else {
+        return not_read(format!("{} is not a list", spec.name));
+    };
+    let writer = match ListWriter::new(&out, &spec, role, scope, &failure) {
+        Ok(w) => w,
+        Err(why) => {
+            failure.set(why.clone());
+            return not_read(why);
+        }
+    };
+    let sink = async move {
+        let mut writer = writer;
+        if let (Some(rx), Role::Pods(pods)) = (sieve, &mut writer.role) {
+            if let Ok((s, w)) = rx.await {
+                pods.sieve = s;
+                pods.windows = w;
+            }
+        }
+        writer
+    };
+    match paging::list_each(&client, &list, &opts, sink).await {
+        Ok(writer) => match writer.close() {
+            Ok((Role::Nodes(nodes), path)) => Done::Nodes(nodes, path),
+            Ok((Role::Services(services), path)) => Done::Services(services, path),
+            Ok((Role::Pods(pods), path)) => Done::Pods(pods, path),
+            Ok((Role::Plain, path)) => Done::Written(path),
+            Err(why) => not_read(why),
+        },
+        Err(why) => {
+            // The partial file is dropped: the replay reads the recorded error instead.
+            out.discard(&path);
+            not_read(why)
+        }
+    }
+}
+
+/// The ConfigMaps windoctor reads (kube-system, plus `kube-flannel-cfg` anywhere): few and small,
+/// merged and sorted as the live source does, then written.
+async fn capture_configmaps(
+    client: Client,
+    spec: InputSpec,
+    opts: LiveOptions,
+    out: Arc<Output>,
+    failure: WriteFailure,
+) -> Done {
+    let path = format!("{}.json", spec.bundle);
+    match live::read_list::<Value>(&client, &spec, &opts).await {
+        Ok(items) => {
+            let list = sanitize::as_list(items, spec.kind, spec.api_version);
+            let written = serde_json::to_vec(&list)
+                .map_err(|e| format!("cannot write {path}: {e}"))
+                .and_then(|bytes| out.write(&path, &bytes));
+            match written {
+                Ok(()) => Done::Written(path),
+                Err(why) => {
+                    failure.set(why.clone());
+                    Done::NotRead(CaptureError { path, reason: why })
+                }
+            }
+        }
+        Err(reason) => Done::NotRead(CaptureError { path, reason }),
+    }
+}
+
+/// Reads `/version` and writes it.
+async fn capture_version(
+    client: Client,
+    spec: InputSpec,
+    opts: LiveOptions,
+    out: Arc<Output>,
+    failure: WriteFailure,
+) -> Done {
+    let path = format!("{}.json", spec.bundle);
+    let bounds = request::Bounds {
+        timeout: opts.request_timeout,
+        max_bytes: 1 << 20,
+        deadline: Instant::now() + opts.request_timeout * 4,
+    };
+    let value = match request::get(&client, "/version", bounds).await {
+        Ok(body) => match serde_json::from_slice::<Value>(&body) {
+            Ok(v) if v.is_object() => v,
+            Ok(_) | Err(_) => {
+                return Done::NotRead(CaptureError {
+                    path,
+                    reason: "cannot read /version: not a version object".to_string(),
+                })
+            }
+        },
+        Err(e) => {
+            return Done::NotRead(CaptureError {
+                path,
+                reason: format!("cannot read /version: {}", e.message()),
+            })
+        }
+    };
+    let bytes = serde_json::to_vec_pretty(&sanitize::sanitize_value(value)).unwrap_or_default();
+    match out.write(&path, &bytes) {
+        Ok(()) => Done::Written(path),
+        Err(why) => {
+            failure.set(why.clone());
+            Done::NotRead(CaptureError { path, reason: why })
+        }
+    }
+}
+
+/// Reads every input of the table concurrently and writes it to `out`.
+pub async fn capture_cluster(
+    client: &Client,
+    opts: &LiveOptions,
+    out: &Arc<Output>,
+    scope: Scope,
+    failure: &WriteFailure,
+) -> Cluster {
+    let (sieve_tx, sieve_rx) = tokio::sync::oneshot::channel();
+    let mut sieve_rx = Some(sieve_rx);
+    let mut set = tokio::task::JoinSet::new();
+    let job = Job {
+        client: client.clone(),
+        opts: opts.clone(),
+        out: Arc::clone(out),
+        scope,
+        failure: failure.clone(),
+    };
+    for spec in CLUSTER_INPUTS.iter().copied() {
+        if spec.fetch == Fetch::Version {
+            let j = job.clone();
+            set.spawn(capture_version(j.client, spec, j.opts, j.out, j.failure));
+            continue;
+        }
+        let (role, wait) = match spec.name {
+            "nodes" => (Role::Nodes(Vec::new()), None),
+            "services" => (Role::Services(Vec::new()), None),
+            "pods" => (Role::Pods(Box::default()), sieve_rx.take()),
+            _ => (Role::Plain, None),
+        };
+        set.spawn(capture_list(job.clone(), spec, role, wait));
+    }
+    let mut cluster = Cluster::default();
+    let (mut nodes_done, mut services_done, mut nodes_ok) = (false, false, false);
+    let mut sieve_tx = Some(sieve_tx);
+    while let Some(joined) = set.join_next().await {
+        let Ok(done) = joined else { continue };
+        match done {
+            Done::Written(path) => cluster.written.push(path),
+            Done::Nodes(nodes, path) => {
+                cluster.nodes = nodes;
+                cluster.written.push(path);
+                nodes_done = true;
+                nodes_ok = true;
+            }
+            Done::Services(services, path) => {
+                cluster.services = services;
+                cluster.written.push(path);
+                services_done = true;
+            }
+            Done::Pods(pods, path) => {
+                cluster.logs = pods.logs;
+                cluster.system_pods = pods.system;
+                cluster.written.push(path);
+            }
+            Done::NotRead(e) => {
+                if e.path == "cluster/nodes.json" {
+                    nodes_done = true;
+                }
+                if e.path == "cluster/services.json" {
+                    services_done = true;
+                }
+                cluster.errors.push(e);
+            }
+        }
+        if nodes_done && services_done {
+            if let Some(tx) = sieve_tx.take() {
+                let services_ok = !cluster
+                    .errors
+                    .iter()
+                    .any(|e| e.path == "cluster/services.json");
+                let sieve = nodes_ok.then(|| {
+                    PodSieve::new(
+                        &cluster.nodes,
+                        services_ok.then_some(cluster.services.as_slice()),
+                    )
+                });
+                let windows = cluster
+                    .nodes
+                    .iter()
+                    .filter(|n| n.is_windows())
+                    .map(|n| n.name().to_string())
+                    .collect();
+                let _ = tx.send((sieve, windows));
+            }
+        }
+    }
+    cluster
+}

@@ -1,0 +1,412 @@
+//! The Windows share of a cluster: which pods a run keeps whole, and what it keeps of the others.
+//!
+//! A scan of 150,000 pods must not hold 150,000 pods' specs when a tenth of the nodes run Windows.
+//! [`PodSieve`] passes every pod of the list, in list order, once the Nodes (and, when they could be
+//! read, the Services) are in. A pod is kept **whole** when it is not scheduled, sits on a node that
+//! is not listed or that is (or is named like) a Windows node, targets Windows (OS field, OS or
+//! Windows-build selector, Windows image), is HostProcess, names a RuntimeClass, carries an annotation
+//! windoctor reads, or is a control-plane static pod (kube-apiserver, kube-controller-manager). Every
+//! other pod runs on a listed Linux node and is kept as an **other** pod: its namespace, name,
+//! node and phase only, so that counts and indexes stay what they were. What checks read of other
+//! pods, and how the sieve keeps it (each check's reading is in its own module):
+//!
+//! - `windows-version` and `dns-windows` count all pods in messages: the count is unchanged.
+//! - `image-os-match` notes, per image, the first pod in list order running it on a Linux node: an
+//!   other pod that is the first for one of its images keeps its containers' names and images and
+//!   its containers' running states ([`PodSieve::contributes`]).
+//! - `service-limits` counts every active backend of a Service that has a backend on Windows, Linux
+//!   ones included: an other pod selected by such a Service gets back, when the list is done
+//!   ([`PodSieve::finish`]), the labels that make exactly the same Services select it (the union of
+//!   their selectors). Without Services no check matches labels, and other pods keep none.
+//! - Events are tied to pods by namespace and name and to nodes by the pod's node: both are kept.
+//! - Every other reading of pods (`os-scheduling`, `pod-spec-compat`, `nodeport-self-access`,
+//!   `node-services`, `service-ip-from-node`, `pause-image`, the IP plan's static pod flags, the
+//!   API server address) filters first for pods kept whole by the rules above.
+//!
+//! `tests/windows_share.rs` runs every check on whole and on sieved facts of generated clusters
+//! (with planted mixed Services, Linux-only images and OS selectors) and compares the findings.
+
+use super::cluster::{HostSet, BUILD_LABEL};
+use super::k8s::{
+    Container, ContainerState, ContainerStatus, Labels, Node, ObjectMeta, Pod, PodSpec,
+};
+use super::k8s::{PodStatus, Service};
+use std::collections::hash_map::RandomState;
+use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
+
+/// How one pod is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Share {
+    /// Kept as parsed.
+    Whole,
+    /// Kept as an other pod.
+    Other {
+        /// The first pod (in list order) running one of its images on a Linux node: keeps its
+        /// containers' names, images and running states.
+        contributes: bool,
+        /// The Services (positions in the Service list) whose selector selects it.
+        selected_by: Vec<u32>,
+    },
+}
+
+/// Services by the first pair of their selector, for finding the Services that select a pod in a
+/// few hash lookups.
+#[derive(Debug, Default)]
+struct Selectors {
+    hasher: RandomState,
+    /// `(namespace, key, value)` hash of a Service's first selector pair -> Services.
+    by_first_pair: HashMap<u64, Vec<u32>>,
+    /// Each Service's namespace and selector.
+    selectors: Vec<(String, Labels)>,
+}
+
+impl Selectors {
+    fn new(services: &[Service]) -> Self {
+        let mut s = Selectors::default();
+        for (i, service) in services.iter().enumerate() {
+            let Ok(i) = u32::try_from(i) else { break };
+            let selector = &service.spec.selector;
+            s.selectors
+                .push((service.namespace().to_string(), selector.clone()));
+            if let Some((k, v)) = selector.iter().next() {
+                let key = s
+                    .hasher
+                    .hash_one((service.namespace(), k.as_str(), v.as_str()));
+                s.by_first_pair.entry(key).or_default().push(i);
+            }
+        }
+        s
+    }
+
+    /// The Services selecting `pod`, as `Service::backends` decides it (same namespace, every
+    /// selector pair among the pod's labels; an empty selector selects nothing).
+    fn selecting(&self, pod: &Pod) -> Vec<u32> {
+        let ns = pod.namespace();
+        let labels = &pod.metadata.labels;
+        let mut out = Vec::new();
+        for (k, v) in labels {
+            let key = self.hasher.hash_one((ns, k.as_str(), v.as_str()));
+            for &i in self.by_first_pair.get(&key).into_iter().flatten() {
+                let Some((sns, selector)) = self.selectors.get(i as usize) else {
+                    continue;
+                };
+                if sns == ns && selector.iter().all(|(k, v)| labels.get(k) == Some(v)) {
+                    out.push(i);
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The labels that make exactly the Services `services` (all those selecting a pod) select
+    /// a pod: the union of their selectors.
+    fn union(&self, services: &[u32]) -> Labels {
+        let mut labels = Labels::new();
+        for &i in services {
+            if let Some((_, selector)) = self.selectors.get(i as usize) {
+                for (k, v) in selector {
+                    labels.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        labels
+    }
+}
+
+/// Decides, pod by pod and in list order, what a run keeps; see the module documentation.
+#[derive(Debug)]
+pub struct PodSieve {
+    /// Names of the Windows nodes, matched as `same_host` matches them.
+    windows: HostSet,
+    /// Exact node names, and whether the first node of that name runs Windows.
+    nodes: HashMap<String, bool>,
+    /// The Services' selectors, when Services could be read.
+    services: Option<Selectors>,
+    /// Images already seen running on a Linux node.
+    linux_images: HashSet<String>,
+    /// Pods sifted so far.
+    position: u32,
+    /// `(pod position, Service)` for other pods a Service selects.
+    selected: Vec<(u32, u32)>,
+    /// Services that select a pod kept whole.
+    touched: HashSet<u32>,
+}
+
+impl PodSieve {
+    /// A sieve for a cluster with these nodes and (when read) Services.
+    pub fn new(nodes: &[Node], services: Option<&[Service]>) -> PodSieve {
+        let mut by_name = HashMap::with_capacity(nodes.len());
+        for n in nodes {
+            by_name
+                .entry(n.name().to_string())
+                .or_insert_with(|| n.is_windows());
+        }
+        PodSieve {
+            windows: HostSet::new(nodes.iter().filter(|n| n.is_windows()).map(|n| n.name())),
+            nodes: by_name,
+            services: services.map(Selectors::new),
+            linux_images: HashSet::new(),
+            position: 0,
+            selected: Vec::new(),
+            touched: HashSet::new(),
+        }
+    }
+
+    /// Whether the pod is kept whole.
+    fn keeps_whole(&self, pod: &Pod) -> bool {
+        let Some(node) = pod.node_name() else {
+            return true;
+        };
+        if !self.nodes.contains_key(node) || self.windows.contains(node) {
+            return true;
+        }
+        let spec = &pod.spec;
+        let name = pod.name();
+        spec.targets_windows()
+            || spec.host_process()
+            || spec.runtime_class_name.is_some()
+            || spec.node_selector.contains_key(BUILD_LABEL)
+            || !pod.metadata.annotations.is_empty()
+            || name.starts_with("kube-apiserver")
+            || (pod.namespace() == "kube-system" && name.starts_with("kube-controller-manager"))
+    }
+
+    /// Whether `pod` is the first, in list order, to run one of its images on a Linux node
+    /// (what `image-os-match` notes per image). Records its images either way.
+    fn contributes(&mut self, pod: &Pod) -> bool {
+        let on_linux = pod
+            .node_name()
+            .and_then(|n| self.nodes.get(n))
+            .is_some_and(|windows| !windows);
+        if !on_linux {
+            return false;
+        }
+        let mut first = false;
+        for status in &pod.status.container_statuses {
+            if status.state.running.is_none() {
+                continue;
+            }
+            if let Some(c) = pod.spec.containers.iter().find(|c| c.name == status.name) {
+                if !self.linux_images.contains(c.image.as_str()) {
+                    self.linux_images.insert(c.image.clone());
+                    first = true;
+                }
+            }
+        }
+        first
+    }
+
+    /// How `pod`, the next pod of the list, is kept.
+    pub fn judge(&mut self, pod: &Pod) -> Share {
+        let position = self.position;
+        self.position = self.position.saturating_add(1);
+        let contributes = self.contributes(pod);
+        let selected_by = self
+            .services
+            .as_ref()
+            .map(|s| s.selecting(pod))
+            .unwrap_or_default();
+        if self.keeps_whole(pod) {
+            self.touched.extend(selected_by);
+            return Share::Whole;
+        }
+        for &service in &selected_by {
+            self.selected.push((position, service));
+        }
+        Share::Other {
+            contributes,
+            selected_by,
+        }
+    }
+
+    /// The next pod of the list, as the run keeps it.
+    pub fn sift(&mut self, pod: Pod) -> Pod {
+        match self.judge(&pod) {
+            Share::Whole => pod,
+            Share::Other { contributes, .. } => other_pod(pod, contributes, Labels::new()),
+        }
+    }
+
+    /// The labels an other pod keeps in a bundle written by capture: the union of the selectors of
+    /// the Services selecting it, which a replay's sieve reduces exactly as the live one does.
+    pub fn labels_for(&self, selected_by: &[u32]) -> Labels {
+        self.services
+            .as_ref()
+            .map(|s| s.union(selected_by))
+            .unwrap_or_default()
+    }
+
+    /// After the last pod: gives the other pods selected by a Service that also selects a pod kept
+    /// whole the labels that make the same Services select them. `pods` is the sifted list.
+    pub fn finish(self, pods: &mut [Pod]) {
+        let Some(services) = &self.services else {
+            return;
+        };
+        let mut by_pod: HashMap<u32, Vec<u32>> = HashMap::new();
+        for &(pod, service) in &self.selected {
+            by_pod.entry(pod).or_default().push(service);
+        }
+        for (pod, selecting) in by_pod {
+            if !selecting.iter().any(|s| self.touched.contains(s)) {
+                continue;
+            }
+            if let Some(p) = pods.get_mut(pod as usize) {
+                p.metadata.labels = services.union(&selecting);
+            }
+        }
+    }
+}
+
+/// What is kept of an other pod: namespace, name, node and phase; with `contributes`, its
+/// containers' names and images and their running states; `labels` as given.
+pub fn other_pod(pod: Pod, contributes: bool, labels: Labels) -> Pod {
+    let Pod {
+        metadata,
+        spec,
+        status,
+    } = pod;
+    let (containers, container_statuses) = if contributes {
+        let containers = spec
+            .containers
+            .into_iter()
+            .map(|c| Container {
+                name: c.name,
+                image: c.image,
+                ..Container::default()
+            })
+            .collect();
+        let statuses = status
+            .container_statuses
+            .into_iter()
+            .map(|s| ContainerStatus {
+                name: s.name,
+                state: ContainerState {
+                    running: s.state.running,
+                    ..ContainerState::default()
+                },
+                ..ContainerStatus::default()
+            })
+            .collect();
+        (containers, statuses)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    Pod {
+        metadata: ObjectMeta {
+            name: metadata.name,
+            namespace: metadata.namespace,
+            labels,
+            ..ObjectMeta::default()
+        },
+        spec: PodSpec {
+            node_name: spec.node_name,
+            containers,
+            ..PodSpec::default()
+        },
+        status: PodStatus {
+            phase: status.phase,
+            container_statuses,
+            ..PodStatus::default()
+        },
+    }
+}
+
+/// Sifts a whole pod list at once (the bundle reader and tests): `pods` in list order.
+pub fn sift_all(pods: Vec<Pod>, nodes: &[Node], services: Option<&[Service]>) -> Vec<Pod> {
+    let mut sieve = PodSieve::new(nodes, services);
+    let mut out: Vec<Pod> = pods.into_iter().map(|p| sieve.sift(p)).collect();
+    sieve.finish(&mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nodes() -> Vec<Node> {
+        serde_json::from_str(
+            r#"[{"metadata":{"name":"lin-1","labels":{"kubernetes.io/os":"linux"}}},
+                {"metadata":{"name":"WIN-1.corp.example.com","labels":{"kubernetes.io/os":"windows"}}}]"#,
+        )
+        .expect("nodes")
+    }
+
+    fn pod(json: &str) -> Pod {
+        serde_json::from_str(json).expect("pod")
+    }
+
+    #[test]
+    fn pods_on_or_aimed_at_windows_are_whole_and_others_keep_their_identity() {
+        let mut sieve = PodSieve::new(&nodes(), None);
+        let whole = [
+            r#"{"metadata":{"name":"a"},"spec":{"nodeName":"win-1","containers":[{"name":"c","image":"x"}]}}"#,
+            r#"{"metadata":{"name":"b"},"spec":{"containers":[{"name":"c","image":"x"}]}}"#,
+            r#"{"metadata":{"name":"c"},"spec":{"nodeName":"gone"}}"#,
+            r#"{"metadata":{"name":"d"},"spec":{"nodeName":"lin-1","nodeSelector":{"kubernetes.io/os":"windows"}}}"#,
+            r#"{"metadata":{"name":"e"},"spec":{"nodeName":"lin-1","runtimeClassName":"win"}}"#,
+            r#"{"metadata":{"name":"kube-apiserver-cp1","namespace":"kube-system"},"spec":{"nodeName":"lin-1"}}"#,
+            r#"{"metadata":{"name":"f","annotations":{"experimental.windows.kubernetes.io/isolation-type":"hyperv"}},"spec":{"nodeName":"lin-1"}}"#,
+        ];
+        for json in whole {
+            let p = pod(json);
+            assert_eq!(sieve.sift(p.clone()), p, "{json}");
+        }
+        let linux = pod(
+            r#"{"metadata":{"name":"web","namespace":"shop","labels":{"app":"web"},"ownerReferences":[{"kind":"ReplicaSet","name":"web-1"}]},
+                "spec":{"nodeName":"lin-1","nodeSelector":{"kubernetes.io/os":"linux"},"containers":[{"name":"c","image":"nginx","args":["-x"]}]},
+                "status":{"phase":"Running","podIP":"10.0.0.1","containerStatuses":[{"name":"c","ready":true,"state":{"running":{"startedAt":"t"}}}]}}"#,
+        );
+        let kept = sieve.sift(linux.clone());
+        assert_eq!(kept.name(), "web");
+        assert_eq!(kept.namespace(), "shop");
+        assert_eq!(kept.node_name(), Some("lin-1"));
+        assert_eq!(kept.status.phase.as_deref(), Some("Running"));
+        assert!(kept.metadata.labels.is_empty() && kept.metadata.owner_references.is_empty());
+        // The first pod running nginx on Linux keeps its containers' images and states.
+        assert_eq!(kept.spec.containers[0].image, "nginx");
+        assert!(kept.spec.containers[0].args.is_empty());
+        assert!(kept.status.container_statuses[0].state.running.is_some());
+        // The next one does not.
+        let again = sieve.sift(linux);
+        assert!(again.spec.containers.is_empty() && again.status.container_statuses.is_empty());
+    }
+
+    #[test]
+    fn other_pods_of_services_with_windows_backends_keep_matching_labels() {
+        let services: Vec<Service> = serde_json::from_str(
+            r#"[{"metadata":{"name":"mixed","namespace":"a"},"spec":{"selector":{"app":"m"}}},
+                {"metadata":{"name":"tier","namespace":"a"},"spec":{"selector":{"app":"m","tier":"web"}}},
+                {"metadata":{"name":"linux","namespace":"a"},"spec":{"selector":{"app":"l"}}}]"#,
+        )
+        .expect("services");
+        let pods = vec![
+            pod(
+                r#"{"metadata":{"name":"l1","namespace":"a","labels":{"app":"m","tier":"web","x":"y"}},"spec":{"nodeName":"lin-1"}}"#,
+            ),
+            pod(
+                r#"{"metadata":{"name":"l2","namespace":"a","labels":{"app":"l"}},"spec":{"nodeName":"lin-1"}}"#,
+            ),
+            pod(
+                r#"{"metadata":{"name":"w1","namespace":"a","labels":{"app":"m"}},"spec":{"nodeName":"WIN-1.corp.example.com"}}"#,
+            ),
+        ];
+        let sifted = sift_all(pods, &nodes(), Some(&services));
+        let labels = |i: usize| -> Vec<(String, String)> {
+            sifted[i]
+                .metadata
+                .labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        };
+        assert_eq!(
+            labels(0),
+            [("app".into(), "m".into()), ("tier".into(), "web".into())]
+        );
+        assert!(labels(1).is_empty(), "no Windows backend behind app=l");
+        assert_eq!(labels(2), [("app".into(), "m".into())]);
+    }
+}

@@ -1,0 +1,621 @@
+//! Paging through one list (`GET /api/v1/pods?limit=500`, then `&continue=...`), with every answer
+//! checked and every resource bounded.
+//!
+//! - **Pipelined.** The API server writes `kind`, `apiVersion` and `metadata` before `items`, so the
+//!   next page is requested as soon as this page's head names it, and this page is parsed (on a
+//!   blocking thread) while the next one travels. At most two pages of a list are held.
+//! - **Checked.** Each answer must be the list asked for: a `Status` (even with 200), another kind
+//!   of list (a `ConfigMapList` for `/api/v1/pods`), an object without `items`, or `items: null`
+//!   with a continue token is an error naming what came, never an empty, healthy list.
+//! - **Bounded.** Every request has the `--request-timeout` and a cap on its inflated bytes; a page
+//!   over the cap is asked again with a smaller `limit` (down to one item, in case the objects are
+//!   big), and fails beyond that. A list stops with an error after [`MAX_PAGES`] pages, after
+//!   [`max_items`] items, when a continue token repeats, when an object comes twice (a list that
+//!   cycles), or when its deadline (`LiveOptions::list_timeout`) passes. Nothing is sized from
+//!   server-provided numbers (`remainingItemCount` is never read).
+//! - **Streamed into a sink.** Items are parsed one by one and handed to a [`ListSink`] (the fact
+//!   list, the pod sieve, capture's file writer), never collected as raw JSON.
+
+use super::request::{self, Bounds, GetError};
+use super::LiveOptions;
+use kube::Client;
+use serde::de::{DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::collections::hash_map::RandomState;
+use std::collections::HashSet;
+use std::fmt;
+use std::future::Future;
+use std::hash::BuildHasher;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+/// At most this many list requests are in flight at once, whatever the number of kinds: the scan
+/// stays a polite client of a busy API server (priority and fairness counts each request).
+pub const MAX_CONCURRENT_REQUESTS: usize = 4;
+
+/// Upper bound of pages followed for one list: 100,000 pages.
+pub const MAX_PAGES: usize = 100_000;
+
+/// Largest answer to one page request, after gzip inflation. A page of 500 typical objects is a
+/// few MiB; when a page is larger, the same page is asked again with a smaller `limit`.
+pub const MAX_PAGE_BYTES: usize = 64 << 20;
+
+static REQUEST_SLOTS: tokio::sync::Semaphore =
+    tokio::sync::Semaphore::const_new(MAX_CONCURRENT_REQUESTS);
+
+/// The most items a list may have: ten times the largest clusters the Kubernetes scalability
+/// thresholds describe (5,000 nodes, 150,000 pods, 10,000 Services).
+pub fn max_items(kind: &str) -> usize {
+    match kind {
+        "Node" => 100_000,
+        "Service" => 200_000,
+        "Pod" | "Event" => 1_500_000,
+        _ => 500_000,
+    }
+}
+
+/// One list to read.
+#[derive(Debug, Clone)]
+pub struct ListRequest {
+    /// API path, e.g. `/api/v1/pods`.
+    pub path: String,
+    /// Extra query text, e.g. a field selector.
+    pub query: String,
+    /// Kind of the items (`Pod`): the answer must be a `PodList`.
+    pub kind: String,
+    /// What to call the list in messages (`pods`).
+    pub resource: String,
+}
+
+/// Where the items of a list go, one by one, as they are parsed.
+pub trait ListSink<T>: Send + 'static {
+    /// Takes the next item. Returns its key ([`item_key`] of namespace and name) so that the pager
+    /// notices an object listed twice, or an error that stops the list.
+    fn take(&mut self, item: T) -> Result<u64, String>;
+}
+
+/// The key of an object for noticing duplicates: a hash of its namespace and name.
+pub fn item_key(namespace: Option<&str>, name: &str) -> u64 {
+    static HASHER: OnceLock<RandomState> = OnceLock::new();
+    HASHER
+        .get_or_init(RandomState::new)
+        .hash_one((namespace.unwrap_or(""), name))
+}
+
+/// What paging keeps between pages.
+struct Progress {
+    keys: HashSet<u64>,
+    items: usize,
+    max_items: usize,
+}
+
+/// Reads every page of `list` into `sink` (awaited once the first request is under way, so a sink
+/// that waits for other lists does not delay the first page), and gives the sink back.
+pub async fn list_each<T, S, F>(
+    client: &Client,
+    list: &ListRequest,
+    opts: &LiveOptions,
+    sink: F,
+) -> Result<S, String>
+where
+    T: DeserializeOwned + Send + 'static,
+    S: ListSink<T>,
+    F: Future<Output = S>,
+{
+    let resource = list.resource.clone();
+    let fail = |why: String| format!("cannot list {resource}: {why}");
+    let deadline = Instant::now() + opts.list_timeout;
+    let fetch = |token: Option<String>, limit: u32| {
+        let url = page_url(list, token.as_deref(), limit);
+        let client = client.clone();
+        let bounds = Bounds {
+            timeout: opts.request_timeout,
+            max_bytes: MAX_PAGE_BYTES,
+            deadline,
+        };
+        tokio::spawn(async move {
+            let _slot = REQUEST_SLOTS
+                .acquire()
+                .await
+                .map_err(|e| GetError::Failed(format!("the request slots are closed: {e}")))?;
+            request::get(&client, &url, bounds).await
+        })
+    };
+    let mut limit = opts.page_size.max(1);
+    let mut token: Option<String> = None;
+    let mut pending = Some(fetch(None, limit));
+    let mut sink = Some(sink.await);
+    let mut progress = Some(Progress {
+        keys: HashSet::new(),
+        items: 0,
+        max_items: max_items(&list.kind),
+    });
+    let list_kind = format!("{}List", list.kind);
+    let mut pages = 0usize;
+    let outcome: Result<(), String> = loop {
+        let Some(in_flight) = pending.take() else {
+            break Ok(());
+        };
+        let body = match in_flight.await {
+            Ok(Ok(body)) => body,
+            Ok(Err(GetError::TooLarge(max))) if limit > 1 => {
+                // Big objects: ask for the same page in smaller pieces.
+                limit = (limit / 8).max(1);
+                let _ = max;
+                pending = Some(fetch(token.clone(), limit));
+                continue;
+            }
+            Ok(Err(e)) => break Err(fail(e.list_message())),
+            Err(e) => break Err(fail(format!("the request task failed: {e}"))),
+        };
+        pages += 1;
+        if pages > MAX_PAGES {
+            break Err(fail(format!(
+                "the server kept paging after {MAX_PAGES} pages"
+            )));
+        }
+        let head = page_head(&body);
+        let mut next_requested = false;
+        if let Some(next) = &head.continue_token {
+            if token.as_deref() == Some(next.as_str()) {
+                break Err(fail("the server repeated a continue token".to_string()));
+            }
+            pending = Some(fetch(Some(next.clone()), limit));
+            next_requested = true;
+        }
+        let (Some(mut s), Some(mut p)) = (sink.take(), progress.take()) else {
+            break Err(fail("internal error: the list sink is gone".to_string()));
+        };
+        let kind = list_kind.clone();
+        let parsed = tokio::task::spawn_blocking(move || {
+            let page = parse_page::<T, S>(&body, &kind, &mut s, &mut p);
+            (page, s, p)
+        })
+        .await;
+        let (page, s, p) = match parsed {
+            Ok(done) => done,
+            Err(e) => break Err(fail(format!("parsing a page failed: {e}"))),
+        };
+        sink = Some(s);
+        progress = Some(p);
+        let page = match page {
+            Ok(page) => page,
+            Err(e) => break Err(fail(e)),
+        };
+        if !next_requested {
+            if let Some(next) = &page.continue_token {
+                if token.as_deref() == Some(next.as_str()) {
+                    break Err(fail("the server repeated a continue token".to_string()));
+                }
+                pending = Some(fetch(Some(next.clone()), limit));
+            }
+        }
+        token = page.continue_token;
+        if Instant::now() >= deadline && pending.is_some() {
+            break Err(fail(format!(
+                "the list was not done after {} s (the time allowed for one list)",
+                opts.list_timeout.as_secs()
+            )));
+        }
+    };
+    if let Some(in_flight) = pending {
+        in_flight.abort();
+    }
+    outcome?;
+    sink.ok_or_else(|| fail("internal error: the list sink is gone".to_string()))
+}
+
+fn page_url(list: &ListRequest, token: Option<&str>, limit: u32) -> String {
+    let mut url = format!("{}?limit={limit}", list.path);
+    if !list.query.is_empty() {
+        url.push('&');
+        url.push_str(&list.query);
+    }
+    if let Some(t) = token {
+        url.push_str("&continue=");
+        url.push_str(&encode_query_value(t));
+    }
+    url
+}
+
+pub fn encode_query_value(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// What the head of a page (the fields before `items`) says.
+#[derive(Debug, Default, PartialEq)]
+struct Head {
+    continue_token: Option<String>,
+}
+
+/// Reads only the head of a list body: the continue token, when `metadata` comes before `items` as
+/// the API server writes it. Anything else (or a broken body) says nothing; the full parse decides.
+fn page_head(body: &[u8]) -> Head {
+    struct HeadVisitor<'a>(&'a mut Head);
+    impl<'de> Visitor<'de> for HeadVisitor<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a list object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                match key.as_ref() {
+                    "metadata" => {
+                        let meta: ListMeta = map.next_value()?;
+                        self.0.continue_token = meta.continue_token.filter(|t| !t.is_empty());
+                        return Ok(());
+                    }
+                    "items" => return Ok(()),
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+    let mut head = Head::default();
+    let mut de = serde_json::Deserializer::from_slice(body);
+    // Stopping at `metadata` leaves the rest unread, which the deserializer reports as an error:
+    // only what the visitor recorded matters.
+    let _ = serde::Deserializer::deserialize_map(&mut de, HeadVisitor(&mut head));
+    head
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct ListMeta {
+    #[serde(rename = "continue")]
+    continue_token: Option<String>,
+}
+
+/// What a parsed page says about the list.
+#[derive(Debug, Default)]
+struct Page {
+    continue_token: Option<String>,
+}
+
+/// Parses one page, handing each item to `sink`, and checks that it is the list asked for.
+fn parse_page<T: DeserializeOwned, S: ListSink<T>>(
+    body: &[u8],
+    list_kind: &str,
+    sink: &mut S,
+    progress: &mut Progress,
+) -> Result<Page, String> {
+    let mut shape = Shape::default();
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let visitor = PageVisitor {
+        list_kind,
+        shape: &mut shape,
+        sink,
+        progress,
+        _item: std::marker::PhantomData::<T>,
+    };
+    let parsed = serde::Deserializer::deserialize_map(&mut de, visitor).and_then(|()| de.end());
+    if let Some(kind) = shape.kind.as_deref() {
+        if kind == "Status" {
+            let what = [shape.reason.as_str(), shape.message.as_str()]
+                .iter()
+                .filter(|s| !s.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(": ");
+            return Err(format!(
+                "the server answered with a Status instead of the {list_kind}{}",
+                if what.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({what})")
+                }
+            ));
+        }
+        if kind != list_kind && kind != "List" {
+            return Err(format!(
+                "asked for a {list_kind}, the server sent a {}",
+                clip(kind, 80)
+            ));
+        }
+    }
+    if let Err(e) = parsed {
+        return Err(match shape.item_error.take() {
+            Some(why) => why,
+            None if looks_like_html(body) => format!(
+                "the answer is an HTML page, not the {list_kind} (a proxy or a sign-in page answered instead of the API server: point the kubeconfig's server at the API server itself, or sign in to the proxy first)"
+            ),
+            None => format!("invalid list response: {e}"),
+        });
+    }
+    let continue_token = shape.continue_token.filter(|t| !t.is_empty());
+    match shape.items {
+        ItemsSeen::Absent => Err(format!(
+            "the answer is not a list (no `items`): expected a {list_kind}"
+        )),
+        ItemsSeen::Null if continue_token.is_some() => Err(format!(
+            "the server sent no items (`items: null`) but a continue token: not a valid {list_kind}"
+        )),
+        _ => Ok(Page { continue_token }),
+    }
+}
+
+/// Whether a body that is not JSON starts like an HTML page.
+fn looks_like_html(body: &[u8]) -> bool {
+    let start: Vec<u8> = body
+        .iter()
+        .copied()
+        .skip_while(u8::is_ascii_whitespace)
+        .take(15)
+        .map(|b| b.to_ascii_lowercase())
+        .collect();
+    start.starts_with(b"<!doctype html")
+        || start.starts_with(b"<html")
+        || start.starts_with(b"<head")
+}
+
+fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+    }
+}
+
+#[derive(Debug, Default, PartialEq)]
+enum ItemsSeen {
+    #[default]
+    Absent,
+    Null,
+    List,
+}
+
+/// The top-level fields of a page.
+#[derive(Debug, Default)]
+struct Shape {
+    kind: Option<String>,
+    continue_token: Option<String>,
+    items: ItemsSeen,
+    message: String,
+    reason: String,
+    /// Why the items stopped (a sink error, a duplicate, too many), worded for the operator.
+    item_error: Option<String>,
+}
+
+struct PageVisitor<'a, T, S> {
+    list_kind: &'a str,
+    shape: &'a mut Shape,
+    sink: &'a mut S,
+    progress: &'a mut Progress,
+    _item: std::marker::PhantomData<T>,
+}
+
+impl<'de, T: DeserializeOwned, S: ListSink<T>> Visitor<'de> for PageVisitor<'_, T, S> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "a {} object", self.list_kind)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "kind" => self.shape.kind = map.next_value::<Option<String>>()?,
+                "metadata" => {
+                    let meta: Option<ListMeta> = map.next_value()?;
+                    self.shape.continue_token = meta.and_then(|m| m.continue_token);
+                }
+                "message" => {
+                    self.shape.message = clip(
+                        &map.next_value::<Option<String>>()?.unwrap_or_default(),
+                        500,
+                    )
+                }
+                "reason" => {
+                    self.shape.reason = clip(
+                        &map.next_value::<Option<String>>()?.unwrap_or_default(),
+                        100,
+                    )
+                }
+                "items" => {
+                    let wrong_kind = self
+                        .shape
+                        .kind
+                        .as_deref()
+                        .is_some_and(|k| k != self.list_kind && k != "List");
+                    if wrong_kind {
+                        map.next_value::<IgnoredAny>()?;
+                        self.shape.items = ItemsSeen::List;
+                        continue;
+                    }
+                    let seen = map.next_value_seed(ItemsSeed {
+                        sink: &mut *self.sink,
+                        progress: &mut *self.progress,
+                        error: &mut self.shape.item_error,
+                        _item: std::marker::PhantomData::<T>,
+                    })?;
+                    self.shape.items = seen;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `items` array (or `null`), each item parsed and handed to the sink.
+struct ItemsSeed<'a, T, S> {
+    sink: &'a mut S,
+    progress: &'a mut Progress,
+    error: &'a mut Option<String>,
+    _item: std::marker::PhantomData<T>,
+}
+
+impl<'de, T: DeserializeOwned, S: ListSink<T>> DeserializeSeed<'de> for ItemsSeed<'_, T, S> {
+    type Value = ItemsSeen;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<ItemsSeen, D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de, T: DeserializeOwned, S: ListSink<T>> Visitor<'de> for ItemsSeed<'_, T, S> {
+    type Value = ItemsSeen;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of objects or null")
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<ItemsSeen, E> {
+        Ok(ItemsSeen::Null)
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<ItemsSeen, E> {
+        Ok(ItemsSeen::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<ItemsSeen, D::Error> {
+        d.deserialize_seq(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ItemsSeen, A::Error> {
+        use serde::de::Error;
+        let stop = |why: String, error: &mut Option<String>| -> A::Error {
+            let e = A::Error::custom(&why);
+            *error = Some(why);
+            e
+        };
+        loop {
+            let item = match seq.next_element::<T>() {
+                Ok(Some(item)) => item,
+                Ok(None) => break,
+                Err(e) => {
+                    let why = format!(
+                        "item {} of the list is not a valid object: {e}",
+                        self.progress.items
+                    );
+                    return Err(stop(why, self.error));
+                }
+            };
+            self.progress.items += 1;
+            if self.progress.items > self.progress.max_items {
+                let why = format!(
+                    "the list has more than {} items, more than any cluster Kubernetes supports",
+                    self.progress.max_items
+                );
+                return Err(stop(why, self.error));
+            }
+            match self.sink.take(item) {
+                Ok(key) => {
+                    if !self.progress.keys.insert(key) {
+                        let why = "the server listed the same object twice while paging (the list does not end)".to_string();
+                        return Err(stop(why, self.error));
+                    }
+                }
+                Err(why) => return Err(stop(why, self.error)),
+            }
+        }
+        Ok(ItemsSeen::List)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Collects names.
+    struct Names(Vec<String>);
+    impl ListSink<serde_json::Value> for Names {
+        fn take(&mut self, item: serde_json::Value) -> Result<u64, String> {
+            let name = item["metadata"]["name"].as_str().unwrap_or("").to_string();
+            let key = item_key(item["metadata"]["namespace"].as_str(), &name);
+            self.0.push(name);
+            Ok(key)
+        }
+    }
+
+    fn parse(body: &str) -> Result<(Vec<String>, Option<String>), String> {
+        let mut names = Names(Vec::new());
+        let mut progress = Progress {
+            keys: HashSet::new(),
+            items: 0,
+            max_items: 3,
+        };
+        let page = parse_page::<serde_json::Value, Names>(
+            body.as_bytes(),
+            "PodList",
+            &mut names,
+            &mut progress,
+        )?;
+        Ok((names.0, page.continue_token))
+    }
+
+    #[test]
+    fn pages_of_the_kind_asked_for_are_read() {
+        let (names, token) = parse(
+            r#"{"kind":"PodList","apiVersion":"v1","metadata":{"continue":"abc","remainingItemCount":100000000},"items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"}}]}"#,
+        )
+        .expect("valid");
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(token.as_deref(), Some("abc"));
+        let (names, token) =
+            parse(r#"{"kind":"List","items":[],"metadata":{"continue":""}}"#).expect("valid");
+        assert!(names.is_empty() && token.is_none());
+        assert!(parse(r#"{"kind":"PodList","items":null,"metadata":{}}"#).is_ok());
+    }
+
+    #[test]
+    fn answers_that_are_not_the_list_asked_for_are_errors() {
+        let cases = [
+            (
+                r#"{"kind":"ConfigMapList","items":[{"metadata":{"name":"a"}}]}"#,
+                "sent a ConfigMapList",
+            ),
+            (
+                r#"{"kind":"Status","status":"Failure","message":"etcdserver: request timed out","reason":"InternalError","code":500}"#,
+                "Status instead of the PodList (InternalError: etcdserver",
+            ),
+            (r#"{"kind":"Pod","metadata":{"name":"x"}}"#, "sent a Pod"),
+            (r#"{"metadata":{"name":"x"}}"#, "no `items`"),
+            (
+                r#"{"kind":"PodList","metadata":{"continue":"t"},"items":null}"#,
+                "`items: null`",
+            ),
+            (r#"[1,2]"#, "invalid list response"),
+            (
+                r#"{"kind":"PodList","items":[{"metadata":{"name":"a"}},{"metadata":{"name":"a"}}]}"#,
+                "same object twice",
+            ),
+            (
+                r#"{"kind":"PodList","items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"}},{"metadata":{"name":"c"}},{"metadata":{"name":"d"}}]}"#,
+                "more than 3 items",
+            ),
+            (
+                r#"{"kind":"PodList","items":[{"metadata":{"name":"a"}}"#,
+                "EOF while parsing",
+            ),
+        ];
+        for (body, want) in cases {
+            let got = parse(body).expect_err(body);
+            assert!(got.contains(want), "{body}: {got}");
+        }
+    }
+
+    #[test]
+    fn heads_name_the_next_page_before_the_items() {
+        assert_eq!(
+            page_head(br#"{"kind":"PodList","metadata":{"continue":"abc"},"items":[{"x":1}]}"#)
+                .continue_token
+                .as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            page_head(br#"{"items":[],"metadata":{"continue":"abc"}}"#),
+            Head::default()
+        );
+        assert_eq!(page_head(b"not json"), Head::default());
+    }
+
+    #[test]
+    fn continue_tokens_are_escaped() {
+        assert_eq!(encode_query_value("eyJ2Ijoi+/="), "eyJ2Ijoi%2B%2F%3D");
+    }
+}

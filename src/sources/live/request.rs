@@ -1,0 +1,385 @@
+//! One bounded GET against the API server, as every live read and capture's log requests make it.
+//!
+//! Each request has the `--request-timeout` for all of it (headers and body: a server that trickles
+//! its answer cannot stretch it), a cap on the body's bytes after gzip inflation (read frame by
+//! frame, so a huge or endless body is cut off, never held), and a deadline of the whole list or
+//! log it belongs to. A 429 TooManyRequests (or a 503 with `Retry-After`) is retried after the
+//! `Retry-After` the server asks for, as long as that fits before the deadline; any other failure
+//! says what happened: refused, unreachable, DNS, TLS, timed out, too large, or the API's own
+//! Status (forbidden, not found, ...).
+
+use http_body_util::BodyExt;
+use kube::Client;
+use std::time::{Duration, Instant};
+
+/// How a request is bounded.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    /// The whole request, headers and body.
+    pub timeout: Duration,
+    /// Bytes of the body after inflation.
+    pub max_bytes: usize,
+    /// When the list or log this request belongs to must be done.
+    pub deadline: Instant,
+}
+
+/// Why a request gave no body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GetError {
+    /// The body was larger than `max_bytes` after inflation.
+    TooLarge(usize),
+    /// The API server answered with an HTTP error: its code and (the start of) its body.
+    Status { code: u16, body: Vec<u8> },
+    /// The answer was a redirect (3xx), which is never followed: its code and `Location`.
+    Redirect { code: u16, location: String },
+    /// Anything else, worded for the operator ("connection refused: ...", "timed out ...").
+    Failed(String),
+}
+
+impl GetError {
+    pub fn message(&self) -> String {
+        match self {
+            GetError::TooLarge(max) => format!(
+                "the answer was larger than {} after gzip inflation (the limit of one response)",
+                bytes_text(*max)
+            ),
+            GetError::Status { code, body } => describe_status(*code, body),
+            GetError::Redirect { code, location } => format!(
+                "the server answered with a redirect (HTTP {code}) to {}, which windoctor does not follow: a proxy in front of the API server may want a browser sign-in; point the kubeconfig's server at the API server itself",
+                if location.is_empty() { "nowhere".to_string() } else { clip(location, 200) }
+            ),
+            GetError::Failed(why) => why.clone(),
+        }
+    }
+
+    /// The message for a list request: a 404 there means the API group is not served.
+    pub fn list_message(&self) -> String {
+        match self {
+            GetError::Status { code: 404, body } => {
+                let text = describe_status(404, body);
+                text.replacen(
+                    "not found",
+                    "not found (the API server does not serve this resource)",
+                    1,
+                )
+            }
+            other => other.message(),
+        }
+    }
+}
+
+/// `64 MiB`, `512 KiB`, `300 B`.
+pub fn bytes_text(n: usize) -> String {
+    if n >= 1 << 20 {
+        format!("{} MiB", n >> 20)
+    } else if n >= 1 << 10 {
+        format!("{} KiB", n >> 10)
+    } else {
+        format!("{n} B")
+    }
+}
+
+/// How many times one request is retried after a 429 at most (each wait is the server's
+/// `Retry-After`, within the deadline).
+const MAX_RETRIES: usize = 8;
+
+/// GETs `url` (path and query) and returns the body of a 2xx answer.
+pub async fn get(client: &Client, url: &str, bounds: Bounds) -> Result<Vec<u8>, GetError> {
+    let mut retries = 0;
+    loop {
+        let now = Instant::now();
+        if now >= bounds.deadline {
+            return Err(GetError::Failed(
+                "the time allowed for this read ran out".to_string(),
+            ));
+        }
+        let budget = bounds.timeout.min(bounds.deadline - now);
+        let attempt = tokio::time::timeout(budget, once(client, url, bounds.max_bytes)).await;
+        let answer = match attempt {
+            Err(_) if budget < bounds.timeout => {
+                return Err(GetError::Failed(
+                    "the time allowed for this read ran out".to_string(),
+                ))
+            }
+            Err(_) => {
+                return Err(GetError::Failed(format!(
+                    "timed out after {} waiting for the API server to answer (--request-timeout)",
+                    seconds_text(bounds.timeout)
+                )))
+            }
+            Ok(answer) => answer?,
+        };
+        if answer.status.is_success() {
+            return Ok(answer.body);
+        }
+        let retryable = answer.status.as_u16() == 429
+            || (answer.status.as_u16() == 503 && answer.retry_after.is_some());
+        if retryable {
+            let wait = answer.retry_after.unwrap_or(Duration::from_secs(1));
+            let left = bounds.deadline.saturating_duration_since(Instant::now());
+            if retries < MAX_RETRIES && wait < left {
+                retries += 1;
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            let why = if retries >= MAX_RETRIES {
+                format!("still after {MAX_RETRIES} retries")
+            } else {
+                format!(
+                    "it asked to retry after {} (Retry-After), beyond the time left for this read ({})",
+                    seconds_text(wait),
+                    seconds_text(left)
+                )
+            };
+            return Err(GetError::Failed(format!(
+                "the API server is throttling requests ({} {}): {why}",
+                answer.status.as_u16(),
+                answer.status.canonical_reason().unwrap_or("")
+            )));
+        }
+        if answer.status.is_redirection() {
+            return Err(GetError::Redirect {
+                code: answer.status.as_u16(),
+                location: answer.location.unwrap_or_default(),
+            });
+        }
+        return Err(GetError::Status {
+            code: answer.status.as_u16(),
+            body: answer.body,
+        });
+    }
+}
+
+fn seconds_text(d: Duration) -> String {
+    if d.subsec_millis() == 0 || d >= Duration::from_secs(10) {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+struct Answer {
+    status: http::StatusCode,
+    retry_after: Option<Duration>,
+    location: Option<String>,
+    body: Vec<u8>,
+}
+
+/// One attempt: the status, `Retry-After` and the body (at most `max_bytes`; error bodies are cut
+/// at 64 KiB, enough for any Status).
+async fn once(client: &Client, url: &str, max_bytes: usize) -> Result<Answer, GetError> {
+    let request = http::Request::get(url)
+        .body(kube::client::Body::empty())
+        .map_err(|e| GetError::Failed(format!("cannot build the request {url}: {e}")))?;
+    let response = client
+        .send(request)
+        .await
+        .map_err(|e| GetError::Failed(describe_client_error(&e)))?;
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get(http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let location = response
+        .headers()
+        .get(http::header::LOCATION)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let limit = if status.is_success() {
+        max_bytes
+    } else {
+        max_bytes.min(64 * 1024)
+    };
+    let mut body = response.into_body();
+    let mut bytes: Vec<u8> = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            GetError::Failed(format!(
+                "the answer broke off while it was read: {}",
+                describe_chain(&e)
+            ))
+        })?;
+        if let Ok(data) = frame.into_data() {
+            if bytes.len() + data.len() > limit {
+                if !status.is_success() {
+                    bytes.extend_from_slice(&data[..limit - bytes.len()]);
+                    break;
+                }
+                return Err(GetError::TooLarge(max_bytes));
+            }
+            bytes.extend_from_slice(&data);
+        }
+    }
+    Ok(Answer {
+        status,
+        retry_after,
+        location,
+        body: bytes,
+    })
+}
+
+/// "forbidden (pods is forbidden: User ... cannot list ...)" from a non-2xx answer, using its
+/// Status body when it has one.
+pub fn describe_status(code: u16, body: &[u8]) -> String {
+    #[derive(serde::Deserialize, Default)]
+    #[serde(default)]
+    struct Status {
+        message: String,
+        reason: String,
+    }
+    let status: Status = serde_json::from_slice(body).unwrap_or_default();
+    let reason = match code {
+        401 => "unauthorized: the credentials were rejected".to_string(),
+        403 => "forbidden".to_string(),
+        404 => "not found".to_string(),
+        410 => "the list expired while paging (resourceVersion too old; run again)".to_string(),
+        code => {
+            let canonical = http::StatusCode::from_u16(code)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("");
+            let named = if status.reason.is_empty() {
+                canonical.to_string()
+            } else {
+                status.reason.clone()
+            };
+            format!("HTTP {code} {named}").trim_end().to_string()
+        }
+    };
+    let message = clip(status.message.trim(), 500);
+    if message.is_empty() {
+        reason
+    } else {
+        format!("{reason} ({message})")
+    }
+}
+
+fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+    }
+}
+
+/// Says what went wrong below HTTP: refused, unreachable, DNS, TLS, connect timeout, or the
+/// kubeconfig's credential plugin, from the error and its sources. Credentials never appear: an
+/// authentication error (an exec plugin's output may be the token) is described by
+/// `kube_error::describe`, and every other text is redacted.
+pub fn describe_client_error(e: &kube::Error) -> String {
+    if let Some(safe) = crate::sources::kube_error::describe_auth_in(e) {
+        return safe;
+    }
+    let text = match e {
+        kube::Error::Api(status) => describe_status(
+            status.code,
+            &serde_json::to_vec(
+                &serde_json::json!({"message": status.message, "reason": status.reason}),
+            )
+            .unwrap_or_default(),
+        ),
+        other => describe_chain(other),
+    };
+    crate::redact::redact(&text)
+}
+
+/// Classifies an error by walking its sources.
+pub fn describe_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    use std::io::ErrorKind;
+    let mut texts: Vec<String> = Vec::new();
+    let mut io_kind: Option<ErrorKind> = None;
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = current {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            io_kind.get_or_insert(io.kind());
+        }
+        let text = err.to_string();
+        if !texts.iter().any(|t| t.contains(&text)) {
+            texts.push(text);
+        }
+        current = err.source();
+    }
+    let all = texts.join(": ");
+    let lower = all.to_ascii_lowercase();
+    let what = if lower.contains("dns error")
+        || lower.contains("failed to lookup address")
+        || lower.contains("name or service not known")
+        || lower.contains("temporary failure in name resolution")
+        || lower.contains("no such host")
+    {
+        "the API server's host name does not resolve (DNS): check the server address in the kubeconfig and this machine's DNS"
+    } else {
+        match io_kind {
+            Some(ErrorKind::ConnectionRefused) => {
+                "connection refused: nothing listens at the API server's address and port (is the API server up, is the port right?)"
+            }
+            Some(ErrorKind::HostUnreachable) | Some(ErrorKind::NetworkUnreachable) => {
+                "the API server is unreachable from this machine (no route to it: check the network, VPN or proxy)"
+            }
+            Some(ErrorKind::TimedOut) => {
+                "timed out connecting to the API server (a firewall may drop the packets, or the address is wrong)"
+            }
+            Some(ErrorKind::ConnectionReset) | Some(ErrorKind::ConnectionAborted) => {
+                "the connection was reset by the API server or a proxy in between"
+            }
+            Some(ErrorKind::UnexpectedEof) => "the API server closed the connection early",
+            _ if lower.contains("certificate") || lower.contains("tls") => {
+                "the TLS handshake with the API server failed (certificate or CA mismatch)"
+            }
+            _ if lower.contains("connection refused") => {
+                "connection refused: nothing listens at the API server's address and port (is the API server up, is the port right?)"
+            }
+            _ => "",
+        }
+    };
+    if what.is_empty() {
+        all
+    } else {
+        format!("{what} [{}]", clip(&all, 300))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_name_the_reason_and_the_message() {
+        let body = br#"{"kind":"Status","message":"pods is forbidden: User \"x\" cannot list resource \"pods\"","reason":"Forbidden","code":403}"#;
+        assert_eq!(
+            describe_status(403, body),
+            "forbidden (pods is forbidden: User \"x\" cannot list resource \"pods\")"
+        );
+        assert_eq!(
+            describe_status(500, b"<html>"),
+            "HTTP 500 Internal Server Error"
+        );
+        assert_eq!(
+            describe_status(500, br#"{"reason":"InternalError","message":"etcd"}"#),
+            "HTTP 500 InternalError (etcd)"
+        );
+    }
+
+    #[test]
+    fn transport_errors_are_classified() {
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        assert!(describe_chain(&refused).starts_with("connection refused"));
+        let dns = std::io::Error::other("dns error: failed to lookup address information");
+        assert!(describe_chain(&dns).contains("(DNS)"));
+        let unreachable = std::io::Error::new(
+            std::io::ErrorKind::NetworkUnreachable,
+            "Network is unreachable",
+        );
+        assert!(describe_chain(&unreachable).contains("unreachable"));
+        let timeout = std::io::Error::new(std::io::ErrorKind::TimedOut, "timed out");
+        assert!(describe_chain(&timeout).starts_with("timed out connecting"));
+    }
+
+    #[test]
+    fn sizes_read_as_operators_write_them() {
+        assert_eq!(bytes_text(64 << 20), "64 MiB");
+        assert_eq!(bytes_text(2048), "2 KiB");
+        assert_eq!(seconds_text(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(seconds_text(Duration::from_secs(15)), "15s");
+    }
+}
