@@ -36,6 +36,15 @@ impl Scope {
             None => true,
             Some(node) => match &f.node {
                 Some(n) => same_host(n, node),
+                // An input that could not be read for the whole cluster (the API unreachable on a
+                // refresh, a list refused) is why the node's own findings are missing: it stays,
+                // so a failed read never looks like every finding being gone.
+                None if f.subject.kind == "Input"
+                    && f.subject.name != "node"
+                    && !f.subject.name.starts_with("node/") =>
+                {
+                    true
+                }
                 None => mentioned_hosts(f).any(|h| same_host(h, node)),
             },
         }
@@ -255,6 +264,35 @@ mod tests {
             kubelet_version: "v1.31.2".into(),
             ready: true,
         }
+    }
+
+    #[test]
+    fn node_scope_keeps_cluster_input_errors() {
+        let scope = Scope {
+            node: Some("akswin000003".into()),
+            namespace: None,
+        };
+        let unreachable = finding(
+            None,
+            Subject::new("Input", "nodes"),
+            "cluster/nodes could not be read: connection refused (is the API server at 127.0.0.1:47611 running?)",
+            Status::Error,
+        );
+        assert!(scope.admits(&unreachable));
+        let other_node_input = finding(
+            Some("akswin000004"),
+            Subject::new("Input", "node"),
+            "could not be evaluated",
+            Status::Error,
+        );
+        assert!(!scope.admits(&other_node_input));
+        let unnamed_node_input = finding(
+            None,
+            Subject::new("Input", "node/processes"),
+            "not evaluated",
+            Status::Skip,
+        );
+        assert!(!scope.admits(&unnamed_node_input));
     }
 
     #[test]
