@@ -200,9 +200,12 @@ fn unprivileged(cmd: Command) -> Result<Command, String> {
     if permissions_apply() {
         return Ok(cmd);
     }
+    // The build's binary may sit below a folder `nobody` cannot enter (a clone under /root): run
+    // a world-executable copy in the temporary folder instead.
+    let binary = copy_for_nobody(Path::new(cmd.get_program()))?;
     let wrap = |program: &str, prefix: &[&str]| -> Command {
         let mut c = Command::new(program);
-        c.args(prefix).arg(cmd.get_program()).args(cmd.get_args());
+        c.args(prefix).arg(&binary).args(cmd.get_args());
         for (k, v) in cmd.get_envs() {
             match v {
                 Some(v) => c.env(k, v),
@@ -223,6 +226,23 @@ fn unprivileged(cmd: Command) -> Result<Command, String> {
         "this process reads any file (root) and neither setpriv nor runuser can drop to nobody"
             .to_string(),
     )
+}
+
+/// A copy of `binary` that any user can run: `<temp>/windoctor-as-nobody-<pid>`, mode 755.
+#[cfg(unix)]
+fn copy_for_nobody(binary: &Path) -> Result<std::path::PathBuf, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let copy = std::env::temp_dir().join(format!("windoctor-as-nobody-{}", std::process::id()));
+    if !copy.exists() {
+        let partial = copy.with_extension("partial");
+        std::fs::copy(binary, &partial)
+            .and_then(|_| {
+                std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o755))
+            })
+            .and_then(|_| std::fs::rename(&partial, &copy))
+            .map_err(|e| format!("cannot copy {} for nobody: {e}", binary.display()))?;
+    }
+    Ok(copy)
 }
 
 fn extras_required() -> bool {
