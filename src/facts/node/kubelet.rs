@@ -45,8 +45,9 @@ pub struct KubeletConfigFile {
     pub cgroups_per_qos: Option<bool>,
 }
 
-/// Parses a KubeletConfiguration (YAML or JSON).
-pub fn parse_config_file(text: &str) -> Result<KubeletConfigFile, String> {
+/// A component configuration file (YAML or JSON, with or without a BOM) as a JSON value; an
+/// empty or unparseable file is an error saying which.
+fn config_document(text: &str) -> Result<Value, String> {
     let t = text.trim_start_matches('\u{feff}');
     if t.trim().is_empty() {
         return Err("the file is empty".to_string());
@@ -61,6 +62,12 @@ pub fn parse_config_file(text: &str) -> Result<KubeletConfigFile, String> {
             )
         })?
     };
+    Ok(v)
+}
+
+/// Parses a KubeletConfiguration (YAML or JSON).
+pub fn parse_config_file(text: &str) -> Result<KubeletConfigFile, String> {
+    let v = config_document(text)?;
     parse_config_value(&v)
 }
 
@@ -197,20 +204,7 @@ pub struct KubeProxyConfigFile {
 
 /// Parses a KubeProxyConfiguration (YAML or JSON).
 pub fn parse_kube_proxy_config(text: &str) -> Result<KubeProxyConfigFile, String> {
-    let t = text.trim_start_matches('\u{feff}');
-    if t.trim().is_empty() {
-        return Err("the file is empty".to_string());
-    }
-    let v: Value = if t.trim_start().starts_with('{') {
-        serde_json::from_str(t).map_err(|e| format!("not valid JSON: {e}"))?
-    } else {
-        serde_saphyr::from_str(t).map_err(|e| {
-            format!(
-                "not valid YAML: {}",
-                e.to_string().lines().next().unwrap_or("")
-            )
-        })?
-    };
+    let v = config_document(text)?;
     if !v.is_object() {
         return Err("not a KubeProxyConfiguration object".to_string());
     }
