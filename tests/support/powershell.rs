@@ -10,41 +10,19 @@
 /// The syntax problems of `script`: each `row:column: what`, rows and columns 1-based. Empty when
 /// it parses as Windows PowerShell 5.1 would.
 pub fn problems(script: &str) -> Vec<String> {
-    let mut parser = tree_sitter::Parser::new();
-    if let Err(e) = parser.set_language(&tree_sitter_powershell::LANGUAGE.into()) {
-        return vec![format!("the PowerShell grammar cannot be loaded: {e}")];
-    }
-    let Some(tree) = parser.parse(script, None) else {
-        return vec!["the parser gave no tree".to_string()];
-    };
-    let mut out = Vec::new();
-    let mut stack = vec![tree.root_node()];
-    while let Some(node) = stack.pop() {
-        let at = node.start_position();
-        let place = format!("{}:{}", at.row + 1, at.column + 1);
-        if node.is_error() {
-            let text = node.utf8_text(script.as_bytes()).unwrap_or("");
-            let first = text.lines().next().unwrap_or("");
-            out.push(format!("{place}: syntax error at {first:?}"));
-        } else if node.is_missing() {
-            out.push(format!("{place}: missing {}", node.kind()));
-        } else if !node.is_named() && matches!(node.kind(), "&&" | "||") {
-            out.push(format!(
-                "{place}: `{}` is PowerShell 7 only (Windows PowerShell 5.1: \"The token '{}' is not a valid statement separator in this version.\")",
-                node.kind(),
-                node.kind()
-            ));
-        }
-        let mut cursor = node.walk();
-        for child in node.children(&mut cursor) {
-            stack.push(child);
-        }
-    }
-    if out.is_empty() && tree.root_node().has_error() {
-        out.push("the grammar reports an error it does not locate".to_string());
-    }
-    out.sort();
-    out
+    super::syntax_problems(
+        tree_sitter_powershell::LANGUAGE.into(),
+        "PowerShell",
+        script,
+        &|node| {
+            (!node.is_named() && matches!(node.kind(), "&&" | "||")).then(|| {
+                format!(
+                    "`{0}` is PowerShell 7 only (Windows PowerShell 5.1: \"The token '{0}' is not a valid statement separator in this version.\")",
+                    node.kind()
+                )
+            })
+        },
+    )
 }
 
 /// Panics with every problem of `script`, naming it `what` and quoting the lines concerned.
