@@ -8,16 +8,16 @@
 use super::Eval;
 use crate::facts::k8s::Node;
 use crate::catalogue::data::thresholds;
-use crate::facts::versions::{threshold, Runtime, Semver};
+use crate::facts::versions::{threshold, Runtime, Version};
 use crate::findings::{Evidence, Status, Subject};
 
 /// containerd 1.4.0 (`checks/data/thresholds.toml`).
-fn containerd_minimum() -> Semver {
+fn containerd_minimum() -> Version {
     threshold(&thresholds().containerd_minimum)
 }
 
 /// Kubernetes 1.24, the first release without the dockershim (`checks/data/thresholds.toml`).
-fn dockershim_removed() -> Semver {
+fn dockershim_removed() -> Version {
     threshold(&thresholds().dockershim_removed)
 }
 
@@ -101,7 +101,7 @@ fn docker(ev: &mut Eval, node: &Node, runtime: &Runtime, runtime_evidence: Evide
     let raw = runtime.raw.as_str();
     let kubelet = node.kubelet_semver();
     // The API server version matters only when the kubelet's does not settle the question.
-    let needs_server = kubelet.is_none_or(|k| k < dockershim_removed());
+    let needs_server = kubelet.as_ref().is_none_or(|k| *k < dockershim_removed());
     let server = if needs_server && ev.version().is_some() {
         ev.server_semver()
     } else {
@@ -114,10 +114,10 @@ fn docker(ev: &mut Eval, node: &Node, runtime: &Runtime, runtime_evidence: Evide
         kubelet_text,
     );
     // The version the dockershim question is asked of, and how to name it in a message.
-    let (effective, whose) = match (kubelet, server) {
-        (Some(k), _) => (Some(k), format!("kubelet {kubelet_text}")),
+    let (effective, whose) = match (&kubelet, &server) {
+        (Some(k), _) => (Some(k.clone()), format!("kubelet {kubelet_text}")),
         (None, Some(s)) => (
-            Some(s),
+            Some(s.clone()),
             format!("the API server v{s} (the node reports no kubelet version)"),
         ),
         (None, None) => (None, String::new()),
@@ -174,8 +174,8 @@ fn docker(ev: &mut Eval, node: &Node, runtime: &Runtime, runtime_evidence: Evide
         return;
     }
     ev.part("dockershim-deprecated");
-    let message = match server {
-        Some(s) if s >= dockershim_removed() => format!(
+    let message = match &server {
+        Some(s) if *s >= dockershim_removed() => format!(
             "{name} runs Docker ({raw}) through the dockershim of kubelet {kubelet_text}; the dockershim was removed in Kubernetes 1.24, so this node cannot be upgraded to the API server's v{s} without moving to containerd"
         ),
         _ => format!(

@@ -355,7 +355,7 @@ impl<'a> Eval<'a> {
     }
 
     /// The API server's version as a semantic version, when `/version` was read and parses.
-    pub fn server_semver(&self) -> Option<crate::facts::versions::Semver> {
+    pub fn server_semver(&self) -> Option<crate::facts::versions::Version> {
         self.model.facts().cluster.server_semver()
     }
 

@@ -9,14 +9,14 @@
 
 use super::Eval;
 use crate::facts::k8s::{Event, Node};
-use crate::facts::versions::{Runtime, Semver};
+use crate::facts::versions::{Runtime, Version};
 use crate::facts::windows::{image_release, Release};
 use crate::findings::{Evidence, Status, Subject};
 use crate::model::node::NodeView;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The pause version the current documentation recommends (`checks/data/thresholds.toml`).
-fn recommended() -> Semver {
+fn recommended() -> Version {
     crate::facts::versions::threshold(&crate::catalogue::data::thresholds().pause_recommended)
 }
 
@@ -45,7 +45,7 @@ enum Verdict {
     /// `mcr.microsoft.com/k8s/core/pause:1.2.0`, `mcr.microsoft.com/oss/kubernetes/pause:1.4.1`.
     Legacy,
     /// A documented multi-arch repository, tag older than 3.6.
-    Outdated(Semver),
+    Outdated(Version),
     /// A documented multi-arch repository at 3.6 or later.
     Recommended,
     /// The tag names the node's own release.
@@ -71,7 +71,7 @@ fn classify(ev: &Eval, image: &str, build: Option<u32>) -> Verdict {
         .pattern("pause_multiarch")
         .captures(image)
         .and_then(|c| c.name("version"))
-        .and_then(|v| Semver::parse(v.as_str()))
+        .and_then(|v| crate::facts::versions::parse(v.as_str()))
     {
         return if version < recommended() {
             Verdict::Outdated(version)

@@ -7,12 +7,12 @@
 
 use super::Eval;
 use crate::facts::k8s::Node;
-use crate::facts::versions::{Runtime, Semver};
+use crate::facts::versions::{Runtime, Version};
 use crate::findings::{Evidence, Status, Subject};
 use crate::model::node::NodeView;
 
 /// Port-forward to Windows pods arrived in Kubernetes 1.15 (seed 001 FAQ; `checks/data/thresholds.toml`).
-fn min_kubernetes() -> Semver {
+fn min_kubernetes() -> Version {
     crate::facts::versions::threshold(&crate::catalogue::data::thresholds().port_forward_minimum)
 }
 
@@ -50,8 +50,8 @@ fn classify_pause(image: &str) -> Wincat {
     if known.wincat == Some(false) {
         return Wincat::Lacks(&known.why);
     }
-    let since = known.wincat_since.as_deref().and_then(Semver::parse);
-    match (tag.and_then(Semver::parse), since) {
+    let since = known.wincat_since.as_deref().and_then(crate::facts::versions::parse);
+    match (tag.and_then(crate::facts::versions::parse), since) {
         (Some(v), Some(since)) if v >= since => Wincat::Has,
         (Some(_), Some(_)) => Wincat::Lacks(&known.why),
         _ => Wincat::Unknown,

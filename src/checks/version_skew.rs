@@ -5,7 +5,7 @@
 //! allowed minor is reported as info, since the next control plane upgrade will push it out.
 
 use super::Eval;
-use crate::facts::versions::Semver;
+use crate::facts::versions::Version;
 use crate::findings::{Evidence, Status, Subject};
 
 /// How a kubelet version relates to the API server under the skew policy.
@@ -24,16 +24,16 @@ enum Skew {
 /// The minor versions a kubelet may lag the API server: three, or two for kubelets before 1.25
 /// (for an API server before 1.28 the two rules give the same answer); the policy is data in
 /// `checks/data/thresholds.toml`.
-fn allowed_lag(kubelet: Semver) -> u32 {
+fn allowed_lag(kubelet: &Version) -> u32 {
     let policy = &crate::catalogue::data::thresholds().kubelet_skew;
-    if kubelet.major == 1 && kubelet.minor < policy.older_before_minor {
+    if kubelet.major == 1 && kubelet.minor < u64::from(policy.older_before_minor) {
         policy.older_lag
     } else {
         policy.lag
     }
 }
 
-fn classify(kubelet: Semver, server: Semver) -> Skew {
+fn classify(kubelet: &Version, server: &Version) -> Skew {
     if (kubelet.major, kubelet.minor) > (server.major, server.minor) {
         return Skew::TooNew;
     }
@@ -44,7 +44,7 @@ fn classify(kubelet: Semver, server: Semver) -> Skew {
             allowed,
         };
     }
-    let behind = server.minor - kubelet.minor;
+    let behind = u32::try_from(server.minor - kubelet.minor).unwrap_or(u32::MAX);
     if behind > allowed {
         Skew::TooOld { behind, allowed }
     } else if behind == allowed {
@@ -95,7 +95,7 @@ pub fn run(ev: &mut Eval) {
             format!("Node/{name} .status.nodeInfo.kubeletVersion"),
             raw.clone(),
         );
-        let Some(kubelet) = Semver::parse(raw) else {
+        let Some(kubelet) = crate::facts::versions::parse(raw) else {
             ev.part("kubelet-version-unknown");
             ev.emit(
                 Status::Warn,
@@ -113,7 +113,7 @@ pub fn run(ev: &mut Eval) {
             ("server", server_text.as_str()),
             ("target", target.as_str()),
         ];
-        let skew = classify(kubelet, server);
+        let skew = classify(&kubelet, &server);
         ev.part(if skew == Skew::TooNew {
             "kubelet-too-new"
         } else {
@@ -207,30 +207,30 @@ mod tests {
 
     #[test]
     fn policy_allows_three_minors_from_1_25_and_two_before() {
-        let v = |s: &str| Semver::parse(s).expect("version");
+        let v = |s: &str| crate::facts::versions::parse(s).expect("version");
         assert_eq!(
-            classify(v("v1.25.0"), v("v1.28.1")),
+            classify(&v("v1.25.0"), &v("v1.28.1")),
             Skew::AtEdge { behind: 3 }
         );
         assert_eq!(
-            classify(v("v1.24.9"), v("v1.27.1")),
+            classify(&v("v1.24.9"), &v("v1.27.1")),
             Skew::TooOld {
                 behind: 3,
                 allowed: 2
             }
         );
         assert_eq!(
-            classify(v("v1.24.9"), v("v1.26.1")),
+            classify(&v("v1.24.9"), &v("v1.26.1")),
             Skew::AtEdge { behind: 2 }
         );
         assert_eq!(
-            classify(v("v1.30.9"), v("v1.30.1")),
+            classify(&v("v1.30.9"), &v("v1.30.1")),
             Skew::Within {
                 behind: 0,
                 allowed: 3
             }
         );
-        assert_eq!(classify(v("v1.31.0"), v("v1.30.9")), Skew::TooNew);
+        assert_eq!(classify(&v("v1.31.0"), &v("v1.30.9")), Skew::TooNew);
     }
 
     #[test]

@@ -94,7 +94,7 @@ fn check_node(ev: &mut Eval, node: &Node) {
             .with_fix(fix);
         }
         (Some(release), Some(kubelet)) => {
-            let supported = supported_builds(kubelet.minor);
+            let supported = supported_builds(u32::try_from(kubelet.minor).unwrap_or(u32::MAX));
             if kubelet.major != 1 || !supported.contains(&build) {
                 problems += 1;
                 let supported_text = supported
@@ -328,7 +328,7 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
             }
         }
         if let Some(kubelet) = n.kubelet_semver() {
-            let supported = supported_builds(kubelet.minor);
+            let supported = supported_builds(u32::try_from(kubelet.minor).unwrap_or(u32::MAX));
             if !supported.contains(&build) {
                 problems += 1;
                 ev.part("unsupported-build");

@@ -3,7 +3,7 @@
 //! matching node names in FQDN or short form, which pods target Windows, workloads, events.
 
 use super::k8s::{Event, Node, Pod, PodLog, PodSpec, Service};
-use super::versions::Semver;
+use super::versions::Version;
 use super::windows;
 use super::{Input, InputOutcome};
 use std::collections::HashSet;
@@ -70,12 +70,11 @@ macro_rules! define_cluster_facts {
 crate::cluster_inputs!(define_cluster_facts);
 
 impl ClusterFacts {
-    pub fn server_semver(&self) -> Option<Semver> {
+    pub fn server_semver(&self) -> Option<Version> {
         let v = self.version.ready()?;
-        Semver::parse(&v.git_version).or_else(|| {
-            let minor: String = v.minor.chars().take_while(|c| c.is_ascii_digit()).collect();
-            Some(Semver::new(v.major.parse().ok()?, minor.parse().ok()?, 0))
-        })
+        // `/version` without gitVersion still has major and minor (`"1"`, `"28+"`).
+        super::versions::parse(&v.git_version)
+            .or_else(|| super::versions::parse(&format!("{}.{}", v.major, v.minor)))
     }
 
     pub fn node_named(&self, name: &str) -> Option<&Node> {
@@ -193,8 +192,8 @@ impl Node {
         }
     }
 
-    pub fn kubelet_semver(&self) -> Option<Semver> {
-        Semver::parse(&self.status.node_info.kubelet_version)
+    pub fn kubelet_semver(&self) -> Option<Version> {
+        super::versions::parse(&self.status.node_info.kubelet_version)
     }
 }
 

@@ -1,50 +1,59 @@
-//! Version strings as Kubernetes components print them (`v1.30.4`, `v1.27.3+k3s1`, `1.7.20`,
-//! `containerd://1.6.24-0ubuntu1`), parsed into comparable numbers.
+//! Version strings as Kubernetes components and runtimes print them, parsed with the `semver`
+//! crate into comparable [`Version`]s. Real versions carry more than semver's `X.Y.Z`:
+//! distribution builds (`v1.28.7+rke2r1`, rancher/rke2#5424), distribution suffixes that semver
+//! would read as pre-releases (`v1.28.3-eks-e71965b` from EKS nodes, `v1.28.5-gke.1200` from GKE,
+//! `containerd://1.6.24-0ubuntu1` from Ubuntu's package), and short forms (`1.20`, the API's
+//! `minor: "28+"`). Build metadata and distribution suffixes are dropped, so `v1.28.3-eks-e71965b`
+//! compares equal to `1.28.3`; Kubernetes' own pre-releases (`v1.31.0-alpha.1`, `-beta.0`, `-rc.2`)
+//! keep semver's order (before the release).
 
-use std::fmt;
+pub use semver::Version;
+use semver::{BuildMetadata, Prerelease};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Semver {
-    pub major: u32,
-    pub minor: u32,
-    pub patch: u32,
+/// Parses `[v]MAJOR.MINOR[.PATCH][-PRE][+BUILD]` at the start of `text`, leniently as described in
+/// the module documentation. `None` when `text` does not start with `MAJOR.MINOR`.
+pub fn parse(text: &str) -> Option<Version> {
+    let text = text.trim().trim_start_matches(['v', 'V']);
+    let mut version = match Version::parse(text) {
+        Ok(v) => v,
+        Err(_) => short_form(text)?,
+    };
+    version.build = BuildMetadata::EMPTY;
+    if !is_kubernetes_prerelease(&version.pre) {
+        version.pre = Prerelease::EMPTY;
+    }
+    Some(version)
 }
 
-impl Semver {
-    pub const fn new(major: u32, minor: u32, patch: u32) -> Self {
-        Semver {
-            major,
-            minor,
-            patch,
-        }
-    }
-
-    /// Parses the leading `[v]MAJOR.MINOR[.PATCH]` of `text`; anything after (pre-release, build
-    /// metadata, distro suffix) is ignored.
-    pub fn parse(text: &str) -> Option<Semver> {
-        let t = text.trim().trim_start_matches(['v', 'V']);
-        let mut parts = t.split(|c: char| !c.is_ascii_digit());
-        let major = parts.next()?.parse().ok()?;
-        let minor = parts.next().and_then(|p| p.parse().ok())?;
-        let patch = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-        Some(Semver {
-            major,
-            minor,
-            patch,
-        })
-    }
+/// `MAJOR.MINOR` or `MAJOR.MINOR.PATCH` followed by anything semver rejects (`1.20`, `28+`-style
+/// minors, `1.6.24~ds1`): the leading numbers, through semver.
+fn short_form(text: &str) -> Option<Version> {
+    let numbers: Vec<&str> = text
+        .split(|c: char| !c.is_ascii_digit())
+        .take(3)
+        .take_while(|part| !part.is_empty())
+        .collect();
+    let [major, minor, rest @ ..] = numbers.as_slice() else {
+        return None;
+    };
+    let patch = rest.first().copied().unwrap_or("0");
+    // Rebuilt as strict semver text, so that the crate judges the numbers (leading zeros, overflow).
+    let strict = format!("{major}.{minor}.{patch}");
+    Version::parse(&strict).ok()
 }
 
-impl fmt::Display for Semver {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
-    }
+/// Kubernetes release candidates and alphas/betas (`alpha.1`, `beta.0`, `rc.2`); every other
+/// pre-release field is a distribution's suffix.
+fn is_kubernetes_prerelease(pre: &Prerelease) -> bool {
+    ["alpha", "beta", "rc"]
+        .iter()
+        .any(|tag| pre.as_str().starts_with(tag))
 }
 
 /// A version threshold of `checks/data/thresholds.toml` (e.g. `containerd_minimum`). The data test
 /// rules out thresholds that do not parse; one that did would read as 0.0.0 and never be crossed.
-pub fn threshold(t: &crate::catalogue::data::VersionThreshold) -> Semver {
-    Semver::parse(&t.version).unwrap_or(Semver::new(0, 0, 0))
+pub fn threshold(t: &crate::catalogue::data::VersionThreshold) -> Version {
+    parse(&t.version).unwrap_or(Version::new(0, 0, 0))
 }
 
 /// A node's container runtime as reported in `.status.nodeInfo.containerRuntimeVersion`.
@@ -52,7 +61,7 @@ pub fn threshold(t: &crate::catalogue::data::VersionThreshold) -> Semver {
 pub struct Runtime {
     /// `containerd`, `docker`, `cri-o`, ... (the URI scheme).
     pub name: String,
-    pub version: Option<Semver>,
+    pub version: Option<Version>,
     pub raw: String,
 }
 
@@ -64,7 +73,7 @@ impl Runtime {
         };
         Runtime {
             name,
-            version: Semver::parse(rest),
+            version: parse(rest),
             raw: raw.to_string(),
         }
     }
@@ -74,15 +83,46 @@ impl Runtime {
 mod tests {
     use super::*;
 
+    fn v(major: u64, minor: u64, patch: u64) -> Option<Version> {
+        Some(Version::new(major, minor, patch))
+    }
+
     #[test]
-    fn parses_kubernetes_and_runtime_versions() {
-        assert_eq!(Semver::parse("v1.30.4"), Some(Semver::new(1, 30, 4)));
-        assert_eq!(Semver::parse("v1.27.3+k3s1"), Some(Semver::new(1, 27, 3)));
-        assert_eq!(Semver::parse("1.20"), Some(Semver::new(1, 20, 0)));
-        assert_eq!(Semver::parse("garbage"), None);
+    fn parses_kubernetes_and_distribution_versions() {
+        assert_eq!(parse("v1.30.4"), v(1, 30, 4));
+        // rancher/rke2#5424: `kubectl get nodes` shows v1.28.7+rke2r1 beside a Windows node's v1.28.7.
+        assert_eq!(parse("v1.28.7+rke2r1"), v(1, 28, 7));
+        assert_eq!(parse("v1.27.3+k3s1"), v(1, 27, 3));
+        // EKS and GKE suffixes are not pre-releases: equal to the plain release, not before it.
+        assert_eq!(parse("v1.28.3-eks-e71965b"), v(1, 28, 3));
+        assert_eq!(parse("v1.28.5-gke.1200"), v(1, 28, 5));
+        assert_eq!(parse("1.20"), v(1, 20, 0));
+        assert_eq!(parse(" V1.29.0 "), v(1, 29, 0));
+        assert_eq!(parse("garbage"), None);
+        assert_eq!(parse("1"), None);
+        assert_eq!(parse(""), None);
+        assert_eq!(parse("99999999999999999999.1"), None);
+    }
+
+    #[test]
+    fn kubernetes_prereleases_sort_before_their_release() {
+        let alpha = parse("v1.31.0-alpha.1").expect("alpha");
+        assert_eq!(alpha.pre.as_str(), "alpha.1");
+        assert!(alpha < Version::new(1, 31, 0));
+        assert!(alpha > Version::new(1, 30, 9));
+        assert!(parse("v1.30.0-rc.2").expect("rc") < Version::new(1, 30, 0));
+    }
+
+    #[test]
+    fn parses_runtime_versions() {
         let r = Runtime::parse("containerd://1.6.24-0ubuntu1");
         assert_eq!(r.name, "containerd");
-        assert_eq!(r.version, Some(Semver::new(1, 6, 24)));
+        assert_eq!(r.version, v(1, 6, 24));
+        assert_eq!(
+            Runtime::parse("containerd://1.7.20+azure-1").version,
+            v(1, 7, 20)
+        );
         assert_eq!(Runtime::parse("docker://20.10.24").name, "docker");
+        assert_eq!(Runtime::parse("containerd://").version, None);
     }
 }
