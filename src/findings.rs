@@ -5,11 +5,14 @@
 //! object it is about (`Subject`), one sentence with the real values, the evidence it rests on, and a fix
 //! whose commands carry the real names and addresses.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The outcome of one finding, per docs/report.md.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pass,
@@ -140,7 +143,7 @@ impl Subject {
 }
 
 /// Where a piece of evidence came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum EvidenceSource {
     Api,
@@ -169,7 +172,9 @@ impl EvidenceSource {
 /// Which source of node data a piece of evidence came through: collected on the node (by
 /// windoctor on the node, or by a fleet collector pod), a pod log tail, the kubelet's configz or
 /// log directory (node log query included), or an API object (Node, Pod status and spec, events).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Origin {
     Node,
@@ -302,7 +307,18 @@ impl Fix {
 
 /// Where a fix command runs.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    Default,
+    JsonSchema,
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Place {
@@ -342,7 +358,7 @@ impl Place {
 }
 
 /// The shell a fix command is written for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Shell {
     /// Parses and runs the same in bash and in Windows PowerShell 5.1 / PowerShell 7 (plain

@@ -5,13 +5,15 @@
 
 use crate::findings::{Finding, Status};
 use crate::model::environment::EnvironmentSummary;
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// Nodes named in an aggregated line before "and N more".
 const NAMED: usize = 10;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct FleetReport {
     /// Windows nodes in the cluster (or, without a node list, nodes with findings).
     pub windows_nodes: usize,
@@ -22,27 +24,34 @@ pub struct FleetReport {
     pub checks: Vec<FleetCheck>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct FleetNode {
     pub name: String,
     /// `node` (collected on the node) or `api` (read through the API).
+    #[schemars(extend("enum" = ["node", "api"]))]
     pub origin: &'static str,
     pub sources: Vec<FleetSource>,
     /// Findings about this node per status.
     pub summary: BTreeMap<&'static str, usize>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct FleetSource {
     /// pod-log, configz, node-log, node-log-query, fleet.
+    #[schemars(extend("enum" = ["pod-log", "configz", "node-log", "node-log-query", "fleet"]))]
     pub source: &'static str,
     /// read, missing, failed.
+    #[schemars(extend("enum" = ["read", "missing", "failed"]))]
     pub state: &'static str,
     pub detail: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, JsonSchema, PartialEq)]
+#[schemars(deny_unknown_fields)]
 pub struct FleetCheck {
+    #[schemars(schema_with = "super::schema::check_id")]
     pub check: String,
     pub code: String,
     pub status: Status,

@@ -9,6 +9,7 @@ pub mod junit;
 pub mod markdown;
 mod redact;
 pub mod sarif;
+pub mod schema;
 pub mod text;
 mod types;
 
@@ -124,46 +125,4 @@ pub fn build(
     }
     redact::redact_report(&mut report);
     report
-}
-
-#[cfg(test)]
-mod tests {
-    /// The published schema's list of check ids is the catalogue's: adding a check needs no edit
-    /// of the schema by hand (`WINDOCTOR_BLESS=1 cargo test schema_lists_the_catalogue` rewrites it).
-    #[test]
-    fn schema_lists_the_catalogue_check_ids() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/report.schema.json");
-        let text = std::fs::read_to_string(&path).expect("schema file");
-        let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
-        let listed: Vec<&str> = schema["$defs"]["finding"]["properties"]["check"]["enum"]
-            .as_array()
-            .expect("check enum")
-            .iter()
-            .filter_map(|v| v.as_str())
-            .collect();
-        let ids = crate::catalogue::CHECK_IDS.to_vec();
-        if listed == ids {
-            return;
-        }
-        if std::env::var_os("WINDOCTOR_BLESS").is_some() {
-            let start = text.find("\"check\": {").expect("check property");
-            let open = start + text[start..].find('[').expect("enum list");
-            let close = open + text[open..].find(']').expect("enum end");
-            let body: Vec<String> = ids.iter().map(|i| format!("\"{i}\"")).collect();
-            let mut lines = Vec::new();
-            for chunk in body.chunks(6) {
-                lines.push(format!("            {}", chunk.join(", ")));
-            }
-            let new = format!(
-                "{}[\n{}\n          {}",
-                &text[..open],
-                lines.join(",\n"),
-                &text[close..]
-            );
-            std::fs::write(&path, new).expect("schema written");
-            return;
-        }
-        panic!("assets/report.schema.json lists {listed:?} but the catalogue has {ids:?}: run WINDOCTOR_BLESS=1 cargo test schema_lists_the_catalogue");
-    }
 }

@@ -5,19 +5,25 @@
 use crate::facts::SourceKind;
 use crate::findings::{Finding, Status};
 use crate::model::environment::EnvironmentSummary;
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields, transform = super::schema::report_fields_since_1_0)]
 pub struct Report {
+    #[schemars(extend("const" = "windoctor.report/v1"))]
     pub schema: &'static str,
     /// The version of the schema within v1: `1.1` adds the fleet report, evidence origins and
     /// finding sources (docs/report.md). Additive: v1 readers ignore the new fields.
+    #[schemars(pattern(r"^1\.[0-9]+$"))]
     pub schema_version: &'static str,
     pub tool: Tool,
+    /// RFC 3339 UTC time the report was made.
     pub generated_at: String,
     pub source: Source,
     pub environment: Environment,
+    #[schemars(schema_with = "super::schema::summary")]
     pub summary: BTreeMap<&'static str, usize>,
     pub findings: Vec<ReportFinding>,
     /// Findings per Windows node and aggregated per check, when the run holds node data of
@@ -26,14 +32,19 @@ pub struct Report {
     pub fleet: Option<super::fleet::FleetReport>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Tool {
+    #[schemars(extend("const" = "windoctor"))]
     pub name: &'static str,
     pub version: &'static str,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Source {
+    /// live (the cluster API), snapshot (a bundle or another tool's collection) or demo.
+    #[schemars(extend("enum" = ["live", "snapshot", "demo"]))]
     pub kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
@@ -68,7 +79,8 @@ impl Source {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, JsonSchema, Default)]
+#[schemars(deny_unknown_fields)]
 pub struct Environment {
     pub server_version: Option<String>,
     pub nodes: NodeCounts,
@@ -89,7 +101,8 @@ pub struct Environment {
 }
 
 /// The distribution layout and CNI detected on one node part.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct NodeLayout {
     pub node: String,
     pub id: String,
@@ -99,7 +112,8 @@ pub struct NodeLayout {
 }
 
 /// Where a snapshot taken by another tool came from, and what it lacks.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, JsonSchema, Default)]
+#[schemars(deny_unknown_fields)]
 pub struct Collection {
     /// The collectors that made it (their mapping ids, e.g. `aks-collect-windows-logs`).
     pub collectors: Vec<String>,
@@ -116,7 +130,8 @@ pub struct Collection {
     pub notes: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct CollectionPart {
     pub collector: String,
     pub name: String,
@@ -126,7 +141,8 @@ pub struct CollectionPart {
     pub node: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Lacked {
     pub input: String,
     pub reason: String,
@@ -134,8 +150,10 @@ pub struct Lacked {
     pub node: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct CheckLacked {
+    #[schemars(schema_with = "super::schema::check_id")]
     pub check: String,
     pub lacked: Vec<Lacked>,
 }
@@ -189,14 +207,16 @@ impl Collection {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, JsonSchema, Default)]
+#[schemars(deny_unknown_fields)]
 pub struct NodeCounts {
     pub linux: usize,
     pub windows: usize,
     pub total: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct WindowsNode {
     pub name: String,
     pub os_image: String,
@@ -207,7 +227,8 @@ pub struct WindowsNode {
     pub ready: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct LocalNode {
     pub hostname: Option<String>,
     pub node_name: Option<String>,
@@ -267,19 +288,26 @@ impl Environment {
 }
 
 /// One finding as the report shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields, transform = super::schema::finding_fields_since_1_0)]
 pub struct ReportFinding {
     /// Stable across runs: a fingerprint of the code, the subject and the node.
+    #[schemars(pattern(r"^[0-9a-f]{16}(-[0-9]+)?$"))]
     pub id: String,
+    #[schemars(schema_with = "super::schema::check_id")]
     pub check: String,
-    /// `<check>/<part>`: the part of the check the finding is about.
+    /// `<check>/<part>`: the part of the check the finding is about (`<check>/input` for an
+    /// input that could not be read). Stable: `--only`, `--skip` and silencing rules use it.
+    #[schemars(pattern(r"^[a-z0-9-]+(/[a-z0-9-]+)?$"))]
     pub code: String,
     /// The Windows node the finding is about, when it is about one node.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub node: Option<String>,
+    #[schemars(length(min = 1))]
     pub title: String,
     pub status: Status,
     pub subject: ReportSubject,
+    #[schemars(length(min = 1))]
     pub message: String,
     pub evidence: Vec<ReportEvidence>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -288,6 +316,7 @@ pub struct ReportFinding {
     /// The sources of node data the finding's evidence came through (`node`, `pod-log`,
     /// `configz`, `node-log`, `api`), each once.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "super::schema::names_of::<crate::findings::Origin>")]
     pub sources: Vec<&'static str>,
     /// Present when the finding was accepted (silencing file or annotation): it does not change
     /// the exit code.
@@ -295,16 +324,20 @@ pub struct ReportFinding {
     pub muted: Option<ReportMuted>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ReportMuted {
+    #[schemars(length(min = 1))]
     pub reason: String,
     pub by: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ReportSubject {
+    #[schemars(length(min = 1))]
     pub kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
@@ -321,19 +354,23 @@ impl ReportSubject {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ReportEvidence {
     /// api, event, file, process, service, log, probe.
+    #[schemars(schema_with = "super::schema::name_of::<crate::findings::EvidenceSource>")]
     pub source: &'static str,
     #[serde(rename = "ref")]
     pub reference: String,
     pub excerpt: String,
     /// Which source of node data it came through: node, pod-log, configz, node-log, api.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "super::schema::optional_name_of::<crate::findings::Origin>")]
     pub origin: Option<&'static str>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ReportFix {
     pub text: String,
     pub commands: Vec<String>,
@@ -344,14 +381,17 @@ pub struct ReportFix {
 }
 
 /// One fix command with where and how it runs.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ReportStep {
     pub command: String,
     /// workstation, windows-node, linux-node, pod, hypervisor.
     #[serde(rename = "where")]
+    #[schemars(schema_with = "super::schema::name_of::<crate::findings::Place>")]
     pub place: &'static str,
     /// any (bash and PowerShell alike), powershell (5.1 and 7), windows-powershell (5.1 only),
     /// pwsh (7 only), bash, cmd.
+    #[schemars(schema_with = "super::schema::name_of::<crate::findings::Shell>")]
     pub shell: &'static str,
     /// True when it changes something; false when it only looks.
     pub changes: bool,

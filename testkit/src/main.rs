@@ -38,14 +38,16 @@ fn run(args: &Args) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async {
         let server = FakeApiServer::start(data, args.options()).await?;
-        let mut stdout = std::io::stdout();
-        writeln!(stdout, "{}", server.url())?;
-        stdout.flush()?;
+        // The kubeconfig is written before the URL is printed: a caller that waits for the first
+        // line of stdout may read the kubeconfig at once.
         if let Some(path) = &args.kubeconfig_out {
             std::fs::write(path, server.kubeconfig())
                 .with_context(|| format!("writing {}", path.display()))?;
             eprintln!("fakeapi: kubeconfig written to {}", path.display());
         }
+        let mut stdout = std::io::stdout();
+        writeln!(stdout, "{}", server.url())?;
+        stdout.flush()?;
         std::future::pending::<()>().await;
         Ok(())
     })
