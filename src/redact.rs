@@ -10,8 +10,9 @@
 //! [`redact`] works on text; [`redact_json`] on a JSON value (each string, plus the value after a
 //! secret flag in an argument array and the value of a secret-named key or environment entry).
 
-use regex::{Captures, Regex};
+use regex::{Captures, Regex, RegexSet};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 pub const REDACTED: &str = "<redacted>";
@@ -38,126 +39,210 @@ const NOT_SECRET_FLAG_ENDINGS: [&str; 7] = ["file", "path", "dir", "ttl", "hash"
 /// Whether a command-line flag (`--token`, `-Password`, `--bootstrap-token`) carries a credential
 /// as its value.
 pub fn is_secret_flag(flag: &str) -> bool {
-    let name = flag.trim_start_matches('-').to_ascii_lowercase();
-    if name.is_empty() || !flag.starts_with('-') {
+    if !flag.starts_with('-') {
         return false;
     }
-    SECRET_FLAG_WORDS.iter().any(|w| name.contains(w))
-        && !NOT_SECRET_FLAG_ENDINGS.iter().any(|e| name.ends_with(e))
+    let name = flag.trim_start_matches('-');
+    !name.is_empty()
+        && SECRET_FLAG_WORDS
+            .iter()
+            .any(|w| contains_folded(name, w, false))
+        && !NOT_SECRET_FLAG_ENDINGS
+            .iter()
+            .any(|e| ends_with_folded(name, e, false))
+}
+
+/// `byte` compared as the key checks compare: ASCII case folded, and `-` as `_` when `dash` is set.
+fn fold(byte: u8, dash: bool) -> u8 {
+    if dash && byte == b'-' {
+        b'_'
+    } else {
+        byte.to_ascii_lowercase()
+    }
+}
+
+/// Whether `text` contains the lowercase `word`, ignoring ASCII case (and `-`/`_`, with `dash`),
+/// without allocating: every string of a capture passes here.
+fn contains_folded(text: &str, word: &str, dash: bool) -> bool {
+    let word = word.as_bytes();
+    text.as_bytes()
+        .windows(word.len())
+        .any(|w| w.iter().zip(word).all(|(&a, &b)| fold(a, dash) == b))
+}
+
+/// Whether `text` ends with the lowercase `word`, as [`contains_folded`] compares.
+fn ends_with_folded(text: &str, word: &str, dash: bool) -> bool {
+    let (text, word) = (text.as_bytes(), word.as_bytes());
+    text.len() >= word.len()
+        && text[text.len() - word.len()..]
+            .iter()
+            .zip(word)
+            .all(|(&a, &b)| fold(a, dash) == b)
 }
 
 /// Whether a key (an environment variable, a JSON/TOML key) names a credential.
 pub fn is_secret_key(key: &str) -> bool {
-    let k = key.to_ascii_lowercase().replace('-', "_");
-    [
-        "password",
-        "passwd",
-        "secret",
-        "token",
-        "api_key",
-        "apikey",
-        "access_key",
-        "private_key",
-        "credential",
-        "client_key_data",
-        "identitytoken",
-        "auth",
-        "cookie",
-        "authorization",
-    ]
-    .iter()
-    .any(|w| k.contains(w))
-        && ![
-            "file", "path", "dir", "ttl", "hash", "name", "mode", "ref", "seconds", "type",
-        ]
-        .iter()
-        .any(|e| k.ends_with(e))
+    static WORDS: OnceLock<Option<aho_corasick::AhoCorasick>> = OnceLock::new();
+    let words = WORDS.get_or_init(|| {
+        let words = SECRET_KEY_WORDS.iter().flat_map(|w| {
+            // `-` and `_` are the same in a key: each word in both spellings.
+            let dashed = w.replace('_', "-");
+            std::iter::once(w.to_string()).chain((dashed != *w).then_some(dashed))
+        });
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(words)
+            .ok()
+    });
+    let named = match words {
+        Some(ac) => ac.is_match(key),
+        None => SECRET_KEY_WORDS
+            .iter()
+            .any(|w| contains_folded(key, w, true)),
+    };
+    named
+        && !NOT_SECRET_KEY_ENDINGS
+            .iter()
+            .any(|e| ends_with_folded(key, e, true))
 }
+
+/// Parts of key names that mark the value as a credential (`-` and `_` alike, any case).
+const SECRET_KEY_WORDS: [&str; 14] = [
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "access_key",
+    "private_key",
+    "credential",
+    "client_key_data",
+    "identitytoken",
+    "auth",
+    "cookie",
+    "authorization",
+];
+
+/// Key name endings that name where a credential is, or what it is, not the credential.
+const NOT_SECRET_KEY_ENDINGS: [&str; 10] = [
+    "file", "path", "dir", "ttl", "hash", "name", "mode", "ref", "seconds", "type",
+];
 
 /// How a rule rewrites one match.
 type Rewrite = fn(&Captures) -> String;
 type Rule = (Regex, Rewrite);
 
-fn rules() -> &'static [Rule] {
-    static RULES: OnceLock<Vec<Rule>> = OnceLock::new();
+/// The rules, and one set of all their patterns that tells in a single pass whether any applies
+/// (most strings hold no secret: they are returned as they are, without running each rule).
+struct Rules {
+    any: Option<RegexSet>,
+    each: Vec<Rule>,
+}
+
+fn rules() -> &'static Rules {
+    static RULES: OnceLock<Rules> = OnceLock::new();
     RULES.get_or_init(|| {
-        let keep_prefix = |c: &Captures| format!("{}{REDACTED}", &c[1]);
-        let raw: Vec<(String, Rewrite)> = vec![
-            (
-                r"(?s)-----BEGIN [A-Z ]+-----.*?-----END [A-Z ]+-----".into(),
-                |_| "<redacted PEM block>".to_string(),
-            ),
-            (
-                r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*)?".into(),
-                |_| "<redacted JWT>".to_string(),
-            ),
-            // Authorization: Bearer|Basic|token|Digest|Negotiate X (any scheme, or none).
-            (
-                r#"(?i)(\b(?:proxy-)?authorization\\?["']?[ \t]*[:=][ \t]*\\?["']?[ \t]*(?:(?:bearer|basic|token|digest|negotiate|ntlm|aws4-hmac-sha256)[ \t]+)?)[^\s"'\\,;]+"#.into(),
-                keep_prefix,
-            ),
-            (
-                r"(?i)\b((?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]{8,}".into(),
-                keep_prefix,
-            ),
-            // Cookie: / Set-Cookie: everything to the end of the line (or string).
-            (
-                r#"(?i)(\b(?:set-)?cookie\\?["']?[ \t]*[:=][ \t]*)[^\r\n"'\\]+"#.into(),
-                keep_prefix,
-            ),
-            // ConvertTo-SecureString "X" / -String 'X' / $plain
-            (
-                r#"(?i)(\bConvertTo-SecureString[ \t]+(?:-String[ \t]+)?)(?:"[^"\r\n]*"|'[^'\r\n]*'|[^\s"'|;)]+)"#.into(),
-                keep_prefix,
-            ),
-            // curl -u user:pass, --user, --proxy-user
-            (
-                r#"(?i)((?:^|[\s"'])(?:-u|-U|--user|--proxy-user)(?:=|[ \t]+)["']?)[^\s"':]+:[^\s"']+"#.into(),
-                keep_prefix,
-            ),
-            // key: value, key=value, "key": "value", \"key\": \"value\" (quotes kept).
-            (
-                format!(
-                    r#"(?i)((?:{SECRET_KEYS})\\?["']?[ \t]*[:=][ \t]*)(?:(\\?")[^"\\\r\n]*(\\?")|(')[^'\r\n]*(')|[^\s"'\\,;&<]+)"#
-                ),
-                |c: &Captures| {
-                    let group = |i: usize| c.get(i).map_or("", |m| m.as_str());
-                    format!("{}{}{}{REDACTED}{}{}", group(1), group(2), group(4), group(3), group(5))
-                },
-            ),
-            // Flags whose value is a credential: --token X, --token=X, -Password X, -Password:X.
-            (
-                r#"((?:^|[\s"'(\[,])--?[A-Za-z][A-Za-z0-9_-]*(?:=|:|[ \t]+))("[^"\r\n]*"|'[^'\r\n]*'|[^\s"',;<-][^\s"',;]*)"#.into(),
-                |c: &Captures| {
-                    let prefix = &c[1];
-                    let flag = prefix
-                        .trim_start_matches(|ch: char| !ch.is_ascii() || "\t\n\r \"'([,".contains(ch))
-                        .trim_end_matches(|ch: char| ch == '=' || ch == ':' || ch.is_whitespace());
-                    if is_secret_flag(flag) {
-                        format!("{prefix}{REDACTED}")
-                    } else {
-                        c[0].to_string()
-                    }
-                },
-            ),
-            // Credentials in URLs: scheme://user:pass@host, scheme://token@host.
-            (
-                r#"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@"'<>]+@"#.into(),
-                |c: &Captures| format!("{}{REDACTED}@", &c[1]),
-            ),
-        ];
-        raw.into_iter()
-            .filter_map(|(re, with)| Regex::new(&re).ok().map(|r| (r, with)))
-            .collect()
+        let each = rule_list();
+        // In the set, `\b` is ASCII (`(?-u:\b)`): it holds wherever the Unicode one does before or
+        // after the ASCII words the rules look for, so the set still says yes whenever a rule could
+        // match, and the fast engine keeps running on text with non-ASCII characters (a Unicode
+        // `\b` there sends the whole set to the slow one).
+        let any = RegexSet::new(
+            each.iter()
+                .map(|(re, _)| re.as_str().replace(r"\b", r"(?-u:\b)")),
+        )
+        .ok();
+        Rules { any, each }
     })
+}
+
+fn rule_list() -> Vec<Rule> {
+    let keep_prefix = |c: &Captures| format!("{}{REDACTED}", &c[1]);
+    let raw: Vec<(String, Rewrite)> = vec![
+        (
+            r"(?s)-----BEGIN [A-Z ]+-----.*?-----END [A-Z ]+-----".into(),
+            |_| "<redacted PEM block>".to_string(),
+        ),
+        (
+            r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*)?".into(),
+            |_| "<redacted JWT>".to_string(),
+        ),
+        // Authorization: Bearer|Basic|token|Digest|Negotiate X (any scheme, or none).
+        (
+            r#"(?i)(\b(?:proxy-)?authorization\\?["']?[ \t]*[:=][ \t]*\\?["']?[ \t]*(?:(?:bearer|basic|token|digest|negotiate|ntlm|aws4-hmac-sha256)[ \t]+)?)[^\s"'\\,;]+"#.into(),
+            keep_prefix,
+        ),
+        (
+            r"(?i)\b((?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]{8,}".into(),
+            keep_prefix,
+        ),
+        // Cookie: / Set-Cookie: everything to the end of the line (or string).
+        (
+            r#"(?i)(\b(?:set-)?cookie\\?["']?[ \t]*[:=][ \t]*)[^\r\n"'\\]+"#.into(),
+            keep_prefix,
+        ),
+        // ConvertTo-SecureString "X" / -String 'X' / $plain
+        (
+            r#"(?i)(\bConvertTo-SecureString[ \t]+(?:-String[ \t]+)?)(?:"[^"\r\n]*"|'[^'\r\n]*'|[^\s"'|;)]+)"#.into(),
+            keep_prefix,
+        ),
+        // curl -u user:pass, --user, --proxy-user
+        (
+            r#"(?i)((?:^|[\s"'])(?:-u|-U|--user|--proxy-user)(?:=|[ \t]+)["']?)[^\s"':]+:[^\s"']+"#.into(),
+            keep_prefix,
+        ),
+        // key: value, key=value, "key": "value", \"key\": \"value\" (quotes kept).
+        (
+            format!(
+                r#"(?i)((?:{SECRET_KEYS})\\?["']?[ \t]*[:=][ \t]*)(?:(\\?")[^"\\\r\n]*(\\?")|(')[^'\r\n]*(')|[^\s"'\\,;&<]+)"#
+            ),
+            |c: &Captures| {
+                let group = |i: usize| c.get(i).map_or("", |m| m.as_str());
+                format!("{}{}{}{REDACTED}{}{}", group(1), group(2), group(4), group(3), group(5))
+            },
+        ),
+        // Flags whose value is a credential: --token X, --token=X, -Password X, -Password:X.
+        (
+            r#"((?:^|[\s"'(\[,])--?[A-Za-z][A-Za-z0-9_-]*(?:=|:|[ \t]+))("[^"\r\n]*"|'[^'\r\n]*'|[^\s"',;<-][^\s"',;]*)"#.into(),
+            |c: &Captures| {
+                let prefix = &c[1];
+                let flag = prefix
+                    .trim_start_matches(|ch: char| !ch.is_ascii() || "\t\n\r \"'([,".contains(ch))
+                    .trim_end_matches(|ch: char| ch == '=' || ch == ':' || ch.is_whitespace());
+                if is_secret_flag(flag) {
+                    format!("{prefix}{REDACTED}")
+                } else {
+                    c[0].to_string()
+                }
+            },
+        ),
+        // Credentials in URLs: scheme://user:pass@host, scheme://token@host.
+        (
+            r#"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@"'<>]+@"#.into(),
+            |c: &Captures| format!("{}{REDACTED}@", &c[1]),
+        ),
+    ];
+    raw.into_iter()
+        .filter_map(|(re, with)| Regex::new(&re).ok().map(|r| (r, with)))
+        .collect()
 }
 
 /// Returns `text` with secrets replaced.
 pub fn redact(text: &str) -> String {
-    let mut out = text.to_string();
-    for (re, with) in rules() {
+    redact_cow(text).into_owned()
+}
+
+/// [`redact`], borrowing `text` when nothing in it is a secret.
+pub fn redact_cow(text: &str) -> Cow<'_, str> {
+    let rules = rules();
+    if rules.any.as_ref().is_some_and(|set| !set.is_match(text)) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = Cow::Borrowed(text);
+    for (re, with) in &rules.each {
         if re.is_match(&out) {
-            out = re.replace_all(&out, |c: &Captures| with(c)).into_owned();
+            out = Cow::Owned(re.replace_all(&out, |c: &Captures| with(c)).into_owned());
         }
     }
     out
@@ -167,44 +252,47 @@ pub fn redact(text: &str) -> String {
 /// strings the element after a secret flag (`["-Password", "X"]`, `["--token", "X"]`) is replaced;
 /// the value of a secret-named key (`"password": "X"`) and of a secret-named environment entry
 /// (`{"name": "DB_PASSWORD", "value": "X"}`) is replaced.
-pub fn redact_json(v: Value) -> Value {
+pub fn redact_json(mut v: Value) -> Value {
+    redact_json_in_place(&mut v);
+    v
+}
+
+/// [`redact_json`] on a value in place: strings without a secret are left as they are.
+pub fn redact_json_in_place(v: &mut Value) {
     match v {
-        Value::String(s) => Value::String(redact(&s)),
+        Value::String(s) => {
+            if let Cow::Owned(redacted) = redact_cow(s) {
+                *s = redacted;
+            }
+        }
         Value::Array(items) => {
-            let mut out = Vec::with_capacity(items.len());
             let mut after_secret_flag = false;
-            for item in items {
+            for item in items.iter_mut() {
                 let flag = item.as_str().is_some_and(is_secret_flag);
                 if after_secret_flag && item.is_string() {
-                    out.push(Value::String(REDACTED.to_string()));
+                    *item = Value::String(REDACTED.to_string());
                 } else {
-                    out.push(redact_json(item));
+                    redact_json_in_place(item);
                 }
                 after_secret_flag = flag;
             }
-            Value::Array(out)
         }
         Value::Object(o) => {
             let secret_entry = o
                 .get("name")
                 .and_then(Value::as_str)
                 .is_some_and(is_secret_key);
-            Value::Object(
-                o.into_iter()
-                    .map(|(k, v)| {
-                        let hide = (is_secret_key(&k) && v.is_string())
-                            || (secret_entry && k == "value" && v.is_string());
-                        let v = if hide {
-                            Value::String(REDACTED.to_string())
-                        } else {
-                            redact_json(v)
-                        };
-                        (k, v)
-                    })
-                    .collect(),
-            )
+            for (k, v) in o.iter_mut() {
+                let hide = (is_secret_key(k) && v.is_string())
+                    || (secret_entry && k == "value" && v.is_string());
+                if hide {
+                    *v = Value::String(REDACTED.to_string());
+                } else {
+                    redact_json_in_place(v);
+                }
+            }
         }
-        other => other,
+        _ => {}
     }
 }
 
@@ -376,5 +464,52 @@ mod tests {
         assert!(!is_secret_flag("--v") && !is_secret_flag("--discovery-token-ca-cert-hash"));
         assert!(is_secret_key("DB_PASSWORD") && is_secret_key("identitytoken"));
         assert!(!is_secret_key("secretName") && !is_secret_key("NODE_NAME"));
+        // `-` and `_` alike, any case; the endings too.
+        assert!(is_secret_key("Client-Key-Data") && is_secret_key("AWS_ACCESS-KEY"));
+        assert!(is_secret_key("x-api-key") && is_secret_key("Authorization"));
+        assert!(!is_secret_key("token-file") && !is_secret_key("PASSWORD_PATH"));
+        assert!(!is_secret_key("TOKEN_TTL") && !is_secret_key("metadata"));
+    }
+
+    /// Every rule in turn, without the set's first pass: what `redact` did before the set.
+    fn each_rule(text: &str) -> String {
+        let mut out = text.to_string();
+        for (re, with) in &rules().each {
+            out = re.replace_all(&out, |c: &Captures| with(c)).into_owned();
+        }
+        out
+    }
+
+    /// The set only decides whether to run the rules: on text with and without secrets, next to
+    /// non-ASCII letters and punctuation (where its ASCII `\b` differs from the rules' Unicode
+    /// one), `redact` gives what running every rule gives.
+    #[test]
+    fn the_first_pass_never_hides_a_match() {
+        let secrets = [
+            "Authorization: Bearer abcdefgh12345678",
+            "authorization=token s3cr3tvalue",
+            "password=hunter2hunter2",
+            "--token abcdef123456",
+            "-Password:Pa55word",
+            "https://user:pass@example.com/x",
+            "Cookie: session=abc",
+            "ConvertTo-SecureString \"Pa55\" -AsPlainText",
+            "curl -u admin:secret http://x",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc",
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----",
+            "bearer abcdefghijk",
+            "kube-system/kube-proxy-windows-abcde",
+            "mcr.microsoft.com/oss/kubernetes/pause:3.9",
+            "Running",
+        ];
+        let around = ["", "é", "Ü ", "日本", "“", "ü-", "x"];
+        for secret in secrets {
+            for before in around {
+                for after in around {
+                    let text = format!("{before}{secret}{after}");
+                    assert_eq!(redact(&text), each_rule(&text), "{text:?}");
+                }
+            }
+        }
     }
 }

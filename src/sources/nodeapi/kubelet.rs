@@ -112,7 +112,7 @@ pub async fn configz(shared: &Shared, node: &str) -> (Read, Option<bool>) {
         .or_else(|| value.get("componentconfig"))
         .unwrap_or(&value);
     let query = inner.get("enableSystemLogQuery").and_then(|v| v.as_bool());
-    let redacted = redact_json(value.clone());
+    let redacted = crate::redact::redact_json(value.clone());
     let body = serde_json::to_vec_pretty(&redacted).unwrap_or_default();
     let mut read = Read::note(
         SourceState::Read,
@@ -413,19 +413,6 @@ fn win_path(rel: &str) -> String {
         crate::facts::node::remote::KUBELET_LOG_DIR,
         rel.replace('/', "\\")
     )
-}
-
-/// Runs every string of a JSON value through the report redaction.
-fn redact_json(v: serde_json::Value) -> serde_json::Value {
-    use serde_json::Value;
-    match v {
-        Value::String(s) => Value::String(crate::redact::redact(&s)),
-        Value::Array(a) => Value::Array(a.into_iter().map(redact_json).collect()),
-        Value::Object(o) => {
-            Value::Object(o.into_iter().map(|(k, v)| (k, redact_json(v))).collect())
-        }
-        other => other,
-    }
 }
 
 #[cfg(test)]
