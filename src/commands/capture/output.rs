@@ -194,7 +194,7 @@ impl Output {
                     .map_err(|e| format!("cannot start {path} in the archive: {e}"))?;
                 Ok(OutFile {
                     path: path.to_string(),
-                    sink: Sink::Member(Box::new(zip)),
+                    sink: Sink::Member(Box::new(BufWriter::with_capacity(256 * 1024, zip))),
                 })
             }
         }
@@ -338,7 +338,9 @@ pub struct OutFile {
 
 enum Sink {
     Plain(BufWriter<File>),
-    Member(Box<zip::ZipWriter<BufWriter<File>>>),
+    /// An archive member. The buffer above the compressor matters: serde_json writes a few bytes at
+    /// a time, and each write into the deflate encoder costs a pass over its output buffer.
+    Member(Box<BufWriter<zip::ZipWriter<BufWriter<File>>>>),
 }
 
 impl OutFile {
@@ -357,7 +359,10 @@ impl OutFile {
                 let file = w.into_inner().map_err(|e| fail(&e.error().to_string()))?;
                 file.sync_all().map_err(|e| fail(&e))
             }
-            Sink::Member(zip) => {
+            Sink::Member(buffered) => {
+                let zip = buffered
+                    .into_inner()
+                    .map_err(|e| fail(&e.error().to_string()))?;
                 let mut w = zip.finish().map_err(|e| fail(&e))?;
                 w.flush().map_err(|e| fail(&e))?;
                 w.get_ref().sync_all().map_err(|e| fail(&e))
