@@ -143,6 +143,11 @@ impl Library {
     /// A signature another matching one `overrides` is dropped; a signature `judged_by` a check's
     /// pattern is not given, though what it overrides stays dropped.
     pub fn matches(&self, line: &str) -> Vec<usize> {
+        // Most lines match no signature: one fast pass says so before the slower search that
+        // names every matching signature.
+        if !self.set.is_match(line) {
+            return Vec::new();
+        }
         let all: Vec<usize> = self.set.matches(line).into_iter().collect();
         all.iter()
             .copied()
@@ -269,6 +274,7 @@ pub fn load() -> Result<Library, String> {
     }
     let set = RegexSetBuilder::new(signatures.iter().map(|s| &s.pattern.re))
         .size_limit(64 << 20)
+        .dfa_size_limit(64 << 20)
         .build();
     let set = match set {
         Ok(s) => s,
