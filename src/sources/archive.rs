@@ -9,7 +9,9 @@
 //! links are skipped (their target is never followed). Files larger than windoctor reads whole keep
 //! only their tail when they are logs, and are recorded as too large otherwise, as `DirStore` does.
 
-use super::files::{FileStore, LOG_TAIL_BYTES, MAX_FILE_BYTES};
+use super::files::{
+    json_stream_start, FileStore, LOG_TAIL_BYTES, MAX_FILE_BYTES, STREAM_JSON_ABOVE,
+};
 use std::collections::BTreeMap;
 use std::io::{Read, Seek};
 use std::path::Path;
@@ -55,6 +57,9 @@ enum Stored {
     Tail(Vec<u8>, u64),
     /// Not kept, with why (too large, over the memory budget).
     Dropped(String),
+    /// A JSON list of the archive file itself, larger than [`STREAM_JSON_ABOVE`]: not kept, but
+    /// streamed from the file again when read (`json_stream`, or whole by `read_exact`).
+    Streamed,
 }
 
 /// The kind of archive a file or entry holds, judged from its first bytes.
@@ -165,6 +170,7 @@ impl ArchiveStore {
         let file = std::fs::File::open(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let mut reader = Reading::new(limits, filter);
+        reader.stream_json_above = Some(STREAM_JSON_ABOVE);
         reader.read_archive(kind, Source::File(file), "", 0)?;
         let mut store = reader.finish(path.display().to_string());
         store.file = Some((path.to_path_buf(), kind, limits.max_read_bytes));
@@ -333,6 +339,7 @@ impl FileStore for ArchiveStore {
         let (file, kind, limit) = self.file.clone()?;
         match self.entries.get(path)? {
             Stored::Dropped(_) if path.to_ascii_lowercase().ends_with(".json") => {}
+            Stored::Streamed => {}
             _ => return None,
         }
         // A few chunks in flight at most: memory stays bounded however large the entry is.
@@ -375,6 +382,16 @@ impl FileStore for ArchiveStore {
                 )),
             },
             Stored::Dropped(why) => Err(format!("{path} in {}: {why}", self.name)),
+            Stored::Streamed => {
+                let (file, kind, _) = self
+                    .file
+                    .clone()
+                    .ok_or_else(|| format!("{path} in {}: not kept", self.name))?;
+                let mut bytes = Vec::new();
+                stream_entry(&file, kind, path, MAX_FILE_BYTES, &mut bytes)
+                    .map_err(|e| format!("{path} in {}: {e}", self.name))?;
+                Ok(cut(&bytes))
+            }
         }
     }
 
@@ -423,6 +440,9 @@ struct Reading {
     read_left: Left,
     count: usize,
     truncated: bool,
+    /// Set when reading an archive file: its own JSON entries larger than this are not kept
+    /// (`Stored::Streamed`).
+    stream_json_above: Option<u64>,
 }
 
 /// What reading one entry's data gave.
@@ -443,6 +463,7 @@ impl Reading {
             read_left: std::rc::Rc::new(std::cell::Cell::new(limits.max_read_bytes)),
             count: 0,
             truncated: false,
+            stream_json_above: None,
         }
     }
 
@@ -668,7 +689,16 @@ impl Reading {
                 }
             }
         }
+        let streamed = |bytes: &[u8]| {
+            depth == 0
+                && name.to_ascii_lowercase().ends_with(".json")
+                && self
+                    .stream_json_above
+                    .is_some_and(|above| bytes.len() as u64 > above)
+                && json_stream_start(&bytes[..bytes.len().min(64 * 1024)]) == Some(0)
+        };
         let stored = match data {
+            Data::Whole(bytes) if streamed(&bytes) => Stored::Streamed,
             Data::Whole(bytes) | Data::Tail(bytes, _)
                 if self.kept + bytes.len() as u64 > self.limits.max_kept_bytes =>
             {
@@ -915,6 +945,63 @@ mod tests {
             .expect("reads");
         assert_eq!(streamed, pods);
         assert!(store.json_stream("report/cluster/big.log").is_none());
+    }
+
+    /// The lists of a big capture archive are not held: read as a stream or whole, from the file.
+    #[test]
+    fn big_json_lists_of_an_archive_file_are_streamed_not_kept() {
+        let item = "{\"metadata\":{\"name\":\"kube-proxy-windows-abcde\"}}";
+        let count = (STREAM_JSON_ABOVE as usize / item.len()) + 10;
+        let pods = format!(
+            "{{\"kind\":\"PodList\",\"items\":[{}]}}",
+            vec![item; count].join(",")
+        );
+        // UTF-16LE, as PowerShell's `>` writes it: read whole, never streamed.
+        let mut utf16 = vec![0xFF, 0xFE];
+        for unit in "{\"items\":[]}".repeat(count / 2).encode_utf16() {
+            utf16.extend_from_slice(&unit.to_le_bytes());
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("capture.zip");
+        std::fs::write(
+            &path,
+            zip_of(&[
+                ("windoctor-capture/cluster/pods.json", pods.as_bytes()),
+                ("windoctor-capture/cluster/nodes.json", b"{\"items\":[]}"),
+                ("windoctor-capture/node/hns.json", &utf16),
+            ]),
+        )
+        .expect("write");
+        let store = ArchiveStore::open(&path, Limits::default(), no_filter).expect("opens");
+        assert!(
+            store.kept_bytes() < STREAM_JSON_ABOVE + 1024,
+            "kept {} bytes",
+            store.kept_bytes()
+        );
+        let mut streamed = String::new();
+        store
+            .json_stream("windoctor-capture/cluster/pods.json")
+            .expect("streamed")
+            .read_to_string(&mut streamed)
+            .expect("reads");
+        assert_eq!(streamed, pods);
+        let whole = store
+            .read_exact("windoctor-capture/cluster/pods.json", None)
+            .expect("read whole from the file");
+        assert_eq!(whole, pods.as_bytes());
+        assert!(store
+            .json_stream("windoctor-capture/cluster/nodes.json")
+            .is_none());
+        assert!(store
+            .json_stream("windoctor-capture/node/hns.json")
+            .is_none());
+        assert_eq!(
+            store
+                .read_exact("windoctor-capture/node/hns.json", None)
+                .expect("kept")
+                .len(),
+            utf16.len()
+        );
     }
 
     #[test]

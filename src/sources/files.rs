@@ -113,7 +113,7 @@ impl DirStore {
             paths: Vec::new(),
             refused: BTreeMap::new(),
             dirs: Default::default(),
-            stream_above: MAX_FILE_BYTES,
+            stream_above: STREAM_JSON_ABOVE,
         };
         let mut walk = Walk {
             root: &store.root,
@@ -135,8 +135,7 @@ impl DirStore {
         Ok(store)
     }
 
-    /// Streams UTF-8 JSON files larger than `bytes` (default `MAX_FILE_BYTES`, the size above which
-    /// `read` refuses a file).
+    /// Streams UTF-8 JSON files larger than `bytes` (default [`STREAM_JSON_ABOVE`]).
     pub fn stream_above(mut self, bytes: u64) -> Self {
         self.stream_above = bytes;
         self
@@ -151,6 +150,24 @@ impl DirStore {
             super::confined::Refused::Unreadable(why) => why,
         })
     }
+}
+
+/// UTF-8 JSON files (and archive entries) larger than this are parsed item by item as they are read
+/// instead of being held whole: a big cluster's lists then cost the items kept, not their text.
+pub const STREAM_JSON_ABOVE: u64 = 4 * 1024 * 1024;
+
+/// Whether text starting with `head` can be parsed as a stream: UTF-8 JSON (an object or array,
+/// after an optional BOM). `Some(n)`: skip `n` bytes of BOM first. UTF-16 (a NUL among the first
+/// bytes or its BOM), YAML and anything else are read whole, which names the file and its size
+/// when it is too large.
+pub fn json_stream_start(head: &[u8]) -> Option<usize> {
+    let bom = if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        3
+    } else {
+        0
+    };
+    let first = head[bom..].iter().find(|b| !b.is_ascii_whitespace())?;
+    (matches!(first, b'{' | b'[') && !head.contains(&0)).then_some(bom)
 }
 
 /// Buffer used to look at the first bytes of a file before streaming it (the reads that follow are
@@ -332,18 +349,7 @@ impl FileStore for DirStore {
             return None;
         }
         let mut reader = BufReader::with_capacity(STREAM_PEEK_BYTES, file);
-        let head = reader.fill_buf().ok()?;
-        let bom = if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
-            3
-        } else {
-            0
-        };
-        // UTF-16 (a NUL among the first bytes or its BOM), YAML and anything else go through `read`,
-        // which names the file and its size when it is too large.
-        let first = head[bom..].iter().find(|b| !b.is_ascii_whitespace())?;
-        if !matches!(first, b'{' | b'[') || head.contains(&0) {
-            return None;
-        }
+        let bom = json_stream_start(reader.fill_buf().ok()?)?;
         reader.consume(bom);
         Some(Box::new(reader))
     }
