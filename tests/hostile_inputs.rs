@@ -193,16 +193,21 @@ fn permissions_apply() -> bool {
     }
 }
 
+/// A command that file permissions apply to, and the temporary folder of the binary copy it runs
+/// (removed when dropped: keep it until the command has run).
+#[cfg(unix)]
+type Unprivileged = (Command, Option<tempfile::TempDir>);
+
 /// How to run a command so that file permissions apply to it: as it is when they already do, else
 /// as `nobody` through `setpriv` or `runuser`.
 #[cfg(unix)]
-fn unprivileged(cmd: Command) -> Result<Command, String> {
+fn unprivileged(cmd: Command) -> Result<Unprivileged, String> {
     if permissions_apply() {
-        return Ok(cmd);
+        return Ok((cmd, None));
     }
     // The build's binary may sit below a folder `nobody` cannot enter (a clone under /root): run
-    // a world-executable copy in the temporary folder instead.
-    let binary = copy_for_nobody(Path::new(cmd.get_program()))?;
+    // a world-executable copy in a temporary folder instead.
+    let (binary, copy_dir) = copy_for_nobody(Path::new(cmd.get_program()))?;
     let wrap = |program: &str, prefix: &[&str]| -> Command {
         let mut c = Command::new(program);
         c.args(prefix).arg(&binary).args(cmd.get_args());
@@ -217,10 +222,10 @@ fn unprivileged(cmd: Command) -> Result<Command, String> {
     let probe = |c: &mut Command| c.output().is_ok_and(|o| o.status.success());
     let setpriv = ["--reuid=65534", "--regid=65534", "--clear-groups", "--"];
     if probe(Command::new("setpriv").args(setpriv).arg("true")) {
-        return Ok(wrap("setpriv", &setpriv));
+        return Ok((wrap("setpriv", &setpriv), Some(copy_dir)));
     }
     if probe(Command::new("runuser").args(["-u", "nobody", "--", "true"])) {
-        return Ok(wrap("runuser", &["-u", "nobody", "--"]));
+        return Ok((wrap("runuser", &["-u", "nobody", "--"]), Some(copy_dir)));
     }
     Err(
         "this process reads any file (root) and neither setpriv nor runuser can drop to nobody"
@@ -228,21 +233,22 @@ fn unprivileged(cmd: Command) -> Result<Command, String> {
     )
 }
 
-/// A copy of `binary` that any user can run: `<temp>/windoctor-as-nobody-<pid>`, mode 755.
+/// A copy of `binary` that any user can run, `windoctor` (mode 755) in a new temporary folder
+/// (mode 755) that is removed when the returned `TempDir` is dropped.
 #[cfg(unix)]
-fn copy_for_nobody(binary: &Path) -> Result<std::path::PathBuf, String> {
+fn copy_for_nobody(binary: &Path) -> Result<(PathBuf, tempfile::TempDir), String> {
     use std::os::unix::fs::PermissionsExt;
-    let copy = std::env::temp_dir().join(format!("windoctor-as-nobody-{}", std::process::id()));
-    if !copy.exists() {
-        let partial = copy.with_extension("partial");
-        std::fs::copy(binary, &partial)
-            .and_then(|_| {
-                std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o755))
-            })
-            .and_then(|_| std::fs::rename(&partial, &copy))
-            .map_err(|e| format!("cannot copy {} for nobody: {e}", binary.display()))?;
-    }
-    Ok(copy)
+    let fail = |e: std::io::Error| format!("cannot copy {} for nobody: {e}", binary.display());
+    let dir = tempfile::Builder::new()
+        .prefix("windoctor-as-nobody-")
+        .tempdir()
+        .map_err(fail)?;
+    let copy = dir.path().join("windoctor");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+        .and_then(|()| std::fs::copy(binary, &copy))
+        .and_then(|_| std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)))
+        .map_err(fail)?;
+    Ok((copy, dir))
 }
 
 fn extras_required() -> bool {
@@ -256,7 +262,7 @@ fn extras_required() -> bool {
 
 /// The command as an unprivileged user, or `None` (after saying why) when that is impossible here.
 #[cfg(unix)]
-fn as_unprivileged(test: &str, cmd: Command) -> Option<Command> {
+fn as_unprivileged(test: &str, cmd: Command) -> Option<Unprivileged> {
     match unprivileged(cmd) {
         Ok(c) => Some(c),
         Err(why) if extras_required() => panic!("{test}: required but cannot run: {why}"),
@@ -428,7 +434,7 @@ fn unreadable_files_and_folders_are_errors_never_passes() {
     chmod(&bundle.join("node/files/C/run/flannel/subnet.env"), 0o000);
     chmod(&bundle.join("node/files/C/k/cni/config"), 0o000);
     chmod(&bundle.join("node/files/C/k/flanneld.log"), 0o000);
-    let Some(cmd) = as_unprivileged(test, snapshot_json(&bundle)) else {
+    let Some((cmd, _copy)) = as_unprivileged(test, snapshot_json(&bundle)) else {
         return;
     };
     let r = run(cmd);
@@ -446,7 +452,7 @@ fn unreadable_files_and_folders_are_errors_never_passes() {
     // A node part whose folder cannot be listed at all: every node check errors.
     let (_tmp2, bundle) = healthy_bundle();
     chmod(&bundle.join("node"), 0o000);
-    let Some(cmd) = as_unprivileged(test, snapshot_json(&bundle)) else {
+    let Some((cmd, _copy)) = as_unprivileged(test, snapshot_json(&bundle)) else {
         return;
     };
     let r = run(cmd);
@@ -556,7 +562,7 @@ fn unreadable_node_root_files_are_errors_for_an_unprivileged_user() {
     let (kubeconfig, _server) = cluster_of(&bundle);
     chmod(&root.join("run/flannel"), 0o000);
     chmod(&root.join("k/cni/config/cni.conf"), 0o000);
-    let Some(cmd) = as_unprivileged(test, live_node_root(&kubeconfig, &root)) else {
+    let Some((cmd, _copy)) = as_unprivileged(test, live_node_root(&kubeconfig, &root)) else {
         return;
     };
     let r = run(cmd);
