@@ -41,6 +41,23 @@ pub struct InputSpec {
 /// big cluster's events and no check reads them.
 pub const WARNING_EVENTS: &str = "fieldSelector=type%21%3DNormal";
 
+/// The object type of a list input whose items are kept as they come: every list but pods, which
+/// go through the pod sieve (`facts::share`). The live and bundle readers implement their reading
+/// once for all of these.
+pub trait CollectedItem: serde::de::DeserializeOwned + Send + 'static {}
+
+macro_rules! collected_items {
+    ($($t:ty),*) => { $(impl CollectedItem for $t {})* };
+}
+collected_items!(
+    super::k8s::Node,
+    super::k8s::Event,
+    super::k8s::Service,
+    super::k8s::DaemonSet,
+    super::k8s::ConfigMap,
+    super::k8s::RuntimeClass
+);
+
 /// The table of cluster inputs. Calls `$callback!` with one row per input:
 /// `name: Type, fetch, bundle stem, kubectl hint, item kind, item apiVersion;`.
 #[macro_export]

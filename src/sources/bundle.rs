@@ -17,7 +17,7 @@ use super::json_items;
 use super::kubeobj::{parse_objects, parse_version};
 use crate::facts::cluster::{ClusterFacts, ClusterInput};
 use crate::facts::collection::CollectionInfo;
-use crate::facts::inputs::{InputSpec, CLUSTER_INPUTS};
+use crate::facts::inputs::{CollectedItem, InputSpec, CLUSTER_INPUTS};
 use crate::facts::k8s::{Pod, PodLog, ServerVersion};
 use crate::facts::share::PodSieve;
 use crate::facts::{Facts, Input};
@@ -183,31 +183,19 @@ fn read_items<T: DeserializeOwned>(
 }
 
 /// Lists of every kind but pods: collected as they come.
-macro_rules! from_bundle_collected {
-    ($($t:ty),*) => {
-        $(impl FromBundle for Vec<$t> {
-            fn read(store: &dyn FileStore, spec: &InputSpec, _: &mut BundleContext) -> Input<Self> {
-                let mut items = Vec::new();
-                read_items::<$t>(store, spec, &mut |item| {
-                    items.push(item);
-                    Ok(())
-                })
-                .map(|()| {
-                    items.shrink_to_fit();
-                    items
-                })
-            }
-        })*
-    };
+impl<T: CollectedItem> FromBundle for Vec<T> {
+    fn read(store: &dyn FileStore, spec: &InputSpec, _: &mut BundleContext) -> Input<Self> {
+        let mut items = Vec::new();
+        read_items::<T>(store, spec, &mut |item| {
+            items.push(item);
+            Ok(())
+        })
+        .map(|()| {
+            items.shrink_to_fit();
+            items
+        })
+    }
 }
-from_bundle_collected!(
-    crate::facts::k8s::Node,
-    crate::facts::k8s::Event,
-    crate::facts::k8s::Service,
-    crate::facts::k8s::DaemonSet,
-    crate::facts::k8s::ConfigMap,
-    crate::facts::k8s::RuntimeClass
-);
 
 /// Pods, through the sieve of the context when there is one.
 impl FromBundle for Vec<Pod> {

@@ -13,7 +13,7 @@ pub mod paging;
 pub mod request;
 
 use crate::facts::cluster::ClusterInput;
-use crate::facts::inputs::{Fetch, InputSpec};
+use crate::facts::inputs::{CollectedItem, Fetch, InputSpec};
 use crate::facts::k8s::{Pod, ServerVersion};
 use crate::facts::share::PodSieve;
 use crate::facts::Input;
@@ -360,33 +360,21 @@ impl FromLive for ServerVersion {
 }
 
 /// Lists of every kind but pods: collected as they come.
-macro_rules! from_live_collected {
-    ($($t:ty),*) => {
-        $(impl FromLive for Vec<$t> {
-            fn fetch(
-                client: Client,
-                spec: InputSpec,
-                opts: LiveOptions,
-                _: &mut FetchContext,
-            ) -> BoxFuture<'static, Input<Self>> {
-                Box::pin(async move {
-                    match read_list::<$t>(&client, &spec, &opts).await {
-                        Ok(items) => Input::Ready(items),
-                        Err(e) => Input::Failed(e),
-                    }
-                })
+impl<T: CollectedItem + ListItem> FromLive for Vec<T> {
+    fn fetch(
+        client: Client,
+        spec: InputSpec,
+        opts: LiveOptions,
+        _: &mut FetchContext,
+    ) -> BoxFuture<'static, Input<Self>> {
+        Box::pin(async move {
+            match read_list::<T>(&client, &spec, &opts).await {
+                Ok(items) => Input::Ready(items),
+                Err(e) => Input::Failed(e),
             }
-        })*
-    };
+        })
+    }
 }
-from_live_collected!(
-    crate::facts::k8s::Node,
-    crate::facts::k8s::Event,
-    crate::facts::k8s::Service,
-    crate::facts::k8s::DaemonSet,
-    crate::facts::k8s::ConfigMap,
-    crate::facts::k8s::RuntimeClass
-);
 
 /// Pods: the first page is requested at once, and parsed through the sieve once it arrives.
 impl FromLive for Vec<Pod> {
