@@ -9,7 +9,7 @@
 use super::lists::{LogTarget, WriteFailure};
 use super::output::{is_kubernetes_name, Output};
 use crate::sources::bundle::CaptureError;
-use crate::sources::live::paging::encode_query_value;
+use crate::sources::live::paging::encode_component;
 use crate::sources::live::{request, LiveOptions};
 use kube::Client;
 use std::time::{Duration, Instant};
@@ -73,7 +73,7 @@ pub async fn capture_logs(
                 "/api/v1/namespaces/{}/pods/{}/log?container={}&tailLines={TAIL_LINES}&limitBytes={MAX_LOG_BYTES}",
                 t.namespace,
                 t.pod,
-                encode_query_value(c)
+                encode_component(c)
             );
             let bounds = request::Bounds {
                 timeout: opts.request_timeout,

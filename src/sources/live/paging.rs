@@ -212,22 +212,22 @@ fn page_url(list: &ListRequest, token: Option<&str>, limit: u32) -> String {
     }
     if let Some(t) = token {
         url.push_str("&continue=");
-        url.push_str(&encode_query_value(t));
+        url.push_str(&encode_component(t));
     }
     url
 }
 
-pub fn encode_query_value(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    for b in v.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+/// Bytes a URL component keeps as they are: RFC 3986's unreserved characters.
+const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// `text` percent-encoded for one URL component: a query value (a continue token) or a path
+/// segment (a node, pod or log name).
+pub fn encode_component(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, UNRESERVED).to_string()
 }
 
 /// What the head of a page (the fields before `items`) says.
@@ -616,6 +616,6 @@ mod tests {
 
     #[test]
     fn continue_tokens_are_escaped() {
-        assert_eq!(encode_query_value("eyJ2Ijoi+/="), "eyJ2Ijoi%2B%2F%3D");
+        assert_eq!(encode_component("eyJ2Ijoi+/="), "eyJ2Ijoi%2B%2F%3D");
     }
 }

@@ -15,6 +15,7 @@ use super::http::{self, Answer, Keep};
 use super::Shared;
 use crate::facts::node::log_component;
 use crate::facts::node::remote::{SourceNote, SourceState};
+use crate::sources::live::paging::encode_component;
 
 /// The outcome of one source for one node: the note for node.json and, when read, the files to
 /// store (`node/...` path, bytes).
@@ -83,7 +84,7 @@ pub async fn configz(shared: &Shared, node: &str) -> (Read, Option<bool>) {
     if let Some(r) = already_forbidden(shared) {
         return (r, None);
     }
-    let url = format!("/api/v1/nodes/{}/proxy/configz", encode(node));
+    let url = format!("/api/v1/nodes/{}/proxy/configz", encode_component(node));
     let answer = match http::get(shared, &url, 1024 * 1024, Keep::Head, None).await {
         Ok(a) => a,
         Err(e) => return (Read::note(SourceState::Failed, e), None),
@@ -177,7 +178,7 @@ pub async fn node_logs(shared: &Shared, node: &str) -> Read {
     if let Some(r) = already_forbidden(shared) {
         return r;
     }
-    let base = format!("/api/v1/nodes/{}/proxy/logs/", encode(node));
+    let base = format!("/api/v1/nodes/{}/proxy/logs/", encode_component(node));
     let root = match http::get(shared, &base, 256 * 1024, Keep::Head, None).await {
         Ok(a) => a,
         Err(e) => return Read::note(SourceState::Failed, e),
@@ -298,7 +299,7 @@ pub async fn log_query(shared: &Shared, node: &str, config_says: Option<bool>) -
     for (i, service) in ["kubelet", "containerd"].into_iter().enumerate() {
         let url = format!(
             "/api/v1/nodes/{}/proxy/logs/?query={service}&tailLines={}",
-            encode(node),
+            encode_component(node),
             shared.opts.tail_lines
         );
         let answer = match http::get(shared, &url, shared.opts.log_bytes, Keep::Tail, None).await {
@@ -388,22 +389,11 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A path segment for a URL (node names are DNS names; log names may hold spaces).
-pub fn encode(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for b in segment.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 fn encode_path(path: &str) -> String {
-    path.split('/').map(encode).collect::<Vec<_>>().join("/")
+    path.split('/')
+        .map(encode_component)
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// `kubelet/kubelet.log` -> `C:\var\log\kubelet\kubelet.log`.

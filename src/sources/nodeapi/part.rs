@@ -5,12 +5,13 @@
 //! `node/` files under `nodes/NAME/`.
 
 use super::http::{self, Keep};
-use super::kubelet::{self, encode, Read};
+use super::kubelet::{self, Read};
 use super::plan::NodePlan;
 use super::Shared;
 use crate::facts::node::remote::{RemoteSource, SourceNote, SourceState, SystemPod, API_ORIGIN};
 use crate::facts::node::NodeFacts;
 use crate::sources::files::MemoryStore;
+use crate::sources::live::paging::encode_component;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -186,9 +187,9 @@ async fn pod_logs(
                 }
                 let url = format!(
                     "/api/v1/namespaces/{}/pods/{}/log?container={}&tailLines={}&limitBytes={}&timestamps=true{}",
-                    encode(&pod.namespace),
-                    encode(&pod.name),
-                    encode(&c.name),
+                    encode_component(&pod.namespace),
+                    encode_component(&pod.name),
+                    encode_component(&c.name),
                     shared.opts.tail_lines,
                     shared.opts.log_bytes,
                     if previous { "&previous=true" } else { "" }
