@@ -416,19 +416,7 @@ fn read_served_logs(store: &dyn FileStore, files: &mut NodeFiles, logs: &mut Vec
             continue;
         }
         let win = format!(r"{}\{}", remote::KUBELET_LOG_DIR, rel.replace('/', "\\"));
-        if is_log_name(&name) {
-            logs.push(NodeLog {
-                component: log_component(&name),
-                path: win.clone(),
-                text: text.clone(),
-            });
-        }
-        files.files.push(NodeFile {
-            path: win,
-            encoding: super::text::encoding_name(&bytes),
-            text,
-            size: bytes.len(),
-        });
+        keep_file(files, logs, win, &name, &bytes, text, is_log_name(&name));
     }
 }
 
@@ -570,6 +558,32 @@ fn is_log_name(name: &str) -> bool {
     n.ends_with(".log") || n.contains(".log.") || n.ends_with(".err") || n.ends_with(".out")
 }
 
+/// Keeps a node file named `name` at Windows path `win`, read as `bytes` and decoded as `text`; a
+/// log (`log`) is kept as a log of its component too.
+fn keep_file(
+    files: &mut NodeFiles,
+    logs: &mut Vec<NodeLog>,
+    win: String,
+    name: &str,
+    bytes: &[u8],
+    text: String,
+    log: bool,
+) {
+    if log {
+        logs.push(NodeLog {
+            component: log_component(name),
+            path: win.clone(),
+            text: text.clone(),
+        });
+    }
+    files.files.push(NodeFile {
+        path: win,
+        encoding: super::text::encoding_name(bytes),
+        text,
+        size: bytes.len(),
+    });
+}
+
 /// The node files and logs of the bundle, what exists but could not be read (with why) among the
 /// files, and the logs that could not be read. An empty file (other than a log) is unreadable: a
 /// capture never writes one unless the copy went wrong.
@@ -605,19 +619,7 @@ fn read_files(store: &dyn FileStore) -> (NodeFiles, Vec<NodeLog>, Vec<(String, S
                         .push((win, super::kubeobj::empty_file(&path, bytes.len())));
                     continue;
                 }
-                if log {
-                    logs.push(NodeLog {
-                        component: log_component(&name),
-                        path: win.clone(),
-                        text: text.clone(),
-                    });
-                }
-                files.files.push(NodeFile {
-                    path: win,
-                    encoding: super::text::encoding_name(&bytes),
-                    text,
-                    size: bytes.len(),
-                });
+                keep_file(&mut files, &mut logs, win, &name, &bytes, text, log);
             }
             Ok(None) => {}
             Err(e) => {
