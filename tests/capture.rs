@@ -2,7 +2,9 @@
 //! replays (`--snapshot DIR`) to the same findings as the live run on the same server, and with
 //! `--probe` the probe results it records are what the replay judges, without sending anything.
 
+mod helpers;
 use assert_cmd::Command;
+use helpers::judged;
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -32,25 +34,6 @@ fn report_of(cmd: &mut Command) -> Value {
             String::from_utf8_lossy(&out.stderr)
         )
     })
-}
-
-/// `check status subject message` of every finding that is not a skip: node checks skip in both
-/// runs here (no node part), each naming its own missing input.
-fn judged(report: &Value) -> Vec<String> {
-    let mut lines: Vec<String> = report["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|f| f["status"] != "skip")
-        .map(|f| {
-            format!(
-                "{} {} {} {}",
-                f["check"], f["status"], f["subject"], f["message"]
-            )
-        })
-        .collect();
-    lines.sort();
-    lines
 }
 
 #[test]

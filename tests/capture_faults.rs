@@ -5,6 +5,8 @@
 //! default archive replays to the live findings, and 20,000 pod logs in a bundle read in linear
 //! time.
 
+mod helpers;
+use helpers::judged;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -47,24 +49,6 @@ fn json_report(out: &Output) -> Value {
             String::from_utf8_lossy(&out.stderr)
         )
     })
-}
-
-/// `check status subject message` of every finding but skips (node checks skip in both runs).
-fn judged(report: &Value) -> Vec<String> {
-    let mut lines: Vec<String> = report["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|f| f["status"] != "skip")
-        .map(|f| {
-            format!(
-                "{} {} {} {}",
-                f["check"], f["status"], f["subject"], f["message"]
-            )
-        })
-        .collect();
-    lines.sort();
-    lines
 }
 
 fn live_report(home: &Path, kubeconfig: &Path) -> Value {

@@ -5,6 +5,8 @@
 //! collector lacks, and never passes a check on what the collector did not gather. Hostile
 //! archives are bounded and nothing is ever written.
 
+mod helpers;
+use helpers::copy_dir;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use windoctor::checks;
@@ -848,13 +850,4 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for f in walk(from) {
-        let rel = f.strip_prefix(from).expect("rel");
-        let dest = to.join(rel);
-        std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
-        std::fs::copy(&f, &dest).expect("copy");
-    }
 }

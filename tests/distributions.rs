@@ -6,6 +6,8 @@
 //! tests/bundles/<layout>-healthy and <layout>-<fault> (written by make_distribution_bundles.py from
 //! samples of each distribution's public scripts; docs/distributions.md cites them).
 
+mod helpers;
+use helpers::copy_dir;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -301,18 +303,6 @@ fn text_and_markdown_name_the_layout() {
             text.contains(phrase),
             "{format} report lacks {phrase:?}:\n{text}"
         );
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir").flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
     }
 }
 

@@ -13,6 +13,8 @@
 //! directly. Where neither works, those tests say so and skip, unless
 //! WINDOCTOR_REQUIRE_EXTRA_TOOLS=1 (set by `.ci/run`) requires them.
 
+mod helpers;
+use helpers::copy_dir;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,19 +26,6 @@ const NODE: &str = "win-2019-a.corp.example.com";
 
 fn healthy_source() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(HEALTHY)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
 }
 
 /// A writable copy of the healthy bundle, readable by every user (for the unprivileged runs).
@@ -207,7 +196,7 @@ fn unprivileged(cmd: Command) -> Result<Unprivileged, String> {
     }
     // The build's binary may sit below a folder `nobody` cannot enter (a clone under /root): run
     // a world-executable copy in a temporary folder instead.
-    let (binary, copy_dir) = copy_for_nobody(Path::new(cmd.get_program()))?;
+    let (binary, copy_folder) = copy_for_nobody(Path::new(cmd.get_program()))?;
     let wrap = |program: &str, prefix: &[&str]| -> Command {
         let mut c = Command::new(program);
         c.args(prefix).arg(&binary).args(cmd.get_args());
@@ -222,10 +211,10 @@ fn unprivileged(cmd: Command) -> Result<Unprivileged, String> {
     let probe = |c: &mut Command| c.output().is_ok_and(|o| o.status.success());
     let setpriv = ["--reuid=65534", "--regid=65534", "--clear-groups", "--"];
     if probe(Command::new("setpriv").args(setpriv).arg("true")) {
-        return Ok((wrap("setpriv", &setpriv), Some(copy_dir)));
+        return Ok((wrap("setpriv", &setpriv), Some(copy_folder)));
     }
     if probe(Command::new("runuser").args(["-u", "nobody", "--", "true"])) {
-        return Ok((wrap("runuser", &["-u", "nobody", "--"]), Some(copy_dir)));
+        return Ok((wrap("runuser", &["-u", "nobody", "--"]), Some(copy_folder)));
     }
     Err(
         "this process reads any file (root) and neither setpriv nor runuser can drop to nobody"

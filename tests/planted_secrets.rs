@@ -11,6 +11,8 @@
 //! the TUI (the report and fixes files it exports, and the text of every screen it renders). No
 //! secret may appear anywhere, and no raw control character may reach a terminal-facing output.
 
+mod helpers;
+use helpers::copy_dir;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use serde_json::json;
@@ -182,19 +184,6 @@ fn node_root(dir: &Path) -> PathBuf {
     )
     .expect("write");
     root
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
 }
 
 /// One output and where it came from.
