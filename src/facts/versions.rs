@@ -1,10 +1,10 @@
 //! Version strings as Kubernetes components and runtimes print them, parsed with the `semver`
 //! crate into comparable [`Version`]s. Real versions carry more than semver's `X.Y.Z`:
 //! distribution builds (`v1.28.7+rke2r1`, rancher/rke2#5424), distribution suffixes that semver
-//! would read as pre-releases (`v1.28.3-eks-e71965b` from EKS nodes, `v1.28.5-gke.1200` from GKE,
-//! `containerd://1.6.24-0ubuntu1` from Ubuntu's package), and short forms (`1.20`, the API's
-//! `minor: "28+"`). Build metadata and distribution suffixes are dropped, so `v1.28.3-eks-e71965b`
-//! compares equal to `1.28.3`; Kubernetes' own pre-releases (`v1.31.0-alpha.1`, `-beta.0`, `-rc.2`)
+//! would read as pre-releases (GKE's Windows nodes report `v1.19.7-gke.2400`,
+//! microsoft/Windows-Containers#106; Ubuntu's containerd package `1.6.24-0ubuntu1`), and short
+//! forms (`1.20`, the API's `minor: "28+"`). Build metadata and distribution suffixes are dropped,
+//! so `v1.19.7-gke.2400` compares equal to `1.19.7`; Kubernetes' own pre-releases (`v1.31.0-alpha.1`, `-beta.0`, `-rc.2`)
 //! keep semver's order (before the release).
 
 pub use semver::Version;
@@ -93,9 +93,9 @@ mod tests {
         // rancher/rke2#5424: `kubectl get nodes` shows v1.28.7+rke2r1 beside a Windows node's v1.28.7.
         assert_eq!(parse("v1.28.7+rke2r1"), v(1, 28, 7));
         assert_eq!(parse("v1.27.3+k3s1"), v(1, 27, 3));
-        // EKS and GKE suffixes are not pre-releases: equal to the plain release, not before it.
-        assert_eq!(parse("v1.28.3-eks-e71965b"), v(1, 28, 3));
-        assert_eq!(parse("v1.28.5-gke.1200"), v(1, 28, 5));
+        // microsoft/Windows-Containers#106: `kubectl get nodes` on GKE shows Windows Server 2019
+        // nodes at v1.19.7-gke.2400. The suffix is not a pre-release: equal to the release.
+        assert_eq!(parse("v1.19.7-gke.2400"), v(1, 19, 7));
         assert_eq!(parse("1.20"), v(1, 20, 0));
         assert_eq!(parse(" V1.29.0 "), v(1, 29, 0));
         assert_eq!(parse("garbage"), None);
