@@ -119,12 +119,14 @@ impl Output {
             ));
         }
         let work = parent.join(format!(".{name}.windoctor-partial-{}", std::process::id()));
-        let mut builder = std::fs::DirBuilder::new();
+        let builder = std::fs::DirBuilder::new();
         #[cfg(unix)]
-        {
+        let builder = {
             use std::os::unix::fs::DirBuilderExt;
-            builder.mode(0o700);
-        }
+            let mut private = builder;
+            private.mode(0o700);
+            private
+        };
         builder
             .create(&work)
             .map_err(|e| format!("cannot create {}: {e}", work.display()))?;
