@@ -11,6 +11,7 @@ pub mod inputs;
 pub mod k8s;
 pub mod network;
 pub mod node;
+pub mod pod_head;
 pub mod probes;
 pub mod share;
 pub mod versions;

@@ -31,6 +31,7 @@ use super::k8s::{
     Container, ContainerState, ContainerStatus, Labels, Node, ObjectMeta, Pod, PodSpec,
 };
 use super::k8s::{PodStatus, Service};
+use super::pod_head::PodHead;
 use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
@@ -230,6 +231,16 @@ impl PodSieve {
         }
     }
 
+    /// The next pod of the list, from its JSON text: its head (`facts::pod_head`) decides, and
+    /// only a pod kept whole is parsed whole. Gives what [`PodSieve::sift`] gives for the parsed pod.
+    pub fn sift_json(&mut self, json: &str) -> serde_json::Result<Pod> {
+        let head = PodHead::parse(json)?.into_pod();
+        match self.judge(&head) {
+            Share::Whole => serde_json::from_str(json),
+            Share::Other { contributes, .. } => Ok(other_pod(head, contributes, Labels::new())),
+        }
+    }
+
     /// The labels an other pod keeps in a bundle written by capture: the union of the selectors of
     /// the Services selecting it, which a replay's sieve reduces exactly as the live one does.
     pub fn labels_for(&self, selected_by: &[u32]) -> Labels {
@@ -372,6 +383,45 @@ mod tests {
         // The next one does not.
         let again = sieve.sift(linux);
         assert!(again.spec.containers.is_empty() && again.status.container_statuses.is_empty());
+    }
+
+    #[test]
+    fn sifting_the_json_text_keeps_what_sifting_the_parsed_pod_keeps() {
+        let pods = [
+            r#"{"metadata":{"name":"a"},"spec":{"nodeName":"win-1","containers":[{"name":"c","image":"x","env":[{"name":"A","value":"b"}]}]}}"#,
+            r#"{"metadata":{"name":"b"},"spec":{"containers":[{"name":"c","image":"x"}]}}"#,
+            r#"{"metadata":{"name":"c"},"spec":{"nodeName":"gone"}}"#,
+            r#"{"metadata":{"name":"d"},"spec":{"nodeName":"lin-1","nodeSelector":{"kubernetes.io/os":"windows"}}}"#,
+            r#"{"metadata":{"name":"d2"},"spec":{"nodeName":"lin-1","os":{"name":"windows"}}}"#,
+            r#"{"metadata":{"name":"d3"},"spec":{"nodeName":"lin-1","affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"kubernetes.io/os","operator":"In","values":["windows"]}]}]}}}}}"#,
+            r#"{"metadata":{"name":"d4"},"spec":{"nodeName":"lin-1","containers":[{"name":"c","image":"mcr.microsoft.com/windows/servercore:ltsc2022"}]}}"#,
+            r#"{"metadata":{"name":"d5"},"spec":{"nodeName":"lin-1","securityContext":{"windowsOptions":{"hostProcess":true}}}}"#,
+            r#"{"metadata":{"name":"d6"},"spec":{"nodeName":"lin-1","initContainers":[{"name":"i","image":"busybox","securityContext":{"windowsOptions":{"hostProcess":true}}}]}}"#,
+            r#"{"metadata":{"name":"e"},"spec":{"nodeName":"lin-1","runtimeClassName":"win"}}"#,
+            r#"{"metadata":{"name":"kube-apiserver-cp1","namespace":"kube-system"},"spec":{"nodeName":"lin-1"}}"#,
+            r#"{"metadata":{"name":"f","annotations":{"experimental.windows.kubernetes.io/isolation-type":"hyperv","other":"x"}},"spec":{"nodeName":"lin-1"}}"#,
+            r#"{"metadata":{"name":"g","annotations":{"other":"x"}},"spec":{"nodeName":"lin-1"}}"#,
+            r#"{"metadata":{"name":"web","namespace":"shop","labels":{"app":"web"},"ownerReferences":[{"kind":"ReplicaSet","name":"web-1"}]},
+                "spec":{"nodeName":"lin-1","containers":[{"name":"c","image":"nginx","args":["-x"]}]},
+                "status":{"phase":"Running","podIP":"10.0.0.1","containerStatuses":[{"name":"c","ready":true,"state":{"running":{"startedAt":"t"}}}]}}"#,
+            r#"{"metadata":{"name":"web2","namespace":"shop"},"spec":{"nodeName":"lin-1","containers":[{"name":"c","image":"nginx"}]},"status":{"phase":"Running","containerStatuses":[{"name":"c","state":{"running":{}}}]}}"#,
+            r#"{"metadata":{"name":"waiting"},"spec":{"nodeName":"lin-1","containers":[{"name":"c","image":"redis"}]},"status":{"phase":"Pending","containerStatuses":[{"name":"c","state":{"waiting":{"reason":"ErrImagePull"}}}]}}"#,
+            r#"{"metadata":{"name":null,"labels":null,"annotations":null},"spec":{"nodeName":"lin-1","containers":null,"nodeSelector":null},"status":{"containerStatuses":null}}"#,
+        ];
+        let services: Vec<Service> = serde_json::from_str(
+            r#"[{"metadata":{"name":"web","namespace":"shop"},"spec":{"selector":{"app":"web"}}}]"#,
+        )
+        .expect("services");
+        let mut by_pod = PodSieve::new(&nodes(), Some(&services));
+        let mut by_text = PodSieve::new(&nodes(), Some(&services));
+        for json in pods {
+            let expected = by_pod.sift(pod(json));
+            assert_eq!(by_text.sift_json(json).expect(json), expected, "{json}");
+        }
+        // A field the head reads is refused as the whole parse refuses it.
+        let bad = r#"{"metadata":{"name":"x"},"spec":{"nodeName":7}}"#;
+        assert!(serde_json::from_str::<Pod>(bad).is_err());
+        assert!(by_text.sift_json(bad).is_err());
     }
 
     #[test]

@@ -22,6 +22,7 @@ use crate::facts::k8s::{Pod, PodLog, ServerVersion};
 use crate::facts::share::PodSieve;
 use crate::facts::{Facts, Input};
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
 /// Reads the cluster part and the node part of a bundle.
 pub fn read_bundle(store: &dyn FileStore) -> Facts {
@@ -148,17 +149,33 @@ fn read_items<T: DeserializeOwned>(
     spec: &InputSpec,
     each: &mut dyn FnMut(T) -> Result<(), String>,
 ) -> Input<()> {
-    let path = match locate(store, spec.bundle) {
-        Ok(Some(path)) => path,
-        Ok(None) => {
-            return Input::Missing(format!(
-                "{b}.json was not captured (make it with `{how} > {b}.json`)",
-                b = spec.bundle,
-                how = spec.kubectl
-            ))
-        }
-        Err(why) => return Input::Failed(why),
+    let path = match list_path(store, spec) {
+        Ok(path) => path,
+        Err(absent) => return absent,
     };
+    read_items_at(store, &path, each)
+}
+
+/// Where the list file of `spec` is, or why it cannot be read.
+fn list_path(store: &dyn FileStore, spec: &InputSpec) -> Result<String, Input<()>> {
+    match locate(store, spec.bundle) {
+        Ok(Some(path)) => Ok(path),
+        Ok(None) => Err(Input::Missing(format!(
+            "{b}.json was not captured (make it with `{how} > {b}.json`)",
+            b = spec.bundle,
+            how = spec.kubectl
+        ))),
+        Err(why) => Err(Input::Failed(why)),
+    }
+}
+
+/// [`read_items`] of the list file at `path`.
+fn read_items_at<T: DeserializeOwned>(
+    store: &dyn FileStore,
+    path: &str,
+    each: &mut dyn FnMut(T) -> Result<(), String>,
+) -> Input<()> {
+    let path = path.to_string();
     if let Some(reader) = store.json_stream(&path) {
         return match json_items::parse_items_each(reader, &path, each) {
             Ok(()) => Input::Ready(()),
@@ -202,13 +219,38 @@ impl FromBundle for Vec<Pod> {
     fn read(store: &dyn FileStore, spec: &InputSpec, ctx: &mut BundleContext) -> Input<Self> {
         let mut sieve = ctx.sieve.take();
         let mut pods = Vec::new();
-        let read = read_items::<Pod>(store, spec, &mut |pod| {
-            pods.push(match &mut sieve {
-                Some(s) => s.sift(pod),
-                None => pod,
-            });
-            Ok(())
-        });
+        let path = match list_path(store, spec) {
+            Ok(path) => path,
+            Err(absent) => return absent.map(|()| Vec::new()),
+        };
+        // A streamed (large, JSON) list hands over each pod's text, which the sieve reads head
+        // first; a small or YAML file is parsed whole.
+        let stream = match sieve {
+            Some(_) => store.json_stream(&path),
+            None => None,
+        };
+        let read = match (stream, &mut sieve) {
+            (Some(reader), Some(s)) => {
+                let mut each = |raw: Box<RawValue>| {
+                    let pod = s
+                        .sift_json(raw.get())
+                        .map_err(|e| format!("item {} is not a valid object: {e}", pods.len()))?;
+                    pods.push(pod);
+                    Ok(())
+                };
+                match json_items::parse_items_each(reader, &path, &mut each) {
+                    Ok(()) => Input::Ready(()),
+                    Err(e) => Input::Failed(e),
+                }
+            }
+            _ => read_items_at::<Pod>(store, &path, &mut |pod| {
+                pods.push(match &mut sieve {
+                    Some(s) => s.sift(pod),
+                    None => pod,
+                });
+                Ok(())
+            }),
+        };
         read.map(|()| {
             if let Some(s) = sieve {
                 s.finish(&mut pods);

@@ -1,6 +1,6 @@
 //! Streaming the items out of a large JSON list (`{"kind":"List","items":[...]}` as kubectl writes
 //! it, or a bare array of objects) without holding the file: a byte scanner finds where each item
-//! begins and ends, and each item alone is parsed with `serde_json::from_slice` into its slim fact
+//! begins and ends, and each item alone is parsed (`from_json_bytes`) into its slim fact
 //! type. Only the item being read is buffered, so memory is the facts kept; and because the scan is
 //! a tight loop over large reads, it runs many times faster than `serde_json::from_reader`, which
 //! reads byte by byte through `io::Read`.
@@ -47,7 +47,7 @@ pub fn parse_items_each<T: DeserializeOwned>(
         buf.extend_from_slice(&chunk[..n]);
         scanner
             .scan(&buf, scanned, &mut |item| {
-                let parsed = serde_json::from_slice::<T>(item)
+                let parsed = from_json_bytes::<T>(item)
                     .map_err(|e| format!("item {count} is not a valid object: {e}"))?;
                 count += 1;
                 each(parsed)
@@ -59,6 +59,15 @@ pub fn parse_items_each<T: DeserializeOwned>(
         scanner.item_start = scanner.item_start.map(|_| 0);
     }
     scanner.finish().map_err(|e| format!("{what}: {e}"))
+}
+
+/// Parses one JSON document from bytes: as text when it is valid UTF-8 (one check for the whole
+/// document instead of one per string), else with the byte parser, whose error names the bad byte.
+pub fn from_json_bytes<T: DeserializeOwned>(bytes: &[u8]) -> serde_json::Result<T> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(bytes),
+    }
 }
 
 /// Where the scan is in the document.

@@ -10,6 +10,7 @@ use super::output::{OutFile, Output};
 use super::sanitize;
 use crate::facts::inputs::{Fetch, InputSpec, CLUSTER_INPUTS};
 use crate::facts::k8s::{Node, Pod, Service};
+use crate::facts::pod_head::PodHead;
 use crate::facts::share::{PodSieve, Share};
 use crate::sources::bundle::CaptureError;
 use crate::sources::live::paging::{self, item_key, ListSink};
@@ -201,14 +202,19 @@ impl ListSink<Box<RawValue>> for ListWriter {
                     logs,
                     system,
                 } = pods.as_mut();
-                let pod: Pod = parse(&raw, kind)?;
+                // The head decides (`facts::pod_head`); only a pod on a Windows node is parsed
+                // whole here, for its system pod role.
+                let pod = PodHead::parse(raw.get())
+                    .map_err(|e| format!("a {kind} of the list is not valid: {e}"))?
+                    .into_pod();
                 let key = item_key(pod.metadata.namespace.as_deref(), pod.name());
                 if let Some(target) = log_target(&pod, windows) {
                     logs.push(target);
                 }
                 if let Some(node) = pod.node_name().filter(|n| windows.contains(*n)) {
-                    if crate::sources::nodeapi::system_pod(&pod, node).is_some() {
-                        system.push(pod.clone());
+                    let whole: Pod = parse(&raw, kind)?;
+                    if crate::sources::nodeapi::system_pod(&whole, node).is_some() {
+                        system.push(whole);
                     }
                 }
                 let share = match sieve {

@@ -23,6 +23,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use paging::{item_key, ListRequest, ListSink};
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -213,7 +214,8 @@ impl<T: ListItem> ListSink<T> for Collect<T> {
     }
 }
 
-/// Pods through the sieve (when the Nodes could be read), kept in list order.
+/// Pods through the sieve (when the Nodes could be read), kept in list order. Items come as JSON
+/// text: the sieve parses each pod's head first and only pods kept whole are parsed whole.
 pub struct PodSink {
     sieve: Option<PodSieve>,
     pods: Vec<Pod>,
@@ -238,13 +240,20 @@ impl PodSink {
     }
 }
 
-impl ListSink<Pod> for PodSink {
-    fn take(&mut self, pod: Pod) -> Result<u64, String> {
-        let key = item_key(pod.metadata.namespace.as_deref(), pod.name());
-        let pod = match &mut self.sieve {
-            Some(sieve) => sieve.sift(pod),
-            None => pod,
+impl ListSink<Box<RawValue>> for PodSink {
+    fn take(&mut self, item: Box<RawValue>) -> Result<u64, String> {
+        let json = item.get();
+        let parsed = match &mut self.sieve {
+            Some(sieve) => sieve.sift_json(json),
+            None => serde_json::from_str::<Pod>(json),
         };
+        let pod = parsed.map_err(|e| {
+            format!(
+                "item {} of the list is not a valid object: {e}",
+                self.pods.len()
+            )
+        })?;
+        let key = item_key(pod.metadata.namespace.as_deref(), pod.name());
         self.pods.push(pod);
         Ok(key)
     }

@@ -291,7 +291,6 @@ fn parse_page<T: DeserializeOwned, S: ListSink<T>>(
     progress: &mut Progress,
 ) -> Result<Page, String> {
     let mut shape = Shape::default();
-    let mut de = serde_json::Deserializer::from_slice(body);
     let visitor = PageVisitor {
         list_kind,
         shape: &mut shape,
@@ -299,7 +298,12 @@ fn parse_page<T: DeserializeOwned, S: ListSink<T>>(
         progress,
         _item: std::marker::PhantomData::<T>,
     };
-    let parsed = serde::Deserializer::deserialize_map(&mut de, visitor).and_then(|()| de.end());
+    // A body that is valid UTF-8 as a whole (every API answer) is parsed as text, which spares
+    // serde_json checking every string again; anything else gets the byte parser and its errors.
+    let parsed = match std::str::from_utf8(body) {
+        Ok(text) => read_page(serde_json::Deserializer::from_str(text), visitor),
+        Err(_) => read_page(serde_json::Deserializer::from_slice(body), visitor),
+    };
     if let Some(kind) = shape.kind.as_deref() {
         if kind == "Status" {
             let what = [shape.reason.as_str(), shape.message.as_str()]
@@ -343,6 +347,20 @@ fn parse_page<T: DeserializeOwned, S: ListSink<T>>(
         )),
         _ => Ok(Page { continue_token }),
     }
+}
+
+/// Runs the page visitor over the whole body and checks that nothing follows the list.
+fn read_page<'de, R, T, S>(
+    mut de: serde_json::Deserializer<R>,
+    visitor: PageVisitor<'_, T, S>,
+) -> serde_json::Result<()>
+where
+    R: serde_json::de::Read<'de>,
+    T: DeserializeOwned,
+    S: ListSink<T>,
+{
+    serde::Deserializer::deserialize_map(&mut de, visitor)?;
+    de.end()
 }
 
 /// Whether a body that is not JSON starts like an HTML page.
