@@ -11,7 +11,7 @@
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 
-pub type Labels = BTreeMap<String, String>;
+pub type Labels = litemap::LiteMap<String, String>;
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
@@ -49,7 +49,7 @@ pub fn is_allowed_annotation(key: &str) -> bool {
         || key == "windoctor.io/ignore"
 }
 
-fn allowed_annotations<'de, D: Deserializer<'de>>(d: D) -> Result<Labels, D::Error> {
+pub(super) fn allowed_annotations<'de, D: Deserializer<'de>>(d: D) -> Result<Labels, D::Error> {
     filtered_map(d, is_allowed_annotation, |v: serde_json::Value| match v {
         serde_json::Value::String(s) => s,
         other => other.to_string(),
@@ -58,7 +58,7 @@ fn allowed_annotations<'de, D: Deserializer<'de>>(d: D) -> Result<Labels, D::Err
 
 /// A list that may be `null`, kept at exactly its length: serde grows vectors by doubling, and a
 /// one-container pod would otherwise keep room for four containers.
-fn vec_or_null<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+pub(super) fn vec_or_null<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,
@@ -100,7 +100,7 @@ fn filtered_map<'de, D, V>(
     d: D,
     keep: fn(&str) -> bool,
     value: fn(V) -> String,
-) -> Result<BTreeMap<String, String>, D::Error>
+) -> Result<Labels, D::Error>
 where
     D: Deserializer<'de>,
     V: Deserialize<'de>,
@@ -110,15 +110,15 @@ where
         value: fn(V) -> String,
     }
     impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Visit<V> {
-        type Value = BTreeMap<String, String>;
+        type Value = Labels;
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("a map or null")
         }
         fn visit_unit<E>(self) -> Result<Self::Value, E> {
-            Ok(BTreeMap::new())
+            Ok(Labels::new())
         }
         fn visit_none<E>(self) -> Result<Self::Value, E> {
-            Ok(BTreeMap::new())
+            Ok(Labels::new())
         }
         fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
             d.deserialize_map(self)
@@ -127,7 +127,7 @@ where
             self,
             mut map: A,
         ) -> Result<Self::Value, A::Error> {
-            let mut kept = BTreeMap::new();
+            let mut kept = Labels::new();
             while let Some(key) = map.next_key::<TransientStr<'de>>()? {
                 if (self.keep)(&key.0) {
                     let v = map.next_value::<V>()?;
@@ -147,11 +147,13 @@ where
 /// and is refused rather than copied into reports.
 pub const MAX_NAME_BYTES: usize = 253;
 
-fn object_name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+pub(super) fn object_name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     Ok(optional_object_name(d)?.unwrap_or_default())
 }
 
-fn optional_object_name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(super) fn optional_object_name<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
     let name = Option::<TransientStr<'de>>::deserialize(d)?;
     match name {
         Some(n) if n.0.len() > MAX_NAME_BYTES => Err(serde::de::Error::custom(format!(
@@ -164,12 +166,14 @@ fn optional_object_name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String
 }
 
 /// `Some(null)` when the field holds anything but `null`, skipped without being built.
-fn presence<'de, D: Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+pub(super) fn presence<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<serde_json::Value>, D::Error> {
     let seen = Option::<serde::de::IgnoredAny>::deserialize(d)?;
     Ok(seen.map(|_| serde_json::Value::Null))
 }
 
-fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+pub(super) fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: Default + Deserialize<'de>,
@@ -467,13 +471,28 @@ pub struct ProbeEndpoint {
     pub path: Option<String>,
 }
 
+/// A container's resource limits and requests: only the resources a check reads (huge pages, which
+/// Windows does not implement); cpu and memory are skipped while parsing, never built, since every
+/// container of a big cluster has them.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Resources {
-    #[serde(deserialize_with = "null_as_default")]
-    pub limits: BTreeMap<String, serde_json::Value>,
-    #[serde(deserialize_with = "null_as_default")]
-    pub requests: BTreeMap<String, serde_json::Value>,
+    #[serde(deserialize_with = "read_resources")]
+    pub limits: Labels,
+    #[serde(deserialize_with = "read_resources")]
+    pub requests: Labels,
+}
+
+/// Resource names checks read (`pod-spec-compat`: huge pages).
+pub fn is_read_resource(name: &str) -> bool {
+    name.starts_with("hugepages-")
+}
+
+fn read_resources<'de, D: Deserializer<'de>>(d: D) -> Result<Labels, D::Error> {
+    filtered_map(d, is_read_resource, |v: serde_json::Value| match v {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    })
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -810,7 +829,9 @@ pub struct ConfigMap {
 fn allowed_configmap_data<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<BTreeMap<String, String>, D::Error> {
-    filtered_map(d, is_allowed_configmap_key, |v: String| v)
+    Ok(filtered_map(d, is_allowed_configmap_key, |v: String| v)?
+        .into_iter()
+        .collect())
 }
 
 // ---------------------------------------------------------------- runtimeclasses
@@ -889,8 +910,11 @@ mod tests {
         assert_eq!(cm.data.len(), 1);
         assert_eq!(cm.data["net-conf.json"], r#"{"Network":"10.244.0.0/16"}"#);
         assert_eq!(
-            cm.metadata.annotations["flannel.alpha.coreos.com/x"],
-            r#"{"a":1}"#
+            cm.metadata
+                .annotations
+                .get("flannel.alpha.coreos.com/x")
+                .map(String::as_str),
+            Some(r#"{"a":1}"#)
         );
         assert_eq!(cm.metadata.annotations.len(), 1);
         let cm: ConfigMap =
