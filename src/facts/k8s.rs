@@ -8,25 +8,73 @@
 //! field they come from, and the service-like names their values mention (for the DNS check), never
 //! the values themselves.
 
+use super::details::Details;
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 
 pub type Labels = litemap::LiteMap<String, String>;
 
+/// An object's metadata: name, namespace and labels inline, the rest in [`MetaDetails`] (most
+/// objects have no annotation windoctor reads; see `facts::details`).
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(from = "MetaWire")]
 pub struct ObjectMeta {
-    #[serde(deserialize_with = "object_name")]
     pub name: String,
-    #[serde(deserialize_with = "optional_object_name")]
     pub namespace: Option<String>,
-    #[serde(deserialize_with = "null_as_default")]
     pub labels: Labels,
-    #[serde(deserialize_with = "allowed_annotations")]
+    pub details: Details<MetaDetails>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MetaDetails {
     pub annotations: Labels,
-    #[serde(deserialize_with = "vec_or_null")]
     pub owner_references: Vec<OwnerReference>,
     pub creation_timestamp: Option<String>,
+}
+
+/// `metadata` as it is written.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct MetaWire {
+    #[serde(deserialize_with = "object_name")]
+    name: String,
+    #[serde(deserialize_with = "optional_object_name")]
+    namespace: Option<String>,
+    #[serde(deserialize_with = "null_as_default")]
+    labels: Labels,
+    #[serde(deserialize_with = "allowed_annotations")]
+    annotations: Labels,
+    #[serde(deserialize_with = "vec_or_null")]
+    owner_references: Vec<OwnerReference>,
+    creation_timestamp: Option<String>,
+}
+
+impl From<MetaWire> for ObjectMeta {
+    fn from(w: MetaWire) -> Self {
+        ObjectMeta {
+            name: w.name,
+            namespace: w.namespace,
+            labels: w.labels,
+            details: Details::new(MetaDetails {
+                annotations: w.annotations,
+                owner_references: w.owner_references,
+                creation_timestamp: w.creation_timestamp,
+            }),
+        }
+    }
+}
+
+impl std::ops::Deref for ObjectMeta {
+    type Target = MetaDetails;
+    fn deref(&self) -> &MetaDetails {
+        self.details.get()
+    }
+}
+
+impl std::ops::DerefMut for ObjectMeta {
+    fn deref_mut(&mut self) -> &mut MetaDetails {
+        self.details.get_mut()
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -308,35 +356,102 @@ pub struct Pod {
     pub status: PodStatus,
 }
 
+/// A pod's spec: node and containers inline (what the sieve keeps of other pods), the rest in
+/// [`PodSpecDetails`] (see `facts::details`).
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(from = "PodSpecWire")]
 pub struct PodSpec {
-    #[serde(deserialize_with = "optional_object_name")]
     pub node_name: Option<String>,
-    #[serde(deserialize_with = "null_as_default")]
+    pub containers: Vec<Container>,
+    pub details: Details<PodSpecDetails>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PodSpecDetails {
     pub node_selector: Labels,
     pub affinity: Option<Affinity>,
-    #[serde(deserialize_with = "vec_or_null")]
     pub tolerations: Vec<Toleration>,
     pub os: Option<PodOs>,
     pub runtime_class_name: Option<String>,
     pub host_network: bool,
-    #[serde(rename = "hostPID")]
     pub host_pid: bool,
-    #[serde(rename = "hostIPC")]
     pub host_ipc: bool,
     pub share_process_namespace: Option<bool>,
     pub dns_policy: Option<String>,
     /// Boxed, like the other sub-objects most pods lack or checks rarely read: a pod that has
     /// none pays one pointer for it (see `tests/fact_memory.rs`).
     pub security_context: Option<Box<PodSecurityContext>>,
-    #[serde(deserialize_with = "vec_or_null")]
-    pub containers: Vec<Container>,
-    #[serde(deserialize_with = "vec_or_null")]
     pub init_containers: Vec<Container>,
-    #[serde(deserialize_with = "vec_or_null")]
     pub volumes: Vec<Volume>,
     pub termination_grace_period_seconds: Option<i64>,
+}
+
+/// `spec` of a pod as it is written.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct PodSpecWire {
+    #[serde(deserialize_with = "optional_object_name")]
+    node_name: Option<String>,
+    #[serde(deserialize_with = "null_as_default")]
+    node_selector: Labels,
+    affinity: Option<Affinity>,
+    #[serde(deserialize_with = "vec_or_null")]
+    tolerations: Vec<Toleration>,
+    os: Option<PodOs>,
+    runtime_class_name: Option<String>,
+    host_network: bool,
+    #[serde(rename = "hostPID")]
+    host_pid: bool,
+    #[serde(rename = "hostIPC")]
+    host_ipc: bool,
+    share_process_namespace: Option<bool>,
+    dns_policy: Option<String>,
+    security_context: Option<Box<PodSecurityContext>>,
+    #[serde(deserialize_with = "vec_or_null")]
+    containers: Vec<Container>,
+    #[serde(deserialize_with = "vec_or_null")]
+    init_containers: Vec<Container>,
+    #[serde(deserialize_with = "vec_or_null")]
+    volumes: Vec<Volume>,
+    termination_grace_period_seconds: Option<i64>,
+}
+
+impl From<PodSpecWire> for PodSpec {
+    fn from(w: PodSpecWire) -> Self {
+        PodSpec {
+            node_name: w.node_name,
+            containers: w.containers,
+            details: Details::new(PodSpecDetails {
+                node_selector: w.node_selector,
+                affinity: w.affinity,
+                tolerations: w.tolerations,
+                os: w.os,
+                runtime_class_name: w.runtime_class_name,
+                host_network: w.host_network,
+                host_pid: w.host_pid,
+                host_ipc: w.host_ipc,
+                share_process_namespace: w.share_process_namespace,
+                dns_policy: w.dns_policy,
+                security_context: w.security_context,
+                init_containers: w.init_containers,
+                volumes: w.volumes,
+                termination_grace_period_seconds: w.termination_grace_period_seconds,
+            }),
+        }
+    }
+}
+
+impl std::ops::Deref for PodSpec {
+    type Target = PodSpecDetails;
+    fn deref(&self) -> &PodSpecDetails {
+        self.details.get()
+    }
+}
+
+impl std::ops::DerefMut for PodSpec {
+    fn deref_mut(&mut self) -> &mut PodSpecDetails {
+        self.details.get_mut()
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -594,21 +709,72 @@ fn is_label(s: &str) -> bool {
         && s.chars().any(|c| c.is_ascii_lowercase())
 }
 
+/// A pod's status: phase and container states inline, the rest in [`PodStatusDetails`] (see
+/// `facts::details`).
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(from = "PodStatusWire")]
 pub struct PodStatus {
     pub phase: Option<String>,
+    pub container_statuses: Vec<ContainerStatus>,
+    pub details: Details<PodStatusDetails>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PodStatusDetails {
     pub reason: Option<String>,
     pub message: Option<String>,
-    #[serde(rename = "hostIP")]
     pub host_ip: Option<String>,
-    #[serde(rename = "podIP")]
     pub pod_ip: Option<String>,
-    #[serde(deserialize_with = "vec_or_null")]
-    pub container_statuses: Vec<ContainerStatus>,
-    #[serde(deserialize_with = "vec_or_null")]
     pub init_container_statuses: Vec<ContainerStatus>,
 }
+
+/// `status` of a pod as it is written.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct PodStatusWire {
+    phase: Option<String>,
+    reason: Option<String>,
+    message: Option<String>,
+    #[serde(rename = "hostIP")]
+    host_ip: Option<String>,
+    #[serde(rename = "podIP")]
+    pod_ip: Option<String>,
+    #[serde(deserialize_with = "vec_or_null")]
+    container_statuses: Vec<ContainerStatus>,
+    #[serde(deserialize_with = "vec_or_null")]
+    init_container_statuses: Vec<ContainerStatus>,
+}
+
+impl From<PodStatusWire> for PodStatus {
+    fn from(w: PodStatusWire) -> Self {
+        PodStatus {
+            phase: w.phase,
+            container_statuses: w.container_statuses,
+            details: Details::new(PodStatusDetails {
+                reason: w.reason,
+                message: w.message,
+                host_ip: w.host_ip,
+                pod_ip: w.pod_ip,
+                init_container_statuses: w.init_container_statuses,
+            }),
+        }
+    }
+}
+
+impl std::ops::Deref for PodStatus {
+    type Target = PodStatusDetails;
+    fn deref(&self) -> &PodStatusDetails {
+        self.details.get()
+    }
+}
+
+impl std::ops::DerefMut for PodStatus {
+    fn deref_mut(&mut self) -> &mut PodStatusDetails {
+        self.details.get_mut()
+    }
+}
+
+crate::shared_empty!(MetaDetails, PodSpecDetails, PodStatusDetails);
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]

@@ -7,6 +7,7 @@
 
 pub mod cluster;
 pub mod collection;
+pub mod details;
 pub mod inputs;
 pub mod k8s;
 pub mod network;

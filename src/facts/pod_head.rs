@@ -12,10 +12,11 @@
 //! refused exactly as the whole parse would; fields outside the head are not read at all for
 //! other pods.
 
+use super::details::Details;
 use super::k8s::{
     allowed_annotations, null_as_default, object_name, optional_object_name, presence, vec_or_null,
-    Affinity, Container, ContainerState, ContainerStatus, Labels, ObjectMeta, Pod, PodOs,
-    PodSecurityContext, PodSpec, PodStatus, SecurityContext, WindowsOptions,
+    Affinity, Container, ContainerState, ContainerStatus, Labels, MetaDetails, ObjectMeta, Pod,
+    PodOs, PodSecurityContext, PodSpec, PodSpecDetails, PodStatus, SecurityContext, WindowsOptions,
 };
 use serde::Deserialize;
 
@@ -129,32 +130,36 @@ impl PodHead {
                 name: metadata.name,
                 namespace: metadata.namespace,
                 labels: metadata.labels,
-                annotations: metadata.annotations,
-                ..ObjectMeta::default()
+                details: Details::new(MetaDetails {
+                    annotations: metadata.annotations,
+                    ..MetaDetails::default()
+                }),
             },
             spec: PodSpec {
                 node_name: spec.node_name,
-                node_selector: spec.node_selector,
-                affinity: spec.affinity,
-                os: spec.os,
-                runtime_class_name: spec.runtime_class_name,
-                security_context: spec.security_context.map(|s| {
-                    Box::new(PodSecurityContext {
-                        windows_options: s.windows_options,
-                        ..PodSecurityContext::default()
-                    })
-                }),
                 containers: spec
                     .containers
                     .into_iter()
                     .map(HeadContainer::into_container)
                     .collect(),
-                init_containers: spec
-                    .init_containers
-                    .into_iter()
-                    .map(HeadContainer::into_container)
-                    .collect(),
-                ..PodSpec::default()
+                details: Details::new(PodSpecDetails {
+                    node_selector: spec.node_selector,
+                    affinity: spec.affinity,
+                    os: spec.os,
+                    runtime_class_name: spec.runtime_class_name,
+                    security_context: spec.security_context.map(|s| {
+                        Box::new(PodSecurityContext {
+                            windows_options: s.windows_options,
+                            ..PodSecurityContext::default()
+                        })
+                    }),
+                    init_containers: spec
+                        .init_containers
+                        .into_iter()
+                        .map(HeadContainer::into_container)
+                        .collect(),
+                    ..PodSpecDetails::default()
+                }),
             },
             status: PodStatus {
                 phase: status.phase,
@@ -170,7 +175,7 @@ impl PodHead {
                         ..ContainerStatus::default()
                     })
                     .collect(),
-                ..PodStatus::default()
+                details: Details::default(),
             },
         }
     }
