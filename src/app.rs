@@ -160,6 +160,14 @@ async fn headless(
         findings,
         crate::clock::now_rfc3339(),
     );
+    // What the end of the run still says about the inputs; the facts themselves (on a big cluster,
+    // most of the run's memory) are freed before the report is rendered.
+    let evaluated_anything = gathered.evaluated_anything();
+    let version = match &gathered.world.facts.cluster.version {
+        crate::facts::Input::Failed(why) => Err(why.clone()),
+        other => Ok(other.is_ready()),
+    };
+    drop(gathered);
     let text = format.render_with(&report, &options);
     let written = match output {
         Some(path) => write_report_file(path, &text),
@@ -181,13 +189,13 @@ async fn headless(
         return EXIT_USAGE;
     }
     if code == EXIT_NOTHING_EVALUATED {
-        if let crate::facts::Input::Failed(why) = &gathered.world.facts.cluster.version {
+        if let Err(why) = &version {
             crate::safe_eprintln!("windoctor: {why}");
         }
         let errors = report.summary.get("error").copied().unwrap_or(0);
-        if gathered.evaluated_anything() {
+        if evaluated_anything {
             crate::safe_eprintln!("windoctor: nothing could be evaluated: no check reached a verdict ({errors} error finding(s); the report says what could not be read)");
-        } else if gathered.world.facts.cluster.version.is_ready() {
+        } else if version == Ok(true) {
             crate::safe_eprintln!("windoctor: nothing could be evaluated: the API server answered /version but no list could be read, and no node data was read ({errors} error finding(s); the report says why)");
         } else {
             crate::safe_eprintln!("windoctor: nothing could be evaluated: no cluster was reachable and no node data was read");
