@@ -22,7 +22,6 @@ use crate::facts::k8s::{Pod, PodLog, ServerVersion};
 use crate::facts::share::PodSieve;
 use crate::facts::{Facts, Input};
 use serde::de::DeserializeOwned;
-use serde_json::value::RawValue;
 
 /// Reads the cluster part and the node part of a bundle.
 pub fn read_bundle(store: &dyn FileStore) -> Facts {
@@ -231,14 +230,18 @@ impl FromBundle for Vec<Pod> {
         };
         let read = match (stream, &mut sieve) {
             (Some(reader), Some(s)) => {
-                let mut each = |raw: Box<RawValue>| {
-                    let pod = s
-                        .sift_json(raw.get())
-                        .map_err(|e| format!("item {} is not a valid object: {e}", pods.len()))?;
+                let mut each = |count: usize, item: &[u8]| {
+                    // Text goes through the sieve (head first); bytes that are not UTF-8 get the
+                    // byte parser, whose error names them.
+                    let pod = match std::str::from_utf8(item) {
+                        Ok(text) => s.sift_json(text),
+                        Err(_) => serde_json::from_slice::<Pod>(item),
+                    }
+                    .map_err(|e| format!("item {count} is not a valid object: {e}"))?;
                     pods.push(pod);
                     Ok(())
                 };
-                match json_items::parse_items_each(reader, &path, &mut each) {
+                match json_items::items_each_bytes(reader, &path, &mut each) {
                     Ok(()) => Input::Ready(()),
                     Err(e) => Input::Failed(e),
                 }

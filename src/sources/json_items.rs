@@ -28,9 +28,27 @@ pub fn parse_items<T: DeserializeOwned>(reader: impl Read, what: &str) -> Result
 /// Parses the items of the JSON list read from `reader` one by one and hands each to `each`
 /// (which may stop the list with an error). `what` names the file.
 pub fn parse_items_each<T: DeserializeOwned>(
-    mut reader: impl Read,
+    reader: impl Read,
     what: &str,
     each: &mut dyn FnMut(T) -> Result<(), String>,
+) -> Result<(), String> {
+    items_each_bytes(reader, what, &mut |count, item| {
+        let parsed = from_json_bytes::<T>(item)
+            .map_err(|e| format!("item {count} is not a valid object: {e}"))?;
+        each(parsed)
+    })
+}
+
+/// Takes an item's position in the list and its bytes; an error stops the list.
+pub type ItemBytes<'a> = dyn FnMut(usize, &[u8]) -> Result<(), String> + 'a;
+
+/// Hands the bytes of each item of the JSON list read from `reader` to `each`, with its position
+/// in the list, unparsed (the scanner has only found where it begins and ends): for readers that
+/// parse items their own way (the pod sieve reads each pod's head first). `what` names the file.
+pub fn items_each_bytes(
+    mut reader: impl Read,
+    what: &str,
+    each: &mut ItemBytes<'_>,
 ) -> Result<(), String> {
     let mut scanner = Scanner::default();
     let mut count = 0usize;
@@ -47,10 +65,9 @@ pub fn parse_items_each<T: DeserializeOwned>(
         buf.extend_from_slice(&chunk[..n]);
         scanner
             .scan(&buf, scanned, &mut |item| {
-                let parsed = from_json_bytes::<T>(item)
-                    .map_err(|e| format!("item {count} is not a valid object: {e}"))?;
+                each(count, item)?;
                 count += 1;
-                each(parsed)
+                Ok(())
             })
             .map_err(|e| format!("{what}: {e}"))?;
         // Keep only the item in progress (if any); everything before it is done with.
@@ -100,7 +117,9 @@ impl Scanner {
         from: usize,
         emit: &mut dyn FnMut(&[u8]) -> Result<(), String>,
     ) -> Result<(), String> {
-        for (i, &b) in buf.iter().enumerate().skip(from) {
+        let mut i = from;
+        while let Some(&b) = buf.get(i) {
+            i += 1;
             if self.in_string {
                 if self.escaped {
                     self.escaped = false;
@@ -109,11 +128,19 @@ impl Scanner {
                 } else if b == b'"' {
                     self.in_string = false;
                     self.reading_key = false;
-                } else if self.reading_key && self.key.len() < 16 {
-                    self.key.push(b);
+                } else if self.reading_key {
+                    if self.key.len() < 16 {
+                        self.key.push(b);
+                    }
+                } else {
+                    // The rest of a string up to its next quote or backslash holds nothing the
+                    // scan needs: jump there (most of a list's bytes are inside strings).
+                    let rest = buf.get(i..).unwrap_or_default();
+                    i += memchr::memchr2(b'"', b'\\', rest).unwrap_or(rest.len());
                 }
                 continue;
             }
+            let i = i - 1;
             match b {
                 b' ' | b'\t' | b'\n' | b'\r' => {}
                 b'"' => {
@@ -254,6 +281,13 @@ mod tests {
         let whole: Value = serde_json::from_str(list).expect("valid");
         assert_eq!(Value::Array(got), whole["items"]);
         let trickled: Vec<Value> = parse_items(Trickle(list.as_bytes()), "p").expect("trickle");
+        assert_eq!(Value::Array(trickled), whole["items"]);
+
+        // A string ending in an escaped backslash, and long strings the scan jumps through.
+        let paths = r#"{"items":[{"p":"C:\\k\\","q":"x}x]x{x[x\"x"},{"p":"\\"}]}"#;
+        let whole: Value = serde_json::from_str(paths).expect("valid");
+        assert_eq!(Value::Array(items(paths).expect("paths")), whole["items"]);
+        let trickled: Vec<Value> = parse_items(Trickle(paths.as_bytes()), "p").expect("trickle");
         assert_eq!(Value::Array(trickled), whole["items"]);
 
         let array = r#" [ {"a":1} , {"b":[2,{"c":"]"}]} ] "#;
