@@ -80,6 +80,9 @@ pub enum Update {
 
 /// Runs the whole pipeline for `plan`, sending updates to `tx`. Returns when every check has run.
 pub async fn run(plan: &RunPlan, tx: UnboundedSender<Update>) {
+    // The signature library (a few hundred regexes) is compiled while the inputs are read, on a
+    // thread of its own, instead of by the first check that scans logs once they are all in.
+    std::thread::spawn(crate::catalogue::signatures::library);
     match gather::offline(plan) {
         Err(e) => {
             let _ = tx.send(Update::Fatal(e));
