@@ -3,9 +3,7 @@
 //!
 //! - **Pipelined.** The API server writes `kind`, `apiVersion` and `metadata` before `items`, so the
 //!   next page is requested as soon as this page's head names it, and this page is parsed (on a
-//!   blocking thread) while the next one travels and while the previous page's items go into the
-//!   sink (on another). At most three pages of a list are held: one travelling, one being parsed,
-//!   one being taken.
+//!   blocking thread) while the next one travels. At most two pages of a list are held.
 //! - **Checked.** Each answer must be the list asked for: a `Status` (even with 200), another kind
 //!   of list (a `ConfigMapList` for `/api/v1/pods`), an object without `items`, or `items: null`
 //!   with a continue token is an error naming what came, never an empty, healthy list.
@@ -125,14 +123,12 @@ where
     let mut limit = opts.page_size.max(1);
     let mut token: Option<String> = None;
     let mut pending = Some(fetch(None, limit));
-    let mut feeder = Some(Feeder {
-        sink: sink.await,
+    let mut sink = Some(sink.await);
+    let mut progress = Some(Progress {
         keys: HashSet::new(),
+        items: 0,
+        max_items: max_items(&list.kind),
     });
-    // The items of the previous page going into the sink while this page is parsed.
-    let mut feeding: Option<Feeding<S>> = None;
-    let mut items_so_far = 0usize;
-    let max = max_items(&list.kind);
     let list_kind = format!("{}List", list.kind);
     let mut pages = 0usize;
     let outcome: Result<(), String> = loop {
@@ -166,34 +162,25 @@ where
             pending = Some(fetch(Some(next.clone()), limit));
             next_requested = true;
         }
-        let kind = list_kind.clone();
-        let base = items_so_far;
-        let parsed = tokio::task::spawn_blocking(move || {
-            let mut buffer = Buffer(Vec::new());
-            let mut progress = Progress {
-                keys: HashSet::new(),
-                items: base,
-                max_items: max,
-            };
-            parse_page::<T, Buffer<T>>(&body, &kind, &mut buffer, &mut progress)
-                .map(|page| (page, buffer.0))
-        })
-        .await;
-        // The previous page's items go into the sink before this page's, and its error (an
-        // object listed twice, a sink that stops) comes before anything this page says.
-        if let Err(e) = finish_feeding(&mut feeding, &mut feeder).await {
-            break Err(fail(e));
-        }
-        let (page, items) = match parsed {
-            Ok(Ok(done)) => done,
-            Ok(Err(e)) => break Err(fail(e)),
-            Err(e) => break Err(fail(format!("parsing a page failed: {e}"))),
-        };
-        items_so_far += items.len();
-        let Some(f) = feeder.take() else {
+        let (Some(mut s), Some(mut p)) = (sink.take(), progress.take()) else {
             break Err(fail("internal error: the list sink is gone".to_string()));
         };
-        feeding = Some(tokio::task::spawn_blocking(move || f.feed(items)));
+        let kind = list_kind.clone();
+        let parsed = tokio::task::spawn_blocking(move || {
+            let page = parse_page::<T, S>(&body, &kind, &mut s, &mut p);
+            (page, s, p)
+        })
+        .await;
+        let (page, s, p) = match parsed {
+            Ok(done) => done,
+            Err(e) => break Err(fail(format!("parsing a page failed: {e}"))),
+        };
+        sink = Some(s);
+        progress = Some(p);
+        let page = match page {
+            Ok(page) => page,
+            Err(e) => break Err(fail(e)),
+        };
         if !next_requested {
             if let Some(next) = &page.continue_token {
                 if token.as_deref() == Some(next.as_str()) {
@@ -213,72 +200,8 @@ where
     if let Some(in_flight) = pending {
         in_flight.abort();
     }
-    // An earlier page's error (from the sink) comes before a later one's.
-    finish_feeding(&mut feeding, &mut feeder)
-        .await
-        .map_err(fail)?;
     outcome?;
-    feeder
-        .map(|f| f.sink)
-        .ok_or_else(|| fail("internal error: the list sink is gone".to_string()))
-}
-
-/// The task handing a page's items to the sink; gives the feeder back.
-type Feeding<S> = tokio::task::JoinHandle<(Feeder<S>, Result<(), String>)>;
-
-/// The list's sink and the keys of the objects it took (to notice an object listed twice).
-struct Feeder<S> {
-    sink: S,
-    keys: HashSet<u64>,
-}
-
-impl<S> Feeder<S> {
-    /// Hands a page's items to the sink, in order.
-    fn feed<T>(mut self, items: Vec<T>) -> (Self, Result<(), String>)
-    where
-        S: ListSink<T>,
-    {
-        for item in items {
-            match self.sink.take(item) {
-                Ok(key) => {
-                    if !self.keys.insert(key) {
-                        let why = "the server listed the same object twice while paging (the list does not end)".to_string();
-                        return (self, Err(why));
-                    }
-                }
-                Err(why) => return (self, Err(why)),
-            }
-        }
-        (self, Ok(()))
-    }
-}
-
-/// Waits for the items of the previous page to be in the sink, and puts the feeder back.
-async fn finish_feeding<S>(
-    feeding: &mut Option<Feeding<S>>,
-    feeder: &mut Option<Feeder<S>>,
-) -> Result<(), String> {
-    let Some(task) = feeding.take() else {
-        return Ok(());
-    };
-    match task.await {
-        Ok((f, fed)) => {
-            *feeder = Some(f);
-            fed
-        }
-        Err(e) => Err(format!("handing items to the list's reader failed: {e}")),
-    }
-}
-
-/// A page's items, collected while the page is parsed, for the feeder. Its keys are positions:
-/// objects listed twice are noticed by the feeder, across pages.
-struct Buffer<T>(Vec<T>);
-
-impl<T: Send + 'static> ListSink<T> for Buffer<T> {
-    fn take(&mut self, item: T) -> Result<u64, String> {
-        self.0.push(item);
-        Ok(self.0.len() as u64)
-    }
+    sink.ok_or_else(|| fail("internal error: the list sink is gone".to_string()))
 }
 
 fn page_url(list: &ListRequest, token: Option<&str>, limit: u32) -> String {
