@@ -489,13 +489,13 @@ fn node_with_a_100_mb_name() -> anyhow::Result<()> {
         "/api/v1/nodes?labelSelector=kubernetes.io%2Fos%3Dwindows",
     )?;
     assert!(filtered.body.len() < 1_000_000);
-    // Gzipped, it is small and whole.
+    // Gzipped, it is small (the server's fastest level: about 1% of it with zlib-rs) and whole.
     let zipped = get_with(
         server.addr(),
         "/api/v1/nodes",
         &[("Accept-Encoding", "gzip")],
     )?;
-    assert!(zipped.body.len() < 1_000_000, "{}", zipped.body.len());
+    assert!(zipped.body.len() < 2_000_000, "{}", zipped.body.len());
     let list: Value = serde_json::from_slice(&inflate(&zipped.body)?)?;
     let names: Vec<usize> = list["items"]
         .as_array()
