@@ -163,9 +163,11 @@ async fn headless(
     // What the end of the run still says about the inputs; the facts themselves (on a big cluster,
     // most of the run's memory) are freed before the report is rendered.
     let evaluated_anything = gathered.evaluated_anything();
-    let version = match &gathered.world.facts.cluster.version {
-        crate::facts::Input::Failed(why) => Err(why.clone()),
-        other => Ok(other.is_ready()),
+    let version = &gathered.world.facts.cluster.version;
+    let version_read = version.is_ready();
+    let version_failure = match version {
+        crate::facts::Input::Failed(why) => Some(why.clone()),
+        _ => None,
     };
     drop(gathered);
     let text = format.render_with(&report, &options);
@@ -189,13 +191,13 @@ async fn headless(
         return EXIT_USAGE;
     }
     if code == EXIT_NOTHING_EVALUATED {
-        if let Err(why) = &version {
+        if let Some(why) = &version_failure {
             crate::safe_eprintln!("windoctor: {why}");
         }
         let errors = report.summary.get("error").copied().unwrap_or(0);
         if evaluated_anything {
             crate::safe_eprintln!("windoctor: nothing could be evaluated: no check reached a verdict ({errors} error finding(s); the report says what could not be read)");
-        } else if version == Ok(true) {
+        } else if version_read {
             crate::safe_eprintln!("windoctor: nothing could be evaluated: the API server answered /version but no list could be read, and no node data was read ({errors} error finding(s); the report says why)");
         } else {
             crate::safe_eprintln!("windoctor: nothing could be evaluated: no cluster was reachable and no node data was read");

@@ -12,14 +12,30 @@ pub trait SharedEmpty: Default + PartialEq + 'static {
     fn empty() -> &'static Self;
 }
 
-/// Implements [`SharedEmpty`] for types that are `Default + PartialEq + Sync`.
+/// `details_of!(Object => ObjectDetails)`: `Object` (a struct with a `details: Details<ObjectDetails>`
+/// field) dereferences to its details, and `ObjectDetails` (`Default + PartialEq + Sync`) shares one
+/// empty value.
 #[macro_export]
-macro_rules! shared_empty {
-    ($($t:ty),*) => {$(
-        impl $crate::facts::details::SharedEmpty for $t {
+macro_rules! details_of {
+    ($($object:ty => $details:ty),* $(,)?) => {$(
+        impl $crate::facts::details::SharedEmpty for $details {
             fn empty() -> &'static Self {
-                static EMPTY: std::sync::LazyLock<$t> = std::sync::LazyLock::new(<$t>::default);
+                static EMPTY: std::sync::LazyLock<$details> =
+                    std::sync::LazyLock::new(<$details>::default);
                 &EMPTY
+            }
+        }
+
+        impl std::ops::Deref for $object {
+            type Target = $details;
+            fn deref(&self) -> &$details {
+                self.details.get()
+            }
+        }
+
+        impl std::ops::DerefMut for $object {
+            fn deref_mut(&mut self) -> &mut $details {
+                self.details.get_mut()
             }
         }
     )*};
@@ -69,7 +85,11 @@ mod tests {
     struct Rare {
         words: Vec<String>,
     }
-    crate::shared_empty!(Rare);
+    #[derive(Default)]
+    struct Object {
+        details: Details<Rare>,
+    }
+    crate::details_of!(Object => Rare);
 
     #[test]
     fn empty_details_take_no_box_and_read_as_the_empty_value() {
@@ -85,5 +105,9 @@ mod tests {
         made.get_mut().words.push("y".into());
         assert_ne!(made, none);
         assert_eq!(Details::<Rare>::default(), none);
+        let mut object = Object::default();
+        assert!(object.words.is_empty() && object.details.0.is_none());
+        object.words.push("z".into());
+        assert_eq!(object.details.get().words, ["z"]);
     }
 }

@@ -64,19 +64,6 @@ impl From<MetaWire> for ObjectMeta {
     }
 }
 
-impl std::ops::Deref for ObjectMeta {
-    type Target = MetaDetails;
-    fn deref(&self) -> &MetaDetails {
-        self.details.get()
-    }
-}
-
-impl std::ops::DerefMut for ObjectMeta {
-    fn deref_mut(&mut self) -> &mut MetaDetails {
-        self.details.get_mut()
-    }
-}
-
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct OwnerReference {
@@ -98,10 +85,15 @@ pub fn is_allowed_annotation(key: &str) -> bool {
 }
 
 pub(super) fn allowed_annotations<'de, D: Deserializer<'de>>(d: D) -> Result<Labels, D::Error> {
-    filtered_map(d, is_allowed_annotation, |v: serde_json::Value| match v {
+    filtered_map(d, is_allowed_annotation, value_text)
+}
+
+/// A kept map value as text: a string as it is, anything else as its JSON.
+fn value_text(v: serde_json::Value) -> String {
+    match v {
         serde_json::Value::String(s) => s,
         other => other.to_string(),
-    })
+    }
 }
 
 /// A list that may be `null`, kept at exactly its length: serde grows vectors by doubling, and a
@@ -441,19 +433,6 @@ impl From<PodSpecWire> for PodSpec {
     }
 }
 
-impl std::ops::Deref for PodSpec {
-    type Target = PodSpecDetails;
-    fn deref(&self) -> &PodSpecDetails {
-        self.details.get()
-    }
-}
-
-impl std::ops::DerefMut for PodSpec {
-    fn deref_mut(&mut self) -> &mut PodSpecDetails {
-        self.details.get_mut()
-    }
-}
-
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct PodOs {
@@ -604,10 +583,7 @@ pub fn is_read_resource(name: &str) -> bool {
 }
 
 fn read_resources<'de, D: Deserializer<'de>>(d: D) -> Result<Labels, D::Error> {
-    filtered_map(d, is_read_resource, |v: serde_json::Value| match v {
-        serde_json::Value::String(s) => s,
-        other => other.to_string(),
-    })
+    filtered_map(d, is_read_resource, value_text)
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -761,20 +737,11 @@ impl From<PodStatusWire> for PodStatus {
     }
 }
 
-impl std::ops::Deref for PodStatus {
-    type Target = PodStatusDetails;
-    fn deref(&self) -> &PodStatusDetails {
-        self.details.get()
-    }
-}
-
-impl std::ops::DerefMut for PodStatus {
-    fn deref_mut(&mut self) -> &mut PodStatusDetails {
-        self.details.get_mut()
-    }
-}
-
-crate::shared_empty!(MetaDetails, PodSpecDetails, PodStatusDetails);
+crate::details_of!(
+    ObjectMeta => MetaDetails,
+    PodSpec => PodSpecDetails,
+    PodStatus => PodStatusDetails,
+);
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
@@ -788,6 +755,20 @@ pub struct ContainerStatus {
     /// containers never restarted, and pods are the bulk of a big cluster's facts.
     #[serde(rename = "lastState", deserialize_with = "last_terminated")]
     pub last_terminated: Option<Box<StateDetail>>,
+}
+
+impl ContainerStatus {
+    /// A status that says only whether the container `name` runs: what the pod sieve keeps.
+    pub fn running_only(name: String, running: Option<serde_json::Value>) -> Self {
+        ContainerStatus {
+            name,
+            state: ContainerState {
+                running,
+                ..ContainerState::default()
+            },
+            ..ContainerStatus::default()
+        }
+    }
 }
 
 fn last_terminated<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Box<StateDetail>>, D::Error> {

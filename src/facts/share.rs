@@ -27,9 +27,7 @@
 //! (with planted mixed Services, Linux-only images and OS selectors) and compares the findings.
 
 use super::cluster::{HostSet, BUILD_LABEL};
-use super::k8s::{
-    Container, ContainerState, ContainerStatus, Labels, Node, ObjectMeta, Pod, PodSpec,
-};
+use super::k8s::{Container, ContainerStatus, Labels, Node, ObjectMeta, Pod, PodSpec};
 use super::k8s::{PodStatus, Service};
 use super::pod_head::PodHead;
 use std::collections::hash_map::RandomState;
@@ -292,14 +290,7 @@ pub fn other_pod(pod: Pod, contributes: bool, labels: Labels) -> Pod {
         let statuses = status
             .container_statuses
             .into_iter()
-            .map(|s| ContainerStatus {
-                name: s.name,
-                state: ContainerState {
-                    running: s.state.running,
-                    ..ContainerState::default()
-                },
-                ..ContainerStatus::default()
-            })
+            .map(|s| ContainerStatus::running_only(s.name, s.state.running))
             .collect();
         (containers, statuses)
     } else {

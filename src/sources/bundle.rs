@@ -224,10 +224,7 @@ impl FromBundle for Vec<Pod> {
         };
         // A streamed (large, JSON) list hands over each pod's text, which the sieve reads head
         // first; a small or YAML file is parsed whole.
-        let stream = match sieve {
-            Some(_) => store.json_stream(&path),
-            None => None,
-        };
+        let stream = sieve.as_ref().and_then(|_| store.json_stream(&path));
         let read = match (stream, &mut sieve) {
             (Some(reader), Some(s)) => {
                 let mut each = |count: usize, item: &[u8]| {

@@ -80,7 +80,7 @@ pub fn items_each_bytes(
 
 /// Parses one JSON document from bytes: as text when it is valid UTF-8 (one check for the whole
 /// document instead of one per string), else with the byte parser, whose error names the bad byte.
-pub fn from_json_bytes<T: DeserializeOwned>(bytes: &[u8]) -> serde_json::Result<T> {
+fn from_json_bytes<T: DeserializeOwned>(bytes: &[u8]) -> serde_json::Result<T> {
     match std::str::from_utf8(bytes) {
         Ok(text) => serde_json::from_str(text),
         Err(_) => serde_json::from_slice(bytes),
