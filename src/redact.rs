@@ -82,6 +82,14 @@ fn ends_with_folded(text: &str, word: &str, dash: bool) -> bool {
 
 /// Whether a key (an environment variable, a JSON/TOML key) names a credential.
 pub fn is_secret_key(key: &str) -> bool {
+    // Every secret word holds one of these letters (a test keeps it so): most keys have none
+    // (`name`, `image`, `status`) and are answered without the search.
+    if !key
+        .bytes()
+        .any(|b| SECRET_KEY_LETTERS.contains(&b.to_ascii_lowercase()))
+    {
+        return false;
+    }
     static WORDS: OnceLock<Option<aho_corasick::AhoCorasick>> = OnceLock::new();
     let words = WORDS.get_or_init(|| {
         let words = SECRET_KEY_WORDS.iter().flat_map(|w| {
@@ -124,6 +132,9 @@ const SECRET_KEY_WORDS: [&str; 14] = [
     "authorization",
 ];
 
+/// One of these letters is in every word of [`SECRET_KEY_WORDS`].
+const SECRET_KEY_LETTERS: [u8; 4] = [b'k', b'p', b'c', b'h'];
+
 /// Key name endings that name where a credential is, or what it is, not the credential.
 const NOT_SECRET_KEY_ENDINGS: [&str; 10] = [
     "file", "path", "dir", "ttl", "hash", "name", "mode", "ref", "seconds", "type",
@@ -135,12 +146,23 @@ type Rule = (Regex, Rewrite);
 
 /// The rules, and one set of all their patterns that tells in a single pass whether any applies
 /// (most strings hold no secret: they are returned as they are, without running each rule).
+#[derive(Clone)]
 struct Rules {
     any: Option<RegexSet>,
     each: Vec<Rule>,
 }
 
-fn rules() -> &'static Rules {
+/// Runs `f` with this thread's copy of the rules. A copy shares the compiled rules but has its own
+/// match caches: regex hands its cache without a lock only to the first thread that used the
+/// regex, and a capture redacts on every worker thread.
+fn with_rules<T>(f: impl FnOnce(&Rules) -> T) -> T {
+    thread_local! {
+        static LOCAL: Rules = shared_rules().clone();
+    }
+    LOCAL.with(f)
+}
+
+fn shared_rules() -> &'static Rules {
     static RULES: OnceLock<Rules> = OnceLock::new();
     RULES.get_or_init(|| {
         let each = rule_list();
@@ -235,17 +257,40 @@ pub fn redact(text: &str) -> String {
 
 /// [`redact`], borrowing `text` when nothing in it is a secret.
 pub fn redact_cow(text: &str) -> Cow<'_, str> {
-    let rules = rules();
-    if rules.any.as_ref().is_some_and(|set| !set.is_match(text)) {
+    if !may_hold_secret(text) {
         return Cow::Borrowed(text);
     }
-    let mut out = Cow::Borrowed(text);
-    for (re, with) in &rules.each {
-        if re.is_match(&out) {
-            out = Cow::Owned(re.replace_all(&out, |c: &Captures| with(c)).into_owned());
+    with_rules(|rules| {
+        if rules.any.as_ref().is_some_and(|set| !set.is_match(text)) {
+            return Cow::Borrowed(text);
         }
-    }
-    out
+        let mut out = Cow::Borrowed(text);
+        for (re, with) in &rules.each {
+            if re.is_match(&out) {
+                out = Cow::Owned(re.replace_all(&out, |c: &Captures| with(c)).into_owned());
+            }
+        }
+        out
+    })
+}
+
+/// Whether a rule could match `text`, by a byte scan much cheaper than the rules (most strings of
+/// a capture are names, labels and paths). Every rule needs one of these: a `:` or `=` after a
+/// key, flag, header or URL scheme; a blank between a flag, scheme or `BEGIN` and what follows;
+/// or a JWT's `eyJ`. Text with a non-ASCII byte goes to the rules, whose `\s` also matches
+/// Unicode blanks. A test holds every rule to this.
+fn may_hold_secret(text: &str) -> bool {
+    const TRIGGERS: [bool; 256] = {
+        let mut table = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            table[b] = b >= 0x80 || matches!(b as u8, b':' | b'=' | b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+            b += 1;
+        }
+        table
+    };
+    text.bytes().any(|b| TRIGGERS[usize::from(b)])
+        || memchr::memmem::find(text.as_bytes(), b"eyJ").is_some()
 }
 
 /// A JSON value with every credential replaced: each string goes through [`redact`]; in an array of
@@ -471,13 +516,55 @@ mod tests {
         assert!(!is_secret_key("TOKEN_TTL") && !is_secret_key("metadata"));
     }
 
+    #[test]
+    fn every_secret_word_holds_a_letter_of_the_quick_test() {
+        for word in SECRET_KEY_WORDS {
+            assert!(
+                word.bytes().any(|b| SECRET_KEY_LETTERS.contains(&b)),
+                "{word} has none of the letters is_secret_key looks for first"
+            );
+        }
+    }
+
     /// Every rule in turn, without the set's first pass: what `redact` did before the set.
     fn each_rule(text: &str) -> String {
         let mut out = text.to_string();
-        for (re, with) in &rules().each {
+        for (re, with) in &shared_rules().each {
             out = re.replace_all(&out, |c: &Captures| with(c)).into_owned();
         }
         out
+    }
+
+    /// The byte scan only lets pass text no rule matches: random text made of the rules' words,
+    /// blanks and punctuation, next to ASCII and non-ASCII letters.
+    #[test]
+    fn the_byte_scan_never_hides_a_match() {
+        const PARTS: [&str; 40] = [
+            "token", "password", "auth", "Authorization", "Bearer ", "basic", "bearer\u{a0}", "-",
+            "--", "-u", "--user", "eyJ", "eyJhbGciOiJIUzI1NiJ9", "abcdefghij", "x", "@", "/", ".",
+            "_", "\"", "'", "(", "[", ",", ";", ":", "=", " ", "\t", "\n", "-----BEGIN RSA KEY-----",
+            "-----END RSA KEY-----", "Cookie", "ConvertTo-SecureString", "é", "\u{2003}", "http",
+            "://", "P@ss", "\u{85}",
+        ];
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let (mut passed, mut scanned) = (0, 0);
+        for _ in 0..40_000 {
+            let text: String = (0..1 + next(8)).map(|_| PARTS[next(PARTS.len())]).collect();
+            scanned += 1;
+            if !may_hold_secret(&text) {
+                passed += 1;
+                assert_eq!(each_rule(&text), text, "{text:?}");
+                assert!(matches!(redact_cow(&text), Cow::Borrowed(_)));
+            }
+        }
+        // Both sides of the scan were met.
+        assert!(passed > 1_000 && passed < scanned - 1_000, "{passed} of {scanned}");
     }
 
     /// The set only decides whether to run the rules: on text with and without secrets, next to

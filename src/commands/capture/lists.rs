@@ -8,6 +8,7 @@
 
 use super::output::{OutFile, Output};
 use super::sanitize;
+use super::streamed::{self, ItemNames};
 use crate::facts::inputs::{Fetch, InputSpec, CLUSTER_INPUTS};
 use crate::facts::k8s::{Node, Pod, Service};
 use crate::facts::pod_head::PodHead;
@@ -99,6 +100,8 @@ struct ListWriter {
     role: Role,
     scope: Scope,
     failure: WriteFailure,
+    /// The bytes of the item being written, kept between items.
+    buffer: Vec<u8>,
 }
 
 impl ListWriter {
@@ -121,21 +124,46 @@ impl ListWriter {
             role,
             scope,
             failure: failure.clone(),
+            buffer: Vec::new(),
         })
     }
 
-    fn put(&mut self, value: &Value) -> Result<(), String> {
+    /// Writes one item's bytes, after the separator.
+    fn put_bytes(&mut self, bytes: &[u8]) -> Result<(), String> {
         let sep: &[u8] = if self.items == 0 { b"\n" } else { b",\n" };
         self.items += 1;
         let written = self
             .file
             .write_all(sep)
-            .and_then(|()| serde_json::to_writer(&mut self.file, value).map_err(Into::into));
+            .and_then(|()| self.file.write_all(bytes));
         written.map_err(|e| {
             let why = format!("cannot write {}: {e}", self.file.path());
             self.failure.set(why.clone());
             why
         })
+    }
+
+    /// Writes a value built here (an other pod of the Windows share).
+    fn put(&mut self, value: &Value) -> Result<(), String> {
+        let mut bytes = std::mem::take(&mut self.buffer);
+        bytes.clear();
+        let done = serde_json::to_writer(&mut bytes, value)
+            .map_err(|e| format!("cannot write {}: {e}", self.file.path()))
+            .and_then(|()| self.put_bytes(&bytes));
+        self.buffer = bytes;
+        done
+    }
+
+    /// Writes an item as the API sent it, sanitized while it is read (`streamed`); gives the
+    /// namespace and name written.
+    fn put_whole(&mut self, raw: &str) -> Result<ItemNames, String> {
+        let mut bytes = std::mem::take(&mut self.buffer);
+        bytes.clear();
+        let done = streamed::write_item(raw, self.kind, self.api_version, &mut bytes)
+            .map_err(|e| format!("a {} of the list is not valid: {e}", self.kind))
+            .and_then(|names| self.put_bytes(&bytes).map(|()| names));
+        self.buffer = bytes;
+        done
     }
 
     /// Closes the list; a write error is recorded as the capture's failure.
@@ -159,41 +187,29 @@ fn parse<T: serde::de::DeserializeOwned>(raw: &RawValue, kind: &str) -> Result<T
     serde_json::from_str(raw.get()).map_err(|e| format!("a {kind} of the list is not valid: {e}"))
 }
 
-fn key_of(v: &Value) -> u64 {
-    item_key(
-        v.pointer("/metadata/namespace").and_then(Value::as_str),
-        v.pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or(""),
-    )
-}
-
 impl ListSink<Box<RawValue>> for ListWriter {
     fn take(&mut self, raw: Box<RawValue>) -> Result<u64, String> {
         if let Some(why) = self.failure.get() {
             return Err(why);
         }
-        let (kind, api_version) = (self.kind, self.api_version);
-        let whole = |raw: &RawValue| -> Result<Value, String> {
-            Ok(sanitize::item(parse(raw, kind)?, kind, api_version))
-        };
-        let (value, key) = match &mut self.role {
-            Role::Plain => {
-                let v = whole(&raw)?;
-                let key = key_of(&v);
-                (v, key)
-            }
+        let kind = self.kind;
+        if self.scope == Scope::Full && matches!(self.role, Role::Pods(_)) {
+            return self.take_full_pod(raw.get());
+        }
+        // What the role learns of the item, and the other pod to write instead of the item.
+        let (key, other): (Option<u64>, Option<Value>) = match &mut self.role {
+            Role::Plain => (None, None),
             Role::Nodes(nodes) => {
                 let node: Node = parse(&raw, kind)?;
                 let key = item_key(None, node.name());
                 nodes.push(node);
-                (whole(&raw)?, key)
+                (Some(key), None)
             }
             Role::Services(services) => {
                 let service: Service = parse(&raw, kind)?;
                 let key = item_key(service.metadata.namespace.as_deref(), service.name());
                 services.push(service);
-                (whole(&raw)?, key)
+                (Some(key), None)
             }
             Role::Pods(pods) => {
                 let PodsRole {
@@ -221,7 +237,7 @@ impl ListSink<Box<RawValue>> for ListWriter {
                     Some(s) => s.judge(&pod),
                     None => Share::Whole,
                 };
-                let value = match (share, self.scope, sieve.as_ref()) {
+                let other = match (share, self.scope, sieve.as_ref()) {
                     (
                         Share::Other {
                             contributes,
@@ -229,13 +245,49 @@ impl ListSink<Box<RawValue>> for ListWriter {
                         },
                         Scope::WindowsShare,
                         Some(s),
-                    ) => sanitize::other_pod_item(pod, contributes, s.labels_for(&selected_by)),
-                    _ => whole(&raw)?,
+                    ) => Some(sanitize::other_pod_item(
+                        pod,
+                        contributes,
+                        s.labels_for(&selected_by),
+                    )),
+                    _ => None,
                 };
-                (value, key)
+                (Some(key), other)
             }
         };
-        self.put(&value)?;
+        let names = match other {
+            Some(value) => {
+                self.put(&value)?;
+                ItemNames::default()
+            }
+            None => self.put_whole(raw.get())?,
+        };
+        Ok(key.unwrap_or_else(|| {
+            item_key(names.namespace.as_deref(), names.name.as_deref().unwrap_or(""))
+        }))
+    }
+}
+
+impl ListWriter {
+    /// A pod of a full capture: written whole, with no head to judge; a pod on a Windows node (as
+    /// the writing tells) is also read whole, for its log tails and its system pod role.
+    fn take_full_pod(&mut self, raw: &str) -> Result<u64, String> {
+        let names = self.put_whole(raw)?;
+        let key = item_key(names.namespace.as_deref(), names.name.as_deref().unwrap_or(""));
+        let Role::Pods(pods) = &mut self.role else {
+            return Ok(key);
+        };
+        let Some(node) = names.node_name.filter(|n| pods.windows.contains(n)) else {
+            return Ok(key);
+        };
+        let whole: Pod = serde_json::from_str(raw)
+            .map_err(|e| format!("a {} of the list is not valid: {e}", self.kind))?;
+        if let Some(target) = log_target(&whole, &pods.windows) {
+            pods.logs.push(target);
+        }
+        if crate::sources::nodeapi::system_pod(&whole, &node).is_some() {
+            pods.system.push(whole);
+        }
         Ok(key)
     }
 }

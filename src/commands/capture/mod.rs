@@ -28,6 +28,7 @@ pub mod lists;
 pub mod logs;
 pub mod output;
 pub mod sanitize;
+pub mod streamed;
 
 pub use lists::Scope;
 pub use sanitize::{as_list, sanitize_object, sanitize_value};

@@ -1,0 +1,661 @@
+//! The sanitizing of [`super::sanitize::item`] done while the item's JSON text is read, writing
+//! straight to the output bytes: no `serde_json::Value` tree is built and freed for each object
+//! (for a full capture of 150,000 pods that tree was most of the time). The rules are the same
+//! and a test holds the two to the same result: managed fields, unread annotations and ConfigMap
+//! keys are left out, environment values become the host names windoctor reads from them, every
+//! string goes through [`crate::redact::redact_cow`], the value of a secret-named key, of a
+//! secret-named entry's `value` and the array element after a secret flag become `<redacted>`,
+//! and `apiVersion` and `kind` are added when the item lacks them. Members may come out in another
+//! order than the Value path's (which sorts keys); the JSON is the same.
+
+use crate::facts::k8s::{dns_candidates, is_allowed_annotation, is_allowed_configmap_key};
+use crate::redact::{is_secret_flag, is_secret_key, redact_cow, REDACTED};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::borrow::Cow;
+use std::fmt;
+
+/// The item's `metadata.namespace` and `metadata.name` as written (for the list's item key), and a
+/// Pod's `spec.nodeName` (whether capture must read the pod whole for its node's part).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ItemNames {
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    pub node_name: Option<String>,
+}
+
+/// Appends the sanitized JSON of one list item (`raw`, the item's text as the API sent it) to
+/// `out`. On an error `out` may hold part of the item: the caller drops what it appended.
+pub fn write_item(
+    raw: &str,
+    kind: &str,
+    api_version: &str,
+    out: &mut Vec<u8>,
+) -> Result<ItemNames, serde_json::Error> {
+    let mut ctx = Ctx {
+        out,
+        names: ItemNames::default(),
+        api_version,
+        kind,
+    };
+    let mut de = serde_json::Deserializer::from_str(raw);
+    ValueSeed::new(&mut ctx, Place::Root(Kind::of(kind)), Text::Redact).deserialize(&mut de)?;
+    de.end()?;
+    Ok(ctx.names)
+}
+
+/// The kinds whose objects have rules of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Pod,
+    DaemonSet,
+    ConfigMap,
+    Other,
+}
+
+impl Kind {
+    fn of(kind: &str) -> Kind {
+        match kind {
+            "Pod" => Kind::Pod,
+            "DaemonSet" => Kind::DaemonSet,
+            "ConfigMap" => Kind::ConfigMap,
+            _ => Kind::Other,
+        }
+    }
+}
+
+/// Where a value sits in the item, as far as the rules care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Root(Kind),
+    /// The item's `metadata`.
+    Metadata,
+    /// `metadata.annotations`: only allowed keys are kept.
+    Annotations,
+    /// A ConfigMap's `data`: only the keys windoctor reads are kept.
+    ConfigMapData,
+    /// A DaemonSet's `spec` and `spec.template`, on the way to the pod spec.
+    DaemonSetSpec,
+    DaemonSetTemplate,
+    /// A pod spec (a Pod's `spec`, a DaemonSet's `spec.template.spec`).
+    PodSpec,
+    /// `containers`, `initContainers`, `ephemeralContainers` of a pod spec, and one of them.
+    Containers,
+    Container,
+    /// A container's `env`, and one of its entries.
+    Env,
+    EnvEntry,
+    /// Anywhere else: only the redaction rules apply.
+    Plain,
+}
+
+impl Place {
+    /// The place of the member `key` of an object at this place; `None` when it is left out.
+    fn member(self, key: &str) -> Option<Place> {
+        let place = match (self, key) {
+            (Place::Root(_), "metadata") => Place::Metadata,
+            (Place::Root(Kind::Pod), "spec") => Place::PodSpec,
+            (Place::Root(Kind::DaemonSet), "spec") => Place::DaemonSetSpec,
+            (Place::Root(Kind::ConfigMap), "binaryData") => return None,
+            (Place::Root(Kind::ConfigMap), "data") => Place::ConfigMapData,
+            (Place::Metadata, "managedFields") => return None,
+            (Place::Metadata, "annotations") => Place::Annotations,
+            (Place::Annotations, key) if !is_allowed_annotation(key) => return None,
+            (Place::ConfigMapData, key) if !is_allowed_configmap_key(key) => return None,
+            (Place::DaemonSetSpec, "template") => Place::DaemonSetTemplate,
+            (Place::DaemonSetTemplate, "spec") => Place::PodSpec,
+            (Place::PodSpec, "containers" | "initContainers" | "ephemeralContainers") => {
+                Place::Containers
+            }
+            (Place::Container, "env") => Place::Env,
+            _ => Place::Plain,
+        };
+        Some(place)
+    }
+
+    /// The place of the elements of an array at this place.
+    fn element(self) -> Place {
+        match self {
+            Place::Containers => Place::Container,
+            Place::Env => Place::EnvEntry,
+            _ => Place::Plain,
+        }
+    }
+}
+
+/// What becomes of a string value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Text {
+    /// Written redacted.
+    Redact,
+    /// Written as `<redacted>` (the element after a secret flag).
+    Hide,
+    /// Written as `<redacted>` when the member's key names a secret, else redacted. The key is
+    /// looked at only for a string value.
+    HideIfSecretKey,
+    /// Kept back until the object ends: an object's `value`, hidden when its `name` is secret.
+    Defer,
+    /// An environment entry's `value`: kept back as the host names read from it, or left out.
+    EnvValue,
+}
+
+/// What the writing of one value gave its parent.
+#[derive(Debug, Default)]
+struct Outcome {
+    /// Nothing of it is to be kept: the parent removes the member.
+    dropped: bool,
+    /// A string kept back ([`Text::Defer`], [`Text::EnvValue`]): the parent writes it at its end.
+    deferred: Option<String>,
+    /// The value was a string that is a secret flag (`--token`), asked for in arrays.
+    secret_flag: bool,
+    /// The value was a string that is a secret key name (`DB_PASSWORD`), asked for `name`.
+    secret_name: bool,
+    /// The string as written, asked for the item's namespace and name.
+    written: Option<String>,
+}
+
+/// What the whole item's writing shares.
+struct Ctx<'a> {
+    out: &'a mut Vec<u8>,
+    names: ItemNames,
+    api_version: &'a str,
+    kind: &'a str,
+}
+
+/// Which facts about a string value the parent wants back.
+#[derive(Debug, Clone, Copy, Default)]
+struct Asks {
+    flag: bool,
+    name: bool,
+    written: bool,
+}
+
+/// Reads one value and writes it sanitized.
+struct ValueSeed<'c, 'a> {
+    ctx: &'c mut Ctx<'a>,
+    /// The key of the member this value is (empty in arrays and at the top).
+    key: &'c str,
+    place: Place,
+    text: Text,
+    asks: Asks,
+    /// A comma to write before the value (array elements after the first).
+    comma: bool,
+}
+
+impl<'c, 'a> ValueSeed<'c, 'a> {
+    fn new(ctx: &'c mut Ctx<'a>, place: Place, text: Text) -> Self {
+        ValueSeed {
+            ctx,
+            key: "",
+            place,
+            text,
+            asks: Asks::default(),
+            comma: false,
+        }
+    }
+
+    /// A string value; `plain` when its JSON text had no escapes, so that it is written back as
+    /// it was read (serde_json escapes only what valid JSON text cannot hold unescaped).
+    fn string(self, s: &str, plain: bool) -> Outcome {
+        let mut outcome = Outcome {
+            secret_flag: self.asks.flag && is_secret_flag(s),
+            secret_name: self.asks.name && is_secret_key(s),
+            ..Outcome::default()
+        };
+        let text = match self.text {
+            Text::HideIfSecretKey if is_secret_key(self.key) => Text::Hide,
+            Text::HideIfSecretKey => Text::Redact,
+            other => other,
+        };
+        match text {
+            Text::Redact | Text::HideIfSecretKey => {
+                let redacted = redact_cow(s);
+                match &redacted {
+                    Cow::Borrowed(same) if plain => write_plain_str(self.ctx.out, same),
+                    _ => write_str(self.ctx.out, &redacted),
+                }
+                if self.asks.written {
+                    outcome.written = Some(redacted.into_owned());
+                }
+            }
+            Text::Hide => write_str(self.ctx.out, REDACTED),
+            Text::Defer => outcome.deferred = Some(s.to_string()),
+            Text::EnvValue => {
+                let kept = dns_candidates(s);
+                if kept.is_empty() {
+                    outcome.dropped = true;
+                } else {
+                    outcome.deferred = Some(kept.join(" "));
+                }
+            }
+        }
+        outcome
+    }
+
+    /// A value other than a string: an environment entry's `value` that is not a string is left
+    /// out (as the Value path removes it).
+    fn other(&self) -> Outcome {
+        Outcome {
+            dropped: self.text == Text::EnvValue,
+            ..Outcome::default()
+        }
+    }
+
+    fn number<N: serde::Serialize>(self, n: N) -> Result<Outcome, serde_json::Error> {
+        serde_json::to_writer(&mut *self.ctx.out, &n)?;
+        Ok(self.other())
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_, '_> {
+    type Value = Outcome;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Outcome, D::Error> {
+        if self.comma {
+            self.ctx.out.push(b',');
+        }
+        deserializer.deserialize_any(self)
+    }
+}
+
+/// A serde_json error as the deserializer's error.
+fn de_error<E: serde::de::Error>(e: serde_json::Error) -> E {
+    E::custom(e)
+}
+
+impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
+    type Value = Outcome;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Outcome, E> {
+        self.ctx
+            .out
+            .extend_from_slice(if v { b"true" } else { b"false" });
+        Ok(self.other())
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Outcome, E> {
+        self.number(v).map_err(de_error)
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Outcome, E> {
+        self.number(v).map_err(de_error)
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Outcome, E> {
+        self.number(v).map_err(de_error)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Outcome, E> {
+        Ok(self.string(v, false))
+    }
+
+    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Outcome, E> {
+        Ok(self.string(v, true))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Outcome, E> {
+        self.ctx.out.extend_from_slice(b"null");
+        Ok(self.other())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Outcome, A::Error> {
+        let outcome = self.other();
+        let element = self.place.element();
+        let ctx = self.ctx;
+        ctx.out.push(b'[');
+        let (mut first, mut after_secret_flag) = (true, false);
+        loop {
+            let seed = ValueSeed {
+                ctx: &mut *ctx,
+                key: "",
+                place: element,
+                text: if after_secret_flag {
+                    Text::Hide
+                } else {
+                    Text::Redact
+                },
+                asks: Asks {
+                    flag: true,
+                    ..Asks::default()
+                },
+                comma: !first,
+            };
+            let Some(done) = seq.next_element_seed(seed)? else {
+                break;
+            };
+            first = false;
+            after_secret_flag = done.secret_flag;
+        }
+        ctx.out.push(b']');
+        Ok(outcome)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Outcome, A::Error> {
+        let outcome = self.other();
+        let place = self.place;
+        let ctx = self.ctx;
+        ctx.out.push(b'{');
+        let mut first = true;
+        let (mut kept_back, mut secret_entry) = (None::<String>, false);
+        let (mut has_api_version, mut has_kind) = (false, false);
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            let Some(child) = place.member(&key) else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            let text = if place == Place::EnvEntry && key == "value" {
+                Text::EnvValue
+            } else if key == "value" {
+                Text::Defer
+            } else {
+                Text::HideIfSecretKey
+            };
+            let mark = ctx.out.len();
+            if !first {
+                ctx.out.push(b',');
+            }
+            match &key {
+                // Borrowed: the key's text had no escapes, and is written back as it was read.
+                Cow::Borrowed(plain) => write_plain_str(ctx.out, plain),
+                Cow::Owned(escaped) => write_str(ctx.out, escaped),
+            }
+            ctx.out.push(b':');
+            let asks = Asks {
+                flag: false,
+                name: key == "name",
+                written: (place == Place::Metadata && (key == "name" || key == "namespace"))
+                    || (place == Place::PodSpec && key == "nodeName"),
+            };
+            let seed = ValueSeed {
+                ctx: &mut *ctx,
+                key: &key,
+                place: child,
+                text,
+                asks,
+                comma: false,
+            };
+            let done = map.next_value_seed(seed)?;
+            if key == "name" {
+                secret_entry = done.secret_name;
+            }
+            if key == "value" {
+                kept_back = done.deferred.clone();
+            }
+            if done.written.is_some() {
+                match (place, key.as_ref()) {
+                    (Place::PodSpec, _) => ctx.names.node_name = done.written,
+                    (_, "name") => ctx.names.name = done.written,
+                    _ => ctx.names.namespace = done.written,
+                }
+            }
+            if done.dropped || done.deferred.is_some() {
+                ctx.out.truncate(mark);
+                continue;
+            }
+            first = false;
+            if matches!(place, Place::Root(_)) {
+                has_api_version |= key == "apiVersion";
+                has_kind |= key == "kind";
+            }
+        }
+        let mut member = |out: &mut Vec<u8>, key: &str, value: &str| {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            write_str(out, key);
+            out.push(b':');
+            write_str(out, value);
+        };
+        if let Some(value) = kept_back {
+            let value = if secret_entry {
+                Cow::Borrowed(REDACTED)
+            } else {
+                redact_cow(&value)
+            };
+            member(ctx.out, "value", &value);
+        }
+        if matches!(place, Place::Root(_)) {
+            if !has_api_version {
+                member(ctx.out, "apiVersion", &redact_cow(ctx.api_version));
+            }
+            if !has_kind {
+                member(ctx.out, "kind", &redact_cow(ctx.kind));
+            }
+        }
+        ctx.out.push(b'}');
+        Ok(outcome)
+    }
+}
+
+/// Reads an object key, borrowed from the text when it has no escapes.
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_string()))
+    }
+}
+
+/// Writes `s`, read from JSON text without escapes, as it was: such text holds nothing that
+/// serde_json would escape (quotes, backslashes, control characters).
+fn write_plain_str(out: &mut Vec<u8>, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
+}
+
+/// Writes `s` as a JSON string, escaped as serde_json escapes it.
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    // Writing into a Vec cannot fail, and a &str always serializes.
+    let _ = serde_json::to_writer(out, s);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::capture::sanitize;
+    use serde_json::{json, Value};
+
+    /// The streamed result, parsed back, and the Value path's result.
+    fn both(item: &Value, kind: &str) -> (Value, Value, ItemNames) {
+        let raw = item.to_string();
+        let mut out = Vec::new();
+        let names = write_item(&raw, kind, "v1", &mut out).expect("valid JSON is written");
+        let streamed: Value = serde_json::from_slice(&out).expect("the output is JSON");
+        let by_value = sanitize::item(item.clone(), kind, "v1");
+        (streamed, by_value, names)
+    }
+
+    fn assert_same(item: Value, kind: &str) -> Value {
+        let (streamed, by_value, _) = both(&item, kind);
+        assert_eq!(streamed, by_value, "kind {kind}, item {item}");
+        streamed
+    }
+
+    /// A pod as the API serves it, with secrets planted where capture must not let them out.
+    fn planted_pod() -> Value {
+        json!({
+            "metadata": {
+                "name": "web-0", "namespace": "shop",
+                "managedFields": [{"manager": "kubectl", "fieldsV1": {"f:spec": {}}}],
+                "annotations": {
+                    "kubectl.kubernetes.io/last-applied-configuration": "{\"password\":\"hunter2\"}",
+                    "experimental.windows.kubernetes.io/isolation-type": "hyperv",
+                    "windoctor.io/ignore": "pause-image"
+                },
+                "labels": {"app": "web", "token": "abc"}
+            },
+            "spec": {
+                "nodeName": "akswin000001",
+                "containers": [{
+                    "name": "web",
+                    "image": "mcr.microsoft.com/windows/servercore/iis:windowsservercore-ltsc2022",
+                    "args": ["--token", "s3cr3t", "--port=80", "-Password", "P@ss", "--verbose"],
+                    "command": ["powershell", "-Command", "curl -u admin:hunter2 http://x"],
+                    "env": [
+                        {"name": "DB_HOST", "value": "postgres.shop.svc:5432"},
+                        {"name": "DB_PASSWORD", "value": "db.shop"},
+                        {"value": "redis.cache", "name": "API_TOKEN"},
+                        {"name": "GREETING", "value": "hello world"},
+                        {"name": "COUNT", "value": 3},
+                        {"name": "FROM", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}
+                    ]
+                }],
+                "initContainers": [{"name": "init", "env": [{"name": "URL", "value": "https://user:pw@repo.example.com"}]}],
+                "imagePullSecrets": [{"name": "regcred"}]
+            },
+            "status": {
+                "phase": "Running",
+                "message": "Authorization: Bearer abcdefghijklmnop",
+                "containerStatuses": [{"name": "web", "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}, "restartCount": 2, "ratio": 0.5}]
+            }
+        })
+    }
+
+    #[test]
+    fn a_pod_with_planted_secrets_comes_out_as_the_value_path_writes_it() {
+        let out = assert_same(planted_pod(), "Pod");
+        let text = out.to_string();
+        for secret in ["hunter2", "s3cr3t", "P@ss", "abcdefghijklmnop", "managedFields", ":pw@"] {
+            assert!(!text.contains(secret), "{secret} left in {text}");
+        }
+        assert_eq!(out["apiVersion"], "v1");
+        assert_eq!(out["kind"], "Pod");
+        let env = &out["spec"]["containers"][0]["env"];
+        assert_eq!(env[0]["value"], "postgres.shop.svc");
+        assert_eq!(env[1]["value"], REDACTED);
+        assert_eq!(env[2]["value"], REDACTED);
+        assert!(env[3].get("value").is_none());
+        assert!(env[4].get("value").is_none());
+    }
+
+    #[test]
+    fn the_item_names_are_those_written() {
+        let (_, _, names) = both(&planted_pod(), "Pod");
+        assert_eq!(names.namespace.as_deref(), Some("shop"));
+        assert_eq!(names.name.as_deref(), Some("web-0"));
+        assert_eq!(names.node_name.as_deref(), Some("akswin000001"));
+        let (_, _, names) = both(&json!({"metadata": {"name": "n1"}}), "Node");
+        let only_name = ItemNames {
+            name: Some("n1".into()),
+            ..ItemNames::default()
+        };
+        assert_eq!(names, only_name);
+    }
+
+    #[test]
+    fn daemonsets_configmaps_and_other_kinds_follow_their_rules() {
+        let ds = json!({
+            "apiVersion": "apps/v1", "kind": "DaemonSet",
+            "metadata": {"name": "kube-proxy-windows", "namespace": "kube-system"},
+            "spec": {"template": {"spec": {"containers": [{"name": "kube-proxy", "env": [
+                {"name": "KUBERNETES_SERVICE_HOST", "value": "10.0.0.1"},
+                {"name": "NODE", "value": "api.internal"}
+            ]}]}}}
+        });
+        assert_same(ds, "DaemonSet");
+        let cm = json!({
+            "metadata": {"name": "kube-flannel-cfg", "namespace": "kube-flannel"},
+            "data": {"net-conf.json": "{\"Network\":\"10.244.0.0/16\"}", "secret.txt": "x"},
+            "binaryData": {"blob": "AAAA"}
+        });
+        let out = assert_same(cm, "ConfigMap");
+        assert!(out["data"].get("secret.txt").is_none() && out.get("binaryData").is_none());
+        // Outside a pod spec `env` has no special rule; only redaction applies.
+        let svc = json!({"metadata": {"name": "s"}, "spec": {"env": [{"name": "X", "value": "a b"}],
+            "ports": [{"port": 443, "weight": -1.25e3}], "selector": null, "x": [true, false, []], "y": {}}});
+        assert_same(svc, "Service");
+        // Not an object: only redaction.
+        assert_same(json!(["--password", "x", 1]), "Service");
+        assert_same(json!("Bearer abcdefghijkl"), "Pod");
+    }
+
+    #[test]
+    fn escaped_keys_and_strings_are_read_and_written_as_json() {
+        let raw = r#"{"metadata":{"na\u006de":"a\"b\\c\u00e9\n","annotations":{"x\/y":"z"}},"k\"ey":"tab\there"}"#;
+        let item: Value = serde_json::from_str(raw).expect("test JSON");
+        let mut out = Vec::new();
+        let names = write_item(raw, "Node", "v1", &mut out).expect("written");
+        let streamed: Value = serde_json::from_slice(&out).expect("JSON");
+        assert_eq!(streamed, sanitize::item(item, "Node", "v1"));
+        assert_eq!(names.name.as_deref(), Some("a\"b\\c\u{e9}\n"));
+    }
+
+    #[test]
+    fn invalid_json_is_an_error_not_a_partial_item() {
+        for raw in [r#"{"a":"#, r#"{"a":1}}"#, "", r#"{"a":tru}"#, r#"[1,]"#] {
+            let mut out = Vec::new();
+            assert!(write_item(raw, "Pod", "v1", &mut out).is_err(), "{raw}");
+        }
+    }
+
+    /// Random JSON from a small alphabet of keys (those the rules name, secret names and flags)
+    /// and strings, so every rule meets every shape, compared with the Value path.
+    #[test]
+    fn random_items_come_out_as_the_value_path_writes_them() {
+        const KEYS: [&str; 22] = [
+            "metadata", "spec", "template", "containers", "initContainers", "env", "name",
+            "value", "annotations", "managedFields", "data", "binaryData", "namespace",
+            "password", "auth", "x", "net-conf.json", "windoctor.io/ignore", "status", "items",
+            "apiVersion", "kind",
+        ];
+        const TEXTS: [&str; 12] = [
+            "--token", "-Password", "plain", "DB_PASSWORD", "db.shop", "redis.cache:6379",
+            "token=abc123", "http://u:p@h", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig",
+            "", "x\"y\\z", "API_KEY",
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        fn build(depth: u32, next: &mut dyn FnMut(usize) -> usize) -> Value {
+            let pick = if depth == 0 { next(4) } else { next(7) };
+            match pick {
+                0 => Value::String(TEXTS[next(TEXTS.len())].to_string()),
+                1 => json!(next(1000) as i64 - 500),
+                2 => Value::Bool(next(2) == 0),
+                3 => Value::Null,
+                4 => json!(next(1000) as f64 / 8.0),
+                5 => Value::Array((0..next(5)).map(|_| build(depth - 1, next)).collect()),
+                _ => {
+                    let mut map = serde_json::Map::new();
+                    for _ in 0..next(6) {
+                        map.insert(KEYS[next(KEYS.len())].to_string(), build(depth - 1, next));
+                    }
+                    Value::Object(map)
+                }
+            }
+        }
+        for round in 0..3000 {
+            let item = build(6, &mut next);
+            let kind = ["Pod", "DaemonSet", "ConfigMap", "Node"][round % 4];
+            assert_same(item, kind);
+        }
+    }
+}
