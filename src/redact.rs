@@ -284,7 +284,11 @@ fn may_hold_secret(text: &str) -> bool {
         let mut table = [false; 256];
         let mut b = 0;
         while b < 256 {
-            table[b] = b >= 0x80 || matches!(b as u8, b':' | b'=' | b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+            table[b] = b >= 0x80
+                || matches!(
+                    b as u8,
+                    b':' | b'=' | b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c
+                );
             b += 1;
         }
         table
@@ -540,11 +544,46 @@ mod tests {
     #[test]
     fn the_byte_scan_never_hides_a_match() {
         const PARTS: [&str; 40] = [
-            "token", "password", "auth", "Authorization", "Bearer ", "basic", "bearer\u{a0}", "-",
-            "--", "-u", "--user", "eyJ", "eyJhbGciOiJIUzI1NiJ9", "abcdefghij", "x", "@", "/", ".",
-            "_", "\"", "'", "(", "[", ",", ";", ":", "=", " ", "\t", "\n", "-----BEGIN RSA KEY-----",
-            "-----END RSA KEY-----", "Cookie", "ConvertTo-SecureString", "é", "\u{2003}", "http",
-            "://", "P@ss", "\u{85}",
+            "token",
+            "password",
+            "auth",
+            "Authorization",
+            "Bearer ",
+            "basic",
+            "bearer\u{a0}",
+            "-",
+            "--",
+            "-u",
+            "--user",
+            "eyJ",
+            "eyJhbGciOiJIUzI1NiJ9",
+            "abcdefghij",
+            "x",
+            "@",
+            "/",
+            ".",
+            "_",
+            "\"",
+            "'",
+            "(",
+            "[",
+            ",",
+            ";",
+            ":",
+            "=",
+            " ",
+            "\t",
+            "\n",
+            "-----BEGIN RSA KEY-----",
+            "-----END RSA KEY-----",
+            "Cookie",
+            "ConvertTo-SecureString",
+            "é",
+            "\u{2003}",
+            "http",
+            "://",
+            "P@ss",
+            "\u{85}",
         ];
         let mut state: u64 = 0x2545_f491_4f6c_dd1d;
         let mut next = |n: usize| {
@@ -564,7 +603,10 @@ mod tests {
             }
         }
         // Both sides of the scan were met.
-        assert!(passed > 1_000 && passed < scanned - 1_000, "{passed} of {scanned}");
+        assert!(
+            passed > 1_000 && passed < scanned - 1_000,
+            "{passed} of {scanned}"
+        );
     }
 
     /// The set only decides whether to run the rules: on text with and without secrets, next to

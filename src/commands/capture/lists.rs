@@ -263,7 +263,10 @@ impl ListSink<Box<RawValue>> for ListWriter {
             None => self.put_whole(raw.get())?,
         };
         Ok(key.unwrap_or_else(|| {
-            item_key(names.namespace.as_deref(), names.name.as_deref().unwrap_or(""))
+            item_key(
+                names.namespace.as_deref(),
+                names.name.as_deref().unwrap_or(""),
+            )
         }))
     }
 }
@@ -273,7 +276,10 @@ impl ListWriter {
     /// the writing tells) is also read whole, for its log tails and its system pod role.
     fn take_full_pod(&mut self, raw: &str) -> Result<u64, String> {
         let names = self.put_whole(raw)?;
-        let key = item_key(names.namespace.as_deref(), names.name.as_deref().unwrap_or(""));
+        let key = item_key(
+            names.namespace.as_deref(),
+            names.name.as_deref().unwrap_or(""),
+        );
         let Role::Pods(pods) = &mut self.role else {
             return Ok(key);
         };

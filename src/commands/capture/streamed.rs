@@ -539,7 +539,14 @@ mod tests {
     fn a_pod_with_planted_secrets_comes_out_as_the_value_path_writes_it() {
         let out = assert_same(planted_pod(), "Pod");
         let text = out.to_string();
-        for secret in ["hunter2", "s3cr3t", "P@ss", "abcdefghijklmnop", "managedFields", ":pw@"] {
+        for secret in [
+            "hunter2",
+            "s3cr3t",
+            "P@ss",
+            "abcdefghijklmnop",
+            "managedFields",
+            ":pw@",
+        ] {
             assert!(!text.contains(secret), "{secret} left in {text}");
         }
         assert_eq!(out["apiVersion"], "v1");
@@ -617,15 +624,42 @@ mod tests {
     #[test]
     fn random_items_come_out_as_the_value_path_writes_them() {
         const KEYS: [&str; 22] = [
-            "metadata", "spec", "template", "containers", "initContainers", "env", "name",
-            "value", "annotations", "managedFields", "data", "binaryData", "namespace",
-            "password", "auth", "x", "net-conf.json", "windoctor.io/ignore", "status", "items",
-            "apiVersion", "kind",
+            "metadata",
+            "spec",
+            "template",
+            "containers",
+            "initContainers",
+            "env",
+            "name",
+            "value",
+            "annotations",
+            "managedFields",
+            "data",
+            "binaryData",
+            "namespace",
+            "password",
+            "auth",
+            "x",
+            "net-conf.json",
+            "windoctor.io/ignore",
+            "status",
+            "items",
+            "apiVersion",
+            "kind",
         ];
         const TEXTS: [&str; 12] = [
-            "--token", "-Password", "plain", "DB_PASSWORD", "db.shop", "redis.cache:6379",
-            "token=abc123", "http://u:p@h", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig",
-            "", "x\"y\\z", "API_KEY",
+            "--token",
+            "-Password",
+            "plain",
+            "DB_PASSWORD",
+            "db.shop",
+            "redis.cache:6379",
+            "token=abc123",
+            "http://u:p@h",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig",
+            "",
+            "x\"y\\z",
+            "API_KEY",
         ];
         let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = move |n: usize| {
