@@ -403,8 +403,7 @@ async fn capture_configmaps(
     let path = format!("{}.json", spec.bundle);
     match live::read_list::<Value>(&client, &spec, &opts).await {
         Ok(items) => {
-            let list = sanitize::as_list(items, spec.kind, spec.api_version);
-            let written = serde_json::to_vec(&list)
+            let written = streamed::write_list(&items, spec.kind, spec.api_version)
                 .map_err(|e| format!("cannot write {path}: {e}"))
                 .and_then(|bytes| out.write(&path, &bytes));
             match written {

@@ -5,7 +5,7 @@
 //! archive small enough to attach to a GitHub issue (`./windoctor-capture-<time>.zip`, or
 //! `PATH.zip`); a `PATH` without `.zip` is a new directory. `--full` writes every object of the
 //! lists read. The cluster part is streamed page by page into the files as it arrives ([`lists`]),
-//! sanitized and redacted ([`sanitize`]); then the data of every Windows node read through the
+//! sanitized and redacted ([`streamed`]); then the data of every Windows node read through the
 //! API (`commands::node_data`: `nodes/NAME/` parts and the system pods' log tails, unless
 //! `--no-node-data`), and the flannel and kube-proxy log tails of Windows nodes it did not write
 //! ([`logs`]). The node part is the live node collector's output (on a Windows node, or from
@@ -31,7 +31,6 @@ pub mod sanitize;
 pub mod streamed;
 
 pub use lists::Scope;
-pub use sanitize::{as_list, sanitize_object, sanitize_value};
 
 use crate::exit::{EXIT_NOTHING_EVALUATED, EXIT_OK, EXIT_USAGE};
 use crate::facts::cluster::same_host;

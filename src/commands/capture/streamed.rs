@@ -1,12 +1,13 @@
-//! The sanitizing of [`super::sanitize::item`] done while the item's JSON text is read, writing
-//! straight to the output bytes: no `serde_json::Value` tree is built and freed for each object
-//! (for a full capture of 150,000 pods that tree was most of the time). The rules are the same
-//! and a test holds the two to the same result: managed fields, unread annotations and ConfigMap
-//! keys are left out, environment values become the host names windoctor reads from them, every
-//! string goes through [`crate::redact::redact_cow`], the value of a secret-named key, of a
-//! secret-named entry's `value` and the array element after a secret flag become `<redacted>`,
-//! and `apiVersion` and `kind` are added when the item lacks them. Members may come out in another
-//! order than the Value path's (which sorts keys); the JSON is the same.
+//! What capture writes of each object the API sent, sanitized while the object's JSON text is
+//! read and written straight to the output bytes: no `serde_json::Value` tree is built and freed
+//! per object (for a full capture of 150,000 pods that tree was most of the time). The rules:
+//! managed fields, unread annotations and ConfigMap keys are left out; environment values become
+//! the host names windoctor reads from them; every string goes through
+//! [`crate::redact::redact_cow`]; the value of a secret-named key, of a secret-named entry's
+//! `value` and the array element after a secret flag become `<redacted>`; `apiVersion` and
+//! `kind` are added when the item lacks them. The Value-based rules this writer replaced are kept
+//! in the tests as their reference; members may come out in another order than theirs (a Value
+//! sorts its keys), the JSON is the same.
 
 use crate::facts::k8s::{dns_candidates, is_allowed_annotation, is_allowed_configmap_key};
 use crate::redact::{is_secret_flag, is_secret_key, redact_cow, REDACTED};
@@ -201,13 +202,14 @@ impl<'c, 'a> ValueSeed<'c, 'a> {
             secret_name: self.asks.name && is_secret_key(s),
             ..Outcome::default()
         };
-        let text = match self.text {
-            Text::HideIfSecretKey if is_secret_key(self.key) => Text::Hide,
-            Text::HideIfSecretKey => Text::Redact,
-            other => other,
+        let hide = match self.text {
+            Text::Hide => true,
+            Text::HideIfSecretKey => is_secret_key(self.key),
+            Text::Redact | Text::Defer | Text::EnvValue => false,
         };
-        match text {
-            Text::Redact | Text::HideIfSecretKey => {
+        match self.text {
+            _ if hide => write_str(self.ctx.out, REDACTED),
+            Text::Redact | Text::HideIfSecretKey | Text::Hide => {
                 let redacted = redact_cow(s);
                 match &redacted {
                     Cow::Borrowed(same) if plain => write_plain_str(self.ctx.out, same),
@@ -217,7 +219,6 @@ impl<'c, 'a> ValueSeed<'c, 'a> {
                     outcome.written = Some(redacted.into_owned());
                 }
             }
-            Text::Hide => write_str(self.ctx.out, REDACTED),
             Text::Defer => outcome.deferred = Some(s.to_string()),
             Text::EnvValue => {
                 let kept = dns_candidates(s);
@@ -381,8 +382,9 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
             if key == "name" {
                 secret_entry = done.secret_name;
             }
+            let left_out = done.dropped || done.deferred.is_some();
             if key == "value" {
-                kept_back = done.deferred.clone();
+                kept_back = done.deferred;
             }
             if done.written.is_some() {
                 match (place, key.as_ref()) {
@@ -391,7 +393,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
                     _ => ctx.names.namespace = done.written,
                 }
             }
-            if done.dropped || done.deferred.is_some() {
+            if left_out {
                 ctx.out.truncate(mark);
                 continue;
             }
@@ -467,16 +469,102 @@ fn write_plain_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// A whole list (`{"apiVersion":"v1","kind":"List","items":[...]}`) of items held as values (the
+/// few ConfigMaps, merged and sorted before they are written), each sanitized as [`write_item`]
+/// does it.
+pub fn write_list(
+    items: &[serde_json::Value],
+    kind: &str,
+    api_version: &str,
+) -> Result<Vec<u8>, serde_json::Error> {
+    let mut out = b"{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[".to_vec();
+    for (n, item) in items.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        write_item(&item.to_string(), kind, api_version, &mut out)?;
+    }
+    out.extend_from_slice(b"]}");
+    Ok(out)
+}
+
 /// Writes `s` as a JSON string, escaped as serde_json escapes it.
 fn write_str(out: &mut Vec<u8>, s: &str) {
     // Writing into a Vec cannot fail, and a &str always serializes.
     let _ = serde_json::to_writer(out, s);
 }
 
+/// The rules as capture applied them before this writer, on a `serde_json::Value`: kept as the
+/// reference the tests hold the writer to.
+#[cfg(test)]
+mod reference {
+    use serde_json::{json, Value};
+
+    /// An item of a list, completed and sanitized, as it is written.
+    pub fn item(mut item: Value, kind: &str, api_version: &str) -> Value {
+        if let Some(obj) = item.as_object_mut() {
+            obj.entry("apiVersion")
+                .or_insert_with(|| json!(api_version));
+            obj.entry("kind").or_insert_with(|| json!(kind));
+        }
+        sanitize_object(&mut item, kind);
+        crate::redact::redact_json(item)
+    }
+
+    /// Drops the parts of an object windoctor never reads and that may hold secrets.
+    fn sanitize_object(item: &mut Value, kind: &str) {
+        if let Some(meta) = item.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.remove("managedFields");
+            if let Some(ann) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
+                ann.retain(|k, _| crate::facts::k8s::is_allowed_annotation(k));
+            }
+        }
+        match kind {
+            "Pod" => strip_env(item.get_mut("spec")),
+            "DaemonSet" => strip_env(item.pointer_mut("/spec/template/spec")),
+            "ConfigMap" => {
+                if let Some(obj) = item.as_object_mut() {
+                    obj.remove("binaryData");
+                    if let Some(data) = obj.get_mut("data").and_then(Value::as_object_mut) {
+                        data.retain(|k, _| crate::facts::k8s::is_allowed_configmap_key(k));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Environment values are replaced by the service-like host names windoctor reads from them.
+    fn strip_env(spec: Option<&mut Value>) {
+        let Some(spec) = spec else { return };
+        for list in ["containers", "initContainers", "ephemeralContainers"] {
+            let Some(containers) = spec.get_mut(list).and_then(Value::as_array_mut) else {
+                continue;
+            };
+            for c in containers {
+                let Some(env) = c.get_mut("env").and_then(Value::as_array_mut) else {
+                    continue;
+                };
+                for var in env {
+                    let Some(obj) = var.as_object_mut() else {
+                        continue;
+                    };
+                    if let Some(Value::String(v)) = obj.remove("value") {
+                        let kept = crate::facts::k8s::dns_candidates(&v);
+                        if !kept.is_empty() {
+                            obj.insert("value".into(), Value::String(kept.join(" ")));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::reference as sanitize;
     use super::*;
-    use crate::commands::capture::sanitize;
     use serde_json::{json, Value};
 
     /// The streamed result, parsed back, and the Value path's result.
@@ -557,6 +645,39 @@ mod tests {
         assert_eq!(env[2]["value"], REDACTED);
         assert!(env[3].get("value").is_none());
         assert!(env[4].get("value").is_none());
+    }
+
+    #[test]
+    fn lists_are_written_as_kubectl_does_without_secrets() {
+        let pod = json!({
+            "metadata": {"name": "web", "namespace": "default",
+                "managedFields": [{"manager": "kubectl"}],
+                "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{\"secret\":1}", "team": "a"}},
+            "spec": {"containers": [{"name": "c", "image": "i", "env": [
+                {"name": "DB_PASSWORD", "value": "hunter2"},
+                {"name": "CACHE", "value": "redis.cache:6379"},
+                {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}]}]}
+        });
+        let bytes = write_list(&[pod], "Pod", "v1").expect("written");
+        let list: Value = serde_json::from_slice(&bytes).expect("JSON");
+        let text = list.to_string();
+        assert!(!text.contains("hunter2"));
+        assert!(!text.contains("managedFields"));
+        assert!(!text.contains("last-applied"));
+        assert_eq!(list["kind"], "List");
+        assert_eq!(list["items"][0]["kind"], "Pod");
+        assert_eq!(
+            list["items"][0]["spec"]["containers"][0]["env"][1]["value"],
+            "redis.cache"
+        );
+        let cm = json!({"metadata": {"name": "kubeadm-config"},
+            "data": {"ClusterConfiguration": "networking: {}", "token": "abcdef.0123456789abcdef"},
+            "binaryData": {"x": "AAAA"}});
+        let bytes = write_list(&[cm.clone(), cm], "ConfigMap", "v1").expect("written");
+        let list: Value = serde_json::from_slice(&bytes).expect("JSON");
+        assert_eq!(list["items"].as_array().map(Vec::len), Some(2));
+        assert!(list["items"][0]["data"].get("token").is_none());
+        assert!(list["items"][0].get("binaryData").is_none());
     }
 
     #[test]
