@@ -254,6 +254,36 @@ fn broken_nodes_are_caught_by_the_right_check_and_part() {
     }
 }
 
+/// A missing network's fix points at what creates it: start.ps1 only on the documentation's layout.
+#[test]
+fn a_missing_network_is_sent_to_what_creates_it() {
+    let fix_of = |name: &str| -> String {
+        let r = report(name);
+        r["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|f| f["code"] == "hns-network/network-missing" && f["status"] == "fail")
+            .map(|f| f["fix"]["text"].as_str().unwrap_or_default().to_string())
+            .unwrap_or_default()
+    };
+    for (name, creator) in [
+        ("aks-azure-network-missing", "created by Azure CNI"),
+        ("eks-vpcbr-missing", "created by Amazon VPC CNI"),
+        ("calico-manual-calico-network-missing", "created by Calico"),
+        (
+            "openshift-wmco-hybrid-overlay-missing",
+            "created by OVN-Kubernetes",
+        ),
+    ] {
+        let fix = fix_of(name);
+        assert!(fix.contains(creator), "{name}: {fix}");
+        assert!(!fix.contains("rerun start.ps1"), "{name}: {fix}");
+    }
+    let fix = fix_of("sdn-flannel-wrong-network-name");
+    assert!(fix.contains("rerun start.ps1"), "sdn-flannel: {fix}");
+}
+
 #[test]
 fn every_distribution_has_a_healthy_and_a_broken_bundle() {
     let layouts: Vec<&str> = HEALTHY.iter().map(|(_, id, _, _)| *id).collect();

@@ -323,6 +323,10 @@ pub struct Layout {
     pub starter_services: Vec<String>,
     /// Pods get addresses the cloud provider's own network delivers (no MAC spoofing needed).
     pub provider_network: bool,
+    /// The node is set up by the documentation's start.ps1, which creates the pod network; on
+    /// every other layout the CNI (or its agent) creates it.
+    #[serde(default)]
+    pub start_script: bool,
     pub source: String,
     #[serde(rename = "component")]
     pub components: Vec<LayoutComponent>,

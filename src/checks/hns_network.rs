@@ -312,10 +312,27 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
                         continue;
                     }
                 }
-                let fix = ev.fix(
-                    "recreate_network",
-                    &[("node", &node), ("network", &name), ("adapter", &physical)],
-                );
+                // start.ps1 makes the network only on the documentation's layout; on a
+                // distribution's node the CNI makes it.
+                let layout = view
+                    .layout()
+                    .and_then(|d| d.layout())
+                    .filter(|l| !l.start_script);
+                let fix = match (layout, e.rules) {
+                    (Some(layout), Some(rules)) => ev.fix(
+                        "network_by_cni",
+                        &[
+                            ("node", &node),
+                            ("network", &name),
+                            ("layout", &layout.name),
+                            ("cni", &rules.title),
+                        ],
+                    ),
+                    _ => ev.fix(
+                        "recreate_network",
+                        &[("node", &node), ("network", &name), ("adapter", &physical)],
+                    ),
+                };
                 ev.emit(
                     Status::Fail,
                     Subject::new("HnsNetwork", name.clone()),
