@@ -232,7 +232,13 @@ impl PodSieve {
     /// The next pod of the list, from its JSON text: its head (`facts::pod_head`) decides, and
     /// only a pod kept whole is parsed whole. Gives what [`PodSieve::sift`] gives for the parsed pod.
     pub fn sift_json(&mut self, json: &str) -> serde_json::Result<Pod> {
-        let head = PodHead::parse(json)?.into_pod();
+        self.sift_head(PodHead::parse(json)?, json)
+    }
+
+    /// The pod whose head (already parsed, as a page is read) is `head` and whose JSON text is
+    /// `json`, as [`PodSieve::sift_json`] gives it: only a pod kept whole is parsed again.
+    pub fn sift_head(&mut self, head: PodHead, json: &str) -> serde_json::Result<Pod> {
+        let head = head.into_pod();
         match self.judge(&head) {
             Share::Whole => serde_json::from_str(json),
             Share::Other { contributes, .. } => Ok(other_pod(head, contributes, Labels::new())),

@@ -8,6 +8,7 @@ pub mod collectors;
 pub mod confined;
 pub mod demo;
 pub mod files;
+pub mod json_cursor;
 pub mod json_items;
 pub mod kube_error;
 pub mod kubeobj;

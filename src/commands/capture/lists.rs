@@ -14,10 +14,10 @@ use crate::facts::k8s::{Node, Pod, Service};
 use crate::facts::pod_head::PodHead;
 use crate::facts::share::{PodSieve, Share};
 use crate::sources::bundle::CaptureError;
-use crate::sources::live::paging::{self, item_key, ListSink};
+use crate::sources::json_cursor::JsonCursor;
+use crate::sources::live::paging::{self, item_key, ItemError, ListSink};
 use crate::sources::live::{self, request, LiveOptions};
 use kube::Client;
-use serde_json::value::RawValue;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::io::Write;
@@ -154,13 +154,19 @@ impl ListWriter {
         done
     }
 
-    /// Writes an item as the API sent it, sanitized while it is read (`streamed`); gives the
-    /// namespace and name written.
+    /// Writes an item as the API sent it (its whole text), sanitized while it is read
+    /// (`streamed`); gives the namespace and name written.
     fn put_whole(&mut self, raw: &str) -> Result<ItemNames, String> {
+        self.put_whole_at(&mut JsonCursor::new(raw))
+    }
+
+    /// Writes the item at `item` as the API sent it, sanitized while it is read (`streamed`),
+    /// and moves the cursor past it; gives the namespace and name written.
+    fn put_whole_at(&mut self, item: &mut JsonCursor<'_>) -> Result<ItemNames, String> {
         let mut bytes = std::mem::take(&mut self.buffer);
         bytes.clear();
-        let done = streamed::write_item(raw, self.kind, self.api_version, &mut bytes)
-            .map_err(|e| format!("a {} of the list is not valid: {e}", self.kind))
+        let done = streamed::write_item_at(item, self.kind, self.api_version, &mut bytes)
+            .map_err(|e| invalid(self.kind, e))
             .and_then(|names| self.put_bytes(&bytes).map(|()| names));
         self.buffer = bytes;
         done
@@ -183,30 +189,46 @@ impl ListWriter {
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(raw: &RawValue, kind: &str) -> Result<T, String> {
-    serde_json::from_str(raw.get()).map_err(|e| format!("a {kind} of the list is not valid: {e}"))
+/// Why an item of a list of `kind` cannot be read.
+fn invalid(kind: &str, e: serde_json::Error) -> String {
+    format!("a {kind} of the list is not valid: {e}")
 }
 
-impl ListSink<Box<RawValue>> for ListWriter {
-    fn take(&mut self, raw: Box<RawValue>) -> Result<u64, String> {
+impl ListSink for ListWriter {
+    fn take_next(&mut self, item: &mut JsonCursor<'_>) -> Result<u64, ItemError> {
+        self.take_item(item).map_err(ItemError::Stop)
+    }
+}
+
+impl ListWriter {
+    /// Reads the item at `item` (the cursor moves past it) and writes it as the role and the
+    /// scope say.
+    fn take_item(&mut self, item: &mut JsonCursor<'_>) -> Result<u64, String> {
         if let Some(why) = self.failure.get() {
             return Err(why);
         }
         let kind = self.kind;
         if self.scope == Scope::Full && matches!(self.role, Role::Pods(_)) {
-            return self.take_full_pod(raw.get());
+            return self.take_full_pod(item);
         }
+        let start = item.offset();
         // What the role learns of the item, and the other pod to write instead of the item.
         let (key, other): (Option<u64>, Option<Value>) = match &mut self.role {
-            Role::Plain => (None, None),
+            Role::Plain => {
+                let names = self.put_whole_at(item)?;
+                return Ok(item_key(
+                    names.namespace.as_deref(),
+                    names.name.as_deref().unwrap_or(""),
+                ));
+            }
             Role::Nodes(nodes) => {
-                let node: Node = parse(&raw, kind)?;
+                let node: Node = item.value().map_err(|e| invalid(kind, e))?;
                 let key = item_key(None, node.name());
                 nodes.push(node);
                 (Some(key), None)
             }
             Role::Services(services) => {
-                let service: Service = parse(&raw, kind)?;
+                let service: Service = item.value().map_err(|e| invalid(kind, e))?;
                 let key = item_key(service.metadata.namespace.as_deref(), service.name());
                 services.push(service);
                 (Some(key), None)
@@ -220,15 +242,17 @@ impl ListSink<Box<RawValue>> for ListWriter {
                 } = pods.as_mut();
                 // The head decides (`facts::pod_head`); only a pod on a Windows node is parsed
                 // whole here, for its system pod role.
-                let pod = PodHead::parse(raw.get())
-                    .map_err(|e| format!("a {kind} of the list is not valid: {e}"))?
+                let pod = item
+                    .value::<PodHead>()
+                    .map_err(|e| invalid(kind, e))?
                     .into_pod();
                 let key = item_key(pod.metadata.namespace.as_deref(), pod.name());
                 if let Some(target) = log_target(&pod, windows) {
                     logs.push(target);
                 }
                 if let Some(node) = pod.node_name().filter(|n| windows.contains(*n)) {
-                    let whole: Pod = parse(&raw, kind)?;
+                    let whole: Pod = serde_json::from_str(item.text_since(start))
+                        .map_err(|e| invalid(kind, e))?;
                     if crate::sources::nodeapi::system_pod(&whole, node).is_some() {
                         system.push(whole);
                     }
@@ -260,7 +284,7 @@ impl ListSink<Box<RawValue>> for ListWriter {
                 self.put(&value)?;
                 ItemNames::default()
             }
-            None => self.put_whole(raw.get())?,
+            None => self.put_whole(item.text_since(start))?,
         };
         Ok(key.unwrap_or_else(|| {
             item_key(
@@ -269,13 +293,13 @@ impl ListSink<Box<RawValue>> for ListWriter {
             )
         }))
     }
-}
 
-impl ListWriter {
     /// A pod of a full capture: written whole, with no head to judge; a pod on a Windows node (as
     /// the writing tells) is also read whole, for its log tails and its system pod role.
-    fn take_full_pod(&mut self, raw: &str) -> Result<u64, String> {
-        let names = self.put_whole(raw)?;
+    fn take_full_pod(&mut self, item: &mut JsonCursor<'_>) -> Result<u64, String> {
+        let start = item.offset();
+        let names = self.put_whole_at(item)?;
+        let raw = item.text_since(start);
         let key = item_key(
             names.namespace.as_deref(),
             names.name.as_deref().unwrap_or(""),
@@ -286,8 +310,7 @@ impl ListWriter {
         let Some(node) = names.node_name.filter(|n| pods.windows.contains(n)) else {
             return Ok(key);
         };
-        let whole: Pod = serde_json::from_str(raw)
-            .map_err(|e| format!("a {} of the list is not valid: {e}", self.kind))?;
+        let whole: Pod = serde_json::from_str(raw).map_err(|e| invalid(self.kind, e))?;
         if let Some(target) = log_target(&whole, &pods.windows) {
             pods.logs.push(target);
         }

@@ -11,6 +11,7 @@
 
 use crate::facts::k8s::{dns_candidates, is_allowed_annotation, is_allowed_configmap_key};
 use crate::redact::{is_secret_flag, is_secret_key, redact_cow, REDACTED};
+use crate::sources::json_cursor::JsonCursor;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;
@@ -32,15 +33,36 @@ pub fn write_item(
     api_version: &str,
     out: &mut Vec<u8>,
 ) -> Result<ItemNames, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(raw);
+    let names = write_value(&mut de, kind, api_version, out)?;
+    de.end()?;
+    Ok(names)
+}
+
+/// As [`write_item`], for the item at `item` in a page being read: the cursor moves past it.
+pub fn write_item_at(
+    item: &mut JsonCursor<'_>,
+    kind: &str,
+    api_version: &str,
+    out: &mut Vec<u8>,
+) -> Result<ItemNames, serde_json::Error> {
+    item.read_with(|de| write_value(de, kind, api_version, out))
+}
+
+/// Reads one item's value from `de`, writing it sanitized to `out`.
+fn write_value<'de, D: Deserializer<'de>>(
+    de: D,
+    kind: &str,
+    api_version: &str,
+    out: &mut Vec<u8>,
+) -> Result<ItemNames, D::Error> {
     let mut ctx = Ctx {
         out,
         names: ItemNames::default(),
         api_version,
         kind,
     };
-    let mut de = serde_json::Deserializer::from_str(raw);
-    ValueSeed::new(&mut ctx, Place::Root(Kind::of(kind)), Text::Redact).deserialize(&mut de)?;
-    de.end()?;
+    ValueSeed::new(&mut ctx, Place::Root(Kind::of(kind)), Text::Redact).deserialize(de)?;
     Ok(ctx.names)
 }
 

@@ -15,15 +15,16 @@ pub mod request;
 use crate::facts::cluster::ClusterInput;
 use crate::facts::inputs::{CollectedItem, Fetch, InputSpec};
 use crate::facts::k8s::{Pod, ServerVersion};
+use crate::facts::pod_head::PodHead;
 use crate::facts::share::PodSieve;
 use crate::facts::Input;
+use crate::sources::json_cursor::JsonCursor;
 use crate::sources::SourceKind;
 use futures_util::future::BoxFuture;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
-use paging::{item_key, ListRequest, ListSink};
+use paging::{item_key, ItemError, ListRequest, ListSink};
 use serde::de::DeserializeOwned;
-use serde_json::value::RawValue;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -205,8 +206,9 @@ impl ListItem for serde_json::Value {
 /// Collects the items of a list as they come.
 pub struct Collect<T>(pub Vec<T>);
 
-impl<T: ListItem> ListSink<T> for Collect<T> {
-    fn take(&mut self, item: T) -> Result<u64, String> {
+impl<T: ListItem> ListSink for Collect<T> {
+    fn take_next(&mut self, item: &mut JsonCursor<'_>) -> Result<u64, ItemError> {
+        let item: T = item.value().map_err(ItemError::Invalid)?;
         let (ns, name) = item.namespace_and_name();
         let key = item_key(ns, name);
         self.0.push(item);
@@ -214,8 +216,9 @@ impl<T: ListItem> ListSink<T> for Collect<T> {
     }
 }
 
-/// Pods through the sieve (when the Nodes could be read), kept in list order. Items come as JSON
-/// text: the sieve parses each pod's head first and only pods kept whole are parsed whole.
+/// Pods through the sieve (when the Nodes could be read), kept in list order. The sieve parses each
+/// pod's head from the page (`json_cursor`), and only pods kept whole are parsed again, whole, from
+/// their text.
 pub struct PodSink {
     sieve: Option<PodSieve>,
     pods: Vec<Pod>,
@@ -240,19 +243,15 @@ impl PodSink {
     }
 }
 
-impl ListSink<Box<RawValue>> for PodSink {
-    fn take(&mut self, item: Box<RawValue>) -> Result<u64, String> {
-        let json = item.get();
-        let parsed = match &mut self.sieve {
-            Some(sieve) => sieve.sift_json(json),
-            None => serde_json::from_str::<Pod>(json),
-        };
-        let pod = parsed.map_err(|e| {
-            format!(
-                "item {} of the list is not a valid object: {e}",
-                self.pods.len()
-            )
-        })?;
+impl ListSink for PodSink {
+    fn take_next(&mut self, item: &mut JsonCursor<'_>) -> Result<u64, ItemError> {
+        let pod = match &mut self.sieve {
+            Some(sieve) => item
+                .value_and_text::<PodHead>()
+                .and_then(|(head, json)| sieve.sift_head(head, json)),
+            None => item.value::<Pod>(),
+        }
+        .map_err(ItemError::Invalid)?;
         let key = item_key(pod.metadata.namespace.as_deref(), pod.name());
         self.pods.push(pod);
         Ok(key)

@@ -18,8 +18,9 @@
 
 use super::request::{self, Bounds, GetError};
 use super::LiveOptions;
+use crate::sources::json_cursor::{JsonCursor, ReadError};
 use kube::Client;
-use serde::de::{DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{IgnoredAny, MapAccess, Visitor};
 use std::collections::hash_map::RandomState;
 use std::collections::HashSet;
 use std::fmt;
@@ -67,10 +68,21 @@ pub struct ListRequest {
 }
 
 /// Where the items of a list go, one by one, as they are parsed.
-pub trait ListSink<T>: Send + 'static {
-    /// Takes the next item. Returns its key ([`item_key`] of namespace and name) so that the pager
-    /// notices an object listed twice, or an error that stops the list.
-    fn take(&mut self, item: T) -> Result<u64, String>;
+pub trait ListSink: Send + 'static {
+    /// Reads the next item of the page, the one JSON value at `item` (`JsonCursor::value` for a
+    /// typed item; a sink that also wants the item's text takes it from the cursor, so the item
+    /// is read once). Returns its key ([`item_key`] of namespace and name) so that the pager
+    /// notices an object listed twice, or why the list stops.
+    fn take_next(&mut self, item: &mut JsonCursor<'_>) -> Result<u64, ItemError>;
+}
+
+/// Why a sink did not take an item.
+#[derive(Debug)]
+pub enum ItemError {
+    /// The item is not a valid object of its kind: the pager words it with the item's position.
+    Invalid(serde_json::Error),
+    /// The list stops for this reason, worded for the operator.
+    Stop(String),
 }
 
 /// The key of an object for noticing duplicates: a hash of its namespace and name.
@@ -90,15 +102,14 @@ struct Progress {
 
 /// Reads every page of `list` into `sink` (awaited once the first request is under way, so a sink
 /// that waits for other lists does not delay the first page), and gives the sink back.
-pub async fn list_each<T, S, F>(
+pub async fn list_each<S, F>(
     client: &Client,
     list: &ListRequest,
     opts: &LiveOptions,
     sink: F,
 ) -> Result<S, String>
 where
-    T: DeserializeOwned + Send + 'static,
-    S: ListSink<T>,
+    S: ListSink,
     F: Future<Output = S>,
 {
     let resource = list.resource.clone();
@@ -167,7 +178,7 @@ where
         };
         let kind = list_kind.clone();
         let parsed = tokio::task::spawn_blocking(move || {
-            let page = parse_page::<T, S>(&body, &kind, &mut s, &mut p);
+            let page = parse_page(&body, &kind, &mut s, &mut p);
             (page, s, p)
         })
         .await;
@@ -284,26 +295,24 @@ struct Page {
 }
 
 /// Parses one page, handing each item to `sink`, and checks that it is the list asked for.
-fn parse_page<T: DeserializeOwned, S: ListSink<T>>(
+fn parse_page<S: ListSink>(
     body: &[u8],
     list_kind: &str,
     sink: &mut S,
     progress: &mut Progress,
 ) -> Result<Page, String> {
+    let text = match std::str::from_utf8(body) {
+        Ok(text) => text,
+        Err(_) if looks_like_html(body) => return Err(html_answer(list_kind)),
+        Err(e) => {
+            return Err(format!(
+                "the answer is not UTF-8 text, so not JSON from the API server (invalid byte at offset {})",
+                e.valid_up_to()
+            ))
+        }
+    };
     let mut shape = Shape::default();
-    let visitor = PageVisitor {
-        list_kind,
-        shape: &mut shape,
-        sink,
-        progress,
-        _item: std::marker::PhantomData::<T>,
-    };
-    // A body that is valid UTF-8 as a whole (every API answer) is parsed as text, which spares
-    // serde_json checking every string again; anything else gets the byte parser and its errors.
-    let parsed = match std::str::from_utf8(body) {
-        Ok(text) => read_page(serde_json::Deserializer::from_str(text), visitor),
-        Err(_) => read_page(serde_json::Deserializer::from_slice(body), visitor),
-    };
+    let parsed = read_page(text, list_kind, &mut shape, sink, progress);
     if let Some(kind) = shape.kind.as_deref() {
         if kind == "Status" {
             let what = [shape.reason.as_str(), shape.message.as_str()]
@@ -331,9 +340,7 @@ fn parse_page<T: DeserializeOwned, S: ListSink<T>>(
     if let Err(e) = parsed {
         return Err(match shape.item_error.take() {
             Some(why) => why,
-            None if looks_like_html(body) => format!(
-                "the answer is an HTML page, not the {list_kind} (a proxy or a sign-in page answered instead of the API server: point the kubeconfig's server at the API server itself, or sign in to the proxy first)"
-            ),
+            None if looks_like_html(body) => html_answer(list_kind),
             None => format!("invalid list response: {e}"),
         });
     }
@@ -349,18 +356,111 @@ fn parse_page<T: DeserializeOwned, S: ListSink<T>>(
     }
 }
 
-/// Runs the page visitor over the whole body and checks that nothing follows the list.
-fn read_page<'de, R, T, S>(
-    mut de: serde_json::Deserializer<R>,
-    visitor: PageVisitor<'_, T, S>,
-) -> serde_json::Result<()>
-where
-    R: serde_json::de::Read<'de>,
-    T: DeserializeOwned,
-    S: ListSink<T>,
-{
-    serde::Deserializer::deserialize_map(&mut de, visitor)?;
-    de.end()
+fn html_answer(list_kind: &str) -> String {
+    format!(
+        "the answer is an HTML page, not the {list_kind} (a proxy or a sign-in page answered instead of the API server: point the kubeconfig's server at the API server itself, or sign in to the proxy first)"
+    )
+}
+
+/// Walks the page's top level (`json_cursor`), recording its shape, and hands each item to the
+/// sink; checks that nothing follows the list.
+fn read_page<S: ListSink>(
+    text: &str,
+    list_kind: &str,
+    shape: &mut Shape,
+    sink: &mut S,
+    progress: &mut Progress,
+) -> Result<(), ReadError> {
+    let mut page = JsonCursor::new(text);
+    let inside = "the list object";
+    page.expect(b'{', inside)?;
+    let mut first = true;
+    while let Some(key) = page.next_key(first, inside)? {
+        first = false;
+        match key.as_ref() {
+            "kind" => shape.kind = page.value::<Option<String>>()?,
+            "metadata" => {
+                let meta: Option<ListMeta> = page.value()?;
+                shape.continue_token = meta.and_then(|m| m.continue_token);
+            }
+            "message" => {
+                shape.message = clip(&page.value::<Option<String>>()?.unwrap_or_default(), 500)
+            }
+            "reason" => {
+                shape.reason = clip(&page.value::<Option<String>>()?.unwrap_or_default(), 100)
+            }
+            "items" => {
+                let wrong_kind = shape
+                    .kind
+                    .as_deref()
+                    .is_some_and(|k| k != list_kind && k != "List");
+                if wrong_kind {
+                    page.skip_value()?;
+                    shape.items = ItemsSeen::List;
+                } else if page.eat_null() {
+                    shape.items = ItemsSeen::Null;
+                } else {
+                    read_items(&mut page, shape, sink, progress)?;
+                    shape.items = ItemsSeen::List;
+                }
+            }
+            _ => {
+                page.skip_value()?;
+            }
+        }
+    }
+    page.end()?;
+    Ok(())
+}
+
+/// The `items` array, each item handed to the sink. An item the sink stops at records why.
+fn read_items<S: ListSink>(
+    page: &mut JsonCursor<'_>,
+    shape: &mut Shape,
+    sink: &mut S,
+    progress: &mut Progress,
+) -> Result<(), ReadError> {
+    let inside = "the items";
+    if page.peek() != Some(b'[') {
+        // Not an array: serde_json words what came instead.
+        page.value::<Vec<IgnoredAny>>()?;
+        return Err(page.error_here(format!("expected `[` for {inside}")).into());
+    }
+    page.expect(b'[', inside)?;
+    let mut first = true;
+    while page.next_element(first, inside)? {
+        first = false;
+        let index = progress.items;
+        progress.items += 1;
+        if progress.items > progress.max_items {
+            let why = format!(
+                "the list has more than {} items, more than any cluster Kubernetes supports",
+                progress.max_items
+            );
+            return Err(stop(page, shape, why));
+        }
+        match sink.take_next(page) {
+            Ok(key) => {
+                if !progress.keys.insert(key) {
+                    let why = "the server listed the same object twice while paging (the list does not end)";
+                    return Err(stop(page, shape, why.to_string()));
+                }
+            }
+            Err(ItemError::Invalid(e)) => {
+                let why = format!("item {index} of the list is not a valid object: {e}");
+                return Err(stop(page, shape, why));
+            }
+            Err(ItemError::Stop(why)) => return Err(stop(page, shape, why)),
+        }
+    }
+    Ok(())
+}
+
+/// Records why the items stopped, worded for the operator, and stops the page.
+fn stop(page: &JsonCursor<'_>, shape: &mut Shape, why: String) -> ReadError {
+    let error = page.error_here(why.clone());
+    shape.item_error = Some(why);
+    error.into()
 }
 
 /// Whether a body that is not JSON starts like an HTML page.
@@ -404,145 +504,15 @@ struct Shape {
     item_error: Option<String>,
 }
 
-struct PageVisitor<'a, T, S> {
-    list_kind: &'a str,
-    shape: &'a mut Shape,
-    sink: &'a mut S,
-    progress: &'a mut Progress,
-    _item: std::marker::PhantomData<T>,
-}
-
-impl<'de, T: DeserializeOwned, S: ListSink<T>> Visitor<'de> for PageVisitor<'_, T, S> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "a {} object", self.list_kind)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            match key.as_ref() {
-                "kind" => self.shape.kind = map.next_value::<Option<String>>()?,
-                "metadata" => {
-                    let meta: Option<ListMeta> = map.next_value()?;
-                    self.shape.continue_token = meta.and_then(|m| m.continue_token);
-                }
-                "message" => {
-                    self.shape.message = clip(
-                        &map.next_value::<Option<String>>()?.unwrap_or_default(),
-                        500,
-                    )
-                }
-                "reason" => {
-                    self.shape.reason = clip(
-                        &map.next_value::<Option<String>>()?.unwrap_or_default(),
-                        100,
-                    )
-                }
-                "items" => {
-                    let wrong_kind = self
-                        .shape
-                        .kind
-                        .as_deref()
-                        .is_some_and(|k| k != self.list_kind && k != "List");
-                    if wrong_kind {
-                        map.next_value::<IgnoredAny>()?;
-                        self.shape.items = ItemsSeen::List;
-                        continue;
-                    }
-                    let seen = map.next_value_seed(ItemsSeed {
-                        sink: &mut *self.sink,
-                        progress: &mut *self.progress,
-                        error: &mut self.shape.item_error,
-                        _item: std::marker::PhantomData::<T>,
-                    })?;
-                    self.shape.items = seen;
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The `items` array (or `null`), each item parsed and handed to the sink.
-struct ItemsSeed<'a, T, S> {
-    sink: &'a mut S,
-    progress: &'a mut Progress,
-    error: &'a mut Option<String>,
-    _item: std::marker::PhantomData<T>,
-}
-
-impl<'de, T: DeserializeOwned, S: ListSink<T>> DeserializeSeed<'de> for ItemsSeed<'_, T, S> {
-    type Value = ItemsSeen;
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<ItemsSeen, D::Error> {
-        d.deserialize_option(self)
-    }
-}
-
-impl<'de, T: DeserializeOwned, S: ListSink<T>> Visitor<'de> for ItemsSeed<'_, T, S> {
-    type Value = ItemsSeen;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of objects or null")
-    }
-    fn visit_none<E: serde::de::Error>(self) -> Result<ItemsSeen, E> {
-        Ok(ItemsSeen::Null)
-    }
-    fn visit_unit<E: serde::de::Error>(self) -> Result<ItemsSeen, E> {
-        Ok(ItemsSeen::Null)
-    }
-    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<ItemsSeen, D::Error> {
-        d.deserialize_seq(self)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ItemsSeen, A::Error> {
-        use serde::de::Error;
-        let stop = |why: String, error: &mut Option<String>| -> A::Error {
-            let e = A::Error::custom(&why);
-            *error = Some(why);
-            e
-        };
-        loop {
-            let item = match seq.next_element::<T>() {
-                Ok(Some(item)) => item,
-                Ok(None) => break,
-                Err(e) => {
-                    let why = format!(
-                        "item {} of the list is not a valid object: {e}",
-                        self.progress.items
-                    );
-                    return Err(stop(why, self.error));
-                }
-            };
-            self.progress.items += 1;
-            if self.progress.items > self.progress.max_items {
-                let why = format!(
-                    "the list has more than {} items, more than any cluster Kubernetes supports",
-                    self.progress.max_items
-                );
-                return Err(stop(why, self.error));
-            }
-            match self.sink.take(item) {
-                Ok(key) => {
-                    if !self.progress.keys.insert(key) {
-                        let why = "the server listed the same object twice while paging (the list does not end)".to_string();
-                        return Err(stop(why, self.error));
-                    }
-                }
-                Err(why) => return Err(stop(why, self.error)),
-            }
-        }
-        Ok(ItemsSeen::List)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// Collects names.
     struct Names(Vec<String>);
-    impl ListSink<serde_json::Value> for Names {
-        fn take(&mut self, item: serde_json::Value) -> Result<u64, String> {
+    impl ListSink for Names {
+        fn take_next(&mut self, item: &mut JsonCursor<'_>) -> Result<u64, ItemError> {
+            let item: serde_json::Value = item.value().map_err(ItemError::Invalid)?;
             let name = item["metadata"]["name"].as_str().unwrap_or("").to_string();
             let key = item_key(item["metadata"]["namespace"].as_str(), &name);
             self.0.push(name);
@@ -557,12 +527,7 @@ mod tests {
             items: 0,
             max_items: 3,
         };
-        let page = parse_page::<serde_json::Value, Names>(
-            body.as_bytes(),
-            "PodList",
-            &mut names,
-            &mut progress,
-        )?;
+        let page = parse_page(body.as_bytes(), "PodList", &mut names, &mut progress)?;
         Ok((names.0, page.continue_token))
     }
 
@@ -610,11 +575,44 @@ mod tests {
                 r#"{"kind":"PodList","items":[{"metadata":{"name":"a"}}"#,
                 "EOF while parsing",
             ),
+            (
+                r#"{"kind":"PodList","items":"none"}"#,
+                "invalid list response: invalid type: string",
+            ),
+            (
+                r#"{"kind":"PodList","items":[{"metadata":{"name":"a"}} {"metadata":{"name":"b"}}]}"#,
+                "invalid list response: expected `,`",
+            ),
+            (
+                r#"{"kind":"PodList","items":[{"metadata":{"name":"a"}},{"metadata":{"name":tru}}]}"#,
+                "item 1 of the list is not a valid object: expected ident",
+            ),
+            (r#"{"kind":"PodList","items":[]} []"#, "trailing characters"),
         ];
         for (body, want) in cases {
             let got = parse(body).expect_err(body);
             assert!(got.contains(want), "{body}: {got}");
         }
+    }
+
+    #[test]
+    fn bodies_that_are_not_utf8_text_are_errors_that_say_so() {
+        let mut names = Names(Vec::new());
+        let mut progress = Progress {
+            keys: HashSet::new(),
+            items: 0,
+            max_items: 3,
+        };
+        let latin1 = b"{\"kind\":\"PodList\",\"items\":[{\"metadata\":{\"name\":\"caf\xe9\"}}]}";
+        let err = parse_page(latin1, "PodList", &mut names, &mut progress).expect_err("latin-1");
+        assert!(
+            err.contains("not UTF-8 text") && err.contains("offset 51"),
+            "{err}"
+        );
+        let html = b"<!DOCTYPE html><html><body>Sign in \xa9</body></html>";
+        let err = parse_page(html, "PodList", &mut names, &mut progress).expect_err("html");
+        assert!(err.contains("HTML page"), "{err}");
+        assert!(names.0.is_empty());
     }
 
     #[test]
