@@ -58,7 +58,7 @@ pub fn run(ev: &mut Eval) {
     };
     let Some(pods) = ev.pods() else { return };
     // Same answer as "exact name, else the first same_host" over the Windows nodes, by index.
-    let exact: std::collections::HashMap<&str, &Node> =
+    let exact: foldhash::HashMap<&str, &Node> =
         windows.iter().rev().map(|n| (n.name(), *n)).collect();
     let windows_hosts = ev.model().windows_hosts();
     let on_windows: Vec<(&Pod, &Node)> = pods
@@ -108,13 +108,16 @@ pub fn run(ev: &mut Eval) {
     // Images seen running on Linux nodes: a pull failure of the same image on Windows then means a
     // Linux-only image, not a Windows one missing a build.
     let mut on_linux: BTreeMap<&str, Evidence> = BTreeMap::new();
-    let by_name: std::collections::HashMap<&str, &Node> =
-        nodes.iter().rev().map(|n| (n.name(), n)).collect();
+    // Each node's OS is read once, not once per pod.
+    let linux_by_name: foldhash::HashMap<&str, Option<&Node>> = nodes
+        .iter()
+        .rev()
+        .map(|n| (n.name(), (!n.is_windows()).then_some(n)))
+        .collect();
     for pod in pods {
         let Some(node) = pod
             .node_name()
-            .and_then(|n| by_name.get(n).copied())
-            .filter(|n| !n.is_windows())
+            .and_then(|n| linux_by_name.get(n).copied().flatten())
         else {
             continue;
         };

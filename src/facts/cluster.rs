@@ -6,7 +6,8 @@ use super::k8s::{Event, Node, Pod, PodLog, PodSpec, Service};
 use super::versions::Version;
 use super::windows;
 use super::{Input, InputOutcome};
-use std::collections::HashSet;
+use foldhash::HashSet;
+use std::borrow::Cow;
 
 macro_rules! define_cluster_facts {
     ($($name:ident: $ty:ty, $fetch:expr, $bundle:literal, $kubectl:literal, $kind:literal, $api:literal;)*) => {
@@ -130,13 +131,18 @@ impl HostSet {
 
     /// True when some name in the set is the `same_host` as `name`.
     pub fn contains(&self, name: &str) -> bool {
-        let lower = name.trim().to_ascii_lowercase();
-        if self.full.contains(&lower) {
+        let trimmed = name.trim();
+        let lower: Cow<str> = if trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(trimmed.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(trimmed)
+        };
+        if self.full.contains(lower.as_ref()) {
             return true;
         }
         match lower.split_once('.') {
             Some((short, _)) => self.short_names.contains(short),
-            None => self.short_of_fqdn.contains(&lower),
+            None => self.short_of_fqdn.contains(lower.as_ref()),
         }
     }
 }

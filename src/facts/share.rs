@@ -30,8 +30,10 @@ use super::cluster::{HostSet, BUILD_LABEL};
 use super::k8s::{Container, ContainerStatus, Labels, Node, ObjectMeta, Pod, PodSpec};
 use super::k8s::{PodStatus, Service};
 use super::pod_head::PodHead;
-use std::collections::hash_map::RandomState;
-use std::collections::{HashMap, HashSet};
+// foldhash (seeded per run) instead of SipHash: the sieve hashes node names, labels and images of
+// every pod of the list.
+use foldhash::fast::RandomState;
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::hash::BuildHasher;
 
 /// How one pod is kept.

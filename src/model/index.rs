@@ -10,8 +10,9 @@
 use crate::facts::cluster::same_host;
 pub use crate::facts::cluster::HostSet;
 use crate::facts::k8s::{Event, Node, Pod, Service};
-use std::collections::hash_map::RandomState;
-use std::collections::HashMap;
+// foldhash (seeded per run) instead of SipHash: the tables hash every pod of the list.
+use foldhash::fast::RandomState;
+use foldhash::{HashMap, HashMapExt};
 use std::hash::BuildHasher;
 
 /// Pods by `(namespace, name)`, by namespace, by node and by `(namespace, label, value)`, as

@@ -181,12 +181,16 @@ impl<'a> Model<'a> {
         let model = *self;
         self.derived.signature_hits.get_or_init(|| {
             let hosts = model.windows_hosts();
-            let pods = model.pod_index();
-            let on_windows = |ns: &str, name: &str| {
-                pods.get(ns, name)
-                    .and_then(|p| p.node_name())
-                    .is_some_and(|n| hosts.contains(n))
-            };
+            let pods = model.pods_slice();
+            // Events and logs name their pod: the pods on Windows nodes, by namespace and name
+            // (a set of the Windows share, not an index of every pod, which other checks build
+            // meanwhile).
+            let windows_pods: std::collections::HashSet<(&str, &str)> = pods
+                .iter()
+                .filter(|p| p.node_name().is_some_and(|n| hosts.contains(n)))
+                .map(|p| (p.namespace(), p.name()))
+                .collect();
+            let on_windows = |ns: &str, name: &str| windows_pods.contains(&(ns, name));
             signatures::scan_cluster(
                 facts
                     .cluster
@@ -194,7 +198,7 @@ impl<'a> Model<'a> {
                     .ready()
                     .map(Vec::as_slice)
                     .unwrap_or(&[]),
-                model.pods_slice(),
+                pods,
                 &facts.cluster.logs,
                 &|n: &str| hosts.contains(n),
                 &on_windows,

@@ -19,9 +19,9 @@
 use super::request::{self, Bounds, GetError};
 use super::LiveOptions;
 use crate::sources::json_cursor::{JsonCursor, ReadError};
+use foldhash::fast::RandomState;
 use kube::Client;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
-use std::collections::hash_map::RandomState;
 use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
@@ -89,7 +89,7 @@ pub enum ItemError {
 pub fn item_key(namespace: Option<&str>, name: &str) -> u64 {
     static HASHER: OnceLock<RandomState> = OnceLock::new();
     HASHER
-        .get_or_init(RandomState::new)
+        .get_or_init(RandomState::default)
         .hash_one((namespace.unwrap_or(""), name))
 }
 
