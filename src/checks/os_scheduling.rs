@@ -27,6 +27,8 @@ struct Ctx<'a> {
     /// Node lookup by name (exact, else FQDN/short) without scanning every node per pod.
     index: crate::model::index::NodeIndex<'a>,
     windows: Vec<&'a Node>,
+    /// `windows` by address, so that a pod's node is judged without reading its labels again.
+    windows_set: foldhash::HashSet<*const Node>,
     linux: Vec<&'a Node>,
     runtimeclasses: Option<&'a [RuntimeClass]>,
     /// Warning events per pod `(namespace, name)`.
@@ -37,6 +39,11 @@ struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     fn node(&self, name: &str) -> Option<&'a Node> {
         self.index.named(name)
+    }
+
+    /// Whether `node` (one of `nodes`) runs Windows: `Node::is_windows`, read once per node.
+    fn is_windows(&self, node: &Node) -> bool {
+        self.windows_set.contains(&std::ptr::from_ref(node))
     }
 
     fn runtimeclass(&self, name: &str) -> Option<&'a RuntimeClass> {
@@ -99,6 +106,7 @@ pub fn run(ev: &mut Eval) {
     let ctx = Ctx {
         nodes,
         index: ev.model().node_index(),
+        windows_set: windows.iter().map(|n| std::ptr::from_ref(*n)).collect(),
         windows,
         linux,
         runtimeclasses,

@@ -14,7 +14,7 @@ pub(super) fn linux_pods_on_windows(ev: &mut Eval, ctx: &Ctx, pods: &[Pod]) {
         .iter()
         .filter_map(|p| {
             let node = ctx.node(p.node_name()?)?;
-            node.is_windows().then_some((p, node))
+            ctx.is_windows(node).then_some((p, node))
         })
         .collect();
     let mut daemonsets: Option<Option<&[DaemonSet]>> = None;
