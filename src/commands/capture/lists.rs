@@ -10,7 +10,7 @@ use super::output::{OutFile, Output};
 use super::sanitize;
 use super::streamed::{self, ItemNames};
 use crate::facts::inputs::{Fetch, InputSpec, CLUSTER_INPUTS};
-use crate::facts::k8s::{Node, Pod, Service};
+use crate::facts::k8s::{Labels, Node, Pod, Service};
 use crate::facts::pod_head::PodHead;
 use crate::facts::share::{PodSieve, Share};
 use crate::sources::bundle::CaptureError;
@@ -143,13 +143,12 @@ impl ListWriter {
         })
     }
 
-    /// Writes a value built here (an other pod of the Windows share).
-    fn put(&mut self, value: &Value) -> Result<(), String> {
+    /// Writes an other pod of the Windows share as the run keeps it (`sanitize::write_other_pod`).
+    fn put_other(&mut self, other: OtherPod) -> Result<(), String> {
         let mut bytes = std::mem::take(&mut self.buffer);
         bytes.clear();
-        let done = serde_json::to_writer(&mut bytes, value)
-            .map_err(|e| format!("cannot write {}: {e}", self.file.path()))
-            .and_then(|()| self.put_bytes(&bytes));
+        sanitize::write_other_pod(&mut bytes, other.pod, other.contributes, other.labels);
+        let done = self.put_bytes(&bytes);
         self.buffer = bytes;
         done
     }
@@ -189,6 +188,13 @@ impl ListWriter {
     }
 }
 
+/// A pod of the Windows share kept as an other pod, with what it is written with.
+struct OtherPod {
+    pod: Pod,
+    contributes: bool,
+    labels: Labels,
+}
+
 /// Why an item of a list of `kind` cannot be read.
 fn invalid(kind: &str, e: serde_json::Error) -> String {
     format!("a {kind} of the list is not valid: {e}")
@@ -213,7 +219,7 @@ impl ListWriter {
         }
         let start = item.offset();
         // What the role learns of the item, and the other pod to write instead of the item.
-        let (key, other): (Option<u64>, Option<Value>) = match &mut self.role {
+        let (key, other): (Option<u64>, Option<OtherPod>) = match &mut self.role {
             Role::Plain => {
                 let names = self.put_whole_at(item)?;
                 return Ok(item_key(
@@ -269,19 +275,19 @@ impl ListWriter {
                         },
                         Scope::WindowsShare,
                         Some(s),
-                    ) => Some(sanitize::other_pod_item(
+                    ) => Some(OtherPod {
                         pod,
                         contributes,
-                        s.labels_for(&selected_by),
-                    )),
+                        labels: s.labels_for(&selected_by),
+                    }),
                     _ => None,
                 };
                 (Some(key), other)
             }
         };
         let names = match other {
-            Some(value) => {
-                self.put(&value)?;
+            Some(other) => {
+                self.put_other(other)?;
                 ItemNames::default()
             }
             None => self.put_whole(item.text_since(start))?,

@@ -5,71 +5,229 @@
 
 use crate::facts::k8s::Pod;
 use crate::facts::share::other_pod;
-use serde_json::{json, Map, Value};
+use crate::redact::{is_secret_key, redact_cow, REDACTED};
+use serde_json::Value;
 
 /// Runs every string of `v` through the report redaction.
 pub fn sanitize_value(v: Value) -> Value {
     crate::redact::redact_json(v)
 }
 
-/// An other pod of the Windows share as it is written: what the run keeps of it (namespace, name,
-/// node, phase; containers' names, images and running states when it is the first to run one of
-/// its images on Linux) and `labels` (those of the Services selecting it), redacted.
-pub fn other_pod_item(pod: Pod, contributes: bool, labels: crate::facts::k8s::Labels) -> Value {
+/// Appends an other pod of the Windows share, as it is written, to `out`: what the run keeps of
+/// it (namespace, name, node, phase; containers' names, images and running states when it is the
+/// first to run one of its images on Linux) and `labels` (those of the Services selecting it),
+/// every string redacted as [`sanitize_value`] redacts it and a secret-named label's value hidden.
+/// Written straight to bytes, members in the order a `serde_json::Value` writes them (sorted), so
+/// the bytes are those of the `Value` the tests build as the reference.
+pub fn write_other_pod(
+    out: &mut Vec<u8>,
+    pod: Pod,
+    contributes: bool,
+    labels: crate::facts::k8s::Labels,
+) {
     let pod = other_pod(pod, contributes, labels);
-    let mut metadata = Map::new();
-    metadata.insert("name".into(), json!(pod.metadata.name));
-    if let Some(ns) = &pod.metadata.namespace {
-        metadata.insert("namespace".into(), json!(ns));
-    }
+    out.extend_from_slice(br#"{"apiVersion":"v1","kind":"Pod","metadata":{"#);
     if !pod.metadata.labels.is_empty() {
-        metadata.insert("labels".into(), json!(pod.metadata.labels));
+        out.extend_from_slice(br#""labels":{"#);
+        for (n, (key, value)) in pod.metadata.labels.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            write_text(out, key);
+            out.push(b':');
+            if is_secret_key(key) {
+                write_text(out, REDACTED);
+            } else {
+                write_redacted(out, value);
+            }
+        }
+        out.extend_from_slice(b"},");
     }
-    let mut spec = Map::new();
-    if let Some(node) = &pod.spec.node_name {
-        spec.insert("nodeName".into(), json!(node));
+    out.extend_from_slice(br#""name":"#);
+    write_redacted(out, &pod.metadata.name);
+    if let Some(ns) = &pod.metadata.namespace {
+        out.extend_from_slice(br#","namespace":"#);
+        write_redacted(out, ns);
     }
+    out.extend_from_slice(br#"},"spec":{"#);
+    let mut first = true;
     if !pod.spec.containers.is_empty() {
-        let containers: Vec<Value> = pod
-            .spec
-            .containers
-            .iter()
-            .map(|c| json!({"name": c.name, "image": c.image}))
-            .collect();
-        spec.insert("containers".into(), Value::Array(containers));
+        out.extend_from_slice(br#""containers":["#);
+        for (n, c) in pod.spec.containers.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(br#"{"image":"#);
+            write_redacted(out, &c.image);
+            out.extend_from_slice(br#","name":"#);
+            write_redacted(out, &c.name);
+            out.push(b'}');
+        }
+        out.push(b']');
+        first = false;
     }
-    let mut status = Map::new();
-    if let Some(phase) = &pod.status.phase {
-        status.insert("phase".into(), json!(phase));
+    if let Some(node) = &pod.spec.node_name {
+        if !first {
+            out.push(b',');
+        }
+        out.extend_from_slice(br#""nodeName":"#);
+        write_redacted(out, node);
     }
+    out.extend_from_slice(br#"},"status":{"#);
+    let mut first = true;
     if !pod.status.container_statuses.is_empty() {
-        let statuses: Vec<Value> = pod
-            .status
-            .container_statuses
-            .iter()
-            .map(|s| {
-                let state = if s.state.running.is_some() {
-                    json!({"running": {}})
-                } else {
-                    json!({})
-                };
-                json!({"name": s.name, "state": state})
-            })
-            .collect();
-        status.insert("containerStatuses".into(), Value::Array(statuses));
+        out.extend_from_slice(br#""containerStatuses":["#);
+        for (n, status) in pod.status.container_statuses.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(br#"{"name":"#);
+            write_redacted(out, &status.name);
+            if status.state.running.is_some() {
+                out.extend_from_slice(br#","state":{"running":{}}}"#);
+            } else {
+                out.extend_from_slice(br#","state":{}}"#);
+            }
+        }
+        out.push(b']');
+        first = false;
     }
-    sanitize_value(json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": metadata,
-        "spec": spec,
-        "status": status,
-    }))
+    if let Some(phase) = &pod.status.phase {
+        if !first {
+            out.push(b',');
+        }
+        out.extend_from_slice(br#""phase":"#);
+        write_redacted(out, phase);
+    }
+    out.extend_from_slice(b"}}");
+}
+
+/// Writes `text` redacted, as a JSON string.
+fn write_redacted(out: &mut Vec<u8>, text: &str) {
+    write_text(out, &redact_cow(text));
+}
+
+/// Writes `text` as a JSON string, escaped as serde_json escapes it.
+fn write_text(out: &mut Vec<u8>, text: &str) {
+    // Writing into a Vec cannot fail, and a &str always serializes.
+    let _ = serde_json::to_writer(out, text);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Map};
+
+    /// The other pod as a `Value`, redacted by `sanitize_value`: how capture built it before
+    /// [`write_other_pod`], kept as the reference the writer is held to.
+    fn other_pod_item(pod: Pod, contributes: bool, labels: crate::facts::k8s::Labels) -> Value {
+        let pod = other_pod(pod, contributes, labels);
+        let mut metadata = Map::new();
+        metadata.insert("name".into(), json!(pod.metadata.name));
+        if let Some(ns) = &pod.metadata.namespace {
+            metadata.insert("namespace".into(), json!(ns));
+        }
+        if !pod.metadata.labels.is_empty() {
+            metadata.insert("labels".into(), json!(pod.metadata.labels));
+        }
+        let mut spec = Map::new();
+        if let Some(node) = &pod.spec.node_name {
+            spec.insert("nodeName".into(), json!(node));
+        }
+        if !pod.spec.containers.is_empty() {
+            let containers: Vec<Value> = pod
+                .spec
+                .containers
+                .iter()
+                .map(|c| json!({"name": c.name, "image": c.image}))
+                .collect();
+            spec.insert("containers".into(), Value::Array(containers));
+        }
+        let mut status = Map::new();
+        if let Some(phase) = &pod.status.phase {
+            status.insert("phase".into(), json!(phase));
+        }
+        if !pod.status.container_statuses.is_empty() {
+            let statuses: Vec<Value> = pod
+                .status
+                .container_statuses
+                .iter()
+                .map(|s| {
+                    let state = if s.state.running.is_some() {
+                        json!({"running": {}})
+                    } else {
+                        json!({})
+                    };
+                    json!({"name": s.name, "state": state})
+                })
+                .collect();
+            status.insert("containerStatuses".into(), Value::Array(statuses));
+        }
+        sanitize_value(json!({
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": metadata,
+            "spec": spec,
+            "status": status,
+        }))
+    }
+
+    /// What [`write_other_pod`] writes.
+    fn write(pod: Pod, contributes: bool, labels: crate::facts::k8s::Labels) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_other_pod(&mut out, pod, contributes, labels);
+        out
+    }
+
+    #[test]
+    fn the_writer_writes_the_bytes_of_the_reference() {
+        let secret = "Authorization: Bearer abcdefghijklmnop123";
+        let pods = [
+            json!({"metadata": {"name": "web-1", "namespace": "shop"},
+                   "spec": {"nodeName": "lin-1", "containers": [{"name": "c", "image": "nginx"}]},
+                   "status": {"phase": "Running",
+                              "containerStatuses": [{"name": "c", "state": {"running": {"startedAt": "t"}}}]}}),
+            json!({"metadata": {"name": "job-\u{e9}\"q\"", "labels": {"a": "b"}},
+                   "spec": {"containers": [{"name": "x", "image": "img:1"}, {"name": "y", "image": secret}]},
+                   "status": {"containerStatuses": [{"name": "x", "state": {"waiting": {}}}, {"name": "y", "state": {"running": {}}}]}}),
+            json!({"metadata": {"name": "bare"}, "spec": {}, "status": {}}),
+            json!({"metadata": {"name": "p", "namespace": secret}, "spec": {"nodeName": "n"}, "status": {"phase": secret}}),
+        ];
+        let label_sets: [&[(&str, &str)]; 4] = [
+            &[],
+            &[("app", "web"), ("tier", "front")],
+            &[
+                ("password", "hunter2"),
+                ("api-token", "x"),
+                ("note", secret),
+            ],
+            &[("zz", "1"), ("aa", "2"), ("\u{1F600}", "e\"scaped")],
+        ];
+        let mut compared = 0;
+        for pod in &pods {
+            let pod: Pod = serde_json::from_value(pod.clone()).expect("pod");
+            for labels in label_sets {
+                for contributes in [false, true] {
+                    let labels: crate::facts::k8s::Labels = labels
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect();
+                    let bytes = write(pod.clone(), contributes, labels.clone());
+                    let reference =
+                        serde_json::to_vec(&other_pod_item(pod.clone(), contributes, labels))
+                            .expect("reference");
+                    assert_eq!(
+                        String::from_utf8_lossy(&bytes),
+                        String::from_utf8_lossy(&reference)
+                    );
+                    assert!(!String::from_utf8_lossy(&bytes).contains("abcdefghijklmnop123"));
+                    assert!(!String::from_utf8_lossy(&bytes).contains("hunter2"));
+                    compared += 1;
+                }
+            }
+        }
+        assert_eq!(compared, 32);
+    }
 
     #[test]
     fn redaction_reaches_values_built_here() {
@@ -89,7 +247,8 @@ mod tests {
         let labels = [("app".to_string(), "web".to_string())]
             .into_iter()
             .collect();
-        let written = other_pod_item(pod.clone(), true, labels);
+        let written: Value =
+            serde_json::from_slice(&write(pod.clone(), true, labels)).expect("valid JSON");
         assert_eq!(written["metadata"]["labels"], json!({"app": "web"}));
         assert_eq!(
             written["spec"]["containers"],
@@ -100,7 +259,8 @@ mod tests {
             json!({"running": {}})
         );
         assert!(written["status"].get("podIP").is_none());
-        let bare = other_pod_item(pod, false, Default::default());
+        let bare: Value =
+            serde_json::from_slice(&write(pod, false, Default::default())).expect("valid JSON");
         assert_eq!(
             bare,
             json!({"apiVersion": "v1", "kind": "Pod",
