@@ -9,7 +9,7 @@
 //! text gives after each value. The cursor walks only the structure between values (`{`, `:`, `,`,
 //! `[`, whitespace); every value is parsed, and fully checked, by serde_json.
 
-use serde::de::{DeserializeSeed, IgnoredAny};
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 use std::fmt;
 
@@ -92,11 +92,6 @@ impl<'a> JsonCursor<'a> {
     /// Parses the value at the cursor as a `T`.
     pub fn value<T: Deserialize<'a>>(&mut self) -> serde_json::Result<T> {
         self.read_with(|de| T::deserialize(de))
-    }
-
-    /// Parses the value at the cursor with `seed`.
-    pub fn value_seed<S: DeserializeSeed<'a>>(&mut self, seed: S) -> serde_json::Result<S::Value> {
-        self.read_with(|de| seed.deserialize(de))
     }
 
     /// Parses the value at the cursor as a `T` and gives its text too.

@@ -219,7 +219,7 @@ impl ListWriter {
         }
         let start = item.offset();
         // What the role learns of the item, and the other pod to write instead of the item.
-        let (key, other): (Option<u64>, Option<OtherPod>) = match &mut self.role {
+        let (key, other): (u64, Option<OtherPod>) = match &mut self.role {
             Role::Plain => {
                 let names = self.put_whole_at(item)?;
                 return Ok(item_key(
@@ -231,13 +231,13 @@ impl ListWriter {
                 let node: Node = item.value().map_err(|e| invalid(kind, e))?;
                 let key = item_key(None, node.name());
                 nodes.push(node);
-                (Some(key), None)
+                (key, None)
             }
             Role::Services(services) => {
                 let service: Service = item.value().map_err(|e| invalid(kind, e))?;
                 let key = item_key(service.metadata.namespace.as_deref(), service.name());
                 services.push(service);
-                (Some(key), None)
+                (key, None)
             }
             Role::Pods(pods) => {
                 let PodsRole {
@@ -282,22 +282,16 @@ impl ListWriter {
                     }),
                     _ => None,
                 };
-                (Some(key), other)
+                (key, other)
             }
         };
-        let names = match other {
-            Some(other) => {
-                self.put_other(other)?;
-                ItemNames::default()
+        match other {
+            Some(other) => self.put_other(other)?,
+            None => {
+                self.put_whole(item.text_since(start))?;
             }
-            None => self.put_whole(item.text_since(start))?,
-        };
-        Ok(key.unwrap_or_else(|| {
-            item_key(
-                names.namespace.as_deref(),
-                names.name.as_deref().unwrap_or(""),
-            )
-        }))
+        }
+        Ok(key)
     }
 
     /// A pod of a full capture: written whole, with no head to judge; a pod on a Windows node (as

@@ -13,8 +13,10 @@
 //!   [`max_items`] items, when a continue token repeats, when an object comes twice (a list that
 //!   cycles), or when its deadline (`LiveOptions::list_timeout`) passes. Nothing is sized from
 //!   server-provided numbers (`remainingItemCount` is never read).
-//! - **Streamed into a sink.** Items are parsed one by one and handed to a [`ListSink`] (the fact
-//!   list, the pod sieve, capture's file writer), never collected as raw JSON.
+//! - **Streamed into a sink.** The page's top level is walked with a cursor
+//!   (`sources::json_cursor`), and each item is read by the [`ListSink`] (the fact list, the pod
+//!   sieve, capture's file writer) where the cursor stands, in one pass: never collected as raw
+//!   JSON, never split first and parsed again.
 
 use super::request::{self, Bounds, GetError};
 use super::LiveOptions;
