@@ -6,6 +6,8 @@
 use crate::facts::k8s::Pod;
 use crate::facts::share::other_pod;
 use crate::redact::{is_secret_key, redact_cow, REDACTED};
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
 use serde_json::Value;
 
 /// Runs every string of `v` through the report redaction.
@@ -17,8 +19,8 @@ pub fn sanitize_value(v: Value) -> Value {
 /// it (namespace, name, node, phase; containers' names, images and running states when it is the
 /// first to run one of its images on Linux) and `labels` (those of the Services selecting it),
 /// every string redacted as [`sanitize_value`] redacts it and a secret-named label's value hidden.
-/// Written straight to bytes, members in the order a `serde_json::Value` writes them (sorted), so
-/// the bytes are those of the `Value` the tests build as the reference.
+/// Serialized from borrowed types whose fields are declared in sorted order, so the bytes are
+/// those of the `serde_json::Value` the tests build as the reference, without building it.
 pub fn write_other_pod(
     out: &mut Vec<u8>,
     pod: Pod,
@@ -26,91 +28,136 @@ pub fn write_other_pod(
     labels: crate::facts::k8s::Labels,
 ) {
     let pod = other_pod(pod, contributes, labels);
-    out.extend_from_slice(br#"{"apiVersion":"v1","kind":"Pod","metadata":{"#);
-    if !pod.metadata.labels.is_empty() {
-        out.extend_from_slice(br#""labels":{"#);
-        for (n, (key, value)) in pod.metadata.labels.iter().enumerate() {
-            if n > 0 {
-                out.push(b',');
-            }
-            write_text(out, key);
-            out.push(b':');
+    let written = OtherPodOut {
+        api_version: "v1",
+        kind: "Pod",
+        metadata: MetaOut {
+            labels: LabelsOut(&pod.metadata.labels),
+            name: Redacted(&pod.metadata.name),
+            namespace: pod.metadata.namespace.as_deref().map(Redacted),
+        },
+        spec: SpecOut {
+            containers: pod
+                .spec
+                .containers
+                .iter()
+                .map(|c| ContainerOut {
+                    image: Redacted(&c.image),
+                    name: Redacted(&c.name),
+                })
+                .collect(),
+            node_name: pod.spec.node_name.as_deref().map(Redacted),
+        },
+        status: StatusOut {
+            container_statuses: pod
+                .status
+                .container_statuses
+                .iter()
+                .map(|s| StatusEntryOut {
+                    name: Redacted(&s.name),
+                    state: StateOut {
+                        running: s.state.running.as_ref().map(|_| Empty {}),
+                    },
+                })
+                .collect(),
+            phase: pod.status.phase.as_deref().map(Redacted),
+        },
+    };
+    // Writing into a Vec cannot fail, and these types always serialize.
+    let _ = serde_json::to_writer(out, &written);
+}
+
+// What `write_other_pod` writes; fields in sorted order (see there).
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OtherPodOut<'a> {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: MetaOut<'a>,
+    spec: SpecOut<'a>,
+    status: StatusOut<'a>,
+}
+
+#[derive(Serialize)]
+struct MetaOut<'a> {
+    #[serde(skip_serializing_if = "LabelsOut::is_empty")]
+    labels: LabelsOut<'a>,
+    name: Redacted<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace: Option<Redacted<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SpecOut<'a> {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    containers: Vec<ContainerOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node_name: Option<Redacted<'a>>,
+}
+
+#[derive(Serialize)]
+struct ContainerOut<'a> {
+    image: Redacted<'a>,
+    name: Redacted<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusOut<'a> {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    container_statuses: Vec<StatusEntryOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phase: Option<Redacted<'a>>,
+}
+
+#[derive(Serialize)]
+struct StatusEntryOut<'a> {
+    name: Redacted<'a>,
+    state: StateOut,
+}
+
+#[derive(Serialize)]
+struct StateOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    running: Option<Empty>,
+}
+
+/// `{}`.
+#[derive(Serialize)]
+struct Empty {}
+
+/// A string written redacted (`redact::redact_cow`).
+struct Redacted<'a>(&'a str);
+
+impl Serialize for Redacted<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&redact_cow(self.0))
+    }
+}
+
+/// Labels as `redact_json` leaves them: a secret-named key's value hidden, the others redacted.
+struct LabelsOut<'a>(&'a crate::facts::k8s::Labels);
+
+impl LabelsOut<'_> {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for LabelsOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (key, value) in self.0.iter() {
             if is_secret_key(key) {
-                write_text(out, REDACTED);
+                map.serialize_entry(key, REDACTED)?;
             } else {
-                write_redacted(out, value);
+                map.serialize_entry(key, &Redacted(value))?;
             }
         }
-        out.extend_from_slice(b"},");
+        map.end()
     }
-    out.extend_from_slice(br#""name":"#);
-    write_redacted(out, &pod.metadata.name);
-    if let Some(ns) = &pod.metadata.namespace {
-        out.extend_from_slice(br#","namespace":"#);
-        write_redacted(out, ns);
-    }
-    out.extend_from_slice(br#"},"spec":{"#);
-    let mut first = true;
-    if !pod.spec.containers.is_empty() {
-        out.extend_from_slice(br#""containers":["#);
-        for (n, c) in pod.spec.containers.iter().enumerate() {
-            if n > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(br#"{"image":"#);
-            write_redacted(out, &c.image);
-            out.extend_from_slice(br#","name":"#);
-            write_redacted(out, &c.name);
-            out.push(b'}');
-        }
-        out.push(b']');
-        first = false;
-    }
-    if let Some(node) = &pod.spec.node_name {
-        if !first {
-            out.push(b',');
-        }
-        out.extend_from_slice(br#""nodeName":"#);
-        write_redacted(out, node);
-    }
-    out.extend_from_slice(br#"},"status":{"#);
-    let mut first = true;
-    if !pod.status.container_statuses.is_empty() {
-        out.extend_from_slice(br#""containerStatuses":["#);
-        for (n, status) in pod.status.container_statuses.iter().enumerate() {
-            if n > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(br#"{"name":"#);
-            write_redacted(out, &status.name);
-            if status.state.running.is_some() {
-                out.extend_from_slice(br#","state":{"running":{}}}"#);
-            } else {
-                out.extend_from_slice(br#","state":{}}"#);
-            }
-        }
-        out.push(b']');
-        first = false;
-    }
-    if let Some(phase) = &pod.status.phase {
-        if !first {
-            out.push(b',');
-        }
-        out.extend_from_slice(br#""phase":"#);
-        write_redacted(out, phase);
-    }
-    out.extend_from_slice(b"}}");
-}
-
-/// Writes `text` redacted, as a JSON string.
-fn write_redacted(out: &mut Vec<u8>, text: &str) {
-    write_text(out, &redact_cow(text));
-}
-
-/// Writes `text` as a JSON string, escaped as serde_json escapes it.
-fn write_text(out: &mut Vec<u8>, text: &str) {
-    // Writing into a Vec cannot fail, and a &str always serializes.
-    let _ = serde_json::to_writer(out, text);
 }
 
 #[cfg(test)]
