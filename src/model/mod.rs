@@ -181,16 +181,19 @@ impl<'a> Model<'a> {
         let model = *self;
         self.derived.signature_hits.get_or_init(|| {
             let hosts = model.windows_hosts();
-            let pods = model.pods_slice();
-            // Events and logs name their pod: the pods on Windows nodes, by namespace and name
-            // (a set of the Windows share, not an index of every pod, which other checks build
-            // meanwhile).
-            let windows_pods: std::collections::HashSet<(&str, &str)> = pods
+            // The pods on Windows nodes, found in one pass; events and logs name their pod, which
+            // is looked for among them by namespace and name (a set of the Windows share, not an
+            // index of every pod, which other checks build meanwhile).
+            let windows_pods: Vec<&Pod> = model
+                .pods_slice()
                 .iter()
                 .filter(|p| p.node_name().is_some_and(|n| hosts.contains(n)))
+                .collect();
+            let by_name: std::collections::HashSet<(&str, &str)> = windows_pods
+                .iter()
                 .map(|p| (p.namespace(), p.name()))
                 .collect();
-            let on_windows = |ns: &str, name: &str| windows_pods.contains(&(ns, name));
+            let on_windows = |ns: &str, name: &str| by_name.contains(&(ns, name));
             signatures::scan_cluster(
                 facts
                     .cluster
@@ -198,7 +201,7 @@ impl<'a> Model<'a> {
                     .ready()
                     .map(Vec::as_slice)
                     .unwrap_or(&[]),
-                pods,
+                &windows_pods,
                 &facts.cluster.logs,
                 &|n: &str| hosts.contains(n),
                 &on_windows,

@@ -125,12 +125,12 @@ pub fn scan_node(logs: &[NodeLog], eventlogs: &[EventLogTail]) -> Vec<Hit> {
 
 /// The hits in the cluster's text sources about Windows nodes: events whose object is a Windows
 /// Node or a pod on one, pod logs and container state messages of pods on Windows nodes.
-/// `windows_node(name)` says whether a node runs Windows (a pod's state messages count when its
-/// own `nodeName` does); `pod_on_windows(namespace, name)` whether the pod an event or log names
-/// runs on a Windows node.
+/// `windows_pods` are the pods whose own `nodeName` is a Windows node; `windows_node(name)` says
+/// whether a node runs Windows; `pod_on_windows(namespace, name)` whether the pod an event or log
+/// names runs on a Windows node.
 pub fn scan_cluster(
     events: &[Event],
-    pods: &[Pod],
+    windows_pods: &[&Pod],
     logs: &[PodLog],
     windows_node: &dyn Fn(&str) -> bool,
     pod_on_windows: &dyn Fn(&str, &str) -> bool,
@@ -162,12 +162,9 @@ pub fn scan_cluster(
             &message,
         );
     }
-    for pod in pods {
+    for pod in windows_pods {
         let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
         let name = pod.metadata.name.as_str();
-        if !pod.node_name().is_some_and(windows_node) {
-            continue;
-        }
         let subject = Some(Subject::namespaced("Pod", ns, name));
         for cs in pod
             .status
