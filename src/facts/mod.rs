@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod collection;
 pub mod details;
 pub mod inputs;
+pub mod json_scan;
 pub mod k8s;
 pub mod network;
 pub mod node;

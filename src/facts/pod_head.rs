@@ -9,16 +9,63 @@
 //! containers run. [`PodHead::into_pod`] gives a [`Pod`] holding exactly those, on which the sieve
 //! judges as on the whole pod (it reads nothing else); only pods kept whole are then parsed whole.
 //! The head uses the same field deserializers as [`Pod`], so a field the head reads is accepted or
-//! refused exactly as the whole parse would; fields outside the head are not read at all for
-//! other pods.
+//! refused exactly as the whole parse would. [`PodHead::read_at`] first copies those fields out of
+//! the pod with the structural scanner (`facts::json_scan`), which skips the rest several times
+//! faster than serde_json can; fields outside the head are checked for structure only, and not
+//! read at all for other pods. [`HEAD_FIELDS`] names what is copied and must follow the structs.
 
 use super::details::Details;
+use super::json_scan::{self, Keep};
 use super::k8s::{
     allowed_annotations, null_as_default, object_name, optional_object_name, presence, vec_or_null,
     Affinity, Container, ContainerStatus, Labels, MetaDetails, ObjectMeta, Pod, PodOs,
     PodSecurityContext, PodSpec, PodSpecDetails, PodStatus, SecurityContext, WindowsOptions,
 };
+use serde::de::IgnoredAny;
 use serde::Deserialize;
+
+/// The members of a pod that [`PodHead`] reads: kept in step with the structs below.
+pub const HEAD_FIELDS: Keep = Keep::Members(&[
+    (
+        "metadata",
+        Keep::Members(&[
+            ("name", Keep::Whole),
+            ("namespace", Keep::Whole),
+            ("labels", Keep::Whole),
+            ("annotations", Keep::Whole),
+        ]),
+    ),
+    (
+        "spec",
+        Keep::Members(&[
+            ("nodeName", Keep::Whole),
+            ("nodeSelector", Keep::Whole),
+            ("affinity", Keep::Whole),
+            ("os", Keep::Whole),
+            ("runtimeClassName", Keep::Whole),
+            ("securityContext", WINDOWS_OPTIONS),
+            ("containers", Keep::Each(&CONTAINER_FIELDS)),
+            ("initContainers", Keep::Each(&CONTAINER_FIELDS)),
+        ]),
+    ),
+    (
+        "status",
+        Keep::Members(&[
+            ("phase", Keep::Whole),
+            ("containerStatuses", Keep::Each(&CONTAINER_STATUS_FIELDS)),
+        ]),
+    ),
+]);
+const WINDOWS_OPTIONS: Keep = Keep::Members(&[("windowsOptions", Keep::Whole)]);
+const CONTAINER_FIELDS: Keep = Keep::Members(&[
+    ("name", Keep::Whole),
+    ("image", Keep::Whole),
+    ("securityContext", WINDOWS_OPTIONS),
+]);
+const CONTAINER_STATUS_FIELDS: Keep = Keep::Members(&[
+    ("name", Keep::Whole),
+    ("state", Keep::Members(&[("running", Keep::Whole)])),
+]);
 
 /// What the sieve reads of a pod; see the module documentation.
 #[derive(Debug, Default, Deserialize)]
@@ -117,7 +164,30 @@ impl HeadContainer {
 impl PodHead {
     /// Parses the head of the pod whose JSON text is `json`.
     pub fn parse(json: &str) -> serde_json::Result<PodHead> {
-        serde_json::from_str(json)
+        let start = json_scan::skip_whitespace(json.as_bytes(), 0);
+        let (head, end) = Self::read_at(json, start)?;
+        if json_scan::skip_whitespace(json.as_bytes(), end) != json.len() {
+            // serde_json's own words for what follows the pod.
+            return serde_json::from_str(json);
+        }
+        Ok(head)
+    }
+
+    /// Reads the head of the pod whose JSON starts at byte `start` of `text`, and gives it with
+    /// the offset just past the pod. The head's fields are copied out and parsed; when that fails,
+    /// the pod is parsed as it is, so that the error is serde_json's and names the right place.
+    pub fn read_at(text: &str, start: usize) -> serde_json::Result<(PodHead, usize)> {
+        let mut fields = String::with_capacity(1024);
+        let copied = json_scan::prune(text, start, &HEAD_FIELDS, &mut fields).ok();
+        if let Some(end) = copied {
+            if let Ok(head) = serde_json::from_str::<PodHead>(&fields) {
+                return Ok((head, end));
+            }
+        }
+        let mut de = serde_json::Deserializer::from_str(text.get(start..).unwrap_or_default());
+        let head = PodHead::deserialize(&mut de)?;
+        let end = start + de.into_iter::<IgnoredAny>().byte_offset();
+        Ok((head, end))
     }
 
     /// A pod holding the head's fields and nothing else.
@@ -173,5 +243,87 @@ impl PodHead {
                 details: Details::default(),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    /// Every pod of the repository's bundles and of the demo, as JSON text.
+    fn fixture_pods() -> Vec<String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(root.join("tests/bundles"))
+            .expect("tests/bundles")
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("cluster/pods.json"))
+            .filter(|p| p.is_file())
+            .collect();
+        files.push(root.join("assets/demo/cluster/pods.json"));
+        let mut pods = Vec::new();
+        for file in files.iter().filter(|p| p.is_file()) {
+            let text = std::fs::read_to_string(file).expect("readable fixture");
+            let list: Value = serde_json::from_str(&text).expect("fixture JSON");
+            for item in list["items"].as_array().cloned().unwrap_or_default() {
+                pods.push(serde_json::to_string_pretty(&item).expect("serializes"));
+            }
+        }
+        assert!(pods.len() > 50, "only {} fixture pods", pods.len());
+        pods
+    }
+
+    /// The head as serde_json reads it from the whole pod, the reference for the copied fields.
+    fn whole_parse(json: &str) -> String {
+        format!("{:?}", serde_json::from_str::<PodHead>(json))
+    }
+
+    #[test]
+    fn the_copied_fields_read_as_the_whole_pod() {
+        for pod in fixture_pods() {
+            assert_eq!(
+                format!("{:?}", PodHead::parse(&pod)),
+                whole_parse(&pod),
+                "{pod}"
+            );
+        }
+    }
+
+    #[test]
+    fn read_at_gives_the_end_of_the_pod() {
+        let pod = r#"{"metadata":{"name":"a","namespace":"n"},"spec":{"nodeName":"w1"}}"#;
+        let text = format!("[{pod}  ,{pod}]");
+        let (head, end) = PodHead::read_at(&text, 1).expect("reads");
+        assert_eq!(&text[1..end], pod);
+        assert_eq!(head.into_pod().spec.node_name.as_deref(), Some("w1"));
+    }
+
+    #[test]
+    fn errors_are_serde_json_s_for_the_whole_pod() {
+        let cases = [
+            r#"{"metadata":{"name":7}}"#,
+            r#"{"metadata":null}"#,
+            r#"{"spec":{"containers":{"name":"c"}}}"#,
+            r#"{"metadata":{"name":"a","name":"b"}}"#,
+            r#"{"metadata":{"name":"a"}"#,
+            r#"{"metadata":{"name":"a"}} trailing"#,
+            r#"{"metadata":{"name":"a"}, "x": [1}"#,
+        ];
+        for text in cases {
+            let error = PodHead::parse(text).expect_err(text).to_string();
+            let reference = serde_json::from_str::<PodHead>(text)
+                .expect_err(text)
+                .to_string();
+            assert_eq!(error, reference, "{text}");
+        }
+    }
+
+    #[test]
+    fn what_is_dropped_is_checked_for_structure_only() {
+        // serde_json refuses the bad literal; the scanner, which never reads it, does not.
+        let text = r#"{"metadata":{"name":"a"},"status":{"conditions":[{"ok":tru}]}}"#;
+        assert!(serde_json::from_str::<PodHead>(text).is_err());
+        let head = PodHead::parse(text).expect("the head is sound");
+        assert_eq!(head.into_pod().metadata.name, "a");
     }
 }

@@ -7,7 +7,8 @@
 //! whole, and for capture's writer). serde_json tells the position through
 //! `Deserializer::into_iter(..).byte_offset()`, which a fresh deserializer over the rest of the
 //! text gives after each value. The cursor walks only the structure between values (`{`, `:`, `,`,
-//! `[`, whitespace); every value is parsed, and fully checked, by serde_json.
+//! `[`, whitespace); every value is parsed by serde_json, except that a reader given the text at
+//! the cursor ([`JsonCursor::read_at`], as `PodHead::read_at`) may scan it its own way.
 
 use serde::de::IgnoredAny;
 use serde::Deserialize;
@@ -98,6 +99,20 @@ impl<'a> JsonCursor<'a> {
     pub fn value_and_text<T: Deserialize<'a>>(&mut self) -> serde_json::Result<(T, &'a str)> {
         let start = self.pos;
         let value = self.value::<T>()?;
+        Ok((value, self.text.get(start..self.pos).unwrap_or("")))
+    }
+
+    /// Reads the value at the cursor with `read`, which gets the whole text and the value's offset
+    /// and gives what it read with the offset just past the value (as `PodHead::read_at` does);
+    /// the cursor then stands there. Gives the value's text too.
+    pub fn read_at<V, E>(
+        &mut self,
+        read: impl FnOnce(&'a str, usize) -> Result<(V, usize), E>,
+    ) -> Result<(V, &'a str), E> {
+        self.peek();
+        let start = self.pos;
+        let (value, end) = read(self.text, start)?;
+        self.pos = end.max(start);
         Ok((value, self.text.get(start..self.pos).unwrap_or("")))
     }
 

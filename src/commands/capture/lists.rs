@@ -249,8 +249,9 @@ impl ListWriter {
                 // The head decides (`facts::pod_head`); only a pod on a Windows node is parsed
                 // whole here, for its system pod role.
                 let pod = item
-                    .value::<PodHead>()
+                    .read_at(PodHead::read_at)
                     .map_err(|e| invalid(kind, e))?
+                    .0
                     .into_pod();
                 let key = item_key(pod.metadata.namespace.as_deref(), pod.name());
                 if let Some(target) = log_target(&pod, windows) {

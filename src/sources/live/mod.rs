@@ -247,7 +247,7 @@ impl ListSink for PodSink {
     fn take_next(&mut self, item: &mut JsonCursor<'_>) -> Result<u64, ItemError> {
         let pod = match &mut self.sieve {
             Some(sieve) => item
-                .value_and_text::<PodHead>()
+                .read_at(PodHead::read_at)
                 .and_then(|(head, json)| sieve.sift_head(head, json)),
             None => item.value::<Pod>(),
         }
