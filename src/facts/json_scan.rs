@@ -507,6 +507,120 @@ mod tests {
         }
     }
 
+    /// A small deterministic generator (64-bit LCG) for the random documents below.
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 33) % n.max(1)
+        }
+    }
+
+    /// A random value nested up to `depth`, with strings full of what the scanner looks for.
+    fn random_value(rng: &mut Lcg, depth: u32) -> Value {
+        const PIECES: [&str; 12] = [
+            "a",
+            "\"",
+            "\\",
+            "{",
+            "}",
+            "[",
+            "]",
+            "C:\\var\\",
+            "é",
+            "😀",
+            "name",
+            " ",
+        ];
+        let leaf = depth == 0 || rng.below(3) == 0;
+        match (leaf, rng.below(4)) {
+            (true, 0) => Value::from(rng.below(1_000_000) as i64 - 500_000),
+            (true, 1) => Value::Bool(rng.below(2) == 0),
+            (true, 2) => Value::Null,
+            (true, _) => Value::String(
+                (0..rng.below(90))
+                    .map(|_| PIECES[rng.below(PIECES.len() as u64) as usize])
+                    .collect(),
+            ),
+            (false, 0 | 1) => Value::Array(
+                (0..rng.below(6))
+                    .map(|_| random_value(rng, depth - 1))
+                    .collect(),
+            ),
+            (false, _) => Value::Object(
+                (0..rng.below(6))
+                    .map(|i| {
+                        let key = ["name", "image", "x\"y", "{k}", "spec"][(i % 5) as usize];
+                        (format!("{key}{i}"), random_value(rng, depth - 1))
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    #[test]
+    fn random_documents_end_where_serde_json_says() {
+        let mut rng = Lcg(7);
+        for round in 0..2000 {
+            let value = random_value(&mut rng, 6);
+            for text in [
+                value.to_string(),
+                serde_json::to_string_pretty(&value).expect("serializes"),
+            ] {
+                let text = format!("{text} ,");
+                assert_eq!(end(&text), Ok(serde_end(&text)), "round {round}: {text}");
+            }
+        }
+    }
+
+    const RANDOM_PLAN: Keep = Keep::Members(&[
+        ("name0", Keep::Whole),
+        (
+            "spec4",
+            Keep::Members(&[("image1", Keep::Whole), ("x\"y2", Keep::Whole)]),
+        ),
+        (
+            "{k}3",
+            Keep::Each(&Keep::Members(&[("name0", Keep::Whole)])),
+        ),
+    ]);
+
+    /// What [`RANDOM_PLAN`] keeps of `value`, built on serde_json's values: the reference.
+    fn planned(value: &Value, keep: &Keep) -> Value {
+        match (keep, value) {
+            (Keep::Members(members), Value::Object(map)) => Value::Object(
+                map.iter()
+                    .filter_map(|(k, v)| {
+                        let (_, plan) = members.iter().find(|(name, _)| name == k)?;
+                        Some((k.clone(), planned(v, plan)))
+                    })
+                    .collect(),
+            ),
+            (Keep::Each(element), Value::Array(items)) => {
+                Value::Array(items.iter().map(|v| planned(v, element)).collect())
+            }
+            _ => value.clone(),
+        }
+    }
+
+    #[test]
+    fn random_documents_prune_as_the_reference() {
+        let mut rng = Lcg(11);
+        for round in 0..2000 {
+            let value = random_value(&mut rng, 6);
+            let text = serde_json::to_string_pretty(&value).expect("serializes");
+            let mut out = String::new();
+            let end = prune(&text, 0, &RANDOM_PLAN, &mut out).expect("prunes");
+            assert_eq!(end, text.len(), "round {round}");
+            let kept: Value = serde_json::from_str(&out).expect("the copy is JSON");
+            assert_eq!(kept, planned(&value, &RANDOM_PLAN), "round {round}: {text}");
+        }
+    }
+
     const CONTAINER: Keep = Keep::Members(&[("name", Keep::Whole), ("image", Keep::Whole)]);
     const PLAN: Keep = Keep::Members(&[
         (
