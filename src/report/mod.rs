@@ -64,6 +64,20 @@ impl ReportFormat {
             ReportFormat::Sarif => sarif::render(report),
         }
     }
+    /// Writes the report in this format to `out`. JSON is serialized straight into it (a big
+    /// cluster's report is megabytes, which need not be held as one string first); the other
+    /// formats are rendered, then written.
+    pub fn write_with(
+        self,
+        report: &Report,
+        options: &RenderOptions,
+        out: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
+        match self {
+            ReportFormat::Json => json::write(report, out),
+            other => out.write_all(other.render_with(report, options).as_bytes()),
+        }
+    }
     pub fn extension(self) -> &'static str {
         match self {
             ReportFormat::Json => "json",
