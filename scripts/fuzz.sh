@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing of the bundle reader and every node file parser (fuzz/, cargo fuzz +
+# Coverage-guided fuzzing of the bundle reader, the pod head reader and every node file parser (fuzz/, cargo fuzz +
 # libFuzzer), each target for a bounded time, seeded with the project's own fixtures.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]      (default 60 s, every target)
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 
 seconds="${1:-60}"
 shift || true
-all=(bundle_reader subnet_env source_vip cni_conf containerd_config kubelet_config kubeadm_flags_env net_conf node_records)
+all=(bundle_reader pod_head subnet_env source_vip cni_conf containerd_config kubelet_config kubeadm_flags_env net_conf node_records)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 
@@ -46,6 +46,8 @@ seed containerd_config $(files config.toml)
 seed kubelet_config $(files kubelet/config.yaml)
 seed kubeadm_flags_env $(files kubeadm-flags.env)
 seed net_conf $(files net-conf.json)
+# Pod lists as they are: a list is an object like a pod, and the fuzzer finds the items in it.
+seed pod_head $(files pods.json)
 mkdir -p fuzz/corpus/node_records
 for f in $(files hns-networks.json) $(files services.json) $(files processes.json) $(files net-adapters.json) $(files ip-addresses.json) $(files env.json); do
   case "$f" in

@@ -165,12 +165,13 @@ impl PodHead {
     /// Parses the head of the pod whose JSON text is `json`.
     pub fn parse(json: &str) -> serde_json::Result<PodHead> {
         let start = json_scan::skip_whitespace(json.as_bytes(), 0);
-        let (head, end) = Self::read_at(json, start)?;
-        if json_scan::skip_whitespace(json.as_bytes(), end) != json.len() {
-            // serde_json's own words for what follows the pod.
-            return serde_json::from_str(json);
+        match Self::read_at(json, start) {
+            Ok((head, end)) if json_scan::skip_whitespace(json.as_bytes(), end) == json.len() => {
+                Ok(head)
+            }
+            // serde_json's own words, with lines and columns counted from the start of `json`.
+            _ => serde_json::from_str(json),
         }
-        Ok(head)
     }
 
     /// Reads the head of the pod whose JSON starts at byte `start` of `text`, and gives it with
@@ -308,6 +309,8 @@ mod tests {
             r#"{"metadata":{"name":"a"}"#,
             r#"{"metadata":{"name":"a"}} trailing"#,
             r#"{"metadata":{"name":"a"}, "x": [1}"#,
+            // Found by fuzz/fuzz_targets/pod_head.rs: positions count from the start of the text.
+            "\n \" {apiVersion\"",
         ];
         for text in cases {
             let error = PodHead::parse(text).expect_err(text).to_string();
