@@ -11,22 +11,15 @@
 //! most 128 deep (serde_json's own limit). A malformed number or a raw control character inside a
 //! dropped member goes unnoticed, as it would have no effect on what is read.
 
-use std::fmt;
-
 /// How deep arrays and objects may nest, as in serde_json.
 const MAX_DEPTH: usize = 128;
 
-/// A structural error, with the byte offset where it was found.
+/// A structural error, with the byte offset where it was found. Readers fall back to serde_json
+/// for the words they show; these are for tests and fuzzing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScanError {
     pub what: &'static str,
     pub offset: usize,
-}
-
-impl fmt::Display for ScanError {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "{} at byte {}", self.what, self.offset)
-    }
 }
 
 fn fail<T>(what: &'static str, offset: usize) -> Result<T, ScanError> {

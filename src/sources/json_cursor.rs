@@ -10,6 +10,7 @@
 //! `[`, whitespace); every value is parsed by serde_json, except that a reader given the text at
 //! the cursor ([`JsonCursor::read_at`], as `PodHead::read_at`) may scan it its own way.
 
+use crate::facts::json_scan::skip_whitespace;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use std::fmt;
@@ -129,14 +130,8 @@ impl<'a> JsonCursor<'a> {
     /// Moves past whitespace and gives the next byte, if any.
     pub fn peek(&mut self) -> Option<u8> {
         let bytes = self.text.as_bytes();
-        while let Some(b) = bytes.get(self.pos) {
-            if matches!(b, b' ' | b'\n' | b'\t' | b'\r') {
-                self.pos += 1;
-            } else {
-                return Some(*b);
-            }
-        }
-        None
+        self.pos = skip_whitespace(bytes, self.pos);
+        bytes.get(self.pos).copied()
     }
 
     /// Moves past whitespace and `byte` when it comes next; says whether it did.
