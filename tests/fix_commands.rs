@@ -16,7 +16,8 @@ mod support;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use support::{bash, powershell};
-use windoctor::catalogue::{self, flow::yaml_flow};
+use windoctor::catalogue::{self, flow::yaml_flow, input_errors::input_errors};
+use windoctor::checks::input_fix;
 use windoctor::findings::{Shell, StepMeta};
 
 /// Realistic values for every placeholder the fix commands use; several for the ones whose shape
@@ -144,6 +145,33 @@ fn rendered() -> Vec<Rendered> {
         "fix commands without place or shell:\n{}",
         unsaid.join("\n")
     );
+    out.extend(input_error_fixes());
+    out
+}
+
+/// Every command of the input-error fixes (checks/data/input-errors.toml) as an `error` finding
+/// carries it: filled in by `input_fix::explain` from each example reason, for every input.
+fn input_error_fixes() -> Vec<Rendered> {
+    let names: Vec<&str> = windoctor::facts::inputs::all_names().collect();
+    let mut out = Vec::new();
+    for trouble in &input_errors().troubles {
+        for example in &trouble.matches {
+            for name in &names {
+                let (_, Some(fix)) = input_fix::explain(name, example.text()) else {
+                    continue;
+                };
+                assert_eq!(fix.commands.len(), fix.steps.len());
+                for (i, (command, meta)) in fix.commands.iter().zip(&fix.steps).enumerate() {
+                    out.push(Rendered {
+                        what: format!("input error {} ({name}) command {}", trouble.id, i + 1),
+                        command: command.clone(),
+                        meta: meta.clone(),
+                    });
+                }
+            }
+        }
+    }
+    assert!(out.len() > 50, "only {} input-error commands", out.len());
     out
 }
 
@@ -437,6 +465,8 @@ fn commands_that_change_something_say_so() {
         "Set-SecurityPolicy",
         "notepad",
         "systemctl restart",
+        "windoctor capture",
+        " > ",
     ];
     let mut bad = Vec::new();
     for r in rendered() {

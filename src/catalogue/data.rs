@@ -428,7 +428,10 @@ pub fn node_paths() -> &'static NodePaths {
 
 /// Loads `checks/data/<name>` once into `cell`. Panics only if the compiled-in data is broken,
 /// which the test suite rules out before a release.
-fn once<T: for<'de> Deserialize<'de>>(cell: &'static OnceLock<T>, name: &str) -> &'static T {
+pub(super) fn once<T: for<'de> Deserialize<'de>>(
+    cell: &'static OnceLock<T>,
+    name: &str,
+) -> &'static T {
     cell.get_or_init(|| match load(name) {
         Ok(t) => t,
         Err(e) => panic!("the compiled-in data table is invalid: {e}"),

@@ -13,6 +13,7 @@ pub mod data;
 pub mod docs;
 pub mod fixes;
 pub mod flow;
+pub mod input_errors;
 pub mod signatures;
 
 pub use fixes::{CommandEntry, FixTemplate};
@@ -239,17 +240,7 @@ impl CheckMeta {
             self.id
         );
         match self.fixes.get(key) {
-            Some(t) => {
-                let steps = t.steps();
-                crate::findings::Fix {
-                    text: fill(&t.text, vars),
-                    commands: steps.iter().map(|(c, _)| fill(c, vars)).collect(),
-                    steps: steps
-                        .into_iter()
-                        .map(|(_, meta)| meta.unwrap_or_default())
-                        .collect(),
-                }
-            }
+            Some(t) => fill_fix(t, vars),
             None => crate::findings::Fix {
                 text: format!("(windoctor bug: check {} has no fix named {key})", self.id),
                 commands: vec![],
@@ -298,6 +289,19 @@ pub fn captured<'t>(re: &Regex, text: &'t str) -> Option<&'t str> {
         return caps.name(name).map(|m| m.as_str());
     }
     caps.iter().skip(1).flatten().next().map(|m| m.as_str())
+}
+
+/// The fix of template `t` with `{placeholders}` replaced by `vars` (see [`fill`]).
+pub fn fill_fix(t: &fixes::FixTemplate, vars: &[(&str, &str)]) -> crate::findings::Fix {
+    let steps = t.steps();
+    crate::findings::Fix {
+        text: fill(&t.text, vars),
+        commands: steps.iter().map(|(c, _)| fill(c, vars)).collect(),
+        steps: steps
+            .into_iter()
+            .map(|(_, meta)| meta.unwrap_or_default())
+            .collect(),
+    }
 }
 
 /// Replaces each `{name}` in `template` by its value; unknown placeholders stay visible as `<name>`.

@@ -290,17 +290,24 @@ impl<'a> Eval<'a> {
             }
             Input::Failed(why) => {
                 if self.reported_inputs.insert(key.to_string()) {
-                    self.in_input_part(|ev| {
-                        ev.emit(
-                            Status::Error,
-                            Subject::new("Input", name),
-                            format!("could not be evaluated: {why}"),
-                        );
-                    });
+                    self.in_input_part(|ev| ev.unreadable(name, why));
                 }
                 None
             }
         }
+    }
+
+    /// Records the `error` finding for input `name`, unread because of `why`, with the evidence
+    /// and the fix `input_fix` gives it.
+    fn unreadable(&mut self, name: &str, why: &str) {
+        let (evidence, fix) = super::input_fix::explain(name, why);
+        let finding = self.emit(
+            Status::Error,
+            Subject::new("Input", name),
+            format!("could not be evaluated: {why}"),
+        );
+        finding.evidence.extend(evidence);
+        finding.fix = fix;
     }
 
     fn need<T>(&mut self, name: &str, input: &'a Input<T>) -> Option<&'a T> {
@@ -340,16 +347,8 @@ impl<'a> Eval<'a> {
     pub fn pod_logs(&mut self) -> &'a [PodLog] {
         let cluster = &self.model.facts().cluster;
         if !cluster.unreadable_logs.is_empty() && self.reported_inputs.insert("logs".to_string()) {
-            let part = self.part.replace("input");
-            self.emit(
-                Status::Error,
-                Subject::new("Input", "logs"),
-                format!(
-                    "could not be evaluated: {}",
-                    summarise_unreadable(&cluster.unreadable_logs)
-                ),
-            );
-            self.part = part;
+            let why = summarise_unreadable(&cluster.unreadable_logs);
+            self.in_input_part(|ev| ev.unreadable("logs", &why));
         }
         &cluster.logs
     }

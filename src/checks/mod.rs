@@ -10,6 +10,7 @@
 //! fix rendered from the catalogue's templates with real values.
 
 mod eval;
+pub mod input_fix;
 mod node_gate;
 
 pub use eval::Eval;

@@ -84,6 +84,7 @@ pub fn render_with(report: &Report, verbose: bool) -> String {
             ids.push(&f.check);
         }
     }
+    let mut fixes_shown: Vec<(&super::types::ReportFix, String)> = Vec::new();
     for id in ids {
         let mut findings: Vec<&ReportFinding> =
             report.findings.iter().filter(|f| f.check == id).collect();
@@ -120,8 +121,15 @@ pub fn render_with(report: &Report, verbose: bool) -> String {
                     one_line(&e.excerpt)
                 );
             }
-            if let Some(fix) = &f.fix {
-                if f.status.severity() > 0 {
+            if let Some(fix) = f.fix.as_ref().filter(|_| f.status.severity() > 0) {
+                let said_before = fixes_shown
+                    .iter()
+                    .find(|(shown, _)| shown.text == fix.text && shown.commands == fix.commands);
+                if let (Some((_, first)), false) = (said_before, verbose) {
+                    // The same input error in every check that reads the input: one fix is enough.
+                    let _ = writeln!(out, "             fix: as above ({first})");
+                } else {
+                    fixes_shown.push((fix, f.subject.display()));
                     let _ = writeln!(out, "             fix: {}", fix.text);
                     for (place, commands) in fix.by_place() {
                         let _ = writeln!(out, "               {place}:");
@@ -198,4 +206,52 @@ pub fn collection_line(c: &super::Collection) -> String {
         line.push_str(&format!(" · not gathered: {}", missing.join(", ")));
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The demo with its events forbidden, as a report.
+    fn demo_without_events() -> Report {
+        let mut facts = crate::sources::demo::facts();
+        facts.cluster.events = crate::facts::Input::Failed(
+            r#"cannot list events: forbidden (events is forbidden: User "dev" cannot list resource "events" in API group "" at the cluster scope)"#
+                .to_string(),
+        );
+        let world = crate::model::World::new(facts);
+        let findings = crate::checks::run_all(&world, &crate::checks::Selection::default());
+        super::super::build(
+            &crate::model::Model::new(&world).environment(),
+            &crate::facts::SourceKind::Demo,
+            findings,
+            "2026-12-06T00:00:00Z".to_string(),
+        )
+    }
+
+    #[test]
+    fn an_input_error_shows_its_fix_once_and_points_back_to_it() {
+        let report = demo_without_events();
+        let errors = report
+            .findings
+            .iter()
+            .filter(|f| f.subject.display() == "Input/events")
+            .count();
+        assert!(errors >= 3, "{errors} checks read events");
+        let fix_line = "fix: The credentials windoctor used may not list events.";
+        let text = render_with(&report, false);
+        assert_eq!(text.matches(fix_line).count(), 1, "{text}");
+        assert_eq!(
+            text.matches("$ kubectl auth can-i list events -A").count(),
+            1
+        );
+        assert_eq!(
+            text.matches("fix: as above (Input/events)").count(),
+            errors - 1
+        );
+        assert!(text.contains("[api] GET /api/v1/events?fieldSelector=type%21%3DNormal: forbidden (events is forbidden"));
+        // Verbose shows every finding whole.
+        let verbose = render_with(&report, true);
+        assert_eq!(verbose.matches(fix_line).count(), errors);
+    }
 }
