@@ -254,7 +254,8 @@ pub struct App {
     /// The text input keys go to, if any.
     pub typing: Option<Typing>,
     pub sort: SortMode,
-    /// The selected check id (kept across sorting and filtering).
+    /// The selected check id (kept across sorting and filtering); `None` until the operator moves
+    /// the cursor, which then stays on the top row: the worst check as results arrive.
     pub selected: Option<String>,
     pub list_offset: usize,
     pub detail: DetailView,
@@ -276,7 +277,6 @@ pub struct App {
 
 impl App {
     pub fn new(checks: Vec<CheckInfo>, theme: Theme) -> App {
-        let selected = checks.first().map(|c| c.id.clone());
         App {
             rows: checks.into_iter().map(Row::new).collect(),
             source: None,
@@ -297,7 +297,7 @@ impl App {
             search: String::new(),
             typing: None,
             sort: SortMode::Status,
-            selected,
+            selected: None,
             list_offset: 0,
             detail: DetailView::default(),
             evidence: None,

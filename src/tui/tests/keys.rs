@@ -35,6 +35,36 @@ fn failing_checks_come_first_and_the_first_one_is_selected() {
     assert_eq!(order[3], Some(Status::Error));
 }
 
+/// Until the operator moves, the cursor is on the top row whichever check turns out worst; once
+/// they move, it stays on the check they chose while more results arrive.
+#[test]
+fn the_cursor_follows_the_worst_check_until_the_operator_moves_it() {
+    let mut app = base_app();
+    let arrive = |app: &mut App, id: &str, status: Status| {
+        update::apply(
+            app,
+            Update::Check(CheckResult {
+                id: id.to_string(),
+                findings: vec![finding(id, status, Subject::cluster(), "m")],
+                elapsed: Duration::from_micros(250),
+            }),
+        );
+    };
+    arrive(&mut app, "node-ready", Status::Pass);
+    arrive(&mut app, "hns-network", Status::Error);
+    assert_eq!(selected_id(&app), "hns-network");
+    arrive(&mut app, "version-skew", Status::Fail);
+    assert_eq!(selected_id(&app), "version-skew");
+    press(&mut app, "j");
+    assert_eq!(selected_id(&app), "hns-network");
+    arrive(&mut app, "os-scheduling", Status::Fail);
+    assert_eq!(
+        selected_id(&app),
+        "hns-network",
+        "the chosen check keeps the cursor"
+    );
+}
+
 #[test]
 fn arrows_and_vim_keys_move_and_clamp() {
     let mut app = finished_app();
