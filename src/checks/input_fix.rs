@@ -6,7 +6,7 @@
 
 use crate::catalogue::input_errors::input_errors;
 use crate::facts::inputs::{self, Fetch, InputSpec};
-use crate::findings::{Evidence, EvidenceSource, Fix};
+use crate::findings::{Evidence, EvidenceSource, Fix, Origin};
 use regex::Regex;
 use std::sync::OnceLock;
 
@@ -17,7 +17,16 @@ const EXCERPT_CHARS: usize = 400;
 /// because of `reason`.
 pub fn explain(name: &str, reason: &str) -> (Option<Evidence>, Option<Fix>) {
     let spec = inputs::spec(name);
-    let evidence = evidence(spec, reason);
+    let mut evidence = evidence(spec, reason);
+    // The cluster lists (and a bundle's pod logs) are what the API serves, even when their file
+    // sits in a bundle beside a node part; node inputs take the origin of their part later.
+    if let Some(e) = evidence.as_mut() {
+        e.origin = match name {
+            _ if spec.is_some() => Some(Origin::Api),
+            "logs" => Some(Origin::PodLog),
+            _ => None,
+        };
+    }
     let fix = input_errors()
         .trouble_for(name, spec.is_some(), reason)
         .map(|t| {
@@ -315,6 +324,11 @@ mod tests {
         assert_eq!(evidence.source, EvidenceSource::File);
         assert_eq!(evidence.reference, "cluster/pods.json");
         assert_eq!(
+            evidence.origin,
+            Some(Origin::Api),
+            "a cluster list, not node data"
+        );
+        assert_eq!(
             evidence.excerpt,
             "not valid JSON: invalid type: integer `7`, expected a string at line 1 column 211"
         );
@@ -352,10 +366,9 @@ mod tests {
             "node",
             "nodes/win-1/node/processes.json could not be collected: Get-CimInstance : Access denied",
         );
-        assert_eq!(
-            evidence.expect("evidence").reference,
-            "nodes/win-1/node/processes.json"
-        );
+        let evidence = evidence.expect("evidence");
+        assert_eq!(evidence.reference, "nodes/win-1/node/processes.json");
+        assert_eq!(evidence.origin, None, "set from the node part it came from");
         let fix = fix.expect("fix");
         assert_eq!(fix.steps[0].place, Place::WindowsNode);
     }
