@@ -37,8 +37,7 @@ pub fn explain(name: &str, reason: &str) -> (Option<Evidence>, Option<Fix>) {
 }
 
 /// Where the input was read: the bundle file the reason names, else the API request of a cluster
-/// input read live.
-/// The excerpt is what the server or the file said: the reason without the words that name the
+/// input read live. The excerpt is what the server or the file said: the reason without the words that name the
 /// request or the file, which the evidence's reference names.
 fn evidence(spec: Option<&InputSpec>, reason: &str) -> Option<Evidence> {
     let read_live = reason.starts_with("cannot list ") || reason.starts_with("cannot read /");
@@ -52,7 +51,7 @@ fn evidence(spec: Option<&InputSpec>, reason: &str) -> Option<Evidence> {
     if !read_live && reason.starts_with("cluster/") {
         return Some(Evidence::new(
             EvidenceSource::File,
-            format!("{}.json", spec.bundle),
+            bundle_file(spec),
             clip(reason),
         ));
     }
@@ -76,6 +75,11 @@ fn after_prefix(reason: &str, prefix: &str) -> String {
     }
 }
 
+/// The bundle file of a cluster input, as capture writes it.
+fn bundle_file(spec: &InputSpec) -> String {
+    format!("{}.json", spec.bundle)
+}
+
 /// The request that reads `spec` (the first, for ConfigMaps).
 fn api_path(spec: &InputSpec) -> String {
     match spec.fetch {
@@ -97,14 +101,10 @@ fn named_file(reason: &str) -> Option<String> {
 }
 
 fn clip(text: &str) -> String {
-    match text.char_indices().nth(EXCERPT_CHARS) {
-        None => text.to_string(),
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-    }
+    crate::facts::cluster::clip(text, EXCERPT_CHARS)
 }
 
 /// The values a trouble's fix template is filled with.
-#[derive(Debug, PartialEq)]
 struct Vars {
     input: String,
     verb: String,
@@ -123,7 +123,7 @@ impl Vars {
             resource: refused.resource_text(),
             verb: refused.verb,
             file: named_file(reason)
-                .or_else(|| spec.map(|s| format!("{}.json", s.bundle)))
+                .or_else(|| spec.map(bundle_file))
                 .unwrap_or_default(),
             kubectl: spec.map(|s| s.kubectl.to_string()).unwrap_or_default(),
         }
@@ -141,18 +141,33 @@ impl Vars {
     }
 }
 
-/// What the API server refused (or windoctor asked for): a verb on a resource of a group, or on a
-/// URL (`/version`), in a namespace or at the cluster scope.
-#[derive(Debug, PartialEq)]
+/// What the API server refused (or windoctor asked for): a verb on a resource of a group (and its
+/// subresource), or on a URL (`/version`), in a namespace or at the cluster scope.
 struct Refused {
     verb: String,
-    /// `pods`, `nodes/proxy` (with its subresource), or a URL starting with `/`.
+    /// `pods`, `nodes`, or a URL starting with `/`.
     resource: String,
+    subresource: Option<String>,
     group: String,
     namespace: Option<String>,
 }
 
 impl Refused {
+    /// `verb` on `resource`, which may name its subresource (`nodes/proxy`).
+    fn new(verb: &str, resource: &str, group: &str, namespace: Option<&str>) -> Refused {
+        let (resource, subresource) = match resource.split_once('/') {
+            Some((base, sub)) if !resource.starts_with('/') => (base, Some(sub.to_string())),
+            _ => (resource, None),
+        };
+        Refused {
+            verb: verb.to_string(),
+            resource: resource.to_string(),
+            subresource,
+            group: group.to_string(),
+            namespace: namespace.map(str::to_string),
+        }
+    }
+
     /// From the API server's 403 message: `User "u" cannot list resource "pods" in API group ""
     /// at the cluster scope` (kubeguard/guard#352), `... in the namespace "default"`
     /// (cloudtty/cloudtty#469), or before Kubernetes 1.11 `cannot list pods at the cluster scope`
@@ -171,73 +186,61 @@ impl Refused {
                 .expect("old forbidden regex compiles")
         });
         if let Some(c) = now.captures(reason) {
-            return Some(Refused {
-                verb: c[1].to_string(),
-                resource: c[2].to_string(),
-                group: c[3].to_string(),
-                namespace: c.get(4).map(|m| m.as_str().to_string()),
-            });
+            return Some(Refused::new(
+                &c[1],
+                &c[2],
+                &c[3],
+                c.get(4).map(|m| m.as_str()),
+            ));
         }
-        old.captures(reason).map(|c| Refused {
-            verb: c[1].to_string(),
-            resource: c[2].to_string(),
-            group: String::new(),
-            namespace: c.get(3).map(|m| m.as_str().to_string()),
-        })
+        old.captures(reason)
+            .map(|c| Refused::new(&c[1], &c[2], "", c.get(3).map(|m| m.as_str())))
     }
 
     /// What windoctor asks for to read input `name`.
     fn default_for(name: &str, spec: Option<&InputSpec>) -> Refused {
-        let (verb, resource, group) = match (name, spec.map(|s| s.fetch)) {
-            (_, Some(Fetch::Version)) => ("get", "/version".to_string(), String::new()),
+        match (name, spec.map(|s| s.fetch)) {
+            (_, Some(Fetch::Version)) => Refused::new("get", "/version", "", None),
             (_, Some(Fetch::List { path, .. })) => {
-                let resource = path.rsplit('/').next().unwrap_or(name).to_string();
+                let resource = path.rsplit('/').next().unwrap_or(name);
                 // `/apis/<group>/<version>/<resource>`; the core group is `/api/v1/...`.
-                let group = match path.strip_prefix("/apis/") {
-                    Some(rest) => rest.split('/').next().unwrap_or("").to_string(),
-                    None => String::new(),
-                };
-                ("list", resource, group)
+                let group = path
+                    .strip_prefix("/apis/")
+                    .and_then(|rest| rest.split('/').next())
+                    .unwrap_or("");
+                Refused::new("list", resource, group, None)
             }
-            (_, Some(Fetch::ConfigMaps)) => ("list", "configmaps".to_string(), String::new()),
-            ("logs", None) => ("get", "pods/log".to_string(), String::new()),
-            _ => ("get", "nodes/proxy".to_string(), String::new()),
-        };
-        Refused {
-            verb: verb.to_string(),
-            resource,
-            group,
-            namespace: None,
+            (_, Some(Fetch::ConfigMaps)) => Refused::new("list", "configmaps", "", None),
+            ("logs", None) => Refused::new("get", "pods/log", "", None),
+            _ => Refused::new("get", "nodes/proxy", "", None),
+        }
+    }
+
+    /// The resource qualified by its group (`daemonsets.apps`), or the URL.
+    fn qualified(&self) -> String {
+        if self.group.is_empty() {
+            self.resource.clone()
+        } else {
+            format!("{}.{}", self.resource, self.group)
         }
     }
 
     /// `pods`, `daemonsets.apps`, `nodes/proxy`, `/version`.
     fn resource_text(&self) -> String {
-        match (self.resource.split_once('/'), self.group.is_empty()) {
-            _ if self.resource.starts_with('/') => self.resource.clone(),
-            (Some((base, sub)), true) => format!("{base}/{sub}"),
-            (Some((base, sub)), false) => format!("{base}.{}/{sub}", self.group),
-            (None, true) => self.resource.clone(),
-            (None, false) => format!("{}.{}", self.resource, self.group),
+        match &self.subresource {
+            Some(sub) => format!("{}/{sub}", self.qualified()),
+            None => self.qualified(),
         }
     }
 
-    /// What `kubectl auth can-i VERB` is asked: the resource (group-qualified), its subresource
-    /// as `--subresource`, and the scope (`-n NS`, else every namespace); a URL alone.
+    /// What `kubectl auth can-i VERB` is asked: the qualified resource, its subresource as
+    /// `--subresource`, and the scope (`-n NS`, else every namespace); a URL alone.
     fn target(&self) -> String {
         if self.resource.starts_with('/') {
             return self.resource.clone();
         }
-        let (base, sub) = match self.resource.split_once('/') {
-            Some((base, sub)) => (base, Some(sub)),
-            None => (self.resource.as_str(), None),
-        };
-        let mut out = if self.group.is_empty() {
-            base.to_string()
-        } else {
-            format!("{base}.{}", self.group)
-        };
-        if let Some(sub) = sub {
+        let mut out = self.qualified();
+        if let Some(sub) = &self.subresource {
             out.push_str(&format!(" --subresource={sub}"));
         }
         match &self.namespace {

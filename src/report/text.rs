@@ -122,9 +122,7 @@ pub fn render_with(report: &Report, verbose: bool) -> String {
                 );
             }
             if let Some(fix) = f.fix.as_ref().filter(|_| f.status.severity() > 0) {
-                let said_before = fixes_shown
-                    .iter()
-                    .find(|(shown, _)| shown.text == fix.text && shown.commands == fix.commands);
+                let said_before = fixes_shown.iter().find(|(shown, _)| *shown == fix);
                 if let (Some((_, first)), false) = (said_before, verbose) {
                     // The same input error in every check that reads the input: one fix is enough.
                     let _ = writeln!(out, "             fix: as above ({first})");
