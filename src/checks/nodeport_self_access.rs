@@ -232,11 +232,14 @@ fn health_probes_on_own_nodeport(
     windows: &[&Node],
     exposed: &[&Service],
 ) {
+    // The Windows nodes by exact name, the first of a name winning (a lookup per pod instead of
+    // a pass over the Windows nodes per pod).
+    let mut by_name: foldhash::HashMap<&str, &Node> = foldhash::HashMap::default();
+    for node in windows {
+        by_name.entry(node.name()).or_insert(node);
+    }
     for pod in pods {
-        let Some(node) = pod
-            .node_name()
-            .and_then(|n| windows.iter().find(|w| w.name() == n))
-        else {
+        let Some(&node) = pod.node_name().and_then(|n| by_name.get(n)) else {
             continue;
         };
         let host_network = pod.spec.host_network || pod.spec.host_process();
