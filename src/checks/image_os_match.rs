@@ -12,7 +12,7 @@ mod isolation;
 mod report;
 
 use super::Eval;
-use crate::facts::cluster::same_host;
+use crate::facts::cluster::{nodes_by_exact_name, same_host};
 use crate::facts::k8s::{Event, Node, Pod};
 use crate::findings::{Evidence, Status, Subject};
 use std::collections::{BTreeMap, BTreeSet};
@@ -58,8 +58,7 @@ pub fn run(ev: &mut Eval) {
     };
     let Some(pods) = ev.pods() else { return };
     // Same answer as "exact name, else the first same_host" over the Windows nodes, by index.
-    let exact: foldhash::HashMap<&str, &Node> =
-        windows.iter().rev().map(|n| (n.name(), *n)).collect();
+    let exact = nodes_by_exact_name(&windows);
     let windows_hosts = ev.model().windows_hosts();
     let on_windows: Vec<(&Pod, &Node)> = pods
         .iter()

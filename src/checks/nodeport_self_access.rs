@@ -7,6 +7,7 @@
 //! one) is a `warn`. See checks/nodeport-self-access.toml.
 
 use super::Eval;
+use crate::facts::cluster::nodes_by_exact_name;
 use crate::facts::k8s::{ContainerProbe, Node, Pod, Service};
 use crate::facts::probes::ServiceProbe;
 use crate::findings::{Evidence, Status, Subject};
@@ -232,12 +233,7 @@ fn health_probes_on_own_nodeport(
     windows: &[&Node],
     exposed: &[&Service],
 ) {
-    // The Windows nodes by exact name, the first of a name winning (a lookup per pod instead of
-    // a pass over the Windows nodes per pod).
-    let mut by_name: foldhash::HashMap<&str, &Node> = foldhash::HashMap::default();
-    for node in windows {
-        by_name.entry(node.name()).or_insert(node);
-    }
+    let by_name = nodes_by_exact_name(windows);
     for pod in pods {
         let Some(&node) = pod.node_name().and_then(|n| by_name.get(n)) else {
             continue;

@@ -102,6 +102,13 @@ pub fn same_host(a: &str, b: &str) -> bool {
     (a.contains('.') != b.contains('.')) && short(a).eq_ignore_ascii_case(short(b))
 }
 
+/// `nodes` by their exact name, the first of a name (in list order) winning, as a linear
+/// `find(|n| n.name() == name)` answers: a lookup per pod instead of a pass over the nodes.
+pub fn nodes_by_exact_name<'a>(nodes: &[&'a Node]) -> foldhash::HashMap<&'a str, &'a Node> {
+    // Inserted last to first, so that the first node of a name is the one kept.
+    nodes.iter().rev().map(|n| (n.name(), *n)).collect()
+}
+
 /// A set of node names answering `same_host` membership in constant time: exact names (any case),
 /// and a short name against an FQDN either way round.
 #[derive(Debug, Default)]
@@ -600,6 +607,32 @@ impl super::k8s::ServicePort {
 mod tests {
 
     use super::*;
+
+    #[test]
+    fn nodes_by_exact_name_answers_as_the_first_match_of_a_linear_find() {
+        let node = |name: &str, build: &str| -> Node {
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": name, "labels": {"node.kubernetes.io/windows-build": build}}
+            }))
+            .expect("a node")
+        };
+        let listed = [
+            node("win-1", "first"),
+            node("WIN-2.corp", "b"),
+            node("win-1", "second"),
+        ];
+        let nodes: Vec<&Node> = listed.iter().collect();
+        let map = nodes_by_exact_name(&nodes);
+        for name in ["win-1", "WIN-2.corp", "win-2", "WIN-1", "absent", ""] {
+            let linear = nodes.iter().find(|n| n.name() == name).copied();
+            assert_eq!(
+                map.get(name).map(|n| std::ptr::from_ref::<Node>(n)),
+                linear.map(std::ptr::from_ref::<Node>),
+                "{name}"
+            );
+        }
+        assert_eq!(map.len(), 2);
+    }
 
     #[test]
     fn same_host_matches_its_allocating_definition() {
