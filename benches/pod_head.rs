@@ -10,13 +10,17 @@
 //!   the structural scanner; it skips the unread members by parsing them);
 //! - scanner head: `PodHead::parse`, which copies the head's members out with the structural
 //!   scanner (`facts::json_scan`) and parses the copy;
-//! - scanner skip: `json_scan::value_end` alone, finding where each pod ends.
+//! - scanner skip: `json_scan::value_end` alone, finding where each pod ends;
+//! - sieve: `PodSieve::sift_json` over the pods in list order, with the generated Nodes (the head,
+//!   the sieve's judgement, and the whole parse of the pods kept whole): a scan's work per pod.
 //!
 //! Run: `cargo bench --bench pod_head`.
 
 use std::time::{Duration, Instant};
 use windoctor::facts::json_scan;
+use windoctor::facts::k8s::Node;
 use windoctor::facts::pod_head::PodHead;
+use windoctor::facts::share::PodSieve;
 use windoctor_testkit::generate::generate_into;
 use windoctor_testkit::{GenerateSpec, ResourceKind};
 
@@ -31,9 +35,12 @@ fn main() {
         }
     };
     let mut pods: Vec<String> = Vec::new();
+    let mut nodes: Vec<Node> = Vec::new();
     let generated = generate_into(&spec, &mut |kind, object| {
-        if kind == ResourceKind::Pods {
-            pods.push(object.to_string());
+        match kind {
+            ResourceKind::Pods => pods.push(object.to_string()),
+            ResourceKind::Nodes => nodes.push(serde_json::from_value(object)?),
+            _ => {}
         }
         Ok(())
     });
@@ -91,6 +98,13 @@ fn main() {
             pods.iter()
                 .filter(|p| json_scan::value_end(p.as_bytes(), 0).is_ok())
                 .count()
+        }),
+    ));
+    rows.push((
+        "sieve (head, judgement, pods kept whole)",
+        best_of(5, || {
+            let mut sieve = PodSieve::new(&nodes, None);
+            pods.iter().filter(|p| sieve.sift_json(p).is_ok()).count()
         }),
     ));
     println!("| reading | ms per 500-pod page | MB/s |");
