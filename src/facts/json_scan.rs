@@ -8,7 +8,7 @@
 //! elsewhere), and so skips a member several times faster. [`prune`] copies a value with only the
 //! members a [`Keep`] plan names; serde_json then parses that copy, and fully checks what it reads.
 //! What is dropped is checked for structure only: strings closed, brackets matched and nested at
-//! most 128 deep (serde_json's own limit). A malformed number or a raw control character inside a
+//! most 128 deep (serde_json's own limit), no backslash outside a string. A malformed number or a raw control character inside a
 //! dropped member goes unnoticed, as it would have no effect on what is read.
 
 /// How deep arrays and objects may nest, as in serde_json.
@@ -228,6 +228,15 @@ impl Nesting {
         }
         let inside = prefix_xor(quote) ^ self.in_string;
         self.in_string = ((inside as i64) >> 63) as u64;
+        // A backslash escapes only inside a string; outside one it is not JSON at all (and the
+        // escape found for it above would be wrong).
+        let stray = marks.backslash & !inside;
+        if stray != 0 {
+            return fail(
+                "a backslash outside a string",
+                pos + stray.trailing_zeros() as usize,
+            );
+        }
         let mut brackets = (marks.open | marks.close) & !inside;
         while brackets != 0 {
             let i = brackets.trailing_zeros() as usize;
@@ -477,6 +486,9 @@ mod tests {
             ("", "EOF while parsing a value"),
             (",", "expected value"),
             (too_deep.as_str(), "recursion limit exceeded"),
+            // Outside a string a backslash escapes nothing: `\"` there would hide a quote.
+            (r#"{"name":[a\"]","x":"}"}"#, "a backslash outside a string"),
+            (r#"[1,\"]"]"#, "a backslash outside a string"),
         ];
         for (text, what) in cases {
             let error = end(text).expect_err(text);
