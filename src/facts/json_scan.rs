@@ -7,9 +7,10 @@
 //! only at quotes, backslashes and brackets, 64 bytes at a time (SSE2 on x86-64, a plain loop
 //! elsewhere), and so skips a member several times faster. [`prune`] copies a value with only the
 //! members a [`Keep`] plan names; serde_json then parses that copy, and fully checks what it reads.
-//! What is dropped is checked for structure only: strings closed, brackets matched and nested at
-//! most 128 deep (serde_json's own limit), no backslash outside a string. A malformed number or a raw control character inside a
-//! dropped member goes unnoticed, as it would have no effect on what is read.
+//! What is dropped is checked for structure only: strings closed, no backslash outside them,
+//! brackets matched and nested at most 128 deep (serde_json's own limit). A malformed number or a
+//! raw control character inside a dropped member goes unnoticed, as it would have no effect on
+//! what is read.
 
 /// How deep arrays and objects may nest, as in serde_json.
 const MAX_DEPTH: usize = 128;

@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use std::io::Read;
 
 /// Bytes read from the file at a time: large enough that few items are cut by a read (those take
-/// the byte loop); at most about twice this is held while an item is read.
+/// the byte loop). The buffer holds one read and the item in progress.
 const READ_BYTES: usize = 1024 * 1024;
 
 /// Parses the items of the JSON list read from `reader` into `T`s. `what` names the file.
@@ -92,13 +92,14 @@ fn from_json_bytes<T: DeserializeOwned>(bytes: &[u8]) -> serde_json::Result<T> {
     }
 }
 
-/// Where the item that starts at `start` ends, when all of it is in `buf` and it is well formed
-/// (strings closed, brackets paired by kind, at most 128 deep): found by the structural scanner
+/// The item that starts at `start`, when all of it is in `buf` and it is well formed (strings
+/// closed, brackets paired by kind, at most 128 deep): delimited by the structural scanner
 /// (`facts::json_scan`), which reads 64 bytes at a time, many times faster than this module's byte
 /// loop. An item cut by the end of a read, or malformed, is left to the byte loop, so that it
 /// fails as it always did.
-fn whole_item_end(buf: &[u8], start: usize) -> Option<usize> {
-    json_scan::value_end(buf, start).ok()
+fn whole_item(buf: &[u8], start: usize) -> Option<&[u8]> {
+    let end = json_scan::value_end(buf, start).ok()?;
+    buf.get(start..end)
 }
 
 /// Where the scan is in the document.
@@ -191,9 +192,9 @@ impl Scanner {
                                 "not valid JSON: an item of the list is not an object".to_string()
                             );
                         }
-                        if let Some(end) = whole_item_end(buf, i) {
-                            emit(&buf[i..end])?;
-                            pos = end;
+                        if let Some(item) = whole_item(buf, i) {
+                            emit(item)?;
+                            pos = i + item.len();
                             continue;
                         }
                         self.item_start = Some(i);
