@@ -273,12 +273,16 @@ impl PodSpec {
 
     /// The spec is meant for Windows: declared, selected, or it runs a Windows image.
     pub fn targets_windows(&self) -> bool {
+        self.targets_windows_with(is_windows_image)
+    }
+
+    /// [`PodSpec::targets_windows`], asking `windows_image` whether an image is a Windows one
+    /// (the pod sieve remembers the answer per image).
+    pub fn targets_windows_with(&self, mut windows_image: impl FnMut(&str) -> bool) -> bool {
         self.declared_os()
             .is_some_and(|o| o.eq_ignore_ascii_case("windows"))
             || self.os_selector() == OsTarget::Windows
-            || self.containers.iter().any(|c| {
-                windows::image_release(&c.image).is_some() || is_windows_image_name(&c.image)
-            })
+            || self.containers.iter().any(|c| windows_image(&c.image))
     }
 
     pub fn all_containers(&self) -> impl Iterator<Item = &super::k8s::Container> {
@@ -312,6 +316,12 @@ fn os_of(value: &str) -> OsTarget {
     } else {
         OsTarget::Unrestricted
     }
+}
+
+/// The image is a Windows one: its tag names a Windows release, or its repository only ever holds
+/// Windows images.
+pub fn is_windows_image(image: &str) -> bool {
+    windows::image_release(image).is_some() || is_windows_image_name(image)
 }
 
 /// Image repositories that only ever hold Windows images (`checks/data/images.toml`).

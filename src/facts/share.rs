@@ -26,7 +26,7 @@
 //! `tests/windows_share.rs` runs every check on whole and on sieved facts of generated clusters
 //! (with planted mixed Services, Linux-only images and OS selectors) and compares the findings.
 
-use super::cluster::{HostSet, BUILD_LABEL};
+use super::cluster::{is_windows_image, HostSet, BUILD_LABEL};
 use super::k8s::{Container, ContainerStatus, Labels, Node, ObjectMeta, Pod, PodSpec};
 use super::k8s::{PodStatus, Service};
 use super::pod_head::PodHead;
@@ -117,13 +117,28 @@ impl Selectors {
     }
 }
 
+/// How many images the sieve remembers the Windows verdict of: a cluster whose pods run more
+/// distinct images (one per digest, say) has the rest judged each time, in bounded memory.
+const MAX_REMEMBERED_IMAGES: usize = 4096;
+
+/// What the sieve knows of a node name that is listed.
+#[derive(Debug, Clone, Copy)]
+struct ListedNode {
+    /// The first node of that exact name runs Windows.
+    windows: bool,
+    /// The name is (or is named like, as `same_host` matches names) a Windows node's.
+    like_windows: bool,
+}
+
 /// Decides, pod by pod and in list order, what a run keeps; see the module documentation.
 #[derive(Debug)]
 pub struct PodSieve {
-    /// Names of the Windows nodes, matched as `same_host` matches them.
-    windows: HostSet,
-    /// Exact node names, and whether the first node of that name runs Windows.
-    nodes: HashMap<String, bool>,
+    /// Exact node names: whether the first node of that name runs Windows, and whether the name is
+    /// (or is named like) a Windows node's, decided once per node rather than once per pod.
+    nodes: HashMap<String, ListedNode>,
+    /// Whether an image is a Windows one (`facts::cluster::is_windows_image`), per image seen: a
+    /// cluster runs few images on many pods.
+    windows_images: HashMap<String, bool>,
     /// The Services' selectors, when Services could be read.
     services: Option<Selectors>,
     /// Images already seen running on a Linux node.
@@ -139,15 +154,19 @@ pub struct PodSieve {
 impl PodSieve {
     /// A sieve for a cluster with these nodes and (when read) Services.
     pub fn new(nodes: &[Node], services: Option<&[Service]>) -> PodSieve {
+        let windows = HostSet::new(nodes.iter().filter(|n| n.is_windows()).map(|n| n.name()));
         let mut by_name = HashMap::with_capacity(nodes.len());
         for n in nodes {
             by_name
                 .entry(n.name().to_string())
-                .or_insert_with(|| n.is_windows());
+                .or_insert_with(|| ListedNode {
+                    windows: n.is_windows(),
+                    like_windows: windows.contains(n.name()),
+                });
         }
         PodSieve {
-            windows: HostSet::new(nodes.iter().filter(|n| n.is_windows()).map(|n| n.name())),
             nodes: by_name,
+            windows_images: HashMap::new(),
             services: services.map(Selectors::new),
             linux_images: HashSet::new(),
             position: 0,
@@ -156,18 +175,29 @@ impl PodSieve {
         }
     }
 
-    /// Whether the pod is kept whole.
-    fn keeps_whole(&self, pod: &Pod) -> bool {
-        let Some(node) = pod.node_name() else {
+    /// Whether the pod is kept whole; `node` is what the sieve knows of its node, when listed.
+    fn keeps_whole(&mut self, pod: &Pod, node: Option<ListedNode>) -> bool {
+        if pod.node_name().is_none() {
             return true;
-        };
-        if !self.nodes.contains_key(node) || self.windows.contains(node) {
-            return true;
+        }
+        match node {
+            None => return true,
+            Some(node) if node.like_windows => return true,
+            Some(_) => {}
         }
         let spec = &pod.spec;
         let name = pod.name();
-        spec.targets_windows()
-            || spec.host_process()
+        let images = &mut self.windows_images;
+        spec.targets_windows_with(|image| match images.get(image) {
+            Some(&windows) => windows,
+            None => {
+                let windows = is_windows_image(image);
+                if images.len() < MAX_REMEMBERED_IMAGES {
+                    images.insert(image.to_string(), windows);
+                }
+                windows
+            }
+        }) || spec.host_process()
             || spec.runtime_class_name.is_some()
             || spec.node_selector.contains_key(BUILD_LABEL)
             || !pod.metadata.annotations.is_empty()
@@ -175,13 +205,10 @@ impl PodSieve {
             || (pod.namespace() == "kube-system" && name.starts_with("kube-controller-manager"))
     }
 
-    /// Whether `pod` is the first, in list order, to run one of its images on a Linux node
-    /// (what `image-os-match` notes per image). Records its images either way.
-    fn contributes(&mut self, pod: &Pod) -> bool {
-        let on_linux = pod
-            .node_name()
-            .and_then(|n| self.nodes.get(n))
-            .is_some_and(|windows| !windows);
+    /// Whether `pod`, on `node`, is the first in list order to run one of its images on a Linux
+    /// node (what `image-os-match` notes per image). Records its images either way.
+    fn contributes(&mut self, pod: &Pod, node: Option<ListedNode>) -> bool {
+        let on_linux = node.is_some_and(|n| !n.windows);
         if !on_linux {
             return false;
         }
@@ -204,13 +231,14 @@ impl PodSieve {
     pub fn judge(&mut self, pod: &Pod) -> Share {
         let position = self.position;
         self.position = self.position.saturating_add(1);
-        let contributes = self.contributes(pod);
+        let node = pod.node_name().and_then(|n| self.nodes.get(n)).copied();
+        let contributes = self.contributes(pod, node);
         let selected_by = self
             .services
             .as_ref()
             .map(|s| s.selecting(pod))
             .unwrap_or_default();
-        if self.keeps_whole(pod) {
+        if self.keeps_whole(pod, node) {
             self.touched.extend(selected_by);
             return Share::Whole;
         }
