@@ -2,6 +2,7 @@
 //! leftovers by label. Each call has a timeout and gives the status code with the body (or the
 //! `Status` message), so admission refusals reach the report in the API server's own words.
 
+use crate::sources::live::request::FrameDecoder;
 use http_body_util::BodyExt;
 use kube::Client;
 use std::time::Duration;
@@ -46,7 +47,11 @@ pub async fn call(
     body: Option<Vec<u8>>,
     timeout: Duration,
 ) -> Result<Reply, String> {
-    let mut builder = ::http::Request::builder().method(method).uri(url);
+    let (accept, gzip) = crate::sources::live::request::ACCEPT_GZIP;
+    let mut builder = ::http::Request::builder()
+        .method(method)
+        .uri(url)
+        .header(accept, gzip);
     if body.is_some() {
         builder = builder.header(::http::header::CONTENT_TYPE, "application/json");
     }
@@ -56,16 +61,22 @@ pub async fn call(
     let exchange = async {
         let res = client.send(req).await.map_err(|e| e.to_string())?;
         let status = res.status().as_u16();
+        let mut decoder = FrameDecoder::for_headers(res.headers())?;
         let mut body = res.into_body();
         let mut buf = Vec::new();
+        let mut read_to_the_end = true;
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| e.to_string())?;
             if let Ok(data) = frame.into_data() {
-                buf.extend_from_slice(&data);
+                buf.extend_from_slice(&decoder.decode(&data)?);
                 if buf.len() > MAX_BODY {
+                    read_to_the_end = false;
                     break;
                 }
             }
+        }
+        if read_to_the_end {
+            buf.extend_from_slice(&decoder.finish()?);
         }
         Ok::<Reply, String>(Reply { status, body: buf })
     };

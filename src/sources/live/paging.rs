@@ -117,13 +117,16 @@ where
     let resource = list.resource.clone();
     let fail = |why: String| format!("cannot list {resource}: {why}");
     let deadline = Instant::now() + opts.list_timeout;
-    let fetch = |token: Option<String>, limit: u32| {
+    // `expected_bytes`: the size of the page before, which the next one is sized for.
+    let fetch = |token: Option<String>, limit: u32, expected_bytes: usize| {
         let url = page_url(list, token.as_deref(), limit);
         let client = client.clone();
         let bounds = Bounds {
             timeout: opts.request_timeout,
             max_bytes: MAX_PAGE_BYTES,
             deadline,
+            // A little over, so that a slightly bigger page still fits.
+            expected_bytes: expected_bytes.saturating_add(expected_bytes / 8),
         };
         tokio::spawn(async move {
             let _slot = REQUEST_SLOTS
@@ -135,7 +138,7 @@ where
     };
     let mut limit = opts.page_size.max(1);
     let mut token: Option<String> = None;
-    let mut pending = Some(fetch(None, limit));
+    let mut pending = Some(fetch(None, limit, 0));
     let mut sink = Some(sink.await);
     let mut progress = Some(Progress {
         keys: HashSet::new(),
@@ -154,7 +157,7 @@ where
                 // Big objects: ask for the same page in smaller pieces.
                 limit = (limit / 8).max(1);
                 let _ = max;
-                pending = Some(fetch(token.clone(), limit));
+                pending = Some(fetch(token.clone(), limit, 0));
                 continue;
             }
             Ok(Err(e)) => break Err(fail(e.list_message())),
@@ -167,12 +170,13 @@ where
             )));
         }
         let head = page_head(&body);
+        let page_bytes = body.len();
         let mut next_requested = false;
         if let Some(next) = &head.continue_token {
             if token.as_deref() == Some(next.as_str()) {
                 break Err(fail("the server repeated a continue token".to_string()));
             }
-            pending = Some(fetch(Some(next.clone()), limit));
+            pending = Some(fetch(Some(next.clone()), limit, page_bytes));
             next_requested = true;
         }
         let (Some(mut s), Some(mut p)) = (sink.take(), progress.take()) else {
@@ -199,7 +203,7 @@ where
                 if token.as_deref() == Some(next.as_str()) {
                     break Err(fail("the server repeated a continue token".to_string()));
                 }
-                pending = Some(fetch(Some(next.clone()), limit));
+                pending = Some(fetch(Some(next.clone()), limit, page_bytes));
             }
         }
         token = page.continue_token;

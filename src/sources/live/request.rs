@@ -1,9 +1,11 @@
 //! One bounded GET against the API server, as every live read and capture's log requests make it.
 //!
-//! Each request has the `--request-timeout` for all of it (headers and body: a server that trickles
-//! its answer cannot stretch it), a cap on the body's bytes after gzip inflation (read frame by
-//! frame, so a huge or endless body is cut off, never held), and a deadline of the whole list or
-//! log it belongs to. A 429 TooManyRequests (or a 503 with `Retry-After`) is retried after the
+//! Each request asks for gzip and inflates each frame as it arrives (flate2) into one buffer sized
+//! for the page before it, so that a page is not copied again as it grows. Each request has the
+//! `--request-timeout` for all of it (headers and body: a server that trickles its answer cannot
+//! stretch it), a cap on the body's bytes after gzip inflation (checked as it inflates, so a huge,
+//! endless or bomb body is cut off, never held), and a deadline of the whole list or log it
+//! belongs to. A 429 TooManyRequests (or a 503 with `Retry-After`) is retried after the
 //! `Retry-After` the server asks for, as long as that fits before the deadline; any other failure
 //! says what happened: refused, unreachable, DNS, TLS, timed out, too large, or the API's own
 //! Status (forbidden, not found, ...).
@@ -21,6 +23,9 @@ pub struct Bounds {
     pub max_bytes: usize,
     /// When the list or log this request belongs to must be done.
     pub deadline: Instant,
+    /// How many bytes the body is expected to inflate to (the previous page's size), or 0 when
+    /// unknown: the buffer is made that big up front.
+    pub expected_bytes: usize,
 }
 
 /// Why a request gave no body.
@@ -94,7 +99,7 @@ pub async fn get(client: &Client, url: &str, bounds: Bounds) -> Result<Vec<u8>, 
             ));
         }
         let budget = bounds.timeout.min(bounds.deadline - now);
-        let attempt = tokio::time::timeout(budget, once(client, url, bounds.max_bytes)).await;
+        let attempt = tokio::time::timeout(budget, once(client, url, bounds)).await;
         let answer = match attempt {
             Err(_) if budget < bounds.timeout => {
                 return Err(GetError::Failed(
@@ -167,8 +172,14 @@ struct Answer {
 
 /// One attempt: the status, `Retry-After` and the body (at most `max_bytes`; error bodies are cut
 /// at 64 KiB, enough for any Status).
-async fn once(client: &Client, url: &str, max_bytes: usize) -> Result<Answer, GetError> {
+async fn once(client: &Client, url: &str, bounds: Bounds) -> Result<Answer, GetError> {
+    let Bounds {
+        max_bytes,
+        expected_bytes,
+        ..
+    } = bounds;
     let request = http::Request::get(url)
+        .header(ACCEPT_GZIP.0, ACCEPT_GZIP.1)
         .body(kube::client::Body::empty())
         .map_err(|e| GetError::Failed(format!("cannot build the request {url}: {e}")))?;
     let response = client
@@ -191,7 +202,24 @@ async fn once(client: &Client, url: &str, max_bytes: usize) -> Result<Answer, Ge
     } else {
         max_bytes.min(64 * 1024)
     };
+    let encoding = body_encoding(response.headers())?;
     let mut body = response.into_body();
+    if encoding == Encoding::Gzip {
+        let bytes = read_gzipped(
+            &mut body,
+            limit,
+            expected_bytes,
+            status.is_success(),
+            max_bytes,
+        )
+        .await?;
+        return Ok(Answer {
+            status,
+            retry_after,
+            location,
+            body: bytes,
+        });
+    }
     let mut bytes: Vec<u8> = Vec::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {
@@ -217,6 +245,190 @@ async fn once(client: &Client, url: &str, max_bytes: usize) -> Result<Answer, Ge
         location,
         body: bytes,
     })
+}
+
+/// How an answer's body is encoded: as it is, or gzip (the only encoding windoctor asks for).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Identity,
+    Gzip,
+}
+
+/// The body's `Content-Encoding`: none, `identity` or `gzip`; any other is an error that names it.
+fn body_encoding(headers: &http::HeaderMap) -> Result<Encoding, GetError> {
+    let Some(value) = headers.get(http::header::CONTENT_ENCODING) else {
+        return Ok(Encoding::Identity);
+    };
+    let text = String::from_utf8_lossy(value.as_bytes());
+    match text.trim().to_ascii_lowercase().as_str() {
+        "" | "identity" => Ok(Encoding::Identity),
+        "gzip" | "x-gzip" => Ok(Encoding::Gzip),
+        other => Err(GetError::Failed(format!(
+            "the API server answered with Content-Encoding {}, which windoctor did not ask for (it asks for gzip only): a proxy in between may recode answers",
+            clip(other, 60)
+        ))),
+    }
+}
+
+/// A body decoded frame by frame for readers that cut it themselves (node files and logs through
+/// the API server, a fleet's calls): each frame gives the bytes it inflates to. They ask for gzip
+/// with [`ACCEPT_GZIP`], as the list reads do.
+pub enum FrameDecoder {
+    Identity,
+    Gzip(Box<flate2::write::MultiGzDecoder<Vec<u8>>>),
+}
+
+/// The `Accept-Encoding` every request of windoctor sends.
+pub const ACCEPT_GZIP: (http::header::HeaderName, &str) = (http::header::ACCEPT_ENCODING, "gzip");
+
+impl FrameDecoder {
+    /// The decoder for an answer with these headers; an encoding windoctor did not ask for is an
+    /// error that names it.
+    pub fn for_headers(headers: &http::HeaderMap) -> Result<FrameDecoder, String> {
+        match body_encoding(headers).map_err(|e| e.message())? {
+            Encoding::Identity => Ok(FrameDecoder::Identity),
+            Encoding::Gzip => Ok(FrameDecoder::Gzip(Box::new(
+                flate2::write::MultiGzDecoder::new(Vec::new()),
+            ))),
+        }
+    }
+
+    /// The bytes `frame` gives (the frame itself when the body is not encoded).
+    pub fn decode<'f>(&mut self, frame: &'f [u8]) -> Result<std::borrow::Cow<'f, [u8]>, String> {
+        use std::io::Write;
+        match self {
+            FrameDecoder::Identity => Ok(std::borrow::Cow::Borrowed(frame)),
+            FrameDecoder::Gzip(decoder) => {
+                decoder.write_all(frame).map_err(gzip_broken)?;
+                Ok(std::borrow::Cow::Owned(std::mem::take(decoder.get_mut())))
+            }
+        }
+    }
+
+    /// What is left once the body has ended; an error when its gzip stream ended early.
+    pub fn finish(&mut self) -> Result<Vec<u8>, String> {
+        match self {
+            FrameDecoder::Identity => Ok(Vec::new()),
+            FrameDecoder::Gzip(decoder) => {
+                decoder.try_finish().map_err(gzip_broken)?;
+                Ok(std::mem::take(decoder.get_mut()))
+            }
+        }
+    }
+}
+
+fn gzip_broken(e: std::io::Error) -> String {
+    format!("the answer's gzip encoding is broken ({e}): it may have been cut off in transit; run again")
+}
+
+/// Where an inflated body goes: a buffer that refuses to grow past `limit` bytes, so that a
+/// gzip bomb is cut off as it inflates, never held.
+struct CappedBody {
+    bytes: Vec<u8>,
+    limit: usize,
+    over: bool,
+}
+
+impl std::io::Write for CappedBody {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let room = self.limit - self.bytes.len();
+        if buf.len() > room {
+            self.bytes.extend_from_slice(&buf[..room]);
+            self.over = true;
+            return Err(std::io::Error::other("the inflated body is over the limit"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Reads a gzip body frame by frame, inflating each frame as it comes ([`Inflater`]).
+async fn read_gzipped(
+    body: &mut kube::client::Body,
+    limit: usize,
+    expected_bytes: usize,
+    success: bool,
+    max_bytes: usize,
+) -> Result<Vec<u8>, GetError> {
+    let mut inflater = Inflater::new(limit, expected_bytes);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            GetError::Failed(format!(
+                "the answer broke off while it was read: {}",
+                describe_chain(&e)
+            ))
+        })?;
+        if let Ok(data) = frame.into_data() {
+            if !inflater.push(&data) {
+                break;
+            }
+        }
+    }
+    inflater.finish(success, max_bytes)
+}
+
+/// Inflates a gzip body piece by piece into one buffer, sized up front for the expected size (the
+/// previous page's: no regrowing and copying of a page as it arrives), holding at most `limit`
+/// inflated bytes.
+struct Inflater {
+    decoder: flate2::write::MultiGzDecoder<CappedBody>,
+    broken: Option<std::io::Error>,
+    /// Whether any gzip byte came.
+    received: bool,
+}
+
+impl Inflater {
+    fn new(limit: usize, expected_bytes: usize) -> Self {
+        Inflater {
+            decoder: flate2::write::MultiGzDecoder::new(CappedBody {
+                bytes: Vec::with_capacity(expected_bytes.min(limit)),
+                limit,
+                over: false,
+            }),
+            broken: None,
+            received: false,
+        }
+    }
+
+    /// Inflates the next piece; false once the body is broken or over the limit (read no more).
+    fn push(&mut self, gzipped: &[u8]) -> bool {
+        use std::io::Write;
+        if self.broken.is_some() {
+            return false;
+        }
+        self.received |= !gzipped.is_empty();
+        if let Err(e) = self.decoder.write_all(gzipped) {
+            self.broken = Some(e);
+            return false;
+        }
+        true
+    }
+
+    /// The inflated body: a success body over the limit is `TooLarge(max_bytes)`, an error body
+    /// over it is cut; a body that is not gzip, or whose gzip stream ends early, is an error.
+    fn finish(mut self, success: bool, max_bytes: usize) -> Result<Vec<u8>, GetError> {
+        if !self.received {
+            // An empty body (as a 204 has) is empty whatever its encoding says.
+            return Ok(Vec::new());
+        }
+        if self.broken.is_none() {
+            self.broken = self.decoder.try_finish().err();
+        }
+        let sink = self.decoder.get_mut();
+        let over = sink.over;
+        let bytes = std::mem::take(&mut sink.bytes);
+        match self.broken {
+            None => Ok(bytes),
+            Some(_) if over && success => Err(GetError::TooLarge(max_bytes)),
+            // An error body cut at its limit, or cut off in transit, still says what it can.
+            Some(_) if !success && !bytes.is_empty() => Ok(bytes),
+            Some(e) => Err(GetError::Failed(gzip_broken(e))),
+        }
+    }
 }
 
 /// "forbidden (pods is forbidden: User ... cannot list ...)" from a non-2xx answer, using its
@@ -373,6 +585,141 @@ mod tests {
         assert!(describe_chain(&unreachable).contains("unreachable"));
         let timeout = std::io::Error::new(std::io::ErrorKind::TimedOut, "timed out");
         assert!(describe_chain(&timeout).starts_with("timed out connecting"));
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(data).expect("writes to a Vec");
+        encoder.finish().expect("finishes")
+    }
+
+    #[test]
+    fn only_gzip_and_identity_bodies_are_read() {
+        let mut headers = http::HeaderMap::new();
+        assert_eq!(body_encoding(&headers), Ok(Encoding::Identity));
+        for (value, expected) in [
+            ("gzip", Encoding::Gzip),
+            ("GZIP ", Encoding::Gzip),
+            ("identity", Encoding::Identity),
+        ] {
+            headers.insert(
+                http::header::CONTENT_ENCODING,
+                http::HeaderValue::from_static(value),
+            );
+            assert_eq!(body_encoding(&headers), Ok(expected), "{value}");
+        }
+        headers.insert(
+            http::header::CONTENT_ENCODING,
+            http::HeaderValue::from_static("br"),
+        );
+        let Err(GetError::Failed(why)) = body_encoding(&headers) else {
+            panic!("br is not read as it is");
+        };
+        assert!(why.contains("Content-Encoding br"), "{why}");
+    }
+
+    /// An [`Inflater`] fed `gzipped` in pieces of `frame` bytes, as frames arrive.
+    fn inflate(
+        gzipped: &[u8],
+        frame: usize,
+        limit: usize,
+        success: bool,
+    ) -> Result<Vec<u8>, GetError> {
+        let mut inflater = Inflater::new(limit, 1000);
+        for piece in gzipped.chunks(frame.max(1)) {
+            if !inflater.push(piece) {
+                break;
+            }
+        }
+        inflater.finish(success, 99)
+    }
+
+    #[test]
+    fn gzip_bodies_inflate_as_they_arrive_within_the_limit() {
+        let page = br#"{"kind":"PodList","items":[]}"#.repeat(1000);
+        for frame in [1, 7, 4096, 1 << 20] {
+            assert_eq!(
+                inflate(&gzip(&page), frame, page.len(), true),
+                Ok(page.clone())
+            );
+            // One byte over: a success body is too large (with the limit the caller names), an
+            // error body is cut.
+            assert_eq!(
+                inflate(&gzip(&page), frame, page.len() - 1, true),
+                Err(GetError::TooLarge(99))
+            );
+            assert_eq!(
+                inflate(&gzip(&page), frame, 10, false),
+                Ok(page[..10].to_vec())
+            );
+        }
+        // Two members, as `cat a.gz b.gz` makes them: both are read.
+        let mut two = gzip(b"{\"kind\":");
+        two.extend(gzip(b"\"PodList\"}"));
+        assert_eq!(
+            inflate(&two, 5, 1000, true),
+            Ok(br#"{"kind":"PodList"}"#.to_vec())
+        );
+        assert_eq!(inflate(b"", 5, 1000, true), Ok(Vec::new()));
+    }
+
+    #[test]
+    fn frames_decode_to_the_body_they_carry() {
+        let page = br#"{"kind":"Status","message":"node not found"}"#.repeat(100);
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            http::header::CONTENT_ENCODING,
+            http::HeaderValue::from_static("gzip"),
+        );
+        let gzipped = gzip(&page);
+        let mut decoder = FrameDecoder::for_headers(&headers).expect("gzip is read");
+        let mut body = Vec::new();
+        for piece in gzipped.chunks(9) {
+            body.extend_from_slice(&decoder.decode(piece).expect("inflates"));
+        }
+        body.extend(decoder.finish().expect("ends well"));
+        assert_eq!(body, page);
+        // Cut off in transit: the end says so.
+        let mut decoder = FrameDecoder::for_headers(&headers).expect("gzip is read");
+        let _ = decoder
+            .decode(&gzipped[..gzipped.len() / 2])
+            .expect("inflates");
+        let why = decoder.finish().expect_err("a cut stream is an error");
+        assert!(
+            why.starts_with("the answer's gzip encoding is broken"),
+            "{why}"
+        );
+        // Not encoded: the frames as they are.
+        let mut plain = FrameDecoder::for_headers(&http::HeaderMap::new()).expect("plain");
+        assert_eq!(plain.decode(b"abc").expect("as is").as_ref(), b"abc");
+        assert_eq!(plain.finish(), Ok(Vec::new()));
+    }
+
+    #[test]
+    fn gzip_bombs_are_cut_off_as_they_inflate() {
+        // 64 MiB of spaces in about 64 KiB: never held whole.
+        let bomb = gzip(&vec![b' '; 64 << 20]);
+        assert!(bomb.len() < 1 << 20, "{}", bomb.len());
+        assert_eq!(
+            inflate(&bomb, 16 << 10, 1 << 20, true),
+            Err(GetError::TooLarge(99))
+        );
+    }
+
+    #[test]
+    fn broken_gzip_bodies_say_so() {
+        let page = br#"{"kind":"PodList","items":[]}"#.repeat(1000);
+        let whole = gzip(&page);
+        for broken in [&whole[..whole.len() / 2], b"not gzip at all".as_slice()] {
+            let Err(GetError::Failed(why)) = inflate(broken, 100, 1 << 20, true) else {
+                panic!("a broken body was read");
+            };
+            assert!(
+                why.starts_with("the answer's gzip encoding is broken"),
+                "{why}"
+            );
+        }
     }
 
     #[test]

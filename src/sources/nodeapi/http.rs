@@ -1,10 +1,32 @@
 //! One bounded GET through the API server: a request slot, a timeout, and a body read up to a
 //! byte limit (keeping the head, or the tail for logs whose server ignored `Range`), with the
-//! status code and content type, and errors worded with the API's own message.
+//! status code and content type, and errors worded with the API's own message. It asks for gzip and
+//! inflates each frame as it comes, so that the limits hold for the inflated bytes.
 
 use super::Shared;
+use crate::sources::live::request::FrameDecoder;
 use http_body_util::BodyExt;
 use std::sync::atomic::Ordering;
+
+/// Adds `data` to `buf`, holding at most `limit` bytes: the first ones (and then true: read no
+/// more) or the last ones.
+fn keep_within(buf: &mut Vec<u8>, data: &[u8], limit: u64, keep: Keep) -> bool {
+    buf.extend_from_slice(data);
+    if buf.len() as u64 <= limit {
+        return false;
+    }
+    match keep {
+        Keep::Head => {
+            buf.truncate(limit as usize);
+            true
+        }
+        Keep::Tail => {
+            let cut = buf.len() - limit as usize;
+            buf.drain(..cut);
+            false
+        }
+    }
+}
 
 /// What came back.
 #[derive(Debug)]
@@ -60,7 +82,8 @@ pub async fn get(
         .await
         .map_err(|e| format!("cannot read {url}: {e}"))?;
     shared.requests.fetch_add(1, Ordering::Relaxed);
-    let mut builder = ::http::Request::get(url);
+    let (accept, gzip) = crate::sources::live::request::ACCEPT_GZIP;
+    let mut builder = ::http::Request::get(url).header(accept, gzip);
     if let Some(n) = range {
         builder = builder.header(::http::header::RANGE, format!("bytes=-{n}"));
     }
@@ -77,34 +100,29 @@ pub async fn get(
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
+        let mut decoder = FrameDecoder::for_headers(res.headers())?;
         let mut body = res.into_body();
         let mut buf: Vec<u8> = Vec::new();
         // A server that ignores limits cannot make the phase read forever: past 16 times the
-        // limit, the read stops.
+        // limit (inflated), the read stops.
         let hard_stop = limit.saturating_mul(16).max(1024 * 1024);
         let mut seen: u64 = 0;
+        let mut read_to_the_end = true;
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| format!("{e}"))?;
             let Ok(data) = frame.into_data() else {
                 continue;
             };
+            let data = decoder.decode(&data)?;
             seen += data.len() as u64;
-            buf.extend_from_slice(&data);
-            if buf.len() as u64 > limit {
-                match keep {
-                    Keep::Head => {
-                        buf.truncate(limit as usize);
-                        break;
-                    }
-                    Keep::Tail => {
-                        let cut = buf.len() - limit as usize;
-                        buf.drain(..cut);
-                    }
-                }
-            }
-            if seen > hard_stop {
+            if keep_within(&mut buf, &data, limit, keep) || seen > hard_stop {
+                read_to_the_end = false;
                 break;
             }
+        }
+        if read_to_the_end {
+            let rest = decoder.finish()?;
+            keep_within(&mut buf, &rest, limit, keep);
         }
         Ok::<Answer, String>(Answer {
             status,
