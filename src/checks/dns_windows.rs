@@ -8,7 +8,8 @@
 use super::Eval;
 use crate::facts::k8s::{Node, Pod, Service};
 use crate::facts::network::{self, KubeletConfiguration};
-use std::collections::{BTreeMap, BTreeSet};
+use foldhash::{HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use crate::findings::{Evidence, Status, Subject};
@@ -27,7 +28,7 @@ pub fn run(ev: &mut Eval) {
             return;
         }
     }
-    let windows_node_names: BTreeSet<&str> = nodes
+    let windows_node_names: HashSet<&str> = nodes
         .map(|n| {
             n.iter()
                 .filter(|n| n.is_windows())
@@ -66,7 +67,7 @@ pub fn run(ev: &mut Eval) {
 }
 
 /// A pod on a Windows node, or one whose spec targets Windows (not yet scheduled).
-fn is_windows_pod(pod: &Pod, windows_nodes: &BTreeSet<&str>) -> bool {
+fn is_windows_pod(pod: &Pod, windows_nodes: &HashSet<&str>) -> bool {
     match pod.node_name() {
         Some(node) if !windows_nodes.is_empty() => {
             windows_nodes.contains(node) || pod.spec.targets_windows()
@@ -182,6 +183,13 @@ fn check_partial_names(ev: &mut Eval, windows_pods: &[&Pod], services: &[Service
     let mut findings: BTreeMap<(String, String, String, String, String), PartialName> =
         BTreeMap::new();
     let mut env_vars = 0usize;
+    // Services by namespace and name, the first of a name in list order winning (as a linear
+    // `find` answers): a lookup per candidate instead of a pass over the Services.
+    let by_name: HashMap<(&str, &str), &Service> = services
+        .iter()
+        .rev()
+        .map(|s| ((s.namespace(), s.name()), s))
+        .collect();
     for pod in windows_pods {
         let group = workload(pod).unwrap_or_else(|| format!("pod/{}", pod.name()));
         for container in pod.spec.all_containers() {
@@ -191,10 +199,7 @@ fn check_partial_names(ev: &mut Eval, windows_pods: &[&Pod], services: &[Service
                     let Some((svc, ns)) = service_of_candidate(candidate) else {
                         continue;
                     };
-                    let Some(service) = services
-                        .iter()
-                        .find(|s| s.name() == svc && s.namespace() == ns)
-                    else {
+                    let Some(&service) = by_name.get(&(ns, svc)) else {
                         continue;
                     };
                     let key = (
@@ -446,7 +451,7 @@ mod tests {
 
     #[test]
     fn windows_pods_by_node_or_spec() {
-        let windows: BTreeSet<&str> = ["win-1"].into_iter().collect();
+        let windows: HashSet<&str> = ["win-1"].into_iter().collect();
         let on_win = pod(r#"{"metadata":{"name":"a"},"spec":{"nodeName":"win-1"}}"#);
         let on_linux = pod(r#"{"metadata":{"name":"b"},"spec":{"nodeName":"linux-1"}}"#);
         let pending = pod(r#"{"metadata":{"name":"c"},"spec":{"os":{"name":"windows"}}}"#);
@@ -454,7 +459,7 @@ mod tests {
         assert!(!is_windows_pod(&on_linux, &windows));
         assert!(is_windows_pod(&pending, &windows));
         // Nodes unknown: only the spec can tell.
-        assert!(!is_windows_pod(&on_win, &BTreeSet::new()));
+        assert!(!is_windows_pod(&on_win, &HashSet::default()));
     }
 
     #[test]

@@ -9,6 +9,8 @@ use super::Eval;
 use crate::facts::k8s::{Node, Pod, Service};
 use crate::facts::probes::ServiceProbe;
 use crate::findings::{Evidence, Status, Subject};
+use crate::model::index::PodLookup;
+use foldhash::HashSet;
 
 /// Services reported one by one; the rest are summed up in one finding.
 const MAX_LISTED: usize = 20;
@@ -25,6 +27,7 @@ pub fn run(ev: &mut Eval) {
     }
     ev.part("clusterip-from-node");
     let windows_names: Vec<&str> = windows.iter().map(|n| n.name()).collect();
+    let windows_exact: HashSet<&str> = windows_names.iter().copied().collect();
     let probes = ev.probes_if_run();
     let probed: Vec<&ServiceProbe> = probes
         .map(|r| r.cluster_ip.probes.iter().collect())
@@ -39,7 +42,8 @@ pub fn run(ev: &mut Eval) {
         let svc = services
             .iter()
             .find(|s| format!("{}/{}", s.namespace(), s.name()) == p.service);
-        let client = pods.and_then(|pods| windows_client(pods, svc, &windows_names));
+        let lookup = ev.model().pod_lookup();
+        let client = pods.and_then(|pods| windows_client(pods, lookup, svc, &windows_exact));
         let subject = match p.service.split_once('/') {
             Some((ns, name)) => Subject::namespaced("Service", ns, name),
             None => Subject::new("Service", p.service.clone()),
@@ -130,7 +134,7 @@ pub fn run(ev: &mut Eval) {
             .take(3)
             .map(|p| p.name().to_string())
             .collect();
-        let client = windows_client(pods, Some(svc), &windows_names);
+        let client = windows_client(pods, lookup, Some(svc), &windows_exact);
         let node = client
             .and_then(|c| c.node_name())
             .and_then(|n| windows.iter().find(|w| w.name() == n))
@@ -180,22 +184,26 @@ pub fn run(ev: &mut Eval) {
     }
 }
 
-/// A running Windows pod to test from: one that is not a backend of `svc` (no hairpin), else a
-/// backend.
+/// A running Windows pod to test from (the first in list order on a node named exactly as a
+/// Windows node): one that is not a backend of `svc` (no hairpin), else a backend. `lookup`
+/// indexes `pods`.
 fn windows_client<'a>(
     pods: &'a [Pod],
-    svc: Option<&'a Service>,
-    windows: &[&str],
+    lookup: PodLookup<'a>,
+    svc: Option<&Service>,
+    windows: &HashSet<&str>,
 ) -> Option<&'a Pod> {
     let on_windows = |p: &&Pod| {
-        p.node_name().is_some_and(|n| windows.contains(&n))
+        p.node_name().is_some_and(|n| windows.contains(n))
             && p.status.phase.as_deref() == Some("Running")
             && !p.spec.host_process()
     };
-    let backends: Vec<&Pod> = svc.map(|s| s.backends(pods).collect()).unwrap_or_default();
+    let backends: Vec<&Pod> = svc.map(|s| lookup.backends(s)).unwrap_or_default();
+    let backend_keys: HashSet<(&str, &str)> =
+        backends.iter().map(|b| (b.namespace(), b.name())).collect();
     pods.iter()
         .filter(on_windows)
-        .find(|p| !backends.iter().any(|b| b.key() == p.key()))
+        .find(|p| !backend_keys.contains(&(p.namespace(), p.name())))
         .or_else(|| backends.into_iter().find(|p| on_windows(p)))
 }
 

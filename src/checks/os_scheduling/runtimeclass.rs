@@ -10,12 +10,15 @@ use crate::facts::windows::build_label;
 use crate::findings::{Evidence, Status, Subject};
 
 pub(super) fn runtimeclass_selectors(ev: &mut Eval, ctx: &Ctx, rcs: &[RuntimeClass], pods: Option<&[Pod]>) {
-    let windows_pods_using = |name: &str| -> Vec<&Pod> {
-        pods.unwrap_or_default()
-            .iter()
-            .filter(|p| p.spec.runtime_class_name.as_deref() == Some(name))
-            .collect()
-    };
+    // The pods naming each RuntimeClass, in list order, from one pass over the pods.
+    let mut users_by_class: foldhash::HashMap<&str, Vec<&Pod>> = foldhash::HashMap::default();
+    for pod in pods.unwrap_or_default() {
+        if let Some(class) = pod.spec.runtime_class_name.as_deref() {
+            users_by_class.entry(class).or_default().push(pod);
+        }
+    }
+    let windows_pods_using =
+        |name: &str| -> Vec<&Pod> { users_by_class.get(name).cloned().unwrap_or_default() };
     let builds_present: Vec<String> = ctx
         .windows
         .iter()
