@@ -80,14 +80,12 @@ pub enum Update {
 
 /// Runs the whole pipeline for `plan`, sending updates to `tx`. Returns when every check has run.
 pub async fn run(plan: &RunPlan, tx: UnboundedSender<Update>) {
-    // The signature library (a few hundred regexes) is compiled while the inputs are read, on a
-    // thread of its own, instead of by the first check that scans logs once they are all in.
-    std::thread::spawn(crate::catalogue::signatures::library);
     match gather::offline(plan) {
         Err(e) => {
             let _ = tx.send(Update::Fatal(e));
         }
         Ok(Some((mut facts, source))) => {
+            compile_signatures_aside();
             let _ = tx.send(Update::Source(source.clone()));
             crate::model::resolve_local_node(&mut facts, plan.node_name.as_deref());
             probe_phase(plan, None, &mut facts, &tx).await;
@@ -152,6 +150,7 @@ async fn run_live(plan: &RunPlan, tx: UnboundedSender<Update>) {
     }
     let (mut ctx, sieve) = sources::live::FetchContext::with_sieve();
     let mut sieve = Some(sieve);
+    let mut signatures_compiling = false;
     for read in sources::live::fetch_all(&conn.client, &plan.live, &mut ctx) {
         set.spawn(async move { Arrived::Cluster(read.await) });
     }
@@ -167,6 +166,12 @@ async fn run_live(plan: &RunPlan, tx: UnboundedSender<Update>) {
                 }
                 if matches!(input, "nodes" | "services") {
                     send_sieve(&mut sieve, &world.facts.cluster);
+                    if sieve.is_none() && !signatures_compiling {
+                        // Not before: until the Nodes and Services are in, the pods wait for
+                        // them, and the compiling would slow them down.
+                        compile_signatures_aside();
+                        signatures_compiling = true;
+                    }
                 }
                 let _ = tx.send(Update::InputDone {
                     input,
@@ -207,6 +212,12 @@ async fn run_live(plan: &RunPlan, tx: UnboundedSender<Update>) {
 
 /// Sends the pod list its sieve once the Nodes and the Services are both resolved (ready or not):
 /// pods are parsed only then, and only their Windows share is kept whole (`facts::share`).
+/// Compiles the signature library (a few hundred regexes) on a thread of its own while inputs are
+/// still being read, instead of in the first check that scans texts once they are all in.
+fn compile_signatures_aside() {
+    std::thread::spawn(crate::catalogue::signatures::library);
+}
+
 fn send_sieve(
     sieve: &mut Option<sources::live::SieveSender>,
     cluster: &crate::facts::ClusterFacts,
