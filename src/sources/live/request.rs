@@ -321,31 +321,6 @@ fn gzip_broken(e: std::io::Error) -> String {
     format!("the answer's gzip encoding is broken ({e}): it may have been cut off in transit; run again")
 }
 
-/// Where an inflated body goes: a buffer that refuses to grow past `limit` bytes, so that a
-/// gzip bomb is cut off as it inflates, never held.
-struct CappedBody {
-    bytes: Vec<u8>,
-    limit: usize,
-    over: bool,
-}
-
-impl std::io::Write for CappedBody {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let room = self.limit - self.bytes.len();
-        if buf.len() > room {
-            self.bytes.extend_from_slice(&buf[..room]);
-            self.over = true;
-            return Err(std::io::Error::other("the inflated body is over the limit"));
-        }
-        self.bytes.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Reads a gzip body frame by frame, inflating each frame as it comes ([`Inflater`]).
 async fn read_gzipped(
     body: &mut kube::client::Body,
@@ -371,41 +346,72 @@ async fn read_gzipped(
     inflater.finish(success, max_bytes)
 }
 
-/// Inflates a gzip body piece by piece into one buffer, sized up front for the expected size (the
-/// previous page's: no regrowing and copying of a page as it arrives), holding at most `limit`
-/// inflated bytes.
+/// Inflates a gzip body piece by piece straight into one buffer (zlib's own gzip framing, member
+/// after member), sized up front for the expected size (the previous page's: no regrowing and
+/// copying of a page as it arrives), holding at most `limit` inflated bytes.
 struct Inflater {
-    decoder: flate2::write::MultiGzDecoder<CappedBody>,
-    broken: Option<std::io::Error>,
+    /// The member being inflated; `None` between members.
+    member: Option<flate2::Decompress>,
+    bytes: Vec<u8>,
+    limit: usize,
+    over: bool,
+    broken: Option<String>,
     /// Whether any gzip byte came.
     received: bool,
 }
 
+/// The buffer grows by at least this much when a body is bigger than expected.
+const MIN_GROWTH: usize = 64 * 1024;
+
 impl Inflater {
     fn new(limit: usize, expected_bytes: usize) -> Self {
         Inflater {
-            decoder: flate2::write::MultiGzDecoder::new(CappedBody {
-                bytes: Vec::with_capacity(expected_bytes.min(limit)),
-                limit,
-                over: false,
-            }),
+            member: None,
+            bytes: Vec::with_capacity(expected_bytes.min(limit)),
+            limit,
+            over: false,
             broken: None,
             received: false,
         }
     }
 
     /// Inflates the next piece; false once the body is broken or over the limit (read no more).
-    fn push(&mut self, gzipped: &[u8]) -> bool {
-        use std::io::Write;
-        if self.broken.is_some() {
-            return false;
-        }
+    fn push(&mut self, mut gzipped: &[u8]) -> bool {
         self.received |= !gzipped.is_empty();
-        if let Err(e) = self.decoder.write_all(gzipped) {
-            self.broken = Some(e);
-            return false;
+        while !gzipped.is_empty() && self.broken.is_none() && !self.over {
+            let member = self
+                .member
+                .get_or_insert_with(|| flate2::Decompress::new_gzip(15));
+            if self.bytes.len() == self.bytes.capacity() {
+                // Never room for more than one byte past the limit: a bomb stops there.
+                let room = (self.limit + 1).saturating_sub(self.bytes.len());
+                if room == 0 {
+                    self.over = true;
+                    break;
+                }
+                self.bytes
+                    .reserve_exact(room.min(self.bytes.len().max(MIN_GROWTH)));
+            }
+            let read_before = member.total_in();
+            let written_before = self.bytes.len();
+            let status =
+                member.decompress_vec(gzipped, &mut self.bytes, flate2::FlushDecompress::None);
+            let read = usize::try_from(member.total_in() - read_before).unwrap_or(gzipped.len());
+            gzipped = gzipped.get(read..).unwrap_or_default();
+            self.over = self.bytes.len() > self.limit;
+            match status {
+                Ok(flate2::Status::StreamEnd) => self.member = None,
+                Ok(_) if read == 0 && self.bytes.len() == written_before => {
+                    // No progress with room to write: the stream wants what is not there yet.
+                    if self.bytes.len() < self.bytes.capacity() {
+                        break;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => self.broken = Some(e.to_string()),
+            }
         }
-        true
+        self.broken.is_none() && !self.over
     }
 
     /// The inflated body: a success body over the limit is `TooLarge(max_bytes)`, an error body
@@ -415,18 +421,21 @@ impl Inflater {
             // An empty body (as a 204 has) is empty whatever its encoding says.
             return Ok(Vec::new());
         }
-        if self.broken.is_none() {
-            self.broken = self.decoder.try_finish().err();
+        if self.broken.is_none() && !self.over && self.member.is_some() {
+            self.broken = Some("incomplete gzip stream".to_string());
         }
-        let sink = self.decoder.get_mut();
-        let over = sink.over;
-        let bytes = std::mem::take(&mut sink.bytes);
-        match self.broken {
-            None => Ok(bytes),
-            Some(_) if over && success => Err(GetError::TooLarge(max_bytes)),
+        let mut bytes = std::mem::take(&mut self.bytes);
+        match (self.over, self.broken) {
+            (false, None) => Ok(bytes),
+            (true, _) if success => Err(GetError::TooLarge(max_bytes)),
             // An error body cut at its limit, or cut off in transit, still says what it can.
-            Some(_) if !success && !bytes.is_empty() => Ok(bytes),
-            Some(e) => Err(GetError::Failed(gzip_broken(e))),
+            (_, _) if !success && !bytes.is_empty() => {
+                bytes.truncate(self.limit);
+                Ok(bytes)
+            }
+            (_, broken) => Err(GetError::Failed(gzip_broken(std::io::Error::other(
+                broken.unwrap_or_default(),
+            )))),
         }
     }
 }
