@@ -1,7 +1,8 @@
 //! One bounded GET against the API server, as every live read and capture's log requests make it.
 //!
-//! Each request asks for gzip and inflates each frame as it arrives (flate2) into one buffer sized
-//! for the page before it, so that a page is not copied again as it grows. Each request has the
+//! Each request asks for gzip and inflates each frame as it arrives straight into one buffer
+//! (zlib's own gzip framing, through flate2), sized for the page before it, so that a page is
+//! neither copied out of a decoder's buffer nor copied again as it grows. Each request has the
 //! `--request-timeout` for all of it (headers and body: a server that trickles its answer cannot
 //! stretch it), a cap on the body's bytes after gzip inflation (checked as it inflates, so a huge,
 //! endless or bomb body is cut off, never held), and a deadline of the whole list or log it
