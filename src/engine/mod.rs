@@ -210,14 +210,14 @@ async fn run_live(plan: &RunPlan, tx: UnboundedSender<Update>) {
     })));
 }
 
-/// Sends the pod list its sieve once the Nodes and the Services are both resolved (ready or not):
-/// pods are parsed only then, and only their Windows share is kept whole (`facts::share`).
 /// Compiles the signature library (a few hundred regexes) on a thread of its own while inputs are
 /// still being read, instead of in the first check that scans texts once they are all in.
 fn compile_signatures_aside() {
     std::thread::spawn(crate::catalogue::signatures::library);
 }
 
+/// Sends the pod list its sieve once the Nodes and the Services are both resolved (ready or not):
+/// pods are parsed only then, and only their Windows share is kept whole (`facts::share`).
 fn send_sieve(
     sieve: &mut Option<sources::live::SieveSender>,
     cluster: &crate::facts::ClusterFacts,

@@ -403,9 +403,10 @@ impl Inflater {
             match status {
                 Ok(flate2::Status::StreamEnd) => self.member = None,
                 Ok(_) if read == 0 && self.bytes.len() == written_before => {
-                    // No progress with room to write: the stream wants what is not there yet.
+                    // No progress with input to read and room to write: zlib never does that
+                    // on a sound stream; stop rather than lose the input.
                     if self.bytes.len() < self.bytes.capacity() {
-                        break;
+                        self.broken = Some("the gzip stream made no progress".to_string());
                     }
                 }
                 Ok(_) => {}
