@@ -203,25 +203,8 @@ async fn once(client: &Client, url: &str, bounds: Bounds) -> Result<Answer, GetE
     } else {
         max_bytes.min(64 * 1024)
     };
-    let encoding = body_encoding(response.headers())?;
+    let mut buffer = BodyBuffer::new(body_encoding(response.headers())?, limit, expected_bytes);
     let mut body = response.into_body();
-    if encoding == Encoding::Gzip {
-        let bytes = read_gzipped(
-            &mut body,
-            limit,
-            expected_bytes,
-            status.is_success(),
-            max_bytes,
-        )
-        .await?;
-        return Ok(Answer {
-            status,
-            retry_after,
-            location,
-            body: bytes,
-        });
-    }
-    let mut bytes: Vec<u8> = Vec::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {
             GetError::Failed(format!(
@@ -230,21 +213,16 @@ async fn once(client: &Client, url: &str, bounds: Bounds) -> Result<Answer, GetE
             ))
         })?;
         if let Ok(data) = frame.into_data() {
-            if bytes.len() + data.len() > limit {
-                if !status.is_success() {
-                    bytes.extend_from_slice(&data[..limit - bytes.len()]);
-                    break;
-                }
-                return Err(GetError::TooLarge(max_bytes));
+            if !buffer.push(&data) {
+                break;
             }
-            bytes.extend_from_slice(&data);
         }
     }
     Ok(Answer {
         status,
         retry_after,
         location,
-        body: bytes,
+        body: buffer.finish(status.is_success(), max_bytes)?,
     })
 }
 
@@ -274,10 +252,7 @@ fn body_encoding(headers: &http::HeaderMap) -> Result<Encoding, GetError> {
 /// A body decoded frame by frame for readers that cut it themselves (node files and logs through
 /// the API server, a fleet's calls): each frame gives the bytes it inflates to. They ask for gzip
 /// with [`ACCEPT_GZIP`], as the list reads do.
-pub enum FrameDecoder {
-    Identity,
-    Gzip(Box<flate2::write::MultiGzDecoder<Vec<u8>>>),
-}
+pub struct FrameDecoder(BodyBuffer);
 
 /// The `Accept-Encoding` every request of windoctor sends.
 pub const ACCEPT_GZIP: (http::header::HeaderName, &str) = (http::header::ACCEPT_ENCODING, "gzip");
@@ -286,87 +261,58 @@ impl FrameDecoder {
     /// The decoder for an answer with these headers; an encoding windoctor did not ask for is an
     /// error that names it.
     pub fn for_headers(headers: &http::HeaderMap) -> Result<FrameDecoder, String> {
-        match body_encoding(headers).map_err(|e| e.message())? {
-            Encoding::Identity => Ok(FrameDecoder::Identity),
-            Encoding::Gzip => Ok(FrameDecoder::Gzip(Box::new(
-                flate2::write::MultiGzDecoder::new(Vec::new()),
-            ))),
-        }
+        let encoding = body_encoding(headers).map_err(|e| e.message())?;
+        // The readers cut the bytes themselves: no limit here.
+        Ok(FrameDecoder(BodyBuffer::new(encoding, usize::MAX - 1, 0)))
     }
 
-    /// The bytes `frame` gives (the frame itself when the body is not encoded).
-    pub fn decode<'f>(&mut self, frame: &'f [u8]) -> Result<std::borrow::Cow<'f, [u8]>, String> {
-        use std::io::Write;
-        match self {
-            FrameDecoder::Identity => Ok(std::borrow::Cow::Borrowed(frame)),
-            FrameDecoder::Gzip(decoder) => {
-                decoder.write_all(frame).map_err(gzip_broken)?;
-                Ok(std::borrow::Cow::Owned(std::mem::take(decoder.get_mut())))
-            }
-        }
+    /// The bytes `frame` gives.
+    pub fn decode(&mut self, frame: &[u8]) -> Result<Vec<u8>, String> {
+        self.0.push(frame);
+        self.take()
     }
 
     /// What is left once the body has ended; an error when its gzip stream ended early.
     pub fn finish(&mut self) -> Result<Vec<u8>, String> {
-        match self {
-            FrameDecoder::Identity => Ok(Vec::new()),
-            FrameDecoder::Gzip(decoder) => {
-                decoder.try_finish().map_err(gzip_broken)?;
-                Ok(std::mem::take(decoder.get_mut()))
-            }
+        self.0.end();
+        self.take()
+    }
+
+    fn take(&mut self) -> Result<Vec<u8>, String> {
+        match &self.0.broken {
+            Some(why) => Err(gzip_broken(why)),
+            None => Ok(std::mem::take(&mut self.0.bytes)),
         }
     }
 }
 
-fn gzip_broken(e: std::io::Error) -> String {
-    format!("the answer's gzip encoding is broken ({e}): it may have been cut off in transit; run again")
+fn gzip_broken(why: &str) -> String {
+    format!("the answer's gzip encoding is broken ({why}): it may have been cut off in transit; run again")
 }
 
-/// Reads a gzip body frame by frame, inflating each frame as it comes ([`Inflater`]).
-async fn read_gzipped(
-    body: &mut kube::client::Body,
-    limit: usize,
-    expected_bytes: usize,
-    success: bool,
-    max_bytes: usize,
-) -> Result<Vec<u8>, GetError> {
-    let mut inflater = Inflater::new(limit, expected_bytes);
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| {
-            GetError::Failed(format!(
-                "the answer broke off while it was read: {}",
-                describe_chain(&e)
-            ))
-        })?;
-        if let Ok(data) = frame.into_data() {
-            if !inflater.push(&data) {
-                break;
-            }
-        }
-    }
-    inflater.finish(success, max_bytes)
-}
-
-/// Inflates a gzip body piece by piece straight into one buffer (zlib's own gzip framing, member
-/// after member), sized up front for the expected size (the previous page's: no regrowing and
-/// copying of a page as it arrives), holding at most `limit` inflated bytes.
-struct Inflater {
-    /// The member being inflated; `None` between members.
+/// A body read piece by piece into one buffer, inflated on the way when it is gzip (zlib's own
+/// gzip framing, member after member, straight into the buffer), sized up front for the expected
+/// size (the previous page's: no regrowing and copying of a page as it arrives), holding at most
+/// `limit` bytes.
+struct BodyBuffer {
+    encoding: Encoding,
+    /// The gzip member being inflated; `None` between members.
     member: Option<flate2::Decompress>,
     bytes: Vec<u8>,
     limit: usize,
     over: bool,
     broken: Option<String>,
-    /// Whether any gzip byte came.
+    /// Whether any byte of the body came.
     received: bool,
 }
 
 /// The buffer grows by at least this much when a body is bigger than expected.
 const MIN_GROWTH: usize = 64 * 1024;
 
-impl Inflater {
-    fn new(limit: usize, expected_bytes: usize) -> Self {
-        Inflater {
+impl BodyBuffer {
+    fn new(encoding: Encoding, limit: usize, expected_bytes: usize) -> Self {
+        BodyBuffer {
+            encoding,
             member: None,
             bytes: Vec::with_capacity(expected_bytes.min(limit)),
             limit,
@@ -376,16 +322,32 @@ impl Inflater {
         }
     }
 
-    /// Inflates the next piece; false once the body is broken or over the limit (read no more).
-    fn push(&mut self, mut gzipped: &[u8]) -> bool {
-        self.received |= !gzipped.is_empty();
+    /// Takes the next piece; false once the body is broken or over the limit (read no more).
+    fn push(&mut self, piece: &[u8]) -> bool {
+        self.received |= !piece.is_empty();
+        match self.encoding {
+            Encoding::Identity => {
+                let room = self.limit - self.bytes.len();
+                self.over = piece.len() > room;
+                self.bytes
+                    .extend_from_slice(piece.get(..room).unwrap_or(piece));
+            }
+            Encoding::Gzip => self.inflate(piece),
+        }
+        self.broken.is_none() && !self.over
+    }
+
+    fn inflate(&mut self, mut gzipped: &[u8]) {
         while !gzipped.is_empty() && self.broken.is_none() && !self.over {
             let member = self
                 .member
                 .get_or_insert_with(|| flate2::Decompress::new_gzip(15));
             if self.bytes.len() == self.bytes.capacity() {
                 // Never room for more than one byte past the limit: a bomb stops there.
-                let room = (self.limit + 1).saturating_sub(self.bytes.len());
+                let room = self
+                    .limit
+                    .saturating_add(1)
+                    .saturating_sub(self.bytes.len());
                 if room == 0 {
                     self.over = true;
                     break;
@@ -413,19 +375,21 @@ impl Inflater {
                 Err(e) => self.broken = Some(e.to_string()),
             }
         }
-        self.broken.is_none() && !self.over
     }
 
-    /// The inflated body: a success body over the limit is `TooLarge(max_bytes)`, an error body
-    /// over it is cut; a body that is not gzip, or whose gzip stream ends early, is an error.
-    fn finish(mut self, success: bool, max_bytes: usize) -> Result<Vec<u8>, GetError> {
-        if !self.received {
-            // An empty body (as a 204 has) is empty whatever its encoding says.
-            return Ok(Vec::new());
-        }
-        if self.broken.is_none() && !self.over && self.member.is_some() {
+    /// The body has ended: a gzip stream still inside a member was cut off. An empty body (as a
+    /// 204 has) is empty whatever its encoding says.
+    fn end(&mut self) {
+        if self.received && self.broken.is_none() && !self.over && self.member.is_some() {
             self.broken = Some("incomplete gzip stream".to_string());
         }
+    }
+
+    /// The body: a success body over the limit is `TooLarge(max_bytes)`, an error body over it is
+    /// cut; a body that is not gzip though it says so, or whose gzip stream ends early, is an
+    /// error.
+    fn finish(mut self, success: bool, max_bytes: usize) -> Result<Vec<u8>, GetError> {
+        self.end();
         let mut bytes = std::mem::take(&mut self.bytes);
         match (self.over, self.broken) {
             (false, None) => Ok(bytes),
@@ -435,9 +399,7 @@ impl Inflater {
                 bytes.truncate(self.limit);
                 Ok(bytes)
             }
-            (_, broken) => Err(GetError::Failed(gzip_broken(std::io::Error::other(
-                broken.unwrap_or_default(),
-            )))),
+            (_, broken) => Err(GetError::Failed(gzip_broken(&broken.unwrap_or_default()))),
         }
     }
 }
@@ -630,20 +592,46 @@ mod tests {
         assert!(why.contains("Content-Encoding br"), "{why}");
     }
 
-    /// An [`Inflater`] fed `gzipped` in pieces of `frame` bytes, as frames arrive.
+    /// A gzip [`BodyBuffer`] fed `gzipped` in pieces of `frame` bytes, as frames arrive.
     fn inflate(
         gzipped: &[u8],
         frame: usize,
         limit: usize,
         success: bool,
     ) -> Result<Vec<u8>, GetError> {
-        let mut inflater = Inflater::new(limit, 1000);
-        for piece in gzipped.chunks(frame.max(1)) {
-            if !inflater.push(piece) {
+        read_in_frames(Encoding::Gzip, gzipped, frame, limit, success)
+    }
+
+    fn read_in_frames(
+        encoding: Encoding,
+        body: &[u8],
+        frame: usize,
+        limit: usize,
+        success: bool,
+    ) -> Result<Vec<u8>, GetError> {
+        let mut buffer = BodyBuffer::new(encoding, limit, 1000);
+        for piece in body.chunks(frame.max(1)) {
+            if !buffer.push(piece) {
                 break;
             }
         }
-        inflater.finish(success, 99)
+        buffer.finish(success, 99)
+    }
+
+    #[test]
+    fn plain_bodies_are_read_within_the_limit() {
+        let page = br#"{"kind":"PodList","items":[]}"#.repeat(100);
+        for frame in [1, 7, 4096] {
+            let read =
+                |limit, success| read_in_frames(Encoding::Identity, &page, frame, limit, success);
+            assert_eq!(read(page.len(), true), Ok(page.clone()));
+            assert_eq!(read(page.len() - 1, true), Err(GetError::TooLarge(99)));
+            assert_eq!(read(10, false), Ok(page[..10].to_vec()));
+        }
+        assert_eq!(
+            read_in_frames(Encoding::Identity, b"", 5, 10, true),
+            Ok(Vec::new())
+        );
     }
 
     #[test]
@@ -703,7 +691,7 @@ mod tests {
         );
         // Not encoded: the frames as they are.
         let mut plain = FrameDecoder::for_headers(&http::HeaderMap::new()).expect("plain");
-        assert_eq!(plain.decode(b"abc").expect("as is").as_ref(), b"abc");
+        assert_eq!(plain.decode(b"abc"), Ok(b"abc".to_vec()));
         assert_eq!(plain.finish(), Ok(Vec::new()));
     }
 
