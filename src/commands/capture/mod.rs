@@ -27,6 +27,7 @@
 pub mod lists;
 pub mod logs;
 pub mod output;
+pub mod pipe;
 pub mod sanitize;
 pub mod streamed;
 

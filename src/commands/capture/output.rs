@@ -16,8 +16,11 @@
 //!   (archive).
 //! - **Streamed.** Each file is written as its data arrives; in an archive each file is its own
 //!   deflated member, compressed while it is written, and the members are copied (not compressed
-//!   again) into the archive at the end.
+//!   again) into the archive at the end. The compressing or copying of a big file happens on a
+//!   writer thread of its own (`pipe`), beside the reading. A folder's files are synced as they
+//!   grow and once more when complete; an archive is synced once it is assembled.
 
+use super::pipe::{Destination, Pipe};
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -173,7 +176,7 @@ impl Output {
                 let file = create_new(&full)?;
                 Ok(OutFile {
                     path: path.to_string(),
-                    sink: Sink::Plain(BufWriter::with_capacity(256 * 1024, file)),
+                    pipe: Pipe::new(Box::new(PlainFile { file, unsynced: 0 })),
                 })
             }
             Form::Zip => {
@@ -204,7 +207,7 @@ impl Output {
                     .map_err(|e| format!("cannot start {path} in the archive: {e}"))?;
                 Ok(OutFile {
                     path: path.to_string(),
-                    sink: Sink::Member(Box::new(BufWriter::with_capacity(256 * 1024, zip))),
+                    pipe: Pipe::new(Box::new(Member(zip))),
                 })
             }
         }
@@ -340,17 +343,63 @@ impl Output {
     }
 }
 
-/// A file being written.
+/// A file being written, its bytes handed to a writer thread in chunks (`pipe`).
 pub struct OutFile {
     path: String,
-    sink: Sink,
+    pipe: Pipe,
 }
 
-enum Sink {
-    Plain(BufWriter<File>),
-    /// An archive member. The buffer above the compressor matters: serde_json writes a few bytes at
-    /// a time, and each write into the deflate encoder costs a pass over its output buffer.
-    Member(Box<BufWriter<zip::ZipWriter<BufWriter<File>>>>),
+/// A file of a folder capture. Chunks are large, so no buffer sits above the file. What is written
+/// is synced every [`SYNC_EVERY`] bytes, so that the sync that completes the file (before the
+/// folder is moved into place) does not wait for half a gigabyte at once.
+struct PlainFile {
+    file: File,
+    unsynced: usize,
+}
+
+/// How many bytes a folder capture's file writes between two syncs.
+const SYNC_EVERY: usize = 32 << 20;
+
+impl Write for PlainFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let written = self.file.write(buf)?;
+        self.unsynced += written;
+        if self.unsynced >= SYNC_EVERY {
+            self.file.sync_data()?;
+            self.unsynced = 0;
+        }
+        Ok(written)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl Destination for PlainFile {
+    fn finish(self: Box<Self>) -> std::io::Result<()> {
+        self.file.sync_all()
+    }
+}
+
+/// An archive member, deflated as its chunks are written (each chunk is one pass of the
+/// compressor, which is why serde_json's small writes never reach it directly).
+struct Member(zip::ZipWriter<BufWriter<File>>);
+
+impl Write for Member {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl Destination for Member {
+    /// Writes the member's trailer. The member is not synced: it is copied into the archive,
+    /// which is synced once whole ([`Output::finish`]), and then removed.
+    fn finish(self: Box<Self>) -> std::io::Result<()> {
+        self.0.finish().map_err(std::io::Error::other)?.flush()
+    }
 }
 
 impl OutFile {
@@ -359,40 +408,21 @@ impl OutFile {
         &self.path
     }
 
-    /// Flushes and closes the file; an error (a full disk) names it.
+    /// Writes what is left, flushes and closes the file; an error (a full disk) names it.
     pub fn finish(self) -> Result<(), String> {
         let path = self.path;
-        let fail = |e: &dyn std::fmt::Display| format!("cannot write {path}: {e}");
-        match self.sink {
-            Sink::Plain(mut w) => {
-                w.flush().map_err(|e| fail(&e))?;
-                let file = w.into_inner().map_err(|e| fail(&e.error().to_string()))?;
-                file.sync_all().map_err(|e| fail(&e))
-            }
-            Sink::Member(buffered) => {
-                let zip = buffered
-                    .into_inner()
-                    .map_err(|e| fail(&e.error().to_string()))?;
-                let mut w = zip.finish().map_err(|e| fail(&e))?;
-                w.flush().map_err(|e| fail(&e))?;
-                w.get_ref().sync_all().map_err(|e| fail(&e))
-            }
-        }
+        self.pipe
+            .finish()
+            .map_err(|e| format!("cannot write {path}: {e}"))
     }
 }
 
 impl Write for OutFile {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match &mut self.sink {
-            Sink::Plain(w) => w.write(buf),
-            Sink::Member(z) => z.write(buf),
-        }
+        self.pipe.write(buf)
     }
     fn flush(&mut self) -> std::io::Result<()> {
-        match &mut self.sink {
-            Sink::Plain(w) => w.flush(),
-            Sink::Member(z) => z.flush(),
-        }
+        self.pipe.flush()
     }
 }
 
