@@ -11,6 +11,7 @@ use super::sanitize;
 use super::streamed::{self, ItemNames};
 use crate::facts::inputs::{Fetch, InputSpec, CLUSTER_INPUTS};
 use crate::facts::k8s::{Labels, Node, Pod, Service};
+use crate::facts::node::remote::may_name_a_component;
 use crate::facts::pod_head::PodHead;
 use crate::facts::share::{PodSieve, Share};
 use crate::sources::bundle::CaptureError;
@@ -246,8 +247,9 @@ impl ListWriter {
                     logs,
                     system,
                 } = pods.as_mut();
-                // The head decides (`facts::pod_head`); only a pod on a Windows node is parsed
-                // whole here, for its system pod role.
+                // The head decides (`facts::pod_head`); only a pod on a Windows node whose text
+                // may name a component (`may_name_a_component`) is parsed whole here, for its
+                // system pod role.
                 let pod = item
                     .read_at(PodHead::read_at)
                     .map_err(|e| invalid(kind, e))?
@@ -257,9 +259,12 @@ impl ListWriter {
                 if let Some(target) = log_target(&pod, windows) {
                     logs.push(target);
                 }
-                if let Some(node) = pod.node_name().filter(|n| windows.contains(*n)) {
-                    let whole: Pod = serde_json::from_str(item.text_since(start))
-                        .map_err(|e| invalid(kind, e))?;
+                let raw = item.text_since(start);
+                if let Some(node) = pod
+                    .node_name()
+                    .filter(|n| windows.contains(*n) && may_name_a_component(raw))
+                {
+                    let whole: Pod = serde_json::from_str(raw).map_err(|e| invalid(kind, e))?;
                     if crate::sources::nodeapi::system_pod(&whole, node).is_some() {
                         system.push(whole);
                     }
@@ -296,7 +301,8 @@ impl ListWriter {
     }
 
     /// A pod of a full capture: written whole, with no head to judge; a pod on a Windows node (as
-    /// the writing tells) is also read whole, for its log tails and its system pod role.
+    /// the writing tells) whose text may name a component is also read whole, for its log tails
+    /// and its system pod role.
     fn take_full_pod(&mut self, item: &mut JsonCursor<'_>) -> Result<u64, String> {
         let start = item.offset();
         let names = self.put_whole_at(item)?;
@@ -308,7 +314,10 @@ impl ListWriter {
         let Role::Pods(pods) = &mut self.role else {
             return Ok(key);
         };
-        let Some(node) = names.node_name.filter(|n| pods.windows.contains(n)) else {
+        let Some(node) = names
+            .node_name
+            .filter(|n| pods.windows.contains(n) && may_name_a_component(raw))
+        else {
             return Ok(key);
         };
         let whole: Pod = serde_json::from_str(raw).map_err(|e| invalid(self.kind, e))?;

@@ -259,22 +259,46 @@ pub fn parse_configz(text: &str, node: &str) -> Result<Configz, String> {
     })
 }
 
+/// The components a pod can run on a Windows node: (component, needles in names and commands,
+/// needles in images), all lowercase.
+const KNOWN_COMPONENTS: [(&str, &[&str], &[&str]); 6] = [
+    (
+        "calico-node",
+        &["calico-node", "calico-felix", "felix"],
+        &["calico/node", "calico/windows"],
+    ),
+    ("antrea-agent", &["antrea-agent", "antrea"], &["antrea"]),
+    ("azure-cns", &["azure-cns", "azure-cni"], &["azure-cns"]),
+    ("csi-proxy", &["csi-proxy"], &["csi-proxy"]),
+    ("flanneld", &["flanneld", "flannel"], &["flannel"]),
+    ("kube-proxy", &["kube-proxy", "kubeproxy"], &["kube-proxy"]),
+];
+
+/// Whether the JSON text of a pod may name a component ([`component_of`]) or HostProcess at all:
+/// `false` only when none of the components' needles nor `hostprocess` occurs anywhere in it (in
+/// any case) and it has no `\u` escape that could spell one. A pod of which this is `false` is
+/// neither a system pod nor one whose logs capture fetches, so capture need not read it whole.
+pub fn may_name_a_component(json: &str) -> bool {
+    static NEEDLES: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::OnceLock::new();
+    let needles = NEEDLES.get_or_init(|| {
+        let words = KNOWN_COMPONENTS
+            .iter()
+            .flat_map(|(_, names, images)| names.iter().chain(images.iter()))
+            .copied()
+            .chain(["hostprocess", "\\u"]);
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(words)
+            .ok()
+    });
+    // Without the automaton (it cannot fail to build), every pod is read whole, as before.
+    needles.as_ref().is_none_or(|n| n.is_match(json))
+}
+
 /// Component a pod runs, judged from what it is: container names, images and commands (the
 /// executables and start scripts of each component). `None` when it is none of them.
 pub fn component_of(names: &[&str], images: &[&str], commands: &[&str]) -> Option<&'static str> {
-    // (component, needles in names/commands, needles in images)
-    const KNOWN: [(&str, &[&str], &[&str]); 6] = [
-        (
-            "calico-node",
-            &["calico-node", "calico-felix", "felix"],
-            &["calico/node", "calico/windows"],
-        ),
-        ("antrea-agent", &["antrea-agent", "antrea"], &["antrea"]),
-        ("azure-cns", &["azure-cns", "azure-cni"], &["azure-cns"]),
-        ("csi-proxy", &["csi-proxy"], &["csi-proxy"]),
-        ("flanneld", &["flanneld", "flannel"], &["flannel"]),
-        ("kube-proxy", &["kube-proxy", "kubeproxy"], &["kube-proxy"]),
-    ];
     let lower = |v: &[&str]| -> Vec<String> { v.iter().map(|s| s.to_ascii_lowercase()).collect() };
     let (names, images, commands) = (lower(names), lower(images), lower(commands));
     // kube-proxy first by name and command: sig-windows-tools tags its kube-proxy images
@@ -285,15 +309,15 @@ pub fn component_of(names: &[&str], images: &[&str], commands: &[&str]) -> Optio
             .chain(commands.iter())
             .any(|n| needles.iter().any(|x| n.contains(x)))
     };
-    if by_name(KNOWN[5].1) {
+    if by_name(KNOWN_COMPONENTS[5].1) {
         return Some("kube-proxy");
     }
-    for (component, name_needles, _) in KNOWN {
+    for (component, name_needles, _) in KNOWN_COMPONENTS {
         if by_name(name_needles) {
             return Some(component);
         }
     }
-    for (component, _, image_needles) in KNOWN.iter().rev() {
+    for (component, _, image_needles) in KNOWN_COMPONENTS.iter().rev() {
         if images
             .iter()
             .any(|i| image_needles.iter().any(|x| i.contains(x)))

@@ -241,4 +241,70 @@ mod tests {
             Some("hostprocess".to_string())
         );
     }
+
+    /// Every pod of the repository's bundles and of the demo, as its JSON text.
+    fn fixture_pod_texts() -> Vec<String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(root.join("tests/bundles"))
+            .expect("tests/bundles")
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("cluster/pods.json"))
+            .collect();
+        files.push(root.join("assets/demo/cluster/pods.json"));
+        let mut texts = Vec::new();
+        for file in files.iter().filter(|p| p.is_file()) {
+            let list: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(file).expect("readable"))
+                    .expect("fixture JSON");
+            for item in list["items"].as_array().cloned().unwrap_or_default() {
+                texts.push(serde_json::to_string(&item).expect("serializes"));
+            }
+        }
+        texts
+    }
+
+    #[test]
+    fn a_pod_whose_text_names_no_component_is_no_system_pod() {
+        use crate::facts::node::remote::may_name_a_component;
+        let texts = fixture_pod_texts();
+        let (mut system, mut skipped) = (0, 0);
+        for text in &texts {
+            let whole = pod(text);
+            let is_system = system_pod(&whole, "win-1").is_some();
+            if may_name_a_component(text) {
+                system += usize::from(is_system);
+            } else {
+                skipped += 1;
+                assert!(!is_system, "{text}");
+            }
+        }
+        // The fixtures hold both kinds, so the rule is tested both ways.
+        assert!(
+            system > 10 && skipped > 10,
+            "{system} system pods, {skipped} skipped"
+        );
+
+        // A component known only by its command, only by HostProcess, or spelled with an escape
+        // is still read whole; a plain workload is not.
+        let workload = r#"{"metadata":{"name":"web-7d4b9c","namespace":"shop"},"spec":{"nodeName":"win-1","containers":[{"name":"web","image":"mcr.microsoft.com/dotnet/framework/aspnet:4.8"}]}}"#;
+        assert!(!may_name_a_component(workload));
+        assert!(system_pod(&pod(workload), "win-1").is_none());
+        let in_kube_system =
+            workload.replace(r#""namespace":"shop""#, r#""namespace":"kube-system""#);
+        let by_command = in_kube_system.replace(
+            r#""name":"web","#,
+            r#""name":"net","command":["C:\\k\\FlannelD.exe"],"#,
+        );
+        let host_process = workload.replace(
+            r#""spec":{"#,
+            r#""spec":{"securityContext":{"windowsOptions":{"hostProcess":true}},"#,
+        );
+        for text in [&by_command, &host_process] {
+            assert!(may_name_a_component(text), "{text}");
+            assert!(system_pod(&pod(text), "win-1").is_some(), "{text}");
+        }
+        let escaped = in_kube_system.replace(r#""name":"web","#, r#""name":"\u0066lanneld","#);
+        assert!(may_name_a_component(&escaped), "{escaped}");
+        assert!(system_pod(&pod(&escaped), "win-1").is_some(), "{escaped}");
+    }
 }
