@@ -8,8 +8,8 @@
 //! hands emptied chunks back for reuse. A file that never fills one chunk (most of them) is
 //! written when it is finished, on the caller's thread, with no thread started. A write error
 //! stops the writer; the caller hears it at its next full chunk or when it finishes the file.
-//! A file dropped unfinished (a failed or interrupted capture) is closed without being completed
-//! or synced, and its thread is joined before the drop returns.
+//! A file dropped unfinished (a failed or interrupted capture, which then removes it) never gets
+//! [`Destination::finish`], so it is not synced, and its thread is joined before the drop returns.
 
 use std::io::{self, Write};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -146,8 +146,8 @@ impl Pipe {
     }
 }
 
-/// The writer thread: writes each chunk as it comes and gives it back emptied; completes the file
-/// only when told to (a file dropped unfinished is just closed).
+/// The writer thread: writes each chunk as it comes and gives it back emptied; finishes the file
+/// only when told to (a file dropped unfinished is just dropped).
 fn write_all_chunks(
     mut destination: Box<dyn Destination>,
     incoming: Receiver<Message>,
