@@ -247,13 +247,13 @@ impl PodHead {
     }
 }
 
+/// Pods shaped like the real thing for the tests of the readers of pod text.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod fixtures {
     use serde_json::Value;
 
-    /// Every pod of the repository's bundles and of the demo, as JSON text.
-    fn fixture_pods() -> Vec<String> {
+    /// Every pod of the repository's bundles and of the demo, as indented JSON text.
+    pub(crate) fn fixture_pods() -> Vec<String> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(root.join("tests/bundles"))
             .expect("tests/bundles")
@@ -273,6 +273,12 @@ mod tests {
         assert!(pods.len() > 50, "only {} fixture pods", pods.len());
         pods
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::fixture_pods;
+    use super::*;
 
     /// The head as serde_json reads it from the whole pod, the reference for the copied fields.
     fn whole_parse(json: &str) -> String {

@@ -83,14 +83,7 @@ impl Pipe {
             self.start_writer()?;
         }
         let Some(writer) = &self.writer else {
-            // No thread could be started: the destination is written on this thread.
-            let destination = self
-                .destination
-                .as_mut()
-                .ok_or_else(|| io::Error::other("the file was already closed"))?;
-            destination.write_all(&self.chunk)?;
-            self.chunk.clear();
-            return Ok(());
+            return Err(io::Error::other("the file's writer is gone"));
         };
         let fresh = writer
             .emptied
@@ -111,37 +104,22 @@ impl Pipe {
         }
     }
 
-    /// Starts the writer thread with the destination; when no thread can be started, the
-    /// destination stays here and is written on the caller's thread.
+    /// Starts the writer thread with the destination.
     fn start_writer(&mut self) -> io::Result<()> {
         let Some(destination) = self.destination.take() else {
             return Err(io::Error::other("the file was already closed"));
         };
         let (chunks, incoming) = sync_channel::<Message>(IN_FLIGHT);
         let (give_back, emptied) = sync_channel::<Vec<u8>>(IN_FLIGHT + 1);
-        // The destination goes to the thread through a channel of its own, so that it stays
-        // here when the thread cannot be started.
-        let (hand_over, taken) = sync_channel::<Box<dyn Destination>>(1);
-        let spawned = std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("windoctor-write".to_string())
-            .spawn(move || match taken.recv() {
-                Ok(destination) => write_all_chunks(destination, incoming, give_back),
-                Err(_) => Ok(()),
-            });
-        match spawned {
-            Ok(thread) => {
-                if let Err(back) = hand_over.send(destination) {
-                    self.destination = Some(back.0);
-                    return Ok(());
-                }
-                self.writer = Some(Writer {
-                    chunks,
-                    emptied,
-                    thread,
-                });
-            }
-            Err(_) => self.destination = Some(destination),
-        }
+            .spawn(move || write_all_chunks(destination, incoming, give_back))
+            .map_err(|e| io::Error::other(format!("cannot start a thread to write it: {e}")))?;
+        self.writer = Some(Writer {
+            chunks,
+            emptied,
+            thread,
+        });
         Ok(())
     }
 }

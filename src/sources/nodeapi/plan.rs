@@ -242,31 +242,10 @@ mod tests {
         );
     }
 
-    /// Every pod of the repository's bundles and of the demo, as its JSON text.
-    fn fixture_pod_texts() -> Vec<String> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(root.join("tests/bundles"))
-            .expect("tests/bundles")
-            .filter_map(|e| e.ok())
-            .map(|e| e.path().join("cluster/pods.json"))
-            .collect();
-        files.push(root.join("assets/demo/cluster/pods.json"));
-        let mut texts = Vec::new();
-        for file in files.iter().filter(|p| p.is_file()) {
-            let list: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(file).expect("readable"))
-                    .expect("fixture JSON");
-            for item in list["items"].as_array().cloned().unwrap_or_default() {
-                texts.push(serde_json::to_string(&item).expect("serializes"));
-            }
-        }
-        texts
-    }
-
     #[test]
     fn a_pod_whose_text_names_no_component_is_no_system_pod() {
         use crate::facts::node::remote::may_name_a_component;
-        let texts = fixture_pod_texts();
+        let texts = crate::facts::pod_head::fixtures::fixture_pods();
         let (mut system, mut skipped) = (0, 0);
         for text in &texts {
             let whole = pod(text);
