@@ -180,8 +180,19 @@ impl PodHead {
     pub fn read_at(text: &str, start: usize) -> serde_json::Result<(PodHead, usize)> {
         let mut fields = String::with_capacity(1024);
         let copied = json_scan::prune(text, start, &HEAD_FIELDS, &mut fields).ok();
-        if let Some(end) = copied {
-            if let Ok(head) = serde_json::from_str::<PodHead>(&fields) {
+        Self::from_copy(text, start, copied.map(|end| (fields.as_str(), end)))
+    }
+
+    /// [`PodHead::read_at`] given its structural copy: `copied` is what `json_scan::prune` with
+    /// [`HEAD_FIELDS`] copied out of the pod at `start` of `text` and the offset just past the pod,
+    /// or `None` when it could not copy (`sources::live::heads_ahead` copies on another thread).
+    pub fn from_copy(
+        text: &str,
+        start: usize,
+        copied: Option<(&str, usize)>,
+    ) -> serde_json::Result<(PodHead, usize)> {
+        if let Some((fields, end)) = copied {
+            if let Ok(head) = serde_json::from_str::<PodHead>(fields) {
                 return Ok((head, end));
             }
         }

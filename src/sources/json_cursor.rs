@@ -73,6 +73,11 @@ impl<'a> JsonCursor<'a> {
     }
 
     /// The byte offset of the cursor in the text.
+    /// The whole text the cursor walks.
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
     pub fn offset(&self) -> usize {
         self.pos
     }

@@ -12,10 +12,10 @@ use super::streamed::{self, ItemNames};
 use crate::facts::inputs::{Fetch, InputSpec, CLUSTER_INPUTS};
 use crate::facts::k8s::{Labels, Node, Pod, Service};
 use crate::facts::node::remote::may_name_a_component;
-use crate::facts::pod_head::PodHead;
 use crate::facts::share::{PodSieve, Share};
 use crate::sources::bundle::CaptureError;
 use crate::sources::json_cursor::JsonCursor;
+use crate::sources::live::heads_ahead::HeadsAhead;
 use crate::sources::live::paging::{self, item_key, ItemError, ListSink};
 use crate::sources::live::{self, request, LiveOptions};
 use kube::Client;
@@ -202,15 +202,28 @@ fn invalid(kind: &str, e: serde_json::Error) -> String {
 }
 
 impl ListSink for ListWriter {
-    fn take_next(&mut self, item: &mut JsonCursor<'_>) -> Result<u64, ItemError> {
-        self.take_item(item).map_err(ItemError::Stop)
+    fn take_next(
+        &mut self,
+        item: &mut JsonCursor<'_>,
+        heads: &mut HeadsAhead,
+    ) -> Result<u64, ItemError> {
+        self.take_item(item, heads).map_err(ItemError::Stop)
+    }
+
+    /// A Windows-share capture reads every pod's head; a full one writes pods as they are.
+    fn reads_pod_heads(&self) -> bool {
+        self.scope != Scope::Full && matches!(self.role, Role::Pods(_))
     }
 }
 
 impl ListWriter {
     /// Reads the item at `item` (the cursor moves past it) and writes it as the role and the
     /// scope say.
-    fn take_item(&mut self, item: &mut JsonCursor<'_>) -> Result<u64, String> {
+    fn take_item(
+        &mut self,
+        item: &mut JsonCursor<'_>,
+        heads: &mut HeadsAhead,
+    ) -> Result<u64, String> {
         if let Some(why) = self.failure.get() {
             return Err(why);
         }
@@ -251,7 +264,7 @@ impl ListWriter {
                 // may name a component (`may_name_a_component`) is parsed whole here, for its
                 // system pod role.
                 let pod = item
-                    .read_at(PodHead::read_at)
+                    .read_at(|text, start| heads.read_at(text, start))
                     .map_err(|e| invalid(kind, e))?
                     .0
                     .into_pod();

@@ -9,18 +9,19 @@
 //! that is not the list asked for) turns that one input into `Failed` with the reason ("cannot list
 //! events: forbidden (...)"), and the other inputs are still read. See docs/performance.md.
 
+pub mod heads_ahead;
 pub mod paging;
 pub mod request;
 
 use crate::facts::cluster::ClusterInput;
 use crate::facts::inputs::{CollectedItem, Fetch, InputSpec};
 use crate::facts::k8s::{Pod, ServerVersion};
-use crate::facts::pod_head::PodHead;
 use crate::facts::share::PodSieve;
 use crate::facts::Input;
 use crate::sources::json_cursor::JsonCursor;
 use crate::sources::SourceKind;
 use futures_util::future::BoxFuture;
+use heads_ahead::HeadsAhead;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use paging::{item_key, ItemError, ListRequest, ListSink};
@@ -208,7 +209,11 @@ impl ListItem for serde_json::Value {
 pub struct Collect<T>(pub Vec<T>);
 
 impl<T: ListItem> ListSink for Collect<T> {
-    fn take_next(&mut self, item: &mut JsonCursor<'_>) -> Result<u64, ItemError> {
+    fn take_next(
+        &mut self,
+        item: &mut JsonCursor<'_>,
+        _heads: &mut HeadsAhead,
+    ) -> Result<u64, ItemError> {
         let item: T = item.value().map_err(ItemError::Invalid)?;
         let (ns, name) = item.namespace_and_name();
         let key = item_key(ns, name);
@@ -245,10 +250,18 @@ impl PodSink {
 }
 
 impl ListSink for PodSink {
-    fn take_next(&mut self, item: &mut JsonCursor<'_>) -> Result<u64, ItemError> {
+    fn reads_pod_heads(&self) -> bool {
+        self.sieve.is_some()
+    }
+
+    fn take_next(
+        &mut self,
+        item: &mut JsonCursor<'_>,
+        heads: &mut HeadsAhead,
+    ) -> Result<u64, ItemError> {
         let pod = match &mut self.sieve {
             Some(sieve) => item
-                .read_at(PodHead::read_at)
+                .read_at(|text, start| heads.read_at(text, start))
                 .and_then(|(head, json)| sieve.sift_head(head, json)),
             None => item.value::<Pod>(),
         }

@@ -18,6 +18,7 @@
 //!   sieve, capture's file writer) where the cursor stands, in one pass: never collected as raw
 //!   JSON, never split first and parsed again.
 
+use super::heads_ahead::{with_heads_ahead, HeadsAhead};
 use super::request::{self, Bounds, GetError};
 use super::LiveOptions;
 use crate::sources::json_cursor::{JsonCursor, ReadError};
@@ -75,7 +76,19 @@ pub trait ListSink: Send + 'static {
     /// typed item; a sink that also wants the item's text takes it from the cursor, so the item
     /// is read once). Returns its key ([`item_key`] of namespace and name) so that the pager
     /// notices an object listed twice, or why the list stops.
-    fn take_next(&mut self, item: &mut JsonCursor<'_>) -> Result<u64, ItemError>;
+    /// `heads` reads a pod's head (`PodHead::read_at`) from a copy made ahead when the sink
+    /// [`ListSink::reads_pod_heads`].
+    fn take_next(
+        &mut self,
+        item: &mut JsonCursor<'_>,
+        heads: &mut HeadsAhead,
+    ) -> Result<u64, ItemError>;
+
+    /// Whether the sink reads the head of (almost) every item through `heads`: the pods' heads are
+    /// then copied out ahead on a second thread (`heads_ahead`).
+    fn reads_pod_heads(&self) -> bool {
+        false
+    }
 }
 
 /// Why a sink did not take an item.
@@ -433,6 +446,21 @@ fn read_items<S: ListSink>(
         return Err(page.error_here(format!("expected `[` for {inside}")).into());
     }
     page.expect(b'[', inside)?;
+    let wanted = sink.reads_pod_heads();
+    with_heads_ahead(page.text(), page.offset(), wanted, |heads| {
+        take_items(page, shape, sink, progress, heads)
+    })
+}
+
+/// Hands each item of the list (the cursor just past `[`) to the sink, in order.
+fn take_items<S: ListSink>(
+    page: &mut JsonCursor<'_>,
+    shape: &mut Shape,
+    sink: &mut S,
+    progress: &mut Progress,
+    heads: &mut HeadsAhead,
+) -> Result<(), ReadError> {
+    let inside = "the items";
     let mut first = true;
     while page.next_element(first, inside)? {
         first = false;
@@ -445,7 +473,7 @@ fn read_items<S: ListSink>(
             );
             return Err(stop(page, shape, why));
         }
-        match sink.take_next(page) {
+        match sink.take_next(page, heads) {
             Ok(key) => {
                 if !progress.keys.insert(key) {
                     let why = "the server listed the same object twice while paging (the list does not end)";
@@ -517,7 +545,11 @@ mod tests {
     /// Collects names.
     struct Names(Vec<String>);
     impl ListSink for Names {
-        fn take_next(&mut self, item: &mut JsonCursor<'_>) -> Result<u64, ItemError> {
+        fn take_next(
+            &mut self,
+            item: &mut JsonCursor<'_>,
+            _heads: &mut HeadsAhead,
+        ) -> Result<u64, ItemError> {
             let item: serde_json::Value = item.value().map_err(ItemError::Invalid)?;
             let name = item["metadata"]["name"].as_str().unwrap_or("").to_string();
             let key = item_key(item["metadata"]["namespace"].as_str(), &name);
