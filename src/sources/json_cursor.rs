@@ -72,12 +72,12 @@ impl<'a> JsonCursor<'a> {
         JsonCursor { text, pos: 0 }
     }
 
-    /// The byte offset of the cursor in the text.
     /// The whole text the cursor walks.
     pub fn text(&self) -> &'a str {
         self.text
     }
 
+    /// The byte offset of the cursor in the text.
     pub fn offset(&self) -> usize {
         self.pos
     }

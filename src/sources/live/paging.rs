@@ -432,6 +432,9 @@ fn read_page<S: ListSink>(
     Ok(())
 }
 
+/// What errors inside the `items` array call it.
+const INSIDE_ITEMS: &str = "the items";
+
 /// The `items` array, each item handed to the sink. An item the sink stops at records why.
 fn read_items<S: ListSink>(
     page: &mut JsonCursor<'_>,
@@ -439,13 +442,14 @@ fn read_items<S: ListSink>(
     sink: &mut S,
     progress: &mut Progress,
 ) -> Result<(), ReadError> {
-    let inside = "the items";
     if page.peek() != Some(b'[') {
         // Not an array: serde_json words what came instead.
         page.value::<Vec<IgnoredAny>>()?;
-        return Err(page.error_here(format!("expected `[` for {inside}")).into());
+        return Err(page
+            .error_here(format!("expected `[` for {INSIDE_ITEMS}"))
+            .into());
     }
-    page.expect(b'[', inside)?;
+    page.expect(b'[', INSIDE_ITEMS)?;
     let wanted = sink.reads_pod_heads();
     with_heads_ahead(page.text(), page.offset(), wanted, |heads| {
         take_items(page, shape, sink, progress, heads)
@@ -460,9 +464,8 @@ fn take_items<S: ListSink>(
     progress: &mut Progress,
     heads: &mut HeadsAhead,
 ) -> Result<(), ReadError> {
-    let inside = "the items";
     let mut first = true;
-    while page.next_element(first, inside)? {
+    while page.next_element(first, INSIDE_ITEMS)? {
         first = false;
         let index = progress.items;
         progress.items += 1;
