@@ -72,6 +72,11 @@ impl<'a> JsonCursor<'a> {
         JsonCursor { text, pos: 0 }
     }
 
+    /// A cursor at byte `pos` of `text` (a value's start found by an earlier walk).
+    pub fn at(text: &'a str, pos: usize) -> Self {
+        JsonCursor { text, pos }
+    }
+
     /// The whole text the cursor walks.
     pub fn text(&self) -> &'a str {
         self.text

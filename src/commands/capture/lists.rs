@@ -15,8 +15,9 @@ use crate::facts::node::remote::may_name_a_component;
 use crate::facts::share::{PodSieve, Share};
 use crate::sources::bundle::CaptureError;
 use crate::sources::json_cursor::JsonCursor;
-use crate::sources::live::heads_ahead::HeadsAhead;
+use crate::sources::live::paging::Ahead;
 use crate::sources::live::paging::{self, item_key, ItemError, ListSink};
+use crate::sources::live::written_ahead::{ItemWriter, WrittenAhead};
 use crate::sources::live::{self, request, LiveOptions};
 use kube::Client;
 use serde_json::Value;
@@ -205,31 +206,38 @@ impl ListSink for ListWriter {
     fn take_next(
         &mut self,
         item: &mut JsonCursor<'_>,
-        heads: &mut HeadsAhead,
+        ahead: &mut Ahead,
     ) -> Result<u64, ItemError> {
-        self.take_item(item, heads).map_err(ItemError::Stop)
+        self.take_item(item, ahead).map_err(ItemError::Stop)
     }
 
     /// A Windows-share capture reads every pod's head; a full one writes pods as they are.
     fn reads_pod_heads(&self) -> bool {
         self.scope != Scope::Full && matches!(self.role, Role::Pods(_))
     }
+
+    /// A full capture writes every pod as the API sent it (sanitized): a helper thread writes
+    /// every second run of a big page's pods.
+    fn writes_ahead(&self) -> Option<Box<dyn ItemWriter>> {
+        (self.scope == Scope::Full && matches!(self.role, Role::Pods(_))).then(|| {
+            Box::new(streamed::ItemsAhead {
+                kind: self.kind,
+                api_version: self.api_version,
+            }) as Box<dyn ItemWriter>
+        })
+    }
 }
 
 impl ListWriter {
     /// Reads the item at `item` (the cursor moves past it) and writes it as the role and the
     /// scope say.
-    fn take_item(
-        &mut self,
-        item: &mut JsonCursor<'_>,
-        heads: &mut HeadsAhead,
-    ) -> Result<u64, String> {
+    fn take_item(&mut self, item: &mut JsonCursor<'_>, ahead: &mut Ahead) -> Result<u64, String> {
         if let Some(why) = self.failure.get() {
             return Err(why);
         }
         let kind = self.kind;
         if self.scope == Scope::Full && matches!(self.role, Role::Pods(_)) {
-            return self.take_full_pod(item);
+            return self.take_full_pod(item, &mut ahead.written);
         }
         let start = item.offset();
         // What the role learns of the item, and the other pod to write instead of the item.
@@ -264,7 +272,7 @@ impl ListWriter {
                 // may name a component (`may_name_a_component`) is parsed whole here, for its
                 // system pod role.
                 let pod = item
-                    .read_at(|text, start| heads.read_at(text, start))
+                    .read_at(|text, start| ahead.heads.read_at(text, start))
                     .map_err(|e| invalid(kind, e))?
                     .0
                     .into_pod();
@@ -316,9 +324,22 @@ impl ListWriter {
     /// A pod of a full capture: written whole, with no head to judge; a pod on a Windows node (as
     /// the writing tells) whose text may name a component is also read whole, for its log tails
     /// and its system pod role.
-    fn take_full_pod(&mut self, item: &mut JsonCursor<'_>) -> Result<u64, String> {
+    /// `written`: the pods a helper wrote ahead (`written_ahead`), taken in list order.
+    fn take_full_pod(
+        &mut self,
+        item: &mut JsonCursor<'_>,
+        written: &mut WrittenAhead,
+    ) -> Result<u64, String> {
+        item.peek();
         let start = item.offset();
-        let names = self.put_whole_at(item)?;
+        let names = match written.take(start) {
+            Some(taken) => {
+                self.put_bytes(taken.bytes)?;
+                item.read_at(|_, _| Ok::<_, String>(((), taken.end)))?;
+                taken.names
+            }
+            None => self.put_whole_at(item)?,
+        };
         let raw = item.text_since(start);
         let key = item_key(
             names.namespace.as_deref(),

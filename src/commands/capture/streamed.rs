@@ -12,18 +12,14 @@
 use crate::facts::k8s::{dns_candidates, is_allowed_annotation, is_allowed_configmap_key};
 use crate::redact::{is_secret_flag, is_secret_key, redact_cow, REDACTED};
 use crate::sources::json_cursor::JsonCursor;
+use crate::sources::live::written_ahead::ItemWriter;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;
 
 /// The item's `metadata.namespace` and `metadata.name` as written (for the list's item key), and a
 /// Pod's `spec.nodeName` (whether capture must read the pod whole for its node's part).
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct ItemNames {
-    pub namespace: Option<String>,
-    pub name: Option<String>,
-    pub node_name: Option<String>,
-}
+pub use crate::sources::live::written_ahead::ItemNames;
 
 /// Appends the sanitized JSON of one list item (`raw`, the item's text as the API sent it) to
 /// `out`. On an error `out` may hold part of the item: the caller drops what it appended.
@@ -47,6 +43,22 @@ pub fn write_item_at(
     out: &mut Vec<u8>,
 ) -> Result<ItemNames, serde_json::Error> {
     item.read_with(|de| write_value(de, kind, api_version, out))
+}
+
+/// [`write_item_at`] for the helper that writes a big page's items ahead of the pager
+/// (`sources::live::written_ahead`): the items of one list of `kind`, as the pager's sink writes
+/// them.
+pub struct ItemsAhead {
+    pub kind: &'static str,
+    pub api_version: &'static str,
+}
+
+impl ItemWriter for ItemsAhead {
+    fn write(&self, text: &str, start: usize, out: &mut Vec<u8>) -> Option<(ItemNames, usize)> {
+        let mut item = JsonCursor::at(text, start);
+        let names = write_item_at(&mut item, self.kind, self.api_version, out).ok()?;
+        Some((names, item.offset()))
+    }
 }
 
 /// Reads one item's value from `de`, writing it sanitized to `out`.

@@ -12,6 +12,7 @@
 pub mod heads_ahead;
 pub mod paging;
 pub mod request;
+pub mod written_ahead;
 
 use crate::facts::cluster::ClusterInput;
 use crate::facts::inputs::{CollectedItem, Fetch, InputSpec};
@@ -21,7 +22,6 @@ use crate::facts::Input;
 use crate::sources::json_cursor::JsonCursor;
 use crate::sources::SourceKind;
 use futures_util::future::BoxFuture;
-use heads_ahead::HeadsAhead;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use paging::{item_key, ItemError, ListRequest, ListSink};
@@ -212,7 +212,7 @@ impl<T: ListItem> ListSink for Collect<T> {
     fn take_next(
         &mut self,
         item: &mut JsonCursor<'_>,
-        _heads: &mut HeadsAhead,
+        _ahead: &mut paging::Ahead,
     ) -> Result<u64, ItemError> {
         let item: T = item.value().map_err(ItemError::Invalid)?;
         let (ns, name) = item.namespace_and_name();
@@ -257,11 +257,11 @@ impl ListSink for PodSink {
     fn take_next(
         &mut self,
         item: &mut JsonCursor<'_>,
-        heads: &mut HeadsAhead,
+        ahead: &mut paging::Ahead,
     ) -> Result<u64, ItemError> {
         let pod = match &mut self.sieve {
             Some(sieve) => item
-                .read_at(|text, start| heads.read_at(text, start))
+                .read_at(|text, start| ahead.heads.read_at(text, start))
                 .and_then(|(head, json)| sieve.sift_head(head, json)),
             None => item.value::<Pod>(),
         }

@@ -20,6 +20,7 @@
 
 use super::heads_ahead::{with_heads_ahead, HeadsAhead};
 use super::request::{self, Bounds, GetError};
+use super::written_ahead::{with_written_ahead, ItemWriter, WrittenAhead};
 use super::LiveOptions;
 use crate::sources::json_cursor::{JsonCursor, ReadError};
 use foldhash::fast::RandomState;
@@ -76,18 +77,39 @@ pub trait ListSink: Send + 'static {
     /// typed item; a sink that also wants the item's text takes it from the cursor, so the item
     /// is read once). Returns its key ([`item_key`] of namespace and name) so that the pager
     /// notices an object listed twice, or why the list stops.
-    /// `heads` reads a pod's head (`PodHead::read_at`) from a copy made ahead when the sink
-    /// [`ListSink::reads_pod_heads`].
-    fn take_next(
-        &mut self,
-        item: &mut JsonCursor<'_>,
-        heads: &mut HeadsAhead,
-    ) -> Result<u64, ItemError>;
+    /// `ahead` holds what a helper thread did ahead on the page: the pods' heads copied out
+    /// when the sink [`ListSink::reads_pod_heads`], items written when it
+    /// [`ListSink::writes_ahead`].
+    fn take_next(&mut self, item: &mut JsonCursor<'_>, ahead: &mut Ahead)
+        -> Result<u64, ItemError>;
 
-    /// Whether the sink reads the head of (almost) every item through `heads`: the pods' heads are
-    /// then copied out ahead on a second thread (`heads_ahead`).
+    /// Whether the sink reads the head of (almost) every item through `ahead.heads`: the pods'
+    /// heads are then copied out ahead on a second thread (`heads_ahead`).
     fn reads_pod_heads(&self) -> bool {
         false
+    }
+
+    /// The writer of a sink that writes every item of the list: every second run of a big
+    /// page's items is then written ahead with it on a second thread (`written_ahead`), and the
+    /// sink takes those through `ahead.written`.
+    fn writes_ahead(&self) -> Option<Box<dyn ItemWriter>> {
+        None
+    }
+}
+
+/// What a helper thread did ahead on a page, for the sink (at most one of the two is at work).
+pub struct Ahead {
+    pub heads: HeadsAhead,
+    pub written: WrittenAhead,
+}
+
+impl Ahead {
+    /// Nothing done ahead: the sink reads and writes every item itself.
+    pub fn none() -> Ahead {
+        Ahead {
+            heads: HeadsAhead::none(),
+            written: WrittenAhead::none(),
+        }
     }
 }
 
@@ -451,8 +473,17 @@ fn read_items<S: ListSink>(
     }
     page.expect(b'[', INSIDE_ITEMS)?;
     let wanted = sink.reads_pod_heads();
-    with_heads_ahead(page.text(), page.offset(), wanted, |heads| {
-        take_items(page, shape, sink, progress, heads)
+    let writer = sink.writes_ahead();
+    let (text, items_start) = (page.text(), page.offset());
+    with_heads_ahead(text, items_start, wanted, |heads| {
+        with_written_ahead(text, items_start, writer.as_deref(), |written| {
+            // The helpers stop once these are dropped, at the end of the items or at an error.
+            let mut ahead = Ahead {
+                heads: std::mem::replace(heads, HeadsAhead::none()),
+                written: std::mem::replace(written, WrittenAhead::none()),
+            };
+            take_items(page, shape, sink, progress, &mut ahead)
+        })
     })
 }
 
@@ -462,7 +493,7 @@ fn take_items<S: ListSink>(
     shape: &mut Shape,
     sink: &mut S,
     progress: &mut Progress,
-    heads: &mut HeadsAhead,
+    ahead: &mut Ahead,
 ) -> Result<(), ReadError> {
     let mut first = true;
     while page.next_element(first, INSIDE_ITEMS)? {
@@ -476,7 +507,7 @@ fn take_items<S: ListSink>(
             );
             return Err(stop(page, shape, why));
         }
-        match sink.take_next(page, heads) {
+        match sink.take_next(page, ahead) {
             Ok(key) => {
                 if !progress.keys.insert(key) {
                     let why = "the server listed the same object twice while paging (the list does not end)";
@@ -551,7 +582,7 @@ mod tests {
         fn take_next(
             &mut self,
             item: &mut JsonCursor<'_>,
-            _heads: &mut HeadsAhead,
+            _ahead: &mut Ahead,
         ) -> Result<u64, ItemError> {
             let item: serde_json::Value = item.value().map_err(ItemError::Invalid)?;
             let name = item["metadata"]["name"].as_str().unwrap_or("").to_string();
