@@ -283,17 +283,24 @@ async fn capture(
                 .to_string(),
         ),
     }
-    if let Some(request) = probe_request {
-        capture_probes(
-            &request,
-            cluster,
-            node_store.as_ref(),
-            plan,
-            out,
-            &mut outcome,
-            failure,
-        )
-        .await;
+    match probe_request {
+        Some(request) => {
+            capture_probes(
+                &request,
+                cluster,
+                node_store.as_ref(),
+                plan,
+                out,
+                &mut outcome,
+                failure,
+            )
+            .await
+        }
+        // The Nodes and Services the lists kept (on a big cluster, 5,000 and 16,000 objects) are
+        // not freed one by one: the capture ends once its bundle is finished, and freeing them
+        // took some 55 ms at the end of every capture of 5,000 nodes. Nothing in them cleans up
+        // on drop.
+        None => std::mem::forget(cluster),
     }
     outcome
 }

@@ -295,13 +295,16 @@ mod tests {
         }
     }
 
+    /// One item as the sink got it: its bytes, names and end; `None` when it could not be written.
+    type SinkItem = Option<(String, ItemNames, usize)>;
+
     /// What a sink writes of the items at `asked` (in order), and how many the helper wrote.
     fn written(
         text: &str,
         items_start: usize,
         writer: Option<&dyn ItemWriter>,
         asked: &[usize],
-    ) -> (Vec<Option<(String, ItemNames, usize)>>, usize) {
+    ) -> (Vec<SinkItem>, usize) {
         let mut by_helper = 0;
         let items = with_written_ahead(text, items_start, writer, |ahead| {
             asked
