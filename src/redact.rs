@@ -12,7 +12,6 @@
 
 use regex::{Captures, Regex};
 use regex_automata::meta;
-use regex_automata::nfa::thompson::WhichCaptures;
 use regex_automata::{Input, MatchKind};
 use serde_json::Value;
 use std::borrow::Cow;
@@ -198,13 +197,7 @@ fn any_rule() -> Option<&'static AnyRule> {
             .map(|(re, _)| re.as_str().replace(r"\b", r"(?-u:\b)"))
             .collect();
         let set = meta::Regex::builder()
-            .configure(
-                // As regex's own RegexSet: every pattern, no capture groups.
-                meta::Config::new()
-                    .match_kind(MatchKind::All)
-                    .utf8_empty(true)
-                    .which_captures(WhichCaptures::None),
-            )
+            .configure(meta::Config::new().match_kind(MatchKind::All))
             .build_many(&patterns)
             .ok()?;
         Some(AnyRule {
