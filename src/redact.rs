@@ -12,6 +12,7 @@
 
 use regex::{Captures, Regex};
 use regex_automata::meta;
+use regex_automata::nfa::thompson::WhichCaptures;
 use regex_automata::{Input, MatchKind};
 use serde_json::Value;
 use std::borrow::Cow;
@@ -197,7 +198,13 @@ fn any_rule() -> Option<&'static AnyRule> {
             .map(|(re, _)| re.as_str().replace(r"\b", r"(?-u:\b)"))
             .collect();
         let set = meta::Regex::builder()
-            .configure(meta::Config::new().match_kind(MatchKind::All))
+            .configure(
+                // Only each pattern's whole match: the rules' own groups are not asked for here,
+                // and compiling them costs the set's caches memory on every thread.
+                meta::Config::new()
+                    .match_kind(MatchKind::All)
+                    .which_captures(WhichCaptures::Implicit),
+            )
             .build_many(&patterns)
             .ok()?;
         Some(AnyRule {
