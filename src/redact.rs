@@ -148,8 +148,8 @@ const NOT_SECRET_KEY_ENDINGS: [&str; 10] = [
 type Rewrite = fn(&Captures) -> String;
 type Rule = (Regex, Rewrite);
 
-/// The rules, and one set of all their patterns that tells in a single pass whether any applies
-/// (most strings hold no secret: they are returned as they are, without running each rule).
+/// The rules, each run on its own on a string that the set of all of them ([`AnyRule`]) says one
+/// of them may match (most strings hold no secret and are returned as they are).
 #[derive(Clone)]
 struct Rules {
     each: Vec<Rule>,

@@ -47,6 +47,20 @@ pub fn skip_whitespace(text: &[u8], mut pos: usize) -> usize {
     pos
 }
 
+/// Where the next element of an array starts, from `pos` (just past its `[`, or what
+/// [`after_element`] gave): `None` at the `]` or the end of the text.
+pub fn element_start(text: &[u8], pos: usize) -> Option<usize> {
+    let pos = skip_whitespace(text, pos);
+    text.get(pos).filter(|&&b| b != b']').map(|_| pos)
+}
+
+/// Just past the comma after the array element that ends at `end`: `None` when no comma follows
+/// (the array ends there, or the text is not an array).
+pub fn after_element(text: &[u8], end: usize) -> Option<usize> {
+    let pos = skip_whitespace(text, end);
+    (text.get(pos) == Some(&b',')).then_some(pos + 1)
+}
+
 /// The offset just past the value that starts at `start` (no whitespace before it).
 pub fn value_end(text: &[u8], start: usize) -> Result<usize, ScanError> {
     match text.get(start) {
@@ -416,6 +430,35 @@ mod tests {
 
     fn end(text: &str) -> Result<usize, ScanError> {
         value_end(text.as_bytes(), 0)
+    }
+
+    /// An array's elements, walked with `element_start`, `value_end` and `after_element`, with
+    /// blanks anywhere a server may put them; the walk stops at `]`, at the end of the text and
+    /// where no comma follows an element.
+    #[test]
+    fn array_elements_are_walked_to_the_end_and_no_further() {
+        fn walk(text: &str) -> Vec<&str> {
+            let bytes = text.as_bytes();
+            let mut seen = Vec::new();
+            let mut next = Some(1);
+            while let Some(pos) = next.and_then(|at| element_start(bytes, at)) {
+                let end = value_end(bytes, pos).expect("a valid element");
+                seen.push(&text[pos..end]);
+                next = after_element(bytes, end);
+            }
+            seen
+        }
+        assert_eq!(
+            walk("[ {\"a\":[1,2]} ,\n\"x,]\" ,7 ]"),
+            [r#"{"a":[1,2]}"#, r#""x,]""#, "7"]
+        );
+        assert_eq!(walk("[]"), Vec::<&str>::new());
+        assert_eq!(walk("[ \t]"), Vec::<&str>::new());
+        assert_eq!(walk("[1 2]"), ["1"], "no comma: the walk stops");
+        assert_eq!(walk("[1,"), ["1"], "the text ends");
+        assert_eq!(element_start(b"[", 1), None);
+        assert_eq!(after_element(b"1 ]", 1), None);
+        assert_eq!(after_element(b"1 ,2", 1), Some(3));
     }
 
     /// serde_json's own idea of where the first value of `text` ends.

@@ -12,7 +12,7 @@
 //! item it cannot copy, at the end of the items, or when the pager stops listening (the page
 //! failed); from there the sink copies for itself. Small pages start no thread.
 
-use crate::facts::json_scan::{self, skip_whitespace};
+use crate::facts::json_scan::{self, after_element, element_start};
 use crate::facts::pod_head::{PodHead, HEAD_FIELDS};
 use std::ops::Range;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -138,14 +138,11 @@ pub fn with_heads_ahead<R>(
 
 /// The helper: walks the items from `pos` (just past `[`) and sends the head copies in batches,
 /// until the end of the items, an item it cannot copy, or the sink no longer listening.
-fn copy_heads(text: &str, mut pos: usize, to_sink: &SyncSender<Batch>) {
+fn copy_heads(text: &str, items_start: usize, to_sink: &SyncSender<Batch>) {
     let bytes = text.as_bytes();
     let mut batch = Batch::default();
-    loop {
-        pos = skip_whitespace(bytes, pos);
-        if bytes.get(pos).is_none_or(|&b| b == b']') {
-            break;
-        }
+    let mut next = Some(items_start);
+    while let Some(pos) = next.and_then(|at| element_start(bytes, at)) {
         let from = batch.text.len();
         let Ok(end) = json_scan::prune(text, pos, &HEAD_FIELDS, &mut batch.text) else {
             batch.text.truncate(from);
@@ -162,11 +159,7 @@ fn copy_heads(text: &str, mut pos: usize, to_sink: &SyncSender<Batch>) {
                 return;
             }
         }
-        pos = skip_whitespace(bytes, end);
-        match bytes.get(pos) {
-            Some(b',') => pos += 1,
-            _ => break,
-        }
+        next = after_element(bytes, end);
     }
     if !batch.items.is_empty() {
         let _ = to_sink.send(batch);
@@ -176,57 +169,7 @@ fn copy_heads(text: &str, mut pos: usize, to_sink: &SyncSender<Batch>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::facts::pod_head::fixtures::fixture_pods;
-
-    /// A page of `pods` (compact, as the API server sends them), repeated until it is big enough
-    /// for the helper, with an item that is no pod head at `broken` (if any).
-    fn page(pods: &[String], copies: usize, broken: Option<usize>) -> (String, usize) {
-        let mut text = String::from("{\"kind\":\"PodList\",\"items\":[");
-        let items_start = text.len();
-        let mut n = 0;
-        for _ in 0..copies {
-            for pod in pods {
-                if n > 0 {
-                    text.push_str(" ,\n");
-                }
-                if broken == Some(n) {
-                    text.push_str(r#"{"metadata":{"name":7}}"#);
-                } else {
-                    text.push_str(pod);
-                }
-                n += 1;
-            }
-        }
-        text.push_str("]}");
-        (text, items_start)
-    }
-
-    fn compact_fixture_pods() -> Vec<String> {
-        fixture_pods()
-            .iter()
-            .filter_map(|p| serde_json::from_str::<serde_json::Value>(p).ok())
-            .map(|v| v.to_string())
-            .collect()
-    }
-
-    /// Every item's start, as the pager finds them (what the sink is asked at).
-    fn starts(text: &str, items_start: usize) -> Vec<usize> {
-        let bytes = text.as_bytes();
-        let mut out = Vec::new();
-        let mut pos = items_start;
-        loop {
-            pos = skip_whitespace(bytes, pos);
-            if bytes.get(pos).is_none_or(|&b| b == b']') {
-                return out;
-            }
-            out.push(pos);
-            let end = json_scan::value_end(bytes, pos).expect("the test page is valid JSON");
-            pos = skip_whitespace(bytes, end);
-            if bytes.get(pos) == Some(&b',') {
-                pos += 1;
-            }
-        }
-    }
+    use crate::sources::live::ahead_fixtures::{compact_pods, page, starts};
 
     fn heads(
         text: &str,
@@ -249,7 +192,7 @@ mod tests {
 
     #[test]
     fn heads_copied_ahead_are_the_heads_read_in_place() {
-        let pods = compact_fixture_pods();
+        let pods = compact_pods();
         assert!(pods.len() > 20, "the fixtures hold pods: {}", pods.len());
         let (text, items_start) = page(&pods, 40, None);
         assert!(
@@ -267,7 +210,7 @@ mod tests {
 
     #[test]
     fn a_sink_that_asks_for_some_heads_only_gets_those() {
-        let pods = compact_fixture_pods();
+        let pods = compact_pods();
         let (text, items_start) = page(&pods, 40, None);
         let all = starts(&text, items_start);
         // Every third pod, and one asked at an offset that is no item's start.
@@ -281,7 +224,7 @@ mod tests {
 
     #[test]
     fn an_item_the_helper_cannot_copy_is_read_by_the_sink_with_serde_json_s_words() {
-        let pods = compact_fixture_pods();
+        let pods = compact_pods();
         let broken = pods.len() * 20 + 3;
         let (text, items_start) = page(&pods, 40, Some(broken));
         let all = starts(&text, items_start);
@@ -299,7 +242,7 @@ mod tests {
 
     #[test]
     fn a_sink_that_stops_early_does_not_wait_for_the_helper() {
-        let pods = compact_fixture_pods();
+        let pods = compact_pods();
         let (text, items_start) = page(&pods, 200, None);
         let all = starts(&text, items_start);
         let first = heads(&text, items_start, true, &all[..3]);
@@ -309,7 +252,7 @@ mod tests {
 
     #[test]
     fn small_pages_and_unwanted_heads_start_no_helper() {
-        let pods = compact_fixture_pods();
+        let pods = compact_pods();
         let (text, items_start) = page(&pods[..2], 1, None);
         let all = starts(&text, items_start);
         with_heads_ahead(&text, items_start, true, |ahead| {

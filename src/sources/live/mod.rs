@@ -9,6 +9,8 @@
 //! that is not the list asked for) turns that one input into `Failed` with the reason ("cannot list
 //! events: forbidden (...)"), and the other inputs are still read. See docs/performance.md.
 
+#[cfg(test)]
+mod ahead_fixtures;
 pub mod heads_ahead;
 pub mod paging;
 pub mod request;

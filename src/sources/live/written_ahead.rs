@@ -14,7 +14,7 @@
 //! stops listening (the page failed); from there the sink writes every item itself, and so words
 //! any error as it always did. Small pages start no thread.
 
-use crate::facts::json_scan::{self, skip_whitespace};
+use crate::facts::json_scan::{self, after_element, element_start};
 use std::ops::Range;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
@@ -178,15 +178,12 @@ pub fn with_written_ahead<R>(
 /// The helper: walks the items from `pos` (just past `[`), writes the items of every second run
 /// and sends each run, until the end of the items, an item it cannot write or pass over, or the
 /// sink no longer listening.
-fn write_runs(text: &str, mut pos: usize, writer: &dyn ItemWriter, to_sink: &SyncSender<Run>) {
+fn write_runs(text: &str, items_start: usize, writer: &dyn ItemWriter, to_sink: &SyncSender<Run>) {
     let bytes = text.as_bytes();
     let mut run = Run::default();
     let mut index = 0usize;
-    loop {
-        pos = skip_whitespace(bytes, pos);
-        if bytes.get(pos).is_none_or(|&b| b == b']') {
-            break;
-        }
+    let mut next = Some(items_start);
+    while let Some(pos) = next.and_then(|at| element_start(bytes, at)) {
         let end = if helper_writes(index) {
             let from = run.bytes.len();
             let Some((names, end)) = writer.write(text, pos, &mut run.bytes) else {
@@ -210,11 +207,7 @@ fn write_runs(text: &str, mut pos: usize, writer: &dyn ItemWriter, to_sink: &Syn
             }
         };
         index += 1;
-        pos = skip_whitespace(bytes, end);
-        match bytes.get(pos) {
-            Some(b',') => pos += 1,
-            _ => break,
-        }
+        next = after_element(bytes, end);
     }
     if !run.items.is_empty() {
         let _ = to_sink.send(run);
@@ -224,7 +217,7 @@ fn write_runs(text: &str, mut pos: usize, writer: &dyn ItemWriter, to_sink: &Syn
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::facts::pod_head::fixtures::fixture_pods;
+    use crate::sources::live::ahead_fixtures::{compact_pods, page, starts};
 
     /// A writer for the tests: the item's text with its blanks taken out, and its name; `None`
     /// for an item that is not an object with a string `metadata.name`.
@@ -243,55 +236,6 @@ mod tests {
                 },
                 end,
             ))
-        }
-    }
-
-    /// A page of `pods` (with blanks between items, as a server may send them), repeated
-    /// `copies` times, with an item that is no pod at `broken` (if any).
-    fn page(pods: &[String], copies: usize, broken: Option<usize>) -> (String, usize) {
-        let mut text = String::from("{\"kind\":\"PodList\",\"items\":[");
-        let items_start = text.len();
-        let mut n = 0;
-        for _ in 0..copies {
-            for pod in pods {
-                if n > 0 {
-                    text.push_str(" ,\n");
-                }
-                if broken == Some(n) {
-                    text.push_str(r#"{"metadata":{"name":7}}"#);
-                } else {
-                    text.push_str(pod);
-                }
-                n += 1;
-            }
-        }
-        text.push_str("]}");
-        (text, items_start)
-    }
-
-    fn pods() -> Vec<String> {
-        fixture_pods()
-            .iter()
-            .filter_map(|p| serde_json::from_str::<serde_json::Value>(p).ok())
-            .map(|v| v.to_string())
-            .collect()
-    }
-
-    fn starts(text: &str, items_start: usize) -> Vec<usize> {
-        let bytes = text.as_bytes();
-        let mut out = Vec::new();
-        let mut pos = items_start;
-        loop {
-            pos = skip_whitespace(bytes, pos);
-            if bytes.get(pos).is_none_or(|&b| b == b']') {
-                return out;
-            }
-            out.push(pos);
-            let end = json_scan::value_end(bytes, pos).expect("the test page is valid JSON");
-            pos = skip_whitespace(bytes, end);
-            if bytes.get(pos) == Some(&b',') {
-                pos += 1;
-            }
         }
     }
 
@@ -326,7 +270,7 @@ mod tests {
 
     #[test]
     fn items_written_ahead_are_the_items_the_sink_writes() {
-        let pods = pods();
+        let pods = compact_pods();
         assert!(pods.len() > 20, "the fixtures hold pods: {}", pods.len());
         let (text, items_start) = page(&pods, 40, None);
         assert!(text.len() - items_start >= MIN_PAGE_BYTES, "big enough");
@@ -345,7 +289,7 @@ mod tests {
 
     #[test]
     fn an_item_the_helper_cannot_write_is_left_to_the_sink_and_so_is_every_item_after_it() {
-        let pods = pods();
+        let pods = compact_pods();
         // In the helper's second run.
         let broken = 3 * RUN_ITEMS + 5;
         let (text, items_start) = page(&pods, 40, Some(broken));
@@ -366,7 +310,7 @@ mod tests {
 
     #[test]
     fn a_sink_that_stops_early_does_not_wait_for_the_helper() {
-        let pods = pods();
+        let pods = compact_pods();
         let (text, items_start) = page(&pods, 200, None);
         let all = starts(&text, items_start);
         let (first, _) = written(&text, items_start, Some(&Squeeze), &all[..RUN_ITEMS + 3]);
@@ -376,7 +320,7 @@ mod tests {
 
     #[test]
     fn small_pages_and_sinks_without_a_writer_start_no_helper() {
-        let pods = pods();
+        let pods = compact_pods();
         let (text, items_start) = page(&pods[..2], 1, None);
         with_written_ahead(&text, items_start, Some(&Squeeze), |ahead| {
             assert!(ahead.from_helper.is_none());
