@@ -98,6 +98,12 @@ const MAX_CHECK_THREADS: usize = 8;
 /// Runs a batch of checks whose inputs are all there, on up to one thread per core, over one
 /// model: checks are pure functions of it, and the indexes a batch needs are built once for all of
 /// its checks. Each result is sent as soon as its check finishes.
+///
+/// Every check ends with its failure-signature findings, which need the run's signature hits
+/// (`Model::cluster_signature_hits`, matched once). With several threads, the first matches them
+/// before it takes a check, and a thread whose check is done with its own work before the hits are
+/// there sets it aside and goes on with the next one; the checks set aside are finished when no
+/// check is left to start. So no thread waits for the hits while a check could run.
 pub(crate) fn run_batch(
     ids: &[&'static str],
     selection: &Selection,
@@ -109,20 +115,99 @@ pub(crate) fn run_batch(
         .map_or(1, |n| n.get())
         .min(MAX_CHECK_THREADS)
         .min(ids.len());
+    let send = |started: checks::Started| {
+        let _ = tx.send(Update::Check(selection.filter(checks::finish(started))));
+    };
     if threads <= 1 {
         for id in ids {
-            let _ = tx.send(Update::Check(checks::run_selected(id, model, selection)));
+            send(checks::start(id, model));
         }
         return;
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(id) = ids.get(i) else { break };
-                let _ = tx.send(Update::Check(checks::run_selected(id, model, selection)));
+        for thread in 0..threads {
+            let (next, send) = (&next, &send);
+            scope.spawn(move || {
+                if thread == 0 {
+                    model.cluster_signature_hits();
+                }
+                let mut set_aside = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(id) = ids.get(i) else { break };
+                    let started = checks::start(id, model);
+                    if model.has_cluster_signature_hits() {
+                        send(started);
+                    } else {
+                        set_aside.push(started);
+                    }
+                }
+                set_aside.into_iter().for_each(send);
             });
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::Finding;
+
+    /// The findings of a batch run on this machine's threads (checks set aside while the
+    /// signature hits are matched), in catalogue order.
+    fn batch_findings(world: &World) -> Vec<Finding> {
+        let selection = Selection::default();
+        let ids = selection.ids();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        run_batch(&ids, &selection, world, &tx);
+        drop(tx);
+        let mut results = Vec::new();
+        while let Ok(Update::Check(r)) = rx.try_recv() {
+            results.push(r);
+        }
+        assert_eq!(results.len(), ids.len(), "every check reports once");
+        results.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
+        results.into_iter().flat_map(|r| r.findings).collect()
+    }
+
+    /// A batch gives the findings the checks give run one after the other on a fresh world,
+    /// whichever thread matched the signature hits and whichever checks were set aside for them.
+    #[test]
+    fn a_batch_on_threads_gives_the_findings_of_the_checks_run_one_by_one() {
+        // Each bundle is read twice: one world for each way of running the checks.
+        type Read = Box<dyn Fn() -> crate::facts::Facts>;
+        let mut sources: Vec<(String, Read)> =
+            vec![("demo".to_string(), Box::new(crate::sources::demo::facts))];
+        let bundles = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bundles");
+        for entry in std::fs::read_dir(&bundles)
+            .expect("tests/bundles")
+            .flatten()
+        {
+            let path = entry.path();
+            if crate::sources::files::DirStore::open(&path).is_ok() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                sources.push((
+                    name,
+                    Box::new(move || match crate::sources::files::DirStore::open(&path) {
+                        Ok(store) => crate::sources::bundle::read_bundle(&store),
+                        Err(e) => panic!("{}: {e}", path.display()),
+                    }),
+                ));
+            }
+        }
+        assert!(sources.len() > 10, "only {} bundles", sources.len());
+        let mut with_signatures = 0;
+        for (name, read) in sources {
+            let one_by_one = checks::run_all(&World::new(read()), &Selection::default());
+            let world = World::new(read());
+            let batched = batch_findings(&world);
+            if !Model::new(&world).cluster_signature_hits().is_empty() {
+                with_signatures += 1;
+            }
+            let show = |f: &[Finding]| format!("{f:#?}");
+            assert_eq!(show(&batched), show(&one_by_one), "{name}");
+        }
+        assert!(with_signatures > 0, "no bundle has signature hits");
+    }
 }

@@ -209,6 +209,12 @@ impl<'a> Model<'a> {
         })
     }
 
+    /// Whether [`Model::cluster_signature_hits`] are matched already (asking for them then costs
+    /// nothing).
+    pub fn has_cluster_signature_hits(&self) -> bool {
+        self.derived.signature_hits.get().is_some()
+    }
+
     /// The Windows nodes, in list order (empty when nodes could not be read).
     pub fn windows_nodes(&self) -> Vec<&'a Node> {
         let nodes = self.nodes_slice();
