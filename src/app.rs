@@ -154,12 +154,22 @@ async fn headless(
         silence.apply(&mut findings);
     }
     let code = crate::exit::code(gathered.evaluated_anything(), &findings, options.threshold);
+    // `WINDOCTOR_TIMINGS=1`: how long building (and redacting) and writing the report took.
+    let timings = std::env::var_os("WINDOCTOR_TIMINGS").is_some_and(|v| !v.is_empty() && v != "0");
+    let building = std::time::Instant::now();
     let report = report::build(
         &gathered.environment(),
         &gathered.source,
-        findings,
+        &findings,
         crate::clock::now_rfc3339(),
     );
+    if timings {
+        crate::safe_eprintln!(
+            "windoctor: timing: report of {} findings built in {:.1} ms",
+            report.findings.len(),
+            building.elapsed().as_secs_f64() * 1000.0
+        );
+    }
     // What the end of the run still says about the inputs.
     let evaluated_anything = gathered.evaluated_anything();
     let version = &gathered.world.facts.cluster.version;
@@ -173,6 +183,8 @@ async fn headless(
     // in them cleans up on drop. The report is written as it is serialized, so it adds little to
     // the memory they hold.
     std::mem::forget(gathered);
+    // Nor are the findings, which the report copied.
+    std::mem::forget(findings);
     let written = match output {
         Some(path) => write_report_file(path, |out| format.write_with(&report, &options, out)),
         None => {
@@ -188,6 +200,12 @@ async fn headless(
             }
         }
     };
+    if timings {
+        crate::safe_eprintln!(
+            "windoctor: timing: report written after {:.1} ms",
+            building.elapsed().as_secs_f64() * 1000.0
+        );
+    }
     if let Err(e) = written {
         crate::safe_eprintln!("windoctor: {e}");
         return EXIT_USAGE;
@@ -205,6 +223,8 @@ async fn headless(
             crate::safe_eprintln!("windoctor: nothing could be evaluated: no cluster was reachable and no node data was read");
         }
     }
+    // The report too is left to the process's end (some thousands of findings' strings).
+    std::mem::forget(report);
     code
 }
 

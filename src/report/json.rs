@@ -27,7 +27,7 @@ mod tests {
         let report = super::super::build(
             &crate::model::Model::new(&world).environment(),
             &crate::facts::SourceKind::Demo,
-            findings,
+            &findings,
             "2026-12-06T00:00:00Z".to_string(),
         );
         let mut written = Vec::new();

@@ -94,7 +94,7 @@ impl ReportFormat {
 pub fn build(
     environment: &EnvironmentSummary,
     source: &SourceKind,
-    findings: Vec<Finding>,
+    findings: &[Finding],
     generated_at: String,
 ) -> Report {
     let mut summary = BTreeMap::new();
@@ -104,14 +104,14 @@ pub fn build(
             findings.iter().filter(|f| f.status == s).count(),
         );
     }
-    let fleet = fleet::build(environment, &findings);
+    let fleet = fleet::build(environment, findings);
     let muted = findings.iter().filter(|f| f.is_muted()).count();
     if muted > 0 {
         summary.insert("muted", muted);
     }
     let mut environment = Environment::from_summary(environment);
     if let Some(c) = environment.collection.as_mut() {
-        c.add_check_lacks(&findings);
+        c.add_check_lacks(findings);
     }
     let mut report = Report {
         schema: SCHEMA,

@@ -222,7 +222,7 @@ mod tests {
         super::super::build(
             &crate::model::Model::new(&world).environment(),
             &crate::facts::SourceKind::Demo,
-            findings,
+            &findings,
             "2026-12-06T00:00:00Z".to_string(),
         )
     }

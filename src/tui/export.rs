@@ -22,7 +22,7 @@ pub fn report_text(
     let report = report::build(
         &gathered.environment(),
         &gathered.source,
-        app.all_findings(),
+        &app.all_findings(),
         generated_at,
     );
     Ok(format.render(&report))
