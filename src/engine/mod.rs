@@ -151,6 +151,7 @@ async fn run_live(plan: &RunPlan, tx: UnboundedSender<Update>) {
     let (mut ctx, sieve) = sources::live::FetchContext::with_sieve();
     let mut sieve = Some(sieve);
     let mut signatures_compiling = false;
+    let mut events_matching = false;
     for read in sources::live::fetch_all(&conn.client, &plan.live, &mut ctx) {
         set.spawn(async move { Arrived::Cluster(read.await) });
     }
@@ -173,6 +174,20 @@ async fn run_live(plan: &RunPlan, tx: UnboundedSender<Update>) {
                         signatures_compiling = true;
                     }
                 }
+                if signatures_compiling && !events_matching && world.facts.cluster.events.is_ready()
+                {
+                    // The events are in long before the pods: their messages are matched while
+                    // the pods are read, and the hits only look them up.
+                    events_matching = true;
+                    let (generation, lines) = world.event_lines();
+                    set.spawn(async move {
+                        let matched = tokio::task::spawn_blocking(move || {
+                            crate::model::signatures::match_events(&lines)
+                        })
+                        .await;
+                        Arrived::EventSignatures(generation, matched.ok())
+                    });
+                }
                 let _ = tx.send(Update::InputDone {
                     input,
                     outcome,
@@ -183,6 +198,11 @@ async fn run_live(plan: &RunPlan, tx: UnboundedSender<Update>) {
                 if let Some(phase) = node_data.start(&conn.client, &world.facts, plan) {
                     let _ = tx.send(Update::InputStarted("node"));
                     set.spawn(phase);
+                }
+            }
+            Arrived::EventSignatures(generation, matched) => {
+                if let Some(matched) = matched {
+                    world.store_event_signatures(generation, matched);
                 }
             }
             Arrived::NodeData(parts) => {
@@ -236,10 +256,14 @@ fn send_sieve(
     }
 }
 
-/// What the live run's tasks hand back: a cluster input, or the node parts read through the API.
+/// What the live run's tasks hand back: a cluster input, the node parts read through the API, or
+/// the events' signatures matched ahead.
 enum Arrived {
     Cluster(crate::facts::cluster::ClusterInput),
     NodeData(Vec<crate::facts::NodeFacts>),
+    /// The events' signatures matched ahead, for the events list of that generation (`None`
+    /// when the matching failed: the hits then match the events themselves).
+    EventSignatures(u64, Option<crate::model::signatures::EventSignatures>),
 }
 
 /// The node-data phase of a live run: starts once the nodes and pods are in (it needs both to

@@ -54,6 +54,11 @@ struct Derived {
     ignores: OnceLock<std::collections::HashMap<(String, String, String), Vec<String>>>,
     /// The failure signatures seen in events, pod logs and container messages about Windows nodes.
     signature_hits: OnceLock<Vec<signatures::Hit>>,
+    /// The events' signatures, when a live run matched them ahead (`World::store_event_signatures`).
+    event_signatures: Option<signatures::EventSignatures>,
+    /// How many times an events list was stored: matches made ahead for an earlier list are not
+    /// kept.
+    events_stored: u64,
 }
 
 impl World {
@@ -100,6 +105,29 @@ impl World {
         self.node_part_changed();
     }
 
+    /// The lines of the events list now stored, to match ahead of the hits off the run's main path
+    /// (`signatures::match_events`), with the list's generation for
+    /// [`World::store_event_signatures`].
+    pub fn event_lines(&self) -> (u64, Vec<Option<String>>) {
+        let events = self.facts.cluster.events.ready().map(Vec::as_slice);
+        (
+            self.derived.events_stored,
+            signatures::event_lines(events.unwrap_or(&[])),
+        )
+    }
+
+    /// Keeps the signatures of the events matched ahead from [`World::event_lines`] of generation
+    /// `generation`; matches of a list stored before the current one are dropped.
+    pub fn store_event_signatures(
+        &mut self,
+        generation: u64,
+        matched: signatures::EventSignatures,
+    ) {
+        if generation == self.derived.events_stored {
+            self.derived.event_signatures = Some(matched);
+        }
+    }
+
     /// Stores an arrived cluster input and forgets what was derived from the old value.
     pub fn store(&mut self, arrived: ClusterInput) -> (&'static str, InputOutcome) {
         let (name, outcome) = self.facts.cluster.store(arrived);
@@ -107,6 +135,10 @@ impl World {
         match name {
             "nodes" | "pods" | "events" => d.signature_hits = OnceLock::new(),
             _ => {}
+        }
+        if name == "events" {
+            d.event_signatures = None;
+            d.events_stored += 1;
         }
         match name {
             "nodes" => {
@@ -201,6 +233,7 @@ impl<'a> Model<'a> {
                     .ready()
                     .map(Vec::as_slice)
                     .unwrap_or(&[]),
+                model.derived.event_signatures.as_ref(),
                 &windows_pods,
                 &facts.cluster.logs,
                 &|n: &str| hosts.contains(n),

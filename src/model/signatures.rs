@@ -51,7 +51,20 @@ impl Collector {
         reference: impl Fn() -> String,
         text: &str,
     ) {
-        for signature in lib.matches(text) {
+        self.matched(lib.matches(text), place, subject, source, reference, text);
+    }
+
+    /// [`Collector::line`] for a line whose signatures were matched already (`found`).
+    fn matched(
+        &mut self,
+        found: Vec<usize>,
+        place: &str,
+        subject: &Option<Subject>,
+        source: EvidenceSource,
+        reference: impl Fn() -> String,
+        text: &str,
+    ) {
+        for signature in found {
             let key = (signature, place.to_string());
             match self.hits.get_mut(&key) {
                 Some(hit) => {
@@ -123,13 +136,58 @@ pub fn scan_node(logs: &[NodeLog], eventlogs: &[EventLogTail]) -> Vec<Hit> {
     c.into_hits()
 }
 
+/// The signatures each event's message shows, matched ahead of the hits: a live run matches the
+/// events once they and the library are in, while the pods are still being read, so that the
+/// hits, which also need every pod, are only a lookup for them. Covers the events of one list
+/// (position by position); [`scan_cluster`] uses it only for a list of that length.
+#[derive(Debug, Default)]
+pub struct EventSignatures {
+    /// Per event of the list: the signatures its message shows (empty for other kinds' events).
+    found: Vec<Vec<usize>>,
+}
+
+impl EventSignatures {
+    /// The signatures event `i`'s message shows, when these matches are for a list of `len` events.
+    fn of(&self, i: usize, len: usize) -> Option<&[usize]> {
+        (self.found.len() == len)
+            .then(|| self.found.get(i).map(Vec::as_slice))
+            .flatten()
+    }
+}
+
+/// An event's message as the signatures are matched against it: on one line (multi-line
+/// messages are matched whole).
+fn event_line(e: &Event) -> Option<String> {
+    matches!(e.involved_object.kind.as_str(), "Node" | "Pod")
+        .then(|| e.message.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// The lines of `events` the signatures are matched against, one per event (`None` for an event
+/// about neither a Node nor a Pod), to be matched off the run's main path with [`match_events`].
+pub fn event_lines(events: &[Event]) -> Vec<Option<String>> {
+    events.iter().map(event_line).collect()
+}
+
+/// Matches the library against the lines of [`event_lines`].
+pub fn match_events(lines: &[Option<String>]) -> EventSignatures {
+    let lib = library();
+    EventSignatures {
+        found: lines
+            .iter()
+            .map(|l| l.as_deref().map(|l| lib.matches(l)).unwrap_or_default())
+            .collect(),
+    }
+}
+
 /// The hits in the cluster's text sources about Windows nodes: events whose object is a Windows
 /// Node or a pod on one, pod logs and container state messages of pods on Windows nodes.
+/// `matched`, when given, holds the events' signatures matched ahead (see [`EventSignatures`]).
 /// `windows_pods` are the pods whose own `nodeName` is a Windows node; `windows_node(name)` says
 /// whether a node runs Windows; `pod_on_windows(namespace, name)` whether the pod an event or log
 /// names runs on a Windows node.
 pub fn scan_cluster(
     events: &[Event],
+    matched: Option<&EventSignatures>,
     windows_pods: &[&Pod],
     logs: &[PodLog],
     windows_node: &dyn Fn(&str) -> bool,
@@ -137,7 +195,7 @@ pub fn scan_cluster(
 ) -> Vec<Hit> {
     let lib = library();
     let mut c = Collector::default();
-    for e in events {
+    for (i, e) in events.iter().enumerate() {
         let o = &e.involved_object;
         let relevant = match o.kind.as_str() {
             "Node" => windows_node(&o.name),
@@ -152,9 +210,13 @@ pub fn scan_cluster(
             None => Subject::new(&o.kind, o.name.clone()),
         });
         let place = format!("event {}", e.reference());
-        let message = e.message.split_whitespace().collect::<Vec<_>>().join(" ");
-        c.line(
-            lib,
+        let message = event_line(e).unwrap_or_default();
+        let found = match matched.and_then(|m| m.of(i, events.len())) {
+            Some(found) => found.to_vec(),
+            None => lib.matches(&message),
+        };
+        c.matched(
+            found,
             &place,
             &subject,
             EvidenceSource::Event,
@@ -234,6 +296,81 @@ mod tests {
 
     fn id(h: &Hit) -> &str {
         &library().signatures[h.signature].id
+    }
+
+    /// The demo, with a Warning event on a pod of a Windows node for each signature that reads
+    /// events (its first example as the message), and one about a Linux pod (no hit).
+    fn demo_with_signature_events() -> crate::facts::Facts {
+        let mut facts = crate::sources::demo::facts();
+        let model_facts = crate::sources::demo::facts();
+        let world = crate::model::World::new(model_facts);
+        let model = crate::model::Model::new(&world);
+        let hosts = model.windows_hosts();
+        let pods = world.facts.cluster.pods.ready().expect("demo pods");
+        let on_windows = pods
+            .iter()
+            .find(|p| p.node_name().is_some_and(|n| hosts.contains(n)))
+            .expect("a demo pod on a Windows node");
+        let on_linux = pods
+            .iter()
+            .find(|p| p.node_name().is_some_and(|n| !hosts.contains(n)))
+            .expect("a demo pod on a Linux node");
+        let event = |pod: &Pod, message: &str| -> Event {
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "planted", "namespace": pod.namespace()},
+                "involvedObject": {"kind": "Pod", "namespace": pod.namespace(), "name": pod.name()},
+                "reason": "Failed", "type": "Warning", "message": message
+            }))
+            .expect("an event")
+        };
+        let lib = library();
+        let planted: Vec<Event> = lib
+            .signatures
+            .iter()
+            .filter(|s| s.judged_by.is_none() && s.sources.iter().any(|x| x == "event"))
+            .filter_map(|s| s.pattern.matches.first())
+            .map(|e| event(on_windows, e.text()))
+            .chain([event(on_linux, lib.signatures[0].pattern.matches[0].text())])
+            .collect();
+        if let crate::facts::Input::Ready(events) = &mut facts.cluster.events {
+            events.extend(planted);
+        }
+        facts
+    }
+
+    /// The events' signatures matched ahead give the hits the hits' own matching gives; matches
+    /// made for an earlier events list are not used, and those of the list now stored are (here:
+    /// matches that found nothing, so no event hit is left).
+    #[test]
+    fn events_matched_ahead_give_the_same_hits() {
+        use crate::model::{Model, World};
+        let own = World::new(demo_with_signature_events());
+        let expected = Model::new(&own).cluster_signature_hits().to_vec();
+        let event_hits = expected
+            .iter()
+            .filter(|h| h.source == EvidenceSource::Event)
+            .count();
+        assert!(event_hits >= 20, "{event_hits} event hits: {expected:#?}");
+
+        let mut ahead = World::new(demo_with_signature_events());
+        let (generation, lines) = ahead.event_lines();
+        ahead.store_event_signatures(generation, match_events(&lines));
+        assert_eq!(Model::new(&ahead).cluster_signature_hits(), expected);
+
+        let mut stale = World::new(demo_with_signature_events());
+        stale.store_event_signatures(generation + 1, match_events(&vec![None; lines.len()]));
+        assert_eq!(Model::new(&stale).cluster_signature_hits(), expected);
+
+        let mut used = World::new(demo_with_signature_events());
+        used.store_event_signatures(generation, match_events(&vec![None; lines.len()]));
+        let left = Model::new(&used).cluster_signature_hits();
+        assert_eq!(left.len(), expected.len() - event_hits);
+        assert!(left.iter().all(|h| h.source != EvidenceSource::Event));
+
+        // Matches made for a list of another length are not used either.
+        let mut other = World::new(demo_with_signature_events());
+        other.store_event_signatures(generation, match_events(&vec![None; lines.len() + 1]));
+        assert_eq!(Model::new(&other).cluster_signature_hits(), expected);
     }
 
     #[test]
