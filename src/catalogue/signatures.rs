@@ -332,34 +332,25 @@ mod tests {
     /// them on its own.
     #[test]
     fn a_broken_regex_is_named_with_its_signature() {
-        let file: SignatureFile = toml::from_str(
-            r#"
+        let signature = |id: &str, re: &str| {
+            format!(
+                r#"
 [[signature]]
-id = "fine"
+id = "{id}"
 check = "hns-network"
 part = "logged-failure"
 status = "fail"
 sources = ["event"]
-re = 'hnsCall failed'
+re = '{re}'
 meaning = 'a meaning long enough to pass'
 fix = 'a fix'
-match = [{ text = 'hnsCall failed', cite = "a/b#1" }]
-nomatch = [{ text = 'hcnCall failed', why = 'other' }]
-
-[[signature]]
-id = "broken"
-check = "hns-network"
-part = "logged-failure"
-status = "fail"
-sources = ["event"]
-re = '(unclosed'
-meaning = 'a meaning long enough to pass'
-fix = 'a fix'
-match = [{ text = '(unclosed', cite = "a/b#1" }]
-nomatch = [{ text = 'closed', why = 'other' }]
-"#,
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+match = [{{ text = '{re}', cite = "a/b#1" }}]
+nomatch = [{{ text = 'another line', why = 'other' }}]
+"#
+            )
+        };
+        let text = signature("fine", "hnsCall failed") + &signature("broken", "(unclosed");
+        let file: SignatureFile = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
         let mut signatures = file.signature;
         for s in &mut signatures {
             s.component = "hns".into();

@@ -366,7 +366,7 @@ pub async fn run_to_end_with(
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let engine = run(plan, tx);
     // `WINDOCTOR_TIMINGS=1`: when each input arrived and how long each check took, on stderr.
-    let timings = std::env::var_os("WINDOCTOR_TIMINGS").is_some_and(|v| !v.is_empty() && v != "0");
+    let timings = crate::progress::timings_wanted();
     let started = Instant::now();
     let collect = async {
         let mut results: Vec<CheckResult> = Vec::new();

@@ -299,8 +299,9 @@ mod tests {
     }
 
     /// The demo, with a Warning event on a pod of a Windows node for each signature that reads
-    /// events (its first example as the message), and one about a Linux pod (no hit).
-    fn demo_with_signature_events() -> crate::facts::Facts {
+    /// events (its first example as the message), and one about a pod of a Linux node, whose
+    /// name is given (its event is no hit).
+    fn demo_with_signature_events() -> (crate::facts::Facts, String) {
         let mut facts = crate::sources::demo::facts();
         let model_facts = crate::sources::demo::facts();
         let world = crate::model::World::new(model_facts);
@@ -323,19 +324,23 @@ mod tests {
             }))
             .expect("an event")
         };
-        let lib = library();
-        let planted: Vec<Event> = lib
+        let messages: Vec<&str> = library()
             .signatures
             .iter()
             .filter(|s| s.judged_by.is_none() && s.sources.iter().any(|x| x == "event"))
             .filter_map(|s| s.pattern.matches.first())
-            .map(|e| event(on_windows, e.text()))
-            .chain([event(on_linux, lib.signatures[0].pattern.matches[0].text())])
+            .map(|e| e.text())
+            .collect();
+        // The Linux pod's event says what the first Windows one says: only its pod tells them apart.
+        let planted: Vec<Event> = messages
+            .iter()
+            .map(|m| event(on_windows, m))
+            .chain(messages.first().map(|m| event(on_linux, m)))
             .collect();
         if let crate::facts::Input::Ready(events) = &mut facts.cluster.events {
             events.extend(planted);
         }
-        facts
+        (facts, on_linux.name().to_string())
     }
 
     /// The events' signatures matched ahead give the hits the hits' own matching gives; matches
@@ -344,31 +349,38 @@ mod tests {
     #[test]
     fn events_matched_ahead_give_the_same_hits() {
         use crate::model::{Model, World};
-        let own = World::new(demo_with_signature_events());
+        let (facts, linux_pod) = demo_with_signature_events();
+        let own = World::new(facts);
         let expected = Model::new(&own).cluster_signature_hits().to_vec();
+        assert!(
+            !expected
+                .iter()
+                .any(|h| h.subject.as_ref().is_some_and(|s| s.name == linux_pod)),
+            "{expected:#?}"
+        );
         let event_hits = expected
             .iter()
             .filter(|h| h.source == EvidenceSource::Event)
             .count();
         assert!(event_hits >= 20, "{event_hits} event hits: {expected:#?}");
 
-        let mut ahead = World::new(demo_with_signature_events());
+        let mut ahead = World::new(demo_with_signature_events().0);
         let (generation, lines) = ahead.event_lines();
         ahead.store_event_signatures(generation, match_events(&lines));
         assert_eq!(Model::new(&ahead).cluster_signature_hits(), expected);
 
-        let mut stale = World::new(demo_with_signature_events());
+        let mut stale = World::new(demo_with_signature_events().0);
         stale.store_event_signatures(generation + 1, match_events(&vec![None; lines.len()]));
         assert_eq!(Model::new(&stale).cluster_signature_hits(), expected);
 
-        let mut used = World::new(demo_with_signature_events());
+        let mut used = World::new(demo_with_signature_events().0);
         used.store_event_signatures(generation, match_events(&vec![None; lines.len()]));
         let left = Model::new(&used).cluster_signature_hits();
         assert_eq!(left.len(), expected.len() - event_hits);
         assert!(left.iter().all(|h| h.source != EvidenceSource::Event));
 
         // Matches made for a list of another length are not used either.
-        let mut other = World::new(demo_with_signature_events());
+        let mut other = World::new(demo_with_signature_events().0);
         other.store_event_signatures(generation, match_events(&vec![None; lines.len() + 1]));
         assert_eq!(Model::new(&other).cluster_signature_hits(), expected);
     }

@@ -24,12 +24,7 @@ mod tests {
     fn written_and_rendered_reports_are_the_same_bytes() {
         let world = crate::model::World::new(crate::sources::demo::facts());
         let findings = crate::checks::run_all(&world, &crate::checks::Selection::default());
-        let report = super::super::build(
-            &crate::model::Model::new(&world).environment(),
-            &crate::facts::SourceKind::Demo,
-            &findings,
-            "2026-12-06T00:00:00Z".to_string(),
-        );
+        let report = super::super::test_report(&world, &findings);
         let mut written = Vec::new();
         write(&report, &mut written).expect("written");
         assert_eq!(String::from_utf8(written).expect("UTF-8"), render(&report));

@@ -89,6 +89,17 @@ impl ReportFormat {
     }
 }
 
+/// The report of `findings` over `world` as the tests build it: from the demo, at a fixed time.
+#[cfg(test)]
+pub(crate) fn test_report(world: &crate::model::World, findings: &[Finding]) -> Report {
+    build(
+        &crate::model::Model::new(world).environment(),
+        &SourceKind::Demo,
+        findings,
+        "2026-12-06T00:00:00Z".to_string(),
+    )
+}
+
 /// Assembles the report from findings and the environment summary, then redacts every string that
 /// could carry a secret.
 pub fn build(

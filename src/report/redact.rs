@@ -192,12 +192,7 @@ mod tests {
             ));
             findings.push(f);
         }
-        let report = super::super::build(
-            &crate::model::Model::new(&world).environment(),
-            &crate::facts::SourceKind::Demo,
-            &findings,
-            "2026-12-06T00:00:00Z".to_string(),
-        );
+        let report = super::super::test_report(&world, &findings);
         assert_eq!(report.findings.len(), findings.len());
         for (i, (r, f)) in report.findings.iter().zip(&findings).enumerate() {
             assert_eq!(r.message, f.message, "finding {i}");

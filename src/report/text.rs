@@ -219,12 +219,7 @@ mod tests {
         );
         let world = crate::model::World::new(facts);
         let findings = crate::checks::run_all(&world, &crate::checks::Selection::default());
-        super::super::build(
-            &crate::model::Model::new(&world).environment(),
-            &crate::facts::SourceKind::Demo,
-            &findings,
-            "2026-12-06T00:00:00Z".to_string(),
-        )
+        super::super::test_report(&world, &findings)
     }
 
     #[test]
