@@ -155,7 +155,7 @@ async fn headless(
     }
     let code = crate::exit::code(gathered.evaluated_anything(), &findings, options.threshold);
     // `WINDOCTOR_TIMINGS=1`: how long building (and redacting) and writing the report took.
-    let timings = crate::progress::timings_wanted();
+    let timings = crate::clock::timings_wanted();
     let building = std::time::Instant::now();
     let report = report::build(
         &gathered.environment(),

@@ -8,13 +8,6 @@ use crate::facts::InputOutcome;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 
-/// Whether `WINDOCTOR_TIMINGS` asks for timing lines on stderr (`windoctor: timing: ...`): when
-/// each input arrived, what each check, the node-data phase and the report took, for the
-/// benchmark scripts and docs/performance.md. Any value but empty or `0` asks.
-pub fn timings_wanted() -> bool {
-    std::env::var_os("WINDOCTOR_TIMINGS").is_some_and(|v| !v.is_empty() && v != "0")
-}
-
 pub struct Progress {
     bar: Option<ProgressBar>,
     inputs_started: usize,

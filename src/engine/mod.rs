@@ -366,7 +366,7 @@ pub async fn run_to_end_with(
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let engine = run(plan, tx);
     // `WINDOCTOR_TIMINGS=1`: when each input arrived and how long each check took, on stderr.
-    let timings = crate::progress::timings_wanted();
+    let timings = crate::clock::timings_wanted();
     let started = Instant::now();
     let collect = async {
         let mut results: Vec<CheckResult> = Vec::new();

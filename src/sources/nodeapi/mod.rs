@@ -194,7 +194,7 @@ pub async fn read_planned(
         timed_out,
     };
     // `WINDOCTOR_TIMINGS=1`: what the phase cost, for scripts/bench-node-data.sh.
-    if crate::progress::timings_wanted() {
+    if crate::clock::timings_wanted() {
         eprintln!(
             "windoctor: timing: node data: {} nodes, {} requests, {} KiB kept, {:.3} s, {} past the deadline",
             stats.nodes,
