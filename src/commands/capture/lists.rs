@@ -23,13 +23,15 @@ use kube::Client;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// Which pods a capture writes whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    /// The Windows share: what a run keeps (the default).
+    /// The Windows share: what a run keeps (the default). Nodes are written without the
+    /// `status.images` entries that name no pause image (`streamed::Unread::LeftOut`).
     WindowsShare,
     /// Every object of every list.
     Full,
@@ -61,17 +63,28 @@ pub struct Cluster {
 }
 
 /// The first write error of the capture, shared by every list: once set, the capture stops.
+/// Every item asks for it, so whether one was set is a flag read without the lock.
 #[derive(Debug, Clone, Default)]
-pub struct WriteFailure(Arc<Mutex<Option<String>>>);
+pub struct WriteFailure(Arc<FailureSlot>);
+
+#[derive(Debug, Default)]
+struct FailureSlot {
+    set: AtomicBool,
+    why: Mutex<Option<String>>,
+}
 
 impl WriteFailure {
     pub fn set(&self, why: String) {
-        if let Ok(mut slot) = self.0.lock() {
+        if let Ok(mut slot) = self.0.why.lock() {
             slot.get_or_insert(why);
         }
+        self.0.set.store(true, Ordering::Release);
     }
     pub fn get(&self) -> Option<String> {
-        self.0.lock().ok().and_then(|s| s.clone())
+        if !self.0.set.load(Ordering::Acquire) {
+            return None;
+        }
+        self.0.why.lock().ok().and_then(|s| s.clone())
     }
 }
 
@@ -166,7 +179,11 @@ impl ListWriter {
     fn put_whole_at(&mut self, item: &mut JsonCursor<'_>) -> Result<ItemNames, String> {
         let mut bytes = std::mem::take(&mut self.buffer);
         bytes.clear();
-        let done = streamed::write_item_at(item, self.kind, self.api_version, &mut bytes)
+        let unread = match self.scope {
+            Scope::Full => streamed::Unread::Kept,
+            Scope::WindowsShare => streamed::Unread::LeftOut,
+        };
+        let done = streamed::write_item_at(item, self.kind, self.api_version, unread, &mut bytes)
             .map_err(|e| invalid(self.kind, e))
             .and_then(|names| self.put_bytes(&bytes).map(|()| names));
         self.buffer = bytes;

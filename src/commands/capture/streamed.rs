@@ -21,6 +21,17 @@ use std::fmt;
 /// Pod's `spec.nodeName` (whether capture must read the pod whole for its node's part).
 pub use crate::sources::live::written_ahead::ItemNames;
 
+/// What an item keeps of the parts windoctor never reads and the sanitizing rules keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unread {
+    /// Everything the rules keep (a full capture).
+    Kept,
+    /// Also left out: a Node's `status.images` entries that name no pause image. windoctor reads
+    /// only pause images' names there (`facts::k8s` keeps them), and the list is half of a Node's
+    /// text (the kubelet lists up to 50 images). The Windows-share archive leaves them out.
+    LeftOut,
+}
+
 /// Appends the sanitized JSON of one list item (`raw`, the item's text as the API sent it) to
 /// `out`. On an error `out` may hold part of the item: the caller drops what it appended.
 pub fn write_item(
@@ -30,19 +41,21 @@ pub fn write_item(
     out: &mut Vec<u8>,
 ) -> Result<ItemNames, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_str(raw);
-    let names = write_value(&mut de, kind, api_version, out)?;
+    let names = write_value(&mut de, kind, api_version, Unread::Kept, out)?;
     de.end()?;
     Ok(names)
 }
 
 /// As [`write_item`], for the item at `item` in a page being read: the cursor moves past it.
+/// `unread` says what it keeps of what windoctor never reads.
 pub fn write_item_at(
     item: &mut JsonCursor<'_>,
     kind: &str,
     api_version: &str,
+    unread: Unread,
     out: &mut Vec<u8>,
 ) -> Result<ItemNames, serde_json::Error> {
-    item.read_with(|de| write_value(de, kind, api_version, out))
+    item.read_with(|de| write_value(de, kind, api_version, unread, out))
 }
 
 /// [`write_item_at`] for the helper that writes a big page's items ahead of the pager
@@ -56,7 +69,8 @@ pub struct ItemsAhead {
 impl ItemWriter for ItemsAhead {
     fn write(&self, text: &str, start: usize, out: &mut Vec<u8>) -> Option<(ItemNames, usize)> {
         let mut item = JsonCursor::at(text, start);
-        let names = write_item_at(&mut item, self.kind, self.api_version, out).ok()?;
+        let names =
+            write_item_at(&mut item, self.kind, self.api_version, Unread::Kept, out).ok()?;
         Some((names, item.offset()))
     }
 }
@@ -66,6 +80,7 @@ fn write_value<'de, D: Deserializer<'de>>(
     de: D,
     kind: &str,
     api_version: &str,
+    unread: Unread,
     out: &mut Vec<u8>,
 ) -> Result<ItemNames, D::Error> {
     let mut ctx = Ctx {
@@ -74,7 +89,8 @@ fn write_value<'de, D: Deserializer<'de>>(
         api_version,
         kind,
     };
-    ValueSeed::new(&mut ctx, Place::Root(Kind::of(kind)), Text::Redact).deserialize(de)?;
+    let root = Place::Root(Kind::of(kind, unread));
+    ValueSeed::new(&mut ctx, root, Text::Redact).deserialize(de)?;
     Ok(ctx.names)
 }
 
@@ -84,15 +100,18 @@ enum Kind {
     Pod,
     DaemonSet,
     ConfigMap,
+    /// A Node whose unread images are left out ([`Unread::LeftOut`]).
+    NodeReadImagesOnly,
     Other,
 }
 
 impl Kind {
-    fn of(kind: &str) -> Kind {
-        match kind {
-            "Pod" => Kind::Pod,
-            "DaemonSet" => Kind::DaemonSet,
-            "ConfigMap" => Kind::ConfigMap,
+    fn of(kind: &str, unread: Unread) -> Kind {
+        match (kind, unread) {
+            ("Pod", _) => Kind::Pod,
+            ("DaemonSet", _) => Kind::DaemonSet,
+            ("ConfigMap", _) => Kind::ConfigMap,
+            ("Node", Unread::LeftOut) => Kind::NodeReadImagesOnly,
             _ => Kind::Other,
         }
     }
@@ -119,6 +138,13 @@ enum Place {
     /// A container's `env`, and one of its entries.
     Env,
     EnvEntry,
+    /// A Node's `status`, its `images`, one entry, the entry's `names` and one name (only for
+    /// [`Kind::NodeReadImagesOnly`]).
+    NodeStatus,
+    NodeImages,
+    NodeImage,
+    NodeImageNames,
+    NodeImageName,
     /// Anywhere else: only the redaction rules apply.
     Plain,
 }
@@ -142,6 +168,9 @@ impl Place {
                 Place::Containers
             }
             (Place::Container, "env") => Place::Env,
+            (Place::Root(Kind::NodeReadImagesOnly), "status") => Place::NodeStatus,
+            (Place::NodeStatus, "images") => Place::NodeImages,
+            (Place::NodeImage, "names") => Place::NodeImageNames,
             _ => Place::Plain,
         };
         Some(place)
@@ -152,6 +181,8 @@ impl Place {
         match self {
             Place::Containers => Place::Container,
             Place::Env => Place::EnvEntry,
+            Place::NodeImages => Place::NodeImage,
+            Place::NodeImageNames => Place::NodeImageName,
             _ => Place::Plain,
         }
     }
@@ -186,6 +217,22 @@ struct Outcome {
     secret_name: bool,
     /// The string as written, asked for the item's namespace and name.
     written: Option<String>,
+    /// The value was `null`.
+    null: bool,
+    /// At [`Place::NodeImageName`]: whether the string names a pause image.
+    pause_name: Option<bool>,
+    /// At [`Place::NodeImageNames`], an array: whether every element was a string, and whether
+    /// one of them names a pause image.
+    names: Option<(bool, bool)>,
+    /// At [`Place::NodeImage`]: an entry windoctor does not read (an object with at most one
+    /// `names`, null or strings that name no pause image), left out of the list.
+    unread_image: bool,
+}
+
+/// Whether a Node's image name may be one windoctor reads: `facts::k8s` keeps the names holding
+/// "pause" (those without a digest); any name holding it keeps its entry.
+fn names_a_pause_image(name: &str) -> bool {
+    name.contains("pause")
 }
 
 /// What the whole item's writing shares.
@@ -234,6 +281,7 @@ impl<'c, 'a> ValueSeed<'c, 'a> {
         let mut outcome = Outcome {
             secret_flag: self.asks.flag && is_secret_flag(s),
             secret_name: self.asks.name && is_secret_key(s),
+            pause_name: (self.place == Place::NodeImageName).then(|| names_a_pause_image(s)),
             ..Outcome::default()
         };
         let hide = match self.text {
@@ -333,16 +381,22 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
 
     fn visit_unit<E: serde::de::Error>(self) -> Result<Outcome, E> {
         self.ctx.out.extend_from_slice(b"null");
-        Ok(self.other())
+        Ok(Outcome {
+            null: true,
+            ..self.other()
+        })
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Outcome, A::Error> {
-        let outcome = self.other();
-        let element = self.place.element();
+        let mut outcome = self.other();
+        let place = self.place;
+        let element = place.element();
         let ctx = self.ctx;
         ctx.out.push(b'[');
         let (mut first, mut after_secret_flag) = (true, false);
+        let (mut all_strings, mut a_pause_name) = (true, false);
         loop {
+            let mark = ctx.out.len();
             let seed = ValueSeed {
                 ctx: &mut *ctx,
                 key: "",
@@ -361,10 +415,19 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
             let Some(done) = seq.next_element_seed(seed)? else {
                 break;
             };
+            all_strings &= done.pause_name.is_some();
+            a_pause_name |= done.pause_name == Some(true);
+            if done.unread_image {
+                ctx.out.truncate(mark);
+                continue;
+            }
             first = false;
             after_secret_flag = done.secret_flag;
         }
         ctx.out.push(b']');
+        if place == Place::NodeImageNames {
+            outcome.names = Some((all_strings, a_pause_name));
+        }
         Ok(outcome)
     }
 
@@ -376,6 +439,8 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
         let mut first = true;
         let (mut kept_back, mut secret_entry) = (None::<String>, false);
         let (mut has_api_version, mut has_kind) = (false, false);
+        // An image entry's `names` members, and whether they leave it unread by windoctor.
+        let (mut names_members, mut names_unread) = (0u32, true);
         while let Some(key) = map.next_key_seed(KeySeed)? {
             let Some(child) = place.member(&key) else {
                 map.next_value::<IgnoredAny>()?;
@@ -415,6 +480,10 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
             let done = map.next_value_seed(seed)?;
             if key == "name" {
                 secret_entry = done.secret_name;
+            }
+            if child == Place::NodeImageNames {
+                names_members += 1;
+                names_unread &= done.null || done.names.is_some_and(|(all, pause)| all && !pause);
             }
             let left_out = done.dropped || done.deferred.is_some();
             if key == "value" {
@@ -463,7 +532,10 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
             }
         }
         ctx.out.push(b'}');
-        Ok(outcome)
+        Ok(Outcome {
+            unread_image: place == Place::NodeImage && names_members <= 1 && names_unread,
+            ..outcome
+        })
     }
 }
 
@@ -615,6 +687,109 @@ mod tests {
         let (streamed, by_value, _) = both(&item, kind);
         assert_eq!(streamed, by_value, "kind {kind}, item {item}");
         streamed
+    }
+
+    /// A Node's `status.images` as the kubelet reports them (largest first, a digest name and a
+    /// tag name per image; the AKS Windows pause image as `mcr.microsoft.com/oss/kubernetes/pause`),
+    /// with the odd shapes the facts accept (`names` null or missing) and one secret planted.
+    fn node_with_images() -> Value {
+        json!({
+            "metadata": {"name": "akswin000001", "labels": {"kubernetes.io/os": "windows"}},
+            "status": {
+                "images": [
+                    {"names": ["mcr.microsoft.com/windows/servercore@sha256:9a2b", "mcr.microsoft.com/windows/servercore:ltsc2022"], "sizeBytes": 2_000_000_000u64},
+                    {"names": ["mcr.microsoft.com/oss/kubernetes/pause@sha256:4f1a", "mcr.microsoft.com/oss/kubernetes/pause:3.9"], "sizeBytes": 300_000_000u64},
+                    {"names": null, "sizeBytes": 1},
+                    {"sizeBytes": 2},
+                    {"names": ["registry.example/app:1?token=hunter2"], "sizeBytes": 3},
+                    {"names": ["docker.io/rancher/mirrored-pause:3.6"], "sizeBytes": 4}
+                ],
+                "nodeInfo": {"kubeletVersion": "v1.31.2"}
+            }
+        })
+    }
+
+    #[test]
+    fn an_archive_keeps_only_the_node_images_windoctor_reads() {
+        let item = node_with_images();
+        let raw = item.to_string();
+        let mut out = Vec::new();
+        let mut cursor = JsonCursor::new(&raw);
+        write_item_at(&mut cursor, "Node", "v1", Unread::LeftOut, &mut out).expect("written");
+        let trimmed: Value = serde_json::from_slice(&out).expect("the output is JSON");
+        let names: Vec<String> = trimmed["status"]["images"]
+            .as_array()
+            .expect("images")
+            .iter()
+            .flat_map(|i| i["names"].as_array().cloned().unwrap_or_default())
+            .filter_map(|n| n.as_str().map(str::to_string))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "mcr.microsoft.com/oss/kubernetes/pause@sha256:4f1a",
+                "mcr.microsoft.com/oss/kubernetes/pause:3.9",
+                "docker.io/rancher/mirrored-pause:3.6"
+            ]
+        );
+        assert!(!String::from_utf8_lossy(&out).contains("hunter2"));
+        // What windoctor reads of the node is the same as from the node the API sent.
+        let read = |v: &Value| {
+            serde_json::from_value::<crate::facts::k8s::Node>(v.clone()).expect("a Node")
+        };
+        assert_eq!(read(&trimmed), read(&item));
+        assert_eq!(trimmed["status"]["nodeInfo"], item["status"]["nodeInfo"]);
+
+        // A full capture keeps every entry, as the sanitizing rules alone do.
+        let mut full = Vec::new();
+        let mut cursor = JsonCursor::new(&raw);
+        write_item_at(&mut cursor, "Node", "v1", Unread::Kept, &mut full).expect("written");
+        let full: Value = serde_json::from_slice(&full).expect("JSON");
+        assert_eq!(full, sanitize::item(item, "Node", "v1"));
+    }
+
+    #[test]
+    fn image_entries_of_other_shapes_are_kept_for_the_reader_to_judge() {
+        for entry in [
+            json!({"names": "mcr.microsoft.com/windows/nanoserver:ltsc2022"}),
+            json!({"names": [7]}),
+            json!("mcr.microsoft.com/windows/nanoserver:ltsc2022"),
+            json!({"names": ["a:1"], "names ": ["b:1"], "sizeBytes": 1}),
+        ] {
+            let item = json!({"metadata": {"name": "n"}, "status": {"images": [entry.clone()]}});
+            let mut out = Vec::new();
+            let raw = item.to_string();
+            write_item_at(
+                &mut JsonCursor::new(&raw),
+                "Node",
+                "v1",
+                Unread::LeftOut,
+                &mut out,
+            )
+            .expect("written");
+            let written: Value = serde_json::from_slice(&out).expect("JSON");
+            let kept = written["status"]["images"].as_array().map(Vec::len);
+            // The last entry's second key differs from `names`: it is an ordinary member, and
+            // the entry names no pause image, so it is left out; the others are kept as sent.
+            if entry.get("names ").is_some() {
+                assert_eq!(kept, Some(0), "{entry}");
+            } else {
+                assert_eq!(kept, Some(1), "{entry}");
+            }
+        }
+        // Two `names` members: serde refuses the entry, so it stays for the reader to refuse.
+        let raw =
+            r#"{"metadata":{"name":"n"},"status":{"images":[{"names":["a:1"],"names":["b:1"]}]}}"#;
+        let mut out = Vec::new();
+        write_item_at(
+            &mut JsonCursor::new(raw),
+            "Node",
+            "v1",
+            Unread::LeftOut,
+            &mut out,
+        )
+        .expect("written");
+        assert!(String::from_utf8_lossy(&out).contains("b:1"));
     }
 
     /// A pod as the API serves it, with secrets planted where capture must not let them out.
