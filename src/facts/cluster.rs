@@ -109,6 +109,18 @@ pub fn nodes_by_exact_name<'a>(nodes: &[&'a Node]) -> foldhash::HashMap<&'a str,
     nodes.iter().rev().map(|n| (n.name(), *n)).collect()
 }
 
+/// `name.trim()`, answered without decoding characters when the name starts and ends with a
+/// printable ASCII byte (as node names do): checks ask this of every pod's node name.
+fn trim_name(name: &str) -> &str {
+    let printable = |b: Option<&u8>| b.is_some_and(|&b| (0x21..0x7f).contains(&b));
+    let bytes = name.as_bytes();
+    if printable(bytes.first()) && printable(bytes.last()) {
+        name
+    } else {
+        name.trim()
+    }
+}
+
 /// A set of node names answering `same_host` membership in constant time: exact names (any case),
 /// and a short name against an FQDN either way round.
 #[derive(Debug, Default)]
@@ -138,7 +150,7 @@ impl HostSet {
 
     /// True when some name in the set is the `same_host` as `name`.
     pub fn contains(&self, name: &str) -> bool {
-        let trimmed = name.trim();
+        let trimmed = trim_name(name);
         let lower: Cow<str> = if trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
             Cow::Owned(trimmed.to_ascii_lowercase())
         } else {
@@ -617,6 +629,29 @@ impl super::k8s::ServicePort {
 mod tests {
 
     use super::*;
+
+    #[test]
+    fn names_are_trimmed_as_str_trim_trims_them() {
+        let names = [
+            "akswin000001",
+            " akswin000001",
+            "akswin000001\n",
+            "\u{b}win-1\u{b}",
+            "\u{a0}win-1",
+            "win-1\u{3000}",
+            "",
+            " ",
+            "é",
+            "ip-10-0-1-23.ec2.internal",
+        ];
+        for name in names {
+            assert_eq!(trim_name(name), name.trim(), "{name:?}");
+        }
+        let set = HostSet::new(["WIN-1.corp.example.com"]);
+        assert!(set.contains("win-1\u{b}"));
+        assert!(set.contains(" Win-1 "));
+        assert!(!set.contains("win-2"));
+    }
 
     #[test]
     fn nodes_by_exact_name_answers_as_the_first_match_of_a_linear_find() {

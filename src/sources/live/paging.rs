@@ -26,7 +26,6 @@ use crate::sources::json_cursor::{JsonCursor, ReadError};
 use foldhash::fast::RandomState;
 use kube::Client;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
-use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
 use std::hash::BuildHasher;
@@ -132,7 +131,9 @@ pub fn item_key(namespace: Option<&str>, name: &str) -> u64 {
 
 /// What paging keeps between pages.
 struct Progress {
-    keys: HashSet<u64>,
+    /// The keys seen: already seeded hashes ([`item_key`]), so foldhash's few multiplications
+    /// place them as well as std's SipHash would, at a fraction of its cost per item.
+    keys: foldhash::HashSet<u64>,
     items: usize,
     max_items: usize,
 }
@@ -176,7 +177,7 @@ where
     let mut pending = Some(fetch(None, limit, 0));
     let mut sink = Some(sink.await);
     let mut progress = Some(Progress {
-        keys: HashSet::new(),
+        keys: foldhash::HashSet::default(),
         items: 0,
         max_items: max_items(&list.kind),
     });
@@ -595,7 +596,7 @@ mod tests {
     fn parse(body: &str) -> Result<(Vec<String>, Option<String>), String> {
         let mut names = Names(Vec::new());
         let mut progress = Progress {
-            keys: HashSet::new(),
+            keys: foldhash::HashSet::default(),
             items: 0,
             max_items: 3,
         };
@@ -671,7 +672,7 @@ mod tests {
     fn bodies_that_are_not_utf8_text_are_errors_that_say_so() {
         let mut names = Names(Vec::new());
         let mut progress = Progress {
-            keys: HashSet::new(),
+            keys: foldhash::HashSet::default(),
             items: 0,
             max_items: 3,
         };
