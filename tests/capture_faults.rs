@@ -142,6 +142,62 @@ fn unreadable_lists_are_recorded_and_replay_as_the_live_errors() {
     assert_eq!(judged(&live), judged(&replay));
 }
 
+/// A Node the API serves with an image entry of the wrong shape (`names` a number, as a proxy that
+/// rewrites a field might send it): the live run cannot list the Nodes, and the replay of a capture
+/// says so in the same words, item position included, with the same evidence and fix.
+#[test]
+fn an_invalid_item_replays_as_the_live_error_with_its_fix() {
+    let mut data = demo();
+    let mut node = data
+        .remove(ResourceKind::Nodes, "", "win-2019-a")
+        .expect("the demo has win-2019-a");
+    node["status"]["images"][0]["names"] = serde_json::json!(7);
+    data.add(ResourceKind::Nodes, node).expect("added back");
+    let server = FakeApiServer::start_background(data, ServerOptions::new()).expect("server");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let kc = server.write_kubeconfig(tmp.path()).expect("kubeconfig");
+    let live = live_report(tmp.path(), &kc);
+    for target in ["bundle", "share.zip"] {
+        let target = tmp.path().join(target);
+        let out = capture(tmp.path(), &kc, &target, &["--no-node-data"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert!(stderr.contains("INCOMPLETE: 1 input(s)"), "{stderr}");
+        let replay = replay_report(tmp.path(), &target);
+        let errors = |r: &Value| -> Vec<Value> {
+            r["findings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|f| f["status"] == "error")
+                .map(|f| {
+                    serde_json::json!({
+                        "code": f["code"],
+                        "message": f["message"],
+                        "evidence": f["evidence"],
+                        "fix": f["fix"],
+                    })
+                })
+                .collect()
+        };
+        let live_errors = errors(&live);
+        assert!(
+            !live_errors.is_empty(),
+            "the live run reports the Nodes' error"
+        );
+        let first = &live_errors[0];
+        assert!(
+            first["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("cannot list nodes: item ")
+                    && m.contains("of the list is not a valid object")),
+            "{first}"
+        );
+        assert!(first["fix"].is_object(), "{first}");
+        assert_eq!(live_errors, errors(&replay), "{}", target.display());
+    }
+}
+
 #[test]
 fn a_second_capture_never_mixes_with_the_first_and_symlinks_are_never_followed() {
     let server = FakeApiServer::start_background(demo(), ServerOptions::new()).expect("server");

@@ -170,13 +170,13 @@ impl ListWriter {
 
     /// Writes an item as the API sent it (its whole text), sanitized while it is read
     /// (`streamed`); gives the namespace and name written.
-    fn put_whole(&mut self, raw: &str) -> Result<ItemNames, String> {
+    fn put_whole(&mut self, raw: &str) -> Result<ItemNames, ItemError> {
         self.put_whole_at(&mut JsonCursor::new(raw))
     }
 
     /// Writes the item at `item` as the API sent it, sanitized while it is read (`streamed`),
     /// and moves the cursor past it; gives the namespace and name written.
-    fn put_whole_at(&mut self, item: &mut JsonCursor<'_>) -> Result<ItemNames, String> {
+    fn put_whole_at(&mut self, item: &mut JsonCursor<'_>) -> Result<ItemNames, ItemError> {
         let mut bytes = std::mem::take(&mut self.buffer);
         bytes.clear();
         let unread = match self.scope {
@@ -184,8 +184,12 @@ impl ListWriter {
             Scope::WindowsShare => streamed::Unread::LeftOut,
         };
         let done = streamed::write_item_at(item, self.kind, self.api_version, unread, &mut bytes)
-            .map_err(|e| invalid(self.kind, e))
-            .and_then(|names| self.put_bytes(&bytes).map(|()| names));
+            .map_err(ItemError::Invalid)
+            .and_then(|names| {
+                self.put_bytes(&bytes)
+                    .map(|()| names)
+                    .map_err(ItemError::Stop)
+            });
         self.buffer = bytes;
         done
     }
@@ -214,18 +218,13 @@ struct OtherPod {
     labels: Labels,
 }
 
-/// Why an item of a list of `kind` cannot be read.
-fn invalid(kind: &str, e: serde_json::Error) -> String {
-    format!("a {kind} of the list is not valid: {e}")
-}
-
 impl ListSink for ListWriter {
     fn take_next(
         &mut self,
         item: &mut JsonCursor<'_>,
         ahead: &mut Ahead,
     ) -> Result<u64, ItemError> {
-        self.take_item(item, ahead).map_err(ItemError::Stop)
+        self.take_item(item, ahead)
     }
 
     /// A Windows-share capture reads every pod's head; a full one writes pods as they are.
@@ -247,12 +246,17 @@ impl ListSink for ListWriter {
 
 impl ListWriter {
     /// Reads the item at `item` (the cursor moves past it) and writes it as the role and the
-    /// scope say.
-    fn take_item(&mut self, item: &mut JsonCursor<'_>, ahead: &mut Ahead) -> Result<u64, String> {
+    /// scope say. An item that is not a valid object of its kind is [`ItemError::Invalid`], which
+    /// the pager words with the item's position exactly as the live run does, so that a replay
+    /// of the capture reports it as the live run would (with the same fix).
+    fn take_item(
+        &mut self,
+        item: &mut JsonCursor<'_>,
+        ahead: &mut Ahead,
+    ) -> Result<u64, ItemError> {
         if let Some(why) = self.failure.get() {
-            return Err(why);
+            return Err(ItemError::Stop(why));
         }
-        let kind = self.kind;
         if self.scope == Scope::Full && matches!(self.role, Role::Pods(_)) {
             return self.take_full_pod(item, &mut ahead.written);
         }
@@ -267,13 +271,13 @@ impl ListWriter {
                 ));
             }
             Role::Nodes(nodes) => {
-                let node: Node = item.value().map_err(|e| invalid(kind, e))?;
+                let node: Node = item.value().map_err(ItemError::Invalid)?;
                 let key = item_key(None, node.name());
                 nodes.push(node);
                 (key, None)
             }
             Role::Services(services) => {
-                let service: Service = item.value().map_err(|e| invalid(kind, e))?;
+                let service: Service = item.value().map_err(ItemError::Invalid)?;
                 let key = item_key(service.metadata.namespace.as_deref(), service.name());
                 services.push(service);
                 (key, None)
@@ -290,7 +294,7 @@ impl ListWriter {
                 // system pod role.
                 let pod = item
                     .read_at(|text, start| ahead.heads.read_at(text, start))
-                    .map_err(|e| invalid(kind, e))?
+                    .map_err(ItemError::Invalid)?
                     .0
                     .into_pod();
                 let key = item_key(pod.metadata.namespace.as_deref(), pod.name());
@@ -302,7 +306,7 @@ impl ListWriter {
                     .node_name()
                     .filter(|n| windows.contains(*n) && may_name_a_component(raw))
                 {
-                    let whole: Pod = serde_json::from_str(raw).map_err(|e| invalid(kind, e))?;
+                    let whole: Pod = serde_json::from_str(raw).map_err(ItemError::Invalid)?;
                     if crate::sources::nodeapi::system_pod(&whole, node).is_some() {
                         system.push(whole);
                     }
@@ -330,7 +334,7 @@ impl ListWriter {
             }
         };
         match other {
-            Some(other) => self.put_other(other)?,
+            Some(other) => self.put_other(other).map_err(ItemError::Stop)?,
             None => {
                 self.put_whole(item.text_since(start))?;
             }
@@ -346,13 +350,13 @@ impl ListWriter {
         &mut self,
         item: &mut JsonCursor<'_>,
         written: &mut WrittenAhead,
-    ) -> Result<u64, String> {
+    ) -> Result<u64, ItemError> {
         item.peek();
         let start = item.offset();
         let names = match written.take(start) {
             Some(taken) => {
-                self.put_bytes(taken.bytes)?;
-                item.read_at(|_, _| Ok::<_, String>(((), taken.end)))?;
+                self.put_bytes(taken.bytes).map_err(ItemError::Stop)?;
+                item.read_at(|_, _| Ok::<_, ItemError>(((), taken.end)))?;
                 taken.names
             }
             None => self.put_whole_at(item)?,
@@ -371,7 +375,7 @@ impl ListWriter {
         else {
             return Ok(key);
         };
-        let whole: Pod = serde_json::from_str(raw).map_err(|e| invalid(self.kind, e))?;
+        let whole: Pod = serde_json::from_str(raw).map_err(ItemError::Invalid)?;
         if let Some(target) = log_target(&whole, &pods.windows) {
             pods.logs.push(target);
         }
