@@ -279,6 +279,13 @@ pub struct NodeStatus {
     pub allocatable: BTreeMap<String, serde_json::Value>,
 }
 
+/// Whether a name of a Node's `status.images` entry is one windoctor keeps: a pause (sandbox)
+/// image named by tag, not by digest. A Windows-share archive keeps an image entry by this rule
+/// too (`commands::capture::streamed`), so that its replay reads the same names.
+pub fn is_kept_node_image_name(name: &str) -> bool {
+    name.contains("pause") && !name.contains("@sha256:")
+}
+
 fn pause_images<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     /// One image entry: only its pause names are kept; other names are looked at in place.
     #[derive(Deserialize, Default)]
@@ -292,7 +299,7 @@ fn pause_images<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error
         Ok(names
             .unwrap_or_default()
             .into_iter()
-            .filter(|n| n.0.contains("pause") && !n.0.contains("@sha256:"))
+            .filter(|n| is_kept_node_image_name(&n.0))
             .map(|n| n.0.into_owned())
             .collect())
     }

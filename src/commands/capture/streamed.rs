@@ -9,7 +9,9 @@
 //! in the tests as their reference; members may come out in another order than theirs (a Value
 //! sorts its keys), the JSON is the same.
 
-use crate::facts::k8s::{dns_candidates, is_allowed_annotation, is_allowed_configmap_key};
+use crate::facts::k8s::{
+    dns_candidates, is_allowed_annotation, is_allowed_configmap_key, is_kept_node_image_name,
+};
 use crate::redact::{is_secret_flag, is_secret_key, redact_cow, REDACTED};
 use crate::sources::json_cursor::JsonCursor;
 use crate::sources::live::written_ahead::ItemWriter;
@@ -26,8 +28,8 @@ pub use crate::sources::live::written_ahead::ItemNames;
 pub enum Unread {
     /// Everything the rules keep (a full capture).
     Kept,
-    /// Also left out: a Node's `status.images` entries that name no pause image. windoctor reads
-    /// only pause images' names there (`facts::k8s` keeps them), and the list is half of a Node's
+    /// Also left out: a Node's `status.images` entries that name no pause image by tag. windoctor
+    /// reads only those names there (`facts::k8s::is_kept_node_image_name`), and the list is half of a Node's
     /// text (the kubelet lists up to 50 images). The Windows-share archive leaves them out.
     LeftOut,
 }
@@ -219,20 +221,14 @@ struct Outcome {
     written: Option<String>,
     /// The value was `null`.
     null: bool,
-    /// At [`Place::NodeImageName`]: whether the string names a pause image.
+    /// At [`Place::NodeImageName`]: whether windoctor keeps the string as a pause image's name.
     pause_name: Option<bool>,
     /// At [`Place::NodeImageNames`], an array: whether every element was a string, and whether
-    /// one of them names a pause image.
+    /// windoctor keeps one of them.
     names: Option<(bool, bool)>,
     /// At [`Place::NodeImage`]: an entry windoctor does not read (an object with at most one
-    /// `names`, null or strings that name no pause image), left out of the list.
+    /// `names`, null or strings none of which windoctor keeps), left out of the list.
     unread_image: bool,
-}
-
-/// Whether a Node's image name may be one windoctor reads: `facts::k8s` keeps the names holding
-/// "pause" (those without a digest); any name holding it keeps its entry.
-fn names_a_pause_image(name: &str) -> bool {
-    name.contains("pause")
 }
 
 /// What the whole item's writing shares.
@@ -281,7 +277,7 @@ impl<'c, 'a> ValueSeed<'c, 'a> {
         let mut outcome = Outcome {
             secret_flag: self.asks.flag && is_secret_flag(s),
             secret_name: self.asks.name && is_secret_key(s),
-            pause_name: (self.place == Place::NodeImageName).then(|| names_a_pause_image(s)),
+            pause_name: (self.place == Place::NodeImageName).then(|| is_kept_node_image_name(s)),
             ..Outcome::default()
         };
         let hide = match self.text {
@@ -702,7 +698,8 @@ mod tests {
                     {"names": null, "sizeBytes": 1},
                     {"sizeBytes": 2},
                     {"names": ["registry.example/app:1?token=hunter2"], "sizeBytes": 3},
-                    {"names": ["docker.io/rancher/mirrored-pause:3.6"], "sizeBytes": 4}
+                    {"names": ["docker.io/rancher/mirrored-pause:3.6"], "sizeBytes": 4},
+                    {"names": ["registry.k8s.io/pause@sha256:7031c1b283388d2c2e09b57badb803c05ebed362dc88d84b480cc47f72a21097"], "sizeBytes": 5}
                 ],
                 "nodeInfo": {"kubeletVersion": "v1.31.2"}
             }
