@@ -1,18 +1,19 @@
-//! Items written ahead of the pager on a second thread, for a sink that writes every item of a big
+//! Items written ahead of the pager on helper threads, for a sink that writes every item of a big
 //! page: a full capture's pods.
 //!
 //! A full capture writes each of the 150,000 pods of a big cluster sanitized
 //! (`commands::capture::streamed`): reading a pod's JSON and writing it again, redacted, is most of
 //! such a capture's CPU, and it ran on the one thread that takes a page's items while the second
-//! core waited. [`with_written_ahead`] splits a big page's items into runs of [`RUN_ITEMS`]: a
-//! helper thread writes every second run (runs 1, 3, 5, ...) into a buffer with the sink's own
-//! [`ItemWriter`], passing over the other runs with the structural scanner (`facts::json_scan`),
-//! while the sink writes runs 0, 2, 4, ... itself. When the sink reaches an item of the helper's
-//! runs, [`WrittenAhead::take`] gives it the helper's bytes, so the items still reach the file in
-//! list order, each written by the same function as before: the file is the same. The helper
-//! stops at the first item it cannot write or pass over, at the end of the items, or when the sink
-//! stops listening (the page failed); from there the sink writes every item itself, and so words
-//! any error as it always did. Small pages start no thread.
+//! core waited. [`with_written_ahead`] splits a big page's items into runs of [`RUN_ITEMS`]; of
+//! every `HELPERS + 1` runs the sink writes the first itself and each of [`HELPERS`] helper threads
+//! one of the others (runs 1, 2, 4, 5, ... with two helpers) into a buffer, with the sink's own
+//! [`ItemWriter`], passing over the other runs with the structural scanner (`facts::json_scan`).
+//! When the sink reaches an item of a helper's runs, [`WrittenAhead::take`] gives it that helper's
+//! bytes, so the items still reach the file in list order, each written by the same function as
+//! before: the file is the same. A helper stops at the first item it cannot write or pass over, at
+//! the end of the items, or when the sink stops listening (the page failed); from there the sink
+//! writes that helper's items itself, and so words any error as it always did. Small pages start
+//! no thread.
 
 use crate::facts::json_scan::{self, after_element, element_start};
 use std::ops::Range;
@@ -70,41 +71,53 @@ pub struct TakenItem<'a> {
 
 /// What the sink asks for items written ahead; see the module documentation.
 pub struct WrittenAhead {
-    from_helper: Option<Receiver<Run>>,
-    run: Run,
-    next: usize,
+    helpers: Vec<FromHelper>,
     /// Items asked for so far: the position of the next one in the page.
     asked: usize,
 }
 
-/// Whether the item at `index` of a page falls in a run the helper writes.
-fn helper_writes(index: usize) -> bool {
-    (index / RUN_ITEMS) % 2 == 1
+/// What the sink has of one helper's runs: the run being taken and the channel of the next ones
+/// (`None` once the helper is done).
+#[derive(Default)]
+struct FromHelper {
+    runs: Option<Receiver<Run>>,
+    run: Run,
+    next: usize,
+}
+
+/// Helper threads per big page. Each writes every `HELPERS + 1`-th run; the sink writes the rest
+/// and puts every item in the file. With one helper a full capture kept 1.2 of the two cores
+/// busy (perf, 5,000/150k): the sink and the helper waited for each other's runs. With two, the
+/// capture's wall went down by about 5% (docs/performance.md).
+pub const HELPERS: usize = 2;
+
+/// Which helper writes the item at `index` of a page: `None` when the sink writes it.
+fn helper_of(index: usize) -> Option<usize> {
+    ((index / RUN_ITEMS) % (HELPERS + 1)).checked_sub(1)
 }
 
 impl WrittenAhead {
     /// Nothing written ahead: the sink writes every item.
     pub fn none() -> WrittenAhead {
         WrittenAhead {
-            from_helper: None,
-            run: Run::default(),
-            next: 0,
+            helpers: Vec::new(),
             asked: 0,
         }
     }
 
-    /// The next item of the page, which starts at byte `start`, as the helper wrote it; `None`
+    /// The next item of the page, which starts at byte `start`, as a helper wrote it; `None`
     /// when the sink writes it itself (one of its runs, no helper, or the helper stopped before
     /// it). A sink that uses this asks once for every item, in list order.
     pub fn take(&mut self, start: usize) -> Option<TakenItem<'_>> {
         let index = self.asked;
         self.asked += 1;
-        if self.from_helper.is_none() && self.run.items.len() <= self.next {
-            return None;
-        }
-        if !helper_writes(index) {
-            return None;
-        }
+        self.helpers.get_mut(helper_of(index)?)?.take(start)
+    }
+}
+
+impl FromHelper {
+    /// The item at `start`, from this helper's runs, waiting for the run that holds it.
+    fn take(&mut self, start: usize) -> Option<TakenItem<'_>> {
         loop {
             while let Some(item) = self.run.items.get(self.next) {
                 if item.start >= start {
@@ -123,13 +136,13 @@ impl WrittenAhead {
                 let bytes = self.run.bytes.get(range)?;
                 return Some(TakenItem { bytes, names, end });
             }
-            match self.from_helper.as_ref()?.recv() {
+            match self.runs.as_ref()?.recv() {
                 Ok(run) => {
                     self.run = run;
                     self.next = 0;
                 }
                 Err(_) => {
-                    self.from_helper = None;
+                    self.runs = None;
                     return None;
                 }
             }
@@ -154,37 +167,43 @@ pub fn with_written_ahead<R>(
         return walk(&mut WrittenAhead::none());
     }
     std::thread::scope(|scope| {
-        let (to_sink, from_helper) = sync_channel(RUNS_AHEAD);
-        let helper = std::thread::Builder::new()
-            .name("windoctor-ahead".to_string())
-            .spawn_scoped(scope, move || {
-                write_runs(text, items_start, writer, &to_sink)
+        let mut ahead = WrittenAhead::none();
+        for helper in 0..HELPERS {
+            let (to_sink, runs) = sync_channel(RUNS_AHEAD);
+            let started = std::thread::Builder::new()
+                .name("windoctor-ahead".to_string())
+                .spawn_scoped(scope, move || {
+                    write_runs(text, items_start, helper, writer, &to_sink)
+                });
+            // No thread to be had: the sink writes that helper's items itself.
+            ahead.helpers.push(FromHelper {
+                runs: started.is_ok().then_some(runs),
+                ..FromHelper::default()
             });
-        let mut ahead = match helper {
-            Ok(_) => WrittenAhead {
-                from_helper: Some(from_helper),
-                ..WrittenAhead::none()
-            },
-            // No thread to be had: the sink writes every item, as on a small page.
-            Err(_) => WrittenAhead::none(),
-        };
+        }
         let walked = walk(&mut ahead);
-        // The helper's next send fails once the receiver is gone, so it stops; the scope joins it.
+        // A helper's next send fails once its receiver is gone, so it stops; the scope joins it.
         drop(ahead);
         walked
     })
 }
 
-/// The helper: walks the items from `pos` (just past `[`), writes the items of every second run
-/// and sends each run, until the end of the items, an item it cannot write or pass over, or the
-/// sink no longer listening.
-fn write_runs(text: &str, items_start: usize, writer: &dyn ItemWriter, to_sink: &SyncSender<Run>) {
+/// Helper number `helper`: walks the items from `items_start` (just past `[`), writes the items of
+/// its runs and sends each run, until the end of the items, an item it cannot write or pass over,
+/// or the sink no longer listening.
+fn write_runs(
+    text: &str,
+    items_start: usize,
+    helper: usize,
+    writer: &dyn ItemWriter,
+    to_sink: &SyncSender<Run>,
+) {
     let bytes = text.as_bytes();
     let mut run = Run::default();
     let mut index = 0usize;
     let mut next = Some(items_start);
     while let Some(pos) = next.and_then(|at| element_start(bytes, at)) {
-        let end = if helper_writes(index) {
+        let end = if helper_of(index) == Some(helper) {
             let from = run.bytes.len();
             let Some((names, end)) = writer.write(text, pos, &mut run.bytes) else {
                 run.bytes.truncate(from);
@@ -281,8 +300,8 @@ mod tests {
         assert!(ahead.iter().all(Option::is_some));
         assert_eq!(ahead, alone);
         assert_eq!(none_by_helper, 0);
-        // Every second run of 16 is the helper's.
-        let expected = (0..all.len()).filter(|&i| helper_writes(i)).count();
+        // Of every HELPERS + 1 runs of 16, the sink writes the first and the helpers the others.
+        let expected = (0..all.len()).filter(|&i| helper_of(i).is_some()).count();
         assert_eq!(by_helper, expected);
         assert!(by_helper > all.len() / 3, "{by_helper} of {}", all.len());
     }
@@ -290,8 +309,9 @@ mod tests {
     #[test]
     fn an_item_the_helper_cannot_write_is_left_to_the_sink_and_so_is_every_item_after_it() {
         let pods = compact_pods();
-        // In the helper's second run.
-        let broken = 3 * RUN_ITEMS + 5;
+        // In the second run of the first helper.
+        let broken = (HELPERS + 2) * RUN_ITEMS + 5;
+        assert_eq!(helper_of(broken), Some(0));
         let (text, items_start) = page(&pods, 40, Some(broken));
         let all = starts(&text, items_start);
         let (ahead, by_helper) = written(&text, items_start, Some(&Squeeze), &all);
@@ -301,11 +321,16 @@ mod tests {
             ahead[broken + 1].is_some(),
             "items after it are still written"
         );
-        assert_eq!(
-            by_helper,
-            RUN_ITEMS + 5,
-            "the helper stopped at the broken item"
-        );
+        // The first helper stopped at the broken item; the others passed over it and went on.
+        let expected = (0..all.len())
+            .filter(|&i| match helper_of(i) {
+                Some(0) => i < broken,
+                Some(_) => true,
+                None => false,
+            })
+            .count();
+        assert_eq!(by_helper, expected, "the first helper stopped there");
+        assert!(expected > RUN_ITEMS + 5);
     }
 
     #[test]
@@ -323,11 +348,11 @@ mod tests {
         let pods = compact_pods();
         let (text, items_start) = page(&pods[..2], 1, None);
         with_written_ahead(&text, items_start, Some(&Squeeze), |ahead| {
-            assert!(ahead.from_helper.is_none());
+            assert!(ahead.helpers.is_empty());
         });
         let (text, items_start) = page(&pods, 40, None);
         with_written_ahead(&text, items_start, None, |ahead| {
-            assert!(ahead.from_helper.is_none());
+            assert!(ahead.helpers.is_empty());
         });
     }
 }
