@@ -86,14 +86,16 @@ fn ends_with_folded(text: &str, word: &str, dash: bool) -> bool {
 
 /// Whether a key (an environment variable, a JSON/TOML key) names a credential.
 pub fn is_secret_key(key: &str) -> bool {
-    // Every secret word holds one of these letters (a test keeps it so): most keys have none
-    // (`name`, `image`, `status`) and are answered without the search.
-    if !key
-        .bytes()
-        .any(|b| SECRET_KEY_LETTERS.contains(&b.to_ascii_lowercase()))
-    {
+    // Every secret word holds one of these letter pairs (a test keeps it so): most keys have none
+    // (`name`, `image`, `status`, `uid`, `nodeName`) and are answered without the search.
+    if !holds_a_secret_key_pair(key.as_bytes()) || is_plain_object_key(key) {
         return false;
     }
+    names_a_secret_by_search(key)
+}
+
+/// [`is_secret_key`]'s answer by the search of [`SECRET_KEY_WORDS`] alone.
+fn names_a_secret_by_search(key: &str) -> bool {
     static WORDS: OnceLock<Option<aho_corasick::AhoCorasick>> = OnceLock::new();
     let words = WORDS.get_or_init(|| {
         let words = SECRET_KEY_WORDS.iter().flat_map(|w| {
@@ -136,8 +138,53 @@ const SECRET_KEY_WORDS: [&str; 14] = [
     "authorization",
 ];
 
-/// One of these letters is in every word of [`SECRET_KEY_WORDS`].
-const SECRET_KEY_LETTERS: [u8; 4] = [b'k', b'p', b'c', b'h'];
+/// Member names of the Kubernetes objects a capture writes (pods above all) that hold one of the
+/// letter pairs of [`holds_a_secret_key_pair`] and name no credential: answered without the
+/// search (a test holds each to the search's answer).
+fn is_plain_object_key(key: &str) -> bool {
+    matches!(
+        key,
+        "namespace"
+            | "creationTimestamp"
+            | "phase"
+            | "protocol"
+            | "mountPath"
+            | "path"
+            | "terminationMessagePath"
+            | "serviceAccountName"
+            | "serviceAccount"
+            | "operator"
+            | "key"
+            | "containerID"
+            | "secretName"
+            | "controller-revision-hash"
+            | "configMapName"
+            | "subPath"
+            | "mountPropagation"
+            | "containerRuntimeVersion"
+            | "kernelVersion"
+    )
+}
+
+/// Whether `key` holds, in any case, one of the letter pairs of which every word of
+/// [`SECRET_KEY_WORDS`] holds one: `pa` (password, passwd), `se` (secret), `to` (token,
+/// identitytoken), `ke` (the `*_key` words), `cr` (credential), `au` (auth, authorization), `co`
+/// (cookie). A capture asks [`is_secret_key`] of every member it writes; this answers most of them.
+fn holds_a_secret_key_pair(key: &[u8]) -> bool {
+    key.windows(2).any(|pair| {
+        // `| 0x20` lower-cases an ASCII letter and makes no letter of anything else.
+        matches!(
+            (pair[0] | 0x20, pair[1] | 0x20),
+            (b'p', b'a')
+                | (b's', b'e')
+                | (b't', b'o')
+                | (b'k', b'e')
+                | (b'c', b'r')
+                | (b'a', b'u')
+                | (b'c', b'o')
+        )
+    })
+}
 
 /// Key name endings that name where a credential is, or what it is, not the credential.
 const NOT_SECRET_KEY_ENDINGS: [&str; 10] = [
@@ -648,12 +695,59 @@ mod tests {
     }
 
     #[test]
-    fn every_secret_word_holds_a_letter_of_the_quick_test() {
+    fn every_secret_word_holds_a_pair_of_the_quick_test() {
         for word in SECRET_KEY_WORDS {
+            let dashed = word.replace('_', "-");
+            for spelling in [word.to_string(), word.to_uppercase(), dashed] {
+                assert!(
+                    holds_a_secret_key_pair(spelling.as_bytes()),
+                    "{spelling} has none of the letter pairs is_secret_key looks for first"
+                );
+            }
+        }
+        // Member names answered without the search are answered as the search answers them.
+        for key in [
+            "namespace",
+            "creationTimestamp",
+            "phase",
+            "protocol",
+            "mountPath",
+            "path",
+            "terminationMessagePath",
+            "serviceAccountName",
+            "serviceAccount",
+            "operator",
+            "key",
+            "containerID",
+            "secretName",
+            "controller-revision-hash",
+            "configMapName",
+            "subPath",
+            "mountPropagation",
+            "containerRuntimeVersion",
+            "kernelVersion",
+        ] {
+            assert!(is_plain_object_key(key), "{key} is in the list");
             assert!(
-                word.bytes().any(|b| SECRET_KEY_LETTERS.contains(&b)),
-                "{word} has none of the letters is_secret_key looks for first"
+                holds_a_secret_key_pair(key.as_bytes()),
+                "{key} needs no place there"
             );
+            assert!(!names_a_secret_by_search(key), "{key} names a secret");
+        }
+        // Keys a pod is mostly made of are answered without the search.
+        for key in [
+            "name",
+            "image",
+            "uid",
+            "nodeName",
+            "hostIP",
+            "lastTransitionTime",
+        ] {
+            assert!(!holds_a_secret_key_pair(key.as_bytes()), "{key}");
+        }
+        // What `| 0x20` makes of bytes that are not letters is no letter.
+        for b in (0u8..=255).filter(|b| !b.is_ascii_alphabetic()) {
+            assert!(!(b | 0x20).is_ascii_lowercase(), "{b:#x}");
         }
     }
 
