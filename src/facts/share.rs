@@ -290,14 +290,16 @@ impl PodSieve {
         let Some(services) = &self.services else {
             return;
         };
-        let mut by_pod: HashMap<u32, Vec<u32>> = HashMap::new();
-        for &(pod, service) in &self.selected {
-            by_pod.entry(pod).or_default().push(service);
-        }
-        for (pod, selecting) in by_pod {
-            if !selecting.iter().any(|s| self.touched.contains(s)) {
+        // `judge` pushes a pod's pairs together and in list order: each run of one position is
+        // that pod's Services, in the order it found them (no map of 150,000 pods to build).
+        for pairs in self.selected.chunk_by(|a, b| a.0 == b.0) {
+            if !pairs.iter().any(|(_, s)| self.touched.contains(s)) {
                 continue;
             }
+            let selecting: Vec<u32> = pairs.iter().map(|&(_, s)| s).collect();
+            let Some(&(pod, _)) = pairs.first() else {
+                continue;
+            };
             if let Some(p) = pods.get_mut(pod as usize) {
                 p.metadata.labels = services.union(&selecting);
             }
@@ -469,6 +471,12 @@ mod tests {
             pod(
                 r#"{"metadata":{"name":"w1","namespace":"a","labels":{"app":"m"}},"spec":{"nodeName":"WIN-1.corp.example.com"}}"#,
             ),
+            pod(
+                r#"{"metadata":{"name":"l3","namespace":"a","labels":{"app":"m","tier":"web"}},"spec":{"nodeName":"lin-1"}}"#,
+            ),
+            pod(
+                r#"{"metadata":{"name":"l4","namespace":"a","labels":{"app":"l","tier":"web"}},"spec":{"nodeName":"lin-1"}}"#,
+            ),
         ];
         let sifted = sift_all(pods, &nodes(), Some(&services));
         let labels = |i: usize| -> Vec<(String, String)> {
@@ -485,5 +493,8 @@ mod tests {
         );
         assert!(labels(1).is_empty(), "no Windows backend behind app=l");
         assert_eq!(labels(2), [("app".into(), "m".into())]);
+        // After the Windows pod, the same: each other pod gets its own Services' labels.
+        assert_eq!(labels(3), labels(0));
+        assert!(labels(4).is_empty(), "only app=l selects it");
     }
 }
