@@ -88,7 +88,7 @@ fn ends_with_folded(text: &str, word: &str, dash: bool) -> bool {
 pub fn is_secret_key(key: &str) -> bool {
     // Every secret word holds one of these letter pairs (a test keeps it so): most keys have none
     // (`name`, `image`, `status`, `uid`, `nodeName`) and are answered without the search.
-    if !holds_a_secret_key_pair(key.as_bytes()) || is_plain_object_key(key) {
+    if !holds_a_secret_key_pair(key.as_bytes()) || PLAIN_OBJECT_KEYS.contains(&key) {
         return false;
     }
     names_a_secret_by_search(key)
@@ -141,30 +141,27 @@ const SECRET_KEY_WORDS: [&str; 14] = [
 /// Member names of the Kubernetes objects a capture writes (pods above all) that hold one of the
 /// letter pairs of [`holds_a_secret_key_pair`] and name no credential: answered without the
 /// search (a test holds each to the search's answer).
-fn is_plain_object_key(key: &str) -> bool {
-    matches!(
-        key,
-        "namespace"
-            | "creationTimestamp"
-            | "phase"
-            | "protocol"
-            | "mountPath"
-            | "path"
-            | "terminationMessagePath"
-            | "serviceAccountName"
-            | "serviceAccount"
-            | "operator"
-            | "key"
-            | "containerID"
-            | "secretName"
-            | "controller-revision-hash"
-            | "configMapName"
-            | "subPath"
-            | "mountPropagation"
-            | "containerRuntimeVersion"
-            | "kernelVersion"
-    )
-}
+const PLAIN_OBJECT_KEYS: [&str; 19] = [
+    "namespace",
+    "creationTimestamp",
+    "phase",
+    "protocol",
+    "mountPath",
+    "path",
+    "terminationMessagePath",
+    "serviceAccountName",
+    "serviceAccount",
+    "operator",
+    "key",
+    "containerID",
+    "secretName",
+    "controller-revision-hash",
+    "configMapName",
+    "subPath",
+    "mountPropagation",
+    "containerRuntimeVersion",
+    "kernelVersion",
+];
 
 /// Whether `key` holds, in any case, one of the letter pairs of which every word of
 /// [`SECRET_KEY_WORDS`] holds one: `pa` (password, passwd), `se` (secret), `to` (token,
@@ -706,33 +703,13 @@ mod tests {
             }
         }
         // Member names answered without the search are answered as the search answers them.
-        for key in [
-            "namespace",
-            "creationTimestamp",
-            "phase",
-            "protocol",
-            "mountPath",
-            "path",
-            "terminationMessagePath",
-            "serviceAccountName",
-            "serviceAccount",
-            "operator",
-            "key",
-            "containerID",
-            "secretName",
-            "controller-revision-hash",
-            "configMapName",
-            "subPath",
-            "mountPropagation",
-            "containerRuntimeVersion",
-            "kernelVersion",
-        ] {
-            assert!(is_plain_object_key(key), "{key} is in the list");
+        for key in PLAIN_OBJECT_KEYS {
             assert!(
                 holds_a_secret_key_pair(key.as_bytes()),
                 "{key} needs no place there"
             );
             assert!(!names_a_secret_by_search(key), "{key} names a secret");
+            assert!(!is_secret_key(key), "{key}");
         }
         // Keys a pod is mostly made of are answered without the search.
         for key in [

@@ -296,13 +296,14 @@ impl PodSieve {
             if !pairs.iter().any(|(_, s)| self.touched.contains(s)) {
                 continue;
             }
-            let selecting: Vec<u32> = pairs.iter().map(|&(_, s)| s).collect();
-            let Some(&(pod, _)) = pairs.first() else {
+            let Some(p) = pairs
+                .first()
+                .and_then(|&(pod, _)| pods.get_mut(pod as usize))
+            else {
                 continue;
             };
-            if let Some(p) = pods.get_mut(pod as usize) {
-                p.metadata.labels = services.union(&selecting);
-            }
+            let selecting: Vec<u32> = pairs.iter().map(|&(_, s)| s).collect();
+            p.metadata.labels = services.union(&selecting);
         }
     }
 }

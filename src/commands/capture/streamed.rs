@@ -29,8 +29,9 @@ pub enum Unread {
     /// Everything the rules keep (a full capture).
     Kept,
     /// Also left out: a Node's `status.images` entries that name no pause image by tag. windoctor
-    /// reads only those names there (`facts::k8s::is_kept_node_image_name`), and the list is half of a Node's
-    /// text (the kubelet lists up to 50 images). The Windows-share archive leaves them out.
+    /// reads only those names there (`facts::k8s::is_kept_node_image_name`), and the list is half
+    /// of a Node's text (the kubelet lists up to 50 images). The Windows-share archive leaves them
+    /// out.
     LeftOut,
 }
 
