@@ -11,6 +11,7 @@
 //! volume mount (and no `$env:CONTAINER_SANDBOX_MOUNT_POINT`) is involved. tests/fleet_script.rs
 //! parses it with tree-sitter-powershell.
 
+use crate::facts::node::cmdline::powershell_literal as quote;
 use crate::sources::node::live::commands;
 use base64::Engine;
 
@@ -42,11 +43,6 @@ pub fn record_scripts() -> Vec<(String, String)> {
             (c.id, text)
         })
         .collect()
-}
-
-/// A PowerShell single-quoted string literal.
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
 }
 
 fn quoted_list(items: &[String]) -> String {

@@ -1,6 +1,12 @@
 //! Command lines as Windows keeps them: splitting a service's `binPath` or a process command line
-//! the way `CommandLineToArgvW` does, splitting `kubeadm-flags.env` values the way a shell does, and
-//! reading Go-style flags (`--name=value`, `--name value`, `-v=2`) out of the words.
+//! the way `CommandLineToArgvW` does, splitting `kubeadm-flags.env` values the way a shell does,
+//! reading Go-style flags (`--name=value`, `--name value`, `-v=2`) out of the words, and writing a
+//! value into a PowerShell command as a literal.
+
+/// `text` as a PowerShell single-quoted string: taken literally (no `$` expansion), a `'` doubled.
+pub fn powershell_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
 
 /// Splits a Windows command line into words with the `CommandLineToArgvW` rules (the winsplit
 /// crate): whitespace separates words outside double quotes; `2n` backslashes before a quote give
@@ -192,6 +198,19 @@ mod tests {
 
     fn s(v: &[&str]) -> Vec<String> {
         v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn powershell_literals_double_their_quotes_and_expand_nothing() {
+        assert_eq!(
+            powershell_literal(r"C:\var\lib\kubelet\config.yaml"),
+            r"'C:\var\lib\kubelet\config.yaml'"
+        );
+        assert_eq!(
+            powershell_literal("C:\\Program Files\\it's $env:TEMP"),
+            "'C:\\Program Files\\it''s $env:TEMP'"
+        );
+        assert_eq!(powershell_literal(""), "''");
     }
 
     #[test]

@@ -179,7 +179,7 @@ $ubr = (Get-ItemProperty 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion' -E
 /// gives an empty tail.
 pub fn eventlog_command() -> String {
     let plan = &crate::catalogue::data::node_paths().eventlog;
-    let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    let quote = crate::facts::node::cmdline::powershell_literal;
     let mut script = String::from("$tails = [ordered]@{}\n");
     for q in &plan.tail {
         let mut filter = Vec::new();
