@@ -72,6 +72,13 @@ fn samples() -> BTreeMap<&'static str, Vec<String>> {
         ("other_node", one("linux-1")),
         ("patch", vec![patch]),
         ("path", one(r"C:\etc\cni\net.d\10-flannel.conf")),
+        (
+            "path_literal",
+            vec![
+                r"'C:\var\lib\kubelet\config.yaml'".into(),
+                r"'C:\Program Files\kubelet''s config.yaml'".into(),
+            ],
+        ),
         ("path_name", one(r"C:\k\kube-proxy.exe --v=4")),
         ("pod", one("web-7d9c-abcde")),
         ("port", one("443")),
@@ -131,6 +138,10 @@ fn rendered() -> Vec<Rendered> {
                     variants = next;
                 }
                 for command in variants {
+                    // A placeholder with no sample here would reach the grammar unfilled.
+                    if let Some(left) = unfilled_placeholder(&command) {
+                        unsaid.push(format!("{what}: no sample for {left}"));
+                    }
                     out.push(Rendered {
                         what: what.clone(),
                         command,
@@ -142,11 +153,27 @@ fn rendered() -> Vec<Rendered> {
     }
     assert!(
         unsaid.is_empty(),
-        "fix commands without place or shell:\n{}",
+        "fix commands without place or shell, or with a placeholder no sample fills:\n{}",
         unsaid.join("\n")
     );
     out.extend(input_error_fixes());
     out
+}
+
+/// A `{name}` the catalogue's templates fill (lower case and `_` only) still in `command`.
+fn unfilled_placeholder(command: &str) -> Option<&str> {
+    let mut rest = command;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let name_len = after
+            .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+            .unwrap_or(after.len());
+        if name_len > 0 && after[name_len..].starts_with('}') {
+            return Some(&rest[open..open + name_len + 2]);
+        }
+        rest = after;
+    }
+    None
 }
 
 /// Every command of the input-error fixes (checks/data/input-errors.toml) as an `error` finding

@@ -75,7 +75,7 @@ fn expect(
 fn problems_have_evidence_and_fix(results: &[(String, Vec<Finding>)]) {
     for (id, findings) in results {
         for f in findings {
-            if matches!(f.status, Status::Fail | Status::Warn) {
+            if matches!(f.status, Status::Fail | Status::Warn | Status::Error) {
                 assert!(
                     !f.evidence.is_empty(),
                     "{id}: {} has no evidence",

@@ -5,6 +5,7 @@
 //! KubeletConfiguration file named by `--config`. See checks/kubelet-config.toml.
 
 use super::Eval;
+use crate::facts::node::cmdline::powershell_literal;
 use crate::facts::node::kubelet::{parse_resource_list, quantity_bytes};
 use crate::findings::{Evidence, Status, Subject};
 use crate::model::node::{KubeletSettings, NodeView};
@@ -43,13 +44,23 @@ fn run_on<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
         return;
     };
     if let Some((path, Err(why))) = &settings.config {
+        let fix = ev.fix(
+            "config_unreadable",
+            &[
+                ("node", &node),
+                ("path", path),
+                ("path_literal", &powershell_literal(path)),
+            ],
+        );
         ev.emit(
             Status::Error,
             Subject::file(path.clone()),
             format!(
                 "the kubelet configuration file {path} named by --config cannot be used: {why}"
             ),
-        );
+        )
+        .evidence(Evidence::file(path.clone(), why.clone()))
+        .with_fix(fix);
     }
     let sources = settings.sources.join(", ");
     let mut problems = 0;
