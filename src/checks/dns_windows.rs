@@ -43,7 +43,8 @@ pub fn run(ev: &mut Eval) {
     if let Some(pods) = pods {
         let windows_pods: Vec<&Pod> = pods
             .iter()
-            .filter(|p| is_windows_pod(p, &windows_node_names))
+            // An other pod of the sieve runs on a Linux node and targets nothing Windows.
+            .filter(|p| !p.other && is_windows_pod(p, &windows_node_names))
             .collect();
         if windows_pods.is_empty() {
             ev.not_applicable(format!(

@@ -62,6 +62,8 @@ pub fn run(ev: &mut Eval) {
     let windows_hosts = ev.model().windows_hosts();
     let on_windows: Vec<(&Pod, &Node)> = pods
         .iter()
+        // An other pod of the sieve runs on a Linux node: passed by without a lookup.
+        .filter(|p| !p.other)
         .filter_map(|p| {
             let host = p.node_name()?;
             let node = match exact.get(host) {
@@ -114,6 +116,10 @@ pub fn run(ev: &mut Eval) {
         .map(|n| (n.name(), (!n.is_windows()).then_some(n)))
         .collect();
     for pod in pods {
+        // Most other pods of the sieve keep no container state: nothing to look up.
+        if pod.status.container_statuses.is_empty() {
+            continue;
+        }
         let Some(node) = pod
             .node_name()
             .and_then(|n| linux_by_name.get(n).copied().flatten())

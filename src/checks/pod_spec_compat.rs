@@ -51,6 +51,8 @@ pub fn run(ev: &mut Eval) {
     let windows_hosts = ev.model().windows_hosts();
     let windows_pods: Vec<&Pod> = pods
         .iter()
+        // An other pod of the sieve runs on a Linux node and targets nothing Windows.
+        .filter(|p| !p.other)
         .filter(|p| {
             let on_windows = p.node_name().is_some_and(|n| windows_hosts.contains(n));
             let declared = p

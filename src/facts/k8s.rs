@@ -353,6 +353,12 @@ pub struct Pod {
     pub metadata: ObjectMeta,
     pub spec: PodSpec,
     pub status: PodStatus,
+    /// Kept by the pod sieve as an **other** pod (`facts::share::other_pod`): it runs on a listed
+    /// Linux node, is named like no Windows node and targets nothing Windows, and its spec and
+    /// status were stripped. A reading of pods that looks only at pods on or aimed at Windows passes
+    /// it by without looking its node up. Never read from JSON.
+    #[serde(skip)]
+    pub other: bool,
 }
 
 /// A pod's spec: node and containers inline (what the sieve keeps of other pods), the rest in

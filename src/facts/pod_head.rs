@@ -254,6 +254,7 @@ impl PodHead {
                     .collect(),
                 details: Details::default(),
             },
+            other: false,
         }
     }
 }

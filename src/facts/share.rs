@@ -21,7 +21,9 @@
 //! - Events are tied to pods by namespace and name and to nodes by the pod's node: both are kept.
 //! - Every other reading of pods (`os-scheduling`, `pod-spec-compat`, `nodeport-self-access`,
 //!   `node-services`, `service-ip-from-node`, `pause-image`, the IP plan's static pod flags, the
-//!   API server address) filters first for pods kept whole by the rules above.
+//!   API server address) filters first for pods kept whole by the rules above. An other pod is
+//!   marked (`Pod::other`), so that `os-scheduling`, `image-os-match`, `pod-spec-compat` and
+//!   `dns-windows` pass it by without looking its node up.
 //!
 //! `tests/windows_share.rs` runs every check on whole and on sieved facts of generated clusters
 //! (with planted mixed Services, Linux-only images and OS selectors) and compares the findings.
@@ -315,6 +317,7 @@ pub fn other_pod(pod: Pod, contributes: bool, labels: Labels) -> Pod {
         metadata,
         spec,
         status,
+        ..
     } = pod;
     let (containers, container_statuses) = if contributes {
         let containers = spec
@@ -352,6 +355,7 @@ pub fn other_pod(pod: Pod, contributes: bool, labels: Labels) -> Pod {
             container_statuses,
             ..PodStatus::default()
         },
+        other: true,
     }
 }
 
@@ -406,6 +410,9 @@ mod tests {
         assert_eq!(kept.node_name(), Some("lin-1"));
         assert_eq!(kept.status.phase.as_deref(), Some("Running"));
         assert!(kept.metadata.labels.is_empty() && kept.metadata.owner_references.is_empty());
+        // Marked as an other pod, which the readings of Windows pods pass by (whole pods, above,
+        // came back equal, unmarked).
+        assert!(kept.other);
         // The first pod running nginx on Linux keeps its containers' images and states.
         assert_eq!(kept.spec.containers[0].image, "nginx");
         assert!(kept.spec.containers[0].args.is_empty());

@@ -12,6 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 pub(super) fn linux_pods_on_windows(ev: &mut Eval, ctx: &Ctx, pods: &[Pod]) {
     let on_windows: Vec<(&Pod, &Node)> = pods
         .iter()
+        // An other pod of the sieve runs on a Linux node: passed by without a lookup.
+        .filter(|p| !p.other)
         .filter_map(|p| {
             let node = ctx.node(p.node_name()?)?;
             ctx.is_windows(node).then_some((p, node))
