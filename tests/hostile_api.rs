@@ -173,8 +173,8 @@ fn endless_pages_end_in_an_error_within_bounded_memory_and_time() {
 
 #[test]
 fn huge_bodies_and_gzip_bombs_are_cut_off() {
-    // The pods' first pages come while their sink waits for the Nodes and Services, and are
-    // held compressed: a bomb among them is cut off when it is inflated, as on arrival.
+    // A bomb is cut off in a list whose sink reads at once (events) and in the pod list, whose
+    // first page comes while its sink waits for the Nodes and Services.
     for (options, list, other) in [
         (ServerOptions::new().huge_body(3 << 30), "events", "pods"),
         (ServerOptions::new().gzip_bomb(2 << 30), "events", "pods"),
