@@ -11,7 +11,10 @@
 #            bug report) and its size
 #   replay   `windoctor --snapshot` of that folder and of that archive
 # and prints every figure beside the floor's, then the targets of the
-# 5,000-node / 150,000-pod rows (met or missed, with the figure).
+# 5,000-node / 150,000-pod rows (met or missed, with the figure), and, for
+# those rows, the fake server's own CPU time during each run (read from
+# /proc/PID/stat): the two tools share the two cores with it, so no wall can
+# be under (tool CPU + server CPU) / cores.
 #
 # usage: scripts/bench-scan.sh [--runs N] [--seed S] [--growth "N:M N:M N:M"]
 #                              [--shares "P ..."] [--no-build] [--out FILE]
@@ -100,11 +103,17 @@ timed() {
   awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' <(tail -1 "$work/time.out")
 }
 
-# measure WHAT: one run of WHAT; prints "wall_s cpu_s rss_kib size_bytes". Scan and capture read
+# server_ticks: the fake server's CPU time so far (user + system, in clock ticks).
+server_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat" 2>/dev/null || echo 0; }
+ticks_per_s="$(getconf CLK_TCK)"
+
+# measure WHAT: one run of WHAT; prints "wall_s cpu_s rss_kib size_bytes server_cpu_s" (the fake
+# server's CPU time during the run). Scan and capture read
 # the lists only, as the floor does: the node-data phase (reading every Windows node through the
 # API) is measured by scripts/bench-node-data.sh (section at the end).
 measure() {
-  local kc="$work/kubeconfig" line size=0
+  local kc="$work/kubeconfig" line size=0 before
+  before="$(server_ticks)"
   case "$1" in
     floor) line="$(timed 0 "$rawfetch" --kubeconfig "$kc")" ;;
     scan) line="$(timed "0 1" "$windoctor" --report json --no-node-data --kubeconfig "$kc")" ;;
@@ -121,14 +130,14 @@ measure() {
     replay) line="$(timed "0 1" "$windoctor" --report json --snapshot "$work/full")" ;;
     replay-archive) line="$(timed "0 1" "$windoctor" --report json --snapshot "$work/share.zip")" ;;
   esac
-  echo "$line $size"
+  echo "$line $size $(awk -v a="$before" -v b="$(server_ticks)" -v t="$ticks_per_s" 'BEGIN {printf "%.2f", (b - a) / t}')"
 }
 
 # median of the numbers on stdin
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 tools="floor scan capture archive replay replay-archive"
-declare -A wall cpu rss size
+declare -A wall cpu rss size srv
 # bench KEY SPEC: fills wall/cpu/rss/size[tool,KEY] with medians.
 bench() {
   local key="$1" spec="$2"
@@ -141,7 +150,7 @@ bench() {
     for tool in $tools; do
       line="$(measure "$tool")"
       echo "$line" >>"$work/$tool.times"
-      read -r w c r s <<<"$line"
+      read -r w c r s _ <<<"$line"
       echo "bench-scan:   $key run $i $tool: wall $w s, CPU $c s, peak RSS $((r / 1024)) MiB$([ "$s" != 0 ] && echo ", $s bytes")" >&2
     done
   done
@@ -150,6 +159,7 @@ bench() {
     cpu[$tool,$key]="$(cut -d' ' -f2 "$work/$tool.times" | median)"
     rss[$tool,$key]="$(cut -d' ' -f3 "$work/$tool.times" | median)"
     size[$tool,$key]="$(cut -d' ' -f4 "$work/$tool.times" | median)"
+    srv[$tool,$key]="$(cut -d' ' -f5 "$work/$tool.times" | median)"
   done
   echo "bench-scan:   last scan's summary: $(tr -d '\n ' <"$work/stdout" | grep -o '"summary":{[^}]*}' || true)" >&2
   stop_server
@@ -221,6 +231,19 @@ check() { # check LABEL VALUE LIMIT UNIT
     check "replay of the folder, peak RSS" "$(mib "${rss[replay,$k]}")" 256 " MiB"
     check "replay of the archive, wall / scan wall" "$(ratio "${wall[replay-archive,$k]}" "${wall[scan,$k]}")" 1.0 "x"
     check "replay of the archive, peak RSS" "$(mib "${rss[replay-archive,$k]}")" 256 " MiB"
+  done
+  echo
+  echo "The fake server runs on the same $(nproc) CPUs: its CPU time during each run (median), and the"
+  echo "least wall the run could take on them, (CPU + server CPU) / $(nproc)."
+  echo
+  echo "| cluster | run | wall | CPU | server CPU | least wall | x floor wall |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
+  for k in "${rows[@]}"; do
+    case "$k" in 4x*) ;; *) continue ;; esac
+    for tool in floor scan capture archive; do
+      least="$(awk -v c="${cpu[$tool,$k]}" -v s="${srv[$tool,$k]}" -v n="$(nproc)" 'BEGIN {printf "%.2f", (c + s) / n}')"
+      echo "| $k | $tool | ${wall[$tool,$k]} s | ${cpu[$tool,$k]} s | ${srv[$tool,$k]} s | $least s | $(ratio "$least" "${wall[floor,$k]}") |"
+    done
   done
 } | tee "${out:-/dev/null}"
 
