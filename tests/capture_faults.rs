@@ -424,11 +424,7 @@ fn an_interrupted_capture_leaves_nothing_behind() {
         .spawn()
         .expect("spawn");
     std::thread::sleep(Duration::from_secs(2));
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
+    helpers::send_signal(child.id(), rustix::process::Signal::TERM).expect("SIGTERM sent");
     let out = child.wait_with_output().expect("wait");
     assert_eq!(
         out.status.code(),

@@ -4,6 +4,8 @@
 //! `--dry-run`. Each mode's verbs come from the server's request log: no write without fleet
 //! mode, and fleet mode writes only collector pods in its namespace.
 
+mod helpers;
+
 use assert_cmd::Command;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -333,11 +335,7 @@ fn ctrl_c_deletes_the_collector_pods() {
         start(ServerOptions::new().collector("win-a", CollectorBehaviour::container_creating()));
     let mut child = spawn_fleet(&kubeconfig);
     wait_for_create(&server);
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill -INT");
-    assert!(status.success());
+    helpers::send_signal(child.id(), rustix::process::Signal::INT).expect("SIGINT sent");
     let started = Instant::now();
     let exit = loop {
         if let Some(s) = child.try_wait().expect("wait") {

@@ -8,6 +8,9 @@
 //! Needs tmux. Without it the tests skip, except where `.ci/run` installs it and sets
 //! `WINDOCTOR_REQUIRE_EXTRA_TOOLS=1`, where a missing tmux fails them.
 
+mod helpers;
+
+use rustix::process::Signal;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -129,7 +132,7 @@ fn wait_file(path: PathBuf) -> String {
     }
 }
 
-fn signal_restores(signal: &str, code: i32) {
+fn signal_restores(signal: &str, number: Signal, code: i32) {
     let Some(tmux) = Tmux::start(&signal.to_lowercase()) else {
         return;
     };
@@ -137,11 +140,7 @@ fn signal_restores(signal: &str, code: i32) {
     let pid = launch(&tmux, dir.path());
     assert_eq!(tmux.flag("alternate_on"), "1");
     assert_eq!(tmux.flag("mouse_any_flag"), "1");
-    let killed = Command::new("kill")
-        .args([&format!("-{signal}"), &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    helpers::send_signal(pid, number).expect("signal sent");
     let rc = wait_file(dir.path().join("rc"));
     assert_eq!(rc.trim(), code.to_string());
     let stty = wait_file(dir.path().join("stty"));
@@ -161,12 +160,12 @@ fn signal_restores(signal: &str, code: i32) {
 
 #[test]
 fn sigterm_restores_the_terminal() {
-    signal_restores("TERM", 143);
+    signal_restores("TERM", Signal::TERM, 143);
 }
 
 #[test]
 fn sighup_restores_the_terminal() {
-    signal_restores("HUP", 129);
+    signal_restores("HUP", Signal::HUP, 129);
 }
 
 #[test]
@@ -255,9 +254,7 @@ fn the_tui_exits_when_its_terminal_goes_away_without_a_sighup() {
         let before = cpu_ticks(pid);
         std::thread::sleep(Duration::from_secs(1));
         let spent = cpu_ticks(pid) - before;
-        let _ = Command::new("kill")
-            .args(["-KILL", &pid.to_string()])
-            .status();
+        let _ = helpers::send_signal(pid, Signal::KILL);
         panic!("windoctor still runs 5 s after its terminal went away ({spent} CPU ticks in the last second)");
     }
     let stderr = std::fs::read_to_string(dir.path().join("stderr")).unwrap();

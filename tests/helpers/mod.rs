@@ -36,3 +36,14 @@ pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// Sends `signal` to process `pid` with kill(2), as `kill -SIGNAL PID` would, without needing a
+/// `kill` program on the machine (a minimal Debian has none: it comes with procps).
+#[cfg(unix)]
+pub fn send_signal(pid: u32, signal: rustix::process::Signal) -> std::io::Result<()> {
+    let pid = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+        .ok_or_else(|| std::io::Error::other(format!("{pid} is not a process id")))?;
+    rustix::process::kill_process(pid, signal).map_err(std::io::Error::from)
+}
