@@ -138,9 +138,11 @@ fn rendered() -> Vec<Rendered> {
                     variants = next;
                 }
                 for command in variants {
-                    // A placeholder with no sample here would reach the grammar unfilled.
-                    if let Some(left) = unfilled_placeholder(&command) {
-                        unsaid.push(format!("{what}: no sample for {left}"));
+                    // A placeholder with no sample here would reach the grammar unfilled: the
+                    // catalogue's own filling, given nothing, shows it as `<name>`.
+                    let unfilled = catalogue::fill(&command, &[]);
+                    if unfilled != command {
+                        unsaid.push(format!("{what}: a placeholder no sample fills: {unfilled}"));
                     }
                     out.push(Rendered {
                         what: what.clone(),
@@ -158,22 +160,6 @@ fn rendered() -> Vec<Rendered> {
     );
     out.extend(input_error_fixes());
     out
-}
-
-/// A `{name}` the catalogue's templates fill (lower case and `_` only) still in `command`.
-fn unfilled_placeholder(command: &str) -> Option<&str> {
-    let mut rest = command;
-    while let Some(open) = rest.find('{') {
-        let after = &rest[open + 1..];
-        let name_len = after
-            .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
-            .unwrap_or(after.len());
-        if name_len > 0 && after[name_len..].starts_with('}') {
-            return Some(&rest[open..open + name_len + 2]);
-        }
-        rest = after;
-    }
-    None
 }
 
 /// Every command of the input-error fixes (checks/data/input-errors.toml) as an `error` finding
