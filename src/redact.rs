@@ -37,8 +37,28 @@ const SECRET_FLAG_WORDS: [&str; 9] = [
     "securestring",
 ];
 
-/// Flag name endings that name where a credential is, not the credential (`--token-file`).
-const NOT_SECRET_FLAG_ENDINGS: [&str; 7] = ["file", "path", "dir", "ttl", "hash", "name", "mode"];
+/// Flag name endings that name where a credential is, not the credential (`--token-file`; the
+/// kubelet's `--image-credential-provider-config`, the path of the credential provider plugins'
+/// configuration file: kubernetes/website
+/// content/en/docs/tasks/kubelet-credential-provider/kubelet-credential-provider.md).
+const NOT_SECRET_FLAG_ENDINGS: [&str; 8] = [
+    "file", "path", "dir", "config", "ttl", "hash", "name", "mode",
+];
+
+/// A value that is `true` or `false` (quoted or not): the setting of a switch whose name holds a
+/// secret word (the kubelet's `--anonymous-auth=false`, `--authentication-token-webhook=true`), never
+/// a credential. Left as it is, so that a command line stays one an operator can run.
+fn is_boolean(value: &str) -> bool {
+    let bare = value.trim_start_matches(['"', '\'', '\\']);
+    // The word itself, without what closes it (a quote, or `}` of a JSON object).
+    let word = bare
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .next()
+        .unwrap_or_default();
+    let closing = &bare[word.len()..];
+    (word.eq_ignore_ascii_case("true") || word.eq_ignore_ascii_case("false"))
+        && closing.chars().all(|c| "\"'\\}])".contains(c))
+}
 
 /// Whether a command-line flag (`--token`, `-Password`, `--bootstrap-token`) carries a credential
 /// as its value.
@@ -346,7 +366,29 @@ fn rule_list() -> Vec<Rule> {
             ),
             |c: &Captures| {
                 let group = |i: usize| c.get(i).map_or("", |m| m.as_str());
+                if is_boolean(&c[0][group(1).len()..]) {
+                    return c[0].to_string();
+                }
                 format!("{}{}{}{REDACTED}{}{}", group(1), group(2), group(4), group(3), group(5))
+            },
+        ),
+        // A whole quoted argument that is a flag and its value ("--password=two words", as a
+        // service's command line quotes a value with blanks): the value runs to the closing quote.
+        (
+            r#"(?:(")(--?[A-Za-z][A-Za-z0-9_-]*[=:])([^"\r\n]+)"|(')(--?[A-Za-z][A-Za-z0-9_-]*[=:])([^'\r\n]+)')"#.into(),
+            |c: &Captures| {
+                let group = |i: usize| c.get(i).map_or("", |m| m.as_str());
+                let (quote, prefix) = match c.get(1) {
+                    Some(q) => (q.as_str(), group(2)),
+                    None => (group(4), group(5)),
+                };
+                let flag = prefix.trim_end_matches(['=', ':']);
+                let value = c.get(3).or(c.get(6)).map_or("", |m| m.as_str());
+                if is_secret_flag(flag) && !is_boolean(value) {
+                    format!("{quote}{prefix}{REDACTED}{quote}")
+                } else {
+                    c[0].to_string()
+                }
             },
         ),
         // Flags whose value is a credential: --token X, --token=X, -Password X, -Password:X.
@@ -357,7 +399,7 @@ fn rule_list() -> Vec<Rule> {
                 let flag = prefix
                     .trim_start_matches(|ch: char| !ch.is_ascii() || "\t\n\r \"'([,".contains(ch))
                     .trim_end_matches(|ch: char| ch == '=' || ch == ':' || ch.is_whitespace());
-                if is_secret_flag(flag) {
+                if is_secret_flag(flag) && !is_boolean(&c[2]) {
                     format!("{prefix}{REDACTED}")
                 } else {
                     c[0].to_string()
@@ -615,6 +657,15 @@ mod tests {
             ("curl --user=admin:hunter2 x", "hunter2"),
             ("kubectl --token abcdef0123456789 get pods", "abcdef0123456789"),
             ("kubectl --token=\"quoted token\" get pods", "quoted token"),
+            // A whole quoted argument: nothing of a value with blanks is left.
+            (
+                "nssm set kubelet AppParameters \"--bootstrap-token=abc.def 9x-tail\" --v=2",
+                "9x-tail",
+            ),
+            ("run '--password=pw with-blank'", "with-blank"),
+            // A secret that starts like a switch's value is still one.
+            ("kubelet --token=trueSecret-9 --v=2", "trueSecret-9"),
+            ("auth: falsely-77", "falsely-77"),
             ("kube-proxy --api-key=K3Y-value", "K3Y-value"),
             ("server: http://admin:PASS@127.0.0.1:6443", "PASS"),
             ("cannot create a client for https://tok3n@10.0.0.1/", "tok3n"),
@@ -644,6 +695,15 @@ mod tests {
             "ping -n 1 -w 1000 10.0.0.2",
             "Back-off restarting failed container app in pod web_default(1234)",
             "--discovery-token-ca-cert-hash sha256:abc",
+            // A path to the credential provider plugins' configuration, quoted whole or not (EKS's
+            // kubelet service, tests/bundles/eks-healthy).
+            r#"kubelet.exe "--image-credential-provider-config=C:\Program Files\Amazon\EKS\ecr-credential-provider-config.json" --node-ip=10.0.45.17"#,
+            r#"kubelet.exe --image-credential-provider-config="C:\Program Files\Amazon\EKS\ecr-credential-provider-config.json""#,
+            r#"nssm set kubelet AppParameters "--v=2 --node-ip=10.0.45.17""#,
+            // Switches whose names hold a secret word (RKE2's kubelet command line,
+            // tests/bundles/rke2-healthy): true and false are settings, not credentials.
+            "kubelet.exe --anonymous-auth=false --authentication-token-webhook=true --v=2",
+            r#"{"anonymous-auth": "false", "enableAuth": true}"#,
         ] {
             assert_eq!(redact(s), s);
         }
