@@ -7,6 +7,7 @@
 //! shows checks completing while other lists are still arriving. Headless reports use the same
 //! engine and simply wait for the end.
 
+mod ahead;
 mod gather;
 mod schedule;
 
@@ -150,6 +151,8 @@ async fn run_live(plan: &RunPlan, tx: UnboundedSender<Update>) {
     }
     let (mut ctx, sieve) = sources::live::FetchContext::with_sieve();
     let mut sieve = Some(sieve);
+    let (table_ahead, mut pod_table) = ahead::PodTableAhead::new();
+    ctx.pod_watcher = Some(Box::new(table_ahead));
     let mut signatures_compiling = false;
     let mut events_matching = false;
     for read in sources::live::fetch_all(&conn.client, &plan.live, &mut ctx) {
@@ -162,6 +165,11 @@ async fn run_live(plan: &RunPlan, tx: UnboundedSender<Update>) {
         match arrived {
             Arrived::Cluster(arrived) => {
                 let (input, outcome) = world.store(arrived);
+                if input == "pods" {
+                    if let Ok(table) = pod_table.try_recv() {
+                        world.store_pod_table(table);
+                    }
+                }
                 if input == "nodes" {
                     crate::model::resolve_local_node(&mut world.facts, plan.node_name.as_deref());
                 }

@@ -26,45 +26,75 @@ pub struct PodTable {
     by_namespace: HashMap<String, Vec<u32>>,
     by_node: HashMap<String, Vec<u32>>,
     by_label: HashMap<u64, Vec<u32>>,
+    /// How many pods of the list are indexed by key, namespace and node, and by label.
+    indexed: usize,
+    labelled: usize,
 }
 
 impl PodTable {
     pub fn new(pods: &[Pod]) -> Self {
         let mut t = PodTable::default();
+        for i in 0..pods.len() {
+            t.add_pod(pods, i);
+        }
+        t.add_labels(pods);
+        t
+    }
+
+    /// Indexes pod `i` of `pods` by `(namespace, name)`, namespace and node, as [`PodTable::new`]
+    /// does, given every pod before it: a live run builds the table while the pods arrive
+    /// (`PodTable::add_labels` at the end, once the sieve has settled the labels), so the checks
+    /// find it ready instead of building it once every pod is in.
+    pub fn add_pod(&mut self, pods: &[Pod], i: usize) {
+        let (Some(pod), Ok(i)) = (pods.get(i), u32::try_from(i)) else {
+            return;
+        };
+        let ns = pod.namespace();
+        let key = self.hasher.hash_one((ns, pod.name()));
+        match self.by_key.get(&key).and_then(|&j| pods.get(j as usize)) {
+            // A pod listed twice: the later one stands, as in a map built from the list.
+            Some(other) if other.namespace() == ns && other.name() == pod.name() => {
+                self.by_key.insert(key, i);
+            }
+            Some(_) => self.key_collisions.entry(key).or_default().push(i),
+            None => {
+                self.by_key.insert(key, i);
+            }
+        }
+        match self.by_namespace.get_mut(ns) {
+            Some(v) => v.push(i),
+            None => {
+                self.by_namespace.insert(ns.to_string(), vec![i]);
+            }
+        }
+        if let Some(node) = pod.node_name() {
+            match self.by_node.get_mut(node) {
+                Some(v) => v.push(i),
+                None => {
+                    self.by_node.insert(node.to_string(), vec![i]);
+                }
+            }
+        }
+        self.indexed = self.indexed.max(i as usize + 1);
+    }
+
+    /// Indexes every pod of `pods` by `(namespace, label, value)`: the last step of
+    /// [`PodTable::new`], after [`PodTable::add_pod`] for each of them.
+    pub fn add_labels(&mut self, pods: &[Pod]) {
         for (i, pod) in pods.iter().enumerate() {
             let Ok(i) = u32::try_from(i) else { break };
             let ns = pod.namespace();
-            let key = t.hasher.hash_one((ns, pod.name()));
-            match t.by_key.get(&key).and_then(|&j| pods.get(j as usize)) {
-                // A pod listed twice: the later one stands, as in a map built from the list.
-                Some(other) if other.namespace() == ns && other.name() == pod.name() => {
-                    t.by_key.insert(key, i);
-                }
-                Some(_) => t.key_collisions.entry(key).or_default().push(i),
-                None => {
-                    t.by_key.insert(key, i);
-                }
-            }
-            match t.by_namespace.get_mut(ns) {
-                Some(v) => v.push(i),
-                None => {
-                    t.by_namespace.insert(ns.to_string(), vec![i]);
-                }
-            }
-            if let Some(node) = pod.node_name() {
-                match t.by_node.get_mut(node) {
-                    Some(v) => v.push(i),
-                    None => {
-                        t.by_node.insert(node.to_string(), vec![i]);
-                    }
-                }
-            }
             for (k, v) in &pod.metadata.labels {
-                let label = t.hasher.hash_one((ns, k.as_str(), v.as_str()));
-                t.by_label.entry(label).or_default().push(i);
+                let label = self.hasher.hash_one((ns, k.as_str(), v.as_str()));
+                self.by_label.entry(label).or_default().push(i);
             }
         }
-        t
+        self.labelled = pods.len();
+    }
+
+    /// Whether this is the table of a list of `len` pods: every one of them indexed, labels too.
+    pub fn covers(&self, len: usize) -> bool {
+        self.indexed == len.min(u32::MAX as usize) && self.labelled == len
     }
 }
 
@@ -415,6 +445,73 @@ mod tests {
         assert_eq!(on_n1, ["web-1", "web-3", "db-1"]);
         assert_eq!(index.in_namespace("b").count(), 1);
         assert_eq!(index.in_namespace("zzz").count(), 0);
+    }
+
+    #[test]
+    fn a_table_built_pod_by_pod_answers_as_one_built_at_once() {
+        // As a live run builds it: each pod as the sink keeps it, the labels at the end (after
+        // the sieve gave other pods the labels of their Services). A pod listed twice, pods in
+        // the same namespace and on the same node, one with no node.
+        let mut pods = vec![
+            pod("a", "web-1", "n1", &[("app", "web")]),
+            pod("b", "web-1", "n2", &[("app", "web")]),
+            pod("a", "db-1", "n1", &[]),
+            pod("a", "web-1", "n3", &[("app", "web"), ("tier", "front")]),
+            pod("c", "pending", "", &[("app", "web")]),
+        ];
+        pods[4].spec.node_name = None;
+        let mut built = PodTable::default();
+        for i in 0..pods.len() {
+            assert!(!built.covers(pods.len()), "not every pod is indexed yet");
+            built.add_pod(&pods[..=i], i);
+        }
+        assert!(!built.covers(pods.len()), "the labels are not indexed yet");
+        // The sieve's last step changes a kept pod's labels.
+        pods[2].metadata.labels = [("app".to_string(), "web".to_string())]
+            .into_iter()
+            .collect();
+        built.add_labels(&pods);
+        assert!(built.covers(pods.len()));
+        assert!(!built.covers(pods.len() + 1));
+        let whole = PodTable::new(&pods);
+
+        let (a, b) = (PodIndex::over(&pods, &built), PodIndex::over(&pods, &whole));
+        for (ns, name) in [
+            ("a", "web-1"),
+            ("b", "web-1"),
+            ("a", "db-1"),
+            ("c", "pending"),
+            ("a", "x"),
+        ] {
+            let node = |p: Option<&Pod>| p.and_then(Pod::node_name).map(str::to_string);
+            assert_eq!(node(a.get(ns, name)), node(b.get(ns, name)), "{ns}/{name}");
+        }
+        assert_eq!(a.get("a", "web-1").and_then(Pod::node_name), Some("n3"));
+
+        let (a, b) = (
+            PodLookup::over(&pods, &built),
+            PodLookup::over(&pods, &whole),
+        );
+        let names = |it: Vec<&Pod>| it.iter().map(|p| p.name().to_string()).collect::<Vec<_>>();
+        for ns in ["a", "b", "c", "zzz"] {
+            assert_eq!(
+                names(a.in_namespace(ns).collect()),
+                names(b.in_namespace(ns).collect())
+            );
+        }
+        for node in ["n1", "n2", "n3", ""] {
+            assert_eq!(
+                names(a.on_node(node).collect()),
+                names(b.on_node(node).collect())
+            );
+        }
+        let mut svc = Service::default();
+        svc.metadata.namespace = Some("a".into());
+        svc.spec.selector = [("app".to_string(), "web".to_string())]
+            .into_iter()
+            .collect();
+        assert_eq!(names(a.backends(&svc)), names(b.backends(&svc)));
+        assert_eq!(names(a.backends(&svc)), ["web-1", "db-1", "web-1"]);
     }
 
     #[test]

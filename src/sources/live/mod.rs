@@ -230,13 +230,26 @@ impl<T: ListItem> ListSink for Collect<T> {
 pub struct PodSink {
     sieve: Option<PodSieve>,
     pods: Vec<Pod>,
+    watcher: Option<Box<dyn PodWatcher>>,
+}
+
+/// Sees the pod list as the sink keeps it, on the sink's thread: each pod as it is kept, then the
+/// whole list once it is complete. The engine builds what the checks share of the pods this way
+/// while the pages still arrive (`model::index::PodTable`), instead of once every pod is in.
+pub trait PodWatcher: Send + 'static {
+    /// Pod `i` of `pods` (the list so far; `i` is its last position) was kept.
+    fn kept(&mut self, pods: &[Pod], i: usize);
+    /// The list is complete and will not change: what the run keeps, as the input hands it on.
+    /// Not called when the list fails.
+    fn finished(self: Box<Self>, pods: &[Pod]);
 }
 
 impl PodSink {
-    pub fn new(sieve: Option<PodSieve>) -> Self {
+    pub fn new(sieve: Option<PodSieve>, watcher: Option<Box<dyn PodWatcher>>) -> Self {
         PodSink {
             sieve,
             pods: Vec::new(),
+            watcher,
         }
     }
 
@@ -247,6 +260,9 @@ impl PodSink {
             sieve.finish(&mut pods);
         }
         pods.shrink_to_fit();
+        if let Some(watcher) = self.watcher {
+            watcher.finished(&pods);
+        }
         pods
     }
 }
@@ -270,6 +286,9 @@ impl ListSink for PodSink {
         .map_err(ItemError::Invalid)?;
         let key = item_key(pod.metadata.namespace.as_deref(), pod.name());
         self.pods.push(pod);
+        if let Some(watcher) = &mut self.watcher {
+            watcher.kept(&self.pods, self.pods.len() - 1);
+        }
         Ok(key)
     }
 }
@@ -343,10 +362,12 @@ pub async fn read_list<T: ListItem>(
 /// keep every pod whole (the Nodes could not be read).
 pub type SieveSender = tokio::sync::oneshot::Sender<Option<PodSieve>>;
 
-/// What the readers of the input table share: the pod list's wait for its sieve.
+/// What the readers of the input table share: the pod list's wait for its sieve, and what watches
+/// its pods as they are kept.
 #[derive(Default)]
 pub struct FetchContext {
     pub pod_sieve: Option<tokio::sync::oneshot::Receiver<Option<PodSieve>>>,
+    pub pod_watcher: Option<Box<dyn PodWatcher>>,
 }
 
 impl FetchContext {
@@ -356,6 +377,7 @@ impl FetchContext {
         (
             FetchContext {
                 pod_sieve: Some(rx),
+                pod_watcher: None,
             },
             tx,
         )
@@ -409,6 +431,7 @@ impl FromLive for Vec<Pod> {
         ctx: &mut FetchContext,
     ) -> BoxFuture<'static, Input<Self>> {
         let sieve = ctx.pod_sieve.take();
+        let watcher = ctx.pod_watcher.take();
         Box::pin(async move {
             let Some(list) = list_request(&spec).into_iter().next() else {
                 return Input::Failed(format!("{} is not a list", spec.name));
@@ -418,7 +441,7 @@ impl FromLive for Vec<Pod> {
                     Some(rx) => rx.await.ok().flatten(),
                     None => None,
                 };
-                PodSink::new(sieve)
+                PodSink::new(sieve, watcher)
             };
             match paging::list_each(&client, &list, &opts, sink).await {
                 Ok(sink) => Input::Ready(sink.finish()),
