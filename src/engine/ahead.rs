@@ -42,3 +42,64 @@ impl PodWatcher for PodTableAhead {
         let _ = done.send(table);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::index::{PodIndex, PodLookup};
+
+    fn pod(name: &str, node: &str, app: &str) -> Pod {
+        let mut p = Pod::default();
+        p.metadata.namespace = Some("default".into());
+        p.metadata.name = name.into();
+        p.spec.node_name = Some(node.into());
+        p.metadata.labels = [("app".to_string(), app.to_string())].into_iter().collect();
+        p
+    }
+
+    #[test]
+    fn the_table_watched_pod_by_pod_arrives_whole() {
+        let pods = vec![
+            pod("a", "n1", "web"),
+            pod("b", "n2", "web"),
+            pod("c", "n1", "db"),
+        ];
+        let (watcher, mut arrived) = PodTableAhead::new();
+        let mut watcher: Box<dyn PodWatcher> = Box::new(watcher);
+        for i in 0..pods.len() {
+            watcher.kept(&pods[..=i], i);
+        }
+        assert!(
+            arrived.try_recv().is_err(),
+            "nothing is sent before the list is complete"
+        );
+        watcher.finished(&pods);
+        let table = arrived.try_recv().expect("the table is sent at the end");
+        assert!(table.covers(pods.len()));
+        let index = PodIndex::over(&pods, &table);
+        assert_eq!(
+            index.get("default", "c").and_then(Pod::node_name),
+            Some("n1")
+        );
+        let lookup = PodLookup::over(&pods, &table);
+        let on_n1: Vec<&str> = lookup.on_node("n1").map(Pod::name).collect();
+        assert_eq!(on_n1, ["a", "c"]);
+        let mut web = crate::facts::k8s::Service::default();
+        web.metadata.namespace = Some("default".into());
+        web.spec.selector = [("app".to_string(), "web".to_string())]
+            .into_iter()
+            .collect();
+        let backends: Vec<&str> = lookup.backends(&web).iter().map(|p| p.name()).collect();
+        assert_eq!(backends, ["a", "b"]);
+    }
+
+    #[test]
+    fn a_list_that_never_completes_sends_no_table() {
+        let pods = vec![pod("a", "n1", "web")];
+        let (watcher, mut arrived) = PodTableAhead::new();
+        let mut watcher: Box<dyn PodWatcher> = Box::new(watcher);
+        watcher.kept(&pods, 0);
+        drop(watcher);
+        assert!(arrived.try_recv().is_err());
+    }
+}
