@@ -369,3 +369,129 @@ fn azure_network_missing_without_pods_is_info() {
         dump(&r)
     );
 }
+
+/// The fix commands of the first finding of `code` in the report of bundle `name`.
+fn fix_commands(name: &str, code: &str) -> Vec<String> {
+    let r = report(name);
+    let finding = r["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["code"] == code)
+        .unwrap_or_else(|| panic!("{name}: no {code} finding:\n{}", dump(&r)));
+    finding["fix"]["commands"]
+        .as_array()
+        .expect("fix commands")
+        .iter()
+        .map(|c| c.as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn kubelet_flags_are_changed_where_each_distribution_starts_the_kubelet() {
+    // RKE2 starts the kubelet as a child of its one service, with the kubelet-arg list of its
+    // config file: the fix edits that list and restarts rke2. Before, it told the operator to
+    // stop the kubelet process and install a second kubelet service with nssm.
+    for name in ["rke2-healthy", "rke2-flannel-healthy"] {
+        let commands = fix_commands(name, "kubelet-config/system-reserved");
+        assert_eq!(
+            commands.first().map(String::as_str),
+            Some(
+                r#"notepad C:\etc\rancher\rke2\config.yaml   # add "system-reserved=memory=2Gi" to the kubelet-arg list (or to the config.yaml.d file that sets it)"#
+            ),
+            "{name}: {commands:#?}"
+        );
+        assert!(
+            commands.iter().any(|c| c == "Restart-Service rke2"),
+            "{name}: {commands:#?}"
+        );
+        for c in &commands {
+            assert!(
+                !c.contains("nssm")
+                    && !c.contains("Stop-Process")
+                    && !c.contains("Restart-Service kubelet"),
+                "{name}: {c}"
+            );
+        }
+    }
+    // EKS and GKE run the kubelet from a wrapper their kubelet service starts
+    // (EKS-WindowsServiceHost.exe, kube-log-runner.exe): the fix rewrites that service's command
+    // line, wrapper and all, and restarts the service. Before, it also said nssm install.
+    for (name, wrapper) in [
+        (
+            "eks-healthy",
+            r#""C:\Program Files\Amazon\EKS\EKS-WindowsServiceHost.exe" kubelet "C:\Program Files\kubernetes\kubelet.exe" --config="#,
+        ),
+        (
+            "gke-healthy",
+            r"C:\etc\kubernetes\node\bin\kube-log-runner.exe -log-file=C:\etc\kubernetes\logs\kubelet.log C:\etc\kubernetes\node\bin\kubelet.exe --",
+        ),
+    ] {
+        let commands = fix_commands(name, "kubelet-config/system-reserved");
+        let set = commands.first().expect("a command");
+        let prefix = format!(
+            r"Set-ItemProperty -LiteralPath 'HKLM:\SYSTEM\CurrentControlSet\Services\kubelet' -Name ImagePath -Value '{wrapper}"
+        );
+        assert!(set.starts_with(&prefix), "{name}: {set}");
+        assert!(
+            set.ends_with(" --system-reserved=memory=2Gi'"),
+            "{name}: {set}"
+        );
+        assert_eq!(
+            commands.get(1).map(String::as_str),
+            Some("Restart-Service kubelet")
+        );
+        assert!(
+            !commands.iter().any(|c| c.contains("nssm")),
+            "{name}: {commands:#?}"
+        );
+    }
+}
+
+/// AKS's Kubelet service (nssm) runs kubeletstart.ps1, which starts the kubelet with the flags of
+/// `Kubernetes.Kubelet.ConfigArgs` in kubeclusterconfig.json: a kubelet without the documented
+/// priority class is sent there. Before, the kubelet process was taken for a console one: stop it
+/// and install a kubelet service with nssm, beside the Kubelet service AKS has.
+#[test]
+fn an_aks_kubelet_flag_is_added_to_the_cluster_configuration() {
+    let dir = std::env::temp_dir().join(format!("windoctor-aks-priority-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(&bundle("aks-healthy"), &dir);
+    let processes = dir.join("node/processes.json");
+    let text = std::fs::read_to_string(&processes).expect("processes.json");
+    let without = text.replace(
+        r#""--windows-priorityclass=ABOVE_NORMAL_PRIORITY_CLASS","#,
+        "",
+    );
+    assert_ne!(text, without, "the AKS kubelet sets the priority class");
+    std::fs::write(&processes, without).expect("processes.json written");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_windoctor"))
+        .stdin(std::process::Stdio::null())
+        .env_remove("KUBECONFIG")
+        .arg("--snapshot")
+        .arg(&dir)
+        .args(["--report", "json"])
+        .output()
+        .expect("windoctor runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    let r: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let finding = r["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["code"] == "kubelet-config/priority-class")
+        .unwrap_or_else(|| panic!("no priority-class finding:\n{}", dump(&r)));
+    let commands: Vec<&str> = finding["fix"]["commands"]
+        .as_array()
+        .expect("commands")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        commands,
+        [
+            r#"notepad C:\k\kubeclusterconfig.json   # add "--windows-priorityclass=ABOVE_NORMAL_PRIORITY_CLASS" to Kubernetes.Kubelet.ConfigArgs; AKS writes this file again when it upgrades or reimages the node"#,
+            "Restart-Service kubelet",
+        ]
+    );
+}

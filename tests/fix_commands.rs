@@ -542,6 +542,14 @@ fn every_demo_fix_command_says_where_it_runs_and_parses() {
         .output()
         .expect("runs");
     let report: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let (steps, bad) = fix_step_problems(&report);
+    assert!(steps > 20, "only {steps} demo steps");
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// How many fix steps `report` has, and what is wrong with them: a step list that does not match
+/// the commands, or a command that does not parse in the shell its step names.
+fn fix_step_problems(report: &Value) -> (usize, Vec<String>) {
     let mut steps = 0;
     let mut bad = Vec::new();
     for f in report["findings"].as_array().expect("findings") {
@@ -573,6 +581,47 @@ fn every_demo_fix_command_says_where_it_runs_and_parses() {
             }
         }
     }
-    assert!(steps > 20, "only {steps} demo steps");
+    (steps, bad)
+}
+
+/// The fixes the binary prints for the node and cluster bundles of every distribution (healthy and
+/// broken): their commands are built from what the node holds (the kubelet's command line, its
+/// service, the layout), so they are parsed as printed, not only as the catalogue writes them.
+#[test]
+fn every_bundle_fix_command_parses_in_its_shell() {
+    let bundles = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bundles");
+    let mut dirs: Vec<_> = std::fs::read_dir(&bundles)
+        .expect("tests/bundles")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    let (mut steps, mut bad) = (0, Vec::new());
+    for dir in &dirs {
+        let out = assert_cmd::Command::cargo_bin("windoctor")
+            .expect("binary")
+            .env_remove("KUBECONFIG")
+            .env("WINDOCTOR_NOW", "2026-11-20T10:00:00Z")
+            .arg("--snapshot")
+            .arg(dir)
+            .args(["--report", "json"])
+            .output()
+            .expect("runs");
+        let Ok(report) = serde_json::from_slice::<Value>(&out.stdout) else {
+            bad.push(format!("{}: no JSON report", dir.display()));
+            continue;
+        };
+        let (n, problems) = fix_step_problems(&report);
+        steps += n;
+        let name = dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        bad.extend(problems.into_iter().map(|p| format!("{name}: {p}")));
+    }
+    assert!(dirs.len() >= 20, "only {} bundles", dirs.len());
+    assert!(steps > 100, "only {steps} steps in {} bundles", dirs.len());
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }

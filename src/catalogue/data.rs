@@ -327,6 +327,17 @@ pub struct Layout {
     /// every other layout the CNI (or its agent) creates it.
     #[serde(default)]
     pub start_script: bool,
+    /// How a fix sets a kubelet flag here, when not on the kubelet's own service or process
+    /// (`{arg}`: the flag without its dashes); empty when it is.
+    #[serde(default)]
+    pub kubelet_flag: String,
+    /// What a fix runs here instead of restarting a node component's own service, when the
+    /// components are children of one service; empty when each is its own.
+    #[serde(default)]
+    pub restart: String,
+    /// Where `kubelet_flag` and `restart` come from.
+    #[serde(default)]
+    pub fix_source: String,
     pub source: String,
     #[serde(rename = "component")]
     pub components: Vec<LayoutComponent>,

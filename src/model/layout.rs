@@ -129,6 +129,55 @@ impl NetworkMatch {
     }
 }
 
+/// The layout's own way to set kubelet flag `flag` (`--name=value`) in a fix, when it has one
+/// (`kubelet_flag` in `layouts.toml`): `{flag}` is the flag as written on a command line, `{arg}`
+/// the flag as an item of RKE2's `kubelet-arg` list, without its dashes and with an empty value
+/// written `""` left empty (YAML would keep the quotes).
+pub fn kubelet_flag_on(layout: &Layout, flag: &str) -> Option<String> {
+    if layout.kubelet_flag.is_empty() {
+        return None;
+    }
+    let arg = flag.trim_start_matches('-');
+    let arg = arg
+        .strip_suffix("=\"\"")
+        .map_or(arg.to_string(), |name| format!("{name}="));
+    Some(
+        layout
+            .kubelet_flag
+            .replace("{flag}", flag)
+            .replace("{arg}", &arg),
+    )
+}
+
+/// A fix command restarting node components (`Restart-Service kubelet`, `Restart-Service
+/// containerd; Restart-Service kubelet`, with or without a trailing `# comment`) as the layout
+/// restarts them, when its components are children of one service (`restart` in
+/// `layouts.toml`): `None` for any other command, or when each component is its own service.
+pub fn restart_on(layout: &Layout, run: &str) -> Option<String> {
+    if layout.restart.is_empty() {
+        return None;
+    }
+    let (body, comment) = match run.find(" #") {
+        Some(at) => run.split_at(at),
+        None => (run, ""),
+    };
+    let is_component = |name: &str| {
+        layout
+            .components
+            .iter()
+            .any(|c| c.kind.eq_ignore_ascii_case(name))
+    };
+    let restarts_components = body.split(';').all(|part| {
+        let mut words = part.split_whitespace();
+        matches!(
+            (words.next(), words.next(), words.next()),
+            (Some(verb), Some(name), None)
+                if verb.eq_ignore_ascii_case("Restart-Service") && is_component(name)
+        )
+    });
+    restarts_components.then(|| format!("{}{comment}", layout.restart))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,5 +223,75 @@ mod tests {
         let plain =
             crate::facts::node::cni::parse(r#"{"name":"x","type":"bridge"}"#).expect("parses");
         assert!(cni_rules(&plain).is_none());
+    }
+
+    #[test]
+    fn rke2_sets_kubelet_flags_in_its_config_and_restarts_its_one_service() {
+        let rke2 = layouts().get("rke2").expect("rke2 layout");
+        assert_eq!(
+            kubelet_flag_on(rke2, "--system-reserved=memory=2Gi").as_deref(),
+            Some(
+                r#"notepad C:\etc\rancher\rke2\config.yaml   # add "system-reserved=memory=2Gi" to the kubelet-arg list (or to the config.yaml.d file that sets it)"#
+            )
+        );
+        // An empty value written "" on a command line is an empty value in the list.
+        let empty = kubelet_flag_on(rke2, r#"--enforce-node-allocatable="""#).expect("a command");
+        assert!(empty.contains(r#""enforce-node-allocatable=""#), "{empty}");
+        for (run, expected) in [
+            ("Restart-Service kubelet", Some("Restart-Service rke2")),
+            (
+                "Restart-Service containerd; Restart-Service kubelet",
+                Some("Restart-Service rke2"),
+            ),
+            ("restart-service Kube-Proxy", Some("Restart-Service rke2")),
+            (
+                "Restart-Service kubelet   # on the node, after changing the sandbox image",
+                Some("Restart-Service rke2 # on the node, after changing the sandbox image"),
+            ),
+            // Near misses: a service that is not one of rke2's children, another verb, an
+            // argument more, a restart joined to another command.
+            ("Restart-Service hns", None),
+            ("Stop-Service kubelet", None),
+            ("Restart-Service kubelet -Force", None),
+            ("Restart-Service kubelet; Get-Service kubelet", None),
+        ] {
+            assert_eq!(restart_on(rke2, run).as_deref(), expected, "{run}");
+        }
+    }
+
+    #[test]
+    fn layouts_whose_components_are_their_own_services_keep_the_commands() {
+        for id in [
+            "aks",
+            "eks",
+            "gke",
+            "kubeadm-hostprocess",
+            "calico-manual",
+            "sdn-flannel",
+        ] {
+            let layout = layouts().get(id).expect("layout");
+            assert_eq!(restart_on(layout, "Restart-Service kubelet"), None, "{id}");
+        }
+        // Where the kubelet's flags are its own service's or process's, the fix rebuilds those.
+        for id in [
+            "eks",
+            "gke",
+            "kubeadm-hostprocess",
+            "calico-manual",
+            "sdn-flannel",
+        ] {
+            let layout = layouts().get(id).expect("layout");
+            assert_eq!(kubelet_flag_on(layout, "--v=4"), None, "{id}");
+        }
+        // AKS's Kubelet service runs kubeletstart.ps1, which starts the kubelet with the flags of
+        // kubeclusterconfig.json.
+        let aks = layouts().get("aks").expect("aks layout");
+        let on_aks = kubelet_flag_on(aks, "--system-reserved=memory=2Gi").expect("a command");
+        assert!(
+            on_aks.starts_with(
+                r#"notepad C:\k\kubeclusterconfig.json   # add "--system-reserved=memory=2Gi" to Kubernetes.Kubelet.ConfigArgs"#
+            ),
+            "{on_aks}"
+        );
     }
 }

@@ -514,6 +514,22 @@ impl<'a> Model<'a> {
         (self.facts.node.present && local == name).then_some(&self.facts.node)
     }
 
+    /// The distribution layout detected on the node part about Node `name`, if there is one.
+    pub fn node_layout(&self, name: &str) -> Option<&'static crate::catalogue::data::Layout> {
+        let part = self.node_part(name)?;
+        let built = if std::ptr::eq(part, &self.facts.node) {
+            self.local?
+        } else {
+            let i = self
+                .facts
+                .remote_nodes
+                .iter()
+                .position(|p| std::ptr::eq(p, part))?;
+            self.remote.get(i)?
+        };
+        NodeView::new(*self, part, built).layout()?.layout()
+    }
+
     /// The Node the local machine is, if both are known.
     pub fn local_node(&self) -> Option<&'a Node> {
         self.facts.local_node()

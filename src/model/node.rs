@@ -996,6 +996,15 @@ impl<'a> NodeView<'a> {
     /// `--name` is replaced. A kubelet running in a console is registered with nssm; when nothing
     /// says how kubelet starts, the command shows its command line.
     pub fn kubelet_flag_command(&self, flag: &str) -> String {
+        // A layout whose kubelet is started by another service with flags from its own
+        // configuration (RKE2) is changed there, never on the kubelet's process.
+        if let Some(command) = self
+            .layout()
+            .and_then(|l| l.layout())
+            .and_then(|l| super::layout::kubelet_flag_on(l, flag))
+        {
+            return command;
+        }
         let name = flag.split('=').next().unwrap_or(flag);
         let comp = self.component(Kind::Kubelet);
         let keep = |words: &[String]| -> String {
@@ -1022,6 +1031,25 @@ impl<'a> NodeView<'a> {
                     )
                 };
             }
+            // The kubelet run by a program the service starts (EKS-WindowsServiceHost.exe, GKE's
+            // kube-log-runner.exe): the service's registered command line with the flag among
+            // the kubelet's, written where the service manager reads it (what `sc.exe config
+            // binPath=` sets; a PowerShell literal keeps the quoted paths as they are).
+            let kubelet_exe = cmd
+                .iter()
+                .position(|w| exe_stem(w) == "kubelet" && w.to_ascii_lowercase().ends_with(".exe"));
+            if let (false, Some(at)) = (svc.is_nssm(), kubelet_exe) {
+                let line = format!(
+                    "{} {}",
+                    cmdline::join_for_display(&cmd[..=at]),
+                    keep(&cmd[at + 1..])
+                );
+                return format!(
+                    "Set-ItemProperty -LiteralPath 'HKLM:\\SYSTEM\\CurrentControlSet\\Services\\{}' -Name ImagePath -Value '{}'",
+                    svc.name,
+                    line.replace('\'', "''")
+                );
+            }
         }
         let env_file = path("kubeadm_flags_env");
         if self.files().and_then(|f| f.get(env_file)).is_some() {
@@ -1034,7 +1062,8 @@ impl<'a> NodeView<'a> {
         if let Some(p) = comp.process {
             if let Some(program) = p.command_line.first() {
                 return format!(
-                    "Stop-Process -Name kubelet -Force; nssm install kubelet {program}; nssm set kubelet AppParameters {}",
+                    "Stop-Process -Name kubelet -Force; nssm install kubelet {}; nssm set kubelet AppParameters {}",
+                    cmdline::join_for_display(std::slice::from_ref(program)),
                     keep(p.args())
                 );
             }
