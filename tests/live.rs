@@ -245,3 +245,99 @@ fn missing_configuration_says_what_to_do() {
         "{stderr}"
     );
 }
+
+/// What the pager asks for while a page is parsed: the page after it is requested before the
+/// parse starts, and once that one arrives, the page after it too, parse or no parse, so the
+/// server is never left waiting for windoctor (three pages of a list at most: one parsed, one
+/// arrived, one in flight).
+mod pipelined_pages {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    use windoctor::sources::json_cursor::JsonCursor;
+    use windoctor::sources::live::{self, paging};
+    use windoctor_testkit::{
+        BackgroundServer, ClusterData, FakeApiServer, GenerateSpec, ServerOptions,
+    };
+
+    /// Takes pods; on the first, waits (at most 5 s) until three pod pages were asked for.
+    struct SlowFirstPage {
+        server: Arc<BackgroundServer>,
+        asked_while_parsing: usize,
+        items: usize,
+    }
+
+    impl SlowFirstPage {
+        fn pod_pages_asked(&self) -> usize {
+            self.server
+                .request_log()
+                .iter()
+                .filter(|r| r.path == "/api/v1/pods")
+                .count()
+        }
+    }
+
+    impl paging::ListSink for SlowFirstPage {
+        fn take_next(
+            &mut self,
+            item: &mut JsonCursor<'_>,
+            _ahead: &mut paging::Ahead,
+        ) -> Result<u64, paging::ItemError> {
+            let pod: serde_json::Value = item.value().map_err(paging::ItemError::Invalid)?;
+            if self.items == 0 {
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while self.pod_pages_asked() < 3 && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                self.asked_while_parsing = self.pod_pages_asked();
+            }
+            self.items += 1;
+            Ok(paging::item_key(
+                pod["metadata"]["namespace"].as_str(),
+                pod["metadata"]["name"].as_str().unwrap_or(""),
+            ))
+        }
+    }
+
+    #[test]
+    fn the_page_after_next_is_asked_for_while_a_page_is_parsed() {
+        let data = ClusterData::generate(&GenerateSpec::new(10, 300, 3)).expect("generates");
+        let server = Arc::new(
+            FakeApiServer::start_background(data, ServerOptions::new()).expect("server starts"),
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        let opts = live::LiveOptions {
+            kubeconfig: Some(server.write_kubeconfig(dir.path()).expect("kubeconfig")),
+            page_size: 50,
+            ..Default::default()
+        };
+        let list = paging::ListRequest {
+            path: "/api/v1/pods".into(),
+            query: String::new(),
+            kind: "Pod".into(),
+            resource: "pods".into(),
+        };
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let sink = runtime.block_on(async {
+            let conn = live::connect(&opts).await.expect("connects");
+            server.clear_request_log();
+            let sink = SlowFirstPage {
+                server: server.clone(),
+                asked_while_parsing: 0,
+                items: 0,
+            };
+            paging::list_each(&conn.client, &list, &opts, async { sink })
+                .await
+                .expect("the list is read")
+        });
+        assert_eq!(sink.items, 300, "every pod, once");
+        assert_eq!(
+            sink.asked_while_parsing, 3,
+            "while the first page was parsed, the second and the third were asked for"
+        );
+        assert_eq!(
+            sink.pod_pages_asked(),
+            6,
+            "six pages of 50, each asked for once"
+        );
+    }
+}

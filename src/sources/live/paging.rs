@@ -3,7 +3,9 @@
 //!
 //! - **Pipelined.** The API server writes `kind`, `apiVersion` and `metadata` before `items`, so the
 //!   next page is requested as soon as this page's head names it, and this page is parsed (on a
-//!   blocking thread) while the next one travels. At most two pages of a list are held.
+//!   blocking thread) while the next one travels. When the next one arrives before the parse
+//!   ends, the page after it is requested at once, so the server never waits for a parse. At
+//!   most three pages of a list are held: one parsed, one arrived, one in flight.
 //! - **Checked.** Each answer must be the list asked for: a `Status` (even with 200), another kind
 //!   of list (a `ConfigMapList` for `/api/v1/pods`), an object without `items`, or `items: null`
 //!   with a continue token is an error naming what came, never an empty, healthy list.
@@ -183,21 +185,31 @@ where
     });
     let list_kind = format!("{}List", list.kind);
     let mut pages = 0usize;
+    // A page that arrived while the one before was being parsed: its head was read and the page
+    // after it requested at once, so the server is never left waiting for a parse.
+    let mut arrived: Option<(Vec<u8>, Head)> = None;
     let outcome: Result<(), String> = loop {
-        let Some(in_flight) = pending.take() else {
-            break Ok(());
-        };
-        let body = match in_flight.await {
-            Ok(Ok(body)) => body,
-            Ok(Err(GetError::TooLarge(max))) if limit > 1 => {
-                // Big objects: ask for the same page in smaller pieces.
-                limit = (limit / 8).max(1);
-                let _ = max;
-                pending = Some(fetch(token.clone(), limit, 0));
-                continue;
+        let (body, head) = match arrived.take() {
+            Some(early) => early,
+            None => {
+                let Some(in_flight) = pending.take() else {
+                    break Ok(());
+                };
+                let body = match in_flight.await {
+                    Ok(Ok(body)) => body,
+                    Ok(Err(GetError::TooLarge(max))) if limit > 1 => {
+                        // Big objects: ask for the same page in smaller pieces.
+                        limit = (limit / 8).max(1);
+                        let _ = max;
+                        pending = Some(fetch(token.clone(), limit, 0));
+                        continue;
+                    }
+                    Ok(Err(e)) => break Err(fail(e.list_message())),
+                    Err(e) => break Err(fail(format!("the request task failed: {e}"))),
+                };
+                let head = page_head(&body);
+                (body, head)
             }
-            Ok(Err(e)) => break Err(fail(e.list_message())),
-            Err(e) => break Err(fail(format!("the request task failed: {e}"))),
         };
         pages += 1;
         if pages > MAX_PAGES {
@@ -205,25 +217,54 @@ where
                 "the server kept paging after {MAX_PAGES} pages"
             )));
         }
-        let head = page_head(&body);
         let page_bytes = body.len();
         let mut next_requested = false;
         if let Some(next) = &head.continue_token {
             if token.as_deref() == Some(next.as_str()) {
                 break Err(fail("the server repeated a continue token".to_string()));
             }
-            pending = Some(fetch(Some(next.clone()), limit, page_bytes));
+            if pending.is_none() {
+                pending = Some(fetch(Some(next.clone()), limit, page_bytes));
+            }
             next_requested = true;
         }
         let (Some(mut s), Some(mut p)) = (sink.take(), progress.take()) else {
             break Err(fail("internal error: the list sink is gone".to_string()));
         };
         let kind = list_kind.clone();
-        let parsed = tokio::task::spawn_blocking(move || {
+        let mut parsing = tokio::task::spawn_blocking(move || {
             let page = parse_page(&body, &kind, &mut s, &mut p);
             (page, s, p)
-        })
-        .await;
+        });
+        // While this page is parsed, the next one may arrive: its head is read and the page after
+        // it requested (a third page is then held: this one, the next, and the one in flight).
+        let parsed = match pending.as_mut() {
+            Some(in_flight) if next_requested => {
+                tokio::select! {
+                    biased;
+                    parsed = &mut parsing => parsed,
+                    next = in_flight => {
+                        pending = None;
+                        if let Ok(Ok(body)) = next {
+                            let next_head = page_head(&body);
+                            if let Some(after) = next_head.continue_token.as_ref().filter(|after| {
+                                head.continue_token.as_deref() != Some(after.as_str())
+                            }) {
+                                pending = Some(fetch(Some(after.clone()), limit, body.len()));
+                            }
+                            arrived = Some((body, next_head));
+                        } else {
+                            // A failed or too large page is asked again, as if it had not arrived
+                            // yet: the loop's own handling words the failure or splits the page.
+                            let token = head.continue_token.clone();
+                            pending = Some(fetch(token, limit, page_bytes));
+                        }
+                        parsing.await
+                    }
+                }
+            }
+            _ => parsing.await,
+        };
         let (page, s, p) = match parsed {
             Ok(done) => done,
             Err(e) => break Err(fail(format!("parsing a page failed: {e}"))),
