@@ -19,9 +19,6 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::sync::{Mutex, OnceLock};
 
-mod memo;
-use memo::Memo;
-
 pub const REDACTED: &str = "<redacted>";
 
 /// Key names whose value is a credential (`key: value`, `key=value`, `"key": "value"`).
@@ -111,20 +108,10 @@ fn ends_with_folded(text: &str, word: &str, dash: bool) -> bool {
 pub fn is_secret_key(key: &str) -> bool {
     // Every secret word holds one of these letter pairs (a test keeps it so): most keys have none
     // (`name`, `image`, `status`, `uid`, `nodeName`) and are answered without the search.
-    if !holds_a_secret_key_pair(key.as_bytes()) {
+    if !holds_a_secret_key_pair(key.as_bytes()) || PLAIN_OBJECT_KEYS.contains(&key) {
         return false;
     }
-    // The others are mostly the same few member names in every object (`containers`,
-    // `resourceVersion`, `securityContext`): their answers are kept.
-    thread_local! {
-        static KEYS: RefCell<Memo<bool>> = const { RefCell::new(Memo::new(512, 64)) };
-    }
-    let search = |key: &str| !PLAIN_OBJECT_KEYS.contains(&key) && names_a_secret_by_search(key);
-    KEYS.try_with(|memo| match memo.try_borrow_mut() {
-        Ok(mut memo) => memo.get_or(key, search),
-        Err(_) => search(key),
-    })
-    .unwrap_or_else(|_| search(key))
+    names_a_secret_by_search(key)
 }
 
 /// [`is_secret_key`]'s answer by the search of [`SECRET_KEY_WORDS`] alone.
@@ -437,30 +424,8 @@ pub fn redact(text: &str) -> String {
 
 /// [`redact`], borrowing `text` when nothing in it is a secret.
 pub fn redact_cow(text: &str) -> Cow<'_, str> {
-    if !may_hold_secret(text) {
+    if !may_hold_secret(text) || !any_rule_matches(text) {
         return Cow::Borrowed(text);
-    }
-    // The strings that get this far (images, commands, URLs, messages, documentation lines) come
-    // again and again: their redacted text, or that they have none, is kept.
-    thread_local! {
-        static TEXTS: RefCell<Memo<Option<Box<str>>>> = const { RefCell::new(Memo::new(1024, 512)) };
-    }
-    let redacted = TEXTS
-        .try_with(|memo| match memo.try_borrow_mut() {
-            Ok(mut memo) => memo.get_or(text, redacted_by_the_rules),
-            Err(_) => redacted_by_the_rules(text),
-        })
-        .unwrap_or_else(|_| redacted_by_the_rules(text));
-    match redacted {
-        Some(redacted) => Cow::Owned(redacted.into_string()),
-        None => Cow::Borrowed(text),
-    }
-}
-
-/// `text` with every rule applied, or `None` when no rule changes it.
-fn redacted_by_the_rules(text: &str) -> Option<Box<str>> {
-    if !any_rule_matches(text) {
-        return None;
     }
     with_rules(|rules| {
         let mut out = Cow::Borrowed(text);
@@ -469,10 +434,7 @@ fn redacted_by_the_rules(text: &str) -> Option<Box<str>> {
                 out = Cow::Owned(re.replace_all(&out, |c: &Captures| with(c)).into_owned());
             }
         }
-        match out {
-            Cow::Owned(changed) if changed != text => Some(changed.into_boxed_str()),
-            _ => None,
-        }
+        out
     })
 }
 
