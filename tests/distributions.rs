@@ -446,6 +446,40 @@ fn kubelet_flags_are_changed_where_each_distribution_starts_the_kubelet() {
             "{name}: {commands:#?}"
         );
     }
+    // A kubelet nssm service whose own settings were not collected. Calico's kubelet-service.ps1
+    // runs in PowerShell: the flags are in that script. Otherwise what nssm runs is looked at
+    // first (`nssm set ... AppParameters` on a service that runs a script would replace its
+    // path). Before, these nodes were told to stop the kubelet and `nssm install kubelet`, which
+    // fails where the service exists (and sig-windows-tools installs nssm under Program Files,
+    // whose unquoted path was not recognised as nssm's).
+    let calico = fix_commands("calico-manual-healthy", "kubelet-config/system-reserved");
+    assert_eq!(
+        calico.first().map(String::as_str),
+        Some(
+            r"notepad C:\CalicoWindows\kubernetes\kubelet-service.ps1   # add --system-reserved=memory=2Gi to the kubelet's flags there (service kubelet runs it)"
+        )
+    );
+    for name in ["sdn-flannel-healthy", "calico-hostprocess-healthy"] {
+        let commands = fix_commands(name, "kubelet-config/system-reserved");
+        let look = commands.first().expect("a command");
+        assert!(
+            look.starts_with("nssm get kubelet Application; nssm get kubelet AppParameters   # add --system-reserved=memory=2Gi"),
+            "{name}: {look}"
+        );
+    }
+    for name in [
+        "calico-manual-healthy",
+        "sdn-flannel-healthy",
+        "calico-hostprocess-healthy",
+    ] {
+        let commands = fix_commands(name, "kubelet-config/system-reserved");
+        assert!(
+            !commands
+                .iter()
+                .any(|c| c.contains("nssm install") || c.contains("Stop-Process")),
+            "{name}: {commands:#?}"
+        );
+    }
 }
 
 /// AKS's Kubelet service (nssm) runs kubeletstart.ps1, which starts the kubelet with the flags of

@@ -1057,6 +1057,25 @@ impl<'a> NodeView<'a> {
                 "(Get-Content {env_file}) -replace ' ?{name}=[^ \"]*', '' -replace '\"$', ' {flag}\"' | Set-Content {env_file} -Encoding ascii"
             );
         }
+        // An nssm service whose own settings were not collected: the flags are in the script it
+        // runs when a PowerShell process runs a kubelet script (Calico's install-kube-services.ps1
+        // sets AppParameters to kubelet-service.ps1, whose $argList holds the flags:
+        // projectcalico/calico node/windows-packaging/CalicoWindows/kubernetes; sig-windows-tools'
+        // PrepareNode.ps1 runs StartKubelet.ps1), else look first: `nssm set ... AppParameters`
+        // would replace a script's path with the flags.
+        if let Some(svc) = comp.service.filter(|s| s.is_nssm() && s.nssm.is_none()) {
+            if let Some(script) = self.kubelet_script() {
+                return format!(
+                    "notepad {}   # add {flag} to the kubelet's flags there (service {} runs it)",
+                    cmdline::join_for_display(&[script]),
+                    svc.name
+                );
+            }
+            return format!(
+                "nssm get {0} Application; nssm get {0} AppParameters   # add {flag}: to AppParameters (nssm set {0} AppParameters ...) when Application is kubelet.exe, else where the program it names starts the kubelet",
+                svc.name
+            );
+        }
         // A kubelet started in a console stops with the session: register it with the service
         // manager instead of relaunching it there (the node-services check says why).
         if let Some(p) = comp.process {
@@ -1071,6 +1090,30 @@ impl<'a> NodeView<'a> {
         format!(
             "Get-CimInstance Win32_Process -Filter \"Name='kubelet.exe'\" | Select-Object -ExpandProperty CommandLine   # add {flag} where kubelet is started"
         )
+    }
+
+    /// The PowerShell script that starts the kubelet, when a running PowerShell process names one
+    /// (a `.ps1` whose file name holds "kubelet": Calico's kubelet-service.ps1, sig-windows-tools'
+    /// StartKubelet.ps1, AKS's kubeletstart.ps1).
+    fn kubelet_script(&self) -> Option<String> {
+        let processes = self.raw.processes.ready()?;
+        processes
+            .iter()
+            .filter(|p| {
+                let program = p
+                    .command_line
+                    .first()
+                    .map(String::as_str)
+                    .unwrap_or(&p.name);
+                matches!(exe_stem(program).as_str(), "powershell" | "pwsh")
+            })
+            .flat_map(|p| p.command_line.iter().skip(1))
+            .find(|arg| {
+                let lower = arg.to_ascii_lowercase();
+                let file = lower.rsplit(['\\', '/']).next().unwrap_or(&lower);
+                file.ends_with(".ps1") && file.contains("kubelet")
+            })
+            .cloned()
     }
 
     /// The sandbox image as the kubelet (`--pod-infra-container-image`) and containerd (config.toml,

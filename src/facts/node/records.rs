@@ -164,12 +164,25 @@ impl WinService {
     pub fn is_nssm(&self) -> bool {
         self.nssm.is_some() || exe_stem(self.program().as_str()) == "nssm"
     }
-    /// The registered program: the first token of `path_name`.
+    /// The registered program: the first token of `path_name`, or, when the path is not quoted
+    /// and has blanks (`C:\Program Files\nssm\nssm.exe`, as sig-windows-tools' PrepareNode.ps1
+    /// registers the kubelet), everything up to its first `.exe`, as the service manager finds it.
     pub fn program(&self) -> String {
-        cmdline::split_windows(&self.path_name)
+        let path = self.path_name.trim();
+        let first = cmdline::split_windows(path)
             .into_iter()
             .next()
-            .unwrap_or_default()
+            .unwrap_or_default();
+        if path.starts_with('"') || first.to_ascii_lowercase().ends_with(".exe") {
+            return first;
+        }
+        let lower = path.to_ascii_lowercase();
+        match lower.find(".exe").map(|at| at + ".exe".len()) {
+            Some(end) if lower[end..].is_empty() || lower[end..].starts_with(' ') => {
+                path[..end].to_string()
+            }
+            _ => first,
+        }
     }
     /// The program the service really runs and its arguments: nssm's Application and
     /// AppParameters, or the registered command line.
@@ -542,6 +555,35 @@ mod tests {
         assert_eq!(ps[0].args(), ["--hostname-override=win-1".to_string()]);
         assert!(parse_processes("[1,2]").is_err());
         assert!(parse_processes("").expect("empty").is_empty());
+    }
+
+    #[test]
+    fn an_unquoted_program_path_with_blanks_is_read_to_its_exe() {
+        // sig-windows-tools' PrepareNode.ps1 installs nssm under $env:ProgramFiles\nssm, and the
+        // service manager shows the path unquoted.
+        let service = |path: &str| WinService {
+            name: "kubelet".into(),
+            path_name: path.into(),
+            ..WinService::default()
+        };
+        let nssm = service(r"C:\Program Files\nssm\nssm.exe");
+        assert_eq!(nssm.program(), r"C:\Program Files\nssm\nssm.exe");
+        assert!(nssm.is_nssm());
+        let with_args = service(r"C:\Program Files\kubernetes\kubelet.exe --v=2");
+        assert_eq!(
+            with_args.program(),
+            r"C:\Program Files\kubernetes\kubelet.exe"
+        );
+        // Near misses: quoted, no blank, and no `.exe` to read to.
+        let quoted = service(r#""C:\Program Files\Amazon\EKS\EKS-WindowsServiceHost.exe" kubelet"#);
+        assert_eq!(
+            quoted.program(),
+            r"C:\Program Files\Amazon\EKS\EKS-WindowsServiceHost.exe"
+        );
+        assert!(!quoted.is_nssm());
+        assert_eq!(service(r"C:\k\nssm.exe").program(), r"C:\k\nssm.exe");
+        assert_eq!(service("kubelet start").program(), "kubelet");
+        assert!(!service(r"C:\Program Files\nssmx\run.bat x").is_nssm());
     }
 
     #[test]
