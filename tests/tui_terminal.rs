@@ -6,7 +6,9 @@
 //! the dead terminal (crossterm-rs/crossterm#793).
 //!
 //! Needs tmux. Without it the tests skip, except where `.ci/run` installs it and sets
-//! `WINDOCTOR_REQUIRE_EXTRA_TOOLS=1`, where a missing tmux fails them.
+//! `WINDOCTOR_REQUIRE_EXTRA_TOOLS=1`, where a missing tmux fails them. Unix only (tmux, signals),
+//! so that `cargo test --target x86_64-pc-windows-gnu` builds every test target.
+#![cfg(unix)]
 
 mod helpers;
 

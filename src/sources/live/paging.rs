@@ -185,32 +185,32 @@ where
     });
     let list_kind = format!("{}List", list.kind);
     let mut pages = 0usize;
-    // A page that arrived while the one before was being parsed: its head was read and the page
-    // after it requested at once, so the server is never left waiting for a parse.
-    let mut arrived: Option<(Vec<u8>, Head)> = None;
+    // What came for the next page while the one before was being parsed (when it is a page, the
+    // page after it is requested at once, so the server is never left waiting for a parse).
+    let mut early = None;
     let outcome: Result<(), String> = loop {
-        let (body, head) = match arrived.take() {
-            Some(early) => early,
+        let fetched = match early.take() {
+            Some(done) => done,
             None => {
                 let Some(in_flight) = pending.take() else {
                     break Ok(());
                 };
-                let body = match in_flight.await {
-                    Ok(Ok(body)) => body,
-                    Ok(Err(GetError::TooLarge(max))) if limit > 1 => {
-                        // Big objects: ask for the same page in smaller pieces.
-                        limit = (limit / 8).max(1);
-                        let _ = max;
-                        pending = Some(fetch(token.clone(), limit, 0));
-                        continue;
-                    }
-                    Ok(Err(e)) => break Err(fail(e.list_message())),
-                    Err(e) => break Err(fail(format!("the request task failed: {e}"))),
-                };
-                let head = page_head(&body);
-                (body, head)
+                in_flight.await
             }
         };
+        let body = match fetched {
+            Ok(Ok(body)) => body,
+            Ok(Err(GetError::TooLarge(max))) if limit > 1 => {
+                // Big objects: ask for the same page in smaller pieces.
+                limit = (limit / 8).max(1);
+                let _ = max;
+                pending = Some(fetch(token.clone(), limit, 0));
+                continue;
+            }
+            Ok(Err(e)) => break Err(fail(e.list_message())),
+            Err(e) => break Err(fail(format!("the request task failed: {e}"))),
+        };
+        let head = page_head(&body);
         pages += 1;
         if pages > MAX_PAGES {
             break Err(fail(format!(
@@ -245,20 +245,16 @@ where
                     parsed = &mut parsing => parsed,
                     next = in_flight => {
                         pending = None;
-                        if let Ok(Ok(body)) = next {
-                            let next_head = page_head(&body);
-                            if let Some(after) = next_head.continue_token.as_ref().filter(|after| {
+                        if let Ok(Ok(body)) = &next {
+                            let after = page_head(body).continue_token.filter(|after| {
                                 head.continue_token.as_deref() != Some(after.as_str())
-                            }) {
-                                pending = Some(fetch(Some(after.clone()), limit, body.len()));
+                            });
+                            if let Some(after) = after {
+                                pending = Some(fetch(Some(after), limit, body.len()));
                             }
-                            arrived = Some((body, next_head));
-                        } else {
-                            // A failed or too large page is asked again, as if it had not arrived
-                            // yet: the loop's own handling words the failure or splits the page.
-                            let token = head.continue_token.clone();
-                            pending = Some(fetch(token, limit, page_bytes));
                         }
+                        // A failure is handled by the loop as if it had come after the parse.
+                        early = Some(next);
                         parsing.await
                     }
                 }
