@@ -17,22 +17,28 @@ fn bundle(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The JSON report of `--snapshot bundle`.
+/// The JSON report of `--snapshot` on the test bundle `name`.
 fn report(name: &str) -> Value {
+    report_of(&bundle(name))
+}
+
+/// The JSON report of `--snapshot dir`.
+fn report_of(dir: &Path) -> Value {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_windoctor"))
         .stdin(std::process::Stdio::null())
         .env_remove("KUBECONFIG")
         .env("NO_COLOR", "1")
         .env("WINDOCTOR_NOW", "2026-11-20T10:00:00Z")
         .arg("--snapshot")
-        .arg(bundle(name))
+        .arg(dir)
         .args(["--report", "json"])
         .output()
         .expect("windoctor runs");
     let text = String::from_utf8(out.stdout).expect("UTF-8 report");
     serde_json::from_str(&text).unwrap_or_else(|e| {
         panic!(
-            "{name}: no JSON report ({e}); stderr: {}",
+            "{}: no JSON report ({e}); stderr: {}",
+            dir.display(),
             String::from_utf8_lossy(&out.stderr)
         )
     })
@@ -344,16 +350,8 @@ fn azure_network_missing_without_pods_is_info() {
     let _ = std::fs::remove_dir_all(&dir);
     copy_dir(&bundle("aks-azure-network-missing"), &dir);
     std::fs::remove_file(dir.join("cluster/pods.json")).expect("pods.json there");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_windoctor"))
-        .stdin(std::process::Stdio::null())
-        .env_remove("KUBECONFIG")
-        .arg("--snapshot")
-        .arg(&dir)
-        .args(["--report", "json"])
-        .output()
-        .expect("windoctor runs");
+    let r = report_of(&dir);
     let _ = std::fs::remove_dir_all(&dir);
-    let r: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
     let all = findings(&r);
     assert!(
         all.iter().any(|(s, c, m)| s == "info"
@@ -372,13 +370,17 @@ fn azure_network_missing_without_pods_is_info() {
 
 /// The fix commands of the first finding of `code` in the report of bundle `name`.
 fn fix_commands(name: &str, code: &str) -> Vec<String> {
-    let r = report(name);
+    fix_commands_in(&report(name), code)
+}
+
+/// The fix commands of the first finding of `code` in report `r`.
+fn fix_commands_in(r: &Value, code: &str) -> Vec<String> {
     let finding = r["findings"]
         .as_array()
         .expect("findings")
         .iter()
         .find(|f| f["code"] == code)
-        .unwrap_or_else(|| panic!("{name}: no {code} finding:\n{}", dump(&r)));
+        .unwrap_or_else(|| panic!("no {code} finding:\n{}", dump(r)));
     finding["fix"]["commands"]
         .as_array()
         .expect("fix commands")
@@ -499,28 +501,9 @@ fn an_aks_kubelet_flag_is_added_to_the_cluster_configuration() {
     );
     assert_ne!(text, without, "the AKS kubelet sets the priority class");
     std::fs::write(&processes, without).expect("processes.json written");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_windoctor"))
-        .stdin(std::process::Stdio::null())
-        .env_remove("KUBECONFIG")
-        .arg("--snapshot")
-        .arg(&dir)
-        .args(["--report", "json"])
-        .output()
-        .expect("windoctor runs");
+    let r = report_of(&dir);
     let _ = std::fs::remove_dir_all(&dir);
-    let r: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
-    let finding = r["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .find(|f| f["code"] == "kubelet-config/priority-class")
-        .unwrap_or_else(|| panic!("no priority-class finding:\n{}", dump(&r)));
-    let commands: Vec<&str> = finding["fix"]["commands"]
-        .as_array()
-        .expect("commands")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let commands = fix_commands_in(&r, "kubelet-config/priority-class");
     assert_eq!(
         commands,
         [

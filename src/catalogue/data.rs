@@ -328,7 +328,8 @@ pub struct Layout {
     #[serde(default)]
     pub start_script: bool,
     /// How a fix sets a kubelet flag here, when not on the kubelet's own service or process
-    /// (`{arg}`: the flag without its dashes); empty when it is.
+    /// (`{flag}`: the flag as written, `{arg}`: without its dashes; `model::layout::kubelet_flag_on`);
+    /// empty when it is.
     #[serde(default)]
     pub kubelet_flag: String,
     /// What a fix runs here instead of restarting a node component's own service, when the

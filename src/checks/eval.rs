@@ -165,19 +165,18 @@ impl<'a> Eval<'a> {
         let model = self.model;
         let mut findings = self.findings;
         for f in &mut findings {
+            let part = f.node.as_deref().and_then(|n| model.node_part(n));
             // On a layout whose node components are children of one service (RKE2), a fix
             // restarts that service, not the component's (there is no such service there).
-            if let (Some(layout), Some(fix)) = (
-                f.node.as_deref().and_then(|n| model.node_layout(n)),
-                f.fix.as_mut(),
-            ) {
+            if let (Some(layout), Some(fix)) =
+                (part.and_then(|p| model.part_layout(p)), f.fix.as_mut())
+            {
                 for command in &mut fix.commands {
                     if let Some(restart) = crate::model::layout::restart_on(layout, command) {
                         *command = restart;
                     }
                 }
             }
-            let part = f.node.as_deref().and_then(|n| model.node_part(n));
             let from_api = part.map(|p| p.origin == crate::facts::node::remote::PartOrigin::Api);
             for e in &mut f.evidence {
                 if e.origin.is_none() {

@@ -514,9 +514,12 @@ impl<'a> Model<'a> {
         (self.facts.node.present && local == name).then_some(&self.facts.node)
     }
 
-    /// The distribution layout detected on the node part about Node `name`, if there is one.
-    pub fn node_layout(&self, name: &str) -> Option<&'static crate::catalogue::data::Layout> {
-        let part = self.node_part(name)?;
+    /// The distribution layout detected on `part`, one of this run's node parts
+    /// ([`Model::node_part`]).
+    pub fn part_layout(
+        &self,
+        part: &crate::facts::NodeFacts,
+    ) -> Option<&'static crate::catalogue::data::Layout> {
         let built = if std::ptr::eq(part, &self.facts.node) {
             self.local?
         } else {

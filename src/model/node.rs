@@ -1033,12 +1033,14 @@ impl<'a> NodeView<'a> {
             }
             // The kubelet run by a program the service starts (EKS-WindowsServiceHost.exe, GKE's
             // kube-log-runner.exe): the service's registered command line with the flag among
-            // the kubelet's, written where the service manager reads it (what `sc.exe config
-            // binPath=` sets; a PowerShell literal keeps the quoted paths as they are).
-            let kubelet_exe = cmd
-                .iter()
-                .position(|w| exe_stem(w) == "kubelet" && w.to_ascii_lowercase().ends_with(".exe"));
-            if let (false, Some(at)) = (svc.is_nssm(), kubelet_exe) {
+            // the kubelet's, written where the service manager reads it when the service starts:
+            // the ImagePath value under HKLM\SYSTEM\CurrentControlSet\Services\<name>, what
+            // `sc.exe config binPath=` sets (learn.microsoft.com windows-commands/sc-config;
+            // SigmaHQ/sigma rules/windows/process_creation/
+            // proc_creation_win_reg_service_imagepath_change.yml, after atomic-red-team T1574.011
+            // test 2, which changes it and starts the service). A PowerShell literal keeps the
+            // quoted paths as they are, where sc.exe would need its quotes escaped.
+            if let (false, Some(at)) = (svc.is_nssm(), wrapped_at(&cmd, Kind::Kubelet)) {
                 let line = format!(
                     "{} {}",
                     cmdline::join_for_display(&cmd[..=at]),
