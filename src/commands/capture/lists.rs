@@ -19,6 +19,7 @@ use crate::sources::live::paging::Ahead;
 use crate::sources::live::paging::{self, item_key, ItemError, ListSink};
 use crate::sources::live::written_ahead::{ItemWriter, WrittenAhead};
 use crate::sources::live::{self, request, LiveOptions};
+use crate::sources::nodeapi::may_be_system_pod;
 use kube::Client;
 use serde_json::Value;
 use std::collections::HashSet;
@@ -289,9 +290,9 @@ impl ListWriter {
                     logs,
                     system,
                 } = pods.as_mut();
-                // The head decides (`facts::pod_head`); only a pod on a Windows node whose text
-                // may name a component (`may_name_a_component`) is parsed whole here, for its
-                // system pod role.
+                // The head decides (`facts::pod_head`); only a pod on a Windows node that may be
+                // a system pod (`may_be_system_pod`) and whose text may name a component
+                // (`may_name_a_component`) is parsed whole here, for its system pod role.
                 let pod = item
                     .read_at(|text, start| ahead.heads.read_at(text, start))
                     .map_err(ItemError::Invalid)?
@@ -302,10 +303,11 @@ impl ListWriter {
                     logs.push(target);
                 }
                 let raw = item.text_since(start);
-                if let Some(node) = pod
-                    .node_name()
-                    .filter(|n| windows.contains(*n) && may_name_a_component(raw))
-                {
+                if let Some(node) = pod.node_name().filter(|n| {
+                    windows.contains(*n)
+                        && may_be_system_pod(&pod, raw)
+                        && may_name_a_component(raw)
+                }) {
                     let whole: Pod = serde_json::from_str(raw).map_err(ItemError::Invalid)?;
                     if crate::sources::nodeapi::system_pod(&whole, node).is_some() {
                         system.push(whole);

@@ -20,7 +20,7 @@ mod part;
 mod plan;
 
 pub use part::{read_api_part, NodePart, COLLECTOR, NOT_SERVED};
-pub use plan::{plan_nodes, system_pod, NodePlan};
+pub use plan::{may_be_system_pod, plan_nodes, system_pod, NodePlan};
 
 use crate::facts::Facts;
 use kube::Client;
