@@ -484,3 +484,54 @@ fn capture_writes_what_the_api_gave_and_the_replay_finds_the_same() {
         "capture -> replay changes no finding about win-1"
     );
 }
+
+/// A kube-proxy run by hand in an application namespace (no DaemonSet, no HostProcess) is no
+/// system pod, but capture fetches its log tail in both scopes, as for every kube-proxy or flannel
+/// pod on a Windows node: the full capture's quick test of which pods to read whole must not pass
+/// it over.
+#[test]
+fn capture_fetches_the_logs_of_a_kube_proxy_outside_the_system_namespaces() {
+    let mut data = served();
+    data.add(
+        ResourceKind::Namespaces,
+        json!({"metadata": {"name": "shop"}}),
+    )
+    .expect("ns");
+    data.add(
+        ResourceKind::Pods,
+        json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "kube-proxy-manual", "namespace": "shop"},
+            "spec": {"nodeName": NODE, "containers": [{"name": "kube-proxy",
+                "image": "sigwindowstools/kube-proxy:v1.31.2-flannel-hostprocess"}]},
+            "status": {"phase": "Running"}}),
+    )
+    .expect("pod");
+    data.add_log(
+        "shop",
+        "kube-proxy-manual",
+        "kube-proxy",
+        "I1120 08:00:01.120400    4711 server.go:484] \"Kube-proxy version\" version=\"v1.31.2\"\n",
+    );
+    let server = FakeApiServer::start_background(data, ServerOptions::new()).expect("server");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = server.write_kubeconfig(dir.path()).expect("kubeconfig");
+    let mut plan = windoctor::plan::RunPlan::demo();
+    plan.source = windoctor::plan::SourceChoice::Live;
+    plan.live.kubeconfig = Some(kubeconfig);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    for (scope, name) in [
+        (windoctor::commands::capture::Scope::Full, "full"),
+        (windoctor::commands::capture::Scope::WindowsShare, "share"),
+    ] {
+        let bundle = dir.path().join(name);
+        let code = runtime.block_on(windoctor::commands::capture::run(
+            &plan,
+            Some(&bundle),
+            scope,
+        ));
+        assert_eq!(code, 0, "{name}");
+        let log = bundle.join("cluster/logs/shop/kube-proxy-manual/kube-proxy.log");
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(text.contains("4711"), "{name}: {}", log.display());
+    }
+}

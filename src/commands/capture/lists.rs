@@ -305,7 +305,7 @@ impl ListWriter {
                 let raw = item.text_since(start);
                 if let Some(node) = pod.node_name().filter(|n| {
                     windows.contains(*n)
-                        && may_be_system_pod(&pod, raw)
+                        && may_be_system_pod(pod.namespace(), raw)
                         && may_name_a_component(raw)
                 }) {
                     let whole: Pod = serde_json::from_str(raw).map_err(ItemError::Invalid)?;
@@ -345,8 +345,9 @@ impl ListWriter {
     }
 
     /// A pod of a full capture: written whole, with no head to judge; a pod on a Windows node (as
-    /// the writing tells) whose text may name a component is also read whole, for its log tails
-    /// and its system pod role.
+    /// the writing tells) that may be a system pod or whose name says its logs are fetched, and
+    /// whose text may name a component, is also read whole, for its log tails and its system pod
+    /// role.
     /// `written`: the pods a helper wrote ahead (`written_ahead`), taken in list order.
     fn take_full_pod(
         &mut self,
@@ -371,10 +372,13 @@ impl ListWriter {
         let Role::Pods(pods) = &mut self.role else {
             return Ok(key);
         };
-        let Some(node) = names
-            .node_name
-            .filter(|n| pods.windows.contains(n) && may_name_a_component(raw))
-        else {
+        let namespace = names.namespace.as_deref().unwrap_or("default");
+        let name = names.name.as_deref().unwrap_or_default();
+        let Some(node) = names.node_name.filter(|n| {
+            pods.windows.contains(n)
+                && (may_be_system_pod(namespace, raw) || names_logged_component(name))
+                && may_name_a_component(raw)
+        }) else {
             return Ok(key);
         };
         let whole: Pod = serde_json::from_str(raw).map_err(ItemError::Invalid)?;
@@ -388,10 +392,15 @@ impl ListWriter {
     }
 }
 
+/// Whether a pod's name says it runs a component whose log tails capture fetches.
+fn names_logged_component(name: &str) -> bool {
+    name.contains("flannel") || name.contains("kube-proxy")
+}
+
 /// flannel and kube-proxy pods on Windows nodes, whose log tails capture fetches.
 fn log_target(pod: &Pod, windows: &HashSet<String>) -> Option<LogTarget> {
     let name = pod.name();
-    if !(name.contains("flannel") || name.contains("kube-proxy")) {
+    if !names_logged_component(name) {
         return None;
     }
     if !windows.contains(pod.node_name()?) {
