@@ -68,7 +68,7 @@ pub fn may_be_system_pod(namespace: &str, json: &str) -> bool {
     use memchr::memmem::Finder;
     use std::sync::LazyLock;
     static NEEDLES: LazyLock<[Finder<'static>; 3]> =
-        LazyLock::new(|| ["hostProcess", "DaemonSet", "\\u"].map(|needle| Finder::new(needle)));
+        LazyLock::new(|| ["hostProcess", "DaemonSet", "\\u"].map(Finder::new));
     let text = json.as_bytes();
     is_system_namespace(namespace) || NEEDLES.iter().any(|n| n.find(text).is_some())
 }
