@@ -212,6 +212,22 @@ impl<'a> PodLookup<'a> {
         resolve(self.pods, self.table.by_namespace.get(namespace))
     }
 
+    /// Pods whose `spec.nodeName` `on` accepts, in list order: what filtering every pod by its
+    /// node name gives, asking once per distinct node name instead of once per pod.
+    pub fn on_nodes(&self, on: impl Fn(&str) -> bool) -> Vec<&'a Pod> {
+        let mut at: Vec<u32> = self
+            .table
+            .by_node
+            .iter()
+            .filter(|(node, _)| on(node))
+            .flat_map(|(_, positions)| positions.iter().copied())
+            .collect();
+        at.sort_unstable();
+        at.into_iter()
+            .filter_map(|i| self.pods.get(i as usize))
+            .collect()
+    }
+
     /// Pods whose `spec.nodeName` is exactly `node`.
     pub fn on_node(&self, node: &str) -> impl Iterator<Item = &'a Pod> + 'a {
         resolve(self.pods, self.table.by_node.get(node))
@@ -390,6 +406,29 @@ mod tests {
         let hosts_only = messages(events_by_node(&refs, &events, None));
         assert_eq!(hosts_only[1], ("win-2".to_string(), s(&["4", "5"])));
         assert!(events_by_node(&refs, &events[2..3], None).is_empty());
+    }
+
+    #[test]
+    fn pods_on_nodes_are_those_the_filter_of_every_pod_gives_in_list_order() {
+        let mut pods = vec![
+            pod("a", "p1", "linux-1", &[]),
+            pod("a", "p2", "WIN-1.corp.example.com", &[]),
+            pod("b", "p3", "win-2", &[]),
+            pod("a", "p4", "win-1", &[]),
+            pod("a", "p2", "WIN-1.corp.example.com", &[]),
+            pod("c", "p5", "win-10x", &[]),
+        ];
+        pods.push(Pod::default());
+        let hosts = HostSet::new(["win-1.corp.example.com", "win-2"]);
+        let table = PodTable::new(&pods);
+        let lookup = PodLookup::over(&pods, &table);
+        let on = |p: &Pod| p.node_name().is_some_and(|n| hosts.contains(n));
+        let expected: Vec<&Pod> = pods.iter().filter(|p| on(p)).collect();
+        let names = |v: &[&Pod]| v.iter().map(|p| p.name().to_string()).collect::<Vec<_>>();
+        let found = lookup.on_nodes(|n| hosts.contains(n));
+        assert_eq!(names(&found), ["p2", "p3", "p4", "p2"]);
+        assert_eq!(names(&found), names(&expected));
+        assert!(lookup.on_nodes(|_| false).is_empty());
     }
 
     #[test]

@@ -226,15 +226,11 @@ impl<'a> Model<'a> {
         let model = *self;
         self.derived.signature_hits.get_or_init(|| {
             let hosts = model.windows_hosts();
-            // The pods on Windows nodes, found in one pass; events and logs name their pod, which
-            // is looked for among them by namespace and name (a set of the Windows share, not an
-            // index of every pod, which other checks build meanwhile).
-            let windows_pods: Vec<&Pod> = model
-                .pods_slice()
-                .iter()
-                .filter(|p| p.node_name().is_some_and(|n| hosts.contains(n)))
-                .collect();
-            let by_name: std::collections::HashSet<(&str, &str)> = windows_pods
+            // The pods on Windows nodes, from the pod table's node names (each one asked once);
+            // events and logs name their pod, which is looked for among them by namespace and
+            // name (a set of the Windows share).
+            let windows_pods = model.pod_lookup().on_nodes(|n| hosts.contains(n));
+            let by_name: foldhash::HashSet<(&str, &str)> = windows_pods
                 .iter()
                 .map(|p| (p.namespace(), p.name()))
                 .collect();
