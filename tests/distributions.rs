@@ -418,15 +418,20 @@ fn kubelet_flags_are_changed_where_each_distribution_starts_the_kubelet() {
     }
     // EKS and GKE run the kubelet from a wrapper their kubelet service starts
     // (EKS-WindowsServiceHost.exe, kube-log-runner.exe): the fix rewrites that service's command
-    // line, wrapper and all, and restarts the service. Before, it also said nssm install.
-    for (name, wrapper) in [
+    // line, wrapper and all, and restarts the service, and says how long that lasts: a new node
+    // gets its service from the node group's bootstrap (EKS: -KubeletExtraArgs of
+    // Start-EKSBootstrap.ps1) or is re-created from its node pool (GKE). Before, it also said
+    // nssm install.
+    for (name, wrapper, lasts) in [
         (
             "eks-healthy",
             r#""C:\Program Files\Amazon\EKS\EKS-WindowsServiceHost.exe" kubelet "C:\Program Files\kubernetes\kubelet.exe" --config="#,
+            r#"'   # lasts until the node is replaced: for the nodes to come, add "--system-reserved=memory=2Gi" to -KubeletExtraArgs of Start-EKSBootstrap.ps1 in the node group launch template user data"#,
         ),
         (
             "gke-healthy",
             r"C:\etc\kubernetes\node\bin\kube-log-runner.exe -log-file=C:\etc\kubernetes\logs\kubelet.log C:\etc\kubernetes\node\bin\kubelet.exe --",
+            "'   # lasts until GKE re-creates the node (node pool upgrade or repair): changes on a node boot disk do not persist",
         ),
     ] {
         let commands = fix_commands(name, "kubelet-config/system-reserved");
@@ -436,7 +441,7 @@ fn kubelet_flags_are_changed_where_each_distribution_starts_the_kubelet() {
         );
         assert!(set.starts_with(&prefix), "{name}: {set}");
         assert!(
-            set.ends_with(" --system-reserved=memory=2Gi'"),
+            set.ends_with(&format!(" --system-reserved=memory=2Gi{lasts}")),
             "{name}: {set}"
         );
         assert_eq!(

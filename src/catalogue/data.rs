@@ -332,11 +332,16 @@ pub struct Layout {
     /// empty when it is.
     #[serde(default)]
     pub kubelet_flag: String,
+    /// How long a change of the kubelet's own service lasts where the distribution builds that
+    /// service again (a node replaced by its group's template), and where to make it for the nodes
+    /// to come (`{flag}`: the flag as written): said beside such a fix; empty when it lasts.
+    #[serde(default)]
+    pub kubelet_flag_lasts: String,
     /// What a fix runs here instead of restarting a node component's own service, when the
     /// components are children of one service; empty when each is its own.
     #[serde(default)]
     pub restart: String,
-    /// Where `kubelet_flag` and `restart` come from.
+    /// Where `kubelet_flag`, `kubelet_flag_lasts` and `restart` come from.
     #[serde(default)]
     pub fix_source: String,
     pub source: String,

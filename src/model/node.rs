@@ -1046,11 +1046,20 @@ impl<'a> NodeView<'a> {
                     cmdline::join_for_display(&cmd[..=at]),
                     keep(&cmd[at + 1..])
                 );
-                return format!(
+                let command = format!(
                     "Set-ItemProperty -LiteralPath 'HKLM:\\SYSTEM\\CurrentControlSet\\Services\\{}' -Name ImagePath -Value '{}'",
                     svc.name,
                     line.replace('\'', "''")
                 );
+                // Where the distribution builds the service again (EKS, GKE: a new node), the
+                // operator is told how long the change lasts (`kubelet_flag_lasts`).
+                return match self.layout().and_then(|l| l.layout()) {
+                    Some(l) if !l.kubelet_flag_lasts.is_empty() => format!(
+                        "{command}   # {}",
+                        l.kubelet_flag_lasts.replace("{flag}", flag)
+                    ),
+                    _ => command,
+                };
             }
         }
         let env_file = path("kubeadm_flags_env");
