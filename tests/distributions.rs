@@ -7,6 +7,7 @@
 //! samples of each distribution's public scripts; docs/distributions.md cites them).
 
 mod helpers;
+mod support;
 use helpers::copy_dir;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -493,6 +494,44 @@ fn kubelet_flags_are_changed_where_each_distribution_starts_the_kubelet() {
 /// `Kubernetes.Kubelet.ConfigArgs` in kubeclusterconfig.json: a kubelet without the documented
 /// priority class is sent there. Before, the kubelet process was taken for a console one: stop it
 /// and install a kubelet service with nssm, beside the Kubelet service AKS has.
+/// On OpenShift, WICD writes the kubelet service's command line back from WMCO's services
+/// ConfigMap: the fix that changes it says that the change does not last.
+#[test]
+fn an_openshift_kubelet_flag_fix_says_wicd_writes_the_service_back() {
+    let dir = std::env::temp_dir().join(format!("windoctor-wmco-priority-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(&bundle("openshift-wmco-healthy"), &dir);
+    for file in ["node/processes.json", "node/services.json"] {
+        let path = dir.join(file);
+        let text = std::fs::read_to_string(&path).expect(file);
+        let without = text
+            .replace(
+                r#""--windows-priorityclass=ABOVE_NORMAL_PRIORITY_CLASS","#,
+                "",
+            )
+            .replace(" --windows-priorityclass=ABOVE_NORMAL_PRIORITY_CLASS", "");
+        assert_ne!(
+            text, without,
+            "{file}: the WMCO kubelet sets the priority class"
+        );
+        std::fs::write(&path, without).expect(file);
+    }
+    let r = report_of(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    let commands = fix_commands_in(&r, "kubelet-config/priority-class");
+    let set = commands.first().expect("a command");
+    assert!(
+        set.starts_with(r"Set-ItemProperty -LiteralPath 'HKLM:\SYSTEM\CurrentControlSet\Services\kubelet' -Name ImagePath -Value 'C:\k\kube-log-runner.exe -log-file=C:\var\log\kubelet\kubelet.log C:\k\kubelet.exe --config="),
+        "{set}"
+    );
+    assert!(
+        set.ends_with(" --windows-priorityclass=ABOVE_NORMAL_PRIORITY_CLASS'   # WICD writes this service's command line back from WMCO's windows-services ConfigMap at its next reconcile: the change does not last"),
+        "{set}"
+    );
+    // The note's apostrophes are in a comment: the command parses as PowerShell.
+    support::powershell::assert_parses("the WMCO kubelet flag fix", set);
+}
+
 #[test]
 fn an_aks_kubelet_flag_is_added_to_the_cluster_configuration() {
     let dir = std::env::temp_dir().join(format!("windoctor-aks-priority-{}", std::process::id()));
