@@ -44,6 +44,16 @@ struct Batch {
     items: Vec<Copied>,
 }
 
+impl Batch {
+    /// An empty batch with room for [`BATCH_ITEMS`] copies taking `text_bytes` of text.
+    fn sized(text_bytes: usize) -> Batch {
+        Batch {
+            text: String::with_capacity(text_bytes),
+            items: Vec::with_capacity(BATCH_ITEMS),
+        }
+    }
+}
+
 /// What the sink asks for the pods' heads: copies made ahead when there are any, the sink's own
 /// copy otherwise.
 pub struct HeadsAhead {
@@ -140,7 +150,10 @@ pub fn with_heads_ahead<R>(
 /// until the end of the items, an item it cannot copy, or the sink no longer listening.
 fn copy_heads(text: &str, items_start: usize, to_sink: &SyncSender<Batch>) {
     let bytes = text.as_bytes();
-    let mut batch = Batch::default();
+    // Each batch's text is sized for the one before it (plus an eighth): a batch of copies then
+    // grows without moving its text again and again as it fills.
+    let mut text_bytes = BATCH_ITEMS * 1024;
+    let mut batch = Batch::sized(text_bytes);
     let mut next = Some(items_start);
     while let Some(pos) = next.and_then(|at| element_start(bytes, at)) {
         let from = batch.text.len();
@@ -154,7 +167,8 @@ fn copy_heads(text: &str, items_start: usize, to_sink: &SyncSender<Batch>) {
             copy: from..batch.text.len(),
         });
         if batch.items.len() == BATCH_ITEMS {
-            let full = std::mem::take(&mut batch);
+            text_bytes = batch.text.len() + batch.text.len() / 8;
+            let full = std::mem::replace(&mut batch, Batch::sized(text_bytes));
             if to_sink.send(full).is_err() {
                 return;
             }
