@@ -176,19 +176,21 @@ impl Node {
     }
 
     pub fn is_windows(&self) -> bool {
-        let label = self
-            .metadata
-            .labels
-            .get(OS_LABEL)
-            .or_else(|| self.metadata.labels.get(OS_LABEL_BETA));
-        match label {
-            Some(os) => os.eq_ignore_ascii_case("windows"),
-            None => self
-                .status
-                .node_info
-                .operating_system
-                .eq_ignore_ascii_case("windows"),
-        }
+        self.windows.get_or(|| {
+            let label = self
+                .metadata
+                .labels
+                .get(OS_LABEL)
+                .or_else(|| self.metadata.labels.get(OS_LABEL_BETA));
+            match label {
+                Some(os) => os.eq_ignore_ascii_case("windows"),
+                None => self
+                    .status
+                    .node_info
+                    .operating_system
+                    .eq_ignore_ascii_case("windows"),
+            }
+        })
     }
 
     /// The Windows build from the kernel version (`10.0.17763.6054` -> 17763).

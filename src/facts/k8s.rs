@@ -240,6 +240,35 @@ pub struct Node {
     pub metadata: ObjectMeta,
     pub spec: NodeSpec,
     pub status: NodeStatus,
+    /// Whether it is a Windows node, worked out on first asking (`Node::is_windows`, which checks
+    /// ask once per pod on a big cluster) and kept; never read from JSON.
+    #[serde(skip)]
+    pub windows: KeptAnswer,
+}
+
+/// An answer about a fact object worked out from it on first asking and kept (facts are not
+/// changed once read). Two objects that differ only in what was asked of them are the same object:
+/// it always compares equal and prints the same.
+#[derive(Clone, Default)]
+pub struct KeptAnswer(std::sync::OnceLock<bool>);
+
+impl KeptAnswer {
+    /// The kept answer, or `work_out`'s, kept from now on.
+    pub fn get_or(&self, work_out: impl FnOnce() -> bool) -> bool {
+        *self.0.get_or_init(work_out)
+    }
+}
+
+impl PartialEq for KeptAnswer {
+    fn eq(&self, _: &KeptAnswer) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for KeptAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeptAnswer")
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -1028,6 +1057,24 @@ pub struct PodLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_node_asked_whether_it_is_windows_is_the_same_node() {
+        let text = r#"{"metadata":{"name":"w1","labels":{"beta.kubernetes.io/os":"Windows"}},
+            "status":{"nodeInfo":{"operatingSystem":"linux"}}}"#;
+        let asked: Node = serde_json::from_str(text).expect("parses");
+        let fresh: Node = serde_json::from_str(text).expect("parses");
+        // The beta label decides before the node info, in any case, and the answer is kept.
+        assert!(asked.is_windows());
+        assert!(asked.is_windows());
+        assert_eq!(asked, fresh);
+        assert_eq!(format!("{asked:?}"), format!("{fresh:?}"));
+        assert!(asked.clone().is_windows());
+        let linux: Node =
+            serde_json::from_str(r#"{"status":{"nodeInfo":{"operatingSystem":"linux"}}}"#)
+                .expect("parses");
+        assert!(!linux.is_windows());
+    }
 
     #[test]
     fn env_values_are_not_kept_but_service_names_are() {
