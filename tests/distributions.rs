@@ -45,6 +45,32 @@ fn report_of(dir: &Path) -> Value {
     })
 }
 
+/// The JSON report of `--snapshot` on a copy of the test bundle `name` that `change` edited (the
+/// copy is in a temporary directory, gone afterwards).
+fn report_of_changed(name: &str, change: impl FnOnce(&Path)) -> Value {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_dir(&bundle(name), dir.path());
+    change(dir.path());
+    report_of(dir.path())
+}
+
+/// Takes `--windows-priorityclass=ABOVE_NORMAL_PRIORITY_CLASS` out of these files of a bundle (a
+/// command-line array's item, or a word of a service's command line); each must have had it.
+fn drop_priority_class(dir: &Path, files: &[&str]) {
+    for file in files {
+        let path = dir.join(file);
+        let text = std::fs::read_to_string(&path).expect(file);
+        let without = text
+            .replace(
+                r#""--windows-priorityclass=ABOVE_NORMAL_PRIORITY_CLASS","#,
+                "",
+            )
+            .replace(" --windows-priorityclass=ABOVE_NORMAL_PRIORITY_CLASS", "");
+        assert_ne!(text, without, "{file}: the kubelet sets the priority class");
+        std::fs::write(&path, without).expect(file);
+    }
+}
+
 fn findings(r: &Value) -> Vec<(String, String, String)> {
     r["findings"]
         .as_array()
@@ -347,12 +373,9 @@ fn text_and_markdown_name_the_layout() {
 /// where no pod's network was seen is `info`, never `fail`.
 #[test]
 fn azure_network_missing_without_pods_is_info() {
-    let dir = std::env::temp_dir().join(format!("windoctor-aks-nopods-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    copy_dir(&bundle("aks-azure-network-missing"), &dir);
-    std::fs::remove_file(dir.join("cluster/pods.json")).expect("pods.json there");
-    let r = report_of(&dir);
-    let _ = std::fs::remove_dir_all(&dir);
+    let r = report_of_changed("aks-azure-network-missing", |dir| {
+        std::fs::remove_file(dir.join("cluster/pods.json")).expect("pods.json there");
+    });
     let all = findings(&r);
     assert!(
         all.iter().any(|(s, c, m)| s == "info"
@@ -490,34 +513,13 @@ fn kubelet_flags_are_changed_where_each_distribution_starts_the_kubelet() {
     }
 }
 
-/// AKS's Kubelet service (nssm) runs kubeletstart.ps1, which starts the kubelet with the flags of
-/// `Kubernetes.Kubelet.ConfigArgs` in kubeclusterconfig.json: a kubelet without the documented
-/// priority class is sent there. Before, the kubelet process was taken for a console one: stop it
-/// and install a kubelet service with nssm, beside the Kubelet service AKS has.
 /// On OpenShift, WICD writes the kubelet service's command line back from WMCO's services
 /// ConfigMap: the fix that changes it says that the change does not last.
 #[test]
 fn an_openshift_kubelet_flag_fix_says_wicd_writes_the_service_back() {
-    let dir = std::env::temp_dir().join(format!("windoctor-wmco-priority-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    copy_dir(&bundle("openshift-wmco-healthy"), &dir);
-    for file in ["node/processes.json", "node/services.json"] {
-        let path = dir.join(file);
-        let text = std::fs::read_to_string(&path).expect(file);
-        let without = text
-            .replace(
-                r#""--windows-priorityclass=ABOVE_NORMAL_PRIORITY_CLASS","#,
-                "",
-            )
-            .replace(" --windows-priorityclass=ABOVE_NORMAL_PRIORITY_CLASS", "");
-        assert_ne!(
-            text, without,
-            "{file}: the WMCO kubelet sets the priority class"
-        );
-        std::fs::write(&path, without).expect(file);
-    }
-    let r = report_of(&dir);
-    let _ = std::fs::remove_dir_all(&dir);
+    let r = report_of_changed("openshift-wmco-healthy", |dir| {
+        drop_priority_class(dir, &["node/processes.json", "node/services.json"]);
+    });
     let commands = fix_commands_in(&r, "kubelet-config/priority-class");
     let set = commands.first().expect("a command");
     assert!(
@@ -532,21 +534,15 @@ fn an_openshift_kubelet_flag_fix_says_wicd_writes_the_service_back() {
     support::powershell::assert_parses("the WMCO kubelet flag fix", set);
 }
 
+/// AKS's Kubelet service (nssm) runs kubeletstart.ps1, which starts the kubelet with the flags of
+/// `Kubernetes.Kubelet.ConfigArgs` in kubeclusterconfig.json: a kubelet without the documented
+/// priority class is sent there. Before, the kubelet process was taken for a console one: stop it
+/// and install a kubelet service with nssm, beside the Kubelet service AKS has.
 #[test]
 fn an_aks_kubelet_flag_is_added_to_the_cluster_configuration() {
-    let dir = std::env::temp_dir().join(format!("windoctor-aks-priority-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    copy_dir(&bundle("aks-healthy"), &dir);
-    let processes = dir.join("node/processes.json");
-    let text = std::fs::read_to_string(&processes).expect("processes.json");
-    let without = text.replace(
-        r#""--windows-priorityclass=ABOVE_NORMAL_PRIORITY_CLASS","#,
-        "",
-    );
-    assert_ne!(text, without, "the AKS kubelet sets the priority class");
-    std::fs::write(&processes, without).expect("processes.json written");
-    let r = report_of(&dir);
-    let _ = std::fs::remove_dir_all(&dir);
+    let r = report_of_changed("aks-healthy", |dir| {
+        drop_priority_class(dir, &["node/processes.json"]);
+    });
     let commands = fix_commands_in(&r, "kubelet-config/priority-class");
     assert_eq!(
         commands,
