@@ -332,9 +332,10 @@ pub struct Layout {
     /// empty when it is.
     #[serde(default)]
     pub kubelet_flag: String,
-    /// How long a change of the kubelet's own service lasts where the distribution builds that
-    /// service again (a node replaced by its group's template), and where to make it for the nodes
-    /// to come (`{flag}`: the flag as written): said beside such a fix; empty when it lasts.
+    /// How long a change of the kubelet's flags on the node lasts where the distribution writes
+    /// the kubelet's service again (a new node from its group's template, a daemon's reconcile),
+    /// and where to make it last when there is such a place (`{flag}`: the flag as written): said
+    /// beside every kubelet flag fix of the layout; empty when the change lasts.
     #[serde(default)]
     pub kubelet_flag_lasts: String,
     /// What a fix runs here instead of restarting a node component's own service, when the

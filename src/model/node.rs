@@ -994,8 +994,22 @@ impl<'a> NodeView<'a> {
     /// One command that sets `flag` (written `--name=value`) wherever the kubelet's flags live on
     /// this node: nssm's AppParameters, the sc.exe binPath, or kubeadm-flags.env; an existing
     /// `--name` is replaced. A kubelet running in a console is registered with nssm; when nothing
-    /// says how kubelet starts, the command shows its command line.
+    /// says how kubelet starts, the command shows its command line. Where the distribution writes
+    /// the kubelet's service again (EKS and GKE for a new node, OpenShift's WICD at its next
+    /// reconcile), the command says how long the change lasts (`kubelet_flag_lasts`).
     pub fn kubelet_flag_command(&self, flag: &str) -> String {
+        let command = self.kubelet_flag_change(flag);
+        match self.layout().and_then(|l| l.layout()) {
+            Some(l) if !l.kubelet_flag_lasts.is_empty() => format!(
+                "{command}   # {}",
+                l.kubelet_flag_lasts.replace("{flag}", flag)
+            ),
+            _ => command,
+        }
+    }
+
+    /// [`NodeView::kubelet_flag_command`] without what the layout says of how long it lasts.
+    fn kubelet_flag_change(&self, flag: &str) -> String {
         // A layout whose kubelet is started by another service with flags from its own
         // configuration (RKE2) is changed there, never on the kubelet's process.
         if let Some(command) = self
@@ -1046,20 +1060,11 @@ impl<'a> NodeView<'a> {
                     cmdline::join_for_display(&cmd[..=at]),
                     keep(&cmd[at + 1..])
                 );
-                let command = format!(
+                return format!(
                     "Set-ItemProperty -LiteralPath 'HKLM:\\SYSTEM\\CurrentControlSet\\Services\\{}' -Name ImagePath -Value '{}'",
                     svc.name,
                     line.replace('\'', "''")
                 );
-                // Where the distribution builds the service again (EKS, GKE: a new node), the
-                // operator is told how long the change lasts (`kubelet_flag_lasts`).
-                return match self.layout().and_then(|l| l.layout()) {
-                    Some(l) if !l.kubelet_flag_lasts.is_empty() => format!(
-                        "{command}   # {}",
-                        l.kubelet_flag_lasts.replace("{flag}", flag)
-                    ),
-                    _ => command,
-                };
             }
         }
         let env_file = path("kubeadm_flags_env");
