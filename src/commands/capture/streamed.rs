@@ -5,7 +5,9 @@
 //! the host names windoctor reads from them; every string goes through
 //! [`crate::redact::redact_cow`]; the value of a secret-named key, of a secret-named entry's
 //! `value` and the array element after a secret flag become `<redacted>`; `apiVersion` and
-//! `kind` are added when the item lacks them. The Value-based rules this writer replaced are kept
+//! `kind` are added when the item lacks them. A value where only the redaction rules apply (a
+//! pod's status, volumes, probes) is copied as the API sent it when no string in it is one the
+//! rules change ([`copies_as_is`]). The Value-based rules this writer replaced are kept
 //! in the tests as their reference; members may come out in another order than theirs (a Value
 //! sorts its keys), the JSON is the same.
 
@@ -15,7 +17,10 @@ use crate::facts::k8s::{
 use crate::redact::{is_secret_flag, is_secret_key, redact_cow, REDACTED};
 use crate::sources::json_cursor::JsonCursor;
 use crate::sources::live::written_ahead::ItemWriter;
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
+use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
 
@@ -91,6 +96,7 @@ fn write_value<'de, D: Deserializer<'de>>(
         names: ItemNames::default(),
         api_version,
         kind,
+        whole_copies: true,
     };
     let root = Place::Root(Kind::of(kind, unread));
     ValueSeed::new(&mut ctx, root, Text::Redact).deserialize(de)?;
@@ -238,6 +244,9 @@ struct Ctx<'a> {
     names: ItemNames,
     api_version: &'a str,
     kind: &'a str,
+    /// Whether a value at [`Place::Plain`] may be copied as it was sent when the rules would
+    /// change nothing in it ([`copies_as_is`]); off inside a value the rules have to read.
+    whole_copies: bool,
 }
 
 /// Which facts about a string value the parent wants back.
@@ -333,8 +342,127 @@ impl<'de> DeserializeSeed<'de> for ValueSeed<'_, '_> {
         if self.comma {
             self.ctx.out.push(b',');
         }
+        if self.place == Place::Plain && self.ctx.whole_copies {
+            let raw = <&'de RawValue>::deserialize(deserializer)?;
+            return self.plain_value(raw.get()).map_err(de_error);
+        }
         deserializer.deserialize_any(self)
     }
+}
+
+impl<'de> ValueSeed<'_, '_> {
+    /// A value at [`Place::Plain`], as the API sent it (valid JSON: serde_json read it as a raw
+    /// value). Most of a pod is such values (its status, volumes, probes, tolerations), and
+    /// most hold nothing the rules change: those are copied as they are, instead of read and
+    /// written again member by member. Strings without escapes are written as [`Self::string`]
+    /// writes them; anything else is read by the rules, with no copies inside.
+    fn plain_value(self, raw: &'de str) -> serde_json::Result<Outcome> {
+        match raw.as_bytes().first() {
+            Some(b'{' | b'[') if copies_as_is(raw) => {
+                self.ctx.out.extend_from_slice(raw.as_bytes());
+                Ok(self.other())
+            }
+            Some(b'"') if !raw.as_bytes().contains(&b'\\') => {
+                let text = raw.get(1..raw.len() - 1).unwrap_or_default();
+                Ok(self.string(text, true))
+            }
+            _ => {
+                let ValueSeed {
+                    ctx,
+                    key,
+                    place,
+                    text,
+                    asks,
+                    comma: _,
+                } = self;
+                ctx.whole_copies = false;
+                let mut de = serde_json::Deserializer::from_str(raw);
+                let seed = ValueSeed {
+                    ctx: &mut *ctx,
+                    key,
+                    place,
+                    text,
+                    asks,
+                    comma: false,
+                };
+                let done = seed.deserialize(&mut de);
+                ctx.whole_copies = true;
+                done
+            }
+        }
+    }
+}
+
+/// Whether the rules would write `raw`, the text of a valid JSON object or array at
+/// [`Place::Plain`], with nothing changed but its spelling (member order, escapes, numbers), so
+/// that it can be copied as it is. That holds when none of its strings is one the rules change:
+/// every string is one [`redact_cow`] leaves alone and no secret flag (whose next element an
+/// array hides); no member with a string value has a key that names a secret (the value is
+/// hidden), and no `name` member a string value that does (its object's `value` is hidden). A
+/// `false` only means the rules read it. Escaped strings are judged by their decoded text.
+fn copies_as_is(raw: &str) -> bool {
+    let bytes = raw.as_bytes();
+    let next_token = |from: usize| {
+        bytes
+            .get(from..)
+            .and_then(|rest| rest.iter().position(|b| !b.is_ascii_whitespace()))
+            .map(|skipped| from + skipped)
+    };
+    let mut at = 0;
+    // The string value that follows is a `name` member's.
+    let mut value_of_name = false;
+    while let Some(quote) = bytes.get(at..).and_then(|rest| memchr::memchr(b'"', rest)) {
+        let start = at + quote + 1;
+        let (mut end, mut escaped) = (start, false);
+        loop {
+            match bytes
+                .get(end..)
+                .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+            {
+                Some(found) if bytes[end + found] == b'\\' => {
+                    escaped = true;
+                    end += found + 2;
+                }
+                Some(found) => {
+                    end += found;
+                    break;
+                }
+                None => return false,
+            }
+        }
+        let Some(spelled) = raw.get(start..end) else {
+            return false;
+        };
+        let text: Cow<str> = if escaped {
+            match raw.get(start - 1..=end).map(serde_json::from_str::<String>) {
+                Some(Ok(decoded)) => Cow::Owned(decoded),
+                _ => return false,
+            }
+        } else {
+            Cow::Borrowed(spelled)
+        };
+        at = end + 1;
+        let after = next_token(at);
+        if after.map(|i| bytes[i]) == Some(b':') {
+            // A key: what matters is whether its value is a string.
+            let string_value = after
+                .and_then(|colon| next_token(colon + 1))
+                .is_some_and(|i| bytes[i] == b'"');
+            if string_value && is_secret_key(&text) {
+                return false;
+            }
+            value_of_name = string_value && text == "name";
+            continue;
+        }
+        if (value_of_name && is_secret_key(&text))
+            || is_secret_flag(&text)
+            || matches!(redact_cow(&text), Cow::Owned(_))
+        {
+            return false;
+        }
+        value_of_name = false;
+    }
+    true
 }
 
 /// A serde_json error as the deserializer's error.
@@ -937,6 +1065,50 @@ mod tests {
         let streamed: Value = serde_json::from_slice(&out).expect("JSON");
         assert_eq!(streamed, sanitize::item(item, "Node", "v1"));
         assert_eq!(names.name.as_deref(), Some("a\"b\\c\u{e9}\n"));
+    }
+
+    /// A value at a plain place is copied as sent when the rules change nothing in it, and read by
+    /// the rules when they would change something anywhere inside it, however deep.
+    #[test]
+    fn plain_values_are_copied_as_sent_only_when_the_rules_change_nothing() {
+        // As the API server spells it: members in its order, `1.50`, an escaped Windows path.
+        let clean = r#"{"metadata":{"name":"w"},"status":{"phase":"Running","ratio":1.50,"path":"C:\\var\\run","conditions":[{"type":"Ready","status":"True","lastTransitionTime":"2026-11-11T23:37:04Z"}]}}"#;
+        let mut out = Vec::new();
+        write_item(clean, "Pod", "v1", &mut out).expect("written");
+        let text = String::from_utf8(out).expect("UTF-8");
+        let status = &clean[clean.find(r#""status""#).expect("status")..clean.len() - 1];
+        assert!(text.contains(status), "{status} not copied as sent: {text}");
+
+        // Each holds, somewhere in a plain value, one thing the rules hide.
+        let planted = [
+            (
+                r#"{"spec":{"params":[{"name":"DB_PASSWORD","value":"hunter2"}]}}"#,
+                "hunter2",
+            ),
+            (
+                r#"{"spec":{"params":[{"value":"hunter2","name":"API_TOKEN"}]}}"#,
+                "hunter2",
+            ),
+            (r#"{"spec":{"x":{"y":{"password":"hunter2"}}}}"#, "hunter2"),
+            (r#"{"spec":{"args":[["--token","hunter2"]]}}"#, "hunter2"),
+            (
+                r#"{"status":{"message":"Authorization: Bearer hunter2hunter2"}}"#,
+                "hunter2",
+            ),
+            (r#"{"status":{"m":"pass\u0077ord=hunter2"}}"#, "hunter2"),
+            (r#"{"status":{"pass\u0077ord":"hunter2"}}"#, "hunter2"),
+        ];
+        for (raw, secret) in planted {
+            let item: Value = serde_json::from_str(raw).expect("test JSON");
+            for kind in ["Pod", "Service"] {
+                let written = assert_same(item.clone(), kind).to_string();
+                assert!(!written.contains(secret), "{secret} left in {written}");
+                let mut out = Vec::new();
+                write_item(raw, kind, "v1", &mut out).expect("written");
+                let text = String::from_utf8(out).expect("UTF-8");
+                assert!(!text.contains(secret), "{secret} left in {text}");
+            }
+        }
     }
 
     #[test]
