@@ -246,10 +246,11 @@ fn missing_configuration_says_what_to_do() {
     );
 }
 
-/// What the pager asks for while a page is parsed: the page after it is requested before the
-/// parse starts, and once that one arrives, the page after it too, parse or no parse, so the
-/// server is never left waiting for windoctor (three pages of a list at most: one parsed, one
-/// arrived, one in flight).
+/// What the pager asks for while a page is parsed, or while the sink is not ready yet (the pod
+/// list waiting for its sieve): each page that comes has the page after it asked for at once,
+/// parse or no parse, so the server is never left waiting for windoctor; one request of a list
+/// in flight at a time, the pages that came held (as they came, within a cap) until the sink
+/// takes them.
 mod pipelined_pages {
     use std::sync::Arc;
     use std::time::{Duration, Instant};
@@ -259,7 +260,7 @@ mod pipelined_pages {
         BackgroundServer, ClusterData, FakeApiServer, GenerateSpec, ServerOptions,
     };
 
-    /// Takes pods; on the first, waits (at most 5 s) until three pod pages were asked for.
+    /// Takes pods; on the first, waits (at most 5 s) until every pod page was asked for.
     struct SlowFirstPage {
         server: Arc<BackgroundServer>,
         asked_while_parsing: usize,
@@ -285,7 +286,7 @@ mod pipelined_pages {
             let pod: serde_json::Value = item.value().map_err(paging::ItemError::Invalid)?;
             if self.items == 0 {
                 let deadline = Instant::now() + Duration::from_secs(5);
-                while self.pod_pages_asked() < 3 && Instant::now() < deadline {
+                while self.pod_pages_asked() < 6 && Instant::now() < deadline {
                     std::thread::sleep(Duration::from_millis(10));
                 }
                 self.asked_while_parsing = self.pod_pages_asked();
@@ -298,8 +299,17 @@ mod pipelined_pages {
         }
     }
 
+    fn pods_list() -> paging::ListRequest {
+        paging::ListRequest {
+            path: "/api/v1/pods".into(),
+            query: String::new(),
+            kind: "Pod".into(),
+            resource: "pods".into(),
+        }
+    }
+
     #[test]
-    fn the_page_after_next_is_asked_for_while_a_page_is_parsed() {
+    fn every_page_is_asked_for_while_the_first_is_parsed() {
         let data = ClusterData::generate(&GenerateSpec::new(10, 300, 3)).expect("generates");
         let server = Arc::new(
             FakeApiServer::start_background(data, ServerOptions::new()).expect("server starts"),
@@ -310,12 +320,7 @@ mod pipelined_pages {
             page_size: 50,
             ..Default::default()
         };
-        let list = paging::ListRequest {
-            path: "/api/v1/pods".into(),
-            query: String::new(),
-            kind: "Pod".into(),
-            resource: "pods".into(),
-        };
+        let list = pods_list();
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         let sink = runtime.block_on(async {
             let conn = live::connect(&opts).await.expect("connects");
@@ -331,13 +336,64 @@ mod pipelined_pages {
         });
         assert_eq!(sink.items, 300, "every pod, once");
         assert_eq!(
-            sink.asked_while_parsing, 3,
-            "while the first page was parsed, the second and the third were asked for"
+            sink.asked_while_parsing, 6,
+            "while the first page was parsed, the five after it were asked for"
         );
         assert_eq!(
             sink.pod_pages_asked(),
             6,
             "six pages of 50, each asked for once"
         );
+    }
+
+    #[test]
+    fn pages_keep_coming_while_the_sink_gets_ready() {
+        let data = ClusterData::generate(&GenerateSpec::new(10, 300, 3)).expect("generates");
+        let server = Arc::new(
+            FakeApiServer::start_background(data, ServerOptions::new()).expect("server starts"),
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        let opts = live::LiveOptions {
+            kubeconfig: Some(server.write_kubeconfig(dir.path()).expect("kubeconfig")),
+            page_size: 50,
+            ..Default::default()
+        };
+        let list = pods_list();
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let (sink, asked_before_ready) = runtime.block_on(async {
+            let conn = live::connect(&opts).await.expect("connects");
+            server.clear_request_log();
+            let waiting = SlowFirstPage {
+                server: server.clone(),
+                asked_while_parsing: 0,
+                items: 0,
+            };
+            // The sink is ready once every page was asked for (at most 5 s), as the pod list's
+            // sink is once the Nodes and Services are in.
+            let ready = async {
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while waiting.pod_pages_asked() < 6 && Instant::now() < deadline {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                let asked = waiting.pod_pages_asked();
+                (waiting, asked)
+            };
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let sink = async move {
+                let (waiting, asked) = ready.await;
+                let _ = tx.send(asked);
+                waiting
+            };
+            let sink = paging::list_each(&conn.client, &list, &opts, sink)
+                .await
+                .expect("the list is read");
+            (sink, rx.await.expect("the sink was made ready"))
+        });
+        assert_eq!(
+            asked_before_ready, 6,
+            "every page was asked for before the sink was ready"
+        );
+        assert_eq!(sink.items, 300, "every pod, once, in the sink");
+        assert_eq!(sink.pod_pages_asked(), 6, "each page asked for once");
     }
 }

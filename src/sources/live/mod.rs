@@ -12,6 +12,7 @@
 #[cfg(test)]
 mod ahead_fixtures;
 pub mod heads_ahead;
+pub mod page_chain;
 pub mod paging;
 pub mod request;
 pub mod written_ahead;

@@ -2,10 +2,10 @@
 //! checked and every resource bounded.
 //!
 //! - **Pipelined.** The API server writes `kind`, `apiVersion` and `metadata` before `items`, so the
-//!   next page is requested as soon as this page's head names it, and this page is parsed (on a
-//!   blocking thread) while the next one travels. When the next one arrives before the parse
-//!   ends, the page after it is requested at once, so the server never waits for a parse. At
-//!   most three pages of a list are held: one parsed, one arrived, one in flight.
+//!   next page is requested as soon as a page has come and its head names it
+//!   (`sources::live::page_chain`), before the page is inflated and parsed (on a blocking thread),
+//!   and whether or not the sink is ready (the pod list waits for its sieve). One request of a
+//!   list is in flight at a time; pages that came wait, as they came (gzip), up to a cap.
 //! - **Checked.** Each answer must be the list asked for: a `Status` (even with 200), another kind
 //!   of list (a `ConfigMapList` for `/api/v1/pods`), an object without `items`, or `items: null`
 //!   with a continue token is an error naming what came, never an empty, healthy list.
@@ -21,7 +21,8 @@
 //!   JSON, never split first and parsed again.
 
 use super::heads_ahead::{with_heads_ahead, HeadsAhead};
-use super::request::{self, Bounds, GetError};
+use super::page_chain::{Came, Chain, Head};
+use super::request::GetError;
 use super::written_ahead::{with_written_ahead, ItemWriter, WrittenAhead};
 use super::LiveOptions;
 use crate::sources::json_cursor::{JsonCursor, ReadError};
@@ -140,8 +141,8 @@ struct Progress {
     max_items: usize,
 }
 
-/// Reads every page of `list` into `sink` (awaited once the first request is under way, so a sink
-/// that waits for other lists does not delay the first page), and gives the sink back.
+/// Reads every page of `list` into `sink` (awaited while the first pages come, so a sink that
+/// waits for other lists does not delay them), and gives the sink back.
 pub async fn list_each<S, F>(
     client: &Client,
     list: &ListRequest,
@@ -155,29 +156,8 @@ where
     let resource = list.resource.clone();
     let fail = |why: String| format!("cannot list {resource}: {why}");
     let deadline = Instant::now() + opts.list_timeout;
-    // `expected_bytes`: the size of the page before, which the next one is sized for.
-    let fetch = |token: Option<String>, limit: u32, expected_bytes: usize| {
-        let url = page_url(list, token.as_deref(), limit);
-        let client = client.clone();
-        let bounds = Bounds {
-            timeout: opts.request_timeout,
-            max_bytes: MAX_PAGE_BYTES,
-            deadline,
-            // A little over, so that a slightly bigger page still fits.
-            expected_bytes: expected_bytes.saturating_add(expected_bytes / 8),
-        };
-        tokio::spawn(async move {
-            let _slot = REQUEST_SLOTS
-                .acquire()
-                .await
-                .map_err(|e| GetError::Failed(format!("the request slots are closed: {e}")))?;
-            request::get(&client, &url, bounds).await
-        })
-    };
-    let mut limit = opts.page_size.max(1);
-    let mut token: Option<String> = None;
-    let mut pending = Some(fetch(None, limit, 0));
-    let mut sink = Some(sink.await);
+    let mut chain = Chain::start(client, list, opts, deadline);
+    let mut sink = Some(chain.receive_while(sink).await);
     let mut progress = Some(Progress {
         keys: foldhash::HashSet::default(),
         items: 0,
@@ -185,116 +165,95 @@ where
     });
     let list_kind = format!("{}List", list.kind);
     let mut pages = 0usize;
-    // What came for the next page while the one before was being parsed (when it is a page, the
-    // page after it is requested at once, so the server is never left waiting for a parse).
-    let mut early = None;
     let outcome: Result<(), String> = loop {
-        let fetched = match early.take() {
-            Some(done) => done,
-            None => {
-                let Some(in_flight) = pending.take() else {
-                    break Ok(());
-                };
-                in_flight.await
-            }
+        let Some(came) = chain.next().await else {
+            break Ok(());
         };
-        let body = match fetched {
-            Ok(Ok(body)) => body,
-            Ok(Err(GetError::TooLarge(max))) if limit > 1 => {
+        let (head, text, asked_with) = match came {
+            Came::Page {
+                head,
+                text,
+                asked_with,
+            } => (head, text, asked_with),
+            Came::Failed {
+                error: GetError::TooLarge(_),
+                asked_with,
+            } if chain.limit > 1 => {
                 // Big objects: ask for the same page in smaller pieces.
-                limit = (limit / 8).max(1);
-                let _ = max;
-                pending = Some(fetch(token.clone(), limit, 0));
+                chain.restart(asked_with, (chain.limit / 8).max(1));
                 continue;
             }
-            Ok(Err(e)) => break Err(fail(e.list_message())),
-            Err(e) => break Err(fail(format!("the request task failed: {e}"))),
+            Came::Failed { error, .. } => break Err(fail(error.list_message())),
+            Came::Lost(why) => break Err(fail(why)),
         };
-        let head = page_head(&body);
         pages += 1;
         if pages > MAX_PAGES {
             break Err(fail(format!(
                 "the server kept paging after {MAX_PAGES} pages"
             )));
         }
-        let page_bytes = body.len();
-        let mut next_requested = false;
-        if let Some(next) = &head.continue_token {
-            if token.as_deref() == Some(next.as_str()) {
-                break Err(fail("the server repeated a continue token".to_string()));
-            }
-            if pending.is_none() {
-                pending = Some(fetch(Some(next.clone()), limit, page_bytes));
-            }
-            next_requested = true;
+        let repeats = |next: &str| asked_with.as_deref() == Some(next);
+        if head.continue_token.as_deref().is_some_and(repeats) {
+            break Err(fail("the server repeated a continue token".to_string()));
         }
         let (Some(mut s), Some(mut p)) = (sink.take(), progress.take()) else {
             break Err(fail("internal error: the list sink is gone".to_string()));
         };
         let kind = list_kind.clone();
-        let mut parsing = tokio::task::spawn_blocking(move || {
-            let page = parse_page(&body, &kind, &mut s, &mut p);
+        let parsing = tokio::task::spawn_blocking(move || {
+            let page = text
+                .inflated()
+                .map(|text| (parse_page(&text, &kind, &mut s, &mut p), text.len()));
             (page, s, p)
         });
-        // While this page is parsed, the next one may arrive: its head is read and the page after
-        // it requested (a third page is then held: this one, the next, and the one in flight).
-        let parsed = match pending.as_mut() {
-            Some(in_flight) if next_requested => {
-                tokio::select! {
-                    biased;
-                    parsed = &mut parsing => parsed,
-                    next = in_flight => {
-                        pending = None;
-                        if let Ok(Ok(body)) = &next {
-                            let after = page_head(body).continue_token.filter(|after| {
-                                head.continue_token.as_deref() != Some(after.as_str())
-                            });
-                            if let Some(after) = after {
-                                pending = Some(fetch(Some(after), limit, body.len()));
-                            }
-                        }
-                        // A failure is handled by the loop as if it had come after the parse.
-                        early = Some(next);
-                        parsing.await
-                    }
-                }
-            }
-            _ => parsing.await,
-        };
-        let (page, s, p) = match parsed {
+        // While this page is parsed, the next ones come (their next asked for at once).
+        let (page, s, p) = match chain.receive_while(parsing).await {
             Ok(done) => done,
             Err(e) => break Err(fail(format!("parsing a page failed: {e}"))),
         };
         sink = Some(s);
         progress = Some(p);
         let page = match page {
-            Ok(page) => page,
-            Err(e) => break Err(fail(e)),
+            Ok((Ok(page), inflated)) => {
+                chain.page_bytes = inflated;
+                page
+            }
+            Ok((Err(e), _)) => break Err(fail(e)),
+            Err(GetError::TooLarge(_)) if chain.limit > 1 => {
+                // As above; what came after it followed the big page.
+                chain.restart(asked_with, (chain.limit / 8).max(1));
+                continue;
+            }
+            Err(e) => break Err(fail(e.list_message())),
         };
-        if !next_requested {
-            if let Some(next) = &page.continue_token {
-                if token.as_deref() == Some(next.as_str()) {
+        if head.continue_token.is_none() {
+            // The head named no next page (not written before `items`): the parse may have.
+            if let Some(next) = page.continue_token {
+                if repeats(&next) {
                     break Err(fail("the server repeated a continue token".to_string()));
                 }
-                pending = Some(fetch(Some(next.clone()), limit, page_bytes));
+                chain.ask_after(next);
             }
         }
-        token = page.continue_token;
-        if Instant::now() >= deadline && pending.is_some() {
+        if Instant::now() >= deadline && chain.has_more() {
             break Err(fail(format!(
                 "the list was not done after {} s (the time allowed for one list)",
                 opts.list_timeout.as_secs()
             )));
         }
     };
-    if let Some(in_flight) = pending {
-        in_flight.abort();
-    }
+    chain.stop();
     outcome?;
     sink.ok_or_else(|| fail("internal error: the list sink is gone".to_string()))
 }
 
-fn page_url(list: &ListRequest, token: Option<&str>, limit: u32) -> String {
+/// A slot among the [`MAX_CONCURRENT_REQUESTS`] list requests in flight.
+pub(super) async fn request_slot(
+) -> Result<tokio::sync::SemaphorePermit<'static>, tokio::sync::AcquireError> {
+    REQUEST_SLOTS.acquire().await
+}
+
+pub(super) fn page_url(list: &ListRequest, token: Option<&str>, limit: u32) -> String {
     let mut url = format!("{}?limit={limit}", list.path);
     if !list.query.is_empty() {
         url.push('&');
@@ -320,15 +279,9 @@ pub fn encode_component(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, UNRESERVED).to_string()
 }
 
-/// What the head of a page (the fields before `items`) says.
-#[derive(Debug, Default, PartialEq)]
-struct Head {
-    continue_token: Option<String>,
-}
-
 /// Reads only the head of a list body: the continue token, when `metadata` comes before `items` as
 /// the API server writes it. Anything else (or a broken body) says nothing; the full parse decides.
-fn page_head(body: &[u8]) -> Head {
+pub(super) fn page_head(body: &[u8]) -> Head {
     struct HeadVisitor<'a>(&'a mut Head);
     impl<'de> Visitor<'de> for HeadVisitor<'_> {
         type Value = ();

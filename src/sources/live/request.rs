@@ -1,8 +1,9 @@
 //! One bounded GET against the API server, as every live read and capture's log requests make it.
 //!
 //! Each request asks for gzip and inflates each frame as it arrives straight into one buffer
-//! (zlib's own gzip framing, through flate2), sized for the page before it, so that a page is
-//! neither copied out of a decoder's buffer nor copied again as it grows. Each request has the
+//! (zlib's own gzip framing, through flate2), so that a body is neither copied out of a decoder's
+//! buffer nor copied again as it grows; a list's pages ([`get_raw`]) are kept as they came and
+//! inflated the same way by the thread that parses them, into a buffer sized for the page before. Each request has the
 //! `--request-timeout` for all of it (headers and body: a server that trickles its answer cannot
 //! stretch it), a cap on the body's bytes after gzip inflation (checked as it inflates, so a huge,
 //! endless or bomb body is cut off, never held), and a deadline of the whole list or log it
@@ -91,6 +92,93 @@ const MAX_RETRIES: usize = 8;
 
 /// GETs `url` (path and query) and returns the body of a 2xx answer.
 pub async fn get(client: &Client, url: &str, bounds: Bounds) -> Result<Vec<u8>, GetError> {
+    let answer = get_answer(client, url, bounds, Inflate::AsItArrives).await?;
+    Ok(answer.body)
+}
+
+/// A 2xx answer's body as it came: gzip is inflated when [`RawBody::inflate`] is called, not as
+/// the bytes arrive, so that a list's next page can be requested as soon as this one is in (its
+/// continue token is in the first bytes, [`RawBody::head`]) and the inflating is done on the
+/// thread that parses the page. The bytes as they came are held to the same cap as inflated
+/// ones.
+#[derive(Debug)]
+pub struct RawBody {
+    gzip: bool,
+    bytes: Vec<u8>,
+}
+
+/// Bytes of the start of a page inflated to read its head (the API server writes `kind`,
+/// `apiVersion` and `metadata`, with the continue token, before `items`).
+pub const HEAD_BYTES: usize = 16 << 10;
+
+impl RawBody {
+    /// A body that came as it is (tests, and servers that do not gzip).
+    pub fn plain(bytes: Vec<u8>) -> RawBody {
+        RawBody { gzip: false, bytes }
+    }
+
+    /// Bytes of the body as it came.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Whether the body is empty.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// At most the first [`HEAD_BYTES`] of the body, inflated; less, or nothing, when the gzip
+    /// stream breaks before (the full inflation then says why).
+    pub fn head(&self) -> std::borrow::Cow<'_, [u8]> {
+        if !self.gzip {
+            let end = self.bytes.len().min(HEAD_BYTES);
+            return std::borrow::Cow::Borrowed(self.bytes.get(..end).unwrap_or_default());
+        }
+        let mut head = Vec::with_capacity(HEAD_BYTES);
+        let mut member = flate2::Decompress::new_gzip(15);
+        // Fills at most the capacity; an error leaves what was inflated before it.
+        let _ = member.decompress_vec(&self.bytes, &mut head, flate2::FlushDecompress::None);
+        std::borrow::Cow::Owned(head)
+    }
+
+    /// The whole body, inflated with the cap and the errors of an inflation as the bytes arrive:
+    /// `TooLarge(max_bytes)` past `max_bytes`, a failure naming a broken gzip stream.
+    /// `expected_bytes` sizes the buffer up front (the page before's size).
+    pub fn inflate(self, max_bytes: usize, expected_bytes: usize) -> Result<Vec<u8>, GetError> {
+        if !self.gzip {
+            return Ok(self.bytes);
+        }
+        let mut buffer = BodyBuffer::new(Encoding::Gzip, max_bytes, expected_bytes);
+        buffer.push(&self.bytes);
+        buffer.finish(true, max_bytes)
+    }
+}
+
+/// GETs `url` as [`get`] does, and returns the body of a 2xx answer as it came
+/// ([`RawBody`]); an error answer's body is read as [`get`] reads it.
+pub async fn get_raw(client: &Client, url: &str, bounds: Bounds) -> Result<RawBody, GetError> {
+    let answer = get_answer(client, url, bounds, Inflate::Later).await?;
+    Ok(RawBody {
+        gzip: answer.gzip_kept,
+        bytes: answer.body,
+    })
+}
+
+/// When a 2xx answer's gzip body is inflated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Inflate {
+    AsItArrives,
+    /// By the caller ([`RawBody::inflate`]).
+    Later,
+}
+
+/// The retrying loop of [`get`] and [`get_raw`]: the 2xx answer.
+async fn get_answer(
+    client: &Client,
+    url: &str,
+    bounds: Bounds,
+    inflate: Inflate,
+) -> Result<Answer, GetError> {
     let mut retries = 0;
     loop {
         let now = Instant::now();
@@ -100,7 +188,7 @@ pub async fn get(client: &Client, url: &str, bounds: Bounds) -> Result<Vec<u8>, 
             ));
         }
         let budget = bounds.timeout.min(bounds.deadline - now);
-        let attempt = tokio::time::timeout(budget, once(client, url, bounds)).await;
+        let attempt = tokio::time::timeout(budget, once(client, url, bounds, inflate)).await;
         let answer = match attempt {
             Err(_) if budget < bounds.timeout => {
                 return Err(GetError::Failed(
@@ -116,7 +204,7 @@ pub async fn get(client: &Client, url: &str, bounds: Bounds) -> Result<Vec<u8>, 
             Ok(answer) => answer?,
         };
         if answer.status.is_success() {
-            return Ok(answer.body);
+            return Ok(answer);
         }
         let retryable = answer.status.as_u16() == 429
             || (answer.status.as_u16() == 503 && answer.retry_after.is_some());
@@ -169,11 +257,19 @@ struct Answer {
     retry_after: Option<Duration>,
     location: Option<String>,
     body: Vec<u8>,
+    /// The body is gzip as it came ([`Inflate::Later`]).
+    gzip_kept: bool,
 }
 
 /// One attempt: the status, `Retry-After` and the body (at most `max_bytes`; error bodies are cut
-/// at 64 KiB, enough for any Status).
-async fn once(client: &Client, url: &str, bounds: Bounds) -> Result<Answer, GetError> {
+/// at 64 KiB, enough for any Status). With [`Inflate::Later`], a 2xx gzip body is kept as it
+/// came, held to `max_bytes` too.
+async fn once(
+    client: &Client,
+    url: &str,
+    bounds: Bounds,
+    inflate: Inflate,
+) -> Result<Answer, GetError> {
     let Bounds {
         max_bytes,
         expected_bytes,
@@ -203,7 +299,13 @@ async fn once(client: &Client, url: &str, bounds: Bounds) -> Result<Answer, GetE
     } else {
         max_bytes.min(64 * 1024)
     };
-    let mut buffer = BodyBuffer::new(body_encoding(response.headers())?, limit, expected_bytes);
+    let encoding = body_encoding(response.headers())?;
+    let gzip_kept = inflate == Inflate::Later && status.is_success() && encoding == Encoding::Gzip;
+    let mut buffer = if gzip_kept {
+        BodyBuffer::new(Encoding::Identity, limit, 0)
+    } else {
+        BodyBuffer::new(encoding, limit, expected_bytes)
+    };
     let mut body = response.into_body();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {
@@ -223,6 +325,7 @@ async fn once(client: &Client, url: &str, bounds: Bounds) -> Result<Answer, GetE
         retry_after,
         location,
         body: buffer.finish(status.is_success(), max_bytes)?,
+        gzip_kept,
     })
 }
 
