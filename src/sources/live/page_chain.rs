@@ -6,10 +6,11 @@
 //! ([`request::RawBody::head`]) and the page after it is asked for at once: the server is never
 //! left waiting for a page to be inflated or parsed, nor, for the pod list, for the sieve that
 //! waits for the Nodes and Services. Pages that came wait in list order, as they came (gzip, about
-//! an eighth of their text), at most [`MAX_HELD_BYTES`] of them: past that the chain pauses until
-//! the parser takes one. The page the parser will take next is inflated on a blocking thread while
-//! the one before it is parsed; the others only when their turn comes, so that holding pages costs
-//! little memory.
+//! an eighth of their text): until the sink is ready, at most [`MAX_HELD_BYTES`] of them; once it
+//! is, at most [`HELD_PAGES`] (a slow sink, as capture's writer, then holds no more than before
+//! the chain). Past that the chain pauses until the parser takes one. The page the parser will
+//! take next is inflated on a blocking thread while the one before it is parsed; the others only
+//! when their turn comes, so that holding pages costs little memory.
 
 use super::request::{self, Bounds, GetError, RawBody};
 use super::{paging, LiveOptions};
@@ -20,8 +21,12 @@ use std::sync::mpsc::{sync_channel, Receiver};
 use std::time::Instant;
 use tokio::task::{JoinError, JoinHandle};
 
-/// Bytes of pages (as they came) held for the parser at most.
-pub const MAX_HELD_BYTES: usize = 16 << 20;
+/// Bytes of pages (as they came, counted with their buffers' spare room) held at most while the
+/// sink is not ready.
+pub const MAX_HELD_BYTES: usize = 4 << 20;
+
+/// Pages held at most once the sink is ready (besides the one being parsed).
+pub const HELD_PAGES: usize = 2;
 
 /// What the API server's head of a list page names.
 #[derive(Debug, Default, PartialEq)]
@@ -114,6 +119,8 @@ pub struct Chain<'a> {
     paused: Option<String>,
     /// The inflated size of the last page parsed, which the next pages' buffers are sized for.
     pub page_bytes: usize,
+    /// Whether the sink is ready ([`Chain::sink_ready`]).
+    sink_ready: bool,
 }
 
 impl<'a> Chain<'a> {
@@ -135,9 +142,24 @@ impl<'a> Chain<'a> {
             held_bytes: 0,
             paused: None,
             page_bytes: 0,
+            sink_ready: false,
         };
         chain.ask(None);
         chain
+    }
+
+    /// The sink takes pages from now on: fewer are held.
+    pub fn sink_ready(&mut self) {
+        self.sink_ready = true;
+    }
+
+    /// Whether another page may be asked for, given the pages held.
+    fn room(&self) -> bool {
+        if self.sink_ready {
+            self.came.len() < HELD_PAGES
+        } else {
+            self.held_bytes < MAX_HELD_BYTES
+        }
     }
 
     /// Whether pages are still to come (in flight or held).
@@ -167,27 +189,25 @@ impl<'a> Chain<'a> {
     /// once (or pauses, when the held pages are at the cap).
     fn receive(&mut self, got: Result<Result<RawBody, GetError>, JoinError>) {
         let asked_with = self.in_flight.take().and_then(|(_, token)| token);
-        let (came, bytes) = match got {
-            Ok(Ok(body)) => {
+        let (came, bytes, next) = match got {
+            Ok(Ok(mut body)) => {
                 let head = paging::page_head(&body.head());
-                let bytes = body.len();
                 // A repeated token is not followed; the pager says so when it takes the page.
-                if let Some(next) = head
+                let next = head
                     .continue_token
                     .clone()
-                    .filter(|next| asked_with.as_deref() != Some(next.as_str()))
-                {
-                    if self.held_bytes.saturating_add(bytes) < MAX_HELD_BYTES {
-                        self.ask(Some(next));
-                    } else {
-                        self.paused = Some(next);
-                    }
+                    .filter(|next| asked_with.as_deref() != Some(next.as_str()));
+                let front = self.came.is_empty();
+                if !front {
+                    // Held behind others for a while: without the spare room its buffer grew.
+                    body.shrink_to_fit();
                 }
+                let bytes = body.held_bytes();
                 let mut text = Text::NotYet {
                     body,
                     expected_bytes: expected(self.page_bytes),
                 };
-                if self.came.is_empty() {
+                if front {
                     // The parser takes this one next: inflated while the page before is parsed.
                     text.start();
                 }
@@ -196,13 +216,20 @@ impl<'a> Chain<'a> {
                     text,
                     asked_with,
                 };
-                (page, bytes)
+                (page, bytes, next)
             }
-            Ok(Err(error)) => (Came::Failed { error, asked_with }, 0),
-            Err(e) => (Came::Lost(format!("the request task failed: {e}")), 0),
+            Ok(Err(error)) => (Came::Failed { error, asked_with }, 0, None),
+            Err(e) => (Came::Lost(format!("the request task failed: {e}")), 0, None),
         };
         self.held_bytes += bytes;
         self.came.push_back((came, bytes));
+        if let Some(next) = next {
+            if self.room() {
+                self.ask(Some(next));
+            } else {
+                self.paused = Some(next);
+            }
+        }
     }
 
     /// The next page in list order (held, or awaited); `None` once the list has no more.
@@ -217,12 +244,17 @@ impl<'a> Chain<'a> {
         if let Some((Came::Page { text, .. }, _)) = self.came.front_mut() {
             text.start();
         }
-        if self.in_flight.is_none() && self.held_bytes < MAX_HELD_BYTES {
+        self.resume();
+        Some(came)
+    }
+
+    /// Asks for the page the chain paused at, when there is room again.
+    pub fn resume(&mut self) {
+        if self.in_flight.is_none() && self.room() {
             if let Some(next) = self.paused.take() {
                 self.ask(Some(next));
             }
         }
-        Some(came)
     }
 
     /// Waits for `other` (a parse, the sink getting ready) while taking the pages that come

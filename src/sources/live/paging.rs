@@ -158,6 +158,7 @@ where
     let deadline = Instant::now() + opts.list_timeout;
     let mut chain = Chain::start(client, list, opts, deadline);
     let mut sink = Some(chain.receive_while(sink).await);
+    chain.sink_ready();
     let mut progress = Some(Progress {
         keys: foldhash::HashSet::default(),
         items: 0,

@@ -117,14 +117,14 @@ impl RawBody {
         RawBody { gzip: false, bytes }
     }
 
-    /// Bytes of the body as it came.
-    pub fn len(&self) -> usize {
-        self.bytes.len()
+    /// The memory the body holds: its bytes and its buffer's spare room.
+    pub fn held_bytes(&self) -> usize {
+        self.bytes.capacity()
     }
 
-    /// Whether the body is empty.
-    pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
+    /// Gives back the buffer's spare room.
+    pub fn shrink_to_fit(&mut self) {
+        self.bytes.shrink_to_fit();
     }
 
     /// At most the first [`HEAD_BYTES`] of the body, inflated; less, or nothing, when the gzip
