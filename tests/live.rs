@@ -302,17 +302,13 @@ mod pipelined_pages {
         }
     }
 
-    fn pods_list() -> paging::ListRequest {
-        paging::ListRequest {
-            path: "/api/v1/pods".into(),
-            query: String::new(),
-            kind: "Pod".into(),
-            resource: "pods".into(),
-        }
-    }
-
-    #[test]
-    fn the_page_after_next_is_asked_for_while_a_page_is_parsed() {
+    /// Lists 300 pods, served by a fake API server and paged 50 at a time, with `read` (given the
+    /// client, the options, the pod list and a sink waiting for `wanted` pages on its first pod),
+    /// once connected and the server's request log cleared: what `read` gives.
+    fn list_paged_pods<T, F: std::future::Future<Output = T>>(
+        wanted: usize,
+        read: impl FnOnce(kube::Client, live::LiveOptions, paging::ListRequest, SlowFirstPage) -> F,
+    ) -> T {
         let data = ClusterData::generate(&GenerateSpec::new(10, 300, 3)).expect("generates");
         let server = Arc::new(
             FakeApiServer::start_background(data, ServerOptions::new()).expect("server starts"),
@@ -323,18 +319,30 @@ mod pipelined_pages {
             page_size: 50,
             ..Default::default()
         };
-        let list = pods_list();
+        let list = paging::ListRequest {
+            path: "/api/v1/pods".into(),
+            query: String::new(),
+            kind: "Pod".into(),
+            resource: "pods".into(),
+        };
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
-        let sink = runtime.block_on(async {
+        runtime.block_on(async {
             let conn = live::connect(&opts).await.expect("connects");
             server.clear_request_log();
             let sink = SlowFirstPage {
                 server: server.clone(),
                 asked_while_parsing: 0,
                 items: 0,
-                wanted: 3,
+                wanted,
             };
-            paging::list_each(&conn.client, &list, &opts, async { sink })
+            read(conn.client, opts, list, sink).await
+        })
+    }
+
+    #[test]
+    fn the_page_after_next_is_asked_for_while_a_page_is_parsed() {
+        let sink = list_paged_pods(3, |client, opts, list, sink| async move {
+            paging::list_each(&client, &list, &opts, async { sink })
                 .await
                 .expect("the list is read")
         });
@@ -352,48 +360,24 @@ mod pipelined_pages {
 
     #[test]
     fn pages_keep_coming_while_the_sink_gets_ready() {
-        let data = ClusterData::generate(&GenerateSpec::new(10, 300, 3)).expect("generates");
-        let server = Arc::new(
-            FakeApiServer::start_background(data, ServerOptions::new()).expect("server starts"),
-        );
-        let dir = tempfile::tempdir().expect("temp dir");
-        let opts = live::LiveOptions {
-            kubeconfig: Some(server.write_kubeconfig(dir.path()).expect("kubeconfig")),
-            page_size: 50,
-            ..Default::default()
-        };
-        let list = pods_list();
-        let runtime = tokio::runtime::Runtime::new().expect("runtime");
-        let (sink, asked_before_ready) = runtime.block_on(async {
-            let conn = live::connect(&opts).await.expect("connects");
-            server.clear_request_log();
-            let waiting = SlowFirstPage {
-                server: server.clone(),
-                asked_while_parsing: 0,
-                items: 0,
-                wanted: 6,
-            };
-            // The sink is ready once every page was asked for (at most 5 s), as the pod list's
-            // sink is once the Nodes and Services are in.
-            let ready = async {
-                let deadline = Instant::now() + Duration::from_secs(5);
-                while waiting.pod_pages_asked() < 6 && Instant::now() < deadline {
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
-                let asked = waiting.pod_pages_asked();
-                (waiting, asked)
-            };
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            let sink = async move {
-                let (waiting, asked) = ready.await;
-                let _ = tx.send(asked);
-                waiting
-            };
-            let sink = paging::list_each(&conn.client, &list, &opts, sink)
-                .await
-                .expect("the list is read");
-            (sink, rx.await.expect("the sink was made ready"))
-        });
+        let (sink, asked_before_ready) =
+            list_paged_pods(6, |client, opts, list, waiting| async move {
+                // The sink is ready once every page was asked for (at most 5 s), as the pod list's
+                // sink is once the Nodes and Services are in.
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                let sink = async move {
+                    let deadline = Instant::now() + Duration::from_secs(5);
+                    while waiting.pod_pages_asked() < 6 && Instant::now() < deadline {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                    let _ = tx.send(waiting.pod_pages_asked());
+                    waiting
+                };
+                let sink = paging::list_each(&client, &list, &opts, sink)
+                    .await
+                    .expect("the list is read");
+                (sink, rx.await.expect("the sink was made ready"))
+            });
         assert_eq!(
             asked_before_ready, 6,
             "every page was asked for before the sink was ready"
