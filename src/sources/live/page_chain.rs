@@ -12,8 +12,9 @@
 //! take next is inflated on a blocking thread while the one before it is parsed; the others only
 //! when their turn comes, so that holding pages costs little memory.
 
+use super::paging::{self, Head};
 use super::request::{self, Bounds, GetError, RawBody};
-use super::{paging, LiveOptions};
+use super::LiveOptions;
 use kube::Client;
 use std::collections::VecDeque;
 use std::future::Future;
@@ -27,12 +28,6 @@ pub const MAX_HELD_BYTES: usize = 4 << 20;
 
 /// Pages held at most once the sink is ready (besides the one being parsed).
 pub const HELD_PAGES: usize = 2;
-
-/// What the API server's head of a list page names.
-#[derive(Debug, Default, PartialEq)]
-pub struct Head {
-    pub continue_token: Option<String>,
-}
 
 /// A page that came, in list order.
 pub enum Came {

@@ -21,7 +21,7 @@
 //!   JSON, never split first and parsed again.
 
 use super::heads_ahead::{with_heads_ahead, HeadsAhead};
-use super::page_chain::{Came, Chain, Head};
+use super::page_chain::{Came, Chain};
 use super::request::GetError;
 use super::written_ahead::{with_written_ahead, ItemWriter, WrittenAhead};
 use super::LiveOptions;
@@ -278,6 +278,12 @@ const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUME
 /// segment (a node, pod or log name).
 pub fn encode_component(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, UNRESERVED).to_string()
+}
+
+/// What the head of a page (the members before `items`) says.
+#[derive(Debug, Default, PartialEq)]
+pub struct Head {
+    pub continue_token: Option<String>,
 }
 
 /// Reads only the head of a list body: the continue token, when `metadata` comes before `items` as

@@ -824,6 +824,41 @@ mod tests {
         }
     }
 
+    /// A list page kept as it came: its head is the start of its text, and inflated later it gives
+    /// what inflating it as it arrived gives, with the same cap and the same words when broken.
+    #[test]
+    fn raw_bodies_give_their_head_at_once_and_inflate_as_arriving_ones_do() {
+        let page =
+            br#"{"kind":"PodList","metadata":{"continue":"abc"},"items":[{"x":1}]}"#.repeat(2000);
+        let raw = |bytes: Vec<u8>| RawBody { gzip: true, bytes };
+        let body = raw(gzip(&page));
+        assert_eq!(body.head().as_ref(), &page[..HEAD_BYTES]);
+        assert_eq!(body.inflate(page.len(), 0), Ok(page.clone()));
+        // One byte over: too large, with the limit it was given (as a body inflated on arrival).
+        assert_eq!(
+            raw(gzip(&page)).inflate(page.len() - 1, 0),
+            Err(GetError::TooLarge(page.len() - 1))
+        );
+        let whole = gzip(&page);
+        let cut = raw(whole[..whole.len() / 2].to_vec());
+        assert_eq!(
+            cut.head().as_ref(),
+            &page[..HEAD_BYTES],
+            "the head comes first"
+        );
+        let Err(GetError::Failed(why)) = cut.inflate(1 << 20, 0) else {
+            panic!("a cut body was read");
+        };
+        assert!(
+            why.starts_with("the answer's gzip encoding is broken"),
+            "{why}"
+        );
+        assert!(raw(b"not gzip".to_vec()).head().is_empty());
+        let plain = RawBody::plain(page[..100].to_vec());
+        assert_eq!(plain.head().as_ref(), &page[..100]);
+        assert_eq!(plain.inflate(10, 0), Ok(page[..100].to_vec()));
+    }
+
     #[test]
     fn sizes_read_as_operators_write_them() {
         assert_eq!(bytes_text(64 << 20), "64 MiB");
