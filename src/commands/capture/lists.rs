@@ -530,7 +530,6 @@ async fn capture_version(
         timeout: opts.request_timeout,
         max_bytes: 1 << 20,
         deadline: Instant::now() + opts.request_timeout * 4,
-        expected_bytes: 0,
     };
     let value = match request::get(&client, "/version", bounds).await {
         Ok(body) => match serde_json::from_slice::<Value>(&body) {

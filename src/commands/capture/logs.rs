@@ -79,7 +79,6 @@ pub async fn capture_logs(
                 timeout: opts.request_timeout,
                 max_bytes: MAX_LOG_BYTES,
                 deadline,
-                expected_bytes: 0,
             };
             match request::get(client, &url, bounds).await {
                 Ok(bytes) => {

@@ -155,7 +155,6 @@ pub async fn read_version(client: &Client, opts: &LiveOptions) -> Input<ServerVe
         timeout: opts.request_timeout,
         max_bytes: MAX_VERSION_BYTES,
         deadline: Instant::now() + opts.request_timeout * 4,
-        expected_bytes: 0,
     };
     let body = match request::get(client, "/version", bounds).await {
         Ok(body) => body,

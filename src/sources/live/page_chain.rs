@@ -169,7 +169,6 @@ impl<'a> Chain<'a> {
             timeout: self.opts.request_timeout,
             max_bytes: paging::MAX_PAGE_BYTES,
             deadline: self.deadline,
-            expected_bytes: 0,
         };
         let request = tokio::spawn(async move {
             let _slot = paging::request_slot()
@@ -244,7 +243,7 @@ impl<'a> Chain<'a> {
     }
 
     /// Asks for the page the chain paused at, when there is room again.
-    pub fn resume(&mut self) {
+    fn resume(&mut self) {
         if self.in_flight.is_none() && self.room() {
             if let Some(next) = self.paused.take() {
                 self.ask(Some(next));

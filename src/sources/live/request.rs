@@ -1,9 +1,9 @@
 //! One bounded GET against the API server, as every live read and capture's log requests make it.
 //!
 //! Each request asks for gzip and inflates each frame as it arrives straight into one buffer
-//! (zlib's own gzip framing, through flate2), so that a body is neither copied out of a decoder's
-//! buffer nor copied again as it grows; a list's pages ([`get_raw`]) are kept as they came and
-//! inflated the same way by the thread that parses them, into a buffer sized for the page before. Each request has the
+//! (zlib's own gzip framing, through flate2), so that a body is not copied out of a decoder's
+//! buffer; a list's pages ([`get_raw`]) are kept as they came and inflated the same way by the
+//! thread that parses them, into a buffer sized for the page before. Each request has the
 //! `--request-timeout` for all of it (headers and body: a server that trickles its answer cannot
 //! stretch it), a cap on the body's bytes after gzip inflation (checked as it inflates, so a huge,
 //! endless or bomb body is cut off, never held), and a deadline of the whole list or log it
@@ -25,9 +25,6 @@ pub struct Bounds {
     pub max_bytes: usize,
     /// When the list or log this request belongs to must be done.
     pub deadline: Instant,
-    /// How many bytes the body is expected to inflate to (the previous page's size), or 0 when
-    /// unknown: the buffer is made that big up front.
-    pub expected_bytes: usize,
 }
 
 /// Why a request gave no body.
@@ -143,7 +140,8 @@ impl RawBody {
 
     /// The whole body, inflated with the cap and the errors of an inflation as the bytes arrive:
     /// `TooLarge(max_bytes)` past `max_bytes`, a failure naming a broken gzip stream.
-    /// `expected_bytes` sizes the buffer up front (the page before's size).
+    /// `expected_bytes` sizes the buffer up front (the page before's size). A body that came
+    /// without gzip was held to its request's cap as it came, and is given as it is.
     pub fn inflate(self, max_bytes: usize, expected_bytes: usize) -> Result<Vec<u8>, GetError> {
         if !self.gzip {
             return Ok(self.bytes);
@@ -270,11 +268,7 @@ async fn once(
     bounds: Bounds,
     inflate: Inflate,
 ) -> Result<Answer, GetError> {
-    let Bounds {
-        max_bytes,
-        expected_bytes,
-        ..
-    } = bounds;
+    let max_bytes = bounds.max_bytes;
     let request = http::Request::get(url)
         .header(ACCEPT_GZIP.0, ACCEPT_GZIP.1)
         .body(kube::client::Body::empty())
@@ -301,11 +295,13 @@ async fn once(
     };
     let encoding = body_encoding(response.headers())?;
     let gzip_kept = inflate == Inflate::Later && status.is_success() && encoding == Encoding::Gzip;
-    let mut buffer = if gzip_kept {
-        BodyBuffer::new(Encoding::Identity, limit, 0)
+    // A gzip body kept for later is read as it is: its bytes, to the same cap.
+    let read_as = if gzip_kept {
+        Encoding::Identity
     } else {
-        BodyBuffer::new(encoding, limit, expected_bytes)
+        encoding
     };
+    let mut buffer = BodyBuffer::new(read_as, limit, 0);
     let mut body = response.into_body();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {
