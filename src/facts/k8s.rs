@@ -110,7 +110,7 @@ where
 
 /// A string read without copying when the input allows it (no escapes), for values that are
 /// only looked at while parsing.
-struct TransientStr<'de>(std::borrow::Cow<'de, str>);
+pub(super) struct TransientStr<'de>(pub(super) std::borrow::Cow<'de, str>);
 
 impl<'de> Deserialize<'de> for TransientStr<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -16,6 +16,7 @@
 
 use super::details::Details;
 use super::json_scan::{self, Keep};
+use super::k8s::TransientStr;
 use super::k8s::{
     allowed_annotations, null_as_default, object_name, optional_object_name, presence, vec_or_null,
     Affinity, Container, ContainerStatus, Labels, MetaDetails, ObjectMeta, Pod, PodOs,
@@ -23,6 +24,7 @@ use super::k8s::{
 };
 use serde::de::IgnoredAny;
 use serde::Deserialize;
+use std::borrow::Cow;
 
 /// The members of a pod that [`PodHead`] reads: kept in step with the structs below.
 pub const HEAD_FIELDS: Keep = Keep::Members(&[
@@ -67,11 +69,13 @@ const CONTAINER_STATUS_FIELDS: Keep = Keep::Members(&[
     ("state", Keep::Members(&[("running", Keep::Whole)])),
 ]);
 
-/// What the sieve reads of a pod; see the module documentation.
+/// What the sieve reads of a pod; see the module documentation. Its labels are borrowed from the
+/// text it was parsed from when they hold no escapes (see [`HeadLabels`]).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct PodHead {
-    metadata: HeadMeta,
+pub struct PodHead<'a> {
+    #[serde(borrow)]
+    metadata: HeadMeta<'a>,
     spec: HeadSpec,
     status: HeadStatus,
 }
@@ -80,13 +84,13 @@ pub struct PodHead {
 /// which most pods have (skipping them spares a box and three strings per other pod).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-struct HeadMeta {
+struct HeadMeta<'a> {
     #[serde(deserialize_with = "object_name")]
     name: String,
     #[serde(deserialize_with = "optional_object_name")]
     namespace: Option<String>,
-    #[serde(deserialize_with = "null_as_default")]
-    labels: Labels,
+    #[serde(borrow, deserialize_with = "null_as_default")]
+    labels: HeadLabels<'a>,
     #[serde(deserialize_with = "allowed_annotations")]
     annotations: Labels,
 }
@@ -145,6 +149,86 @@ struct HeadState {
     running: Option<serde_json::Value>,
 }
 
+/// A pod's labels as the head reads them: the pairs in the order the text gives them, borrowed
+/// from it when they hold no escapes. The sieve only looks them up (which Services select the pod)
+/// and keeps them for no other pod, so that building a map of owned strings, about a third of a
+/// scan's allocations, is left to the pods that keep them ([`PodHead::into_pod`]). They accept
+/// exactly what [`Labels`] accepts (an object, or a list of pairs, of strings), in the same words,
+/// and answer as it does: for a key given twice, its last value.
+#[derive(Debug, Default)]
+pub struct HeadLabels<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
+
+impl<'a> HeadLabels<'a> {
+    /// The pairs in text order (a key given twice comes twice; [`HeadLabels::get`] gives its last).
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
+    }
+
+    /// The value of `key`, as [`Labels`] keeps it: the last one given.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_ref())
+    }
+
+    /// The labels as the pod keeps them.
+    pub fn into_labels(self) -> Labels {
+        let mut labels = Labels::with_capacity(self.0.len());
+        for (k, v) in self.0 {
+            labels.insert(k.into_owned(), v.into_owned());
+        }
+        labels
+    }
+
+    /// The same labels, owning their text.
+    fn into_owned(self) -> HeadLabels<'static> {
+        HeadLabels(
+            self.0
+                .into_iter()
+                .map(|(k, v)| (Cow::Owned(k.into_owned()), Cow::Owned(v.into_owned())))
+                .collect(),
+        )
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for HeadLabels<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = HeadLabels<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                // `Labels`' words (litemap's visitor), so that errors read the same.
+                f.write_str("a map produced by LiteMap")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<Self::Value, M::Error> {
+                let mut pairs = Vec::new();
+                while let Some((k, v)) = map.next_entry::<TransientStr<'de>, TransientStr<'de>>()? {
+                    pairs.push((k.0, v.0));
+                }
+                Ok(HeadLabels(pairs))
+            }
+            fn visit_seq<S: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: S,
+            ) -> Result<Self::Value, S::Error> {
+                let mut pairs = Vec::new();
+                while let Some((k, v)) =
+                    seq.next_element::<(TransientStr<'de>, TransientStr<'de>)>()?
+                {
+                    pairs.push((k.0, v.0));
+                }
+                Ok(HeadLabels(pairs))
+            }
+        }
+        d.deserialize_any(Visit(std::marker::PhantomData))
+    }
+}
+
 impl HeadContainer {
     fn into_container(self) -> Container {
         Container {
@@ -161,9 +245,9 @@ impl HeadContainer {
     }
 }
 
-impl PodHead {
+impl<'a> PodHead<'a> {
     /// Parses the head of the pod whose JSON text is `json`.
-    pub fn parse(json: &str) -> serde_json::Result<PodHead> {
+    pub fn parse(json: &'a str) -> serde_json::Result<PodHead<'a>> {
         let start = json_scan::skip_whitespace(json.as_bytes(), 0);
         match Self::read_at(json, start) {
             Ok((head, end)) if json_scan::skip_whitespace(json.as_bytes(), end) == json.len() => {
@@ -177,20 +261,22 @@ impl PodHead {
     /// Reads the head of the pod whose JSON starts at byte `start` of `text`, and gives it with
     /// the offset just past the pod. The head's fields are copied out and parsed; when that fails,
     /// the pod is parsed as it is, so that the error is serde_json's and names the right place.
-    pub fn read_at(text: &str, start: usize) -> serde_json::Result<(PodHead, usize)> {
+    pub fn read_at(text: &'a str, start: usize) -> serde_json::Result<(PodHead<'a>, usize)> {
         let mut fields = String::with_capacity(1024);
         let copied = json_scan::prune(text, start, &HEAD_FIELDS, &mut fields).ok();
-        Self::from_copy(text, start, copied.map(|end| (fields.as_str(), end)))
+        // The copy is this function's own: the head keeps its labels' text for itself.
+        PodHead::from_copy(text, start, copied.map(|end| (fields.as_str(), end)))
+            .map(|(head, end)| (head.into_owned(), end))
     }
 
     /// [`PodHead::read_at`] given its structural copy: `copied` is what `json_scan::prune` with
     /// [`HEAD_FIELDS`] copied out of the pod at `start` of `text` and the offset just past the pod,
     /// or `None` when it could not copy (`sources::live::heads_ahead` copies on another thread).
     pub fn from_copy(
-        text: &str,
+        text: &'a str,
         start: usize,
-        copied: Option<(&str, usize)>,
-    ) -> serde_json::Result<(PodHead, usize)> {
+        copied: Option<(&'a str, usize)>,
+    ) -> serde_json::Result<(PodHead<'a>, usize)> {
         if let Some((fields, end)) = copied {
             if let Ok(head) = serde_json::from_str::<PodHead>(fields) {
                 return Ok((head, end));
@@ -202,18 +288,45 @@ impl PodHead {
         Ok((head, end))
     }
 
-    /// A pod holding the head's fields and nothing else.
-    pub fn into_pod(self) -> Pod {
+    /// The same head, owning all its text.
+    fn into_owned(self) -> PodHead<'static> {
         let PodHead {
             metadata,
             spec,
             status,
         } = self;
-        Pod {
+        PodHead {
+            metadata: HeadMeta {
+                name: metadata.name,
+                namespace: metadata.namespace,
+                labels: metadata.labels.into_owned(),
+                annotations: metadata.annotations,
+            },
+            spec,
+            status,
+        }
+    }
+
+    /// A pod holding the head's fields and nothing else.
+    pub fn into_pod(self) -> Pod {
+        let (mut pod, labels) = self.into_parts();
+        pod.metadata.labels = labels.into_labels();
+        pod
+    }
+
+    /// [`PodHead::into_pod`] with its labels apart, as the head read them: the pod holds none. The
+    /// sieve judges the two together (`PodSieve::judge_parts`) and keeps the labels of no other pod.
+    pub fn into_parts(self) -> (Pod, HeadLabels<'a>) {
+        let PodHead {
+            metadata,
+            spec,
+            status,
+        } = self;
+        let pod = Pod {
             metadata: ObjectMeta {
                 name: metadata.name,
                 namespace: metadata.namespace,
-                labels: metadata.labels,
+                labels: Labels::new(),
                 details: Details::new(MetaDetails {
                     annotations: metadata.annotations,
                     ..MetaDetails::default()
@@ -255,7 +368,8 @@ impl PodHead {
                 details: Details::default(),
             },
             other: false,
-        }
+        };
+        (pod, metadata.labels)
     }
 }
 
@@ -346,5 +460,59 @@ mod tests {
         assert!(serde_json::from_str::<PodHead>(text).is_err());
         let head = PodHead::parse(text).expect("the head is sound");
         assert_eq!(head.into_pod().metadata.name, "a");
+    }
+
+    /// The labels as the head reads them and as the whole pod keeps them (`Labels`): the same
+    /// labels, the same value for every key (the last of a key given twice), the same words for
+    /// what neither accepts; read from the helper's copy (borrowed) and from the sink's own copy.
+    #[test]
+    fn head_labels_answer_as_the_pods_labels() {
+        let accepted = [
+            r#"{"app":"web","tier":"front"}"#,
+            r#"{"tier":"front","app":"web","app":"api"}"#,
+            r#"{"app\u0041":"w\"eb","b":"2"}"#,
+            r#"[["app","web"],["app","api"],["a","1"]]"#,
+            r#"null"#,
+            r#"{}"#,
+        ];
+        for labels in accepted {
+            let text = format!(r#"{{"metadata":{{"name":"p","labels":{labels}}}}}"#);
+            let whole: Pod = serde_json::from_str(&text).expect(labels);
+            let expected = &whole.metadata.labels;
+            for (how, head) in [
+                ("own copy", PodHead::parse(&text).expect(labels)),
+                (
+                    "parsed",
+                    serde_json::from_str::<PodHead>(&text).expect(labels),
+                ),
+            ] {
+                let (pod, head_labels) = head.into_parts();
+                assert!(pod.metadata.labels.is_empty(), "{how}: {labels}");
+                let keys: std::collections::BTreeSet<&str> =
+                    head_labels.pairs().map(|(k, _)| k).collect();
+                assert_eq!(
+                    keys,
+                    expected.keys().map(String::as_str).collect(),
+                    "{how}: {labels}"
+                );
+                for (k, v) in expected.iter() {
+                    assert_eq!(head_labels.get(k), Some(v.as_str()), "{how}: {labels}");
+                }
+                assert_eq!(head_labels.get("absent"), None);
+                assert_eq!(&head_labels.into_labels(), expected, "{how}: {labels}");
+            }
+        }
+        let refused = [
+            r#"{"app":1}"#,
+            r#"{"app":null}"#,
+            r#""app""#,
+            r#"[["app"]]"#,
+        ];
+        for labels in refused {
+            let text = format!(r#"{{"metadata":{{"name":"p","labels":{labels}}}}}"#);
+            let whole = serde_json::from_str::<Pod>(&text).expect_err(labels);
+            let head = PodHead::parse(&text).expect_err(labels);
+            assert_eq!(head.to_string(), whole.to_string(), "{labels}");
+        }
     }
 }

@@ -31,7 +31,7 @@
 use super::cluster::{is_windows_image, HostSet, BUILD_LABEL};
 use super::k8s::{Container, ContainerStatus, Labels, Node, ObjectMeta, Pod, PodSpec};
 use super::k8s::{PodStatus, Service};
-use super::pod_head::PodHead;
+use super::pod_head::{HeadLabels, PodHead};
 // foldhash (seeded per run) instead of SipHash: the sieve hashes node names, labels and images of
 // every pod of the list.
 use foldhash::fast::RandomState;
@@ -82,19 +82,22 @@ impl Selectors {
         s
     }
 
-    /// The Services selecting `pod`, as `Service::backends` decides it (same namespace, every
-    /// selector pair among the pod's labels; an empty selector selects nothing).
-    fn selecting(&self, pod: &Pod) -> Vec<u32> {
-        let ns = pod.namespace();
-        let labels = &pod.metadata.labels;
+    /// The Services selecting a pod of namespace `ns` with `labels`, as `Service::backends` decides
+    /// it (same namespace, every selector pair among the pod's labels; an empty selector selects
+    /// nothing).
+    fn selecting(&self, ns: &str, labels: &impl LabelSet) -> Vec<u32> {
         let mut out = Vec::new();
-        for (k, v) in labels {
-            let key = self.hasher.hash_one((ns, k.as_str(), v.as_str()));
+        for (k, v) in labels.pairs() {
+            let key = self.hasher.hash_one((ns, k, v));
             for &i in self.by_first_pair.get(&key).into_iter().flatten() {
                 let Some((sns, selector)) = self.selectors.get(i as usize) else {
                     continue;
                 };
-                if sns == ns && selector.iter().all(|(k, v)| labels.get(k) == Some(v)) {
+                if sns == ns
+                    && selector
+                        .iter()
+                        .all(|(k, v)| labels.value(k) == Some(v.as_str()))
+                {
                     out.push(i);
                 }
             }
@@ -116,6 +119,33 @@ impl Selectors {
             }
         }
         labels
+    }
+}
+
+/// A pod's labels as the sieve looks them up: a pod's own [`Labels`], or the labels its head read
+/// ([`HeadLabels`]), which answer the same.
+pub trait LabelSet {
+    /// Every pair (a key may come more than once; [`LabelSet::value`] gives its value).
+    fn pairs(&self) -> impl Iterator<Item = (&str, &str)>;
+    /// The value of `key`.
+    fn value(&self, key: &str) -> Option<&str>;
+}
+
+impl LabelSet for Labels {
+    fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+    fn value(&self, key: &str) -> Option<&str> {
+        self.get(key).map(String::as_str)
+    }
+}
+
+impl LabelSet for HeadLabels<'_> {
+    fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        HeadLabels::pairs(self)
+    }
+    fn value(&self, key: &str) -> Option<&str> {
+        self.get(key)
     }
 }
 
@@ -231,6 +261,12 @@ impl PodSieve {
 
     /// How `pod`, the next pod of the list, is kept.
     pub fn judge(&mut self, pod: &Pod) -> Share {
+        self.judge_parts(pod, &pod.metadata.labels)
+    }
+
+    /// [`PodSieve::judge`] of a pod whose labels are `labels` (`PodHead::into_parts`: the pod
+    /// itself holds none).
+    pub fn judge_parts(&mut self, pod: &Pod, labels: &impl LabelSet) -> Share {
         let position = self.position;
         self.position = self.position.saturating_add(1);
         let node = pod.node_name().and_then(|n| self.nodes.get(n)).copied();
@@ -238,7 +274,7 @@ impl PodSieve {
         let selected_by = self
             .services
             .as_ref()
-            .map(|s| s.selecting(pod))
+            .map(|s| s.selecting(pod.namespace(), labels))
             .unwrap_or_default();
         if self.keeps_whole(pod, node) {
             self.touched.extend(selected_by);
@@ -269,9 +305,9 @@ impl PodSieve {
 
     /// The pod whose head (already parsed, as a page is read) is `head` and whose JSON text is
     /// `json`, as [`PodSieve::sift_json`] gives it: only a pod kept whole is parsed again.
-    pub fn sift_head(&mut self, head: PodHead, json: &str) -> serde_json::Result<Pod> {
-        let head = head.into_pod();
-        match self.judge(&head) {
+    pub fn sift_head(&mut self, head: PodHead<'_>, json: &str) -> serde_json::Result<Pod> {
+        let (head, labels) = head.into_parts();
+        match self.judge_parts(&head, &labels) {
             Share::Whole => serde_json::from_str(json),
             Share::Other { contributes, .. } => Ok(other_pod(head, contributes, Labels::new())),
         }

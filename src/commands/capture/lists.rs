@@ -293,11 +293,11 @@ impl ListWriter {
                 // The head decides (`facts::pod_head`); only a pod on a Windows node that may be
                 // a system pod (`may_be_system_pod`) and whose text may name a component
                 // (`may_name_a_component`) is parsed whole here, for its system pod role.
-                let pod = item
+                let (pod, labels) = item
                     .read_at(|text, start| ahead.heads.read_at(text, start))
                     .map_err(ItemError::Invalid)?
                     .0
-                    .into_pod();
+                    .into_parts();
                 let key = item_key(pod.metadata.namespace.as_deref(), pod.name());
                 if let Some(target) = log_target(&pod, windows) {
                     logs.push(target);
@@ -314,7 +314,7 @@ impl ListWriter {
                     }
                 }
                 let share = match sieve {
-                    Some(s) => s.judge(&pod),
+                    Some(s) => s.judge_parts(&pod, &labels),
                     None => Share::Whole,
                 };
                 let other = match (share, self.scope, sieve.as_ref()) {

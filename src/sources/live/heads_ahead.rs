@@ -75,7 +75,11 @@ impl HeadsAhead {
 
     /// The head of the pod that starts at byte `start` of `text` (the page), with the offset just
     /// past the pod: what [`PodHead::read_at`] gives, from the helper's copy when it made one.
-    pub fn read_at(&mut self, text: &str, start: usize) -> serde_json::Result<(PodHead, usize)> {
+    pub fn read_at<'a>(
+        &'a mut self,
+        text: &'a str,
+        start: usize,
+    ) -> serde_json::Result<(PodHead<'a>, usize)> {
         match self.copied(start) {
             Some((copy, end)) => PodHead::from_copy(text, start, Some((copy, end))),
             None => PodHead::read_at(text, start),
