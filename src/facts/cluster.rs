@@ -292,11 +292,24 @@ impl PodSpec {
 
     /// [`PodSpec::targets_windows`], asking `windows_image` whether an image is a Windows one
     /// (the pod sieve remembers the answer per image).
-    pub fn targets_windows_with(&self, mut windows_image: impl FnMut(&str) -> bool) -> bool {
+    pub fn targets_windows_with(&self, windows_image: impl FnMut(&str) -> bool) -> bool {
+        self.targets_windows_given(
+            self.containers.iter().map(|c| c.image.as_str()),
+            windows_image,
+        )
+    }
+
+    /// [`PodSpec::targets_windows_with`] for a spec whose containers' images are `images` (the pod
+    /// sieve reads them from the pod's head, `facts::pod_head::HeadParts`).
+    pub fn targets_windows_given<'i>(
+        &self,
+        images: impl IntoIterator<Item = &'i str>,
+        mut windows_image: impl FnMut(&str) -> bool,
+    ) -> bool {
         self.declared_os()
             .is_some_and(|o| o.eq_ignore_ascii_case("windows"))
             || self.os_selector() == OsTarget::Windows
-            || self.containers.iter().any(|c| windows_image(&c.image))
+            || images.into_iter().any(&mut windows_image)
     }
 
     pub fn all_containers(&self) -> impl Iterator<Item = &super::k8s::Container> {
@@ -305,20 +318,28 @@ impl PodSpec {
 
     /// True for HostProcess pods (pod- or container-level `windowsOptions.hostProcess`).
     pub fn host_process(&self) -> bool {
-        let pod_level = self
-            .security_context
+        self.pod_level_host_process() || self.containers_host_process()
+    }
+
+    /// The containers' half of [`PodSpec::host_process`]: an init container or a container asks
+    /// for it.
+    pub fn containers_host_process(&self) -> bool {
+        self.all_containers().any(|c| {
+            c.security_context
+                .as_ref()
+                .and_then(|s| s.windows_options.as_ref())
+                .and_then(|w| w.host_process)
+                .unwrap_or(false)
+        })
+    }
+
+    /// The pod-level half of [`PodSpec::host_process`] (`securityContext.windowsOptions`).
+    pub fn pod_level_host_process(&self) -> bool {
+        self.security_context
             .as_ref()
             .and_then(|s| s.windows_options.as_ref())
             .and_then(|w| w.host_process)
-            .unwrap_or(false);
-        pod_level
-            || self.all_containers().any(|c| {
-                c.security_context
-                    .as_ref()
-                    .and_then(|s| s.windows_options.as_ref())
-                    .and_then(|w| w.host_process)
-                    .unwrap_or(false)
-            })
+            .unwrap_or(false)
     }
 }
 

@@ -13,14 +13,18 @@
 //! the pod with the structural scanner (`facts::json_scan`), which skips the rest several times
 //! faster than serde_json can; fields outside the head are checked for structure only, and not
 //! read at all for other pods. [`HEAD_FIELDS`] names what is copied and must follow the structs.
+//! The sieve takes the head apart ([`PodHead::into_parts`]): the labels, containers and container
+//! states ([`HeadParts`]) stay borrowed from the text it was read from, and only a pod that keeps
+//! them gets copies; building them as owned strings for every pod, to drop them for most, was
+//! about a third of a scan's allocations.
 
 use super::details::Details;
 use super::json_scan::{self, Keep};
 use super::k8s::TransientStr;
 use super::k8s::{
-    allowed_annotations, null_as_default, object_name, optional_object_name, presence, vec_or_null,
-    Affinity, Container, ContainerStatus, Labels, MetaDetails, ObjectMeta, Pod, PodOs,
-    PodSecurityContext, PodSpec, PodSpecDetails, PodStatus, SecurityContext, WindowsOptions,
+    allowed_annotations, null_as_default, object_name, optional_object_name, presence, Affinity,
+    Container, ContainerStatus, Labels, MetaDetails, ObjectMeta, Pod, PodOs, PodSecurityContext,
+    PodSpec, PodSpecDetails, PodStatus, SecurityContext, WindowsOptions,
 };
 use serde::de::IgnoredAny;
 use serde::Deserialize;
@@ -76,8 +80,10 @@ const CONTAINER_STATUS_FIELDS: Keep = Keep::Members(&[
 pub struct PodHead<'a> {
     #[serde(borrow)]
     metadata: HeadMeta<'a>,
-    spec: HeadSpec,
-    status: HeadStatus,
+    #[serde(borrow)]
+    spec: HeadSpec<'a>,
+    #[serde(borrow)]
+    status: HeadStatus<'a>,
 }
 
 /// `ObjectMeta` without the owner references and creation time, which the sieve does not read and
@@ -97,7 +103,7 @@ struct HeadMeta<'a> {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-struct HeadSpec {
+struct HeadSpec<'a> {
     #[serde(deserialize_with = "optional_object_name")]
     node_name: Option<String>,
     #[serde(deserialize_with = "null_as_default")]
@@ -106,10 +112,10 @@ struct HeadSpec {
     os: Option<PodOs>,
     runtime_class_name: Option<String>,
     security_context: Option<HeadSecurityContext>,
-    #[serde(deserialize_with = "vec_or_null")]
-    containers: Vec<HeadContainer>,
-    #[serde(deserialize_with = "vec_or_null")]
-    init_containers: Vec<HeadContainer>,
+    #[serde(borrow, deserialize_with = "transient_vec")]
+    containers: Vec<HeadContainer<'a>>,
+    #[serde(borrow, deserialize_with = "transient_vec")]
+    init_containers: Vec<HeadContainer<'a>>,
 }
 
 /// Pod- or container-level `securityContext`: only `windowsOptions` (HostProcess).
@@ -121,24 +127,27 @@ struct HeadSecurityContext {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-struct HeadContainer {
-    name: String,
-    image: String,
+pub struct HeadContainer<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow)]
+    image: Cow<'a, str>,
     security_context: Option<HeadSecurityContext>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-struct HeadStatus {
+struct HeadStatus<'a> {
     phase: Option<String>,
-    #[serde(deserialize_with = "vec_or_null")]
-    container_statuses: Vec<HeadContainerStatus>,
+    #[serde(borrow, deserialize_with = "transient_vec")]
+    container_statuses: Vec<HeadContainerStatus<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-struct HeadContainerStatus {
-    name: String,
+pub struct HeadContainerStatus<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
     state: HeadState,
 }
 
@@ -229,11 +238,35 @@ impl<'de: 'a, 'a> Deserialize<'de> for HeadLabels<'a> {
     }
 }
 
-impl HeadContainer {
+/// A list the head reads and lets go of: null is empty, as with `vec_or_null`, but its room is not
+/// trimmed (the pod keeps its own copy, made at its exact length).
+fn transient_vec<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
+impl HeadContainer<'_> {
+    /// The container's name and image.
+    pub fn name_and_image(&self) -> (&str, &str) {
+        (&self.name, &self.image)
+    }
+
+    /// Whether it asks to run as HostProcess (`securityContext.windowsOptions.hostProcess`).
+    pub fn host_process(&self) -> bool {
+        self.security_context
+            .as_ref()
+            .and_then(|s| s.windows_options.as_ref())
+            .and_then(|w| w.host_process)
+            .unwrap_or(false)
+    }
+
     fn into_container(self) -> Container {
         Container {
-            name: self.name,
-            image: self.image,
+            name: self.name.into_owned(),
+            image: self.image.into_owned(),
             security_context: self.security_context.map(|s| {
                 Box::new(SecurityContext {
                     windows_options: s.windows_options,
@@ -295,6 +328,16 @@ impl<'a> PodHead<'a> {
             spec,
             status,
         } = self;
+        let owned = |containers: Vec<HeadContainer<'_>>| -> Vec<HeadContainer<'static>> {
+            containers
+                .into_iter()
+                .map(|c| HeadContainer {
+                    name: Cow::Owned(c.name.into_owned()),
+                    image: Cow::Owned(c.image.into_owned()),
+                    security_context: c.security_context,
+                })
+                .collect()
+        };
         PodHead {
             metadata: HeadMeta {
                 name: metadata.name,
@@ -302,21 +345,41 @@ impl<'a> PodHead<'a> {
                 labels: metadata.labels.into_owned(),
                 annotations: metadata.annotations,
             },
-            spec,
-            status,
+            spec: HeadSpec {
+                node_name: spec.node_name,
+                node_selector: spec.node_selector,
+                affinity: spec.affinity,
+                os: spec.os,
+                runtime_class_name: spec.runtime_class_name,
+                security_context: spec.security_context,
+                containers: owned(spec.containers),
+                init_containers: owned(spec.init_containers),
+            },
+            status: HeadStatus {
+                phase: status.phase,
+                container_statuses: status
+                    .container_statuses
+                    .into_iter()
+                    .map(|s| HeadContainerStatus {
+                        name: Cow::Owned(s.name.into_owned()),
+                        state: s.state,
+                    })
+                    .collect(),
+            },
         }
     }
 
     /// A pod holding the head's fields and nothing else.
     pub fn into_pod(self) -> Pod {
-        let (mut pod, labels) = self.into_parts();
-        pod.metadata.labels = labels.into_labels();
+        let (mut pod, parts) = self.into_parts();
+        parts.fill(&mut pod, true);
         pod
     }
 
-    /// [`PodHead::into_pod`] with its labels apart, as the head read them: the pod holds none. The
-    /// sieve judges the two together (`PodSieve::judge_parts`) and keeps the labels of no other pod.
-    pub fn into_parts(self) -> (Pod, HeadLabels<'a>) {
+    /// [`PodHead::into_pod`] with its labels, containers and container states apart, as the head
+    /// read them: the pod holds none of them. The sieve judges the two together
+    /// (`PodSieve::judge_parts`) and gives back to a pod only what it keeps ([`HeadParts::fill`]).
+    pub fn into_parts(self) -> (Pod, HeadParts<'a>) {
         let PodHead {
             metadata,
             spec,
@@ -334,11 +397,7 @@ impl<'a> PodHead<'a> {
             },
             spec: PodSpec {
                 node_name: spec.node_name,
-                containers: spec
-                    .containers
-                    .into_iter()
-                    .map(HeadContainer::into_container)
-                    .collect(),
+                containers: Vec::new(),
                 details: Details::new(PodSpecDetails {
                     node_selector: spec.node_selector,
                     affinity: spec.affinity,
@@ -350,26 +409,82 @@ impl<'a> PodHead<'a> {
                             ..PodSecurityContext::default()
                         })
                     }),
-                    init_containers: spec
-                        .init_containers
-                        .into_iter()
-                        .map(HeadContainer::into_container)
-                        .collect(),
                     ..PodSpecDetails::default()
                 }),
             },
             status: PodStatus {
                 phase: status.phase,
-                container_statuses: status
-                    .container_statuses
-                    .into_iter()
-                    .map(|s| ContainerStatus::running_only(s.name, s.state.running))
-                    .collect(),
+                container_statuses: Vec::new(),
                 details: Details::default(),
             },
             other: false,
         };
-        (pod, metadata.labels)
+        let parts = HeadParts {
+            labels: metadata.labels,
+            containers: spec.containers,
+            init_containers: spec.init_containers,
+            statuses: status.container_statuses,
+        };
+        (pod, parts)
+    }
+}
+
+/// What [`PodHead::into_parts`] keeps apart from the pod: its labels ([`HeadLabels`]), its
+/// containers' and init containers' names, images and HostProcess flags, and its containers'
+/// names and whether they run, borrowed from the text the head was read from.
+#[derive(Debug, Default)]
+pub struct HeadParts<'a> {
+    pub labels: HeadLabels<'a>,
+    containers: Vec<HeadContainer<'a>>,
+    init_containers: Vec<HeadContainer<'a>>,
+    statuses: Vec<HeadContainerStatus<'a>>,
+}
+
+impl HeadParts<'_> {
+    /// The containers (not the init containers), in order.
+    pub fn containers(&self) -> &[HeadContainer<'_>] {
+        &self.containers
+    }
+
+    /// Whether an init container or a container asks to run as HostProcess.
+    pub fn any_container_host_process(&self) -> bool {
+        self.init_containers
+            .iter()
+            .chain(&self.containers)
+            .any(HeadContainer::host_process)
+    }
+
+    /// The names of the containers whose state is `running`, in status order.
+    pub fn running(&self) -> impl Iterator<Item = &str> {
+        self.statuses
+            .iter()
+            .filter(|s| s.state.running.is_some())
+            .map(|s| s.name.as_ref())
+    }
+
+    /// Gives `pod` (from [`PodHead::into_parts`]) its containers, init containers and container
+    /// states as [`PodHead::into_pod`] holds them, and its labels too when `labels`.
+    pub fn fill(self, pod: &mut Pod, labels: bool) {
+        if labels {
+            pod.metadata.labels = self.labels.into_labels();
+        }
+        pod.spec.containers = self
+            .containers
+            .into_iter()
+            .map(HeadContainer::into_container)
+            .collect();
+        if !self.init_containers.is_empty() {
+            pod.spec.init_containers = self
+                .init_containers
+                .into_iter()
+                .map(HeadContainer::into_container)
+                .collect();
+        }
+        pod.status.container_statuses = self
+            .statuses
+            .into_iter()
+            .map(|s| ContainerStatus::running_only(s.name.into_owned(), s.state.running))
+            .collect();
     }
 }
 
@@ -486,8 +601,9 @@ mod tests {
                     serde_json::from_str::<PodHead>(&text).expect(labels),
                 ),
             ] {
-                let (pod, head_labels) = head.into_parts();
+                let (pod, parts) = head.into_parts();
                 assert!(pod.metadata.labels.is_empty(), "{how}: {labels}");
+                let head_labels = parts.labels;
                 let keys: std::collections::BTreeSet<&str> =
                     head_labels.pairs().map(|(k, _)| k).collect();
                 assert_eq!(

@@ -31,7 +31,7 @@
 use super::cluster::{is_windows_image, HostSet, BUILD_LABEL};
 use super::k8s::{Container, ContainerStatus, Labels, Node, ObjectMeta, Pod, PodSpec};
 use super::k8s::{PodStatus, Service};
-use super::pod_head::{HeadLabels, PodHead};
+use super::pod_head::{HeadContainer, HeadLabels, HeadParts, PodHead};
 // foldhash (seeded per run) instead of SipHash: the sieve hashes node names, labels and images of
 // every pod of the list.
 use foldhash::fast::RandomState;
@@ -149,6 +149,69 @@ impl LabelSet for HeadLabels<'_> {
     }
 }
 
+/// What the sieve reads of a pod besides its spec's node, selectors, OS and RuntimeClass: its
+/// labels, its containers' images, HostProcess flags and running states. A whole [`Pod`] holds
+/// them; a pod read from its head keeps them apart ([`HeadParts`]), borrowed from the text, so
+/// that only the pods that keep them get copies.
+pub trait PodParts {
+    /// The pod's labels.
+    fn labels(&self) -> &impl LabelSet;
+    /// The containers' images (not the init containers'), in order.
+    fn images(&self) -> impl Iterator<Item = &str>;
+    /// Whether an init container or a container asks to run as HostProcess.
+    fn containers_host_process(&self) -> bool;
+    /// For each container state that is `running`, in status order, the image of the first
+    /// container of that name (none when no container has it).
+    fn running_images(&self) -> impl Iterator<Item = &str>;
+}
+
+impl PodParts for Pod {
+    fn labels(&self) -> &impl LabelSet {
+        &self.metadata.labels
+    }
+    fn images(&self) -> impl Iterator<Item = &str> {
+        self.spec.containers.iter().map(|c| c.image.as_str())
+    }
+    fn containers_host_process(&self) -> bool {
+        self.spec.containers_host_process()
+    }
+    fn running_images(&self) -> impl Iterator<Item = &str> {
+        self.status
+            .container_statuses
+            .iter()
+            .filter(|s| s.state.running.is_some())
+            .filter_map(|s| {
+                self.spec
+                    .containers
+                    .iter()
+                    .find(|c| c.name == s.name)
+                    .map(|c| c.image.as_str())
+            })
+    }
+}
+
+impl PodParts for HeadParts<'_> {
+    fn labels(&self) -> &impl LabelSet {
+        &self.labels
+    }
+    fn images(&self) -> impl Iterator<Item = &str> {
+        self.containers().iter().map(|c| c.name_and_image().1)
+    }
+    fn containers_host_process(&self) -> bool {
+        self.any_container_host_process()
+    }
+    fn running_images(&self) -> impl Iterator<Item = &str> {
+        let containers = self.containers();
+        self.running().filter_map(move |name| {
+            containers
+                .iter()
+                .map(HeadContainer::name_and_image)
+                .find(|(n, _)| *n == name)
+                .map(|(_, image)| image)
+        })
+    }
+}
+
 /// How many images the sieve remembers the Windows verdict of: a cluster whose pods run more
 /// distinct images (one per digest, say) has the rest judged each time, in bounded memory.
 const MAX_REMEMBERED_IMAGES: usize = 4096;
@@ -208,7 +271,7 @@ impl PodSieve {
     }
 
     /// Whether the pod is kept whole; `node` is what the sieve knows of its node, when listed.
-    fn keeps_whole(&mut self, pod: &Pod, node: Option<ListedNode>) -> bool {
+    fn keeps_whole(&mut self, pod: &Pod, parts: &impl PodParts, node: Option<ListedNode>) -> bool {
         if pod.node_name().is_none() {
             return true;
         }
@@ -220,7 +283,7 @@ impl PodSieve {
         let spec = &pod.spec;
         let name = pod.name();
         let images = &mut self.windows_images;
-        spec.targets_windows_with(|image| match images.get(image) {
+        spec.targets_windows_given(parts.images(), |image| match images.get(image) {
             Some(&windows) => windows,
             None => {
                 let windows = is_windows_image(image);
@@ -229,7 +292,8 @@ impl PodSieve {
                 }
                 windows
             }
-        }) || spec.host_process()
+        }) || spec.pod_level_host_process()
+            || parts.containers_host_process()
             || spec.runtime_class_name.is_some()
             || spec.node_selector.contains_key(BUILD_LABEL)
             || !pod.metadata.annotations.is_empty()
@@ -239,21 +303,16 @@ impl PodSieve {
 
     /// Whether `pod`, on `node`, is the first in list order to run one of its images on a Linux
     /// node (what `image-os-match` notes per image). Records its images either way.
-    fn contributes(&mut self, pod: &Pod, node: Option<ListedNode>) -> bool {
+    fn contributes(&mut self, parts: &impl PodParts, node: Option<ListedNode>) -> bool {
         let on_linux = node.is_some_and(|n| !n.windows);
         if !on_linux {
             return false;
         }
         let mut first = false;
-        for status in &pod.status.container_statuses {
-            if status.state.running.is_none() {
-                continue;
-            }
-            if let Some(c) = pod.spec.containers.iter().find(|c| c.name == status.name) {
-                if !self.linux_images.contains(c.image.as_str()) {
-                    self.linux_images.insert(c.image.clone());
-                    first = true;
-                }
+        for image in parts.running_images() {
+            if !self.linux_images.contains(image) {
+                self.linux_images.insert(image.to_string());
+                first = true;
             }
         }
         first
@@ -261,22 +320,22 @@ impl PodSieve {
 
     /// How `pod`, the next pod of the list, is kept.
     pub fn judge(&mut self, pod: &Pod) -> Share {
-        self.judge_parts(pod, &pod.metadata.labels)
+        self.judge_parts(pod, pod)
     }
 
-    /// [`PodSieve::judge`] of a pod whose labels are `labels` (`PodHead::into_parts`: the pod
-    /// itself holds none).
-    pub fn judge_parts(&mut self, pod: &Pod, labels: &impl LabelSet) -> Share {
+    /// [`PodSieve::judge`] of a pod whose labels and containers are `parts`
+    /// (`PodHead::into_parts`: the pod itself holds none of them).
+    pub fn judge_parts(&mut self, pod: &Pod, parts: &impl PodParts) -> Share {
         let position = self.position;
         self.position = self.position.saturating_add(1);
         let node = pod.node_name().and_then(|n| self.nodes.get(n)).copied();
-        let contributes = self.contributes(pod, node);
+        let contributes = self.contributes(parts, node);
         let selected_by = self
             .services
             .as_ref()
-            .map(|s| s.selecting(pod.namespace(), labels))
+            .map(|s| s.selecting(pod.namespace(), parts.labels()))
             .unwrap_or_default();
-        if self.keeps_whole(pod, node) {
+        if self.keeps_whole(pod, parts, node) {
             self.touched.extend(selected_by);
             return Share::Whole;
         }
@@ -306,10 +365,16 @@ impl PodSieve {
     /// The pod whose head (already parsed, as a page is read) is `head` and whose JSON text is
     /// `json`, as [`PodSieve::sift_json`] gives it: only a pod kept whole is parsed again.
     pub fn sift_head(&mut self, head: PodHead<'_>, json: &str) -> serde_json::Result<Pod> {
-        let (head, labels) = head.into_parts();
-        match self.judge_parts(&head, &labels) {
+        let (mut head, parts) = head.into_parts();
+        match self.judge_parts(&head, &parts) {
             Share::Whole => serde_json::from_str(json),
-            Share::Other { contributes, .. } => Ok(other_pod(head, contributes, Labels::new())),
+            Share::Other { contributes, .. } => {
+                if contributes {
+                    // Its containers' names, images and states are what it keeps.
+                    parts.fill(&mut head, false);
+                }
+                Ok(other_pod(head, contributes, Labels::new()))
+            }
         }
     }
 
@@ -480,6 +545,14 @@ mod tests {
             r#"{"metadata":{"name":"web2","namespace":"shop"},"spec":{"nodeName":"lin-1","containers":[{"name":"c","image":"nginx"}]},"status":{"phase":"Running","containerStatuses":[{"name":"c","state":{"running":{}}}]}}"#,
             r#"{"metadata":{"name":"waiting"},"spec":{"nodeName":"lin-1","containers":[{"name":"c","image":"redis"}]},"status":{"phase":"Pending","containerStatuses":[{"name":"c","state":{"waiting":{"reason":"ErrImagePull"}}}]}}"#,
             r#"{"metadata":{"name":null,"labels":null,"annotations":null},"spec":{"nodeName":"lin-1","containers":null,"nodeSelector":null},"status":{"containerStatuses":null}}"#,
+            // The parts the head keeps apart (`HeadParts`): a container-level HostProcess flag; a
+            // key given twice (the Service selects by its last value); two containers of one name
+            // (the first one's image is the one running) and a state naming no container; escaped
+            // names and images, read as the whole parse reads them.
+            r#"{"metadata":{"name":"hp"},"spec":{"nodeName":"lin-1","containers":[{"name":"c","image":"busybox","securityContext":{"windowsOptions":{"hostProcess":true}}}]}}"#,
+            r#"{"metadata":{"name":"dup","namespace":"shop","labels":{"app":"api","app":"web"}},"spec":{"nodeName":"lin-1","containers":[{"name":"c","image":"alpine"},{"name":"c","image":"alpine:2"}]},"status":{"containerStatuses":[{"name":"c","state":{"running":{}}},{"name":"gone","state":{"running":{}}}]}}"#,
+            r#"{"metadata":{"name":"dup2","namespace":"shop","labels":{"app":"web","app":"api"}},"spec":{"nodeName":"lin-1","containers":[{"name":"c","image":"alpine:2"}]},"status":{"containerStatuses":[{"name":"c","state":{"running":{}}}]}}"#,
+            r#"{"metadata":{"name":"esc","namespace":"shop","labels":{"\u0061pp":"web"}},"spec":{"nodeName":"lin-1","containers":[{"name":"c\u0031","image":"quay.io/x\u002fy"}]},"status":{"containerStatuses":[{"name":"c1","state":{"running":{}}}]}}"#,
         ];
         let services: Vec<Service> = serde_json::from_str(
             r#"[{"metadata":{"name":"web","namespace":"shop"},"spec":{"selector":{"app":"web"}}}]"#,

@@ -293,13 +293,14 @@ impl ListWriter {
                 // The head decides (`facts::pod_head`); only a pod on a Windows node that may be
                 // a system pod (`may_be_system_pod`) and whose text may name a component
                 // (`may_name_a_component`) is parsed whole here, for its system pod role.
-                let (pod, labels) = item
+                let (mut pod, parts) = item
                     .read_at(|text, start| ahead.heads.read_at(text, start))
                     .map_err(ItemError::Invalid)?
                     .0
                     .into_parts();
                 let key = item_key(pod.metadata.namespace.as_deref(), pod.name());
-                if let Some(target) = log_target(&pod, windows) {
+                let containers = parts.containers().iter().map(|c| c.name_and_image().0);
+                if let Some(target) = log_target(&pod, containers, windows) {
                     logs.push(target);
                 }
                 let raw = item.text_since(start);
@@ -314,7 +315,7 @@ impl ListWriter {
                     }
                 }
                 let share = match sieve {
-                    Some(s) => s.judge_parts(&pod, &labels),
+                    Some(s) => s.judge_parts(&pod, &parts),
                     None => Share::Whole,
                 };
                 let other = match (share, self.scope, sieve.as_ref()) {
@@ -325,11 +326,17 @@ impl ListWriter {
                         },
                         Scope::WindowsShare,
                         Some(s),
-                    ) => Some(OtherPod {
-                        pod,
-                        contributes,
-                        labels: s.labels_for(&selected_by),
-                    }),
+                    ) => {
+                        if contributes {
+                            // Its containers' names, images and states are written.
+                            parts.fill(&mut pod, false);
+                        }
+                        Some(OtherPod {
+                            pod,
+                            contributes,
+                            labels: s.labels_for(&selected_by),
+                        })
+                    }
                     _ => None,
                 };
                 (key, other)
@@ -382,7 +389,8 @@ impl ListWriter {
             return Ok(key);
         };
         let whole: Pod = serde_json::from_str(raw).map_err(ItemError::Invalid)?;
-        if let Some(target) = log_target(&whole, &pods.windows) {
+        let containers = whole.spec.containers.iter().map(|c| c.name.as_str());
+        if let Some(target) = log_target(&whole, containers, &pods.windows) {
             pods.logs.push(target);
         }
         if crate::sources::nodeapi::system_pod(&whole, &node).is_some() {
@@ -397,8 +405,13 @@ fn names_logged_component(name: &str) -> bool {
     name.contains("flannel") || name.contains("kube-proxy")
 }
 
-/// flannel and kube-proxy pods on Windows nodes, whose log tails capture fetches.
-fn log_target(pod: &Pod, windows: &HashSet<String>) -> Option<LogTarget> {
+/// flannel and kube-proxy pods on Windows nodes, whose log tails capture fetches (`containers`: the
+/// pod's containers' names).
+fn log_target<'c>(
+    pod: &Pod,
+    containers: impl Iterator<Item = &'c str>,
+    windows: &HashSet<String>,
+) -> Option<LogTarget> {
     let name = pod.name();
     if !names_logged_component(name) {
         return None;
@@ -409,7 +422,7 @@ fn log_target(pod: &Pod, windows: &HashSet<String>) -> Option<LogTarget> {
     Some(LogTarget {
         namespace: pod.namespace().to_string(),
         pod: name.to_string(),
-        containers: pod.spec.containers.iter().map(|c| c.name.clone()).collect(),
+        containers: containers.map(str::to_string).collect(),
     })
 }
 

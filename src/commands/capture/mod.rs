@@ -73,6 +73,7 @@ pub fn default_target() -> PathBuf {
 }
 
 pub async fn run(plan: &RunPlan, target: Option<&Path>, scope: Scope) -> i32 {
+    let started = std::time::Instant::now();
     let target = target.map(Path::to_path_buf).unwrap_or_else(default_target);
     let out = match Output::create(&target) {
         Ok(out) => Arc::new(out),
@@ -127,7 +128,18 @@ pub async fn run(plan: &RunPlan, target: Option<&Path>, scope: Scope) -> i32 {
         crate::safe_eprintln!("windoctor capture: {why}; nothing was kept");
         return EXIT_NOTHING_EVALUATED;
     }
-    let path = match out.finish() {
+    // `WINDOCTOR_TIMINGS=1`: when everything was written, and how long moving it into place took
+    // (assembling and syncing an archive).
+    let finishing = std::time::Instant::now();
+    let finished = out.finish();
+    if crate::clock::timings_wanted() {
+        crate::safe_eprintln!(
+            "windoctor: timing: capture written after {:.3} s, moved into place in {:.1} ms",
+            finishing.duration_since(started).as_secs_f64(),
+            finishing.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+    let path = match finished {
         Ok(path) => path,
         Err(why) => {
             crate::safe_eprintln!("windoctor capture: {why}");
