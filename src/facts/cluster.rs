@@ -238,8 +238,14 @@ impl PodSpec {
     /// The OS the spec restricts scheduling to (node selector or required affinity), ignoring
     /// `.spec.os.name`, which only declares it.
     pub fn os_selector(&self) -> OsTarget {
+        self.os_selector_given(|key| self.node_selector.get(key).map(String::as_str))
+    }
+
+    /// [`PodSpec::os_selector`] for a spec whose node selector gives `selected(key)` (the pod
+    /// sieve reads it from the pod's head, `facts::pod_head::HeadParts`).
+    pub fn os_selector_given<'s>(&self, selected: impl Fn(&str) -> Option<&'s str>) -> OsTarget {
         for key in [OS_LABEL, OS_LABEL_BETA] {
-            if let Some(v) = self.node_selector.get(key) {
+            if let Some(v) = selected(key) {
                 return os_of(v);
             }
         }
@@ -294,21 +300,24 @@ impl PodSpec {
     /// (the pod sieve remembers the answer per image).
     pub fn targets_windows_with(&self, windows_image: impl FnMut(&str) -> bool) -> bool {
         self.targets_windows_given(
+            |key| self.node_selector.get(key).map(String::as_str),
             self.containers.iter().map(|c| c.image.as_str()),
             windows_image,
         )
     }
 
-    /// [`PodSpec::targets_windows_with`] for a spec whose containers' images are `images` (the pod
-    /// sieve reads them from the pod's head, `facts::pod_head::HeadParts`).
-    pub fn targets_windows_given<'i>(
+    /// [`PodSpec::targets_windows_with`] for a spec whose node selector gives `selected(key)` and
+    /// whose containers' images are `images` (the pod sieve reads both from the pod's head,
+    /// `facts::pod_head::HeadParts`).
+    pub fn targets_windows_given<'s, 'i>(
         &self,
+        selected: impl Fn(&str) -> Option<&'s str>,
         images: impl IntoIterator<Item = &'i str>,
         mut windows_image: impl FnMut(&str) -> bool,
     ) -> bool {
         self.declared_os()
             .is_some_and(|o| o.eq_ignore_ascii_case("windows"))
-            || self.os_selector() == OsTarget::Windows
+            || self.os_selector_given(selected) == OsTarget::Windows
             || images.into_iter().any(&mut windows_image)
     }
 

@@ -106,8 +106,8 @@ struct HeadMeta<'a> {
 struct HeadSpec<'a> {
     #[serde(deserialize_with = "optional_object_name")]
     node_name: Option<String>,
-    #[serde(deserialize_with = "null_as_default")]
-    node_selector: Labels,
+    #[serde(borrow, deserialize_with = "null_as_default")]
+    node_selector: HeadLabels<'a>,
     affinity: Option<Affinity>,
     os: Option<PodOs>,
     runtime_class_name: Option<String>,
@@ -347,7 +347,7 @@ impl<'a> PodHead<'a> {
             },
             spec: HeadSpec {
                 node_name: spec.node_name,
-                node_selector: spec.node_selector,
+                node_selector: spec.node_selector.into_owned(),
                 affinity: spec.affinity,
                 os: spec.os,
                 runtime_class_name: spec.runtime_class_name,
@@ -399,7 +399,6 @@ impl<'a> PodHead<'a> {
                 node_name: spec.node_name,
                 containers: Vec::new(),
                 details: Details::new(PodSpecDetails {
-                    node_selector: spec.node_selector,
                     affinity: spec.affinity,
                     os: spec.os,
                     runtime_class_name: spec.runtime_class_name,
@@ -421,6 +420,7 @@ impl<'a> PodHead<'a> {
         };
         let parts = HeadParts {
             labels: metadata.labels,
+            node_selector: spec.node_selector,
             containers: spec.containers,
             init_containers: spec.init_containers,
             statuses: status.container_statuses,
@@ -429,12 +429,13 @@ impl<'a> PodHead<'a> {
     }
 }
 
-/// What [`PodHead::into_parts`] keeps apart from the pod: its labels ([`HeadLabels`]), its
-/// containers' and init containers' names, images and HostProcess flags, and its containers'
-/// names and whether they run, borrowed from the text the head was read from.
+/// What [`PodHead::into_parts`] keeps apart from the pod: its labels and node selector
+/// ([`HeadLabels`]), its containers' and init containers' names, images and HostProcess flags, and
+/// its containers' names and whether they run, borrowed from the text the head was read from.
 #[derive(Debug, Default)]
 pub struct HeadParts<'a> {
     pub labels: HeadLabels<'a>,
+    pub node_selector: HeadLabels<'a>,
     containers: Vec<HeadContainer<'a>>,
     init_containers: Vec<HeadContainer<'a>>,
     statuses: Vec<HeadContainerStatus<'a>>,
@@ -463,10 +464,15 @@ impl HeadParts<'_> {
     }
 
     /// Gives `pod` (from [`PodHead::into_parts`]) its containers, init containers and container
-    /// states as [`PodHead::into_pod`] holds them, and its labels too when `labels`.
-    pub fn fill(self, pod: &mut Pod, labels: bool) {
-        if labels {
+    /// states as [`PodHead::into_pod`] holds them, and its labels and node selector too when
+    /// `whole`.
+    pub fn fill(self, pod: &mut Pod, whole: bool) {
+        if whole {
             pod.metadata.labels = self.labels.into_labels();
+            let node_selector = self.node_selector.into_labels();
+            if !node_selector.is_empty() {
+                pod.spec.node_selector = node_selector;
+            }
         }
         pod.spec.containers = self
             .containers

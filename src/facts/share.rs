@@ -156,6 +156,8 @@ impl LabelSet for HeadLabels<'_> {
 pub trait PodParts {
     /// The pod's labels.
     fn labels(&self) -> &impl LabelSet;
+    /// The value its node selector gives `key`.
+    fn selected(&self, key: &str) -> Option<&str>;
     /// The containers' images (not the init containers'), in order.
     fn images(&self) -> impl Iterator<Item = &str>;
     /// Whether an init container or a container asks to run as HostProcess.
@@ -168,6 +170,9 @@ pub trait PodParts {
 impl PodParts for Pod {
     fn labels(&self) -> &impl LabelSet {
         &self.metadata.labels
+    }
+    fn selected(&self, key: &str) -> Option<&str> {
+        self.spec.node_selector.value(key)
     }
     fn images(&self) -> impl Iterator<Item = &str> {
         self.spec.containers.iter().map(|c| c.image.as_str())
@@ -193,6 +198,9 @@ impl PodParts for Pod {
 impl PodParts for HeadParts<'_> {
     fn labels(&self) -> &impl LabelSet {
         &self.labels
+    }
+    fn selected(&self, key: &str) -> Option<&str> {
+        self.node_selector.get(key)
     }
     fn images(&self) -> impl Iterator<Item = &str> {
         self.containers().iter().map(|c| c.name_and_image().1)
@@ -283,7 +291,8 @@ impl PodSieve {
         let spec = &pod.spec;
         let name = pod.name();
         let images = &mut self.windows_images;
-        spec.targets_windows_given(parts.images(), |image| match images.get(image) {
+        let selected = |key: &str| parts.selected(key);
+        spec.targets_windows_given(selected, parts.images(), |image| match images.get(image) {
             Some(&windows) => windows,
             None => {
                 let windows = is_windows_image(image);
@@ -295,7 +304,7 @@ impl PodSieve {
         }) || spec.pod_level_host_process()
             || parts.containers_host_process()
             || spec.runtime_class_name.is_some()
-            || spec.node_selector.contains_key(BUILD_LABEL)
+            || parts.selected(BUILD_LABEL).is_some()
             || !pod.metadata.annotations.is_empty()
             || name.starts_with("kube-apiserver")
             || (pod.namespace() == "kube-system" && name.starts_with("kube-controller-manager"))
@@ -495,6 +504,8 @@ mod tests {
             r#"{"metadata":{"name":"e"},"spec":{"nodeName":"lin-1","runtimeClassName":"win"}}"#,
             r#"{"metadata":{"name":"kube-apiserver-cp1","namespace":"kube-system"},"spec":{"nodeName":"lin-1"}}"#,
             r#"{"metadata":{"name":"f","annotations":{"experimental.windows.kubernetes.io/isolation-type":"hyperv"}},"spec":{"nodeName":"lin-1"}}"#,
+            r#"{"metadata":{"name":"g"},"spec":{"nodeName":"lin-1","nodeSelector":{"node.kubernetes.io/windows-build":"10.0.20348"}}}"#,
+            r#"{"metadata":{"name":"h"},"spec":{"nodeName":"lin-1","containers":[{"name":"c","image":"busybox","securityContext":{"windowsOptions":{"hostProcess":true}}}]}}"#,
         ];
         for json in whole {
             let p = pod(json);
@@ -549,6 +560,9 @@ mod tests {
             // key given twice (the Service selects by its last value); two containers of one name
             // (the first one's image is the one running) and a state naming no container; escaped
             // names and images, read as the whole parse reads them.
+            r#"{"metadata":{"name":"sel"},"spec":{"nodeName":"lin-1","nodeSelector":{"kubernetes.io/os":"windows","kubernetes.io/os":"linux"}}}"#,
+            r#"{"metadata":{"name":"sel2"},"spec":{"nodeName":"lin-1","nodeSelector":{"kubernetes.io/os":"linux","kubernetes.io/os":"windows"}}}"#,
+            r#"{"metadata":{"name":"build"},"spec":{"nodeName":"lin-1","nodeSelector":{"node.kubernetes.io/windows-build":"10.0.20348"}}}"#,
             r#"{"metadata":{"name":"hp"},"spec":{"nodeName":"lin-1","containers":[{"name":"c","image":"busybox","securityContext":{"windowsOptions":{"hostProcess":true}}}]}}"#,
             r#"{"metadata":{"name":"dup","namespace":"shop","labels":{"app":"api","app":"web"}},"spec":{"nodeName":"lin-1","containers":[{"name":"c","image":"alpine"},{"name":"c","image":"alpine:2"}]},"status":{"containerStatuses":[{"name":"c","state":{"running":{}}},{"name":"gone","state":{"running":{}}}]}}"#,
             r#"{"metadata":{"name":"dup2","namespace":"shop","labels":{"app":"web","app":"api"}},"spec":{"nodeName":"lin-1","containers":[{"name":"c","image":"alpine:2"}]},"status":{"containerStatuses":[{"name":"c","state":{"running":{}}}]}}"#,
