@@ -2,7 +2,7 @@
 //! table, and the Kubernetes semantics of those objects that checks share: which nodes run Windows,
 //! matching node names in FQDN or short form, which pods target Windows, workloads, events.
 
-use super::k8s::{Event, Node, Pod, PodLog, PodSpec, Service};
+use super::k8s::{Event, Node, Pod, PodLog, PodSpec, Service, WindowsOptions};
 use super::versions::Version;
 use super::windows;
 use super::{Input, InputOutcome};
@@ -334,21 +334,21 @@ impl PodSpec {
     /// for it.
     pub fn containers_host_process(&self) -> bool {
         self.all_containers().any(|c| {
-            c.security_context
-                .as_ref()
-                .and_then(|s| s.windows_options.as_ref())
-                .and_then(|w| w.host_process)
-                .unwrap_or(false)
+            WindowsOptions::ask_host_process(
+                c.security_context
+                    .as_ref()
+                    .and_then(|s| s.windows_options.as_ref()),
+            )
         })
     }
 
     /// The pod-level half of [`PodSpec::host_process`] (`securityContext.windowsOptions`).
     pub fn pod_level_host_process(&self) -> bool {
-        self.security_context
-            .as_ref()
-            .and_then(|s| s.windows_options.as_ref())
-            .and_then(|w| w.host_process)
-            .unwrap_or(false)
+        WindowsOptions::ask_host_process(
+            self.security_context
+                .as_ref()
+                .and_then(|s| s.windows_options.as_ref()),
+        )
     }
 }
 

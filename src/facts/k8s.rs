@@ -532,6 +532,13 @@ pub struct WindowsOptions {
     pub run_as_user_name: Option<String>,
 }
 
+impl WindowsOptions {
+    /// Whether a security context's `windowsOptions`, when it has some, ask for HostProcess.
+    pub fn ask_host_process(options: Option<&WindowsOptions>) -> bool {
+        options.and_then(|w| w.host_process).unwrap_or(false)
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct PodSecurityContext {

@@ -256,11 +256,11 @@ impl HeadContainer<'_> {
 
     /// Whether it asks to run as HostProcess (`securityContext.windowsOptions.hostProcess`).
     pub fn host_process(&self) -> bool {
-        self.security_context
-            .as_ref()
-            .and_then(|s| s.windows_options.as_ref())
-            .and_then(|w| w.host_process)
-            .unwrap_or(false)
+        WindowsOptions::ask_host_process(
+            self.security_context
+                .as_ref()
+                .and_then(|s| s.windows_options.as_ref()),
+        )
     }
 
     fn into_container(self) -> Container {
