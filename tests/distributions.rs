@@ -212,7 +212,7 @@ const BROKEN: &[(&str, &str, &str, &str, &str)] = &[
         "eks",
         "fail",
         "hns-network/network-missing",
-        "vpcbr",
+        "HNS network matching ^vpcbr[0-9a-f]{12}$ does not exist on ip-10-0-45-17",
     ),
     (
         "gke-exception-list-no-cluster",

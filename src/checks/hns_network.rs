@@ -300,8 +300,9 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
                             Status::Info,
                             Subject::new("HnsNetwork", name.clone()),
                             format!(
-                                "HNS network {name} does not exist on {node} yet (Get-HnsNetwork shows: {listed}): {rules} creates it when the first pod gets a network, and {}",
-                                match pods_with_network {
+                                "{phrase} does not exist on {node} yet (Get-HnsNetwork shows: {listed}): {rules} creates it when the first pod gets a network, and {why}",
+                                phrase = e.wanted.hns_phrase(),
+                                why = match pods_with_network {
                                     Some(_) => "no pod on this node has a pod IP yet",
                                     None => "the pods of the node were not captured",
                                 }
@@ -337,7 +338,8 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
                     Status::Fail,
                     Subject::new("HnsNetwork", name.clone()),
                     format!(
-                        "HNS network {name} does not exist on {node} (Get-HnsNetwork shows: {listed}): creating the virtual network failed, so kubelet finds no network adapter for pods"
+                        "{phrase} does not exist on {node} (Get-HnsNetwork shows: {listed}): creating the virtual network failed, so kubelet finds no network adapter for pods",
+                        phrase = e.wanted.hns_phrase()
                     ),
                 )
                 .evidence(e.evidence.clone())

@@ -115,16 +115,41 @@ impl NetworkMatch {
     }
     pub fn describe(&self) -> String {
         match self {
-            NetworkMatch::Name(n) => n.clone(),
-            NetworkMatch::Pattern(re) => {
-                // `^azure$` is just a name.
-                let plain = re.strip_prefix('^').and_then(|r| r.strip_suffix('$'));
-                match plain.filter(|p| p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')) {
-                    Some(name) => name.to_string(),
-                    None => format!("a network matching {re}"),
-                }
+            NetworkMatch::Pattern(re) if self.name().is_none() => {
+                format!("a network matching {re}")
             }
             NetworkMatch::Type(t) => format!("a {t} network"),
+            _ => self.name().unwrap_or_default().to_string(),
+        }
+    }
+
+    /// The network as a message names it, e.g. when it is missing: `HNS network azure`,
+    /// `HNS network matching ^vpcbr[0-9a-f]{12}$`, `HNS l2bridge network`.
+    pub fn hns_phrase(&self) -> String {
+        match (self, self.name()) {
+            (_, Some(name)) => format!("HNS network {name}"),
+            (NetworkMatch::Type(t), None) => format!("HNS {t} network"),
+            (_, None) => format!("HNS network matching {}", self.pattern_text()),
+        }
+    }
+
+    /// The one name this matches, when it matches one name (`^azure$` is just a name).
+    fn name(&self) -> Option<&str> {
+        match self {
+            NetworkMatch::Name(n) => Some(n),
+            NetworkMatch::Pattern(re) => re
+                .strip_prefix('^')
+                .and_then(|r| r.strip_suffix('$'))
+                .filter(|p| p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')),
+            NetworkMatch::Type(_) => None,
+        }
+    }
+
+    /// The pattern as written (empty for a name or a type).
+    fn pattern_text(&self) -> &str {
+        match self {
+            NetworkMatch::Pattern(re) => re,
+            _ => "",
         }
     }
 }
@@ -180,6 +205,38 @@ pub fn restart_on(layout: &Layout, run: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+
+    /// A network is named in messages by its name, by its pattern when it has no one name (a
+    /// pattern anchored on a plain name is that name), or by its type.
+    #[test]
+    fn networks_are_named_as_a_name_a_pattern_or_a_type() {
+        let cases = [
+            (
+                NetworkMatch::Name("azure".into()),
+                "azure",
+                "HNS network azure",
+            ),
+            (
+                NetworkMatch::Pattern("^azure$".into()),
+                "azure",
+                "HNS network azure",
+            ),
+            (
+                NetworkMatch::Pattern("^vpcbr[0-9a-f]{12}$".into()),
+                "a network matching ^vpcbr[0-9a-f]{12}$",
+                "HNS network matching ^vpcbr[0-9a-f]{12}$",
+            ),
+            (
+                NetworkMatch::Type("l2bridge".into()),
+                "a l2bridge network",
+                "HNS l2bridge network",
+            ),
+        ];
+        for (wanted, described, phrase) in cases {
+            assert_eq!(wanted.describe(), described, "{wanted:?}");
+            assert_eq!(wanted.hns_phrase(), phrase, "{wanted:?}");
+        }
+    }
     use super::*;
     use crate::facts::node::records::WinService;
 
