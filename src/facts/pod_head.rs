@@ -20,11 +20,10 @@
 
 use super::details::Details;
 use super::json_scan::{self, Keep};
-use super::k8s::TransientStr;
 use super::k8s::{
     allowed_annotations, null_as_default, object_name, optional_object_name, presence, Affinity,
     Container, ContainerStatus, Labels, MetaDetails, ObjectMeta, Pod, PodOs, PodSecurityContext,
-    PodSpec, PodSpecDetails, PodStatus, SecurityContext, WindowsOptions,
+    PodSpec, PodSpecDetails, PodStatus, SecurityContext, TransientStr, WindowsOptions,
 };
 use serde::de::IgnoredAny;
 use serde::Deserialize;
@@ -73,8 +72,9 @@ const CONTAINER_STATUS_FIELDS: Keep = Keep::Members(&[
     ("state", Keep::Members(&[("running", Keep::Whole)])),
 ]);
 
-/// What the sieve reads of a pod; see the module documentation. Its labels are borrowed from the
-/// text it was parsed from when they hold no escapes (see [`HeadLabels`]).
+/// What the sieve reads of a pod; see the module documentation. Its labels, node selector,
+/// containers' names and images and container states' names are borrowed from the text it was
+/// parsed from when they hold no escapes (see [`HeadParts`]).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct PodHead<'a> {
@@ -249,9 +249,12 @@ where
 }
 
 impl HeadContainer<'_> {
-    /// The container's name and image.
-    pub fn name_and_image(&self) -> (&str, &str) {
-        (&self.name, &self.image)
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn image(&self) -> &str {
+        &self.image
     }
 
     /// Whether it asks to run as HostProcess (`securityContext.windowsOptions.hostProcess`).
@@ -434,14 +437,22 @@ impl<'a> PodHead<'a> {
 /// its containers' names and whether they run, borrowed from the text the head was read from.
 #[derive(Debug, Default)]
 pub struct HeadParts<'a> {
-    pub labels: HeadLabels<'a>,
-    pub node_selector: HeadLabels<'a>,
+    labels: HeadLabels<'a>,
+    node_selector: HeadLabels<'a>,
     containers: Vec<HeadContainer<'a>>,
     init_containers: Vec<HeadContainer<'a>>,
     statuses: Vec<HeadContainerStatus<'a>>,
 }
 
 impl HeadParts<'_> {
+    pub fn labels(&self) -> &HeadLabels<'_> {
+        &self.labels
+    }
+
+    pub fn node_selector(&self) -> &HeadLabels<'_> {
+        &self.node_selector
+    }
+
     /// The containers (not the init containers), in order.
     pub fn containers(&self) -> &[HeadContainer<'_>] {
         &self.containers
@@ -607,9 +618,9 @@ mod tests {
                     serde_json::from_str::<PodHead>(&text).expect(labels),
                 ),
             ] {
-                let (pod, parts) = head.into_parts();
+                let (mut pod, parts) = head.into_parts();
                 assert!(pod.metadata.labels.is_empty(), "{how}: {labels}");
-                let head_labels = parts.labels;
+                let head_labels = parts.labels();
                 let keys: std::collections::BTreeSet<&str> =
                     head_labels.pairs().map(|(k, _)| k).collect();
                 assert_eq!(
@@ -621,7 +632,8 @@ mod tests {
                     assert_eq!(head_labels.get(k), Some(v.as_str()), "{how}: {labels}");
                 }
                 assert_eq!(head_labels.get("absent"), None);
-                assert_eq!(&head_labels.into_labels(), expected, "{how}: {labels}");
+                parts.fill(&mut pod, true);
+                assert_eq!(&pod.metadata.labels, expected, "{how}: {labels}");
             }
         }
         let refused = [

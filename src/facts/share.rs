@@ -156,8 +156,8 @@ impl LabelSet for HeadLabels<'_> {
 pub trait PodParts {
     /// The pod's labels.
     fn labels(&self) -> &impl LabelSet;
-    /// The value its node selector gives `key`.
-    fn selected(&self, key: &str) -> Option<&str>;
+    /// Its node selector.
+    fn node_selector(&self) -> &impl LabelSet;
     /// The containers' images (not the init containers'), in order.
     fn images(&self) -> impl Iterator<Item = &str>;
     /// Whether an init container or a container asks to run as HostProcess.
@@ -171,8 +171,8 @@ impl PodParts for Pod {
     fn labels(&self) -> &impl LabelSet {
         &self.metadata.labels
     }
-    fn selected(&self, key: &str) -> Option<&str> {
-        self.spec.node_selector.value(key)
+    fn node_selector(&self) -> &impl LabelSet {
+        &self.spec.node_selector
     }
     fn images(&self) -> impl Iterator<Item = &str> {
         self.spec.containers.iter().map(|c| c.image.as_str())
@@ -197,13 +197,13 @@ impl PodParts for Pod {
 
 impl PodParts for HeadParts<'_> {
     fn labels(&self) -> &impl LabelSet {
-        &self.labels
+        HeadParts::labels(self)
     }
-    fn selected(&self, key: &str) -> Option<&str> {
-        self.node_selector.get(key)
+    fn node_selector(&self) -> &impl LabelSet {
+        HeadParts::node_selector(self)
     }
     fn images(&self) -> impl Iterator<Item = &str> {
-        self.containers().iter().map(|c| c.name_and_image().1)
+        self.containers().iter().map(HeadContainer::image)
     }
     fn containers_host_process(&self) -> bool {
         self.any_container_host_process()
@@ -213,9 +213,8 @@ impl PodParts for HeadParts<'_> {
         self.running().filter_map(move |name| {
             containers
                 .iter()
-                .map(HeadContainer::name_and_image)
-                .find(|(n, _)| *n == name)
-                .map(|(_, image)| image)
+                .find(|c| c.name() == name)
+                .map(HeadContainer::image)
         })
     }
 }
@@ -291,7 +290,7 @@ impl PodSieve {
         let spec = &pod.spec;
         let name = pod.name();
         let images = &mut self.windows_images;
-        let selected = |key: &str| parts.selected(key);
+        let selected = |key: &str| parts.node_selector().value(key);
         spec.targets_windows_given(selected, parts.images(), |image| match images.get(image) {
             Some(&windows) => windows,
             None => {
@@ -304,7 +303,7 @@ impl PodSieve {
         }) || spec.pod_level_host_process()
             || parts.containers_host_process()
             || spec.runtime_class_name.is_some()
-            || parts.selected(BUILD_LABEL).is_some()
+            || parts.node_selector().value(BUILD_LABEL).is_some()
             || !pod.metadata.annotations.is_empty()
             || name.starts_with("kube-apiserver")
             || (pod.namespace() == "kube-system" && name.starts_with("kube-controller-manager"))

@@ -114,12 +114,10 @@ impl NetworkMatch {
         }
     }
     pub fn describe(&self) -> String {
-        match self {
-            NetworkMatch::Pattern(re) if self.name().is_none() => {
-                format!("a network matching {re}")
-            }
-            NetworkMatch::Type(t) => format!("a {t} network"),
-            _ => self.name().unwrap_or_default().to_string(),
+        match (self, self.name()) {
+            (_, Some(name)) => name.to_string(),
+            (NetworkMatch::Type(t), None) => format!("a {t} network"),
+            (_, None) => format!("a network matching {}", self.pattern()),
         }
     }
 
@@ -129,7 +127,7 @@ impl NetworkMatch {
         match (self, self.name()) {
             (_, Some(name)) => format!("HNS network {name}"),
             (NetworkMatch::Type(t), None) => format!("HNS {t} network"),
-            (_, None) => format!("HNS network matching {}", self.pattern_text()),
+            (_, None) => format!("HNS network matching {}", self.pattern()),
         }
     }
 
@@ -146,7 +144,7 @@ impl NetworkMatch {
     }
 
     /// The pattern as written (empty for a name or a type).
-    fn pattern_text(&self) -> &str {
+    fn pattern(&self) -> &str {
         match self {
             NetworkMatch::Pattern(re) => re,
             _ => "",
@@ -205,6 +203,8 @@ pub fn restart_on(layout: &Layout, run: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::facts::node::records::WinService;
 
     /// A network is named in messages by its name, by its pattern when it has no one name (a
     /// pattern anchored on a plain name is that name), or by its type.
@@ -237,8 +237,6 @@ mod tests {
             assert_eq!(wanted.hns_phrase(), phrase, "{wanted:?}");
         }
     }
-    use super::*;
-    use crate::facts::node::records::WinService;
 
     #[test]
     fn marks_choose_the_layout() {

@@ -12,6 +12,7 @@ use super::streamed::{self, ItemNames};
 use crate::facts::inputs::{Fetch, InputSpec, CLUSTER_INPUTS};
 use crate::facts::k8s::{Labels, Node, Pod, Service};
 use crate::facts::node::remote::may_name_a_component;
+use crate::facts::pod_head::HeadContainer;
 use crate::facts::share::{PodSieve, Share};
 use crate::sources::bundle::CaptureError;
 use crate::sources::json_cursor::JsonCursor;
@@ -299,7 +300,7 @@ impl ListWriter {
                     .0
                     .into_parts();
                 let key = item_key(pod.metadata.namespace.as_deref(), pod.name());
-                let containers = parts.containers().iter().map(|c| c.name_and_image().0);
+                let containers = parts.containers().iter().map(HeadContainer::name);
                 if let Some(target) = log_target(&pod, containers, windows) {
                     logs.push(target);
                 }
