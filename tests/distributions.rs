@@ -313,6 +313,19 @@ fn a_missing_network_is_sent_to_what_creates_it() {
         assert!(fix.contains(creator), "{name}: {fix}");
         assert!(!fix.contains("rerun start.ps1"), "{name}: {fix}");
     }
+    // A network found by a pattern is named by it, in the fix as in the message.
+    let fix = fix_of("eks-vpcbr-missing");
+    assert!(
+        fix.starts_with(
+            "Check the HNS network matching ^vpcbr[0-9a-f]{12}$ and the vEthernet adapter"
+        ),
+        "eks: {fix}"
+    );
+    let fix = fix_of("aks-azure-network-missing");
+    assert!(
+        fix.starts_with("Check the HNS network azure and the vEthernet adapter"),
+        "aks: {fix}"
+    );
     let fix = fix_of("sdn-flannel-wrong-network-name");
     assert!(fix.contains("rerun start.ps1"), "sdn-flannel: {fix}");
 }

@@ -319,27 +319,29 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
                     .layout()
                     .and_then(|d| d.layout())
                     .filter(|l| !l.start_script);
-                let fix = match (layout, e.rules) {
-                    (Some(layout), Some(rules)) => ev.fix(
+                let phrase = e.wanted.hns_phrase();
+                let fix = match (layout, e.rules, e.wanted.single_name()) {
+                    (Some(layout), Some(rules), _) => ev.fix(
                         "network_by_cni",
                         &[
                             ("node", &node),
-                            ("network", &name),
+                            ("network", &phrase),
                             ("layout", &layout.name),
                             ("cni", &rules.title),
                         ],
                     ),
-                    _ => ev.fix(
+                    (_, _, Some(single)) => ev.fix(
                         "recreate_network",
-                        &[("node", &node), ("network", &name), ("adapter", &physical)],
+                        &[("node", &node), ("network", single), ("adapter", &physical)],
                     ),
+                    // Found by a pattern or a type: no one name to look up.
+                    (_, _, None) => ev.fix("check_network_cluster", &[("node", &node)]),
                 };
                 ev.emit(
                     Status::Fail,
                     Subject::new("HnsNetwork", name.clone()),
                     format!(
-                        "{phrase} does not exist on {node} (Get-HnsNetwork shows: {listed}): creating the virtual network failed, so kubelet finds no network adapter for pods",
-                        phrase = e.wanted.hns_phrase()
+                        "{phrase} does not exist on {node} (Get-HnsNetwork shows: {listed}): creating the virtual network failed, so kubelet finds no network adapter for pods"
                     ),
                 )
                 .evidence(e.evidence.clone())

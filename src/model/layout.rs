@@ -114,7 +114,7 @@ impl NetworkMatch {
         }
     }
     pub fn describe(&self) -> String {
-        match (self, self.name()) {
+        match (self, self.single_name()) {
             (_, Some(name)) => name.to_string(),
             (NetworkMatch::Type(t), None) => format!("a {t} network"),
             (_, None) => format!("a network matching {}", self.pattern()),
@@ -124,7 +124,7 @@ impl NetworkMatch {
     /// The network as a message names it, e.g. when it is missing: `HNS network azure`,
     /// `HNS network matching ^vpcbr[0-9a-f]{12}$`, `HNS l2bridge network`.
     pub fn hns_phrase(&self) -> String {
-        match (self, self.name()) {
+        match (self, self.single_name()) {
             (_, Some(name)) => format!("HNS network {name}"),
             (NetworkMatch::Type(t), None) => format!("HNS {t} network"),
             (_, None) => format!("HNS network matching {}", self.pattern()),
@@ -132,7 +132,7 @@ impl NetworkMatch {
     }
 
     /// The one name this matches, when it matches one name (`^azure$` is just a name).
-    fn name(&self) -> Option<&str> {
+    pub fn single_name(&self) -> Option<&str> {
         match self {
             NetworkMatch::Name(n) => Some(n),
             NetworkMatch::Pattern(re) => re
