@@ -41,10 +41,12 @@ pub fn run(ev: &mut Eval) {
     let cms = ev.configmaps();
 
     if let Some(pods) = pods {
-        let windows_pods: Vec<&Pod> = pods
-            .iter()
-            // An other pod of the sieve runs on a Linux node and targets nothing Windows.
-            .filter(|p| !p.other && is_windows_pod(p, &windows_node_names))
+        // An other pod of the sieve runs on a Linux node and targets nothing Windows.
+        let windows_pods: Vec<&Pod> = ev
+            .model()
+            .pod_lookup()
+            .kept_whole()
+            .filter(|p| is_windows_pod(p, &windows_node_names))
             .collect();
         if windows_pods.is_empty() {
             ev.not_applicable(format!(
@@ -173,16 +175,16 @@ fn service_of_candidate(candidate: &str) -> Option<(&str, &str)> {
 struct PartialName<'a> {
     pod: &'a Pod,
     pods: usize,
-    container: String,
-    env: String,
-    short: String,
+    container: &'a str,
+    env: &'a str,
+    short: &'a str,
     service: &'a Service,
 }
 
 fn check_partial_names(ev: &mut Eval, windows_pods: &[&Pod], services: &[Service], domain: &str) {
     ev.part("partially-qualified-name");
-    let mut findings: BTreeMap<(String, String, String, String, String), PartialName> =
-        BTreeMap::new();
+    // By namespace, workload, container, variable and name; all but the workload borrowed.
+    let mut findings: BTreeMap<(&str, String, &str, &str, &str), PartialName> = BTreeMap::new();
     let mut env_vars = 0usize;
     // Services by namespace and name, the first of a name in list order winning (as a linear
     // `find` answers): a lookup per candidate instead of a pass over the Services.
@@ -191,8 +193,9 @@ fn check_partial_names(ev: &mut Eval, windows_pods: &[&Pod], services: &[Service
         .rev()
         .map(|s| ((s.namespace(), s.name()), s))
         .collect();
-    for pod in windows_pods {
-        let group = workload(pod).unwrap_or_else(|| format!("pod/{}", pod.name()));
+    for &pod in windows_pods {
+        // Named only for a pod with a variable to report (most have none).
+        let mut group: Option<String> = None;
         for container in pod.spec.all_containers() {
             for env in &container.env {
                 env_vars += 1;
@@ -203,12 +206,17 @@ fn check_partial_names(ev: &mut Eval, windows_pods: &[&Pod], services: &[Service
                     let Some(&service) = by_name.get(&(ns, svc)) else {
                         continue;
                     };
+                    let group = group
+                        .get_or_insert_with(|| {
+                            workload(pod).unwrap_or_else(|| format!("pod/{}", pod.name()))
+                        })
+                        .clone();
                     let key = (
-                        pod.namespace().to_string(),
-                        group.clone(),
-                        container.name.clone(),
-                        env.name.clone(),
-                        candidate.clone(),
+                        pod.namespace(),
+                        group,
+                        container.name.as_str(),
+                        env.name.as_str(),
+                        candidate.as_str(),
                     );
                     findings
                         .entry(key)
@@ -216,9 +224,9 @@ fn check_partial_names(ev: &mut Eval, windows_pods: &[&Pod], services: &[Service
                         .or_insert(PartialName {
                             pod,
                             pods: 1,
-                            container: container.name.clone(),
-                            env: env.name.clone(),
-                            short: candidate.clone(),
+                            container: &container.name,
+                            env: &env.name,
+                            short: candidate,
                             service,
                         });
                 }
@@ -246,9 +254,9 @@ fn check_partial_names(ev: &mut Eval, windows_pods: &[&Pod], services: &[Service
             &[
                 ("namespace", ns),
                 ("workload", &workload_ref),
-                ("container", &f.container),
-                ("env", &f.env),
-                ("short", &f.short),
+                ("container", f.container),
+                ("env", f.env),
+                ("short", f.short),
                 ("fqdn", &fqdn),
                 ("pod", f.pod.name()),
             ],
@@ -261,7 +269,7 @@ fn check_partial_names(ev: &mut Eval, windows_pods: &[&Pod], services: &[Service
         let (kind, name) = group.split_once('/').unwrap_or(("pod", group.as_str()));
         ev.emit(
             Status::Warn,
-            Subject::namespaced(&capitalise(kind), ns, name),
+            Subject::namespaced(&capitalise(kind), *ns, name),
             format!(
                 "{scope}: environment variable {} (container {}) refers to Service {svc_ns}/{svc_name} by the partially qualified name {}, which Windows does not resolve; use {fqdn}",
                 f.env, f.container, f.short

@@ -283,14 +283,14 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
                     let pods_with_network = view
                         .node_object()
                         .and_then(|n| {
-                            let pods = view.model.ready_pods()?;
+                            view.model.ready_pods()?;
+                            // The node's own pods, from the index: not a pass over every pod
+                            // for each node.
                             Some(
-                                pods.iter()
-                                    .filter(|p| {
-                                        p.spec.node_name.as_deref() == Some(n.name())
-                                            && !p.spec.host_network
-                                            && p.status.pod_ip.is_some()
-                                    })
+                                view.model
+                                    .pod_lookup()
+                                    .on_node(n.name())
+                                    .filter(|p| !p.spec.host_network && p.status.pod_ip.is_some())
                                     .count(),
                             )
                         });

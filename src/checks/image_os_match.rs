@@ -60,10 +60,11 @@ pub fn run(ev: &mut Eval) {
     // Same answer as "exact name, else the first same_host" over the Windows nodes, by index.
     let exact = nodes_by_exact_name(&windows);
     let windows_hosts = ev.model().windows_hosts();
-    let on_windows: Vec<(&Pod, &Node)> = pods
-        .iter()
-        // An other pod of the sieve runs on a Linux node: passed by without a lookup.
-        .filter(|p| !p.other)
+    // An other pod of the sieve runs on a Linux node: passed by without a lookup.
+    let on_windows: Vec<(&Pod, &Node)> = ev
+        .model()
+        .pod_lookup()
+        .kept_whole()
         .filter_map(|p| {
             let host = p.node_name()?;
             let node = match exact.get(host) {
@@ -93,14 +94,15 @@ pub fn run(ev: &mut Eval) {
     };
     let events = ev.events();
     let index = ev.model().pod_index();
-    let mut events_by_pod: BTreeMap<(String, String), Vec<&Event>> = BTreeMap::new();
+    // By the namespace and name the pod itself holds: no copies.
+    let mut events_by_pod: foldhash::HashMap<(&str, &str), Vec<&Event>> = Default::default();
     for event in events.into_iter().flatten() {
         if !event.is_warning() || ev.pattern("sandbox_reason").is_match(&event.reason) {
             continue;
         }
         if let Some(pod) = index.of_event(event) {
             events_by_pod
-                .entry((pod.namespace().to_string(), pod.name().to_string()))
+                .entry((pod.namespace(), pod.name()))
                 .or_default()
                 .push(event);
         }
@@ -147,7 +149,7 @@ pub fn run(ev: &mut Eval) {
     for (pod, node) in &on_windows {
         let isolation = isolation::isolation_of(ev, pod, node, runtimeclasses.map(Vec::as_slice));
         let pod_events = events_by_pod
-            .get(&(pod.namespace().to_string(), pod.name().to_string()))
+            .get(&(pod.namespace(), pod.name()))
             .map(Vec::as_slice)
             .unwrap_or_default();
         let found = examine::examine_pod(ev, pod, node, &isolation, pod_events, &on_linux);

@@ -19,8 +19,7 @@ pub fn run(ev: &mut Eval) {
     let mut host_process: Option<Vec<&Pod>> = None;
     for view in ev.node_views() {
         if view.from_api() {
-            let pods = ev.pods();
-            let host_process = host_process.get_or_insert_with(|| host_process_pods(pods));
+            let host_process = host_process.get_or_insert_with(|| host_process_pods(ev));
             api_part(ev, &view, host_process);
             continue;
         }
@@ -32,8 +31,7 @@ pub fn run(ev: &mut Eval) {
         if view.flannel_evidence().is_some() {
             kinds.push(Kind::Flanneld);
         }
-        let pods = ev.pods();
-        let host_process = host_process.get_or_insert_with(|| host_process_pods(pods));
+        let host_process = host_process.get_or_insert_with(|| host_process_pods(ev));
         for kind in kinds {
             judge(ev, &view, kind, &node, host_process);
         }
@@ -291,10 +289,15 @@ fn api_part<'a>(ev: &mut Eval<'a>, view: &NodeView<'a>, host_process: &[&Pod]) {
     );
 }
 
-/// The HostProcess pods of the list, in list order.
-fn host_process_pods(pods: Option<&Vec<Pod>>) -> Vec<&Pod> {
-    pods.into_iter()
-        .flatten()
+/// The HostProcess pods of the list, in list order (none when the pods could not be read). An
+/// other pod of the sieve keeps no security context: only the pods kept whole are read.
+fn host_process_pods<'a>(ev: &mut Eval<'a>) -> Vec<&'a Pod> {
+    if ev.pods().is_none() {
+        return Vec::new();
+    }
+    ev.model()
+        .pod_lookup()
+        .kept_whole()
         .filter(|p| p.spec.host_process())
         .collect()
 }

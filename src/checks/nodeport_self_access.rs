@@ -81,9 +81,11 @@ pub fn run(ev: &mut Eval) {
         );
     }
 
-    if let Some(pods) = ev.pods() {
+    if ev.pods().is_some() {
         ev.part("health-probe-on-own-nodeport");
-        health_probes_on_own_nodeport(ev, pods, &windows, &exposed);
+        // An other pod of the sieve runs on a Linux node: only the pods kept whole are read.
+        let kept: Vec<&Pod> = ev.model().pod_lookup().kept_whole().collect();
+        health_probes_on_own_nodeport(ev, &kept, &windows, &exposed);
     }
     if let Some(target) = probes.and_then(|r| r.target.as_ref()) {
         let addr = target.address_or_host();
@@ -229,12 +231,12 @@ fn report_service(
 /// Kubelet health probes of pods on Windows nodes that call their own node's IP at a NodePort.
 fn health_probes_on_own_nodeport(
     ev: &mut Eval,
-    pods: &[Pod],
+    pods: &[&Pod],
     windows: &[&Node],
     exposed: &[&Service],
 ) {
     let by_name = nodes_by_exact_name(windows);
-    for pod in pods {
+    for &pod in pods {
         let Some(&node) = pod.node_name().and_then(|n| by_name.get(n)) else {
             continue;
         };

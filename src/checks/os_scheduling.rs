@@ -32,7 +32,8 @@ struct Ctx<'a> {
     linux: Vec<&'a Node>,
     runtimeclasses: Option<&'a [RuntimeClass]>,
     /// Warning events per pod `(namespace, name)`.
-    events: BTreeMap<(String, String), Vec<&'a Event>>,
+    /// Warning events by the namespace and name of the pod they are about.
+    events: foldhash::HashMap<(&'a str, &'a str), Vec<&'a Event>>,
     events_read: bool,
 }
 
@@ -52,9 +53,9 @@ impl<'a> Ctx<'a> {
             .find(|rc| rc.metadata.name == name)
     }
 
-    fn pod_events(&self, pod: &Pod) -> &[&'a Event] {
+    fn pod_events(&self, pod: &'a Pod) -> &[&'a Event] {
         self.events
-            .get(&(pod.namespace().to_string(), pod.name().to_string()))
+            .get(&(pod.namespace(), pod.name()))
             .map(Vec::as_slice)
             .unwrap_or_default()
     }
@@ -91,13 +92,13 @@ pub fn run(ev: &mut Eval) {
     let pods = ev.pods();
     let runtimeclasses = ev.runtimeclasses().map(Vec::as_slice);
     let events = if pods.is_some() { ev.events() } else { None };
-    let mut by_pod: BTreeMap<(String, String), Vec<&Event>> = BTreeMap::new();
+    let mut by_pod: foldhash::HashMap<(&str, &str), Vec<&Event>> = Default::default();
     if let (Some(_), Some(events)) = (pods, events) {
         let index = ev.model().pod_index();
         for event in events.iter().filter(|e| e.is_warning()) {
             if let Some(pod) = index.of_event(event) {
                 by_pod
-                    .entry((pod.namespace().to_string(), pod.name().to_string()))
+                    .entry((pod.namespace(), pod.name()))
                     .or_default()
                     .push(event);
             }
@@ -113,13 +114,16 @@ pub fn run(ev: &mut Eval) {
         events: by_pod,
         events_read: events.is_some(),
     };
-    if let Some(pods) = pods {
-        placement::windows_pods_without_selection(ev, &ctx, pods);
-        daemonsets::linux_pods_on_windows(ev, &ctx, pods);
-        taints::untolerated_taints(ev, &ctx, pods);
+    // Every part reads only the pods the sieve kept whole: an other pod runs on a Linux node, and
+    // targets, tolerates and names nothing Windows.
+    let kept: Option<Vec<&Pod>> = pods.map(|_| ev.model().pod_lookup().kept_whole().collect());
+    if let Some(kept) = &kept {
+        placement::windows_pods_without_selection(ev, &ctx, kept);
+        daemonsets::linux_pods_on_windows(ev, &ctx, kept);
+        taints::untolerated_taints(ev, &ctx, kept);
     }
     if let Some(rcs) = runtimeclasses {
-        runtimeclass::runtimeclass_selectors(ev, &ctx, rcs, pods.map(Vec::as_slice));
+        runtimeclass::runtimeclass_selectors(ev, &ctx, rcs, kept.as_deref());
     }
 }
 

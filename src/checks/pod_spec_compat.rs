@@ -47,12 +47,15 @@ pub fn run(ev: &mut Eval) {
     let Some((_, windows)) = ev.windows_nodes_or_skip() else {
         return;
     };
-    let Some(pods) = ev.pods() else { return };
+    if ev.pods().is_none() {
+        return;
+    }
     let windows_hosts = ev.model().windows_hosts();
-    let windows_pods: Vec<&Pod> = pods
-        .iter()
-        // An other pod of the sieve runs on a Linux node and targets nothing Windows.
-        .filter(|p| !p.other)
+    // An other pod of the sieve runs on a Linux node and targets nothing Windows.
+    let windows_pods: Vec<&Pod> = ev
+        .model()
+        .pod_lookup()
+        .kept_whole()
         .filter(|p| {
             let on_windows = p.node_name().is_some_and(|n| windows_hosts.contains(n));
             let declared = p
@@ -77,12 +80,13 @@ pub fn run(ev: &mut Eval) {
     let events = ev.events();
     let index = ev.model().pod_index();
     let unsupported = ev.pattern("unsupported_field");
-    let mut event_evidence: BTreeMap<(String, String), Vec<&Event>> = BTreeMap::new();
+    // By the namespace and name the pod itself holds: no copies.
+    let mut event_evidence: foldhash::HashMap<(&str, &str), Vec<&Event>> = Default::default();
     for event in events.into_iter().flatten() {
         if event.is_warning() && unsupported.is_match(&event.message) {
             if let Some(pod) = index.of_event(event) {
                 event_evidence
-                    .entry((pod.namespace().to_string(), pod.name().to_string()))
+                    .entry((pod.namespace(), pod.name()))
                     .or_default()
                     .push(event);
             }
@@ -104,9 +108,10 @@ pub fn run(ev: &mut Eval) {
             .iter()
             .flat_map(|p| {
                 event_evidence
-                    .get(&(p.namespace().to_string(), p.name().to_string()))
-                    .cloned()
-                    .unwrap_or_default()
+                    .get(&(p.namespace(), p.name()))
+                    .into_iter()
+                    .flatten()
+                    .copied()
             })
             .collect();
         let breaking: Vec<&Field> = fields.iter().filter(|f| f.status == Status::Fail).collect();
@@ -211,7 +216,7 @@ mod tests {
         let fields = unsupported_fields(&p);
         let refs: Vec<&Field> = fields.iter().collect();
         let workload = Workload {
-            kind: "deployment".into(),
+            kind: "deployment",
             name: "web".into(),
         };
         let patch = template_patch(&workload, &refs, false).expect("patch");
@@ -234,7 +239,7 @@ mod tests {
         assert_eq!(ops[0]["value"], "ClusterFirst");
         assert_eq!(ops[1]["op"], "remove");
         let bare = Workload {
-            kind: "pod".into(),
+            kind: "pod",
             name: "x".into(),
         };
         assert_eq!(template_patch(&bare, &refs, false), None);

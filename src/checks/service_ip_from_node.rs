@@ -35,7 +35,11 @@ pub fn run(ev: &mut Eval) {
     let Some(services) = ev.services() else {
         return;
     };
-    let pods = ev.pods();
+    // A client is a pod on a Windows node: an other pod of the sieve runs on a Linux node, so
+    // only the pods kept whole are read.
+    let pods: Option<Vec<&Pod>> = ev
+        .pods()
+        .map(|_| ev.model().pod_lookup().kept_whole().collect());
 
     // Probe part: what the node itself got from each ClusterIP it tried.
     for p in &probed {
@@ -43,7 +47,9 @@ pub fn run(ev: &mut Eval) {
             .iter()
             .find(|s| format!("{}/{}", s.namespace(), s.name()) == p.service);
         let lookup = ev.model().pod_lookup();
-        let client = pods.and_then(|pods| windows_client(pods, lookup, svc, &windows_exact));
+        let client = pods
+            .as_deref()
+            .and_then(|pods| windows_client(pods, lookup, svc, &windows_exact));
         let subject = match p.service.split_once('/') {
             Some((ns, name)) => Subject::namespaced("Service", ns, name),
             None => Subject::new("Service", p.service.clone()),
@@ -87,8 +93,7 @@ pub fn run(ev: &mut Eval) {
     }
 
     // Cluster part: Services with Windows backends that the node itself cannot reach.
-    let Some(pods) = pods else { return };
-    let _ = pods;
+    let Some(pods) = pods.as_deref() else { return };
     let lookup = ev.model().pod_lookup();
     let windows_set = ev.model().windows_hosts();
     let backed: Vec<(&Service, Vec<&Pod>)> = services
@@ -188,7 +193,7 @@ pub fn run(ev: &mut Eval) {
 /// Windows node): one that is not a backend of `svc` (no hairpin), else a backend. `lookup`
 /// indexes `pods`.
 fn windows_client<'a>(
-    pods: &'a [Pod],
+    pods: &[&'a Pod],
     lookup: PodLookup<'a>,
     svc: Option<&Service>,
     windows: &HashSet<&str>,
@@ -202,6 +207,7 @@ fn windows_client<'a>(
     let backend_keys: HashSet<(&str, &str)> =
         backends.iter().map(|b| (b.namespace(), b.name())).collect();
     pods.iter()
+        .copied()
         .filter(on_windows)
         .find(|p| !backend_keys.contains(&(p.namespace(), p.name())))
         .or_else(|| backends.into_iter().find(|p| on_windows(p)))

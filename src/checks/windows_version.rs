@@ -27,7 +27,9 @@ fn cluster_part(ev: &mut Eval) {
         check_node(ev, node);
     }
     if let Some(pods) = ev.pods() {
-        check_isolation_annotation(ev, pods);
+        // An other pod of the sieve keeps no annotations: only the pods kept whole are read.
+        let kept: Vec<&Pod> = ev.model().pod_lookup().kept_whole().collect();
+        check_isolation_annotation(ev, pods.len(), &kept);
     }
 }
 
@@ -173,10 +175,11 @@ fn check_node(ev: &mut Eval, node: &Node) {
 }
 
 /// Pods carrying the deprecated Hyper-V isolation annotation, one finding per workload.
-fn check_isolation_annotation(ev: &mut Eval, pods: &[Pod]) {
+/// `listed` is how many pods the list has; `pods` those that can carry the annotation.
+fn check_isolation_annotation(ev: &mut Eval, listed: usize, pods: &[&Pod]) {
     ev.part("hyperv-annotation");
     let mut by_workload: BTreeMap<(String, Workload), Vec<&Pod>> = BTreeMap::new();
-    for pod in pods {
+    for &pod in pods {
         if pod.metadata.annotations.contains_key(ISOLATION_ANNOTATION) {
             by_workload
                 .entry((pod.namespace().to_string(), pod.workload()))
@@ -189,8 +192,7 @@ fn check_isolation_annotation(ev: &mut Eval, pods: &[Pod]) {
             Status::Pass,
             Subject::cluster(),
             format!(
-                "checked {} pod(s): none uses the deprecated {ISOLATION_ANNOTATION} annotation",
-                pods.len()
+                "checked {listed} pod(s): none uses the deprecated {ISOLATION_ANNOTATION} annotation"
             ),
         );
         return;

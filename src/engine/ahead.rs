@@ -35,9 +35,9 @@ impl PodWatcher for PodTableAhead {
         self.table.add_pod(pods, i);
     }
 
-    fn finished(self: Box<Self>, pods: &[Pod]) {
+    fn finished(self: Box<Self>, pods: &[Pod], relabelled: &[u32]) {
         let PodTableAhead { mut table, done } = *self;
-        table.add_labels(pods);
+        table.index_labels(pods, relabelled);
         // The engine may have stopped listening (the run ended): the table is then not needed.
         let _ = done.send(table);
     }
@@ -73,7 +73,7 @@ mod tests {
             arrived.try_recv().is_err(),
             "nothing is sent before the list is complete"
         );
-        watcher.finished(&pods);
+        watcher.finished(&pods, &[]);
         let table = arrived.try_recv().expect("the table is sent at the end");
         assert!(table.covers(pods.len()));
         let index = PodIndex::over(&pods, &table);

@@ -402,7 +402,7 @@ impl Pod {
 pub struct Workload {
     /// Lower-case kubectl resource name: deployment, daemonset, statefulset, replicaset, job,
     /// replicationcontroller, or pod for pods no controller owns (and static mirror pods).
-    pub kind: String,
+    pub kind: &'static str,
     pub name: String,
 }
 
@@ -414,7 +414,7 @@ impl Workload {
 
     /// The API kind, as subjects name it: `Deployment`, `DaemonSet`, ..., `Pod`.
     pub fn kind_title(&self) -> &'static str {
-        match self.kind.as_str() {
+        match self.kind {
             "deployment" => "Deployment",
             "daemonset" => "DaemonSet",
             "statefulset" => "StatefulSet",
@@ -429,7 +429,7 @@ impl Workload {
     /// out new pods); false for bare pods and Jobs, which must be recreated.
     pub fn has_mutable_template(&self) -> bool {
         matches!(
-            self.kind.as_str(),
+            self.kind,
             "deployment" | "daemonset" | "statefulset" | "replicaset" | "replicationcontroller"
         )
     }
@@ -441,7 +441,7 @@ impl Pod {
     pub fn workload(&self) -> Workload {
         let Some(owner) = self.metadata.owner_references.first() else {
             return Workload {
-                kind: "pod".into(),
+                kind: "pod",
                 name: self.name().to_string(),
             };
         };
@@ -451,10 +451,11 @@ impl Pod {
                     .metadata
                     .labels
                     .get("pod-template-hash")
-                    .and_then(|hash| owner.name.strip_suffix(&format!("-{hash}")))
+                    .and_then(|hash| owner.name.strip_suffix(hash.as_str()))
+                    .and_then(|rest| rest.strip_suffix('-'))
                 {
                     return Workload {
-                        kind: "deployment".into(),
+                        kind: "deployment",
                         name: deployment.to_string(),
                     };
                 }
@@ -466,13 +467,13 @@ impl Pod {
             "ReplicationController" => "replicationcontroller",
             _ => {
                 return Workload {
-                    kind: "pod".into(),
+                    kind: "pod",
                     name: self.name().to_string(),
                 }
             }
         };
         Workload {
-            kind: kind.into(),
+            kind,
             name: owner.name.clone(),
         }
     }

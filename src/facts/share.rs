@@ -396,10 +396,12 @@ impl PodSieve {
     }
 
     /// After the last pod: gives the other pods selected by a Service that also selects a pod kept
-    /// whole the labels that make the same Services select them. `pods` is the sifted list.
-    pub fn finish(self, pods: &mut [Pod]) {
+    /// whole the labels that make the same Services select them. `pods` is the sifted list. Gives
+    /// the positions of the pods whose labels it set, in list order.
+    pub fn finish(self, pods: &mut [Pod]) -> Vec<u32> {
+        let mut relabelled = Vec::new();
         let Some(services) = &self.services else {
-            return;
+            return relabelled;
         };
         // `judge` pushes a pod's pairs together and in list order: each run of one position is
         // that pod's Services, in the order it found them (no map of 150,000 pods to build).
@@ -407,15 +409,17 @@ impl PodSieve {
             if !pairs.iter().any(|(_, s)| self.touched.contains(s)) {
                 continue;
             }
-            let Some(p) = pairs
+            let Some((at, p)) = pairs
                 .first()
-                .and_then(|&(pod, _)| pods.get_mut(pod as usize))
+                .and_then(|&(pod, _)| Some((pod, pods.get_mut(pod as usize)?)))
             else {
                 continue;
             };
             let selecting: Vec<u32> = pairs.iter().map(|&(_, s)| s).collect();
             p.metadata.labels = services.union(&selecting);
+            relabelled.push(at);
         }
+        relabelled
     }
 }
 

@@ -26,6 +26,13 @@ pub struct PodTable {
     by_namespace: HashMap<String, Vec<u32>>,
     by_node: HashMap<String, Vec<u32>>,
     by_label: HashMap<u64, Vec<u32>>,
+    /// Positions of the pods the sieve kept whole (not `Pod::other`), in list order: the pods on or
+    /// aimed at Windows nodes that most pod checks read. At 10% Windows nodes a tenth of the list,
+    /// so those checks no longer walk 150,000 pods to find them.
+    kept_whole: Vec<u32>,
+    /// Positions of the pods that had labels when they were indexed, in list order. An other pod
+    /// has none then: only the sieve's last step gives some of them labels (`index_labels`).
+    with_labels: Vec<u32>,
     /// How many pods of the list are indexed by key, namespace and node, and by label.
     indexed: usize,
     labelled: usize,
@@ -37,13 +44,13 @@ impl PodTable {
         for i in 0..pods.len() {
             t.add_pod(pods, i);
         }
-        t.add_labels(pods);
+        t.index_labels(pods, &[]);
         t
     }
 
     /// Indexes pod `i` of `pods` by `(namespace, name)`, namespace and node, as [`PodTable::new`]
     /// does, given every pod before it: a live run builds the table while the pods arrive
-    /// (`PodTable::add_labels` at the end, once the sieve has settled the labels), so the checks
+    /// (`PodTable::index_labels` at the end, once the sieve has settled the labels), so the checks
     /// find it ready instead of building it once every pod is in.
     pub fn add_pod(&mut self, pods: &[Pod], i: usize) {
         let (Some(pod), Ok(i)) = (pods.get(i), u32::try_from(i)) else {
@@ -75,14 +82,25 @@ impl PodTable {
                 }
             }
         }
+        if !pod.other {
+            self.kept_whole.push(i);
+        }
+        if !pod.metadata.labels.is_empty() {
+            self.with_labels.push(i);
+        }
         self.indexed = self.indexed.max(i as usize + 1);
     }
 
-    /// Indexes every pod of `pods` by `(namespace, label, value)`: the last step of
-    /// [`PodTable::new`], after [`PodTable::add_pod`] for each of them.
-    pub fn add_labels(&mut self, pods: &[Pod]) {
-        for (i, pod) in pods.iter().enumerate() {
-            let Ok(i) = u32::try_from(i) else { break };
+    /// Indexes the pods of `pods` by `(namespace, label, value)`: the last step of
+    /// [`PodTable::new`], after [`PodTable::add_pod`] for each of them. Only pods that had labels
+    /// when indexed, and those at `relabelled` (positions in list order: the other pods the sieve's
+    /// last step gave labels, `PodSieve::finish`), can have any, so only they are read; each
+    /// label's positions stay in list order.
+    pub fn index_labels(&mut self, pods: &[Pod], relabelled: &[u32]) {
+        for i in merged_positions(&self.with_labels, relabelled) {
+            let Some(pod) = pods.get(i as usize) else {
+                continue;
+            };
             let ns = pod.namespace();
             for (k, v) in &pod.metadata.labels {
                 let label = self.hasher.hash_one((ns, k.as_str(), v.as_str()));
@@ -96,6 +114,23 @@ impl PodTable {
     pub fn covers(&self, len: usize) -> bool {
         self.indexed == len.min(u32::MAX as usize) && self.labelled == len
     }
+}
+
+/// The positions of two lists in ascending order, merged in ascending order, each once.
+fn merged_positions<'p>(a: &'p [u32], b: &'p [u32]) -> impl Iterator<Item = u32> + 'p {
+    let (mut a, mut b) = (a.iter().copied().peekable(), b.iter().copied().peekable());
+    let mut last = None;
+    std::iter::from_fn(move || loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(&x), Some(&y)) if y < x => b.next(),
+            (Some(_), _) => a.next(),
+            (None, _) => b.next(),
+        }?;
+        if last != Some(next) {
+            last = Some(next);
+            return Some(next);
+        }
+    })
 }
 
 /// Pods by `(namespace, name)`, for finding the pod (and so the node) an event is about.
@@ -226,6 +261,17 @@ impl<'a> PodLookup<'a> {
         at.into_iter()
             .filter_map(|i| self.pods.get(i as usize))
             .collect()
+    }
+
+    /// The pods the sieve kept whole (not `Pod::other`: on or aimed at a Windows node, or on a node
+    /// it could not place), in list order: what `pods.iter().filter(|p| !p.other)` gives, without
+    /// walking the other pods (nine in ten of a cluster with 10% Windows nodes).
+    pub fn kept_whole(&self) -> impl Iterator<Item = &'a Pod> + 'a {
+        let pods = self.pods;
+        self.table
+            .kept_whole
+            .iter()
+            .filter_map(move |&i| pods.get(i as usize))
     }
 
     /// Pods whose `spec.nodeName` is exactly `node`.
@@ -499,6 +545,8 @@ mod tests {
             pod("c", "pending", "", &[("app", "web")]),
         ];
         pods[4].spec.node_name = None;
+        // db-1 is an other pod: the sieve stripped it, labels included.
+        pods[2].other = true;
         let mut built = PodTable::default();
         for i in 0..pods.len() {
             assert!(!built.covers(pods.len()), "not every pod is indexed yet");
@@ -509,7 +557,7 @@ mod tests {
         pods[2].metadata.labels = [("app".to_string(), "web".to_string())]
             .into_iter()
             .collect();
-        built.add_labels(&pods);
+        built.index_labels(&pods, &[2]);
         assert!(built.covers(pods.len()));
         assert!(!built.covers(pods.len() + 1));
         let whole = PodTable::new(&pods);
@@ -551,6 +599,25 @@ mod tests {
             .collect();
         assert_eq!(names(a.backends(&svc)), names(b.backends(&svc)));
         assert_eq!(names(a.backends(&svc)), ["web-1", "db-1", "web-1"]);
+        // The pods kept whole, in list order, without the other one.
+        assert_eq!(
+            names(a.kept_whole().collect()),
+            names(b.kept_whole().collect())
+        );
+        assert_eq!(
+            names(a.kept_whole().collect()),
+            ["web-1", "web-1", "web-1", "pending"]
+        );
+    }
+
+    #[test]
+    fn merged_positions_keep_list_order_and_each_position_once() {
+        let merged = |a: &[u32], b: &[u32]| merged_positions(a, b).collect::<Vec<_>>();
+        assert_eq!(merged(&[0, 3, 4], &[1, 2, 5]), [0, 1, 2, 3, 4, 5]);
+        assert_eq!(merged(&[], &[2, 7]), [2, 7]);
+        assert_eq!(merged(&[2, 7], &[]), [2, 7]);
+        assert_eq!(merged(&[1, 4], &[1, 4, 9]), [1, 4, 9]);
+        assert!(merged(&[], &[]).is_empty());
     }
 
     #[test]

@@ -486,7 +486,8 @@ impl<'a> Model<'a> {
                 &d.metadata,
             );
         }
-        for p in c.pods.ready().into_iter().flatten() {
+        // An other pod of the sieve keeps no annotations: only the pods kept whole are read.
+        for p in self.pod_lookup().kept_whole() {
             if p.metadata.annotations.contains_key(IGNORE_ANNOTATION) {
                 add("Pod", Some(p.namespace()), p.name(), &p.metadata);
                 let w = p.workload();
@@ -648,7 +649,7 @@ mod tests {
         let pods = vec![pod("a", "n1"), pod("b", "n2")];
         let mut short = PodTable::default();
         short.add_pod(&pods[..1], 0);
-        short.add_labels(&pods[..1]);
+        short.index_labels(&pods[..1], &[]);
         let mut world = world_of(pods.clone());
         world.store_pod_table(short);
         // The table covered one pod of two: the checks' own table finds both.
@@ -662,7 +663,7 @@ mod tests {
         for i in 0..pods.len() {
             whole.add_pod(&pods, i);
         }
-        whole.add_labels(&pods);
+        whole.index_labels(&pods, &[]);
         let mut world = world_of(pods);
         world.store_pod_table(whole);
         assert!(

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 pub(super) struct PodFindings<'a> {
     pub(super) items: Vec<Item<'a>>,
     pub(super) judged: usize,
-    pub(super) unjudged: Vec<String>,
+    pub(super) unjudged: Vec<&'a str>,
 }
 
 pub(super) fn examine_pod<'a>(
@@ -25,10 +25,13 @@ pub(super) fn examine_pod<'a>(
 ) -> PodFindings<'a> {
     let build = node.windows_build();
     let name = node.name();
-    let kernel_evidence = Evidence::api(
-        format!("Node/{name} .status.nodeInfo.kernelVersion"),
-        node.status.node_info.kernel_version.clone(),
-    );
+    // Evidence is written only for an image with a problem (most have none).
+    let kernel_evidence = || {
+        Evidence::api(
+            format!("Node/{name} .status.nodeInfo.kernelVersion"),
+            node.status.node_info.kernel_version.clone(),
+        )
+    };
     let host_process = pod.spec.host_process();
     let mut out = PodFindings {
         items: Vec::new(),
@@ -103,7 +106,7 @@ pub(super) fn examine_pod<'a>(
             }
             _ => {
                 if release.is_none() {
-                    out.unjudged.push(image.to_string());
+                    out.unjudged.push(image);
                 }
                 None
             }
@@ -124,15 +127,17 @@ pub(super) fn examine_pod<'a>(
         } else {
             "containers"
         };
-        let spec_evidence = Evidence::api(
-            format!(
-                "Pod/{}/{} .spec.{list}[{}].image",
-                pod.namespace(),
-                pod.name(),
-                container.name
-            ),
-            image,
-        );
+        let spec_evidence = || {
+            Evidence::api(
+                format!(
+                    "Pod/{}/{} .spec.{list}[{}].image",
+                    pod.namespace(),
+                    pod.name(),
+                    container.name
+                ),
+                image,
+            )
+        };
         match (tag_problem, runtime) {
             (_, Some((problem, evidence))) => {
                 // The runtime itself refused the image: that settles it.
@@ -148,7 +153,7 @@ pub(super) fn examine_pod<'a>(
                     }
                     (p, None) => p,
                 };
-                let mut all = vec![spec_evidence, kernel_evidence.clone()];
+                let mut all = vec![spec_evidence(), kernel_evidence()];
                 all.extend(evidence);
                 if problem == Problem::LinuxImage {
                     all.extend(on_linux.get(image).cloned());
@@ -172,7 +177,7 @@ pub(super) fn examine_pod<'a>(
                     ),
                     _ => None,
                 };
-                let mut evidence = vec![spec_evidence, kernel_evidence.clone()];
+                let mut evidence = vec![spec_evidence(), kernel_evidence()];
                 if let Some(s) = pod
                     .status
                     .container_statuses

@@ -9,11 +9,10 @@ use crate::facts::k8s::{DaemonSet, Node, Pod};
 use crate::findings::{Evidence, Status, Subject};
 use std::collections::{BTreeMap, BTreeSet};
 
-pub(super) fn linux_pods_on_windows(ev: &mut Eval, ctx: &Ctx, pods: &[Pod]) {
+pub(super) fn linux_pods_on_windows(ev: &mut Eval, ctx: &Ctx, pods: &[&Pod]) {
     let on_windows: Vec<(&Pod, &Node)> = pods
         .iter()
-        // An other pod of the sieve runs on a Linux node: passed by without a lookup.
-        .filter(|p| !p.other)
+        .copied()
         .filter_map(|p| {
             let node = ctx.node(p.node_name()?)?;
             ctx.is_windows(node).then_some((p, node))

@@ -8,11 +8,11 @@ use crate::facts::k8s::{Node, Pod};
 use crate::findings::{Evidence, Status, Subject};
 use std::collections::{BTreeMap, BTreeSet};
 
-pub(super) fn windows_pods_without_selection(ev: &mut Eval, ctx: &Ctx, pods: &[Pod]) {
-    // An other pod of the sieve targets nothing Windows.
+pub(super) fn windows_pods_without_selection(ev: &mut Eval, ctx: &Ctx, pods: &[&Pod]) {
     let windows_pods: Vec<&Pod> = pods
         .iter()
-        .filter(|p| !p.other && p.spec.targets_windows())
+        .copied()
+        .filter(|p| p.spec.targets_windows())
         .collect();
     // Per workload: its pods that landed on Linux nodes, and its pods that select no Windows node.
     type Placement<'p> = (Vec<(&'p Pod, &'p Node)>, Vec<&'p Pod>);

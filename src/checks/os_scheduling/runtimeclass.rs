@@ -5,14 +5,14 @@
 use super::{selector_text, Ctx};
 use crate::checks::Eval;
 use crate::facts::cluster::{BUILD_LABEL, OS_LABEL};
-use crate::facts::k8s::{Labels, Pod, RuntimeClass};
+use crate::facts::k8s::{Labels, Node, Pod, RuntimeClass};
 use crate::facts::windows::build_label;
 use crate::findings::{Evidence, Status, Subject};
 
-pub(super) fn runtimeclass_selectors(ev: &mut Eval, ctx: &Ctx, rcs: &[RuntimeClass], pods: Option<&[Pod]>) {
+pub(super) fn runtimeclass_selectors(ev: &mut Eval, ctx: &Ctx, rcs: &[RuntimeClass], pods: Option<&[&Pod]>) {
     // The pods naming each RuntimeClass, in list order, from one pass over the pods.
     let mut users_by_class: foldhash::HashMap<&str, Vec<&Pod>> = foldhash::HashMap::default();
-    for pod in pods.unwrap_or_default() {
+    for &pod in pods.unwrap_or_default() {
         if let Some(class) = pod.spec.runtime_class_name.as_deref() {
             users_by_class.entry(class).or_default().push(pod);
         }
@@ -65,7 +65,8 @@ pub(super) fn runtimeclass_selectors(ev: &mut Eval, ctx: &Ctx, rcs: &[RuntimeCla
             continue;
         }
         relevant.push(rc.metadata.name.as_str());
-        let matches = ctx
+        // The nodes it selects, found once for both questions.
+        let matching: Vec<&Node> = ctx
             .nodes
             .iter()
             .filter(|n| {
@@ -73,9 +74,9 @@ pub(super) fn runtimeclass_selectors(ev: &mut Eval, ctx: &Ctx, rcs: &[RuntimeCla
                     .iter()
                     .all(|(k, v)| n.metadata.labels.get(k) == Some(v))
             })
-            .count();
-        if matches > 0 {
-            mislabelled_matches(ev, ctx, rc, selector);
+            .collect();
+        if !matching.is_empty() {
+            mislabelled_matches(ev, rc, selector, &matching);
             continue;
         }
         let pending: Vec<&Pod> = users
@@ -164,18 +165,15 @@ pub(super) fn runtimeclass_selectors(ev: &mut Eval, ctx: &Ctx, rcs: &[RuntimeCla
 
 /// A RuntimeClass that selects a windows-build label value and matches a node whose kernel is of
 /// another build (a wrong label): its pods can land on a host whose build does not match their image.
-fn mislabelled_matches(ev: &mut Eval, ctx: &Ctx, rc: &RuntimeClass, selector: &Labels) {
+/// `matching` are the nodes its selector matches, in list order.
+fn mislabelled_matches(ev: &mut Eval, rc: &RuntimeClass, selector: &Labels, matching: &[&Node]) {
     let Some(wanted) = selector.get(BUILD_LABEL) else {
         return;
     };
     let Some(wanted_build) = crate::facts::windows::build_of(wanted) else {
         return;
     };
-    for node in ctx.nodes.iter().filter(|n| {
-        selector
-            .iter()
-            .all(|(k, v)| n.metadata.labels.get(k) == Some(v))
-    }) {
+    for &node in matching {
         let Some(actual) = node.windows_build().filter(|b| *b != wanted_build) else {
             continue;
         };

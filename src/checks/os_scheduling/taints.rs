@@ -92,7 +92,7 @@ fn taint_text(taint: &Taint) -> String {
     }
 }
 
-pub(super) fn untolerated_taints(ev: &mut Eval, ctx: &Ctx, pods: &[Pod]) {
+pub(super) fn untolerated_taints(ev: &mut Eval, ctx: &Ctx, pods: &[&Pod]) {
     inconsistent_os_taints(ev, ctx);
     let tainted: Vec<&Node> = ctx
         .windows
@@ -105,7 +105,7 @@ pub(super) fn untolerated_taints(ev: &mut Eval, ctx: &Ctx, pods: &[Pod]) {
     }
     let mut blocked: ByWorkload<(&Pod, Vec<&Taint>)> = BTreeMap::new();
     let mut considered = 0;
-    for pod in pods {
+    for &pod in pods {
         if pod.node_name().is_some()
             || pod.status.phase.as_deref() != Some("Pending")
             || !ctx.selects_windows(&pod.spec)

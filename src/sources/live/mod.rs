@@ -240,8 +240,9 @@ pub trait PodWatcher: Send + 'static {
     /// Pod `i` of `pods` (the list so far; `i` is its last position) was kept.
     fn kept(&mut self, pods: &[Pod], i: usize);
     /// The list is complete and will not change: what the run keeps, as the input hands it on.
-    /// Not called when the list fails.
-    fn finished(self: Box<Self>, pods: &[Pod]);
+    /// `relabelled` are the positions, in list order, of the pods whose labels changed after they
+    /// were kept (the sieve's last step, `PodSieve::finish`). Not called when the list fails.
+    fn finished(self: Box<Self>, pods: &[Pod], relabelled: &[u32]);
 }
 
 impl PodSink {
@@ -256,12 +257,13 @@ impl PodSink {
     /// The pods as the run keeps them.
     pub fn finish(self) -> Vec<Pod> {
         let mut pods = self.pods;
-        if let Some(sieve) = self.sieve {
-            sieve.finish(&mut pods);
-        }
+        let relabelled = match self.sieve {
+            Some(sieve) => sieve.finish(&mut pods),
+            None => Vec::new(),
+        };
         pods.shrink_to_fit();
         if let Some(watcher) = self.watcher {
-            watcher.finished(&pods);
+            watcher.finished(&pods, &relabelled);
         }
         pods
     }
