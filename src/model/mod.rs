@@ -226,10 +226,14 @@ impl<'a> Model<'a> {
         let model = *self;
         self.derived.signature_hits.get_or_init(|| {
             let hosts = model.windows_hosts();
-            // The pods on Windows nodes, from the pod table's node names (each one asked once);
-            // events and logs name their pod, which is looked for among them by namespace and
-            // name (a set of the Windows share).
-            let windows_pods = model.pod_lookup().on_nodes(|n| hosts.contains(n));
+            // The pods on Windows nodes, among the pods the sieve kept whole (it keeps every pod
+            // on a node named like a Windows node); events and logs name their pod, which is
+            // looked for among them by namespace and name (a set of the Windows share).
+            let windows_pods: Vec<&Pod> = model
+                .pod_lookup()
+                .kept_whole()
+                .filter(|p| p.node_name().is_some_and(|n| hosts.contains(n)))
+                .collect();
             let by_name: foldhash::HashSet<(&str, &str)> = windows_pods
                 .iter()
                 .map(|p| (p.namespace(), p.name()))
