@@ -405,6 +405,39 @@ fn azure_network_missing_without_pods_is_info() {
     );
 }
 
+/// A network expected only through `KUBE_NETWORK` (Calico's pattern `Calico.*`, here set for the
+/// machine, and no CNI configuration written yet) is named as the variable gives it, and its fix
+/// sends the operator to the CNI of the node's layout, not to the documentation's start.ps1.
+#[test]
+fn a_kube_network_pattern_missing_on_a_distributions_node_is_sent_to_its_cni() {
+    let r = report_of_changed("calico-manual-calico-network-missing", |dir| {
+        std::fs::remove_file(
+            dir.join("node/files/C/Program Files/containerd/cni/conf/10-calico.conf"),
+        )
+        .expect("the CNI configuration is there");
+        std::fs::write(dir.join("node/env.json"), r#"{"KUBE_NETWORK": "Calico.*"}"#)
+            .expect("env.json written");
+    });
+    let missing = r["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["code"] == "hns-network/network-missing" && f["status"] == "fail")
+        .unwrap_or_else(|| panic!("no missing network:\n{}", dump(&r)));
+    let message = missing["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("HNS network matching Calico.* does not exist on win-calico-01"),
+        "{message}"
+    );
+    let fix = missing["fix"]["text"].as_str().unwrap_or_default();
+    assert!(
+        fix.contains("Calico for Windows, manual install")
+            && fix.contains("created by the CNI or its agent, not by start.ps1"),
+        "{fix}"
+    );
+    assert!(!fix.contains("rerun start.ps1"), "{fix}");
+}
+
 /// The fix commands of the first finding of `code` in the report of bundle `name`.
 fn fix_commands(name: &str, code: &str) -> Vec<String> {
     fix_commands_in(&report(name), code)

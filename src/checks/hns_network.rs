@@ -138,11 +138,7 @@ fn expected_networks<'a>(view: &NodeView<'a>) -> Vec<Expected> {
     let mut named = |value: String, evidence: Evidence| {
         // Calico sets KUBE_NETWORK to a pattern (Calico.*) for felix (projectcalico/calico@87c15906f20c4ca1fda55af92295e7678b0cc0b2:
         // node/windows-packaging/CalicoWindows/config.ps1#L24; rancher/rke2@6ce1a8019e9d0b81eb7a715edbc2b8ac12d26da0:pkg/windows/calico.go#L180).
-        let wanted = if value.contains('*') {
-            NetworkMatch::Pattern(format!("(?i)^(?:{value})$"))
-        } else {
-            NetworkMatch::Name(value)
-        };
+        let wanted = NetworkMatch::kube_network(&value);
         out.push(Expected {
             wanted,
             evidence,
@@ -334,8 +330,14 @@ fn node_part_of<'a>(ev: &mut Eval<'a>, view: NodeView<'a>) {
                         "recreate_network",
                         &[("node", &node), ("network", single), ("adapter", &physical)],
                     ),
-                    // Found by a pattern or a type: no one name to look up.
-                    (_, _, None) => ev.fix("check_network_cluster", &[("node", &node)]),
+                    // Found by a pattern or a type (no one name to look up) on a distribution's
+                    // node: its CNI makes the network, as above, though which CNI is not known.
+                    (Some(layout), None, None) => ev.fix(
+                        "network_by_layout",
+                        &[("node", &node), ("network", &phrase), ("layout", &layout.name)],
+                    ),
+                    // ... on a node of no known layout.
+                    (None, _, None) => ev.fix("check_network_cluster", &[("node", &node)]),
                 };
                 ev.emit(
                     Status::Fail,

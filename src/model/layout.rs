@@ -106,6 +106,17 @@ impl NetworkMatch {
         }
         conf.name.clone().map(NetworkMatch::Name)
     }
+    /// The network a `KUBE_NETWORK` value names: a value holding a `*` (Calico sets `Calico.*`) is
+    /// a regular expression, matched against the whole HNS network name without regard to case;
+    /// any other value is a name.
+    pub fn kube_network(value: &str) -> NetworkMatch {
+        if value.contains('*') {
+            NetworkMatch::Pattern(format!("{KUBE_NETWORK_OPEN}{value}{KUBE_NETWORK_CLOSE}"))
+        } else {
+            NetworkMatch::Name(value.to_string())
+        }
+    }
+
     pub fn matches(&self, name: &str, type_: &str) -> bool {
         match self {
             NetworkMatch::Name(n) => n.eq_ignore_ascii_case(name),
@@ -143,14 +154,22 @@ impl NetworkMatch {
         }
     }
 
-    /// The pattern as written (empty for a name or a type).
+    /// The pattern as written (empty for a name or a type): a `KUBE_NETWORK` value as its
+    /// variable gives it (`Calico.*`), not as the expression it is matched with.
     fn pattern(&self) -> &str {
         match self {
-            NetworkMatch::Pattern(re) => re,
+            NetworkMatch::Pattern(re) => re
+                .strip_prefix(KUBE_NETWORK_OPEN)
+                .and_then(|r| r.strip_suffix(KUBE_NETWORK_CLOSE))
+                .unwrap_or(re),
             _ => "",
         }
     }
 }
+
+/// What [`NetworkMatch::kube_network`] puts around a `KUBE_NETWORK` pattern.
+const KUBE_NETWORK_OPEN: &str = "(?i)^(?:";
+const KUBE_NETWORK_CLOSE: &str = ")$";
 
 /// The layout's own way to set kubelet flag `flag` (`--name=value`) in a fix, when it has one
 /// (`kubelet_flag` in `layouts.toml`): `{flag}` is the flag as written on a command line, `{arg}`
@@ -231,7 +250,22 @@ mod tests {
                 "a l2bridge network",
                 "HNS l2bridge network",
             ),
+            // KUBE_NETWORK as Calico sets it: named as the variable gives it.
+            (
+                NetworkMatch::kube_network("Calico.*"),
+                "a network matching Calico.*",
+                "HNS network matching Calico.*",
+            ),
+            (
+                NetworkMatch::kube_network("cbr0"),
+                "cbr0",
+                "HNS network cbr0",
+            ),
         ];
+        // The variable's pattern matches whole names, without regard to case.
+        let calico = NetworkMatch::kube_network("Calico.*");
+        assert!(calico.matches("Calico", "Overlay") && calico.matches("calico-vxlan", ""));
+        assert!(!calico.matches("External", "Overlay") && !calico.matches("my-Calico", ""));
         for (wanted, described, phrase) in cases {
             assert_eq!(wanted.describe(), described, "{wanted:?}");
             assert_eq!(wanted.hns_phrase(), phrase, "{wanted:?}");
