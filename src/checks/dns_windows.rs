@@ -43,9 +43,9 @@ pub fn run(ev: &mut Eval) {
     if let Some(pods) = pods {
         // An other pod of the sieve runs on a Linux node and targets nothing Windows.
         let windows_pods: Vec<&Pod> = ev
-            .model()
-            .pod_lookup()
-            .kept_whole()
+            .kept_pods()
+            .into_iter()
+            .flatten()
             .filter(|p| is_windows_pod(p, &windows_node_names))
             .collect();
         if windows_pods.is_empty() {

@@ -336,6 +336,14 @@ impl<'a> Eval<'a> {
     pub fn pods(&mut self) -> Option<&'a Vec<Pod>> {
         self.need("pods", &self.model.facts().cluster.pods)
     }
+    /// The pods the sieve kept whole, in list order, as [`Eval::pods`] needs them: every pod on
+    /// or aimed at a Windows node, on a node it could not place, or carrying what an other pod
+    /// does not keep (annotations, security context, probes, environment); see `facts::share`.
+    /// What a reading of only such pods takes instead of walking every pod.
+    pub fn kept_pods(&mut self) -> Option<impl Iterator<Item = &'a Pod> + 'a> {
+        self.pods()?;
+        Some(self.model.pod_lookup().kept_whole())
+    }
     pub fn events(&mut self) -> Option<&'a Vec<Event>> {
         self.need("events", &self.model.facts().cluster.events)
     }

@@ -62,9 +62,9 @@ pub fn run(ev: &mut Eval) {
     let windows_hosts = ev.model().windows_hosts();
     // An other pod of the sieve runs on a Linux node: passed by without a lookup.
     let on_windows: Vec<(&Pod, &Node)> = ev
-        .model()
-        .pod_lookup()
-        .kept_whole()
+        .kept_pods()
+        .into_iter()
+        .flatten()
         .filter_map(|p| {
             let host = p.node_name()?;
             let node = match exact.get(host) {

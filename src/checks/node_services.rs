@@ -292,12 +292,9 @@ fn api_part<'a>(ev: &mut Eval<'a>, view: &NodeView<'a>, host_process: &[&Pod]) {
 /// The HostProcess pods of the list, in list order (none when the pods could not be read). An
 /// other pod of the sieve keeps no security context: only the pods kept whole are read.
 fn host_process_pods<'a>(ev: &mut Eval<'a>) -> Vec<&'a Pod> {
-    if ev.pods().is_none() {
-        return Vec::new();
-    }
-    ev.model()
-        .pod_lookup()
-        .kept_whole()
+    ev.kept_pods()
+        .into_iter()
+        .flatten()
         .filter(|p| p.spec.host_process())
         .collect()
 }

@@ -81,10 +81,10 @@ pub fn run(ev: &mut Eval) {
         );
     }
 
-    if ev.pods().is_some() {
+    // An other pod of the sieve runs on a Linux node: only the pods kept whole are read.
+    if let Some(kept) = ev.kept_pods() {
+        let kept: Vec<&Pod> = kept.collect();
         ev.part("health-probe-on-own-nodeport");
-        // An other pod of the sieve runs on a Linux node: only the pods kept whole are read.
-        let kept: Vec<&Pod> = ev.model().pod_lookup().kept_whole().collect();
         health_probes_on_own_nodeport(ev, &kept, &windows, &exposed);
     }
     if let Some(target) = probes.and_then(|r| r.target.as_ref()) {

@@ -116,7 +116,7 @@ pub fn run(ev: &mut Eval) {
     };
     // Every part reads only the pods the sieve kept whole: an other pod runs on a Linux node, and
     // targets, tolerates and names nothing Windows.
-    let kept: Option<Vec<&Pod>> = pods.map(|_| ev.model().pod_lookup().kept_whole().collect());
+    let kept: Option<Vec<&Pod>> = ev.kept_pods().map(Iterator::collect);
     if let Some(kept) = &kept {
         placement::windows_pods_without_selection(ev, &ctx, kept);
         daemonsets::linux_pods_on_windows(ev, &ctx, kept);

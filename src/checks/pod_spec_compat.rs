@@ -47,15 +47,10 @@ pub fn run(ev: &mut Eval) {
     let Some((_, windows)) = ev.windows_nodes_or_skip() else {
         return;
     };
-    if ev.pods().is_none() {
-        return;
-    }
+    let Some(kept) = ev.kept_pods() else { return };
     let windows_hosts = ev.model().windows_hosts();
     // An other pod of the sieve runs on a Linux node and targets nothing Windows.
-    let windows_pods: Vec<&Pod> = ev
-        .model()
-        .pod_lookup()
-        .kept_whole()
+    let windows_pods: Vec<&Pod> = kept
         .filter(|p| {
             let on_windows = p.node_name().is_some_and(|n| windows_hosts.contains(n));
             let declared = p

@@ -37,9 +37,7 @@ pub fn run(ev: &mut Eval) {
     };
     // A client is a pod on a Windows node: an other pod of the sieve runs on a Linux node, so
     // only the pods kept whole are read.
-    let pods: Option<Vec<&Pod>> = ev
-        .pods()
-        .map(|_| ev.model().pod_lookup().kept_whole().collect());
+    let pods: Option<Vec<&Pod>> = ev.kept_pods().map(Iterator::collect);
 
     // Probe part: what the node itself got from each ClusterIP it tried.
     for p in &probed {

@@ -26,10 +26,10 @@ fn cluster_part(ev: &mut Eval) {
     for node in &windows {
         check_node(ev, node);
     }
-    if let Some(pods) = ev.pods() {
-        // An other pod of the sieve keeps no annotations: only the pods kept whole are read.
-        let kept: Vec<&Pod> = ev.model().pod_lookup().kept_whole().collect();
-        check_isolation_annotation(ev, pods.len(), &kept);
+    // An other pod of the sieve keeps no annotations: only the pods kept whole are read.
+    if let (Some(listed), Some(kept)) = (ev.pods().map(Vec::len), ev.kept_pods()) {
+        let kept: Vec<&Pod> = kept.collect();
+        check_isolation_annotation(ev, listed, &kept);
     }
 }
 
