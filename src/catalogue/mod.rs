@@ -14,6 +14,7 @@ pub mod docs;
 pub mod fixes;
 pub mod flow;
 pub mod input_errors;
+pub mod literal_gate;
 pub mod signatures;
 
 pub use fixes::{CommandEntry, FixTemplate};

@@ -11,10 +11,11 @@
 //! leaves that wording to the check. docs/catalogue.md describes the format; docs/signatures.md is
 //! generated from it.
 
+use super::literal_gate::LiteralGate;
 use super::{CheckMeta, PatternMeta};
 use crate::findings::Status;
 use include_dir::{include_dir, Dir};
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use regex::Regex;
 use serde::Deserialize;
 use std::sync::OnceLock;
 
@@ -120,23 +121,50 @@ struct SignatureFile {
     signature: Vec<Signature>,
 }
 
-/// The compiled library: every signature and one set over all of their regexes. A run matches
-/// lines with the set only; compiling each signature's own regex as well (some 65 ms of CPU for
-/// 216 signatures, against 55 ms for the set) is left to the tests and to naming a broken one.
+/// The compiled library: every signature, and a literal gate over their regexes
+/// ([`LiteralGate`]). A line is matched only against the signatures whose required text it holds,
+/// each with its own regex, compiled the first time a line needs it. One `RegexSet` over all 216
+/// took some 55 ms of CPU to build and as much again to match a large cluster's events.
 #[derive(Debug)]
 pub struct Library {
     pub signatures: Vec<Signature>,
     /// Per signature, the positions of the signatures it overrides.
     overrides: Vec<Vec<usize>>,
-    /// One set over every signature (positions as in `signatures`).
-    set: RegexSet,
+    /// Which signatures a line may match (positions as in `signatures`).
+    gate: LiteralGate,
+    /// Per signature, its regex once compiled (`None`: it does not compile, so it matches nothing;
+    /// the test suite rules that out).
+    compiled: Vec<OnceLock<Option<Regex>>>,
 }
 
 impl Library {
+    fn new(signatures: Vec<Signature>, overrides: Vec<Vec<usize>>) -> Library {
+        let patterns: Vec<&str> = signatures.iter().map(|s| s.pattern.re.as_str()).collect();
+        let gate = LiteralGate::new(&patterns);
+        let compiled = signatures.iter().map(|_| OnceLock::new()).collect();
+        Library {
+            signatures,
+            overrides,
+            gate,
+            compiled,
+        }
+    }
+
     /// The regex of signature `i`, compiled on its own (the tests run its examples through it).
     #[cfg(test)]
     pub fn regex(&self, i: usize) -> Regex {
         Regex::new(&self.signatures[i].pattern.re).unwrap_or_else(|_| never())
+    }
+
+    /// Whether signature `i`'s regex matches `line` (compiling it on first use).
+    fn is_match(&self, i: usize, line: &str) -> bool {
+        self.compiled
+            .get(i)
+            .and_then(|cell| {
+                cell.get_or_init(|| Regex::new(&self.signatures[i].pattern.re).ok())
+                    .as_ref()
+            })
+            .is_some_and(|re| re.is_match(line))
     }
 
     /// The signatures whose wording `line` shows (positions in `signatures`), skipping those a
@@ -145,12 +173,13 @@ impl Library {
     /// A signature another matching one `overrides` is dropped; a signature `judged_by` a check's
     /// pattern is not given, though what it overrides stays dropped.
     pub fn matches(&self, line: &str) -> Vec<usize> {
-        // Most lines match no signature: one fast pass says so before the slower search that
-        // names every matching signature.
-        if !self.set.is_match(line) {
-            return Vec::new();
-        }
-        let all: Vec<usize> = self.set.matches(line).into_iter().collect();
+        // Most lines hold no signature's required text: the gate says so without a regex.
+        let all: Vec<usize> = self
+            .gate
+            .candidates(line)
+            .into_iter()
+            .filter(|&i| self.is_match(i, line))
+            .collect();
         all.iter()
             .copied()
             .filter(|&i| {
@@ -162,7 +191,7 @@ impl Library {
 }
 
 /// Loads and validates every signature file: TOML shape, unique kebab ids, known check and
-/// declared part, status, sources, a fix, regexes that compile, a `judged_by` the check declares.
+/// declared part, status, sources, a fix, regexes that parse, a `judged_by` the check declares.
 pub fn load() -> Result<Library, String> {
     let mut problems = Vec::new();
     let mut signatures: Vec<Signature> = Vec::new();
@@ -266,37 +295,22 @@ pub fn load() -> Result<Library, String> {
         }
         overrides.push(mine);
     }
-    let set = one_set(&signatures, &mut problems);
+    unparsed_regexes(&signatures, &mut problems);
     if !problems.is_empty() {
         return Err(problems.join("\n"));
     }
-    Ok(Library {
-        signatures,
-        overrides,
-        set,
-    })
+    Ok(Library::new(signatures, overrides))
 }
 
-/// One set over every signature's regex. When it does not build, each regex is compiled on its
-/// own, only then, to name the signatures at fault.
-fn one_set(signatures: &[Signature], problems: &mut Vec<String>) -> RegexSet {
-    let set = RegexSetBuilder::new(signatures.iter().map(|s| &s.pattern.re))
-        .size_limit(64 << 20)
-        .dfa_size_limit(64 << 20)
-        .build();
-    match set {
-        Ok(s) => s,
-        Err(e) => {
-            for s in signatures {
-                if let Err(e) = Regex::new(&s.pattern.re) {
-                    problems.push(format!(
-                        "checks/signatures/{}.toml [{}]: regex does not compile: {e}",
-                        s.component, s.id
-                    ));
-                }
-            }
-            problems.push(format!("the signatures do not build one regex set: {e}"));
-            RegexSet::empty()
+/// Names each signature whose regex does not parse (a run compiles a signature's regex only when
+/// a line needs it; the test suite compiles them all).
+fn unparsed_regexes(signatures: &[Signature], problems: &mut Vec<String>) {
+    for s in signatures {
+        if let Err(e) = regex_syntax::Parser::new().parse(&s.pattern.re) {
+            problems.push(format!(
+                "checks/signatures/{}.toml [{}]: regex does not parse: {e}",
+                s.component, s.id
+            ));
         }
     }
 }
@@ -314,11 +328,7 @@ pub fn library() -> &'static Library {
         Ok(l) => l,
         Err(e) => {
             debug_assert!(false, "the compiled-in signature library is invalid:\n{e}");
-            Library {
-                signatures: Vec::new(),
-                overrides: Vec::new(),
-                set: RegexSet::empty(),
-            }
+            Library::new(Vec::new(), Vec::new())
         }
     })
 }
@@ -328,8 +338,8 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
-    /// A regex that does not compile is named with its signature, though a run compiles none of
-    /// them on its own.
+    /// A regex that does not parse is named with its signature when the library loads, though a
+    /// run compiles a signature's regex only when a line needs it.
     #[test]
     fn a_broken_regex_is_named_with_its_signature() {
         let signature = |id: &str, re: &str| {
@@ -356,16 +366,70 @@ nomatch = [{{ text = 'another line', why = 'other' }}]
             s.component = "hns".into();
         }
         let mut problems = Vec::new();
-        let set = one_set(&signatures, &mut problems);
-        assert!(set.is_empty(), "{set:?}");
-        assert_eq!(problems.len(), 2, "{problems:?}");
+        unparsed_regexes(&signatures, &mut problems);
+        assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(
-            problems[0].starts_with("checks/signatures/hns.toml [broken]: regex does not compile:"),
+            problems[0].starts_with("checks/signatures/hns.toml [broken]: regex does not parse:"),
             "{problems:?}"
         );
         let mut problems = Vec::new();
-        assert_eq!(one_set(&signatures[..1], &mut problems).len(), 1);
+        unparsed_regexes(&signatures[..1], &mut problems);
         assert!(problems.is_empty(), "{problems:?}");
+        // The broken one matches nothing, and the library still matches the other.
+        let lib = Library::new(signatures, vec![Vec::new(), Vec::new()]);
+        assert_eq!(lib.matches("the hnsCall failed here (unclosed"), vec![0]);
+    }
+
+    /// The gate drops no signature a line matches: on every example and near miss of the library,
+    /// also in upper and lower case and with KELVIN SIGN and LONG S for k and s (which Unicode
+    /// case folding matches), the library finds what one `RegexSet` over every signature finds.
+    #[test]
+    fn the_gate_finds_what_one_regex_set_finds() {
+        let lib = library();
+        let set = regex::RegexSetBuilder::new(lib.signatures.iter().map(|s| &s.pattern.re))
+            .size_limit(64 << 20)
+            .dfa_size_limit(64 << 20)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let reference = |line: &str| -> Vec<usize> {
+            let all: Vec<usize> = set.matches(line).into_iter().collect();
+            all.iter()
+                .copied()
+                .filter(|&i| {
+                    lib.signatures[i].judged_by.is_none()
+                        && !all.iter().any(|&j| lib.overrides[j].contains(&i))
+                })
+                .collect()
+        };
+        let mut lines: Vec<String> = Vec::new();
+        for s in &lib.signatures {
+            for e in s.pattern.matches.iter().chain(&s.pattern.nomatch) {
+                let text = e.text();
+                lines.push(text.to_string());
+                lines.push(text.to_uppercase());
+                lines.push(text.to_lowercase());
+                lines.push(
+                    text.replace(['k', 'K'], "\u{212A}")
+                        .replace(['s', 'S'], "\u{017F}"),
+                );
+            }
+        }
+        let mut matched = 0;
+        for line in &lines {
+            let want = reference(line);
+            matched += usize::from(!want.is_empty());
+            assert_eq!(lib.matches(line), want, "{line:?}");
+        }
+        assert!(
+            matched > 300,
+            "only {matched} of {} lines match",
+            lines.len()
+        );
+        assert!(
+            lib.gate.ungated() < 10,
+            "{} signatures have no required text",
+            lib.gate.ungated()
+        );
     }
 
     #[test]
