@@ -38,6 +38,8 @@ pub struct LiteralGate {
     ungated: Vec<usize>,
     /// How many regexes the gate is for.
     len: usize,
+    /// The regexes that do not parse, with the parser's words (they are ungated).
+    unparsed: Vec<(usize, String)>,
 }
 
 impl LiteralGate {
@@ -46,15 +48,20 @@ impl LiteralGate {
         let mut factors: Vec<Vec<u8>> = Vec::new();
         let mut owner = Vec::new();
         let mut ungated = Vec::new();
+        let mut unparsed = Vec::new();
         for (i, pattern) in patterns.iter().enumerate() {
-            match required_factors(pattern.as_ref()) {
-                Some(set) => {
+            match factors_of(pattern.as_ref()) {
+                Ok(Some(set)) => {
                     for factor in set {
                         factors.push(factor);
                         owner.push(i);
                     }
                 }
-                None => ungated.push(i),
+                Ok(None) => ungated.push(i),
+                Err(why) => {
+                    unparsed.push((i, why));
+                    ungated.push(i);
+                }
             }
         }
         let automaton = if factors.is_empty() {
@@ -79,6 +86,7 @@ impl LiteralGate {
             owner,
             ungated,
             len: patterns.len(),
+            unparsed,
         }
     }
 
@@ -106,6 +114,11 @@ impl LiteralGate {
     pub fn ungated(&self) -> usize {
         self.ungated.len()
     }
+
+    /// The regexes that do not parse (positions), with the parser's words.
+    pub fn unparsed(&self) -> &[(usize, String)] {
+        &self.unparsed
+    }
 }
 
 /// `line` with the signs of [`FOLDED_SIGNS`] replaced by their ASCII letters.
@@ -126,8 +139,15 @@ fn fold_signs(line: &str) -> Cow<'_, str> {
 /// The strings one of which every text `pattern` matches contains (ASCII case aside), or `None`
 /// when there is no such set worth gating on or the pattern does not parse.
 pub fn required_factors(pattern: &str) -> Option<Vec<Vec<u8>>> {
-    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
-    required(&hir).filter(|set| score(set) >= MIN_FACTOR)
+    factors_of(pattern).ok().flatten()
+}
+
+/// [`required_factors`], or the parser's words when `pattern` does not parse.
+fn factors_of(pattern: &str) -> Result<Option<Vec<Vec<u8>>>, String> {
+    let hir = regex_syntax::Parser::new()
+        .parse(pattern)
+        .map_err(|e| e.to_string())?;
+    Ok(required(&hir).filter(|set| score(set) >= MIN_FACTOR))
 }
 
 /// How good a required set is: the length of its shortest string.

@@ -156,6 +156,22 @@ impl Library {
         Regex::new(&self.signatures[i].pattern.re).unwrap_or_else(|_| never())
     }
 
+    /// Names each signature whose regex does not parse (the gate parsed them all; a run compiles
+    /// a signature's regex only when a line needs it, the test suite compiles them all).
+    fn unparsed_regexes(&self) -> Vec<String> {
+        self.gate
+            .unparsed()
+            .iter()
+            .filter_map(|(i, why)| {
+                let s = self.signatures.get(*i)?;
+                Some(format!(
+                    "checks/signatures/{}.toml [{}]: regex does not parse: {why}",
+                    s.component, s.id
+                ))
+            })
+            .collect()
+    }
+
     /// Whether signature `i`'s regex matches `line` (compiling it on first use).
     fn is_match(&self, i: usize, line: &str) -> bool {
         self.compiled
@@ -295,24 +311,12 @@ pub fn load() -> Result<Library, String> {
         }
         overrides.push(mine);
     }
-    unparsed_regexes(&signatures, &mut problems);
+    let library = Library::new(signatures, overrides);
+    problems.extend(library.unparsed_regexes());
     if !problems.is_empty() {
         return Err(problems.join("\n"));
     }
-    Ok(Library::new(signatures, overrides))
-}
-
-/// Names each signature whose regex does not parse (a run compiles a signature's regex only when
-/// a line needs it; the test suite compiles them all).
-fn unparsed_regexes(signatures: &[Signature], problems: &mut Vec<String>) {
-    for s in signatures {
-        if let Err(e) = regex_syntax::Parser::new().parse(&s.pattern.re) {
-            problems.push(format!(
-                "checks/signatures/{}.toml [{}]: regex does not parse: {e}",
-                s.component, s.id
-            ));
-        }
-    }
+    Ok(library)
 }
 
 #[cfg(test)]
@@ -365,18 +369,19 @@ nomatch = [{{ text = 'another line', why = 'other' }}]
         for s in &mut signatures {
             s.component = "hns".into();
         }
-        let mut problems = Vec::new();
-        unparsed_regexes(&signatures, &mut problems);
+        let broken = signatures.split_off(1);
+        let fine = Library::new(signatures, vec![Vec::new()]);
+        assert!(fine.unparsed_regexes().is_empty());
+        let mut signatures = fine.signatures;
+        signatures.extend(broken);
+        let lib = Library::new(signatures, vec![Vec::new(), Vec::new()]);
+        let problems = lib.unparsed_regexes();
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(
             problems[0].starts_with("checks/signatures/hns.toml [broken]: regex does not parse:"),
             "{problems:?}"
         );
-        let mut problems = Vec::new();
-        unparsed_regexes(&signatures[..1], &mut problems);
-        assert!(problems.is_empty(), "{problems:?}");
         // The broken one matches nothing, and the library still matches the other.
-        let lib = Library::new(signatures, vec![Vec::new(), Vec::new()]);
         assert_eq!(lib.matches("the hnsCall failed here (unclosed"), vec![0]);
     }
 
