@@ -12,7 +12,7 @@ pub use crate::facts::cluster::HostSet;
 use crate::facts::k8s::{Event, Node, Pod, Service};
 // foldhash (seeded per run) instead of SipHash: the tables hash every pod of the list.
 use foldhash::fast::RandomState;
-use foldhash::{HashMap, HashMapExt};
+use foldhash::{HashMap, HashMapExt, HashSet};
 use std::hash::BuildHasher;
 
 /// Pods by `(namespace, name)`, by namespace, by node and by `(namespace, label, value)`, as
@@ -34,9 +34,6 @@ pub struct PodTable {
     /// aimed at Windows nodes that most pod checks read. At 10% Windows nodes a tenth of the list,
     /// so those checks no longer walk 150,000 pods to find them.
     kept_whole: Vec<u32>,
-    /// Positions of the pods that had labels when they were indexed, in list order. An other pod
-    /// has none then: only the sieve's last step gives some of them labels (`index_labels`).
-    with_labels: Vec<u32>,
     /// How many pods of the list are indexed by key, namespace and node, and by label.
     indexed: usize,
     labelled: usize,
@@ -85,26 +82,40 @@ impl PodTable {
         if !pod.other {
             self.kept_whole.push(i);
         }
-        if !pod.metadata.labels.is_empty() {
-            self.with_labels.push(i);
-        }
+        self.index_pod_labels(pod, i, None);
         self.indexed = self.indexed.max(i as usize + 1);
     }
 
-    /// Indexes the pods of `pods` by `(namespace, label, value)`: the last step of
-    /// [`PodTable::new`], after [`PodTable::add_pod`] for each of them. Only pods that had labels
-    /// when indexed, and those at `relabelled` (positions in list order: the other pods the sieve's
-    /// last step gave labels, `PodSieve::finish`), can have any, so only they are read; each
-    /// label's positions stay in list order.
+    /// Indexes pod `i`'s labels, noting in `touched` the labels it added `i` to.
+    fn index_pod_labels(&mut self, pod: &Pod, i: u32, mut touched: Option<&mut HashSet<u64>>) {
+        let ns = pod.namespace();
+        for (k, v) in &pod.metadata.labels {
+            let label = self.hasher.hash_one((ns, k.as_str(), v.as_str()));
+            self.by_label.entry(label).or_default().push(i);
+            if let Some(touched) = touched.as_deref_mut() {
+                touched.insert(label);
+            }
+        }
+    }
+
+    /// The last step of [`PodTable::new`], after [`PodTable::add_pod`] for each pod of `pods`:
+    /// [`PodTable::add_pod`] indexed the labels each pod had then (as the pages arrive, in a live
+    /// run); the pods at `relabelled` (positions in list order: the other pods, which had no
+    /// labels when indexed, that the sieve's last step gave labels, `PodSieve::finish`) are indexed
+    /// by their labels now, and each label's positions put back in list order.
     pub fn index_labels(&mut self, pods: &[Pod], relabelled: &[u32]) {
-        for i in merged_positions(&self.with_labels, relabelled) {
-            let Some(pod) = pods.get(i as usize) else {
-                continue;
-            };
-            let ns = pod.namespace();
-            for (k, v) in &pod.metadata.labels {
-                let label = self.hasher.hash_one((ns, k.as_str(), v.as_str()));
-                self.by_label.entry(label).or_default().push(i);
+        let mut touched: HashSet<u64> = HashSet::default();
+        for &i in relabelled {
+            if let Some(pod) = pods.get(i as usize) {
+                self.index_pod_labels(pod, i, Some(&mut touched));
+            }
+        }
+        for label in touched {
+            if let Some(positions) = self.by_label.get_mut(&label) {
+                // Two ascending runs (the pods indexed as they came, then the relabelled ones):
+                // the stable sort merges them.
+                positions.sort();
+                positions.dedup();
             }
         }
         self.labelled = pods.len();
@@ -114,23 +125,6 @@ impl PodTable {
     pub fn covers(&self, len: usize) -> bool {
         self.indexed == len.min(u32::MAX as usize) && self.labelled == len
     }
-}
-
-/// The positions of two lists in ascending order, merged in ascending order, each once.
-fn merged_positions<'p>(a: &'p [u32], b: &'p [u32]) -> impl Iterator<Item = u32> + 'p {
-    let (mut a, mut b) = (a.iter().copied().peekable(), b.iter().copied().peekable());
-    let mut last = None;
-    std::iter::from_fn(move || loop {
-        let next = match (a.peek(), b.peek()) {
-            (Some(&x), Some(&y)) if y < x => b.next(),
-            (Some(_), _) => a.next(),
-            (None, _) => b.next(),
-        }?;
-        if last != Some(next) {
-            last = Some(next);
-            return Some(next);
-        }
-    })
 }
 
 /// Pods by `(namespace, name)`, for finding the pod (and so the node) an event is about.
@@ -640,14 +634,41 @@ mod tests {
         );
     }
 
+    /// Relabelled pods join the label lists of the pods indexed as they came in list order, as
+    /// in a table built at once: every third pod of 30 is an other pod given its labels at the end.
     #[test]
-    fn merged_positions_keep_list_order_and_each_position_once() {
-        let merged = |a: &[u32], b: &[u32]| merged_positions(a, b).collect::<Vec<_>>();
-        assert_eq!(merged(&[0, 3, 4], &[1, 2, 5]), [0, 1, 2, 3, 4, 5]);
-        assert_eq!(merged(&[], &[2, 7]), [2, 7]);
-        assert_eq!(merged(&[2, 7], &[]), [2, 7]);
-        assert_eq!(merged(&[1, 4], &[1, 4, 9]), [1, 4, 9]);
-        assert!(merged(&[], &[]).is_empty());
+    fn relabelled_pods_take_their_place_in_list_order() {
+        let mut pods: Vec<Pod> = (0..30)
+            .map(|i| {
+                let app = if i % 2 == 0 { "web" } else { "db" };
+                let labels: &[(&str, &str)] = if i % 3 == 0 { &[] } else { &[("app", app)] };
+                pod("a", &format!("p{i}"), "n1", labels)
+            })
+            .collect();
+        let mut built = PodTable::default();
+        for i in 0..pods.len() {
+            built.add_pod(&pods[..=i], i);
+        }
+        let relabelled: Vec<u32> = (0..30).filter(|i| i % 3 == 0).collect();
+        for &i in &relabelled {
+            let app = if i % 2 == 0 { "web" } else { "db" };
+            pods[i as usize].metadata.labels =
+                [("app".to_string(), app.to_string())].into_iter().collect();
+        }
+        built.index_labels(&pods, &relabelled);
+        let whole = PodTable::new(&pods);
+        let (a, b) = (
+            PodLookup::over(&pods, &built),
+            PodLookup::over(&pods, &whole),
+        );
+        for app in ["web", "db"] {
+            let mut svc = Service::default();
+            svc.metadata.namespace = Some("a".into());
+            svc.spec.selector = [("app".to_string(), app.to_string())].into_iter().collect();
+            let names = |it: Vec<&Pod>| it.iter().map(|p| p.name().to_string()).collect::<Vec<_>>();
+            assert_eq!(names(a.backends(&svc)), names(b.backends(&svc)), "{app}");
+            assert_eq!(a.backends(&svc).len(), 15, "{app}");
+        }
     }
 
     #[test]
