@@ -397,11 +397,19 @@ pub fn load_all() -> Result<Vec<CheckMeta>, String> {
                         meta.id
                     ));
                 }
+                // Compiled once here: the checks use these (`CheckMeta::pattern`).
+                let mut compiled = BTreeMap::new();
                 for (name, p) in &meta.patterns {
-                    if let Err(e) = Regex::new(&p.re) {
-                        problems.push(format!("{path}: pattern {name} does not compile: {e}"));
+                    match Regex::new(&p.re) {
+                        Ok(re) => {
+                            compiled.insert(name.clone(), re);
+                        }
+                        Err(e) => {
+                            problems.push(format!("{path}: pattern {name} does not compile: {e}"))
+                        }
                     }
                 }
+                let _ = meta.compiled.set(compiled);
                 let mut seen = std::collections::BTreeSet::new();
                 for part in &meta.parts {
                     if !is_kebab(&part.code) || part.code == INPUT_PART {
