@@ -438,6 +438,64 @@ fn a_kube_network_pattern_missing_on_a_distributions_node_is_sent_to_its_cni() {
     assert!(!fix.contains("rerun start.ps1"), "{fix}");
 }
 
+/// The same missing network on a node of no known layout (the Calico bundle without what marks
+/// its layout: the file `C:\CalicoWindows\nodename` and the services CalicoNode and
+/// CalicoFelix): the message names the pattern as the variable gives it, and the fix is the
+/// generic one (look the network up; start.ps1 makes it on the documentation's layout), not one
+/// that names a distribution or a CNI.
+#[test]
+fn a_kube_network_pattern_missing_on_a_node_of_no_known_layout_gets_the_generic_fix() {
+    let r = report_of_changed("calico-manual-calico-network-missing", |dir| {
+        for file in [
+            "node/files/C/Program Files/containerd/cni/conf/10-calico.conf",
+            "node/files/C/CalicoWindows/nodename",
+        ] {
+            std::fs::remove_file(dir.join(file)).expect("the file is there");
+        }
+        std::fs::write(dir.join("node/env.json"), r#"{"KUBE_NETWORK": "Calico.*"}"#)
+            .expect("env.json written");
+        let services = dir.join("node/services.json");
+        let listed: Vec<Value> =
+            serde_json::from_slice(&std::fs::read(&services).expect("services.json read"))
+                .expect("services.json parses");
+        let others: Vec<&Value> = listed
+            .iter()
+            .filter(|s| !s["name"].as_str().is_some_and(|n| n.starts_with("Calico")))
+            .collect();
+        assert_eq!(
+            others.len(),
+            listed.len() - 2,
+            "CalicoNode and CalicoFelix are listed"
+        );
+        std::fs::write(&services, serde_json::to_vec(&others).expect("serializes"))
+            .expect("services.json written");
+    });
+    let missing = r["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["code"] == "hns-network/network-missing" && f["status"] == "fail")
+        .unwrap_or_else(|| panic!("no missing network:\n{}", dump(&r)));
+    let message = missing["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("HNS network matching Calico.* does not exist on "),
+        "{message}"
+    );
+    let fix = missing["fix"]["text"].as_str().unwrap_or_default();
+    assert!(fix.contains("rerun start.ps1"), "{fix}");
+    assert!(
+        !fix.contains("Calico") && !fix.contains("created by the CNI"),
+        "{fix}"
+    );
+    let commands = missing["fix"]["commands"].as_array().expect("fix commands");
+    assert!(
+        commands
+            .iter()
+            .any(|c| c.as_str().is_some_and(|c| c.starts_with("Get-HnsNetwork"))),
+        "{commands:#?}"
+    );
+}
+
 /// The fix commands of the first finding of `code` in the report of bundle `name`.
 fn fix_commands(name: &str, code: &str) -> Vec<String> {
     fix_commands_in(&report(name), code)
