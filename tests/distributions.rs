@@ -405,11 +405,10 @@ fn azure_network_missing_without_pods_is_info() {
     );
 }
 
-/// A network expected only through `KUBE_NETWORK` (Calico's pattern `Calico.*`, here set for the
-/// machine, and no CNI configuration written yet) is named as the variable gives it, and its fix
-/// sends the operator to the CNI of the node's layout, not to the documentation's start.ps1.
-#[test]
-fn a_kube_network_pattern_missing_on_a_distributions_node_is_sent_to_its_cni() {
+/// The failing `hns-network/network-missing` finding of the Calico manual bundle when the network
+/// is expected only through `KUBE_NETWORK` (Calico's pattern `Calico.*`, set for the machine) and no
+/// CNI configuration is written yet, after `change` to the bundle.
+fn missing_pattern_network(change: impl FnOnce(&Path)) -> Value {
     let r = report_of_changed("calico-manual-calico-network-missing", |dir| {
         std::fs::remove_file(
             dir.join("node/files/C/Program Files/containerd/cni/conf/10-calico.conf"),
@@ -417,6 +416,7 @@ fn a_kube_network_pattern_missing_on_a_distributions_node_is_sent_to_its_cni() {
         .expect("the CNI configuration is there");
         std::fs::write(dir.join("node/env.json"), r#"{"KUBE_NETWORK": "Calico.*"}"#)
             .expect("env.json written");
+        change(dir);
     });
     let missing = r["findings"]
         .as_array()
@@ -424,6 +424,14 @@ fn a_kube_network_pattern_missing_on_a_distributions_node_is_sent_to_its_cni() {
         .iter()
         .find(|f| f["code"] == "hns-network/network-missing" && f["status"] == "fail")
         .unwrap_or_else(|| panic!("no missing network:\n{}", dump(&r)));
+    missing.clone()
+}
+
+/// A network expected only through `KUBE_NETWORK` is named as the variable gives it, and its fix
+/// sends the operator to the CNI of the node's layout, not to the documentation's start.ps1.
+#[test]
+fn a_kube_network_pattern_missing_on_a_distributions_node_is_sent_to_its_cni() {
+    let missing = missing_pattern_network(|_| {});
     let message = missing["message"].as_str().unwrap_or_default();
     assert!(
         message.starts_with("HNS network matching Calico.* does not exist on win-calico-01"),
@@ -445,15 +453,9 @@ fn a_kube_network_pattern_missing_on_a_distributions_node_is_sent_to_its_cni() {
 /// that names a distribution or a CNI.
 #[test]
 fn a_kube_network_pattern_missing_on_a_node_of_no_known_layout_gets_the_generic_fix() {
-    let r = report_of_changed("calico-manual-calico-network-missing", |dir| {
-        for file in [
-            "node/files/C/Program Files/containerd/cni/conf/10-calico.conf",
-            "node/files/C/CalicoWindows/nodename",
-        ] {
-            std::fs::remove_file(dir.join(file)).expect("the file is there");
-        }
-        std::fs::write(dir.join("node/env.json"), r#"{"KUBE_NETWORK": "Calico.*"}"#)
-            .expect("env.json written");
+    let missing = missing_pattern_network(|dir| {
+        std::fs::remove_file(dir.join("node/files/C/CalicoWindows/nodename"))
+            .expect("the nodename file is there");
         let services = dir.join("node/services.json");
         let listed: Vec<Value> =
             serde_json::from_slice(&std::fs::read(&services).expect("services.json read"))
@@ -470,12 +472,6 @@ fn a_kube_network_pattern_missing_on_a_node_of_no_known_layout_gets_the_generic_
         std::fs::write(&services, serde_json::to_vec(&others).expect("serializes"))
             .expect("services.json written");
     });
-    let missing = r["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .find(|f| f["code"] == "hns-network/network-missing" && f["status"] == "fail")
-        .unwrap_or_else(|| panic!("no missing network:\n{}", dump(&r)));
     let message = missing["message"].as_str().unwrap_or_default();
     assert!(
         message.starts_with("HNS network matching Calico.* does not exist on "),

@@ -137,12 +137,7 @@ fn fold_signs(line: &str) -> Cow<'_, str> {
 }
 
 /// The strings one of which every text `pattern` matches contains (ASCII case aside), or `None`
-/// when there is no such set worth gating on or the pattern does not parse.
-pub fn required_factors(pattern: &str) -> Option<Vec<Vec<u8>>> {
-    factors_of(pattern).ok().flatten()
-}
-
-/// [`required_factors`], or the parser's words when `pattern` does not parse.
+/// when there is no such set worth gating on; the parser's words when `pattern` does not parse.
 fn factors_of(pattern: &str) -> Result<Option<Vec<Vec<u8>>>, String> {
     let hir = regex_syntax::Parser::new()
         .parse(pattern)
@@ -181,26 +176,24 @@ fn exact(hir: &Hir) -> Option<Vec<u8>> {
 /// The single ASCII byte a class matches (lowercase for a letter in either case), when it matches
 /// one character: the character itself, or a letter's cases with the signs of [`FOLDED_SIGNS`].
 fn one_char(class: &Class) -> Option<u8> {
+    let ranges: Vec<(u32, u32)> = match class {
+        Class::Unicode(c) => c
+            .ranges()
+            .iter()
+            .map(|r| (u32::from(r.start()), u32::from(r.end())))
+            .collect(),
+        Class::Bytes(c) => c
+            .ranges()
+            .iter()
+            .map(|r| (u32::from(r.start()), u32::from(r.end())))
+            .collect(),
+    };
     let mut chars: Vec<u32> = Vec::new();
-    match class {
-        Class::Unicode(c) => {
-            for r in c.ranges() {
-                let (start, end) = (u32::from(r.start()), u32::from(r.end()));
-                if end - start >= 3 || chars.len() > 3 {
-                    return None;
-                }
-                chars.extend(start..=end);
-            }
+    for (start, end) in ranges {
+        if end - start >= 3 || chars.len() > 3 {
+            return None;
         }
-        Class::Bytes(c) => {
-            for r in c.ranges() {
-                let (start, end) = (u32::from(r.start()), u32::from(r.end()));
-                if end - start >= 3 || chars.len() > 3 {
-                    return None;
-                }
-                chars.extend(start..=end);
-            }
-        }
+        chars.extend(start..=end);
     }
     let ascii: Vec<u8> = chars
         .iter()
@@ -270,7 +263,7 @@ mod tests {
     use super::*;
 
     fn factors(pattern: &str) -> Option<Vec<String>> {
-        required_factors(pattern).map(|set| {
+        factors_of(pattern).ok().flatten().map(|set| {
             set.into_iter()
                 .map(|f| String::from_utf8_lossy(&f).into_owned())
                 .collect()

@@ -49,10 +49,10 @@ impl PodTable {
         t
     }
 
-    /// Indexes pod `i` of `pods` by `(namespace, name)`, namespace and node, as [`PodTable::new`]
-    /// does, given every pod before it: a live run builds the table while the pods arrive
-    /// (`PodTable::index_labels` at the end, once the sieve has settled the labels), so the checks
-    /// find it ready instead of building it once every pod is in.
+    /// Indexes pod `i` of `pods` by `(namespace, name)`, namespace, node and the labels it has
+    /// now, as [`PodTable::new`] does, given every pod before it: a live run builds the table while
+    /// the pods arrive (`PodTable::index_labels` at the end adds the labels the sieve's last step
+    /// gave other pods), so the checks find it ready instead of building it once every pod is in.
     pub fn add_pod(&mut self, pods: &[Pod], i: usize) {
         let (Some(pod), Ok(i)) = (pods.get(i), u32::try_from(i)) else {
             return;
