@@ -6,9 +6,12 @@
 //! ([`request::RawBody::head`]) and the page after it is asked for at once: the server is never
 //! left waiting for a page to be inflated or parsed, nor, for the pod list, for the sieve that
 //! waits for the Nodes and Services. Pages that came wait in list order, as they came (gzip, about
-//! an eighth of their text): until the sink is ready, at most [`MAX_HELD_BYTES`] of them; once it
-//! is, at most [`HELD_PAGES`] (a slow sink, as capture's writer, then holds no more than before
-//! the chain). Past that the chain pauses until the parser takes one. The page the parser will
+//! an eighth of their text): at most [`MAX_HELD_BYTES`] of them, and once the sink is ready at
+//! least [`HELD_PAGES`] whatever their size ([`Holding`]). Past that the chain pauses until the
+//! parser takes one. So when the sink gets ready, each page it takes of those that waited for it
+//! makes room for the next one at once, and the server goes on with the list meanwhile (it used to
+//! wait until all but two were taken: about 60 ms of a scan of 150,000 pods); a slow sink, as
+//! capture's writer, holds no more than a sink that is not ready yet. The page the parser will
 //! take next is inflated on a blocking thread while the one before it is parsed; the others only
 //! when their turn comes, so that holding pages costs little memory.
 
@@ -22,11 +25,12 @@ use std::sync::mpsc::{sync_channel, Receiver};
 use std::time::Instant;
 use tokio::task::{JoinError, JoinHandle};
 
-/// Bytes of pages (as they came, counted with their buffers' spare room) held at most while the
-/// sink is not ready.
+/// Bytes of pages (as they came, counted with their buffers' spare room) held at most, unless the
+/// sink is ready and fewer than [`HELD_PAGES`] are held.
 pub const MAX_HELD_BYTES: usize = 4 << 20;
 
-/// Pages held at most once the sink is ready (besides the one being parsed).
+/// Pages a ready sink may have held however big they are (besides the one being parsed): the
+/// next page is asked for while one is parsed even when pages are bigger than [`MAX_HELD_BYTES`].
 pub const HELD_PAGES: usize = 2;
 
 /// A page that came, in list order.
@@ -107,15 +111,50 @@ pub struct Chain<'a> {
     /// The request in flight, with the continue token it asks with.
     in_flight: Option<(PageRequest, Option<String>)>,
     came: VecDeque<(Came, usize)>,
-    /// Bytes (as they came) of the pages in `came`.
-    held_bytes: usize,
-    /// The continue token of the last page that came, not asked for while the held pages are at
-    /// [`MAX_HELD_BYTES`].
+    /// How many of the pages in `came` may be held, and their bytes (as they came).
+    holding: Holding,
+    /// The continue token of the last page that came, not asked for while the chain holds all it
+    /// may ([`Holding::room`]).
     paused: Option<String>,
     /// The inflated size of the last page parsed, which the next pages' buffers are sized for.
     pub page_bytes: usize,
+}
+
+/// What the chain holds, and whether it may ask for another page (see the module documentation).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct Holding {
+    pages: usize,
+    /// Bytes of the pages held, as they came.
+    bytes: usize,
     /// Whether the sink is ready ([`Chain::sink_ready`]).
     sink_ready: bool,
+}
+
+impl Holding {
+    /// Whether another page may be asked for.
+    fn room(&self) -> bool {
+        self.bytes < MAX_HELD_BYTES || (self.sink_ready && self.pages < HELD_PAGES)
+    }
+
+    fn came(&mut self, bytes: usize) {
+        self.pages += 1;
+        self.bytes += bytes;
+    }
+
+    fn taken(&mut self, bytes: usize) {
+        self.pages = self.pages.saturating_sub(1);
+        self.bytes = self.bytes.saturating_sub(bytes);
+    }
+
+    fn sink_ready(&mut self) {
+        self.sink_ready = true;
+    }
+
+    /// Nothing held any more (the chain starts again).
+    fn cleared(&mut self) {
+        self.pages = 0;
+        self.bytes = 0;
+    }
 }
 
 impl<'a> Chain<'a> {
@@ -134,27 +173,17 @@ impl<'a> Chain<'a> {
             limit: opts.page_size.max(1),
             in_flight: None,
             came: VecDeque::new(),
-            held_bytes: 0,
+            holding: Holding::default(),
             paused: None,
             page_bytes: 0,
-            sink_ready: false,
         };
         chain.ask(None);
         chain
     }
 
-    /// The sink takes pages from now on: fewer are held.
+    /// The sink takes pages from now on.
     pub fn sink_ready(&mut self) {
-        self.sink_ready = true;
-    }
-
-    /// Whether another page may be asked for, given the pages held.
-    fn room(&self) -> bool {
-        if self.sink_ready {
-            self.came.len() < HELD_PAGES
-        } else {
-            self.held_bytes < MAX_HELD_BYTES
-        }
+        self.holding.sink_ready();
     }
 
     /// Whether pages are still to come (in flight or held).
@@ -215,10 +244,10 @@ impl<'a> Chain<'a> {
             Ok(Err(error)) => (Came::Failed { error, asked_with }, 0, None),
             Err(e) => (Came::Lost(format!("the request task failed: {e}")), 0, None),
         };
-        self.held_bytes += bytes;
+        self.holding.came(bytes);
         self.came.push_back((came, bytes));
         if let Some(next) = next {
-            if self.room() {
+            if self.holding.room() {
                 self.ask(Some(next));
             } else {
                 self.paused = Some(next);
@@ -234,7 +263,7 @@ impl<'a> Chain<'a> {
             self.receive(got);
         }
         let (came, bytes) = self.came.pop_front()?;
-        self.held_bytes -= bytes;
+        self.holding.taken(bytes);
         if let Some((Came::Page { text, .. }, _)) = self.came.front_mut() {
             text.start();
         }
@@ -244,7 +273,7 @@ impl<'a> Chain<'a> {
 
     /// Asks for the page the chain paused at, when there is room again.
     fn resume(&mut self) {
-        if self.in_flight.is_none() && self.room() {
+        if self.in_flight.is_none() && self.holding.room() {
             if let Some(next) = self.paused.take() {
                 self.ask(Some(next));
             }
@@ -272,7 +301,7 @@ impl<'a> Chain<'a> {
     pub fn restart(&mut self, asked_with: Option<String>, limit: u32) {
         self.stop();
         self.came.clear();
-        self.held_bytes = 0;
+        self.holding.cleared();
         self.paused = None;
         self.limit = limit;
         self.ask(asked_with);
@@ -298,4 +327,78 @@ impl<'a> Chain<'a> {
 /// still fits.
 fn expected(page_bytes: usize) -> usize {
     page_bytes.saturating_add(page_bytes / 8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Gzip pages of a big pod list are about 250 KB.
+    const PAGE: usize = 250 << 10;
+
+    /// A holding that took pages of `page` bytes until it had no room, while the sink was not
+    /// ready.
+    fn full_before_ready(page: usize) -> Holding {
+        let mut holding = Holding::default();
+        while holding.room() {
+            holding.came(page);
+        }
+        holding
+    }
+
+    #[test]
+    fn before_the_sink_is_ready_pages_are_held_up_to_the_byte_cap() {
+        let holding = full_before_ready(PAGE);
+        assert_eq!(holding.pages, MAX_HELD_BYTES.div_ceil(PAGE));
+        assert!(holding.bytes >= MAX_HELD_BYTES);
+    }
+
+    #[test]
+    fn the_sink_taking_the_pages_that_waited_makes_room_page_by_page() {
+        let mut holding = full_before_ready(PAGE);
+        let waited = holding.pages;
+        holding.sink_ready();
+        assert!(!holding.room(), "nothing taken yet: no more than before");
+        // A sink slower than the server (capture's writer; a scan's sieve while the pages that
+        // waited for it are taken): each page it takes is replaced by one that comes, at once, and
+        // the chain never holds more than before the sink was ready.
+        for _ in 0..waited * 3 {
+            holding.taken(PAGE);
+            assert!(
+                holding.room(),
+                "a page taken: the next is asked for at once (the chain used to pause until all \
+                 but {HELD_PAGES} of the {waited} that waited were taken, and the server idled)"
+            );
+            holding.came(PAGE);
+            assert!(!holding.room(), "{holding:?}");
+            assert_eq!(holding.pages, waited);
+        }
+    }
+
+    #[test]
+    fn a_ready_sink_has_two_pages_held_however_big_they_are() {
+        // Pages sent without gzip, of 5 MB each: one is over the byte cap.
+        let big = 5 << 20;
+        let mut holding = full_before_ready(big);
+        assert_eq!(holding.pages, 1, "before the sink is ready, by bytes alone");
+        holding.taken(big);
+        holding.sink_ready();
+        for held in 0..HELD_PAGES {
+            assert!(holding.room(), "{held} held");
+            holding.came(big);
+        }
+        assert!(!holding.room(), "{HELD_PAGES} held, over the byte cap");
+        holding.taken(big);
+        assert!(holding.room());
+    }
+
+    #[test]
+    fn a_restarted_chain_holds_nothing() {
+        let mut holding = full_before_ready(PAGE);
+        holding.sink_ready();
+        holding.cleared();
+        assert_eq!((holding.pages, holding.bytes), (0, 0));
+        assert!(holding.sink_ready, "the sink stays ready");
+        assert!(holding.room());
+    }
 }
