@@ -111,7 +111,7 @@ pub struct Chain<'a> {
     /// The request in flight, with the continue token it asks with.
     in_flight: Option<(PageRequest, Option<String>)>,
     came: VecDeque<(Came, usize)>,
-    /// How many of the pages in `came` may be held, and their bytes (as they came).
+    /// The bytes of the pages in `came` (as they came), and whether more may be held.
     holding: Holding,
     /// The continue token of the last page that came, not asked for while the chain holds all it
     /// may ([`Holding::room`]).
@@ -120,10 +120,10 @@ pub struct Chain<'a> {
     pub page_bytes: usize,
 }
 
-/// What the chain holds, and whether it may ask for another page (see the module documentation).
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+/// The bytes the chain holds, and whether it may ask for another page (see the module
+/// documentation). How many pages it holds is the length of [`Chain`]'s `came`.
+#[derive(Debug, Default)]
 struct Holding {
-    pages: usize,
     /// Bytes of the pages held, as they came.
     bytes: usize,
     /// Whether the sink is ready ([`Chain::sink_ready`]).
@@ -131,29 +131,9 @@ struct Holding {
 }
 
 impl Holding {
-    /// Whether another page may be asked for.
-    fn room(&self) -> bool {
-        self.bytes < MAX_HELD_BYTES || (self.sink_ready && self.pages < HELD_PAGES)
-    }
-
-    fn came(&mut self, bytes: usize) {
-        self.pages += 1;
-        self.bytes += bytes;
-    }
-
-    fn taken(&mut self, bytes: usize) {
-        self.pages = self.pages.saturating_sub(1);
-        self.bytes = self.bytes.saturating_sub(bytes);
-    }
-
-    fn sink_ready(&mut self) {
-        self.sink_ready = true;
-    }
-
-    /// Nothing held any more (the chain starts again).
-    fn cleared(&mut self) {
-        self.pages = 0;
-        self.bytes = 0;
+    /// Whether another page may be asked for while `pages` are held.
+    fn room(&self, pages: usize) -> bool {
+        self.bytes < MAX_HELD_BYTES || (self.sink_ready && pages < HELD_PAGES)
     }
 }
 
@@ -183,7 +163,7 @@ impl<'a> Chain<'a> {
 
     /// The sink takes pages from now on.
     pub fn sink_ready(&mut self) {
-        self.holding.sink_ready();
+        self.holding.sink_ready = true;
     }
 
     /// Whether pages are still to come (in flight or held).
@@ -244,10 +224,10 @@ impl<'a> Chain<'a> {
             Ok(Err(error)) => (Came::Failed { error, asked_with }, 0, None),
             Err(e) => (Came::Lost(format!("the request task failed: {e}")), 0, None),
         };
-        self.holding.came(bytes);
+        self.holding.bytes += bytes;
         self.came.push_back((came, bytes));
         if let Some(next) = next {
-            if self.holding.room() {
+            if self.holding.room(self.came.len()) {
                 self.ask(Some(next));
             } else {
                 self.paused = Some(next);
@@ -263,7 +243,7 @@ impl<'a> Chain<'a> {
             self.receive(got);
         }
         let (came, bytes) = self.came.pop_front()?;
-        self.holding.taken(bytes);
+        self.holding.bytes = self.holding.bytes.saturating_sub(bytes);
         if let Some((Came::Page { text, .. }, _)) = self.came.front_mut() {
             text.start();
         }
@@ -273,7 +253,7 @@ impl<'a> Chain<'a> {
 
     /// Asks for the page the chain paused at, when there is room again.
     fn resume(&mut self) {
-        if self.in_flight.is_none() && self.holding.room() {
+        if self.in_flight.is_none() && self.holding.room(self.came.len()) {
             if let Some(next) = self.paused.take() {
                 self.ask(Some(next));
             }
@@ -301,7 +281,7 @@ impl<'a> Chain<'a> {
     pub fn restart(&mut self, asked_with: Option<String>, limit: u32) {
         self.stop();
         self.came.clear();
-        self.holding.cleared();
+        self.holding.bytes = 0;
         self.paused = None;
         self.limit = limit;
         self.ask(asked_with);
@@ -336,42 +316,63 @@ mod tests {
     /// Gzip pages of a big pod list are about 250 KB.
     const PAGE: usize = 250 << 10;
 
+    /// The chain's holding of pages of one size, with the pages it holds counted as `came` would.
+    #[derive(Debug, Default)]
+    struct Held {
+        holding: Holding,
+        pages: usize,
+    }
+
+    impl Held {
+        fn room(&self) -> bool {
+            self.holding.room(self.pages)
+        }
+        fn came(&mut self, bytes: usize) {
+            self.pages += 1;
+            self.holding.bytes += bytes;
+        }
+        fn taken(&mut self, bytes: usize) {
+            self.pages -= 1;
+            self.holding.bytes -= bytes;
+        }
+    }
+
     /// A holding that took pages of `page` bytes until it had no room, while the sink was not
     /// ready.
-    fn full_before_ready(page: usize) -> Holding {
-        let mut holding = Holding::default();
-        while holding.room() {
-            holding.came(page);
+    fn full_before_ready(page: usize) -> Held {
+        let mut held = Held::default();
+        while held.room() {
+            held.came(page);
         }
-        holding
+        held
     }
 
     #[test]
     fn before_the_sink_is_ready_pages_are_held_up_to_the_byte_cap() {
-        let holding = full_before_ready(PAGE);
-        assert_eq!(holding.pages, MAX_HELD_BYTES.div_ceil(PAGE));
-        assert!(holding.bytes >= MAX_HELD_BYTES);
+        let held = full_before_ready(PAGE);
+        assert_eq!(held.pages, MAX_HELD_BYTES.div_ceil(PAGE));
+        assert!(held.holding.bytes >= MAX_HELD_BYTES);
     }
 
     #[test]
     fn the_sink_taking_the_pages_that_waited_makes_room_page_by_page() {
-        let mut holding = full_before_ready(PAGE);
-        let waited = holding.pages;
-        holding.sink_ready();
-        assert!(!holding.room(), "nothing taken yet: no more than before");
+        let mut held = full_before_ready(PAGE);
+        let waited = held.pages;
+        held.holding.sink_ready = true;
+        assert!(!held.room(), "nothing taken yet: no more than before");
         // A sink slower than the server (capture's writer; a scan's sieve while the pages that
         // waited for it are taken): each page it takes is replaced by one that comes, at once, and
         // the chain never holds more than before the sink was ready.
         for _ in 0..waited * 3 {
-            holding.taken(PAGE);
+            held.taken(PAGE);
             assert!(
-                holding.room(),
+                held.room(),
                 "a page taken: the next is asked for at once (the chain used to pause until all \
                  but {HELD_PAGES} of the {waited} that waited were taken, and the server idled)"
             );
-            holding.came(PAGE);
-            assert!(!holding.room(), "{holding:?}");
-            assert_eq!(holding.pages, waited);
+            held.came(PAGE);
+            assert!(!held.room(), "{held:?}");
+            assert_eq!(held.pages, waited);
         }
     }
 
@@ -379,26 +380,16 @@ mod tests {
     fn a_ready_sink_has_two_pages_held_however_big_they_are() {
         // Pages sent without gzip, of 5 MB each: one is over the byte cap.
         let big = 5 << 20;
-        let mut holding = full_before_ready(big);
-        assert_eq!(holding.pages, 1, "before the sink is ready, by bytes alone");
-        holding.taken(big);
-        holding.sink_ready();
-        for held in 0..HELD_PAGES {
-            assert!(holding.room(), "{held} held");
-            holding.came(big);
+        let mut held = full_before_ready(big);
+        assert_eq!(held.pages, 1, "before the sink is ready, by bytes alone");
+        held.taken(big);
+        held.holding.sink_ready = true;
+        for n in 0..HELD_PAGES {
+            assert!(held.room(), "{n} held");
+            held.came(big);
         }
-        assert!(!holding.room(), "{HELD_PAGES} held, over the byte cap");
-        holding.taken(big);
-        assert!(holding.room());
-    }
-
-    #[test]
-    fn a_restarted_chain_holds_nothing() {
-        let mut holding = full_before_ready(PAGE);
-        holding.sink_ready();
-        holding.cleared();
-        assert_eq!((holding.pages, holding.bytes), (0, 0));
-        assert!(holding.sink_ready, "the sink stays ready");
-        assert!(holding.room());
+        assert!(!held.room(), "{HELD_PAGES} held, over the byte cap");
+        held.taken(big);
+        assert!(held.room());
     }
 }
