@@ -9,14 +9,19 @@
 //! containers run. [`PodHead::into_pod`] gives a [`Pod`] holding exactly those, on which the sieve
 //! judges as on the whole pod (it reads nothing else); only pods kept whole are then parsed whole.
 //! The head uses the same field deserializers as [`Pod`], so a field the head reads is accepted or
-//! refused exactly as the whole parse would. [`PodHead::read_at`] first copies those fields out of
-//! the pod with the structural scanner (`facts::json_scan`), which skips the rest several times
-//! faster than serde_json can; fields outside the head are checked for structure only, and not
+//! refused exactly as the whole parse would. [`PodHead::read_at`] walks the pod once with the
+//! structural scanner (`facts::json_scan`), which skips the rest several times faster than
+//! serde_json can, and takes the head's strings straight from the text (`direct`); a pod of
+//! another shape than the plain one the API server writes (escapes, `null`s, a key given twice) is
+//! read by [`PodHead::read_copied`], which copies the head's members out with the same scanner and
+//! parses the copy with serde_json. Fields outside the head are checked for structure only, and not
 //! read at all for other pods. [`HEAD_FIELDS`] names what is copied and must follow the structs.
 //! The sieve takes the head apart ([`PodHead::into_parts`]): the labels, containers and container
 //! states ([`HeadParts`]) stay borrowed from the text it was read from, and only a pod that keeps
 //! them gets copies; building them as owned strings for every pod, to drop them for most, was
 //! about a third of a scan's allocations.
+
+mod direct;
 
 use super::details::Details;
 use super::json_scan::{self, Keep};
@@ -295,27 +300,24 @@ impl<'a> PodHead<'a> {
     }
 
     /// Reads the head of the pod whose JSON starts at byte `start` of `text`, and gives it with
-    /// the offset just past the pod. The head's fields are copied out and parsed; when that fails,
-    /// the pod is parsed as it is, so that the error is serde_json's and names the right place.
+    /// the offset just past the pod: in one pass over the pod's text when it has the plain shape
+    /// the API server writes (`direct`), else as [`PodHead::read_copied`] reads it.
     pub fn read_at(text: &'a str, start: usize) -> serde_json::Result<(PodHead<'a>, usize)> {
-        let mut fields = String::with_capacity(1024);
-        let copied = json_scan::prune(text, start, &HEAD_FIELDS, &mut fields).ok();
-        // The copy is this function's own: the head keeps its labels' text for itself.
-        PodHead::from_copy(text, start, copied.map(|end| (fields.as_str(), end)))
-            .map(|(head, end)| (head.into_owned(), end))
+        match direct::read(text, start) {
+            Some(read) => Ok(read),
+            None => Self::read_copied(text, start),
+        }
     }
 
-    /// [`PodHead::read_at`] given its structural copy: `copied` is what `json_scan::prune` with
-    /// [`HEAD_FIELDS`] copied out of the pod at `start` of `text` and the offset just past the pod,
-    /// or `None` when it could not copy (`sources::live::heads_ahead` copies on another thread).
-    pub fn from_copy(
-        text: &'a str,
-        start: usize,
-        copied: Option<(&'a str, usize)>,
-    ) -> serde_json::Result<(PodHead<'a>, usize)> {
-        if let Some((fields, end)) = copied {
-            if let Ok(head) = serde_json::from_str::<PodHead>(fields) {
-                return Ok((head, end));
+    /// [`PodHead::read_at`] without the one-pass reader: the head's fields are copied out and
+    /// parsed; when that fails, the pod is parsed as it is, so that the error is serde_json's and
+    /// names the right place. What the one-pass reader is tested against.
+    pub fn read_copied(text: &'a str, start: usize) -> serde_json::Result<(PodHead<'a>, usize)> {
+        let mut fields = String::with_capacity(1024);
+        if let Ok(end) = json_scan::prune(text, start, &HEAD_FIELDS, &mut fields) {
+            if let Ok(head) = serde_json::from_str::<PodHead>(&fields) {
+                // The copy is this function's own: the head keeps its labels' text for itself.
+                return Ok((head.into_owned(), end));
             }
         }
         let mut de = serde_json::Deserializer::from_str(text.get(start..).unwrap_or_default());

@@ -12,7 +12,7 @@ use super::streamed::{self, ItemNames};
 use crate::facts::inputs::{Fetch, InputSpec, CLUSTER_INPUTS};
 use crate::facts::k8s::{Labels, Node, Pod, Service};
 use crate::facts::node::remote::may_name_a_component;
-use crate::facts::pod_head::HeadContainer;
+use crate::facts::pod_head::{HeadContainer, PodHead};
 use crate::facts::share::{PodSieve, Share};
 use crate::sources::bundle::CaptureError;
 use crate::sources::json_cursor::JsonCursor;
@@ -229,11 +229,6 @@ impl ListSink for ListWriter {
         self.take_item(item, ahead)
     }
 
-    /// A Windows-share capture reads every pod's head; a full one writes pods as they are.
-    fn reads_pod_heads(&self) -> bool {
-        self.scope != Scope::Full && matches!(self.role, Role::Pods(_))
-    }
-
     /// A full capture writes every pod as the API sent it (sanitized): a helper thread writes
     /// every second run of a big page's pods.
     fn writes_ahead(&self) -> Option<Box<dyn ItemWriter>> {
@@ -295,7 +290,7 @@ impl ListWriter {
                 // a system pod (`may_be_system_pod`) and whose text may name a component
                 // (`may_name_a_component`) is parsed whole here, for its system pod role.
                 let (mut pod, parts) = item
-                    .read_at(|text, start| ahead.heads.read_at(text, start))
+                    .read_at(PodHead::read_at)
                     .map_err(ItemError::Invalid)?
                     .0
                     .into_parts();

@@ -1,6 +1,6 @@
-//! Test pages for the helpers that work ahead of the pager (`heads_ahead`, `written_ahead`): the
+//! Test pages for the helper that works ahead of the pager (`written_ahead`): the
 //! fixture pods as the API server sends them, repeated into a page big enough for a helper, and
-//! where each item starts as the pager finds it (found here on its own, not by the helpers' walk).
+//! where each item starts as the pager finds it (found here on its own, not by the helper's walk).
 
 use crate::facts::json_scan::{skip_whitespace, value_end};
 use crate::facts::pod_head::fixtures::fixture_pods;

@@ -11,7 +11,6 @@
 
 #[cfg(test)]
 mod ahead_fixtures;
-pub mod heads_ahead;
 pub mod page_chain;
 pub mod paging;
 pub mod request;
@@ -20,6 +19,7 @@ pub mod written_ahead;
 use crate::facts::cluster::ClusterInput;
 use crate::facts::inputs::{CollectedItem, Fetch, InputSpec};
 use crate::facts::k8s::{Pod, ServerVersion};
+use crate::facts::pod_head::PodHead;
 use crate::facts::share::PodSieve;
 use crate::facts::Input;
 use crate::sources::json_cursor::JsonCursor;
@@ -270,18 +270,14 @@ impl PodSink {
 }
 
 impl ListSink for PodSink {
-    fn reads_pod_heads(&self) -> bool {
-        self.sieve.is_some()
-    }
-
     fn take_next(
         &mut self,
         item: &mut JsonCursor<'_>,
-        ahead: &mut paging::Ahead,
+        _ahead: &mut paging::Ahead,
     ) -> Result<u64, ItemError> {
         let pod = match &mut self.sieve {
             Some(sieve) => item
-                .read_at(|text, start| ahead.heads.read_at(text, start))
+                .read_at(PodHead::read_at)
                 .and_then(|(head, json)| sieve.sift_head(head, json)),
             None => item.value::<Pod>(),
         }

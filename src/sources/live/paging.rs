@@ -20,7 +20,6 @@
 //!   sieve, capture's file writer) where the cursor stands, in one pass: never collected as raw
 //!   JSON, never split first and parsed again.
 
-use super::heads_ahead::{with_heads_ahead, HeadsAhead};
 use super::page_chain::{Came, Chain};
 use super::request::GetError;
 use super::written_ahead::{with_written_ahead, ItemWriter, WrittenAhead};
@@ -79,17 +78,10 @@ pub trait ListSink: Send + 'static {
     /// typed item; a sink that also wants the item's text takes it from the cursor, so the item
     /// is read once). Returns its key ([`item_key`] of namespace and name) so that the pager
     /// notices an object listed twice, or why the list stops.
-    /// `ahead` holds what a helper thread did ahead on the page: the pods' heads copied out
-    /// when the sink [`ListSink::reads_pod_heads`], items written when it
+    /// `ahead` holds the items a helper thread wrote ahead on the page, when the sink
     /// [`ListSink::writes_ahead`].
     fn take_next(&mut self, item: &mut JsonCursor<'_>, ahead: &mut Ahead)
         -> Result<u64, ItemError>;
-
-    /// Whether the sink reads the head of (almost) every item through `ahead.heads`: the pods'
-    /// heads are then copied out ahead on a second thread (`heads_ahead`).
-    fn reads_pod_heads(&self) -> bool {
-        false
-    }
 
     /// The writer of a sink that writes every item of the list: every second run of a big
     /// page's items is then written ahead with it on a second thread (`written_ahead`), and the
@@ -99,9 +91,8 @@ pub trait ListSink: Send + 'static {
     }
 }
 
-/// What a helper thread did ahead on a page, for the sink (at most one of the two is at work).
+/// What a helper thread did ahead on a page, for the sink.
 pub struct Ahead {
-    pub heads: HeadsAhead,
     pub written: WrittenAhead,
 }
 
@@ -109,7 +100,6 @@ impl Ahead {
     /// Nothing done ahead: the sink reads and writes every item itself.
     pub fn none() -> Ahead {
         Ahead {
-            heads: HeadsAhead::none(),
             written: WrittenAhead::none(),
         }
     }
@@ -470,18 +460,14 @@ fn read_items<S: ListSink>(
             .into());
     }
     page.expect(b'[', INSIDE_ITEMS)?;
-    let wanted = sink.reads_pod_heads();
     let writer = sink.writes_ahead();
     let (text, items_start) = (page.text(), page.offset());
-    with_heads_ahead(text, items_start, wanted, |heads| {
-        with_written_ahead(text, items_start, writer.as_deref(), |written| {
-            // The helpers stop once these are dropped, at the end of the items or at an error.
-            let mut ahead = Ahead {
-                heads: std::mem::replace(heads, HeadsAhead::none()),
-                written: std::mem::replace(written, WrittenAhead::none()),
-            };
-            take_items(page, shape, sink, progress, &mut ahead)
-        })
+    with_written_ahead(text, items_start, writer.as_deref(), |written| {
+        // The helper stops once this is dropped, at the end of the items or at an error.
+        let mut ahead = Ahead {
+            written: std::mem::replace(written, WrittenAhead::none()),
+        };
+        take_items(page, shape, sink, progress, &mut ahead)
     })
 }
 
