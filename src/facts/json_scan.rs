@@ -78,7 +78,7 @@ fn string_end(text: &[u8], start: usize) -> Result<usize, ScanError> {
 
 /// [`string_end`], and whether the string has escapes. Most strings (keys, names) are short, and a
 /// plain loop finds their end before a vectorized search would have started.
-pub(super) fn string_span(text: &[u8], start: usize) -> Result<(usize, bool), ScanError> {
+fn string_span(text: &[u8], start: usize) -> Result<(usize, bool), ScanError> {
     let mut pos = start + 1;
     let mut escapes = false;
     let short_end = text.len().min(pos + 32);

@@ -15,7 +15,7 @@
 
 use super::{HeadContainer, HeadContainerStatus, HeadLabels, HeadMeta, HeadSecurityContext};
 use super::{HeadSpec, HeadState, HeadStatus, PodHead};
-use crate::facts::json_scan::{self, skip_whitespace, value_end};
+use crate::facts::json_scan::{skip_whitespace, value_end};
 use crate::facts::k8s::{allowed_annotations, Labels, MAX_NAME_BYTES};
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -127,18 +127,30 @@ fn elements(
 }
 
 /// The string at `pos` as it is in the text, when it has no escapes and no control characters
-/// (which serde_json refuses), with the offset just past it.
+/// (which serde_json refuses), with the offset just past it. Most strings the head reads (keys,
+/// names, labels) are short: one loop finds the closing quote and looks at every byte on the way;
+/// a longer string's end is found by `memchr`.
 fn plain_string(text: &str, pos: usize) -> Option<(&str, usize)> {
     let bytes = text.as_bytes();
     if bytes.get(pos) != Some(&b'"') {
         return None;
     }
-    let (end, escapes) = json_scan::string_span(bytes, pos).ok()?;
-    let inner = text.get(pos + 1..end - 1)?;
-    if escapes || inner.bytes().any(|b| b < 0x20) {
+    let start = pos + 1;
+    let rest = bytes.get(start..)?;
+    let short = rest.len().min(32);
+    let mut len = 0;
+    while len < short {
+        match rest[len] {
+            b'"' => return Some((text.get(start..start + len)?, start + len + 1)),
+            b'\\' | 0..=0x1f => return None,
+            _ => len += 1,
+        }
+    }
+    let len = len + memchr::memchr2(b'"', b'\\', &rest[len..])?;
+    if rest[len] != b'"' || rest[short..len].iter().any(|&b| b < 0x20) {
         return None;
     }
-    Some((inner, end))
+    Some((text.get(start..start + len)?, start + len + 1))
 }
 
 /// Just past the `null` at `pos`, if there is one.
@@ -569,7 +581,8 @@ mod tests {
         let start = (at..bytes.len().saturating_sub(1))
             .find(|&i| matches!(bytes[i], b'{' | b',') && bytes[i + 1] == b'"')?
             + 1;
-        let (key_end, _) = json_scan::string_span(bytes, start).ok()?;
+        let text = std::str::from_utf8(bytes).ok()?;
+        let (_, key_end) = plain_string(text, start)?;
         if bytes.get(key_end) != Some(&b':') {
             return None;
         }
