@@ -65,16 +65,22 @@ pub(super) fn runtimeclass_selectors(ev: &mut Eval, ctx: &Ctx, rcs: &[RuntimeCla
             continue;
         }
         relevant.push(rc.metadata.name.as_str());
-        // The nodes it selects, found once for both questions.
-        let matching: Vec<&Node> = ctx
-            .nodes
-            .iter()
-            .filter(|n| {
-                selector
-                    .iter()
-                    .all(|(k, v)| n.metadata.labels.get(k) == Some(v))
-            })
-            .collect();
+        // The nodes it selects, found once for both questions. A node labelled
+        // `kubernetes.io/os=windows` is a Windows node (`Node::is_windows` reads that label first),
+        // so a selector asking for it matches among the Windows nodes only.
+        let selects = |n: &&Node| {
+            selector
+                .iter()
+                .all(|(k, v)| n.metadata.labels.get(k) == Some(v))
+        };
+        let asks_windows = selector
+            .get(OS_LABEL)
+            .is_some_and(|v| v.eq_ignore_ascii_case("windows"));
+        let matching: Vec<&Node> = if asks_windows {
+            ctx.windows.iter().copied().filter(selects).collect()
+        } else {
+            ctx.nodes.iter().filter(selects).collect()
+        };
         if !matching.is_empty() {
             mislabelled_matches(ev, rc, selector, &matching);
             continue;
