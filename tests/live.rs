@@ -282,7 +282,7 @@ mod pipelined_pages {
         fn take_next(
             &mut self,
             item: &mut JsonCursor<'_>,
-            _ahead: &mut paging::Ahead,
+            _written: &mut live::written_ahead::WrittenAhead,
         ) -> Result<u64, paging::ItemError> {
             let pod: serde_json::Value = item.value().map_err(paging::ItemError::Invalid)?;
             if self.items == 0 {

@@ -16,7 +16,6 @@ use crate::facts::pod_head::{HeadContainer, PodHead};
 use crate::facts::share::{PodSieve, Share};
 use crate::sources::bundle::CaptureError;
 use crate::sources::json_cursor::JsonCursor;
-use crate::sources::live::paging::Ahead;
 use crate::sources::live::paging::{self, item_key, ItemError, ListSink};
 use crate::sources::live::written_ahead::{ItemWriter, WrittenAhead};
 use crate::sources::live::{self, request, LiveOptions};
@@ -224,9 +223,9 @@ impl ListSink for ListWriter {
     fn take_next(
         &mut self,
         item: &mut JsonCursor<'_>,
-        ahead: &mut Ahead,
+        written: &mut WrittenAhead,
     ) -> Result<u64, ItemError> {
-        self.take_item(item, ahead)
+        self.take_item(item, written)
     }
 
     /// A full capture writes every pod as the API sent it (sanitized): a helper thread writes
@@ -249,13 +248,13 @@ impl ListWriter {
     fn take_item(
         &mut self,
         item: &mut JsonCursor<'_>,
-        ahead: &mut Ahead,
+        written: &mut WrittenAhead,
     ) -> Result<u64, ItemError> {
         if let Some(why) = self.failure.get() {
             return Err(ItemError::Stop(why));
         }
         if self.scope == Scope::Full && matches!(self.role, Role::Pods(_)) {
-            return self.take_full_pod(item, &mut ahead.written);
+            return self.take_full_pod(item, written);
         }
         let start = item.offset();
         // What the role learns of the item, and the other pod to write instead of the item.

@@ -1,10 +1,10 @@
 //! The head of a pod read straight from the page text, in one structural pass.
 //!
-//! [`PodHead::read_at`] copies the head's members out of the pod (`json_scan::prune`) and parses
-//! the copy with serde_json: every pod's head is walked twice, and its strings are copied once
-//! before being borrowed. [`read`] walks the pod once with the same structural scanner, skips what
-//! the head does not read as `prune` does, and takes the head's strings straight from the text.
-//! It reads only the plain shape the API server writes: each member once, keys and the strings it
+//! [`PodHead::read_copied`] copies the head's members out of the pod (`json_scan::prune`) and
+//! parses the copy with serde_json: every pod's head is walked twice, and its strings are copied
+//! once before being borrowed. [`read`] (what [`PodHead::read_at`] tries first) walks the pod once
+//! with the same structural scanner, skips what the head does not read as `prune` does, and takes
+//! the head's strings straight from the text. It reads only the plain shape the API server writes: each member once, keys and the strings it
 //! keeps without escapes or control characters, names within [`MAX_NAME_BYTES`], labels as objects
 //! of strings, lists as arrays of objects. Anything else (a `null` where a struct is read, a number
 //! where a string is, a key given twice, an escape) gives `None`, and the caller reads the pod as
@@ -16,7 +16,7 @@
 use super::{HeadContainer, HeadContainerStatus, HeadLabels, HeadMeta, HeadSecurityContext};
 use super::{HeadSpec, HeadState, HeadStatus, PodHead};
 use crate::facts::json_scan::{skip_whitespace, value_end};
-use crate::facts::k8s::{allowed_annotations, Labels, MAX_NAME_BYTES};
+use crate::facts::k8s::{allowed_annotations, MAX_NAME_BYTES};
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -26,25 +26,10 @@ pub(super) fn read(text: &str, start: usize) -> Option<(PodHead<'_>, usize)> {
     let mut head = PodHead::default();
     let mut seen = Seen::default();
     let end = members(text, start, |key, at| match key {
-        "metadata" => {
-            seen.once(0)?;
-            let (meta, end) = metadata(text, at)?;
-            head.metadata = meta;
-            Some(end)
-        }
-        "spec" => {
-            seen.once(1)?;
-            let (spec, end) = spec(text, at)?;
-            head.spec = spec;
-            Some(end)
-        }
-        "status" => {
-            seen.once(2)?;
-            let (status, end) = status(text, at)?;
-            head.status = status;
-            Some(end)
-        }
-        _ => value_end(text.as_bytes(), at).ok(),
+        "metadata" => seen.read(0, &mut head.metadata, metadata(text, at)),
+        "spec" => seen.read(1, &mut head.spec, spec(text, at)),
+        "status" => seen.read(2, &mut head.status, status(text, at)),
+        _ => skip(text, at),
     })?;
     Some((head, end))
 }
@@ -55,14 +40,23 @@ pub(super) fn read(text: &str, start: usize) -> Option<(PodHead<'_>, usize)> {
 struct Seen(u16);
 
 impl Seen {
-    fn once(&mut self, bit: u32) -> Option<()> {
+    /// The member numbered `bit`, read as `read`, stored in `slot` the first time it is met, with
+    /// the offset just past it; `None` when it was met before or could not be read.
+    fn read<T>(&mut self, bit: u32, slot: &mut T, read: Option<(T, usize)>) -> Option<usize> {
         let mask = 1u16 << bit;
         if self.0 & mask != 0 {
             return None;
         }
         self.0 |= mask;
-        Some(())
+        let (value, end) = read?;
+        *slot = value;
+        Some(end)
     }
+}
+
+/// Just past the value at `pos`, a member the head does not read.
+fn skip(text: &str, pos: usize) -> Option<usize> {
+    value_end(text.as_bytes(), pos).ok()
 }
 
 /// Walks the object at `start` (after no whitespace): `member` is given each key (without
@@ -179,6 +173,12 @@ fn optional_name(text: &str, pos: usize) -> Option<(Option<String>, usize)> {
     Some((name, end))
 }
 
+/// An object's own name (`object_name`): as [`optional_name`], `null` the empty name.
+fn name(text: &str, pos: usize) -> Option<(String, usize)> {
+    let (name, end) = optional_name(text, pos)?;
+    Some((name.unwrap_or_default(), end))
+}
+
 /// A borrowed string member (`Cow<str>`, `TransientStr`).
 fn borrowed(text: &str, pos: usize) -> Option<(Cow<'_, str>, usize)> {
     let (s, end) = plain_string(text, pos)?;
@@ -221,32 +221,15 @@ fn metadata(text: &str, pos: usize) -> Option<(HeadMeta<'_>, usize)> {
     let mut meta = HeadMeta::default();
     let mut seen = Seen::default();
     let end = members(text, pos, |key, at| match key {
-        "name" => {
-            seen.once(0)?;
-            let (name, end) = optional_name(text, at)?;
-            meta.name = name.unwrap_or_default();
-            Some(end)
-        }
-        "namespace" => {
-            seen.once(1)?;
-            let (namespace, end) = optional_name(text, at)?;
-            meta.namespace = namespace;
-            Some(end)
-        }
-        "labels" => {
-            seen.once(2)?;
-            let (labels, end) = labels(text, at)?;
-            meta.labels = labels;
-            Some(end)
-        }
-        "annotations" => {
-            seen.once(3)?;
-            let (annotations, end): (Labels, usize) =
-                parsed(text, at, |de| allowed_annotations(de))?;
-            meta.annotations = annotations;
-            Some(end)
-        }
-        _ => value_end(text.as_bytes(), at).ok(),
+        "name" => seen.read(0, &mut meta.name, name(text, at)),
+        "namespace" => seen.read(1, &mut meta.namespace, optional_name(text, at)),
+        "labels" => seen.read(2, &mut meta.labels, labels(text, at)),
+        "annotations" => seen.read(
+            3,
+            &mut meta.annotations,
+            parsed(text, at, |de| allowed_annotations(de)),
+        ),
+        _ => skip(text, at),
     })?;
     Some((meta, end))
 }
@@ -255,55 +238,23 @@ fn spec(text: &str, pos: usize) -> Option<(HeadSpec<'_>, usize)> {
     let mut spec = HeadSpec::default();
     let mut seen = Seen::default();
     let end = members(text, pos, |key, at| match key {
-        "nodeName" => {
-            seen.once(0)?;
-            let (node, end) = optional_name(text, at)?;
-            spec.node_name = node;
-            Some(end)
-        }
-        "nodeSelector" => {
-            seen.once(1)?;
-            let (selector, end) = labels(text, at)?;
-            spec.node_selector = selector;
-            Some(end)
-        }
-        "affinity" => {
-            seen.once(2)?;
-            let (affinity, end) = parsed(text, at, |de| Option::deserialize(de))?;
-            spec.affinity = affinity;
-            Some(end)
-        }
-        "os" => {
-            seen.once(3)?;
-            let (os, end) = parsed(text, at, |de| Option::deserialize(de))?;
-            spec.os = os;
-            Some(end)
-        }
-        "runtimeClassName" => {
-            seen.once(4)?;
-            let (class, end) = optional_string(text, at)?;
-            spec.runtime_class_name = class;
-            Some(end)
-        }
-        "securityContext" => {
-            seen.once(5)?;
-            let (context, end) = security_context(text, at)?;
-            spec.security_context = context;
-            Some(end)
-        }
-        "containers" => {
-            seen.once(6)?;
-            let (containers, end) = containers(text, at)?;
-            spec.containers = containers;
-            Some(end)
-        }
-        "initContainers" => {
-            seen.once(7)?;
-            let (containers, end) = containers(text, at)?;
-            spec.init_containers = containers;
-            Some(end)
-        }
-        _ => value_end(text.as_bytes(), at).ok(),
+        "nodeName" => seen.read(0, &mut spec.node_name, optional_name(text, at)),
+        "nodeSelector" => seen.read(1, &mut spec.node_selector, labels(text, at)),
+        "affinity" => seen.read(
+            2,
+            &mut spec.affinity,
+            parsed(text, at, |de| Option::deserialize(de)),
+        ),
+        "os" => seen.read(
+            3,
+            &mut spec.os,
+            parsed(text, at, |de| Option::deserialize(de)),
+        ),
+        "runtimeClassName" => seen.read(4, &mut spec.runtime_class_name, optional_string(text, at)),
+        "securityContext" => seen.read(5, &mut spec.security_context, security_context(text, at)),
+        "containers" => seen.read(6, &mut spec.containers, containers(text, at)),
+        "initContainers" => seen.read(7, &mut spec.init_containers, containers(text, at)),
+        _ => skip(text, at),
     })?;
     Some((spec, end))
 }
@@ -316,13 +267,12 @@ fn security_context(text: &str, pos: usize) -> Option<(Option<HeadSecurityContex
     let mut context = HeadSecurityContext::default();
     let mut seen = Seen::default();
     let end = members(text, pos, |key, at| match key {
-        "windowsOptions" => {
-            seen.once(0)?;
-            let (options, end) = parsed(text, at, |de| Option::deserialize(de))?;
-            context.windows_options = options;
-            Some(end)
-        }
-        _ => value_end(text.as_bytes(), at).ok(),
+        "windowsOptions" => seen.read(
+            0,
+            &mut context.windows_options,
+            parsed(text, at, |de| Option::deserialize(de)),
+        ),
+        _ => skip(text, at),
     })?;
     Some((Some(context), end))
 }
@@ -333,25 +283,14 @@ fn containers(text: &str, pos: usize) -> Option<(Vec<HeadContainer<'_>>, usize)>
         let mut container = HeadContainer::default();
         let mut seen = Seen::default();
         let end = members(text, at, |key, at| match key {
-            "name" => {
-                seen.once(0)?;
-                let (name, end) = borrowed(text, at)?;
-                container.name = name;
-                Some(end)
-            }
-            "image" => {
-                seen.once(1)?;
-                let (image, end) = borrowed(text, at)?;
-                container.image = image;
-                Some(end)
-            }
-            "securityContext" => {
-                seen.once(2)?;
-                let (context, end) = security_context(text, at)?;
-                container.security_context = context;
-                Some(end)
-            }
-            _ => value_end(text.as_bytes(), at).ok(),
+            "name" => seen.read(0, &mut container.name, borrowed(text, at)),
+            "image" => seen.read(1, &mut container.image, borrowed(text, at)),
+            "securityContext" => seen.read(
+                2,
+                &mut container.security_context,
+                security_context(text, at),
+            ),
+            _ => skip(text, at),
         })?;
         list.push(container);
         Some(end)
@@ -363,19 +302,13 @@ fn status(text: &str, pos: usize) -> Option<(HeadStatus<'_>, usize)> {
     let mut status = HeadStatus::default();
     let mut seen = Seen::default();
     let end = members(text, pos, |key, at| match key {
-        "phase" => {
-            seen.once(0)?;
-            let (phase, end) = optional_string(text, at)?;
-            status.phase = phase;
-            Some(end)
-        }
-        "containerStatuses" => {
-            seen.once(1)?;
-            let (statuses, end) = container_statuses(text, at)?;
-            status.container_statuses = statuses;
-            Some(end)
-        }
-        _ => value_end(text.as_bytes(), at).ok(),
+        "phase" => seen.read(0, &mut status.phase, optional_string(text, at)),
+        "containerStatuses" => seen.read(
+            1,
+            &mut status.container_statuses,
+            container_statuses(text, at),
+        ),
+        _ => skip(text, at),
     })?;
     Some((status, end))
 }
@@ -386,19 +319,9 @@ fn container_statuses(text: &str, pos: usize) -> Option<(Vec<HeadContainerStatus
         let mut entry = HeadContainerStatus::default();
         let mut seen = Seen::default();
         let end = members(text, at, |key, at| match key {
-            "name" => {
-                seen.once(0)?;
-                let (name, end) = borrowed(text, at)?;
-                entry.name = name;
-                Some(end)
-            }
-            "state" => {
-                seen.once(1)?;
-                let (state, end) = state(text, at)?;
-                entry.state = state;
-                Some(end)
-            }
-            _ => value_end(text.as_bytes(), at).ok(),
+            "name" => seen.read(0, &mut entry.name, borrowed(text, at)),
+            "state" => seen.read(1, &mut entry.state, state(text, at)),
+            _ => skip(text, at),
         })?;
         list.push(entry);
         Some(end)
@@ -411,34 +334,30 @@ fn state(text: &str, pos: usize) -> Option<(HeadState, usize)> {
     let mut state = HeadState::default();
     let mut seen = Seen::default();
     let end = members(text, pos, |key, at| match key {
-        "running" => {
-            seen.once(0)?;
-            let (present, end) = presence(text, at)?;
-            state.running = present.then_some(serde_json::Value::Null);
-            Some(end)
-        }
-        _ => value_end(text.as_bytes(), at).ok(),
+        "running" => seen.read(0, &mut state.running, presence(text, at)),
+        _ => skip(text, at),
     })?;
     Some((state, end))
 }
 
-/// Whether the value at `pos` is anything but `null`, as `presence` reads it (which has serde_json
-/// check the value): an object of plain strings (`{"startedAt":"..."}`) is checked here, anything
-/// else by serde_json.
-fn presence(text: &str, pos: usize) -> Option<(bool, usize)> {
+/// `Some(null)` when the value at `pos` is anything but `null`, as `presence` reads it (which has
+/// serde_json check the value): an object of plain strings (`{"startedAt":"..."}`) is checked here,
+/// anything else by serde_json.
+fn presence(text: &str, pos: usize) -> Option<(Option<serde_json::Value>, usize)> {
+    let present = |seen: bool| seen.then_some(serde_json::Value::Null);
     if let Some(end) = null_at(text.as_bytes(), pos) {
-        return Some((false, end));
+        return Some((None, end));
     }
     let plain = members(text, pos, |_, at| {
         plain_string(text, at).map(|(_, end)| end)
     });
     match plain {
-        Some(end) => Some((true, end)),
+        Some(end) => Some((present(true), end)),
         None => {
             let (seen, end) = parsed(text, pos, |de| {
                 Option::<serde::de::IgnoredAny>::deserialize(de)
             })?;
-            Some((seen.is_some(), end))
+            Some((present(seen.is_some()), end))
         }
     }
 }

@@ -31,6 +31,7 @@ use paging::{item_key, ItemError, ListRequest, ListSink};
 use serde::de::DeserializeOwned;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use written_ahead::WrittenAhead;
 
 pub use paging::{MAX_CONCURRENT_REQUESTS, MAX_PAGES, MAX_PAGE_BYTES};
 
@@ -214,7 +215,7 @@ impl<T: ListItem> ListSink for Collect<T> {
     fn take_next(
         &mut self,
         item: &mut JsonCursor<'_>,
-        _ahead: &mut paging::Ahead,
+        _written: &mut WrittenAhead,
     ) -> Result<u64, ItemError> {
         let item: T = item.value().map_err(ItemError::Invalid)?;
         let (ns, name) = item.namespace_and_name();
@@ -273,7 +274,7 @@ impl ListSink for PodSink {
     fn take_next(
         &mut self,
         item: &mut JsonCursor<'_>,
-        _ahead: &mut paging::Ahead,
+        _written: &mut WrittenAhead,
     ) -> Result<u64, ItemError> {
         let pod = match &mut self.sieve {
             Some(sieve) => item

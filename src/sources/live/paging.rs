@@ -78,30 +78,19 @@ pub trait ListSink: Send + 'static {
     /// typed item; a sink that also wants the item's text takes it from the cursor, so the item
     /// is read once). Returns its key ([`item_key`] of namespace and name) so that the pager
     /// notices an object listed twice, or why the list stops.
-    /// `ahead` holds the items a helper thread wrote ahead on the page, when the sink
+    /// `written` holds the items a helper thread wrote ahead on the page, when the sink
     /// [`ListSink::writes_ahead`].
-    fn take_next(&mut self, item: &mut JsonCursor<'_>, ahead: &mut Ahead)
-        -> Result<u64, ItemError>;
+    fn take_next(
+        &mut self,
+        item: &mut JsonCursor<'_>,
+        written: &mut WrittenAhead,
+    ) -> Result<u64, ItemError>;
 
     /// The writer of a sink that writes every item of the list: every second run of a big
     /// page's items is then written ahead with it on a second thread (`written_ahead`), and the
-    /// sink takes those through `ahead.written`.
+    /// sink takes those through `written`.
     fn writes_ahead(&self) -> Option<Box<dyn ItemWriter>> {
         None
-    }
-}
-
-/// What a helper thread did ahead on a page, for the sink.
-pub struct Ahead {
-    pub written: WrittenAhead,
-}
-
-impl Ahead {
-    /// Nothing done ahead: the sink reads and writes every item itself.
-    pub fn none() -> Ahead {
-        Ahead {
-            written: WrittenAhead::none(),
-        }
     }
 }
 
@@ -462,12 +451,9 @@ fn read_items<S: ListSink>(
     page.expect(b'[', INSIDE_ITEMS)?;
     let writer = sink.writes_ahead();
     let (text, items_start) = (page.text(), page.offset());
+    // The helper stops at the end of the items or at an error, when `with_written_ahead` returns.
     with_written_ahead(text, items_start, writer.as_deref(), |written| {
-        // The helper stops once this is dropped, at the end of the items or at an error.
-        let mut ahead = Ahead {
-            written: std::mem::replace(written, WrittenAhead::none()),
-        };
-        take_items(page, shape, sink, progress, &mut ahead)
+        take_items(page, shape, sink, progress, written)
     })
 }
 
@@ -477,7 +463,7 @@ fn take_items<S: ListSink>(
     shape: &mut Shape,
     sink: &mut S,
     progress: &mut Progress,
-    ahead: &mut Ahead,
+    written: &mut WrittenAhead,
 ) -> Result<(), ReadError> {
     let mut first = true;
     while page.next_element(first, INSIDE_ITEMS)? {
@@ -491,7 +477,7 @@ fn take_items<S: ListSink>(
             );
             return Err(stop(page, shape, why));
         }
-        match sink.take_next(page, ahead) {
+        match sink.take_next(page, written) {
             Ok(key) => {
                 if !progress.keys.insert(key) {
                     let why = "the server listed the same object twice while paging (the list does not end)";
@@ -566,7 +552,7 @@ mod tests {
         fn take_next(
             &mut self,
             item: &mut JsonCursor<'_>,
-            _ahead: &mut Ahead,
+            _written: &mut WrittenAhead,
         ) -> Result<u64, ItemError> {
             let item: serde_json::Value = item.value().map_err(ItemError::Invalid)?;
             let name = item["metadata"]["name"].as_str().unwrap_or("").to_string();
